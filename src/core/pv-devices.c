@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-devices.c: the event's birth (key pair, configuration, first admin
+ * device) and the enrolment and revocation of devices — the offline
+ * precursor of pairing with a hub. */
+#include "pv-devices.h"
+
+#include <glib/gstdio.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-keys.h"
+#include "pv-ledger.h"
+#include "pv-store.h"
+
+#define EVENT_SECRET "event-secret-key"
+#define DEVICE_SECRET "device-secret-key"
+/* Certificates outlive the event by a week, for late exports and audits. */
+#define CERT_GRACE_DAYS 7
+
+static gboolean
+read_secret (PvStore *store, const char *name, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+{
+  g_autoptr (GBytes) secret = pv_store_get_secret (store, name);
+
+  if (secret == NULL || g_bytes_get_size (secret) != PV_SECRET_KEY_SIZE)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                   g_str_equal (name, EVENT_SECRET)
+                     ? "%s does not hold the event key: enrol devices from the device that created the event"
+                     : "%s has no device key: it was not created as a device replica",
+                   pv_store_get_path (store));
+      return FALSE;
+    }
+  memcpy (out, g_bytes_get_data (secret, NULL), PV_SECRET_KEY_SIZE);
+  return TRUE;
+}
+
+gboolean
+pv_devices_get_secret_key (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+{
+  return read_secret (store, DEVICE_SECRET, out, error);
+}
+
+static gint64
+cert_valid_until (PvEvent *event)
+{
+  return pv_event_time_of (event, (int) pv_event_get_n_days (event) + CERT_GRACE_DAYS, 0);
+}
+
+static PvDeviceCert *
+make_cert (PvEvent *event, const guint8 event_sk[PV_SECRET_KEY_SIZE], guint16 id, PvRole role,
+           const char *name, gint64 now, const guint8 pk[PV_PUBLIC_KEY_SIZE])
+{
+  PvDeviceCert *cert = pv_device_cert_new (pv_event_get_id (event), id, role, name, now,
+                                           cert_valid_until (event), pk);
+  pv_device_cert_sign (cert, event_sk);
+  return cert;
+}
+
+gboolean
+pv_devices_create_event (PvStore *store, PvEvent *event, const char *device_name, GError **error)
+{
+  guint8 event_pk[PV_PUBLIC_KEY_SIZE], event_sk[PV_SECRET_KEY_SIZE];
+  guint8 device_pk[PV_PUBLIC_KEY_SIZE], device_sk[PV_SECRET_KEY_SIZE];
+  g_autoptr (PvDeviceCert) cert = NULL;
+  gboolean ok;
+
+  if (pv_ledger_count (store) > 0 || pv_store_get_device_id (store) != 0)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_EXISTS, "%s already holds an event",
+                   pv_store_get_path (store));
+      return FALSE;
+    }
+  pv_keypair_generate (event_pk, event_sk);
+  pv_keypair_generate (device_pk, device_sk);
+  pv_event_set_public_key (event, event_pk);
+  cert = make_cert (event, event_sk, 1, PV_ROLE_ADMIN,
+                    device_name && *device_name ? device_name : "Admin",
+                    pv_store_now (store), device_pk);
+
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  ok = pv_store_set_secret (store, EVENT_SECRET, event_sk, sizeof event_sk, error)
+       && pv_store_set_secret (store, DEVICE_SECRET, device_sk, sizeof device_sk, error)
+       && pv_store_set_meta_int (store, "device-id", 1, error)
+       && pv_store_set_meta_int (store, "event-id", pv_event_get_id (event), error)
+       && pv_ledger_append (store, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (event), NULL, error)
+       && pv_ledger_append (store, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (cert), NULL, error)
+       && pv_store_commit (store, error);
+  sodium_memzero (event_sk, sizeof event_sk);
+  sodium_memzero (device_sk, sizeof device_sk);
+  if (!ok && pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return ok;
+}
+
+static guint16
+next_device_id (PvStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT coalesce(max(id), 0) + 1 FROM devices", error);
+  gint64 id = 0;
+
+  if (stmt == NULL)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (id <= 0 || id > G_MAXUINT16)
+    {
+      g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "No device ids are left");
+      return 0;
+    }
+  return (guint16) id;
+}
+
+gboolean
+pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
+                guint16 *out_device_id, GError **error)
+{
+  guint8 event_sk[PV_SECRET_KEY_SIZE], pk[PV_PUBLIC_KEY_SIZE], sk[PV_SECRET_KEY_SIZE];
+  g_autoptr (PvDeviceCert) cert = NULL;
+  g_autoptr (PvStore) replica = NULL;
+  g_autofree char *clean = g_strstrip (g_strdup (name ? name : ""));
+  PvEvent *event;
+  guint16 id;
+  gboolean ok;
+
+  if (*clean == '\0' || strlen (clean) > 64 || !g_utf8_validate (clean, -1, NULL))
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                "A device needs a name of 1 to 64 characters"),
+           FALSE;
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_set_error (error, PV_ERROR, PV_ERROR_EXISTS,
+                        "%s exists already; a new device needs a new file", path),
+           FALSE;
+  if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
+    return FALSE;
+  g_object_ref (event);
+
+  if (!pv_store_begin (store, TRUE, error))
+    goto out_fail;
+  if (!(id = next_device_id (store, error)))
+    goto fail;
+  pv_keypair_generate (pk, sk);
+  cert = make_cert (event, event_sk, id, role, clean, pv_store_now (store), pk);
+  if (!pv_ledger_append (store, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (cert), NULL, error))
+    goto fail;
+
+  /* The new replica starts as a copy of this one, then takes its identity.
+   * Only when it is complete does the enrolment here commit. */
+  if (!(replica = pv_store_open (path, error)))
+    goto fail;
+  ok = pv_store_begin (replica, TRUE, error)
+       && pv_store_set_meta_int (replica, "device-id", id, error)
+       && pv_store_set_meta_int (replica, "event-id", pv_event_get_id (event), error)
+       && pv_store_set_secret (replica, DEVICE_SECRET, sk, sizeof sk, error)
+       && pv_store_commit (replica, error);
+  if (!ok)
+    goto fail;
+  if (!pv_store_commit (store, error))
+    goto fail;
+  /* Merge after the commit: the replica must see the enrolment record. */
+  if (!pv_ledger_merge (replica, store, NULL, error))
+    goto out_fail;
+
+  sodium_memzero (event_sk, sizeof event_sk);
+  sodium_memzero (sk, sizeof sk);
+  g_object_unref (event);
+  if (out_device_id)
+    *out_device_id = id;
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+out_fail:
+  sodium_memzero (event_sk, sizeof event_sk);
+  sodium_memzero (sk, sizeof sk);
+  g_object_unref (event);
+  if (replica)
+    {
+      g_clear_object (&replica);
+      static const char *const suffixes[] = { "", "-wal", "-shm" };
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+          g_unlink (file);
+        }
+    }
+  return FALSE;
+}
+
+gboolean
+pv_devices_revoke (PvStore *store, guint16 device_id, const char *reason, GError **error)
+{
+  const PvDeviceInfo *device = pv_store_lookup_device (store, device_id);
+
+  if (device == NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "There is no device %u", device_id),
+           FALSE;
+  return pv_ledger_append (store, PV_RECORD_DEVICE_REVOKED,
+                           g_variant_new ("(qxs)", device_id, pv_store_now (store),
+                                          reason && *reason ? reason : "revoked"),
+                           NULL, error);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-hlc.h: a hybrid logical clock. Time stamps follow wall time in
+ * milliseconds yet never run backwards and always order a record after
+ * everything its author had seen, so "earliest wins" means the same thing on
+ * every replica even when device clocks disagree a little. */
+#pragma once
+
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+#define PV_HLC_COUNTER_BITS 16
+
+PvHlc pv_hlc_make (gint64 wall_ms, guint16 counter);
+gint64 pv_hlc_wall_ms (PvHlc hlc);
+guint16 pv_hlc_counter (PvHlc hlc);
+
+/* The time stamp of a local event after @last, at wall time @now_us. */
+PvHlc pv_hlc_tick (PvHlc last, gint64 now_us);
+/* The clock after seeing @remote: at least both @last and @remote. */
+PvHlc pv_hlc_observe (PvHlc last, PvHlc remote, gint64 now_us);
+
+G_END_DECLS

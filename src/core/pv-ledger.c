@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-ledger.c: records, their hash chains, local appends, applying records
+ * from other replicas (duplicates ignored, forks kept as evidence, gaps
+ * refused), the version vector, the ledger digest and file-to-file merge. */
+#include "pv-ledger.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-keys.h"
+#include "pv-state.h"
+#include "pv-store.h"
+
+static const char *const kind_names[] = {
+  [PV_RECORD_EVENT_CONFIG] = "event-config",
+  [PV_RECORD_DEVICE_ENROLLED] = "device-enrolled",
+  [PV_RECORD_DEVICE_REVOKED] = "device-revoked",
+  [PV_RECORD_TICKET_ISSUED] = "ticket-issued",
+  [PV_RECORD_TICKET_REVOKED] = "ticket-revoked",
+  [PV_RECORD_ENTRY] = "entry",
+  [PV_RECORD_EXIT] = "exit",
+};
+
+const char *
+pv_record_kind_to_string (PvRecordKind kind)
+{
+  if ((guint) kind < G_N_ELEMENTS (kind_names) && kind_names[kind])
+    return kind_names[kind];
+  return "unknown";
+}
+
+const GVariantType *
+pv_record_kind_body_type (guint kind)
+{
+  switch (kind)
+    {
+    case PV_RECORD_EVENT_CONFIG:
+      return G_VARIANT_TYPE_VARDICT;
+    case PV_RECORD_DEVICE_ENROLLED:
+      return G_VARIANT_TYPE (PV_DEVICE_CERT_VARIANT_TYPE);
+    case PV_RECORD_DEVICE_REVOKED:
+      return G_VARIANT_TYPE ("(qxs)");
+    case PV_RECORD_TICKET_ISSUED:
+      return G_VARIANT_TYPE ("(says)");
+    case PV_RECORD_TICKET_REVOKED:
+      return G_VARIANT_TYPE ("(quxs)");
+    case PV_RECORD_ENTRY:
+    case PV_RECORD_EXIT:
+      return G_VARIANT_TYPE (PV_SCAN_VARIANT_TYPE);
+    default:
+      return NULL;
+    }
+}
+
+PvRecord *
+pv_record_copy (const PvRecord *record)
+{
+  PvRecord *copy = g_new (PvRecord, 1);
+
+  *copy = *record;
+  copy->body = g_bytes_ref (record->body);
+  return copy;
+}
+
+void
+pv_record_free (PvRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_clear_pointer (&record->body, g_bytes_unref);
+  g_free (record);
+}
+
+static void
+put_be (guint8 *out, guint64 value, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    out[i] = (guint8) (value >> (8 * (n - 1 - i)));
+}
+
+void
+pv_record_compute_hash (const PvRecord *record, guint8 out[PV_HASH_SIZE])
+{
+  crypto_generichash_state state;
+  guint8 head[4 + 2 + 8 + 8 + 1 + PV_HASH_SIZE + 4];
+  gsize body_len;
+  const guint8 *body = g_bytes_get_data (record->body, &body_len);
+
+  memcpy (head, "PVR1", 4);
+  put_be (head + 4, record->device_id, 2);
+  put_be (head + 6, record->seq, 8);
+  put_be (head + 14, record->hlc, 8);
+  head[22] = (guint8) record->kind;
+  memcpy (head + 23, record->prev, PV_HASH_SIZE);
+  put_be (head + 23 + PV_HASH_SIZE, body_len, 4);
+
+  crypto_generichash_init (&state, NULL, 0, PV_HASH_SIZE);
+  crypto_generichash_update (&state, head, sizeof head);
+  crypto_generichash_update (&state, body, body_len);
+  crypto_generichash_final (&state, out, PV_HASH_SIZE);
+}
+
+GVariant *
+pv_record_dup_body (const PvRecord *record, GError **error)
+{
+  const GVariantType *type = pv_record_kind_body_type (record->kind);
+  g_autoptr (GVariant) body = NULL;
+
+  if (type == NULL)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                   "Record %u/%" G_GUINT64_FORMAT " has unknown kind %u",
+                   record->device_id, record->seq, (guint) record->kind);
+      return NULL;
+    }
+  body = g_variant_ref_sink (g_variant_new_from_bytes (type, record->body, FALSE));
+  /* Normal form makes the bytes, and so the hash, unique per value: a record
+   * that is not in it was not written by Pravesh. */
+  if (!g_variant_is_normal_form (body))
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                   "Record %u/%" G_GUINT64_FORMAT " has a body that is not a valid %s",
+                   record->device_id, record->seq, pv_record_kind_to_string (record->kind));
+      return NULL;
+    }
+  return g_steal_pointer (&body);
+}
+
+char *
+pv_hash_to_hex (const guint8 hash[PV_HASH_SIZE])
+{
+  char *hex = g_malloc (PV_HASH_SIZE * 2 + 1);
+
+  sodium_bin2hex (hex, PV_HASH_SIZE * 2 + 1, hash, PV_HASH_SIZE);
+  return hex;
+}
+
+/* The newest record of @device: its seq (0 when none) and hash (zeros). */
+static gboolean
+chain_head (PvStore *store, guint16 device, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE], GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT seq, hash FROM records WHERE device_id = ?1 "
+                                         "ORDER BY seq DESC LIMIT 1",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, device);
+  rc = sqlite3_step (stmt);
+  *out_seq = 0;
+  memset (out_hash, 0, PV_HASH_SIZE);
+  if (rc == SQLITE_ROW)
+    {
+      *out_seq = (guint64) sqlite3_column_int64 (stmt, 0);
+      memcpy (out_hash, sqlite3_column_blob (stmt, 1), PV_HASH_SIZE);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger");
+  return TRUE;
+}
+
+static gboolean
+insert_record (PvStore *store, const PvRecord *record, const char *table, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gsize len;
+  const void *body = g_bytes_get_data (record->body, &len);
+
+  if (g_str_equal (table, "records"))
+    stmt = pv_store_prepare (store,
+                             "INSERT INTO records (device_id, seq, hlc, kind, body, prev, hash) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             error);
+  else
+    stmt = pv_store_prepare (store,
+                             "INSERT OR IGNORE INTO forks "
+                             "(device_id, seq, hlc, kind, body, prev, hash, seen_at) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                             error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, record->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->seq);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) record->hlc);
+  sqlite3_bind_int (stmt, 4, record->kind);
+  sqlite3_bind_blob (stmt, 5, body ? body : "", (int) len, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 6, record->prev, PV_HASH_SIZE, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 7, record->hash, PV_HASH_SIZE, SQLITE_STATIC);
+  if (!g_str_equal (table, "records"))
+    sqlite3_bind_int64 (stmt, 8, pv_store_now (store));
+  return pv_store_step_done (store, stmt, error);
+}
+
+gboolean
+pv_ledger_append (PvStore *store, PvRecordKind kind, GVariant *body, PvRecord **out_record, GError **error)
+{
+  g_autoptr (PvRecord) record = g_new0 (PvRecord, 1);
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (body);
+  g_autoptr (GVariant) normal = NULL;
+  guint64 last_seq;
+
+  record->device_id = pv_store_get_device_id (store);
+  if (record->device_id == 0)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                   "%s has no device identity: create an event or add this device first",
+                   pv_store_get_path (store));
+      return FALSE;
+    }
+  g_return_val_if_fail (g_variant_is_of_type (sunk, pv_record_kind_body_type (kind)), FALSE);
+
+  normal = g_variant_get_normal_form (sunk);
+  record->kind = kind;
+  record->body = g_variant_get_data_as_bytes (normal);
+
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  if (!chain_head (store, record->device_id, &last_seq, record->prev, error))
+    goto fail;
+  record->seq = last_seq + 1;
+  record->hlc = pv_store_hlc_tick (store);
+  pv_record_compute_hash (record, record->hash);
+  if (!insert_record (store, record, "records", error)
+      || !pv_state_apply (store, record, normal, error)
+      || !pv_store_commit (store, error))
+    goto fail;
+
+  if (out_record)
+    *out_record = g_steal_pointer (&record);
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return FALSE;
+}
+
+/* Looks up the hash held for (device, seq): TRUE and @out_hash when held. */
+static gboolean
+held_hash (PvStore *store, guint16 device, guint64 seq, guint8 out_hash[PV_HASH_SIZE], gboolean *out_held, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT hash FROM records WHERE device_id = ?1 AND seq = ?2",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, device);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) seq);
+  rc = sqlite3_step (stmt);
+  *out_held = rc == SQLITE_ROW;
+  if (*out_held)
+    memcpy (out_hash, sqlite3_column_blob (stmt, 0), PV_HASH_SIZE);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger");
+  return TRUE;
+}
+
+gboolean
+pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GError **error)
+{
+  g_autoptr (GVariant) body = NULL;
+  guint8 hash[PV_HASH_SIZE], head_hash[PV_HASH_SIZE];
+  guint64 head_seq;
+  gboolean held;
+
+  if (out_new)
+    *out_new = FALSE;
+  if (record->device_id == 0 || record->seq == 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                        "Record %u/%" G_GUINT64_FORMAT " has a zero device or sequence number",
+                        record->device_id, record->seq),
+           FALSE;
+  if (!(body = pv_record_dup_body (record, error)))
+    return FALSE;
+  pv_record_compute_hash (record, hash);
+  if (sodium_memcmp (hash, record->hash, PV_HASH_SIZE) != 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                        "Record %u/%" G_GUINT64_FORMAT " does not match its own hash",
+                        record->device_id, record->seq),
+           FALSE;
+
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  if (!held_hash (store, record->device_id, record->seq, hash, &held, error))
+    goto fail;
+  if (held)
+    {
+      if (memcmp (hash, record->hash, PV_HASH_SIZE) == 0)
+        return pv_store_commit (store, error);
+      /* Two histories for one device: keep the second as evidence for the
+       * admin, refuse it for the ledger. */
+      if (!insert_record (store, record, "forks", error) || !pv_store_commit (store, error))
+        goto fail;
+      return g_set_error (error, PV_ERROR, PV_ERROR_FORK,
+                          "Device %u wrote two different records with sequence number %" G_GUINT64_FORMAT "; the second is kept as evidence and refused",
+                          record->device_id, record->seq),
+             FALSE;
+    }
+
+  if (!chain_head (store, record->device_id, &head_seq, head_hash, error))
+    goto fail;
+  if (record->seq != head_seq + 1)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
+                   "Record %u/%" G_GUINT64_FORMAT " arrived before %u/%" G_GUINT64_FORMAT,
+                   record->device_id, record->seq, record->device_id, head_seq + 1);
+      goto fail;
+    }
+  if (memcmp (head_hash, record->prev, PV_HASH_SIZE) != 0)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
+                   "Record %u/%" G_GUINT64_FORMAT " does not continue the chain of device %u",
+                   record->device_id, record->seq, record->device_id);
+      goto fail;
+    }
+  if (!insert_record (store, record, "records", error)
+      || !pv_state_apply (store, record, body, error))
+    goto fail;
+  pv_store_hlc_observe (store, record->hlc);
+  if (!pv_store_commit (store, error))
+    goto fail;
+  if (out_new)
+    *out_new = TRUE;
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return FALSE;
+}
+
+GHashTable *
+pv_ledger_version_vector (PvStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, max(seq) FROM records GROUP BY device_id",
+                                         error);
+  g_autoptr (GHashTable) vector = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  vector = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      guint64 *seq = g_new (guint64, 1);
+      *seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      g_hash_table_insert (vector, GUINT_TO_POINTER (sqlite3_column_int (stmt, 0)), seq);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger"), NULL;
+  return g_steal_pointer (&vector);
+}
+
+static void
+record_from_row (sqlite3_stmt *stmt, PvRecord *record)
+{
+  record->device_id = (guint16) sqlite3_column_int (stmt, 0);
+  record->seq = (guint64) sqlite3_column_int64 (stmt, 1);
+  record->hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
+  record->kind = (PvRecordKind) sqlite3_column_int (stmt, 3);
+  record->body = g_bytes_new (sqlite3_column_blob (stmt, 4), sqlite3_column_bytes (stmt, 4));
+  memset (record->prev, 0, PV_HASH_SIZE);
+  memset (record->hash, 0, PV_HASH_SIZE);
+  if (sqlite3_column_bytes (stmt, 5) == PV_HASH_SIZE)
+    memcpy (record->prev, sqlite3_column_blob (stmt, 5), PV_HASH_SIZE);
+  if (sqlite3_column_bytes (stmt, 6) == PV_HASH_SIZE)
+    memcpy (record->hash, sqlite3_column_blob (stmt, 6), PV_HASH_SIZE);
+}
+
+gboolean
+pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  /* Not from the statement cache: @func may use the store re-entrantly. */
+  if (sqlite3_prepare_v2 (pv_store_get_db (store),
+                          "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
+                          "ORDER BY hlc, device_id, seq",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (store, error, "Cannot read the ledger");
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvRecord record;
+      gboolean ok;
+
+      record_from_row (stmt, &record);
+      ok = func (&record, user_data, error);
+      g_bytes_unref (record.body);
+      if (!ok)
+        {
+          sqlite3_finalize (stmt);
+          return FALSE;
+        }
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger");
+  return TRUE;
+}
+
+guint64
+pv_ledger_count (PvStore *store)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT count(*) FROM records", NULL);
+  guint64 n = 0;
+
+  if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    n = (guint64) sqlite3_column_int64 (stmt, 0);
+  if (stmt)
+    sqlite3_reset (stmt);
+  return n;
+}
+
+gboolean
+pv_ledger_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT hash FROM records ORDER BY device_id, seq",
+                                         error);
+  crypto_generichash_state state;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  crypto_generichash_init (&state, (const guint8 *) "PVLD", 4, PV_HASH_SIZE);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    crypto_generichash_update (&state, sqlite3_column_blob (stmt, 0), PV_HASH_SIZE);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger");
+  crypto_generichash_final (&state, out, PV_HASH_SIZE);
+  return TRUE;
+}
+
+typedef struct
+{
+  PvStore *store;
+  GHashTable *forked; /* devices whose further records are skipped */
+  PvMergeStats *stats;
+} MergeContext;
+
+static gboolean
+merge_one (const PvRecord *record, gpointer user_data, GError **error)
+{
+  MergeContext *ctx = user_data;
+  g_autoptr (GError) local_error = NULL;
+  gboolean is_new;
+
+  if (g_hash_table_contains (ctx->forked, GUINT_TO_POINTER (record->device_id)))
+    return TRUE;
+  if (pv_ledger_apply (ctx->store, record, &is_new, &local_error))
+    {
+      if (is_new)
+        ctx->stats->applied++;
+      else
+        ctx->stats->duplicates++;
+      return TRUE;
+    }
+  if (g_error_matches (local_error, PV_ERROR, PV_ERROR_FORK))
+    {
+      g_debug ("%s", local_error->message);
+      ctx->stats->forks++;
+      g_hash_table_add (ctx->forked, GUINT_TO_POINTER (record->device_id));
+      return TRUE;
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
+merge_people (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+{
+  sqlite3_stmt *read = NULL;
+  sqlite3_stmt *write;
+  int rc;
+
+  write = pv_store_prepare (store,
+                            "INSERT OR IGNORE INTO people (issuer, serial, name, phone, salt) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5)",
+                            error);
+  if (write == NULL)
+    return FALSE;
+  if (sqlite3_prepare_v2 (pv_store_get_db (other),
+                          "SELECT issuer, serial, name, phone, salt FROM people", -1, &read,
+                          NULL)
+      != SQLITE_OK)
+    return pv_store_fail (other, error, "Cannot read personal data");
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      for (int i = 0; i < 2; i++)
+        sqlite3_bind_int64 (write, i + 1, sqlite3_column_int64 (read, i));
+      sqlite3_bind_text (write, 3, (const char *) sqlite3_column_text (read, 2), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (write, 4, (const char *) sqlite3_column_text (read, 3), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_blob (write, 5, sqlite3_column_blob (read, 4), sqlite3_column_bytes (read, 4), SQLITE_TRANSIENT);
+      if (!pv_store_step_done (store, write, error))
+        {
+          sqlite3_finalize (read);
+          return FALSE;
+        }
+      stats->people += (guint64) sqlite3_changes (pv_store_get_db (store));
+    }
+  sqlite3_finalize (read);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (other, error, "Cannot read personal data");
+  return TRUE;
+}
+
+/* Refuses to mix two events' ledgers before a single record is read: their
+ * device numbers overlap, so the records would look like forks. */
+static gboolean
+same_event (PvStore *store, PvStore *other, GError **error)
+{
+  g_autoptr (GError) mine_error = NULL;
+  PvEvent *theirs = pv_store_get_event (other, error);
+  PvEvent *mine;
+
+  if (theirs == NULL)
+    return FALSE;
+  mine = pv_store_get_event (store, &mine_error);
+  if (mine == NULL)
+    {
+      if (g_error_matches (mine_error, PV_ERROR, PV_ERROR_NOT_INITIALIZED))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&mine_error));
+      return FALSE;
+    }
+  if (pv_event_get_id (mine) != pv_event_get_id (theirs)
+      || memcmp (pv_event_get_public_key (mine), pv_event_get_public_key (theirs),
+                 PV_PUBLIC_KEY_SIZE)
+           != 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
+                        "%s holds event “%s” (%08x), %s holds “%s” (%08x): not the same event",
+                        pv_store_get_path (other), pv_event_get_name (theirs),
+                        pv_event_get_id (theirs), pv_store_get_path (store),
+                        pv_event_get_name (mine), pv_event_get_id (mine)),
+           FALSE;
+  return TRUE;
+}
+
+gboolean
+pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+{
+  g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
+  PvMergeStats local_stats = { 0 };
+  MergeContext ctx = { store, forked, stats ? stats : &local_stats };
+  const PvDeviceInfo *self_device;
+  gboolean keep_people;
+
+  memset (ctx.stats, 0, sizeof *ctx.stats);
+  if (!same_event (store, other, error) || !pv_store_begin (store, TRUE, error))
+    return FALSE;
+  if (!pv_ledger_foreach (other, merge_one, &ctx, error))
+    goto fail;
+  /* Gates never hold names or phone numbers. */
+  self_device = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  keep_people = self_device == NULL || self_device->role != PV_ROLE_GATE;
+  if (keep_people && !merge_people (store, other, ctx.stats, error))
+    goto fail;
+  if (!pv_store_commit (store, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return FALSE;
+}

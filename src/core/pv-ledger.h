@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-ledger.h: the append-only ledger. Every change is a record
+ * (device_id, seq, hlc, kind, body) that names its predecessor's BLAKE2b hash,
+ * so each device's records form a chain that a later signature over the
+ * newest hash vouches for whole. Records are appended locally or applied from
+ * other replicas; both paths update the derived state in one transaction. */
+#pragma once
+
+#include <glib.h>
+
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  PV_RECORD_EVENT_CONFIG = 1,    /* body: a{sv}, see pv_event_to_variant() */
+  PV_RECORD_DEVICE_ENROLLED = 2, /* body: PV_DEVICE_CERT_VARIANT_TYPE */
+  PV_RECORD_DEVICE_REVOKED = 3,  /* body: (qxs) device, revoked at µs, reason */
+  PV_RECORD_TICKET_ISSUED = 4,   /* body: (says) code, salted digest of name and phone, channel */
+  PV_RECORD_TICKET_REVOKED = 5,  /* body: (quxs) issuer, serial, revoked at µs, reason */
+  PV_RECORD_ENTRY = 6,           /* body: PV_SCAN_VARIANT_TYPE */
+  PV_RECORD_EXIT = 7,            /* body: PV_SCAN_VARIANT_TYPE */
+} PvRecordKind;
+
+/* issuer, serial, category, event day, party, gate, at µs, decided offline */
+#define PV_SCAN_VARIANT_TYPE "(quynqsxb)"
+
+const char *pv_record_kind_to_string (PvRecordKind kind);
+/* NULL for a kind this program does not know. */
+const GVariantType *pv_record_kind_body_type (guint kind);
+
+struct _PvRecord
+{
+  guint16 device_id;
+  guint64 seq;
+  PvHlc hlc;
+  PvRecordKind kind;
+  GBytes *body; /* GVariant bytes in normal form */
+  guint8 prev[PV_HASH_SIZE];
+  guint8 hash[PV_HASH_SIZE];
+};
+
+PvRecord *pv_record_copy (const PvRecord *record);
+void pv_record_free (PvRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvRecord, pv_record_free)
+
+/* BLAKE2b-256 over a fixed encoding of every field but the hash itself. */
+void pv_record_compute_hash (const PvRecord *record, guint8 out[PV_HASH_SIZE]);
+/* The body as a GVariant of its kind's type; PV_ERROR_MALFORMED when the
+ * bytes are not that type in normal form. */
+GVariant *pv_record_dup_body (const PvRecord *record, GError **error);
+
+/* Appends a record authored by this replica's device. */
+gboolean pv_ledger_append (PvStore *store,
+                           PvRecordKind kind,
+                           GVariant *body,
+                           PvRecord **out_record,
+                           GError **error);
+
+/* Applies a record from another replica. A record already held is a no-op
+ * (@out_new FALSE); one that differs from the held record with its
+ * (device, seq) is a fork: kept as evidence, refused with PV_ERROR_FORK; one
+ * that does not continue its device's chain is refused with PV_ERROR_CHAIN. */
+gboolean pv_ledger_apply (PvStore *store,
+                          const PvRecord *record,
+                          gboolean *out_new,
+                          GError **error);
+
+/* device id → highest seq held, as GUINT_TO_POINTER / (guint64*) values. */
+GHashTable *pv_ledger_version_vector (PvStore *store, GError **error);
+
+typedef gboolean (*PvRecordFunc) (const PvRecord *record, gpointer user_data, GError **error);
+/* Every record in canonical order (hlc, device, seq). */
+gboolean pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error);
+guint64 pv_ledger_count (PvStore *store);
+
+/* BLAKE2b over every record hash in (device, seq) order: equal on two
+ * replicas exactly when they hold the same records. */
+gboolean pv_ledger_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error);
+
+typedef struct
+{
+  guint64 applied;
+  guint64 duplicates;
+  guint64 forks;
+  guint64 people;
+} PvMergeStats;
+
+/* Applies every record of @other that @store lacks, in one transaction, plus
+ * personal data when @store's role may hold it. A fork is recorded and that
+ * device's further records skipped; any other bad record rolls the whole
+ * merge back. */
+gboolean pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error);
+
+char *pv_hash_to_hex (const guint8 hash[PV_HASH_SIZE]);
+
+G_END_DECLS

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-state.c: turns ledger records into the tables admission, stats and
+ * export read. Every rule here is commutative or picks a winner by a total
+ * order (HLC, then device id), so replicas that hold the same records hold
+ * the same state whatever order the records arrived in. */
+#include "pv-state.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-keys.h"
+#include "pv-ledger.h"
+#include "pv-store.h"
+#include "pv-ticket-code.h"
+
+static gboolean
+require_role (PvStore *store, const PvRecord *record, gboolean (*allowed) (PvRole), GError **error)
+{
+  const PvDeviceInfo *author = pv_store_lookup_device (store, record->device_id);
+
+  if (author == NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                        "Record %u/%" G_GUINT64_FORMAT " (%s) is by device %u, which is not enrolled",
+                        record->device_id, record->seq, pv_record_kind_to_string (record->kind),
+                        record->device_id),
+           FALSE;
+  if (allowed && !allowed (author->role))
+    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                        "Device %u (%s) may not write %s records",
+                        record->device_id, pv_role_to_string (author->role),
+                        pv_record_kind_to_string (record->kind)),
+           FALSE;
+  return TRUE;
+}
+
+static gboolean
+role_is_admin (PvRole role)
+{
+  return role == PV_ROLE_ADMIN || role == PV_ROLE_HUB;
+}
+
+static gboolean
+role_any (PvRole role)
+{
+  return TRUE;
+}
+
+static PvEvent *
+require_event (PvStore *store, GError **error)
+{
+  return pv_store_get_event (store, error);
+}
+
+/* Local calendar keys of @at for the counters: day, hour, quarter hour. */
+static void
+time_keys (PvEvent *event, gint64 at, char day[16], char hour[24], char quarter[24])
+{
+  g_autoptr (GDateTime) local = pv_event_local_time (event, at);
+
+  if (local == NULL)
+    {
+      g_strlcpy (day, "invalid", 16);
+      g_strlcpy (hour, "invalid", 24);
+      g_strlcpy (quarter, "invalid", 24);
+      return;
+    }
+  g_snprintf (day, 16, "%04d-%02d-%02d", g_date_time_get_year (local),
+              g_date_time_get_month (local), g_date_time_get_day_of_month (local));
+  g_snprintf (hour, 24, "%sT%02d", day, g_date_time_get_hour (local));
+  g_snprintf (quarter, 24, "%sT%02d:%02d", day, g_date_time_get_hour (local),
+              g_date_time_get_minute (local) / 15 * 15);
+}
+
+static gboolean recompute_all_doubles (PvStore *store, GError **error);
+
+static gboolean
+apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  g_autoptr (PvEvent) incoming = pv_event_new_from_variant (body, error);
+  g_autoptr (GError) local_error = NULL;
+  PvEvent *current;
+  sqlite3_stmt *stmt;
+  gboolean newer = TRUE;
+
+  if (incoming == NULL)
+    return FALSE;
+  current = pv_store_get_event (store, &local_error);
+  if (current != NULL)
+    {
+      /* The first configuration is the trust anchor; later ones come from an
+       * admin and may not swap the event or its key. */
+      if (!require_role (store, record, role_is_admin, error))
+        return FALSE;
+      if (pv_event_get_id (incoming) != pv_event_get_id (current)
+          || memcmp (pv_event_get_public_key (incoming), pv_event_get_public_key (current),
+                     PV_PUBLIC_KEY_SIZE)
+               != 0)
+        return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
+                            "Record %u/%" G_GUINT64_FORMAT " configures event %08x, "
+                            "this store holds event %08x",
+                            record->device_id, record->seq, pv_event_get_id (incoming),
+                            pv_event_get_id (current)),
+               FALSE;
+
+      stmt = pv_store_prepare (store, "SELECT hlc, device_id FROM event_config WHERE id = 1", error);
+      if (stmt == NULL)
+        return FALSE;
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          PvHlc hlc = (PvHlc) sqlite3_column_int64 (stmt, 0);
+          int device = sqlite3_column_int (stmt, 1);
+          newer = record->hlc > hlc || (record->hlc == hlc && record->device_id > device);
+        }
+      sqlite3_reset (stmt);
+    }
+  else if (!g_error_matches (local_error, PV_ERROR, PV_ERROR_NOT_INITIALIZED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (!newer)
+    return TRUE;
+
+  stmt = pv_store_prepare (store,
+                           "INSERT OR REPLACE INTO event_config (id, hlc, device_id, config) "
+                           "VALUES (1, ?1, ?2, ?3)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) record->hlc);
+  sqlite3_bind_int (stmt, 2, record->device_id);
+  sqlite3_bind_blob (stmt, 3, g_bytes_get_data (record->body, NULL),
+                     (int) g_bytes_get_size (record->body), SQLITE_STATIC);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+  pv_store_invalidate_caches (store);
+  /* Category rules may have changed: doubles follow the rules in force. */
+  return current == NULL || recompute_all_doubles (store, error);
+}
+
+static gboolean
+apply_device_enrolled (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  g_autoptr (PvDeviceCert) cert = pv_device_cert_new_from_variant (body, error);
+  PvEvent *event;
+  sqlite3_stmt *stmt;
+
+  if (cert == NULL || !(event = require_event (store, error)))
+    return FALSE;
+  if (cert->event_id != pv_event_get_id (event))
+    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
+                        "Device %u is certified for another event", cert->device_id),
+           FALSE;
+  /* The event key's signature is the authority here, not the author. */
+  if (!pv_device_cert_verify (cert, pv_event_get_public_key (event), error))
+    return FALSE;
+  if (cert->device_id == 0)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "Device id 0 is reserved"),
+           FALSE;
+
+  /* Re-enrolment keeps the newest certificate (ties: smaller key), so the
+   * outcome does not depend on arrival order. */
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO devices (id, name, role, public_key, valid_from, valid_until, cert) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                           "ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, "
+                           "  public_key = excluded.public_key, valid_from = excluded.valid_from, "
+                           "  valid_until = excluded.valid_until, cert = excluded.cert "
+                           "WHERE excluded.valid_from > devices.valid_from "
+                           "   OR (excluded.valid_from = devices.valid_from "
+                           "       AND excluded.public_key < devices.public_key)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, cert->device_id);
+  sqlite3_bind_text (stmt, 2, cert->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, pv_role_to_string (cert->role), -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 4, cert->public_key, PV_PUBLIC_KEY_SIZE, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, cert->valid_from);
+  sqlite3_bind_int64 (stmt, 6, cert->valid_until);
+  sqlite3_bind_blob (stmt, 7, g_bytes_get_data (record->body, NULL),
+                     (int) g_bytes_get_size (record->body), SQLITE_STATIC);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+  pv_store_invalidate_caches (store);
+  return TRUE;
+}
+
+static gboolean
+apply_device_revoked (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  guint16 device;
+  gint64 at;
+  const char *reason;
+  sqlite3_stmt *stmt;
+
+  if (!require_role (store, record, role_is_admin, error))
+    return FALSE;
+  g_variant_get (body, "(qx&s)", &device, &at, &reason);
+  if (pv_store_lookup_device (store, device) == NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND,
+                        "Record %u/%" G_GUINT64_FORMAT " revokes device %u, which is not enrolled",
+                        record->device_id, record->seq, device),
+           FALSE;
+  /* Two revocations: the earlier one counts. */
+  stmt = pv_store_prepare (store,
+                           "UPDATE devices SET revoked_at = ?2, revoke_reason = ?3 "
+                           "WHERE id = ?1 AND (revoked_at IS NULL OR revoked_at > ?2 "
+                           "  OR (revoked_at = ?2 AND revoke_reason > ?3))",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, device);
+  sqlite3_bind_int64 (stmt, 2, at);
+  sqlite3_bind_text (stmt, 3, reason, -1, SQLITE_STATIC);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+  pv_store_invalidate_caches (store);
+  return TRUE;
+}
+
+static gboolean
+apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  g_autoptr (GVariant) digest = NULL;
+  const char *code, *channel;
+  PvTicket ticket;
+  PvEvent *event;
+  sqlite3_stmt *stmt;
+  char day[16], hour[24], quarter[24], category[8];
+
+  if (!require_role (store, record, pv_role_can_issue, error)
+      || !(event = require_event (store, error)))
+    return FALSE;
+  g_variant_get (body, "(&s@ay&s)", &code, &digest, &channel);
+  if (!pv_ticket_parse (code, -1, &ticket, error))
+    return FALSE;
+  if (ticket.event_id != pv_event_get_id (event))
+    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
+                        "Ticket record %u/%" G_GUINT64_FORMAT " is for another event",
+                        record->device_id, record->seq),
+           FALSE;
+  if (ticket.issuer != record->device_id)
+    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                        "Device %u recorded a ticket issued by device %u",
+                        record->device_id, ticket.issuer),
+           FALSE;
+
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO tickets (issuer, serial, category, day, party, channel, "
+                           "  issued_at, code, pii_digest, rec_device, rec_seq) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, ticket.issuer);
+  sqlite3_bind_int64 (stmt, 2, ticket.serial);
+  sqlite3_bind_int (stmt, 3, ticket.category);
+  sqlite3_bind_int (stmt, 4, ticket.day);
+  sqlite3_bind_int (stmt, 5, ticket.party);
+  sqlite3_bind_text (stmt, 6, channel, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 7, (gint64) ticket.issued_at * G_USEC_PER_SEC);
+  sqlite3_bind_text (stmt, 8, code, -1, SQLITE_STATIC);
+  if (g_variant_n_children (digest) > 0)
+    sqlite3_bind_blob (stmt, 9, g_variant_get_data (digest), (int) g_variant_get_size (digest),
+                       SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 10, record->device_id);
+  sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) record->seq);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+
+  time_keys (event, (gint64) ticket.issued_at * G_USEC_PER_SEC, day, hour, quarter);
+  g_snprintf (category, sizeof category, "%u", ticket.category);
+  pv_store_counter_add (store, "registrations.channel", channel, 1);
+  pv_store_counter_add (store, "registrations.category", category, 1);
+  pv_store_counter_add (store, "registrations.day", day, 1);
+  pv_store_counter_add (store, "registrations.people", category, ticket.party);
+  return TRUE;
+}
+
+static gboolean
+role_can_revoke_ticket (PvRole role)
+{
+  return role == PV_ROLE_DESK || role_is_admin (role);
+}
+
+static gboolean
+apply_ticket_revoked (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  guint16 issuer;
+  guint32 serial;
+  gint64 at;
+  const char *reason;
+  sqlite3_stmt *stmt;
+
+  if (!require_role (store, record, role_can_revoke_ticket, error))
+    return FALSE;
+  g_variant_get (body, "(qux&s)", &issuer, &serial, &at, &reason);
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO ticket_revocations (issuer, serial, revoked_at, reason) "
+                           "VALUES (?1, ?2, ?3, ?4) "
+                           "ON CONFLICT (issuer, serial) DO UPDATE SET "
+                           "  revoked_at = excluded.revoked_at, reason = excluded.reason "
+                           "WHERE excluded.revoked_at < ticket_revocations.revoked_at "
+                           "   OR (excluded.revoked_at = ticket_revocations.revoked_at "
+                           "       AND excluded.reason < ticket_revocations.reason)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  sqlite3_bind_int64 (stmt, 3, at);
+  sqlite3_bind_text (stmt, 4, reason, -1, SQLITE_STATIC);
+  return pv_store_step_done (store, stmt, error);
+}
+
+GArray *
+pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, seq, hlc, at, day, party, is_exit, "
+                                         "       is_double, gate "
+                                         "FROM scans WHERE issuer = ?1 AND serial = ?2 "
+                                         "ORDER BY hlc, device_id, seq",
+                                         error);
+  g_autoptr (GArray) scans = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  scans = g_array_new (FALSE, TRUE, sizeof (PvScan));
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvScan scan = { 0 };
+
+      scan.device_id = (guint16) sqlite3_column_int (stmt, 0);
+      scan.seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      scan.hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
+      scan.at = sqlite3_column_int64 (stmt, 3);
+      scan.day = sqlite3_column_int (stmt, 4);
+      scan.party = (guint) sqlite3_column_int (stmt, 5);
+      scan.is_exit = sqlite3_column_int (stmt, 6);
+      scan.is_double = sqlite3_column_int (stmt, 7);
+      g_strlcpy (scan.gate, (const char *) sqlite3_column_text (stmt, 8), sizeof scan.gate);
+      g_array_append_val (scans, scan);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read scans"), NULL;
+  return g_steal_pointer (&scans);
+}
+
+/* Replays one ticket's scans in canonical order and flags each entry the
+ * rules would have refused had every gate known everything: the earliest
+ * HLC wins, ties by device id. Only refusals that depend on other scans
+ * count; a ticket's own day was checked at the gate, and may not be known
+ * here yet (its issue record can arrive after its scans). */
+static gboolean
+recompute_doubles (PvStore *store, guint16 issuer, guint32 serial, guint8 category_id,
+                   GError **error)
+{
+  g_autoptr (GArray) scans = pv_state_load_scans (store, issuer, serial, error);
+  PvEvent *event = require_event (store, error);
+  const PvCategory *category;
+  PvTicketWalk walk;
+  sqlite3_stmt *stmt;
+
+  if (scans == NULL || event == NULL)
+    return FALSE;
+  category = pv_event_get_category (event, category_id);
+  pv_ticket_walk_init (&walk);
+  for (guint i = 0; i < scans->len; i++)
+    {
+      PvScan *scan = &g_array_index (scans, PvScan, i);
+      gboolean is_double = FALSE;
+
+      if (scan->is_exit)
+        pv_ticket_walk_exit (&walk, scan->day);
+      else if (category != NULL)
+        is_double = pv_ticket_walk_entry (&walk, category, PV_TICKET_DAY_NONE, scan->day,
+                                          scan->at, scan->gate)
+                    != PV_VERDICT_ADMIT;
+      if (is_double == scan->is_double)
+        continue;
+
+      stmt = pv_store_prepare (store,
+                               "UPDATE scans SET is_double = ?3 WHERE device_id = ?1 AND seq = ?2",
+                               error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int (stmt, 1, scan->device_id);
+      sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) scan->seq);
+      sqlite3_bind_int (stmt, 3, is_double);
+      if (!pv_store_step_done (store, stmt, error))
+        return FALSE;
+      {
+        g_autofree char *date = pv_event_day_date (event, scan->day);
+        pv_store_counter_add (store, "doubles.day", date, is_double ? 1 : -1);
+      }
+    }
+  return TRUE;
+}
+
+static gboolean
+recompute_all_doubles (PvStore *store, GError **error)
+{
+  sqlite3_stmt *list = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (pv_store_get_db (store),
+                          "SELECT DISTINCT issuer, serial, category FROM scans",
+                          -1, &list, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (store, error, "Cannot read scans");
+  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+    if (!recompute_doubles (store, (guint16) sqlite3_column_int (list, 0),
+                            (guint32) sqlite3_column_int64 (list, 1),
+                            (guint8) sqlite3_column_int (list, 2), error))
+      {
+        sqlite3_finalize (list);
+        return FALSE;
+      }
+  sqlite3_finalize (list);
+  return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
+}
+
+static gboolean
+apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  guint16 issuer, party;
+  guint32 serial;
+  guint8 category;
+  gint16 day;
+  const char *gate;
+  gint64 at;
+  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT;
+  PvEvent *event;
+  sqlite3_stmt *stmt;
+  char date[16], hour[24], quarter[24];
+  g_autofree char *gate_key = NULL;
+
+  if (!require_role (store, record, role_any, error) || !(event = require_event (store, error)))
+    return FALSE;
+  g_variant_get (body, "(quynq&sxb)", &issuer, &serial, &category, &day, &party, &gate, &at, &offline);
+
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO scans (device_id, seq, hlc, at, issuer, serial, category, "
+                           "  day, gate, party, is_exit, offline) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, record->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->seq);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) record->hlc);
+  sqlite3_bind_int64 (stmt, 4, at);
+  sqlite3_bind_int (stmt, 5, issuer);
+  sqlite3_bind_int64 (stmt, 6, serial);
+  sqlite3_bind_int (stmt, 7, category);
+  sqlite3_bind_int (stmt, 8, day);
+  sqlite3_bind_text (stmt, 9, gate, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 10, party);
+  sqlite3_bind_int (stmt, 11, is_exit);
+  sqlite3_bind_int (stmt, 12, offline);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+
+  time_keys (event, at, date, hour, quarter);
+  if (is_exit)
+    {
+      pv_store_counter_add (store, "exits.day", date, party);
+      pv_store_counter_add (store, "inside.day", date, -(gint64) party);
+    }
+  else
+    {
+      gate_key = g_strconcat (date, "|", gate, NULL);
+      pv_store_counter_add (store, "scans.day", date, 1);
+      pv_store_counter_add (store, "entries.day", date, party);
+      pv_store_counter_add (store, "entries.hour", hour, party);
+      pv_store_counter_add (store, "entries.quarter", quarter, party);
+      pv_store_counter_add (store, "entries.gate", gate_key, party);
+      pv_store_counter_add (store, "inside.day", date, party);
+    }
+
+  return recompute_doubles (store, issuer, serial, category, error);
+}
+
+gboolean
+pv_state_apply (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  switch (record->kind)
+    {
+    case PV_RECORD_EVENT_CONFIG:
+      return apply_event_config (store, record, body, error);
+    case PV_RECORD_DEVICE_ENROLLED:
+      return apply_device_enrolled (store, record, body, error);
+    case PV_RECORD_DEVICE_REVOKED:
+      return apply_device_revoked (store, record, body, error);
+    case PV_RECORD_TICKET_ISSUED:
+      return apply_ticket_issued (store, record, body, error);
+    case PV_RECORD_TICKET_REVOKED:
+      return apply_ticket_revoked (store, record, body, error);
+    case PV_RECORD_ENTRY:
+    case PV_RECORD_EXIT:
+      return apply_scan (store, record, body, error);
+    default:
+      return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, "Unknown record kind %u",
+                          (guint) record->kind),
+             FALSE;
+    }
+}
+
+static gboolean
+replay_one (const PvRecord *record, gpointer user_data, GError **error)
+{
+  g_autoptr (GVariant) body = pv_record_dup_body (record, error);
+
+  return body != NULL && pv_state_apply (user_data, record, body, error);
+}
+
+gboolean
+pv_state_rebuild (PvStore *store, GError **error)
+{
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  if (!pv_store_exec (store,
+                      "DELETE FROM scans; DELETE FROM ticket_revocations; DELETE FROM tickets;"
+                      "DELETE FROM devices; DELETE FROM event_config; DELETE FROM counters;",
+                      error))
+    goto fail;
+  pv_store_invalidate_caches (store);
+  if (!pv_ledger_foreach (store, replay_one, store, error) || !pv_store_commit (store, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return FALSE;
+}
+
+static gboolean
+digest_query (PvStore *store, crypto_generichash_state *state, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  crypto_generichash_update (state, (const guint8 *) sql, strlen (sql));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    for (int i = 0; i < sqlite3_column_count (stmt); i++)
+      {
+        /* Type tag and length before every value keep the encoding
+         * unambiguous: ("ab","c") and ("a","bc") hash differently. */
+        guint8 tag = (guint8) sqlite3_column_type (stmt, i);
+        gint64 number;
+        guint32 len;
+
+        crypto_generichash_update (state, &tag, 1);
+        switch (tag)
+          {
+          case SQLITE_INTEGER:
+            number = sqlite3_column_int64 (stmt, i);
+            number = GINT64_TO_BE (number);
+            crypto_generichash_update (state, (const guint8 *) &number, sizeof number);
+            break;
+          case SQLITE_TEXT:
+          case SQLITE_BLOB:
+            len = GUINT32_TO_BE ((guint32) sqlite3_column_bytes (stmt, i));
+            crypto_generichash_update (state, (const guint8 *) &len, sizeof len);
+            crypto_generichash_update (state, sqlite3_column_blob (stmt, i),
+                                       (gsize) sqlite3_column_bytes (stmt, i));
+            break;
+          default:
+            break;
+          }
+      }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read the derived state");
+}
+
+gboolean
+pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
+{
+  static const char *const queries[] = {
+    "SELECT hlc, device_id, config FROM event_config",
+    "SELECT id, name, role, public_key, valid_from, valid_until, cert, revoked_at, revoke_reason "
+    "FROM devices ORDER BY id",
+    "SELECT issuer, serial, category, day, party, channel, issued_at, code, pii_digest, "
+    "rec_device, rec_seq FROM tickets ORDER BY issuer, serial",
+    "SELECT issuer, serial, revoked_at, reason FROM ticket_revocations ORDER BY issuer, serial",
+    "SELECT device_id, seq, hlc, at, issuer, serial, category, day, gate, party, is_exit, "
+    "offline, is_double FROM scans ORDER BY device_id, seq",
+    "SELECT name, key, value FROM counters WHERE value != 0 ORDER BY name, key",
+  };
+  crypto_generichash_state state;
+
+  crypto_generichash_init (&state, (const guint8 *) "PVSD", 4, PV_HASH_SIZE);
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    if (!digest_query (store, &state, queries[i], error))
+      return FALSE;
+  crypto_generichash_final (&state, out, PV_HASH_SIZE);
+  return TRUE;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-stats.c: reads the counters the state module keeps up to date, so a
+ * dashboard refresh costs a handful of index lookups at any ledger size. */
+#include "pv-stats.h"
+
+#include <string.h>
+
+#include "pv-event.h"
+#include "pv-store.h"
+#include "pv-ticket-code.h"
+
+void
+pv_count_free (PvCount *count)
+{
+  if (count == NULL)
+    return;
+  g_free (count->key);
+  g_free (count);
+}
+
+gint64
+pv_stats_counter (PvStore *store, const char *name, const char *key)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT value FROM counters WHERE name = ?1 AND key = ?2",
+                                         NULL);
+  gint64 value = 0;
+
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+/* Counters of @name whose key starts with @prefix, the prefix cut off. */
+static GPtrArray *
+counters_with_prefix (PvStore *store, const char *name, const char *prefix, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT key, value FROM counters "
+                                         "WHERE name = ?1 AND key >= ?2 AND key < ?2 || x'ff' "
+                                         "AND value != 0 ORDER BY key",
+                                         error);
+  g_autoptr (GPtrArray) counts = NULL;
+  gsize skip = strlen (prefix);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  counts = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_count_free);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, prefix, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvCount *count = g_new0 (PvCount, 1);
+      count->key = g_strdup ((const char *) sqlite3_column_text (stmt, 0) + skip);
+      count->value = sqlite3_column_int64 (stmt, 1);
+      g_ptr_array_add (counts, count);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read counters"), NULL;
+  return g_steal_pointer (&counts);
+}
+
+static gint64
+sum (GPtrArray *counts)
+{
+  gint64 total = 0;
+
+  for (guint i = 0; i < counts->len; i++)
+    total += ((PvCount *) g_ptr_array_index (counts, i))->value;
+  return total;
+}
+
+gboolean
+pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
+{
+  PvEvent *event = pv_store_get_event (store, error);
+  g_autofree char *hour_prefix = NULL, *gate_prefix = NULL;
+  g_autoptr (GPtrArray) doubles = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (event == NULL)
+    return FALSE;
+  out->day = pv_event_day_at (event, now);
+  out->today = pv_event_day_date (event, out->day);
+  out->capacity = pv_event_get_capacity (event);
+  hour_prefix = g_strconcat (out->today, "T", NULL);
+  gate_prefix = g_strconcat (out->today, "|", NULL);
+
+  if (!(out->by_channel = counters_with_prefix (store, "registrations.channel", "", error))
+      || !(out->by_category = counters_with_prefix (store, "registrations.category", "", error))
+      || !(out->entries_by_day = counters_with_prefix (store, "entries.day", "", error))
+      || !(out->entries_by_hour = counters_with_prefix (store, "entries.hour", hour_prefix, error))
+      || !(out->entries_by_quarter = counters_with_prefix (store, "entries.quarter", hour_prefix, error))
+      || !(out->entries_by_gate = counters_with_prefix (store, "entries.gate", gate_prefix, error))
+      || !(doubles = counters_with_prefix (store, "doubles.day", "", error)))
+    {
+      pv_stats_clear (out);
+      return FALSE;
+    }
+  /* Categories are counted by id, which tickets carry; show names. */
+  for (guint i = 0; i < out->by_category->len; i++)
+    {
+      PvCount *count = g_ptr_array_index (out->by_category, i);
+      const PvCategory *category = pv_event_get_category (event, (guint8) atoi (count->key));
+      if (category)
+        {
+          g_free (count->key);
+          count->key = g_strdup (category->name);
+        }
+    }
+
+  out->registered_total = sum (out->by_channel);
+  out->registered_today = pv_stats_counter (store, "registrations.day", out->today);
+  out->entered_today = pv_stats_counter (store, "entries.day", out->today);
+  out->exited_today = pv_stats_counter (store, "exits.day", out->today);
+  out->inside_now = MAX (0, pv_stats_counter (store, "inside.day", out->today));
+  out->scans_today = pv_stats_counter (store, "scans.day", out->today);
+  out->doubles_total = sum (doubles);
+  out->doubles_today = pv_stats_counter (store, "doubles.day", out->today);
+  return TRUE;
+}
+
+void
+pv_stats_clear (PvStats *stats)
+{
+  g_free (stats->today);
+  g_clear_pointer (&stats->by_channel, g_ptr_array_unref);
+  g_clear_pointer (&stats->by_category, g_ptr_array_unref);
+  g_clear_pointer (&stats->entries_by_day, g_ptr_array_unref);
+  g_clear_pointer (&stats->entries_by_hour, g_ptr_array_unref);
+  g_clear_pointer (&stats->entries_by_quarter, g_ptr_array_unref);
+  g_clear_pointer (&stats->entries_by_gate, g_ptr_array_unref);
+  memset (stats, 0, sizeof *stats);
+}
+
+void
+pv_double_entry_free (PvDoubleEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->serial);
+  g_free (entry->gate);
+  g_free (entry->first_gate);
+  g_free (entry);
+}
+
+/* The winner is the latest accepted entry before the double in canonical
+ * order: the one the double would have been refused because of. */
+static gboolean
+find_winner (PvStore *store, sqlite3_stmt *double_row, PvDoubleEntry *entry, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, at, gate, offline FROM scans "
+                                         "WHERE issuer = ?1 AND serial = ?2 AND is_exit = 0 "
+                                         "  AND is_double = 0 AND (hlc, device_id, seq) < (?3, ?4, ?5) "
+                                         "ORDER BY hlc DESC, device_id DESC, seq DESC LIMIT 1",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  for (int i = 0; i < 5; i++)
+    sqlite3_bind_value (stmt, i + 1, sqlite3_column_value (double_row, i));
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      entry->first_device_id = (guint16) sqlite3_column_int (stmt, 0);
+      entry->first_at = sqlite3_column_int64 (stmt, 1);
+      entry->first_gate = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      entry->first_offline = sqlite3_column_int (stmt, 3);
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
+}
+
+GPtrArray *
+pv_stats_list_doubles (PvStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT issuer, serial, hlc, device_id, seq, day, at, gate, "
+                                         "       offline "
+                                         "FROM scans WHERE is_double = 1 ORDER BY hlc, device_id, seq",
+                                         error);
+  g_autoptr (GPtrArray) doubles = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  doubles = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_double_entry_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvDoubleEntry *entry = g_new0 (PvDoubleEntry, 1);
+
+      g_ptr_array_add (doubles, entry);
+      entry->serial = pv_ticket_format_serial ((guint16) sqlite3_column_int (stmt, 0),
+                                               (guint32) sqlite3_column_int64 (stmt, 1));
+      entry->device_id = (guint16) sqlite3_column_int (stmt, 3);
+      entry->seq = (guint64) sqlite3_column_int64 (stmt, 4);
+      entry->day = sqlite3_column_int (stmt, 5);
+      entry->at = sqlite3_column_int64 (stmt, 6);
+      entry->gate = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
+      entry->offline = sqlite3_column_int (stmt, 8);
+      if (!find_winner (store, stmt, entry, error))
+        {
+          sqlite3_reset (stmt);
+          return NULL;
+        }
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read double entries"), NULL;
+  return g_steal_pointer (&doubles);
+}

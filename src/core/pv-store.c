@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-store.c: the SQLite side of a replica. Everything that talks to the file
+ * goes through here: migrations from the GResource, one cache of prepared
+ * statements, nested transactions, buffered counters and the in-memory
+ * caches of the event and devices that sit on the admission hot path. */
+#include "pv-store.h"
+
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-hlc.h"
+#include "pv-migrations-resources.h"
+
+struct _PvStore
+{
+  GObject parent_instance;
+
+  char *path;
+  sqlite3 *db;
+  GHashTable *statements; /* SQL text → sqlite3_stmt* */
+  int schema_version;
+  guint tx_depth;
+  GHashTable *counters; /* "name\x1fkey" → gint64* pending delta */
+
+  PvClockFunc clock;
+  gpointer clock_data;
+
+  PvEvent *event;      /* cache, NULL until loaded */
+  GHashTable *devices; /* cache: id → PvDeviceInfo*, NULL until loaded */
+  guint16 device_id;   /* cache of meta "device-id" */
+  PvHlc hlc;           /* last time stamp issued or seen */
+  PvHlc hlc_committed; /* value in meta "hlc" */
+};
+
+G_DEFINE_FINAL_TYPE (PvStore, pv_store, G_TYPE_OBJECT)
+
+static void
+finalize_statement (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
+device_info_free (gpointer data)
+{
+  PvDeviceInfo *info = data;
+
+  g_free (info->name);
+  g_free (info);
+}
+
+static void
+pv_store_finalize (GObject *object)
+{
+  PvStore *self = PV_STORE (object);
+
+  if (self->tx_depth > 0)
+    {
+      g_warning ("Store %s closed inside a transaction; rolling back", self->path);
+      self->tx_depth = 1;
+      pv_store_rollback (self);
+    }
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  g_clear_pointer (&self->counters, g_hash_table_unref);
+  g_clear_pointer (&self->devices, g_hash_table_unref);
+  g_clear_object (&self->event);
+  if (self->db)
+    sqlite3_close (self->db);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (pv_store_parent_class)->finalize (object);
+}
+
+static void
+pv_store_class_init (PvStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pv_store_finalize;
+}
+
+static void
+pv_store_init (PvStore *self)
+{
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            finalize_statement);
+  self->counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+gboolean
+pv_store_fail (PvStore *self, GError **error, const char *context)
+{
+  g_set_error (error, PV_ERROR, PV_ERROR_STORE, "%s: %s (%s)", context,
+               sqlite3_errmsg (self->db), self->path);
+  return FALSE;
+}
+
+gboolean
+pv_store_exec (PvStore *self, const char *sql, GError **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_STORE, "%s (%s)",
+                   message ? message : sqlite3_errmsg (self->db), self->path);
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+sqlite3_stmt *
+pv_store_prepare (PvStore *self, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      pv_store_fail (self, error, "Cannot prepare a statement");
+      return NULL;
+    }
+  g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+gboolean
+pv_store_step_done (PvStore *self, sqlite3_stmt *stmt, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      pv_store_fail (self, error, "Cannot write to the store");
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+migrate (PvStore *self, GError **error)
+{
+  GResource *resource = pv_migrations_get_resource ();
+  g_auto (GStrv) names = NULL;
+  int version = 0;
+  sqlite3_stmt *stmt;
+
+  names = g_resource_enumerate_children (resource, "/in/pravesh/migrations",
+                                         G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  if (names == NULL)
+    return FALSE;
+  qsort (names, g_strv_length (names), sizeof (char *), compare_names);
+
+  if (!(stmt = pv_store_prepare (self, "PRAGMA user_version", error)))
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; names[i]; i++)
+    {
+      g_autofree char *path = g_strconcat ("/in/pravesh/migrations/", names[i], NULL);
+      g_autofree char *pragma = NULL;
+      g_autoptr (GBytes) sql = NULL;
+      int number = atoi (names[i]);
+
+      if (number <= version)
+        continue;
+      if (number != version + 1)
+        return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
+                            "Migration %s does not follow version %d", names[i], version),
+               FALSE;
+      sql = g_resource_lookup_data (resource, path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+      if (sql == NULL)
+        return FALSE;
+      pragma = g_strdup_printf ("PRAGMA user_version = %d", number);
+      if (!pv_store_begin (self, TRUE, error))
+        return FALSE;
+      if (!pv_store_exec (self, g_bytes_get_data (sql, NULL), error)
+          || !pv_store_exec (self, pragma, error) || !pv_store_commit (self, error))
+        {
+          pv_store_rollback (self);
+          g_prefix_error (error, "Migration %s failed: ", names[i]);
+          return FALSE;
+        }
+      version = number;
+    }
+
+  if (version > (int) g_strv_length (names))
+    return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
+                        "%s has schema version %d, newer than this program knows (%u)",
+                        self->path, version, g_strv_length (names)),
+           FALSE;
+  self->schema_version = version;
+  return TRUE;
+}
+
+PvStore *
+pv_store_open (const char *path, GError **error)
+{
+  g_autoptr (PvStore) self = g_object_new (PV_TYPE_STORE, NULL);
+  int rc;
+
+  pv_crypto_init ();
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_STORE, "Cannot open %s: %s", path,
+                   self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, TRUE);
+  sqlite3_busy_timeout (self->db, 5000);
+
+  /* WAL lets readers (stats, export) run beside the writer; synchronous=FULL
+   * keeps an admission that was answered on disk through a power cut. */
+  if (!pv_store_exec (self,
+                      "PRAGMA journal_mode = WAL;"
+                      "PRAGMA synchronous = FULL;"
+                      "PRAGMA foreign_keys = ON;"
+                      "PRAGMA trusted_schema = OFF;",
+                      error))
+    {
+      g_prefix_error (error, "%s is not a Pravesh store: ", path);
+      return NULL;
+    }
+  if (!migrate (self, error))
+    return NULL;
+  self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
+  self->hlc = self->hlc_committed = (PvHlc) pv_store_get_meta_int (self, "hlc", 0);
+  return g_steal_pointer (&self);
+}
+
+const char *
+pv_store_get_path (PvStore *self)
+{
+  return self->path;
+}
+
+sqlite3 *
+pv_store_get_db (PvStore *self)
+{
+  return self->db;
+}
+
+int
+pv_store_get_schema_version (PvStore *self)
+{
+  return self->schema_version;
+}
+
+gboolean
+pv_store_begin (PvStore *self, gboolean immediate, GError **error)
+{
+  if (self->tx_depth++ > 0)
+    return TRUE;
+  if (!pv_store_exec (self, immediate ? "BEGIN IMMEDIATE" : "BEGIN", error))
+    {
+      self->tx_depth = 0;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+flush_counters (PvStore *self, GError **error)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  sqlite3_stmt *stmt;
+
+  if (g_hash_table_size (self->counters) == 0)
+    return TRUE;
+  stmt = pv_store_prepare (self,
+                           "INSERT INTO counters (name, key, value) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT (name, key) DO UPDATE SET value = value + ?3",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  g_hash_table_iter_init (&iter, self->counters);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *sep = strchr (key, '\x1f');
+      gint64 delta = *(gint64 *) value;
+
+      if (delta == 0)
+        continue;
+      sqlite3_bind_text (stmt, 1, key, (int) (sep - (const char *) key), SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, sep + 1, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, delta);
+      if (!pv_store_step_done (self, stmt, error))
+        return FALSE;
+    }
+  g_hash_table_remove_all (self->counters);
+  return TRUE;
+}
+
+gboolean
+pv_store_commit (PvStore *self, GError **error)
+{
+  g_return_val_if_fail (self->tx_depth > 0, FALSE);
+  if (--self->tx_depth > 0)
+    return TRUE;
+  if (!flush_counters (self, error)
+      || (self->hlc != self->hlc_committed
+          && !pv_store_set_meta_int (self, "hlc", (gint64) self->hlc, error))
+      || !pv_store_exec (self, "COMMIT", error))
+    {
+      self->tx_depth = 1;
+      pv_store_rollback (self);
+      return FALSE;
+    }
+  self->hlc_committed = self->hlc;
+  return TRUE;
+}
+
+void
+pv_store_rollback (PvStore *self)
+{
+  g_return_if_fail (self->tx_depth > 0);
+  /* A rollback anywhere abandons the whole transaction: inner callers see
+   * their error, outer ones must not commit half of it. */
+  self->tx_depth = 0;
+  if (sqlite3_get_autocommit (self->db) == 0)
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  g_hash_table_remove_all (self->counters);
+  self->hlc = self->hlc_committed;
+  self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
+  pv_store_invalidate_caches (self);
+}
+
+gboolean
+pv_store_in_transaction (PvStore *self)
+{
+  return self->tx_depth > 0;
+}
+
+void
+pv_store_set_clock (PvStore *self, PvClockFunc func, gpointer user_data)
+{
+  self->clock = func;
+  self->clock_data = user_data;
+}
+
+gint64
+pv_store_now (PvStore *self)
+{
+  return self->clock ? self->clock (self->clock_data) : g_get_real_time ();
+}
+
+gint64
+pv_store_get_meta_int (PvStore *self, const char *key, gint64 fallback)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self, "SELECT value FROM meta WHERE key = ?1", NULL);
+  gint64 value = fallback;
+
+  if (stmt == NULL)
+    return fallback;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_INTEGER)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+pv_store_set_meta_int (PvStore *self, const char *key, gint64 value, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self,
+                                         "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                                         error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, value);
+  if (g_str_equal (key, "device-id"))
+    self->device_id = (guint16) value;
+  return pv_store_step_done (self, stmt, error);
+}
+
+char *
+pv_store_dup_meta_string (PvStore *self, const char *key)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self, "SELECT value FROM meta WHERE key = ?1", NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+pv_store_set_meta_string (PvStore *self, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self,
+                                         "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                                         error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  return pv_store_step_done (self, stmt, error);
+}
+
+GBytes *
+pv_store_get_secret (PvStore *self, const char *name)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self, "SELECT value FROM secrets WHERE name = ?1", NULL);
+  GBytes *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+pv_store_set_secret (PvStore *self, const char *name, const guint8 *data, gsize len, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self,
+                                         "INSERT OR REPLACE INTO secrets (name, value) VALUES (?1, ?2)",
+                                         error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 2, data, (int) len, SQLITE_STATIC);
+  return pv_store_step_done (self, stmt, error);
+}
+
+void
+pv_store_counter_add (PvStore *self, const char *name, const char *key, gint64 delta)
+{
+  g_autofree char *id = g_strconcat (name, "\x1f", key, NULL);
+  gint64 *value = g_hash_table_lookup (self->counters, id);
+
+  if (value == NULL)
+    {
+      value = g_new0 (gint64, 1);
+      g_hash_table_insert (self->counters, g_steal_pointer (&id), value);
+    }
+  *value += delta;
+}
+
+PvEvent *
+pv_store_get_event (PvStore *self, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (self->event)
+    return self->event;
+  if (!(stmt = pv_store_prepare (self, "SELECT config FROM event_config WHERE id = 1", error)))
+    return NULL;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (sqlite3_column_blob (stmt, 0),
+                                              sqlite3_column_bytes (stmt, 0));
+      g_autoptr (GVariant) config = g_variant_ref_sink (
+        g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+
+      self->event = pv_event_new_from_variant (config, error);
+    }
+  else
+    g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                 "%s holds no event yet: run “pravesh-ctl --db %s event init” first",
+                 self->path, self->path);
+  sqlite3_reset (stmt);
+  return self->event;
+}
+
+static gboolean
+load_devices (PvStore *self)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (self,
+                                         "SELECT id, role, name, valid_from, valid_until, "
+                                         "       coalesce(revoked_at, 9223372036854775807), public_key "
+                                         "FROM devices",
+                                         NULL);
+  if (stmt == NULL)
+    return FALSE;
+  self->devices = g_hash_table_new_full (NULL, NULL, NULL, device_info_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PvDeviceInfo *info = g_new0 (PvDeviceInfo, 1);
+
+      info->id = (guint16) sqlite3_column_int (stmt, 0);
+      if (!pv_role_from_string ((const char *) sqlite3_column_text (stmt, 1), &info->role, NULL))
+        info->role = PV_ROLE_GATE; /* the least a stranger may do */
+      info->name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      info->valid_from = sqlite3_column_int64 (stmt, 3);
+      info->valid_until = sqlite3_column_int64 (stmt, 4);
+      info->revoked_at = sqlite3_column_int64 (stmt, 5);
+      if (sqlite3_column_bytes (stmt, 6) == PV_PUBLIC_KEY_SIZE)
+        memcpy (info->public_key, sqlite3_column_blob (stmt, 6), PV_PUBLIC_KEY_SIZE);
+      g_hash_table_insert (self->devices, GUINT_TO_POINTER (info->id), info);
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+const PvDeviceInfo *
+pv_store_lookup_device (PvStore *self, guint16 id)
+{
+  if (self->devices == NULL && !load_devices (self))
+    return NULL;
+  return g_hash_table_lookup (self->devices, GUINT_TO_POINTER (id));
+}
+
+void
+pv_store_invalidate_caches (PvStore *self)
+{
+  g_clear_object (&self->event);
+  g_clear_pointer (&self->devices, g_hash_table_unref);
+}
+
+PvHlc
+pv_store_hlc_tick (PvStore *self)
+{
+  g_warn_if_fail (self->tx_depth > 0);
+  self->hlc = pv_hlc_tick (self->hlc, pv_store_now (self));
+  return self->hlc;
+}
+
+void
+pv_store_hlc_observe (PvStore *self, PvHlc remote)
+{
+  self->hlc = MAX (self->hlc, remote);
+}
+
+guint16
+pv_store_get_device_id (PvStore *self)
+{
+  return self->device_id;
+}

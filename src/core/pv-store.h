@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-store.h: one replica's SQLite file — migrations, the prepared-statement
+ * cache, transactions, local metadata and secrets, buffered counters, the
+ * clock, and caches of the event and device certificates that every
+ * admission decision reads. */
+#pragma once
+
+#include <glib-object.h>
+#include <sqlite3.h>
+
+#include "pv-keys.h"
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+#define PV_TYPE_STORE (pv_store_get_type ())
+G_DECLARE_FINAL_TYPE (PvStore, pv_store, PV, STORE, GObject)
+
+/* Returns µs since the Unix epoch. */
+typedef gint64 (*PvClockFunc) (gpointer user_data);
+
+/* A device as admission needs it, cached in memory. */
+typedef struct
+{
+  guint16 id;
+  PvRole role;
+  char *name;
+  gint64 valid_from;
+  gint64 valid_until;
+  gint64 revoked_at; /* G_MAXINT64 when not revoked */
+  guint8 public_key[PV_PUBLIC_KEY_SIZE];
+} PvDeviceInfo;
+
+/* Opens or creates @path, applies pending migrations, turns on WAL and
+ * foreign keys. PV_ERROR_STORE when the file is not a Pravesh store or is
+ * newer than this program. */
+PvStore *pv_store_open (const char *path, GError **error);
+const char *pv_store_get_path (PvStore *self);
+sqlite3 *pv_store_get_db (PvStore *self);
+/* Schema version after migrations. */
+int pv_store_get_schema_version (PvStore *self);
+
+/* A cached prepared statement, reset and with bindings cleared. */
+sqlite3_stmt *pv_store_prepare (PvStore *self, const char *sql, GError **error);
+/* Steps @stmt expecting SQLITE_DONE, then resets it. */
+gboolean pv_store_step_done (PvStore *self, sqlite3_stmt *stmt, GError **error);
+gboolean pv_store_exec (PvStore *self, const char *sql, GError **error);
+/* Fills @error with SQLite's message for the last failure, after @context. */
+gboolean pv_store_fail (PvStore *self, GError **error, const char *context);
+
+/* Nested calls join the outermost transaction. @immediate takes the write
+ * lock at once, so two processes deciding on one file serialise. */
+gboolean pv_store_begin (PvStore *self, gboolean immediate, GError **error);
+gboolean pv_store_commit (PvStore *self, GError **error);
+void pv_store_rollback (PvStore *self);
+gboolean pv_store_in_transaction (PvStore *self);
+
+void pv_store_set_clock (PvStore *self, PvClockFunc func, gpointer user_data);
+gint64 pv_store_now (PvStore *self);
+
+gint64 pv_store_get_meta_int (PvStore *self, const char *key, gint64 fallback);
+gboolean pv_store_set_meta_int (PvStore *self, const char *key, gint64 value, GError **error);
+char *pv_store_dup_meta_string (PvStore *self, const char *key);
+gboolean pv_store_set_meta_string (PvStore *self, const char *key, const char *value, GError **error);
+GBytes *pv_store_get_secret (PvStore *self, const char *name);
+gboolean pv_store_set_secret (PvStore *self, const char *name, const guint8 *data, gsize len, GError **error);
+
+/* Adds @delta to a counter; buffered in memory and written when the
+ * outermost transaction commits (dropped on rollback). */
+void pv_store_counter_add (PvStore *self, const char *name, const char *key, gint64 delta);
+
+/* The event in force, or NULL (with PV_ERROR_NOT_INITIALIZED) when the
+ * store holds none. Borrowed: valid until the configuration changes. */
+PvEvent *pv_store_get_event (PvStore *self, GError **error);
+/* Borrowed; NULL when the device is unknown. */
+const PvDeviceInfo *pv_store_lookup_device (PvStore *self, guint16 id);
+/* Called by the state module when the event or devices change. */
+void pv_store_invalidate_caches (PvStore *self);
+
+/* The hybrid logical clock of this replica: tick for a local record,
+ * observe a foreign one. Persisted with the transaction that used it. */
+PvHlc pv_store_hlc_tick (PvStore *self);
+void pv_store_hlc_observe (PvStore *self, PvHlc remote);
+
+/* This replica's own device id, 0 when the store has no identity. */
+guint16 pv_store_get_device_id (PvStore *self);
+
+G_END_DECLS

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-ledger.c: hash chains, the version vector, applying foreign records
+ * (duplicates, gaps, forks, tampering, wrong event, wrong role), and the
+ * rebuild of derived state from the records alone. */
+#include <sodium.h>
+
+#include "test-util.h"
+
+typedef struct
+{
+  char *dir;
+  gint64 clock;
+  PvStore *admin;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp ("pv-ledger-XXXXXX", NULL);
+  f->admin = test_create_event (f->dir, &f->clock);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_assert_finalize_object (f->admin);
+  test_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+typedef struct
+{
+  GPtrArray *records;
+} Collect;
+
+static gboolean
+collect_cb (const PvRecord *record, gpointer user_data, GError **error)
+{
+  g_ptr_array_add (user_data, pv_record_copy (record));
+  return TRUE;
+}
+
+static GPtrArray *
+all_records (PvStore *store)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_record_free);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (pv_ledger_foreach (store, collect_cb, records, &error));
+  g_assert_no_error (error);
+  return records;
+}
+
+static void
+test_chain (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GHashTable) vector = NULL;
+  guint8 zero[PV_HASH_SIZE] = { 0 };
+  g_autofree char *code = test_issue (f->admin, "Season pass", -1, 1);
+
+  records = all_records (f->admin);
+  g_assert_cmpuint (records->len, ==, 3);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const PvRecord *r = g_ptr_array_index (records, i);
+      guint8 hash[PV_HASH_SIZE];
+
+      g_assert_cmpuint (r->device_id, ==, 1);
+      g_assert_cmpuint (r->seq, ==, i + 1);
+      pv_record_compute_hash (r, hash);
+      g_assert_cmpmem (hash, PV_HASH_SIZE, r->hash, PV_HASH_SIZE);
+      if (i == 0)
+        g_assert_cmpmem (r->prev, PV_HASH_SIZE, zero, PV_HASH_SIZE);
+      else
+        {
+          const PvRecord *before = g_ptr_array_index (records, i - 1);
+          g_assert_cmpmem (r->prev, PV_HASH_SIZE, before->hash, PV_HASH_SIZE);
+          g_assert_cmpuint (r->hlc, >, before->hlc);
+        }
+    }
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, 0))->kind, ==, PV_RECORD_EVENT_CONFIG);
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, 1))->kind, ==, PV_RECORD_DEVICE_ENROLLED);
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, 2))->kind, ==, PV_RECORD_TICKET_ISSUED);
+
+  vector = pv_ledger_version_vector (f->admin, NULL);
+  g_assert_cmpuint (g_hash_table_size (vector), ==, 1);
+  g_assert_cmpuint (*(guint64 *) g_hash_table_lookup (vector, GUINT_TO_POINTER (1)), ==, 3);
+}
+
+static void
+test_hlc_never_goes_back (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autofree char *a = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *b = NULL;
+
+  /* Somebody sets the laptop's clock back an hour. */
+  f->clock -= G_TIME_SPAN_HOUR;
+  b = test_issue (f->admin, "Season pass", -1, 1);
+  records = all_records (f->admin);
+  g_assert_cmpuint (((PvRecord *) g_ptr_array_index (records, 3))->hlc, >,
+                    ((PvRecord *) g_ptr_array_index (records, 2))->hlc);
+}
+
+/* Applies @records[from…] of another store into @store in order. */
+static void
+apply_all (PvStore *store, GPtrArray *records, guint from)
+{
+  for (guint i = from; i < records->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (pv_ledger_apply (store, g_ptr_array_index (records, i), NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_apply_rules (Fixture *f, gconstpointer data)
+{
+  gint64 gate_clock = f->clock;
+  g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
+  g_autofree char *code = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *code2 = test_issue (f->admin, "Season pass", -1, 1);
+  g_autoptr (GPtrArray) records = all_records (f->admin);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL, *state_before = NULL, *state_after = NULL;
+  PvRecord *last = g_ptr_array_index (records, records->len - 1);
+  PvRecord *previous = g_ptr_array_index (records, records->len - 2);
+  g_autoptr (PvRecord) bad = NULL;
+  gboolean is_new = TRUE;
+
+  before = test_digest (gate, FALSE);
+  state_before = test_digest (gate, TRUE);
+
+  /* A gap: the newest record without the one before it. */
+  g_assert_false (pv_ledger_apply (gate, last, &is_new, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_CHAIN);
+  g_clear_error (&error);
+
+  /* A record whose body was changed after hashing. */
+  bad = pv_record_copy (previous);
+  g_bytes_unref (bad->body);
+  bad->body = g_bytes_new ("nonsense", 8);
+  g_assert_false (pv_ledger_apply (gate, bad, NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  /* Rehashed, but still not a ticket record. */
+  pv_record_compute_hash (bad, bad->hash);
+  g_assert_false (pv_ledger_apply (gate, bad, NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  after = test_digest (gate, FALSE);
+  state_after = test_digest (gate, TRUE);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpstr (state_before, ==, state_after);
+
+  /* In order they apply, and again they are no-ops. */
+  apply_all (gate, records, 0);
+  g_assert_true (pv_ledger_apply (gate, last, &is_new, &error));
+  g_assert_false (is_new);
+  g_clear_pointer (&before, g_free);
+  g_clear_pointer (&after, g_free);
+  before = test_digest (f->admin, FALSE);
+  after = test_digest (gate, FALSE);
+  /* The gate holds everything the admin holds (the admin lacks nothing). */
+  g_assert_cmpstr (before, ==, after);
+  g_assert_finalize_object (g_steal_pointer (&gate));
+}
+
+static void
+test_fork (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "admin.db", NULL);
+  g_autofree char *copy_path = g_build_filename (f->dir, "copy.db", NULL);
+  g_autofree char *other_path = g_build_filename (f->dir, "other.db", NULL);
+  g_autoptr (PvStore) copy = NULL;
+  g_autoptr (PvStore) other = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *digest = NULL, *digest_after = NULL;
+  g_autofree char *mine = NULL, *theirs = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  sqlite3_stmt *stmt;
+  PvMergeStats stats;
+
+  /* A restored backup of the admin laptop: the same device id and key, but
+   * it writes its own seq 3 while the original writes a different one. */
+  g_assert_true (pv_store_exec (f->admin, "PRAGMA wal_checkpoint(TRUNCATE)", NULL));
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (copy_path, contents, (gssize) length, NULL));
+  copy = pv_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  pv_store_set_clock (copy, test_clock_func, &f->clock);
+  mine = test_issue (f->admin, "Season pass", -1, 1);
+  theirs = test_issue (copy, "Exhibitor", -1, 1);
+
+  other = test_open (f->dir, "other.db", &f->clock);
+  g_assert_true (pv_ledger_merge (other, f->admin, &stats, &error));
+  g_assert_no_error (error);
+  digest = test_digest (other, FALSE);
+
+  records = all_records (copy);
+  g_assert_false (pv_ledger_apply (other, g_ptr_array_index (records, 2), NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_FORK);
+  g_clear_error (&error);
+
+  /* A merge reports the fork and carries on. */
+  g_assert_true (pv_ledger_merge (other, copy, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.forks, ==, 1);
+  g_assert_cmpuint (stats.applied, ==, 0);
+  digest_after = test_digest (other, FALSE);
+  g_assert_cmpstr (digest, ==, digest_after);
+
+  stmt = pv_store_prepare (other, "SELECT count(*) FROM forks WHERE device_id = 1 AND seq = 3", NULL);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
+  sqlite3_reset (stmt);
+  g_assert_finalize_object (g_steal_pointer (&copy));
+  g_assert_finalize_object (g_steal_pointer (&other));
+  (void) other_path;
+}
+
+static void
+test_permissions (Fixture *f, gconstpointer data)
+{
+  gint64 gate_clock = f->clock;
+  g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
+  g_autofree char *code = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *before = test_digest (gate, FALSE);
+  g_autofree char *after = NULL;
+  g_autoptr (PvEvent) edited = NULL;
+  g_autoptr (GError) error = NULL;
+  PvIssueRequest request = { .category = "Season pass", .day = -1 };
+
+  g_assert_null (pv_tickets_issue (gate, &request, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+  g_clear_error (&error);
+
+  /* Even written straight into the ledger, a gate's ticket is refused. */
+  g_assert_false (pv_ledger_append (gate, PV_RECORD_TICKET_ISSUED,
+                                    g_variant_new ("(s@ays)", code,
+                                                   g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1),
+                                                   "desk"),
+                                    NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+  g_clear_error (&error);
+
+  edited = pv_event_copy (pv_store_get_event (gate, NULL));
+  pv_event_set_capacity (edited, 5);
+  g_assert_false (pv_ledger_append (gate, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (edited), NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+  g_clear_error (&error);
+
+  after = test_digest (gate, FALSE);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_finalize_object (g_steal_pointer (&gate));
+}
+
+static void
+test_wrong_event (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir2 = g_dir_make_tmp ("pv-ledger-other-XXXXXX", NULL);
+  gint64 clock2;
+  g_autoptr (PvStore) stranger = test_create_event (dir2, &clock2);
+  g_autofree char *before = test_digest (f->admin, FALSE);
+  g_autofree char *after = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (pv_ledger_merge (f->admin, stranger, NULL, &error));
+  g_assert_nonnull (error);
+  after = test_digest (f->admin, FALSE);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_finalize_object (g_steal_pointer (&stranger));
+  test_rmdir (dir2);
+}
+
+static void
+test_rebuild (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  g_autofree char *a = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *b = test_issue (f->admin, "School group", 1, 30);
+  PvStats stats;
+
+  test_scan (f->admin, a, "Gate 1", test_time (f->admin, 1, 11, 0), FALSE);
+  test_scan (f->admin, b, "Gate 2", test_time (f->admin, 1, 11, 5), FALSE);
+  test_scan (f->admin, a, "Gate 2", test_time (f->admin, 1, 12, 0), TRUE);
+  g_assert_true (pv_tickets_revoke (f->admin, 1, 1, "test", &error));
+
+  before = test_digest (f->admin, TRUE);
+  g_assert_true (pv_state_rebuild (f->admin, &error));
+  g_assert_no_error (error);
+  after = test_digest (f->admin, TRUE);
+  g_assert_cmpstr (before, ==, after);
+
+  g_assert_true (pv_stats_load (f->admin, test_time (f->admin, 1, 13, 0), &stats, &error));
+  g_assert_cmpint (stats.entered_today, ==, 31);
+  g_assert_cmpint (stats.inside_now, ==, 30);
+  g_assert_cmpint (stats.registered_total, ==, 2);
+  pv_stats_clear (&stats);
+}
+
+static void
+test_reopen (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_strdup (pv_store_get_path (f->admin));
+  g_autofree char *code = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *before = test_digest (f->admin, TRUE);
+  g_autofree char *after = NULL, *code2 = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_finalize_object (g_steal_pointer (&f->admin));
+  f->admin = pv_store_open (path, &error);
+  g_assert_no_error (error);
+  pv_store_set_clock (f->admin, test_clock_func, &f->clock);
+  after = test_digest (f->admin, TRUE);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 1);
+  /* Serials continue; the clock resumes after what it had issued. */
+  code2 = test_issue (f->admin, "Season pass", -1, 1);
+  g_assert_cmpstr (code, !=, code2);
+}
+
+static void
+test_not_a_store (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-ledger-junk-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "junk.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autofree char *after = NULL;
+
+  g_assert_true (g_file_set_contents (path, "this is not SQLite, just text that is long enough", -1, NULL));
+  store = pv_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_error (error, PV_ERROR, PV_ERROR_STORE);
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, "this is not SQLite, just text that is long enough");
+  test_rmdir (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/ledger/chain", test_chain);
+  ADD ("/ledger/hlc-never-goes-back", test_hlc_never_goes_back);
+  ADD ("/ledger/apply-rules", test_apply_rules);
+  ADD ("/ledger/fork", test_fork);
+  ADD ("/ledger/permissions", test_permissions);
+  ADD ("/ledger/wrong-event", test_wrong_event);
+  ADD ("/ledger/rebuild", test_rebuild);
+  ADD ("/ledger/reopen", test_reopen);
+  g_test_add_func ("/ledger/not-a-store", test_not_a_store);
+  return g_test_run ();
+}

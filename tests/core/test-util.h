@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-util.h: what the core tests share — a temporary folder, a clock the
+ * test moves by hand, and a ready-made nine-day event in Asia/Kolkata. */
+#pragma once
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "pv-admission.h"
+#include "pv-devices.h"
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-ledger.h"
+#include "pv-state.h"
+#include "pv-stats.h"
+#include "pv-store.h"
+#include "pv-tickets.h"
+
+/* The fair: 2026-12-05 to 2026-12-13, 10:00–20:00 IST, three gates. */
+#define TEST_START "2026-12-05"
+#define TEST_DAYS 9
+#define TEST_EVENT_ID 0x5eed0001u
+
+static inline gint64
+test_clock_func (gpointer data)
+{
+  return *(gint64 *) data;
+}
+
+/* µs of local (IST) time HH:MM on event day @day. */
+static inline gint64
+test_time (PvStore *store, int day, guint hour, guint minute)
+{
+  return pv_event_time_of (pv_store_get_event (store, NULL), day, hour * 60 + minute);
+}
+
+static inline gint64
+test_iso (const char *iso)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (iso, NULL);
+  g_assert_nonnull (dt);
+  return g_date_time_to_unix (dt) * G_USEC_PER_SEC;
+}
+
+static inline PvStore *
+test_open (const char *dir, const char *name, gint64 *clock)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  PvStore *store = pv_store_open (path, &error);
+
+  g_assert_no_error (error);
+  if (clock)
+    pv_store_set_clock (store, test_clock_func, clock);
+  return store;
+}
+
+/* Creates the test event in a new store "admin.db" under @dir; @clock starts
+ * a week before the fair. */
+static inline PvStore *
+test_create_event (const char *dir, gint64 *clock)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvEvent) event = pv_event_new (TEST_EVENT_ID, "Test Book Fair", TEST_START,
+                                            TEST_DAYS, &error);
+  PvStore *store;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *gate = g_strdup_printf ("Gate %u", i + 1);
+      g_assert_true (pv_event_add_gate (event, gate, &error));
+    }
+  pv_event_add_default_categories (event);
+  *clock = test_iso ("2026-11-28T12:00:00+05:30");
+  store = test_open (dir, "admin.db", clock);
+  g_assert_true (pv_devices_create_event (store, event, "Control room", &error));
+  g_assert_no_error (error);
+  return store;
+}
+
+/* Adds a device replica "@name.db" and opens it with its own @clock. */
+static inline PvStore *
+test_add_device (PvStore *admin, const char *dir, PvRole role, const char *name, gint64 *clock)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *file = g_strconcat (name, ".db", NULL);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  guint16 id = 0;
+
+  g_assert_true (pv_devices_add (admin, role, name, path, &id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 1);
+  return test_open (dir, file, clock);
+}
+
+/* Issues one ticket and returns its code. */
+static inline char *
+test_issue (PvStore *store, const char *category, int day, guint party)
+{
+  g_autoptr (GError) error = NULL;
+  PvIssueRequest request = { .category = category, .day = day, .party = party };
+  g_autoptr (GPtrArray) issued = pv_tickets_issue (store, &request, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (issued->len, ==, 1);
+  return g_strdup (((PvIssuedTicket *) g_ptr_array_index (issued, 0))->code);
+}
+
+/* Scans @code and returns the verdict. */
+static inline PvVerdict
+test_scan (PvStore *store, const char *code, const char *gate, gint64 at, gboolean is_exit)
+{
+  g_autoptr (GError) error = NULL;
+  PvDecision decision;
+  PvVerdict verdict;
+
+  g_assert_true (pv_admission_scan (store, code, gate, at, is_exit, TRUE, &decision, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (decision.message);
+  verdict = decision.verdict;
+  pv_decision_clear (&decision);
+  return verdict;
+}
+
+static inline char *
+test_digest (PvStore *store, gboolean state)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 hash[PV_HASH_SIZE];
+
+  if (state)
+    g_assert_true (pv_state_digest (store, hash, &error));
+  else
+    g_assert_true (pv_ledger_digest (store, hash, &error));
+  g_assert_no_error (error);
+  return pv_hash_to_hex (hash);
+}
+
+static inline void
+test_rmdir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
