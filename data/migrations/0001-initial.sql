@@ -27,8 +27,6 @@ CREATE TABLE records (
   hash      BLOB NOT NULL CHECK (length(hash) = 32),
   PRIMARY KEY (device_id, seq)
 ) STRICT, WITHOUT ROWID;
--- canonical order of the ledger: time stamp, then author, then sequence.
-CREATE INDEX records_order ON records (hlc, device_id, seq);
 
 -- local: a second, different record seen for a (device_id, seq) we hold.
 CREATE TABLE forks (

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
@@ -137,12 +138,14 @@ pv_hash_to_hex (const guint8 hash[PV_HASH_SIZE])
   return hex;
 }
 
-/* The newest record of @device: its seq (0 when none) and hash (zeros). */
+/* The newest record of @device: its seq (0 when none), hash (zeros) and
+ * time stamp (0), when @out_hlc is not NULL. */
 static gboolean
-chain_head (PvStore *store, guint16 device, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE], GError **error)
+chain_head (PvStore *store, guint16 device, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE],
+            PvHlc *out_hlc, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT seq, hash FROM records WHERE device_id = ?1 "
+                                         "SELECT seq, hash, hlc FROM records WHERE device_id = ?1 "
                                          "ORDER BY seq DESC LIMIT 1",
                                          error);
   int rc;
@@ -153,10 +156,14 @@ chain_head (PvStore *store, guint16 device, guint64 *out_seq, guint8 out_hash[PV
   rc = sqlite3_step (stmt);
   *out_seq = 0;
   memset (out_hash, 0, PV_HASH_SIZE);
+  if (out_hlc)
+    *out_hlc = 0;
   if (rc == SQLITE_ROW)
     {
       *out_seq = (guint64) sqlite3_column_int64 (stmt, 0);
       memcpy (out_hash, sqlite3_column_blob (stmt, 1), PV_HASH_SIZE);
+      if (out_hlc)
+        *out_hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -220,14 +227,17 @@ pv_ledger_append (PvStore *store, PvRecordKind kind, GVariant *body, PvRecord **
 
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
-  if (!chain_head (store, record->device_id, &last_seq, record->prev, error))
+  if (!pv_store_get_cached_head (store, &last_seq, record->prev)
+      && !chain_head (store, record->device_id, &last_seq, record->prev, NULL, error))
     goto fail;
   record->seq = last_seq + 1;
   record->hlc = pv_store_hlc_tick (store);
   pv_record_compute_hash (record, record->hash);
   if (!insert_record (store, record, "records", error)
-      || !pv_state_apply (store, record, normal, error)
-      || !pv_store_commit (store, error))
+      || !pv_state_apply (store, record, normal, error))
+    goto fail;
+  pv_store_set_cached_head (store, record->seq, record->hash);
+  if (!pv_store_commit (store, error))
     goto fail;
 
   if (out_record)
@@ -269,6 +279,7 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
   g_autoptr (GVariant) body = NULL;
   guint8 hash[PV_HASH_SIZE], head_hash[PV_HASH_SIZE];
   guint64 head_seq;
+  PvHlc head_hlc;
   gboolean held;
 
   if (out_new)
@@ -305,8 +316,25 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
              FALSE;
     }
 
-  if (!chain_head (store, record->device_id, &head_seq, head_hash, error))
+  if (record->device_id == pv_store_get_device_id (store))
+    {
+      /* This replica writes its own records; one it does not hold is an
+       * impostor's (or a restored copy's), never a late delivery. */
+      g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                   "Record %u/%" G_GUINT64_FORMAT " claims to be written by this device, which did not write it",
+                   record->device_id, record->seq);
+      goto fail;
+    }
+  if (!chain_head (store, record->device_id, &head_seq, head_hash, &head_hlc, error))
     goto fail;
+  /* Time stamps rise along a chain; canonical order relies on it. */
+  if (head_seq > 0 && record->hlc <= head_hlc)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                   "Record %u/%" G_GUINT64_FORMAT " is stamped earlier than its predecessor",
+                   record->device_id, record->seq);
+      goto fail;
+    }
   if (record->seq != head_seq + 1)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
@@ -337,30 +365,6 @@ fail:
   return FALSE;
 }
 
-GHashTable *
-pv_ledger_version_vector (PvStore *store, GError **error)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT device_id, max(seq) FROM records GROUP BY device_id",
-                                         error);
-  g_autoptr (GHashTable) vector = NULL;
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  vector = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      guint64 *seq = g_new (guint64, 1);
-      *seq = (guint64) sqlite3_column_int64 (stmt, 1);
-      g_hash_table_insert (vector, GUINT_TO_POINTER (sqlite3_column_int (stmt, 0)), seq);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    return pv_store_fail (store, error, "Cannot read the ledger"), NULL;
-  return g_steal_pointer (&vector);
-}
-
 static void
 record_from_row (sqlite3_stmt *stmt, PvRecord *record)
 {
@@ -377,37 +381,132 @@ record_from_row (sqlite3_stmt *stmt, PvRecord *record)
     memcpy (record->hash, sqlite3_column_blob (stmt, 6), PV_HASH_SIZE);
 }
 
+/* The devices holding records, by index seeks rather than a scan of
+ * every record: a replica has dozens of authors and millions of records. */
+static GArray *
+list_devices (PvStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "WITH RECURSIVE d (id) AS ("
+                                         "  SELECT min(device_id) FROM records"
+                                         "  UNION ALL"
+                                         "  SELECT (SELECT min(device_id) FROM records WHERE device_id > d.id)"
+                                         "  FROM d WHERE d.id IS NOT NULL) "
+                                         "SELECT id FROM d WHERE id IS NOT NULL",
+                                         error);
+  g_autoptr (GArray) devices = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  devices = g_array_new (FALSE, FALSE, sizeof (guint16));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      guint16 id = (guint16) sqlite3_column_int (stmt, 0);
+      g_array_append_val (devices, id);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ledger"), NULL;
+  return g_steal_pointer (&devices);
+}
+
+typedef struct
+{
+  sqlite3_stmt *stmt;
+  gboolean has_row;
+  PvHlc hlc;
+  guint16 device_id;
+} Cursor;
+
+static gboolean
+cursor_step (PvStore *store, Cursor *cursor, GError **error)
+{
+  int rc = sqlite3_step (cursor->stmt);
+
+  cursor->has_row = rc == SQLITE_ROW;
+  if (cursor->has_row)
+    cursor->hlc = (PvHlc) sqlite3_column_int64 (cursor->stmt, 2);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read the ledger");
+}
+
 gboolean
 pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc;
+  g_autoptr (GArray) devices = list_devices (store, error);
+  g_autofree Cursor *cursors = NULL;
+  gboolean ok = TRUE;
 
-  /* Not from the statement cache: @func may use the store re-entrantly. */
-  if (sqlite3_prepare_v2 (pv_store_get_db (store),
-                          "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
-                          "ORDER BY hlc, device_id, seq",
-                          -1, &stmt, NULL)
-      != SQLITE_OK)
-    return pv_store_fail (store, error, "Cannot read the ledger");
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  if (devices == NULL)
+    return FALSE;
+  /* Each device's records come in seq order from its primary key; merging
+   * those streams by (hlc, device) gives the canonical order without an
+   * index over the whole ledger that every append would have to update.
+   * Private statements: @func may use the store's cache re-entrantly. */
+  cursors = g_new0 (Cursor, devices->len);
+  for (guint i = 0; ok && i < devices->len; i++)
     {
-      PvRecord record;
-      gboolean ok;
-
-      record_from_row (stmt, &record);
-      ok = func (&record, user_data, error);
-      g_bytes_unref (record.body);
+      cursors[i].device_id = g_array_index (devices, guint16, i);
+      ok = sqlite3_prepare_v2 (pv_store_get_db (store),
+                               "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
+                               "WHERE device_id = ?1 ORDER BY seq",
+                               -1, &cursors[i].stmt, NULL)
+           == SQLITE_OK;
       if (!ok)
+        pv_store_fail (store, error, "Cannot read the ledger");
+      else
         {
-          sqlite3_finalize (stmt);
-          return FALSE;
+          sqlite3_bind_int (cursors[i].stmt, 1, cursors[i].device_id);
+          ok = cursor_step (store, &cursors[i], error);
         }
     }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return pv_store_fail (store, error, "Cannot read the ledger");
-  return TRUE;
+
+  while (ok)
+    {
+      Cursor *next = NULL;
+      PvRecord record;
+
+      for (guint i = 0; i < devices->len; i++)
+        if (cursors[i].has_row
+            && (next == NULL || cursors[i].hlc < next->hlc
+                || (cursors[i].hlc == next->hlc && cursors[i].device_id < next->device_id)))
+          next = &cursors[i];
+      if (next == NULL)
+        break;
+      record_from_row (next->stmt, &record);
+      ok = func (&record, user_data, error);
+      g_bytes_unref (record.body);
+      ok = ok && cursor_step (store, next, error);
+    }
+
+  for (guint i = 0; i < devices->len; i++)
+    sqlite3_finalize (cursors[i].stmt);
+  return ok;
+}
+
+GHashTable *
+pv_ledger_version_vector (PvStore *store, GError **error)
+{
+  g_autoptr (GArray) devices = list_devices (store, error);
+  g_autoptr (GHashTable) vector = NULL;
+
+  if (devices == NULL)
+    return NULL;
+  vector = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      guint16 id = g_array_index (devices, guint16, i);
+      guint64 *seq = g_new (guint64, 1);
+      guint8 hash[PV_HASH_SIZE];
+
+      if (!chain_head (store, id, seq, hash, NULL, error))
+        {
+          g_free (seq);
+          return NULL;
+        }
+      g_hash_table_insert (vector, GUINT_TO_POINTER (id), seq);
+    }
+  return g_steal_pointer (&vector);
 }
 
 guint64
@@ -444,32 +543,221 @@ pv_ledger_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
   return TRUE;
 }
 
+static void
+head_message (const PvHead *head, guint8 out[4 + 2 + 8 + PV_HASH_SIZE])
+{
+  memcpy (out, "PVH1", 4);
+  put_be (out + 4, head->device_id, 2);
+  put_be (out + 6, head->seq, 8);
+  memcpy (out + 14, head->hash, PV_HASH_SIZE);
+}
+
+gboolean
+pv_head_verify (const PvHead *head, const guint8 public_key[PV_PUBLIC_KEY_SIZE])
+{
+  guint8 message[4 + 2 + 8 + PV_HASH_SIZE];
+
+  head_message (head, message);
+  return crypto_sign_verify_detached (head->signature, message, sizeof message, public_key) == 0;
+}
+
+gboolean
+pv_ledger_sign_own_head (PvStore *store, PvHead *out, GError **error)
+{
+  guint8 message[4 + 2 + 8 + PV_HASH_SIZE];
+  guint8 sk[PV_SECRET_KEY_SIZE];
+
+  memset (out, 0, sizeof *out);
+  out->device_id = pv_store_get_device_id (store);
+  if (out->device_id == 0 || !pv_devices_get_secret_key (store, sk, error))
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                        "%s has no device identity to sign with", pv_store_get_path (store)),
+           FALSE;
+  if (!chain_head (store, out->device_id, &out->seq, out->hash, NULL, error))
+    {
+      sodium_memzero (sk, sizeof sk);
+      return FALSE;
+    }
+  head_message (out, message);
+  crypto_sign_detached (out->signature, NULL, message, sizeof message, sk);
+  sodium_memzero (sk, sizeof sk);
+  return out->seq > 0 || (g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED, "%s has written no records yet", pv_store_get_path (store)), FALSE);
+}
+
+gboolean
+pv_ledger_store_head (PvStore *store, const PvHead *head, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "INSERT INTO heads (device_id, seq, hash, signature) "
+                                         "VALUES (?1, ?2, ?3, ?4) "
+                                         "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "
+                                         "  hash = excluded.hash, signature = excluded.signature "
+                                         "WHERE excluded.seq > heads.seq",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, head->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) head->seq);
+  sqlite3_bind_blob (stmt, 3, head->hash, PV_HASH_SIZE, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 4, head->signature, PV_SIGNATURE_SIZE, SQLITE_STATIC);
+  return pv_store_step_done (store, stmt, error);
+}
+
+GArray *
+pv_ledger_get_heads (PvStore *store, GError **error)
+{
+  g_autoptr (GArray) heads = g_array_new (FALSE, TRUE, sizeof (PvHead));
+  g_autoptr (GError) own_error = NULL;
+  sqlite3_stmt *stmt;
+  PvHead own;
+  int rc;
+
+  stmt = pv_store_prepare (store,
+                           "SELECT device_id, seq, hash, signature FROM heads "
+                           "WHERE device_id != ?1 ORDER BY device_id",
+                           error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, pv_store_get_device_id (store));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvHead head = { 0 };
+
+      head.device_id = (guint16) sqlite3_column_int (stmt, 0);
+      head.seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      if (sqlite3_column_bytes (stmt, 2) != PV_HASH_SIZE || sqlite3_column_bytes (stmt, 3) != PV_SIGNATURE_SIZE)
+        continue;
+      memcpy (head.hash, sqlite3_column_blob (stmt, 2), PV_HASH_SIZE);
+      memcpy (head.signature, sqlite3_column_blob (stmt, 3), PV_SIGNATURE_SIZE);
+      g_array_append_val (heads, head);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read chain heads"), NULL;
+  /* Its own records this replica vouches for afresh, up to the newest. */
+  if (pv_ledger_sign_own_head (store, &own, &own_error))
+    g_array_append_val (heads, own);
+  return g_steal_pointer (&heads);
+}
+
+typedef struct
+{
+  PvHead head;
+  gboolean verified; /* the record at head.seq was seen and the signature holds */
+} AuthorHead;
+
 typedef struct
 {
   PvStore *store;
-  GHashTable *forked; /* devices whose further records are skipped */
+  PvStore *other;
+  GHashTable *authors; /* device id → AuthorHead*: what @other can prove */
+  GHashTable *forked;  /* devices whose further records are skipped */
   PvMergeStats *stats;
 } MergeContext;
+
+/* Called when the record at the author's signed head has been applied (or
+ * found already held): only now is the author's key surely known, since its
+ * enrolment may be among the records of this very merge. */
+static gboolean
+verify_author (MergeContext *ctx, AuthorHead *author, const PvRecord *record, GError **error)
+{
+  const PvDeviceInfo *device = pv_store_lookup_device (ctx->store, record->device_id);
+
+  if (memcmp (record->hash, author->head.hash, PV_HASH_SIZE) != 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                        "Device %u's signed head does not match its record %" G_GUINT64_FORMAT,
+                        record->device_id, record->seq),
+           FALSE;
+  if (device == NULL || !pv_head_verify (&author->head, device->public_key))
+    return g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                        "The records of device %u are not signed by device %u: refusing them",
+                        record->device_id, record->device_id),
+           FALSE;
+  author->verified = TRUE;
+  return pv_ledger_store_head (ctx->store, &author->head, error);
+}
+
+/* A fork is grave news about a device, so it is believed only when the
+ * device's own signature covers the second history: its head verifies, and
+ * @other's records link from the forked one up to that head. */
+static gboolean
+verify_fork (MergeContext *ctx, AuthorHead *author, const PvRecord *forked, GError **error)
+{
+  const PvDeviceInfo *device = pv_store_lookup_device (ctx->store, forked->device_id);
+  sqlite3_stmt *stmt = NULL;
+  guint8 expected[PV_HASH_SIZE];
+  guint64 last_seq = 0;
+  gboolean linked = TRUE;
+  int rc;
+
+  if (device == NULL || !pv_head_verify (&author->head, device->public_key))
+    goto forged;
+  if (sqlite3_prepare_v2 (pv_store_get_db (ctx->other),
+                          "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
+                          "WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (ctx->other, error, "Cannot read the ledger");
+  sqlite3_bind_int (stmt, 1, forked->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) forked->seq);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) author->head.seq);
+  memcpy (expected, forked->prev, PV_HASH_SIZE);
+  while (linked && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvRecord record;
+      guint8 hash[PV_HASH_SIZE];
+
+      record_from_row (stmt, &record);
+      pv_record_compute_hash (&record, hash);
+      linked = memcmp (hash, record.hash, PV_HASH_SIZE) == 0
+               && memcmp (record.prev, expected, PV_HASH_SIZE) == 0
+               && record.seq == (last_seq ? last_seq + 1 : forked->seq);
+      memcpy (expected, record.hash, PV_HASH_SIZE);
+      last_seq = record.seq;
+      g_bytes_unref (record.body);
+    }
+  sqlite3_finalize (stmt);
+  if (linked && last_seq == author->head.seq && memcmp (expected, author->head.hash, PV_HASH_SIZE) == 0)
+    return TRUE;
+
+forged:
+  return g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                      "%s holds a second record %u/%" G_GUINT64_FORMAT
+                      " that device %u did not sign: refusing it",
+                      pv_store_get_path (ctx->other), forked->device_id, forked->seq,
+                      forked->device_id),
+         FALSE;
+}
 
 static gboolean
 merge_one (const PvRecord *record, gpointer user_data, GError **error)
 {
   MergeContext *ctx = user_data;
   g_autoptr (GError) local_error = NULL;
+  AuthorHead *author = g_hash_table_lookup (ctx->authors, GUINT_TO_POINTER (record->device_id));
   gboolean is_new;
 
   if (g_hash_table_contains (ctx->forked, GUINT_TO_POINTER (record->device_id)))
     return TRUE;
+  /* What no signature covers is not passed on: it waits for the next merge. */
+  if (author == NULL || record->seq > author->head.seq)
+    {
+      ctx->stats->unsigned_skipped++;
+      return TRUE;
+    }
   if (pv_ledger_apply (ctx->store, record, &is_new, &local_error))
     {
       if (is_new)
         ctx->stats->applied++;
       else
         ctx->stats->duplicates++;
-      return TRUE;
+      return record->seq != author->head.seq || verify_author (ctx, author, record, error);
     }
   if (g_error_matches (local_error, PV_ERROR, PV_ERROR_FORK))
     {
+      if (!verify_fork (ctx, author, record, error))
+        return FALSE;
       g_debug ("%s", local_error->message);
       ctx->stats->forks++;
       g_hash_table_add (ctx->forked, GUINT_TO_POINTER (record->device_id));
@@ -553,16 +841,42 @@ gboolean
 pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
 {
   g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GArray) heads = NULL;
   PvMergeStats local_stats = { 0 };
-  MergeContext ctx = { store, forked, stats ? stats : &local_stats };
+  MergeContext ctx = { store, other, authors, forked, stats ? stats : &local_stats };
   const PvDeviceInfo *self_device;
+  GHashTableIter iter;
+  gpointer value;
   gboolean keep_people;
 
   memset (ctx.stats, 0, sizeof *ctx.stats);
-  if (!same_event (store, other, error) || !pv_store_begin (store, TRUE, error))
+  if (!same_event (store, other, error) || !(heads = pv_ledger_get_heads (other, error)))
+    return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    {
+      AuthorHead *author = g_new0 (AuthorHead, 1);
+      author->head = g_array_index (heads, PvHead, i);
+      g_hash_table_insert (authors, GUINT_TO_POINTER (author->head.device_id), author);
+    }
+
+  if (!pv_store_begin (store, TRUE, error))
     return FALSE;
   if (!pv_ledger_foreach (other, merge_one, &ctx, error))
     goto fail;
+  g_hash_table_iter_init (&iter, authors);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AuthorHead *author = value;
+      if (!author->verified && !g_hash_table_contains (forked, GUINT_TO_POINTER (author->head.device_id)))
+        {
+          g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                       "%s vouches for records of device %u up to %" G_GUINT64_FORMAT
+                       " but does not hold them",
+                       pv_store_get_path (other), author->head.device_id, author->head.seq);
+          goto fail;
+        }
+    }
   /* Gates never hold names or phone numbers. */
   self_device = pv_store_lookup_device (store, pv_store_get_device_id (store));
   keep_people = self_device == NULL || self_device->role != PV_ROLE_GATE;

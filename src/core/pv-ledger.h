@@ -71,7 +71,9 @@ gboolean pv_ledger_apply (PvStore *store,
 GHashTable *pv_ledger_version_vector (PvStore *store, GError **error);
 
 typedef gboolean (*PvRecordFunc) (const PvRecord *record, gpointer user_data, GError **error);
-/* Every record in canonical order (hlc, device, seq). */
+/* Every record in canonical order: by time stamp, then author. A device's
+ * time stamps rise with its sequence numbers, so each device's records
+ * keep their chain order. */
 gboolean pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error);
 guint64 pv_ledger_count (PvStore *store);
 
@@ -79,18 +81,42 @@ guint64 pv_ledger_count (PvStore *store);
  * replicas exactly when they hold the same records. */
 gboolean pv_ledger_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error);
 
+/* A device's signature over the hash of its newest record: since every
+ * record names its predecessor's hash, it vouches for the whole chain. */
+typedef struct
+{
+  guint16 device_id;
+  guint64 seq;
+  guint8 hash[PV_HASH_SIZE];
+  guint8 signature[PV_SIGNATURE_SIZE];
+} PvHead;
+
+gboolean pv_head_verify (const PvHead *head, const guint8 public_key[PV_PUBLIC_KEY_SIZE]);
+/* Signs this replica's newest own record with its device key. */
+gboolean pv_ledger_sign_own_head (PvStore *store, PvHead *out, GError **error);
+/* Keeps @head when it is newer than the one held for its device. The caller
+ * has verified it. */
+gboolean pv_ledger_store_head (PvStore *store, const PvHead *head, GError **error);
+/* Every head this replica can pass on (element-type PvHead): the newest
+ * received from each other author, and its own, freshly signed. */
+GArray *pv_ledger_get_heads (PvStore *store, GError **error);
+
 typedef struct
 {
   guint64 applied;
   guint64 duplicates;
   guint64 forks;
+  guint64 unsigned_skipped; /* records no author's signature covers yet */
   guint64 people;
 } PvMergeStats;
 
 /* Applies every record of @other that @store lacks, in one transaction, plus
- * personal data when @store's role may hold it. A fork is recorded and that
- * device's further records skipped; any other bad record rolls the whole
- * merge back. */
+ * personal data when @store's role may hold it. Only records covered by
+ * their author's signed head are taken, so a replica cannot pass off records
+ * in another device's name; a head whose signature or hash does not hold
+ * rolls the whole merge back (PV_ERROR_SIGNATURE). A fork is recorded and
+ * that device's further records skipped; any other bad record rolls the
+ * whole merge back. */
 gboolean pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error);
 
 char *pv_hash_to_hex (const guint8 hash[PV_HASH_SIZE]);

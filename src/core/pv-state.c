@@ -53,24 +53,43 @@ require_event (PvStore *store, GError **error)
   return pv_store_get_event (store, error);
 }
 
-/* Local calendar keys of @at for the counters: day, hour, quarter hour. */
+/* Local calendar keys of @at for the counters: day, hour, quarter hour.
+ * They change once a minute at most, and a bulk import stamps thousands of
+ * records in one minute, so the last answer is kept (per thread). */
 static void
 time_keys (PvEvent *event, gint64 at, char day[16], char hour[24], char quarter[24])
 {
-  g_autoptr (GDateTime) local = pv_event_local_time (event, at);
+  static _Thread_local struct
+  {
+    gint64 minute;
+    char timezone[64];
+    char day[16], hour[24], quarter[24];
+  } cache = { .minute = G_MININT64 };
+  gint64 minute = at / G_TIME_SPAN_MINUTE - (at % G_TIME_SPAN_MINUTE < 0);
+  const char *tz = pv_event_get_timezone (event);
 
-  if (local == NULL)
+  if (minute != cache.minute || strcmp (tz, cache.timezone) != 0)
     {
-      g_strlcpy (day, "invalid", 16);
-      g_strlcpy (hour, "invalid", 24);
-      g_strlcpy (quarter, "invalid", 24);
-      return;
+      g_autoptr (GDateTime) local = pv_event_local_time (event, at);
+
+      if (local == NULL)
+        {
+          g_strlcpy (day, "invalid", 16);
+          g_strlcpy (hour, "invalid", 24);
+          g_strlcpy (quarter, "invalid", 24);
+          return;
+        }
+      g_snprintf (cache.day, sizeof cache.day, "%04d-%02d-%02d", g_date_time_get_year (local),
+                  g_date_time_get_month (local), g_date_time_get_day_of_month (local));
+      g_snprintf (cache.hour, sizeof cache.hour, "%sT%02d", cache.day, g_date_time_get_hour (local));
+      g_snprintf (cache.quarter, sizeof cache.quarter, "%sT%02d:%02d", cache.day,
+                  g_date_time_get_hour (local), g_date_time_get_minute (local) / 15 * 15);
+      g_strlcpy (cache.timezone, tz, sizeof cache.timezone);
+      cache.minute = minute;
     }
-  g_snprintf (day, 16, "%04d-%02d-%02d", g_date_time_get_year (local),
-              g_date_time_get_month (local), g_date_time_get_day_of_month (local));
-  g_snprintf (hour, 24, "%sT%02d", day, g_date_time_get_hour (local));
-  g_snprintf (quarter, 24, "%sT%02d:%02d", day, g_date_time_get_hour (local),
-              g_date_time_get_minute (local) / 15 * 15);
+  memcpy (day, cache.day, 16);
+  memcpy (hour, cache.hour, 24);
+  memcpy (quarter, cache.quarter, 24);
 }
 
 static gboolean recompute_all_doubles (PvStore *store, GError **error);
@@ -83,10 +102,12 @@ apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GErr
   PvEvent *current;
   sqlite3_stmt *stmt;
   gboolean newer = TRUE;
+  gboolean first;
 
   if (incoming == NULL)
     return FALSE;
   current = pv_store_get_event (store, &local_error);
+  first = current == NULL;
   if (current != NULL)
     {
       /* The first configuration is the trust anchor; later ones come from an
@@ -137,7 +158,7 @@ apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GErr
     return FALSE;
   pv_store_invalidate_caches (store);
   /* Category rules may have changed: doubles follow the rules in force. */
-  return current == NULL || recompute_all_doubles (store, error);
+  return first || recompute_all_doubles (store, error);
 }
 
 static gboolean
@@ -224,7 +245,7 @@ apply_device_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
 static gboolean
 apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
-  g_autoptr (GVariant) digest = NULL;
+  g_autoptr (GVariant) digest = NULL, code_v = NULL, channel_v = NULL;
   const char *code, *channel;
   PvTicket ticket;
   PvEvent *event;
@@ -234,7 +255,13 @@ apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GEr
   if (!require_role (store, record, pv_role_can_issue, error)
       || !(event = require_event (store, error)))
     return FALSE;
-  g_variant_get (body, "(&s@ay&s)", &code, &digest, &channel);
+  /* Child by child: g_variant_get() parses its format string every call,
+   * and this runs once per ticket of a bulk issue. */
+  code_v = g_variant_get_child_value (body, 0);
+  digest = g_variant_get_child_value (body, 1);
+  channel_v = g_variant_get_child_value (body, 2);
+  code = g_variant_get_string (code_v, NULL);
+  channel = g_variant_get_string (channel_v, NULL);
   if (!pv_ticket_parse (code, -1, &ticket, error))
     return FALSE;
   if (ticket.event_id != pv_event_get_id (event))
@@ -437,15 +464,50 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   gint16 day;
   const char *gate;
   gint64 at;
-  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT;
+  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT, first_today = FALSE;
   PvEvent *event;
   sqlite3_stmt *stmt;
   char date[16], hour[24], quarter[24];
   g_autofree char *gate_key = NULL;
+  g_autoptr (GVariant) gate_v = NULL;
 
   if (!require_role (store, record, role_any, error) || !(event = require_event (store, error)))
     return FALSE;
-  g_variant_get (body, "(quynq&sxb)", &issuer, &serial, &category, &day, &party, &gate, &at, &offline);
+  {
+    GVariant *child[8];
+
+    for (guint i = 0; i < G_N_ELEMENTS (child); i++)
+      child[i] = g_variant_get_child_value (body, i);
+    issuer = g_variant_get_uint16 (child[0]);
+    serial = g_variant_get_uint32 (child[1]);
+    category = g_variant_get_byte (child[2]);
+    day = g_variant_get_int16 (child[3]);
+    party = g_variant_get_uint16 (child[4]);
+    gate_v = g_variant_ref (child[5]);
+    at = g_variant_get_int64 (child[6]);
+    offline = g_variant_get_boolean (child[7]);
+    for (guint i = 0; i < G_N_ELEMENTS (child); i++)
+      g_variant_unref (child[i]);
+    gate = g_variant_get_string (gate_v, NULL);
+  }
+
+  /* Visitors are people, not scans: a ticket's party counts once a day,
+   * however often it goes in and out. Which scan is first may differ between
+   * replicas, that there is one does not. */
+  if (!is_exit)
+    {
+      sqlite3_stmt *seen = pv_store_prepare (store,
+                                             "SELECT 1 FROM scans WHERE issuer = ?1 AND serial = ?2 "
+                                             "AND day = ?3 AND is_exit = 0 LIMIT 1",
+                                             error);
+      if (seen == NULL)
+        return FALSE;
+      sqlite3_bind_int (seen, 1, issuer);
+      sqlite3_bind_int64 (seen, 2, serial);
+      sqlite3_bind_int (seen, 3, day);
+      first_today = sqlite3_step (seen) != SQLITE_ROW;
+      sqlite3_reset (seen);
+    }
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO scans (device_id, seq, hlc, at, issuer, serial, category, "
@@ -484,6 +546,8 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
       pv_store_counter_add (store, "entries.quarter", quarter, party);
       pv_store_counter_add (store, "entries.gate", gate_key, party);
       pv_store_counter_add (store, "inside.day", date, party);
+      if (first_today)
+        pv_store_counter_add (store, "visitors.day", date, party);
     }
 
   return recompute_doubles (store, issuer, serial, category, error);

@@ -118,7 +118,8 @@ pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
 
   out->registered_total = sum (out->by_channel);
   out->registered_today = pv_stats_counter (store, "registrations.day", out->today);
-  out->entered_today = pv_stats_counter (store, "entries.day", out->today);
+  out->entered_today = pv_stats_counter (store, "visitors.day", out->today);
+  out->entries_today = pv_stats_counter (store, "entries.day", out->today);
   out->exited_today = pv_stats_counter (store, "exits.day", out->today);
   out->inside_now = MAX (0, pv_stats_counter (store, "inside.day", out->today));
   out->scans_today = pv_stats_counter (store, "scans.day", out->today);

@@ -23,7 +23,8 @@ typedef struct
   int day;                 /* event day index of @now */
   gint64 registered_total; /* tickets */
   gint64 registered_today;
-  gint64 entered_today; /* people */
+  gint64 entered_today; /* people who came in today, each once */
+  gint64 entries_today; /* people through the entry gates, re-entries too */
   gint64 exited_today;
   gint64 inside_now;
   gint64 scans_today; /* entry scans */

@@ -18,7 +18,8 @@ struct _PvStore
 
   char *path;
   sqlite3 *db;
-  GHashTable *statements; /* SQL text → sqlite3_stmt* */
+  GHashTable *statements; /* SQL text → Statement* */
+  GHashTable *by_address; /* SQL text's address → Statement*, borrowed */
   int schema_version;
   guint tx_depth;
   GHashTable *counters; /* "name\x1fkey" → gint64* pending delta */
@@ -26,19 +27,36 @@ struct _PvStore
   PvClockFunc clock;
   gpointer clock_data;
 
-  PvEvent *event;      /* cache, NULL until loaded */
-  GHashTable *devices; /* cache: id → PvDeviceInfo*, NULL until loaded */
-  guint16 device_id;   /* cache of meta "device-id" */
-  PvHlc hlc;           /* last time stamp issued or seen */
-  PvHlc hlc_committed; /* value in meta "hlc" */
+  PvEvent *event;       /* cache, NULL until loaded */
+  GHashTable *devices;  /* cache: id → PvDeviceInfo*, NULL until loaded */
+  guint16 device_id;    /* cache of meta "device-id" */
+  PvHlc hlc;            /* last time stamp issued or seen */
+  PvHlc hlc_committed;  /* value in meta "hlc" */
+  gboolean head_cached; /* own_seq and own_hash hold this device's newest record */
+  guint64 own_seq;
+  guint8 own_hash[PV_HASH_SIZE];
 };
 
 G_DEFINE_FINAL_TYPE (PvStore, pv_store, G_TYPE_OBJECT)
 
-static void
-finalize_statement (gpointer stmt)
+/* "PVv1" in the SQLite header, so file(1) and we know our own files. */
+#define PV_STORE_APPLICATION_ID 0x50567631
+
+/* A cached prepared statement and the SQL it was made from. */
+typedef struct
 {
-  sqlite3_finalize (stmt);
+  char *sql;
+  sqlite3_stmt *stmt;
+} Statement;
+
+static void
+statement_free (gpointer data)
+{
+  Statement *statement = data;
+
+  sqlite3_finalize (statement->stmt);
+  g_free (statement->sql);
+  g_free (statement);
 }
 
 static void
@@ -61,6 +79,7 @@ pv_store_finalize (GObject *object)
       self->tx_depth = 1;
       pv_store_rollback (self);
     }
+  g_clear_pointer (&self->by_address, g_hash_table_unref);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_pointer (&self->counters, g_hash_table_unref);
   g_clear_pointer (&self->devices, g_hash_table_unref);
@@ -81,8 +100,8 @@ pv_store_class_init (PvStoreClass *klass)
 static void
 pv_store_init (PvStore *self)
 {
-  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            finalize_statement);
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, statement_free);
+  self->by_address = g_hash_table_new (NULL, NULL);
   self->counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -112,21 +131,33 @@ pv_store_exec (PvStore *self, const char *sql, GError **error)
 sqlite3_stmt *
 pv_store_prepare (PvStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  /* Callers pass string literals, so the address finds the statement
+   * without hashing a few hundred bytes of SQL on every call; the text is
+   * still compared, in case a freed string's address came back. */
+  Statement *statement = g_hash_table_lookup (self->by_address, sql);
 
-  if (stmt != NULL)
+  if (statement == NULL || strcmp (statement->sql, sql) != 0)
     {
-      sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
-      return stmt;
+      statement = g_hash_table_lookup (self->statements, sql);
+      if (statement == NULL)
+        {
+          sqlite3_stmt *stmt;
+
+          if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+            {
+              pv_store_fail (self, error, "Cannot prepare a statement");
+              return NULL;
+            }
+          statement = g_new (Statement, 1);
+          statement->sql = g_strdup (sql);
+          statement->stmt = stmt;
+          g_hash_table_insert (self->statements, statement->sql, statement);
+        }
+      g_hash_table_insert (self->by_address, (gpointer) sql, statement);
     }
-  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-    {
-      pv_store_fail (self, error, "Cannot prepare a statement");
-      return NULL;
-    }
-  g_hash_table_insert (self->statements, g_strdup (sql), stmt);
-  return stmt;
+  sqlite3_reset (statement->stmt);
+  sqlite3_clear_bindings (statement->stmt);
+  return statement->stmt;
 }
 
 gboolean
@@ -151,11 +182,11 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 static gboolean
-migrate (PvStore *self, GError **error)
+migrate (PvStore *self, gboolean existing, GError **error)
 {
   GResource *resource = pv_migrations_get_resource ();
   g_auto (GStrv) names = NULL;
-  int version = 0;
+  int version, application_id, n_objects;
   sqlite3_stmt *stmt;
 
   names = g_resource_enumerate_children (resource, "/in/pravesh/migrations",
@@ -164,11 +195,35 @@ migrate (PvStore *self, GError **error)
     return FALSE;
   qsort (names, g_strv_length (names), sizeof (char *), compare_names);
 
-  if (!(stmt = pv_store_prepare (self, "PRAGMA user_version", error)))
+  if (!(stmt = pv_store_prepare (self,
+                                 "SELECT (SELECT user_version FROM pragma_user_version), "
+                                 "       (SELECT application_id FROM pragma_application_id), "
+                                 "       (SELECT count(*) FROM sqlite_master)",
+                                 error)))
     return FALSE;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    version = sqlite3_column_int (stmt, 0);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return pv_store_fail (self, error, "Cannot read the schema version");
+    }
+  version = sqlite3_column_int (stmt, 0);
+  application_id = sqlite3_column_int (stmt, 1);
+  n_objects = sqlite3_column_int (stmt, 2);
   sqlite3_reset (stmt);
+  /* Never turn somebody else's database into ours. */
+  if (application_id != PV_STORE_APPLICATION_ID && (version != 0 || n_objects != 0))
+    return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
+                        "%s is an SQLite database, but not a Pravesh store", self->path),
+           FALSE;
+  if (existing && version == 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_STORE, "%s is not a Pravesh store", self->path),
+           FALSE;
+  /* 16 MiB of page cache (the default is 2): a bulk issue of 100,000
+   * tickets otherwise spills pages to the WAL before it commits. */
+  if (!pv_store_exec (self, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                            "PRAGMA cache_size = -16384;",
+                      error))
+    return FALSE;
 
   for (guint i = 0; names[i]; i++)
     {
@@ -186,7 +241,8 @@ migrate (PvStore *self, GError **error)
       sql = g_resource_lookup_data (resource, path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
       if (sql == NULL)
         return FALSE;
-      pragma = g_strdup_printf ("PRAGMA user_version = %d", number);
+      pragma = g_strdup_printf ("PRAGMA user_version = %d; PRAGMA application_id = %d", number,
+                                PV_STORE_APPLICATION_ID);
       if (!pv_store_begin (self, TRUE, error))
         return FALSE;
       if (!pv_store_exec (self, g_bytes_get_data (sql, NULL), error)
@@ -208,16 +264,22 @@ migrate (PvStore *self, GError **error)
   return TRUE;
 }
 
-PvStore *
-pv_store_open (const char *path, GError **error)
+static PvStore *
+open_store (const char *path, gboolean existing, GError **error)
 {
   g_autoptr (PvStore) self = g_object_new (PV_TYPE_STORE, NULL);
   int rc;
 
+  if (existing && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_STORE, "%s does not exist (or is not a file)", path);
+      return NULL;
+    }
+
   pv_crypto_init ();
   self->path = g_strdup (path);
   rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        SQLITE_OPEN_READWRITE | (existing ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
                         NULL);
   if (rc != SQLITE_OK)
     {
@@ -228,23 +290,32 @@ pv_store_open (const char *path, GError **error)
   sqlite3_extended_result_codes (self->db, TRUE);
   sqlite3_busy_timeout (self->db, 5000);
 
-  /* WAL lets readers (stats, export) run beside the writer; synchronous=FULL
+  /* The identity check in migrate() comes before WAL: switching the
+   * journal mode is a change to the file, and a foreign file stays as it was.
+   * WAL lets readers (stats, export) run beside the writer; synchronous=FULL
    * keeps an admission that was answered on disk through a power cut. */
-  if (!pv_store_exec (self,
-                      "PRAGMA journal_mode = WAL;"
-                      "PRAGMA synchronous = FULL;"
-                      "PRAGMA foreign_keys = ON;"
-                      "PRAGMA trusted_schema = OFF;",
-                      error))
+  if (!pv_store_exec (self, "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;", error))
     {
       g_prefix_error (error, "%s is not a Pravesh store: ", path);
       return NULL;
     }
-  if (!migrate (self, error))
+  if (!migrate (self, existing, error))
     return NULL;
   self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
   self->hlc = self->hlc_committed = (PvHlc) pv_store_get_meta_int (self, "hlc", 0);
   return g_steal_pointer (&self);
+}
+
+PvStore *
+pv_store_open (const char *path, GError **error)
+{
+  return open_store (path, FALSE, error);
+}
+
+PvStore *
+pv_store_open_existing (const char *path, GError **error)
+{
+  return open_store (path, TRUE, error);
 }
 
 const char *
@@ -341,6 +412,7 @@ pv_store_rollback (PvStore *self)
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
   g_hash_table_remove_all (self->counters);
   self->hlc = self->hlc_committed;
+  self->head_cached = FALSE;
   self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
   pv_store_invalidate_caches (self);
 }
@@ -453,13 +525,20 @@ pv_store_set_secret (PvStore *self, const char *name, const guint8 *data, gsize 
 void
 pv_store_counter_add (PvStore *self, const char *name, const char *key, gint64 delta)
 {
-  g_autofree char *id = g_strconcat (name, "\x1f", key, NULL);
-  gint64 *value = g_hash_table_lookup (self->counters, id);
+  char id[256];
+  gint64 *value;
 
+  /* Built on the stack: most calls find a counter already pending. */
+  if ((gsize) g_snprintf (id, sizeof id, "%s\x1f%s", name, key) >= sizeof id)
+    {
+      g_warning ("Counter key %s/%s is too long; not counted", name, key);
+      return;
+    }
+  value = g_hash_table_lookup (self->counters, id);
   if (value == NULL)
     {
       value = g_new0 (gint64, 1);
-      g_hash_table_insert (self->counters, g_steal_pointer (&id), value);
+      g_hash_table_insert (self->counters, g_strdup (id), value);
     }
   *value += delta;
 }
@@ -547,6 +626,24 @@ void
 pv_store_hlc_observe (PvStore *self, PvHlc remote)
 {
   self->hlc = MAX (self->hlc, remote);
+}
+
+gboolean
+pv_store_get_cached_head (PvStore *self, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE])
+{
+  if (!self->head_cached)
+    return FALSE;
+  *out_seq = self->own_seq;
+  memcpy (out_hash, self->own_hash, PV_HASH_SIZE);
+  return TRUE;
+}
+
+void
+pv_store_set_cached_head (PvStore *self, guint64 seq, const guint8 hash[PV_HASH_SIZE])
+{
+  self->head_cached = TRUE;
+  self->own_seq = seq;
+  memcpy (self->own_hash, hash, PV_HASH_SIZE);
 }
 
 guint16

@@ -32,9 +32,12 @@ typedef struct
 } PvDeviceInfo;
 
 /* Opens or creates @path, applies pending migrations, turns on WAL and
- * foreign keys. PV_ERROR_STORE when the file is not a Pravesh store or is
- * newer than this program. */
+ * foreign keys. PV_ERROR_STORE when the file is another program's SQLite
+ * database (left untouched), not SQLite at all, or newer than this program. */
 PvStore *pv_store_open (const char *path, GError **error);
+/* The same, but only for a Pravesh store that is already there: a missing
+ * file is not created, an empty or foreign database not turned into one. */
+PvStore *pv_store_open_existing (const char *path, GError **error);
 const char *pv_store_get_path (PvStore *self);
 sqlite3 *pv_store_get_db (PvStore *self);
 /* Schema version after migrations. */
@@ -81,6 +84,11 @@ void pv_store_invalidate_caches (PvStore *self);
  * observe a foreign one. Persisted with the transaction that used it. */
 PvHlc pv_store_hlc_tick (PvStore *self);
 void pv_store_hlc_observe (PvStore *self, PvHlc remote);
+
+/* The newest record this device wrote, remembered by the ledger so a bulk
+ * append need not look it up each time. Forgotten on rollback. */
+gboolean pv_store_get_cached_head (PvStore *self, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE]);
+void pv_store_set_cached_head (PvStore *self, guint64 seq, const guint8 hash[PV_HASH_SIZE]);
 
 /* This replica's own device id, 0 when the store has no identity. */
 guint16 pv_store_get_device_id (PvStore *self);

@@ -225,6 +225,96 @@ test_fork (Fixture *f, gconstpointer data)
   (void) other_path;
 }
 
+/* A gate's file is in the hands of whoever holds the laptop. Records they
+ * add in the admin's name, with a perfectly good hash chain, must not get
+ * past the next merge: the admin never signed them. */
+static void
+test_forged_authorship (Fixture *f, gconstpointer data)
+{
+  gint64 gate_clock = f->clock;
+  g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
+  g_autoptr (PvStore) desk = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-1", &gate_clock);
+  g_autoptr (PvRecord) forged = g_new0 (PvRecord, 1);
+  g_autoptr (GPtrArray) records = all_records (gate);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *admin_before = test_digest (f->admin, FALSE);
+  g_autofree char *desk_before = NULL, *after = NULL;
+  const PvRecord *last = NULL;
+  PvMergeStats stats;
+  sqlite3_stmt *stmt;
+
+  g_assert_true (pv_ledger_merge (desk, gate, NULL, &error));
+  g_assert_no_error (error);
+  desk_before = test_digest (desk, FALSE);
+  for (guint i = 0; i < records->len; i++)
+    if (((PvRecord *) records->pdata[i])->device_id == 1)
+      last = records->pdata[i];
+  forged->device_id = 1;
+  forged->seq = last->seq + 1;
+  forged->hlc = last->hlc + 1;
+  forged->kind = PV_RECORD_TICKET_REVOKED;
+  {
+    g_autoptr (GVariant) body = g_variant_ref_sink (g_variant_new ("(quxs)", 1, 1, (gint64) 0, "forged"));
+    forged->body = g_variant_get_data_as_bytes (body);
+  }
+  memcpy (forged->prev, last->hash, PV_HASH_SIZE);
+  pv_record_compute_hash (forged, forged->hash);
+  stmt = pv_store_prepare (gate, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL);
+  sqlite3_bind_int (stmt, 1, forged->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) forged->seq);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) forged->hlc);
+  sqlite3_bind_int (stmt, 4, forged->kind);
+  sqlite3_bind_blob (stmt, 5, g_bytes_get_data (forged->body, NULL), (int) g_bytes_get_size (forged->body), SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 6, forged->prev, PV_HASH_SIZE, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 7, forged->hash, PV_HASH_SIZE, SQLITE_STATIC);
+  g_assert_true (pv_store_step_done (gate, stmt, NULL));
+
+  /* Not covered by the admin's signature: left behind. */
+  g_assert_true (pv_ledger_merge (desk, gate, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.unsigned_skipped, ==, 1);
+  g_assert_cmpuint (stats.applied, ==, 0);
+  after = test_digest (desk, FALSE);
+  g_assert_cmpstr (after, ==, desk_before);
+  g_clear_pointer (&after, g_free);
+
+  /* And claiming the admin's head moved on does not help without its key. */
+  stmt = pv_store_prepare (gate, "UPDATE heads SET seq = ?2, hash = ?3 WHERE device_id = ?1", NULL);
+  sqlite3_bind_int (stmt, 1, 1);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) forged->seq);
+  sqlite3_bind_blob (stmt, 3, forged->hash, PV_HASH_SIZE, SQLITE_STATIC);
+  g_assert_true (pv_store_step_done (gate, stmt, NULL));
+  g_assert_cmpint (sqlite3_changes (pv_store_get_db (gate)), ==, 1);
+  g_assert_false (pv_ledger_merge (desk, gate, &stats, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_SIGNATURE);
+  g_clear_error (&error);
+  after = test_digest (desk, FALSE);
+  g_assert_cmpstr (after, ==, desk_before);
+  g_clear_pointer (&after, g_free);
+
+  /* The admin itself refuses a record in its own name it did not write:
+   * at a sequence number it used, as a fork; at the next one, outright. */
+  g_assert_false (pv_ledger_apply (f->admin, forged, NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_FORK);
+  g_clear_error (&error);
+  {
+    g_autoptr (GPtrArray) mine = all_records (f->admin);
+    const PvRecord *newest = mine->pdata[mine->len - 1];
+
+    forged->seq = newest->seq + 1;
+    forged->hlc = newest->hlc + 1;
+    memcpy (forged->prev, newest->hash, PV_HASH_SIZE);
+    pv_record_compute_hash (forged, forged->hash);
+    g_assert_false (pv_ledger_apply (f->admin, forged, NULL, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+  }
+  after = test_digest (f->admin, FALSE);
+  g_assert_cmpstr (after, ==, admin_before);
+
+  g_assert_finalize_object (g_steal_pointer (&gate));
+  g_assert_finalize_object (g_steal_pointer (&desk));
+}
+
 static void
 test_permissions (Fixture *f, gconstpointer data)
 {
@@ -321,7 +411,7 @@ test_reopen (Fixture *f, gconstpointer data)
   pv_store_set_clock (f->admin, test_clock_func, &f->clock);
   after = test_digest (f->admin, TRUE);
   g_assert_cmpstr (before, ==, after);
-  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 1);
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 2);
   /* Serials continue; the clock resumes after what it had issued. */
   code2 = test_issue (f->admin, "Season pass", -1, 1);
   g_assert_cmpstr (code, !=, code2);
@@ -345,6 +435,44 @@ test_not_a_store (void)
   test_rmdir (dir);
 }
 
+static void
+test_foreign_database (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-ledger-foreign-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "accounts.db", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.db", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.db", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize before_len, after_len;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE ledger (id INTEGER, amount INTEGER);"
+                                     "INSERT INTO ledger VALUES (1, 100);",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_true (g_file_get_contents (path, &before, &before_len, NULL));
+
+  /* Somebody else's database is refused and left exactly as it was. */
+  g_assert_null (pv_store_open (path, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_STORE);
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (path, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+
+  /* Opening an existing store never creates or converts one. */
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  g_assert_null (pv_store_open_existing (empty, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_STORE);
+  g_clear_error (&error);
+  g_assert_null (pv_store_open_existing (missing, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_STORE);
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  test_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -355,9 +483,11 @@ main (int argc, char *argv[])
   ADD ("/ledger/apply-rules", test_apply_rules);
   ADD ("/ledger/fork", test_fork);
   ADD ("/ledger/permissions", test_permissions);
+  ADD ("/ledger/forged-authorship", test_forged_authorship);
   ADD ("/ledger/wrong-event", test_wrong_event);
   ADD ("/ledger/rebuild", test_rebuild);
   ADD ("/ledger/reopen", test_reopen);
   g_test_add_func ("/ledger/not-a-store", test_not_a_store);
+  g_test_add_func ("/ledger/foreign-database", test_foreign_database);
   return g_test_run ();
 }

@@ -49,7 +49,8 @@ test_counters (void)
   g_assert_cmpstr (stats.today, ==, "2026-12-07");
   g_assert_cmpint (stats.day, ==, 2);
   g_assert_cmpint (stats.registered_total, ==, 3);
-  g_assert_cmpint (stats.entered_today, ==, 1 + 35 + 1 + 1);
+  g_assert_cmpint (stats.entered_today, ==, 1 + 35 + 1);
+  g_assert_cmpint (stats.entries_today, ==, 1 + 35 + 1 + 1);
   g_assert_cmpint (stats.exited_today, ==, 1);
   g_assert_cmpint (stats.inside_now, ==, 37);
   g_assert_cmpint (stats.scans_today, ==, 4);
