@@ -71,6 +71,7 @@ CREATE TABLE devices (
   valid_from  INTEGER NOT NULL,
   valid_until INTEGER NOT NULL,
   cert        BLOB NOT NULL,
+  enrolled_hlc INTEGER NOT NULL, -- its first enrolment: its records come after
   revoked_at  INTEGER,
   revoke_reason TEXT
 ) STRICT;
@@ -102,7 +103,9 @@ CREATE TABLE ticket_revocations (
   PRIMARY KEY (issuer, serial)
 ) STRICT, WITHOUT ROWID;
 
--- derived: every entry and exit scan.
+-- derived: every entry and exit scan. is_double, is_void and counted_party
+-- follow from all scans of the ticket in canonical order, never from the
+-- order they arrived in.
 CREATE TABLE scans (
   device_id INTEGER NOT NULL,
   seq       INTEGER NOT NULL,
@@ -117,6 +120,8 @@ CREATE TABLE scans (
   is_exit   INTEGER NOT NULL,
   offline   INTEGER NOT NULL,
   is_double INTEGER NOT NULL DEFAULT 0,
+  is_void   INTEGER NOT NULL DEFAULT 0, -- by a device after its revocation
+  counted_party INTEGER NOT NULL DEFAULT 0, -- visitors: the day's first entry
   PRIMARY KEY (device_id, seq),
   FOREIGN KEY (device_id, seq) REFERENCES records (device_id, seq)
 ) STRICT, WITHOUT ROWID;

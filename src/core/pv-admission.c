@@ -149,6 +149,19 @@ decide (PvStore *store, PvEvent *event, const char *code, const char *gate, gint
 
   if (!check_genuine (store, event, code, out, error))
     return FALSE;
+  /* A revoked ticket still lets its holder out: refusing the exit would
+   * only leave them counted inside. */
+  if (is_exit && out->verdict == PV_VERDICT_REVOKED)
+    {
+      category = pv_event_get_category (event, out->ticket.category);
+      if (category == NULL)
+        return refuse (out, PV_VERDICT_MALFORMED,
+                       g_strdup_printf (_ ("Unknown ticket category %u"), out->ticket.category));
+      g_clear_pointer (&out->message, g_free);
+      g_free (out->category);
+      out->category = g_strdup (category->name);
+      out->verdict = PV_VERDICT_VALID;
+    }
   if (out->verdict != PV_VERDICT_VALID)
     return TRUE;
   category = pv_event_get_category (event, out->ticket.category);
@@ -194,6 +207,8 @@ decide (PvStore *store, PvEvent *event, const char *code, const char *gate, gint
   for (guint i = 0; i < scans->len; i++)
     {
       const PvScan *scan = &g_array_index (scans, PvScan, i);
+      if (scan->is_void)
+        continue;
       if (scan->is_exit)
         pv_ticket_walk_exit (&walk, scan->day);
       else
@@ -291,6 +306,19 @@ pv_admission_scan (PvStore *store, const char *code, const char *gate, gint64 at
    * are one step: no other process can admit the same ticket in between. */
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
+  {
+    const PvDeviceInfo *self = pv_store_lookup_device (store, pv_store_get_device_id (store));
+
+    /* Everything a revoked device records after its revocation counts for
+     * nothing on every replica; better to say so at the gate. */
+    if (self != NULL && at >= self->revoked_at)
+      {
+        memset (out, 0, sizeof *out);
+        g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                     "This device (%s) has been revoked and may not admit anyone", self->name);
+        goto fail;
+      }
+  }
   event = prepare (store, gate, at, out, &canonical_gate, error);
   if (event == NULL || !decide (store, event, code, canonical_gate, at, is_exit, out, error))
     goto fail;

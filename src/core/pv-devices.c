@@ -157,13 +157,11 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
        && pv_store_set_meta_int (replica, "event-id", pv_event_get_id (event), error)
        && pv_store_set_secret (replica, DEVICE_SECRET, sk, sizeof sk, error)
        && pv_store_commit (replica, error);
-  if (!ok)
+  /* The merge reads this store through its own connection, which sees the
+   * enrolment not yet committed; only a complete replica commits it, so a
+   * failure leaves no device enrolled without a replica to hold its key. */
+  if (!ok || !pv_ledger_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
     goto fail;
-  if (!pv_store_commit (store, error))
-    goto fail;
-  /* Merge after the commit: the replica must see the enrolment record. */
-  if (!pv_ledger_merge (replica, store, NULL, error))
-    goto out_fail;
 
   sodium_memzero (event_sk, sizeof event_sk);
   sodium_memzero (sk, sizeof sk);

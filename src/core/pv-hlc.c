@@ -31,11 +31,16 @@ pv_hlc_tick (PvHlc last, gint64 now_us)
   /* When the wall clock has not moved past @last (same millisecond, or the
    * clock was set back), count up instead; the counter overflowing into the
    * millisecond field is harmless: it is just a slightly later time. */
-  return physical > last ? physical : last + 1;
+  if (physical > last)
+    return physical;
+  /* Saturate instead of wrapping to zero; never reached with sane clocks. */
+  return last == G_MAXUINT64 ? last : last + 1;
 }
 
 PvHlc
 pv_hlc_observe (PvHlc last, PvHlc remote, gint64 now_us)
 {
-  return pv_hlc_tick (MAX (last, remote), now_us);
+  PvHlc bound = pv_hlc_make ((now_us + PV_HLC_MAX_AHEAD_US) / 1000, 0);
+
+  return pv_hlc_tick (MAX (last, MIN (remote, bound)), now_us);
 }

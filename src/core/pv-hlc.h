@@ -10,6 +10,11 @@
 G_BEGIN_DECLS
 
 #define PV_HLC_COUNTER_BITS 16
+/* How far ahead of this device's clock a received time stamp may move it:
+ * far enough for a laptop whose clock is hours wrong (a time zone set as
+ * UTC) to still stamp its records after what it has seen, not so far that
+ * one stamp near the top of the range can stop every clock it reaches. */
+#define PV_HLC_MAX_AHEAD_US G_TIME_SPAN_DAY
 
 PvHlc pv_hlc_make (gint64 wall_ms, guint16 counter);
 gint64 pv_hlc_wall_ms (PvHlc hlc);

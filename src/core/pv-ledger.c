@@ -13,6 +13,7 @@
 #include "pv-keys.h"
 #include "pv-state.h"
 #include "pv-store.h"
+#include "pv-tickets.h"
 
 static const char *const kind_names[] = {
   [PV_RECORD_EVENT_CONFIG] = "event-config",
@@ -158,6 +159,16 @@ chain_head (PvStore *store, guint16 device, guint64 *out_seq, guint8 out_hash[PV
   memset (out_hash, 0, PV_HASH_SIZE);
   if (out_hlc)
     *out_hlc = 0;
+  if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 1) != PV_HASH_SIZE)
+    {
+      /* Only a file edited by hand (or by an attacker) gets here: our schema
+       * checks the length, theirs need not. */
+      sqlite3_reset (stmt);
+      return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                          "%s holds a damaged record hash for device %u",
+                          pv_store_get_path (store), device),
+             FALSE;
+    }
   if (rc == SQLITE_ROW)
     {
       *out_seq = (guint64) sqlite3_column_int64 (stmt, 0);
@@ -265,8 +276,10 @@ held_hash (PvStore *store, guint16 device, guint64 seq, guint8 out_hash[PV_HASH_
   sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) seq);
   rc = sqlite3_step (stmt);
   *out_held = rc == SQLITE_ROW;
-  if (*out_held)
+  if (*out_held && sqlite3_column_bytes (stmt, 0) == PV_HASH_SIZE)
     memcpy (out_hash, sqlite3_column_blob (stmt, 0), PV_HASH_SIZE);
+  else if (*out_held)
+    memset (out_hash, 0, PV_HASH_SIZE); /* damaged: differs from any real hash */
   sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return pv_store_fail (store, error, "Cannot read the ledger");
@@ -535,7 +548,8 @@ pv_ledger_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
     return FALSE;
   crypto_generichash_init (&state, (const guint8 *) "PVLD", 4, PV_HASH_SIZE);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    crypto_generichash_update (&state, sqlite3_column_blob (stmt, 0), PV_HASH_SIZE);
+    crypto_generichash_update (&state, sqlite3_column_blob (stmt, 0),
+                               (gsize) sqlite3_column_bytes (stmt, 0));
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     return pv_store_fail (store, error, "Cannot read the ledger");
@@ -651,8 +665,10 @@ typedef struct
 {
   PvStore *store;
   PvStore *other;
-  GHashTable *authors; /* device id → AuthorHead*: what @other can prove */
-  GHashTable *forked;  /* devices whose further records are skipped */
+  GHashTable *excluded; /* authors refused in an earlier attempt */
+  guint16 failed;       /* the author whose record ended this attempt */
+  GHashTable *authors;  /* device id → AuthorHead*: what @other can prove */
+  GHashTable *forked;   /* devices whose further records are skipped */
   PvMergeStats *stats;
 } MergeContext;
 
@@ -738,8 +754,10 @@ merge_one (const PvRecord *record, gpointer user_data, GError **error)
   AuthorHead *author = g_hash_table_lookup (ctx->authors, GUINT_TO_POINTER (record->device_id));
   gboolean is_new;
 
-  if (g_hash_table_contains (ctx->forked, GUINT_TO_POINTER (record->device_id)))
+  if (g_hash_table_contains (ctx->forked, GUINT_TO_POINTER (record->device_id))
+      || g_hash_table_contains (ctx->excluded, GUINT_TO_POINTER (record->device_id)))
     return TRUE;
+  ctx->failed = record->device_id;
   /* What no signature covers is not passed on: it waits for the next merge. */
   if (author == NULL || record->seq > author->head.seq)
     {
@@ -767,11 +785,15 @@ merge_one (const PvRecord *record, gpointer user_data, GError **error)
   return FALSE;
 }
 
+/* Names and phone numbers come without a signature of their own; what
+ * vouches for them is the salted digest inside the ticket record, which is
+ * signed. So a row is taken only when its ticket is held and the digest of
+ * the row matches: a replica cannot plant or change anybody's details. */
 static gboolean
 merge_people (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
 {
   sqlite3_stmt *read = NULL;
-  sqlite3_stmt *write;
+  sqlite3_stmt *digest_of, *write;
   int rc;
 
   write = pv_store_prepare (store,
@@ -787,22 +809,47 @@ merge_people (PvStore *store, PvStore *other, PvMergeStats *stats, GError **erro
     return pv_store_fail (other, error, "Cannot read personal data");
   while ((rc = sqlite3_step (read)) == SQLITE_ROW)
     {
+      const char *name = (const char *) sqlite3_column_text (read, 2);
+      const char *phone = (const char *) sqlite3_column_text (read, 3);
+      guint8 digest[PV_PII_DIGEST_SIZE];
+      gboolean vouched = FALSE;
+
+      if (name == NULL || phone == NULL || sqlite3_column_bytes (read, 4) != PV_PII_SALT_SIZE)
+        continue;
+      pv_tickets_pii_digest (sqlite3_column_blob (read, 4), name, phone, digest);
+      digest_of = pv_store_prepare (store,
+                                    "SELECT pii_digest FROM tickets WHERE issuer = ?1 AND serial = ?2",
+                                    error);
+      if (digest_of == NULL)
+        goto fail;
+      sqlite3_bind_int64 (digest_of, 1, sqlite3_column_int64 (read, 0));
+      sqlite3_bind_int64 (digest_of, 2, sqlite3_column_int64 (read, 1));
+      if (sqlite3_step (digest_of) == SQLITE_ROW && sqlite3_column_bytes (digest_of, 0) == sizeof digest)
+        vouched = sodium_memcmp (sqlite3_column_blob (digest_of, 0), digest, sizeof digest) == 0;
+      sqlite3_reset (digest_of);
+      if (!vouched)
+        {
+          stats->people_refused++;
+          continue;
+        }
+
       for (int i = 0; i < 2; i++)
         sqlite3_bind_int64 (write, i + 1, sqlite3_column_int64 (read, i));
-      sqlite3_bind_text (write, 3, (const char *) sqlite3_column_text (read, 2), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (write, 4, (const char *) sqlite3_column_text (read, 3), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_blob (write, 5, sqlite3_column_blob (read, 4), sqlite3_column_bytes (read, 4), SQLITE_TRANSIENT);
+      sqlite3_bind_text (write, 3, name, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (write, 4, phone, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_blob (write, 5, sqlite3_column_blob (read, 4), PV_PII_SALT_SIZE, SQLITE_TRANSIENT);
       if (!pv_store_step_done (store, write, error))
-        {
-          sqlite3_finalize (read);
-          return FALSE;
-        }
+        goto fail;
       stats->people += (guint64) sqlite3_changes (pv_store_get_db (store));
     }
   sqlite3_finalize (read);
   if (rc != SQLITE_DONE)
     return pv_store_fail (other, error, "Cannot read personal data");
   return TRUE;
+
+fail:
+  sqlite3_finalize (read);
+  return FALSE;
 }
 
 /* Refuses to mix two events' ledgers before a single record is read: their
@@ -837,57 +884,97 @@ same_event (PvStore *store, PvStore *other, GError **error)
   return TRUE;
 }
 
-gboolean
-pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+/* One attempt at a merge, in one transaction: FALSE with ctx->failed set
+ * when a record of that author was refused. */
+static gboolean
+merge_attempt (MergeContext *ctx, GArray *heads, GError **error)
 {
-  g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
-  g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_autoptr (GArray) heads = NULL;
-  PvMergeStats local_stats = { 0 };
-  MergeContext ctx = { store, other, authors, forked, stats ? stats : &local_stats };
   const PvDeviceInfo *self_device;
   GHashTableIter iter;
   gpointer value;
   gboolean keep_people;
 
-  memset (ctx.stats, 0, sizeof *ctx.stats);
-  if (!same_event (store, other, error) || !(heads = pv_ledger_get_heads (other, error)))
-    return FALSE;
+  g_hash_table_remove_all (ctx->authors);
+  g_hash_table_remove_all (ctx->forked);
+  memset (ctx->stats, 0, G_STRUCT_OFFSET (PvMergeStats, refused_authors));
   for (guint i = 0; i < heads->len; i++)
     {
       AuthorHead *author = g_new0 (AuthorHead, 1);
       author->head = g_array_index (heads, PvHead, i);
-      g_hash_table_insert (authors, GUINT_TO_POINTER (author->head.device_id), author);
+      g_hash_table_insert (ctx->authors, GUINT_TO_POINTER (author->head.device_id), author);
     }
 
-  if (!pv_store_begin (store, TRUE, error))
+  ctx->failed = 0;
+  if (!pv_store_begin (ctx->store, TRUE, error))
     return FALSE;
-  if (!pv_ledger_foreach (other, merge_one, &ctx, error))
+  if (!pv_ledger_foreach (ctx->other, merge_one, ctx, error))
     goto fail;
-  g_hash_table_iter_init (&iter, authors);
+  ctx->failed = 0;
+  g_hash_table_iter_init (&iter, ctx->authors);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       AuthorHead *author = value;
-      if (!author->verified && !g_hash_table_contains (forked, GUINT_TO_POINTER (author->head.device_id)))
+      guint16 id = author->head.device_id;
+
+      if (!author->verified && !g_hash_table_contains (ctx->forked, GUINT_TO_POINTER (id))
+          && !g_hash_table_contains (ctx->excluded, GUINT_TO_POINTER (id)))
         {
+          ctx->failed = id;
           g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
                        "%s vouches for records of device %u up to %" G_GUINT64_FORMAT
                        " but does not hold them",
-                       pv_store_get_path (other), author->head.device_id, author->head.seq);
+                       pv_store_get_path (ctx->other), id, author->head.seq);
           goto fail;
         }
     }
   /* Gates never hold names or phone numbers. */
-  self_device = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  self_device = pv_store_lookup_device (ctx->store, pv_store_get_device_id (ctx->store));
   keep_people = self_device == NULL || self_device->role != PV_ROLE_GATE;
-  if (keep_people && !merge_people (store, other, ctx.stats, error))
+  if (keep_people && !merge_people (ctx->store, ctx->other, ctx->stats, error))
     goto fail;
-  if (!pv_store_commit (store, error))
+  if (!pv_store_commit (ctx->store, error))
     goto fail;
   return TRUE;
 
 fail:
-  if (pv_store_in_transaction (store))
-    pv_store_rollback (store);
+  if (pv_store_in_transaction (ctx->store))
+    pv_store_rollback (ctx->store);
   return FALSE;
+}
+
+gboolean
+pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+{
+  g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) excluded = g_hash_table_new (NULL, NULL);
+  g_autoptr (GArray) heads = NULL;
+  PvMergeStats local_stats = { 0 };
+  MergeContext ctx = { store, other, excluded, 0, authors, forked, stats ? stats : &local_stats };
+
+  memset (ctx.stats, 0, sizeof *ctx.stats);
+  if (!same_event (store, other, error) || !(heads = pv_ledger_get_heads (other, error)))
+    return FALSE;
+
+  /* One author's bad record must not stop everybody else's: the attempt is
+   * rolled back, that author left out, and the merge tried again. Records
+   * that depend on the author (devices it enrolled) fall out the same way. */
+  for (;;)
+    {
+      g_autoptr (GError) attempt_error = NULL;
+
+      if (merge_attempt (&ctx, heads, &attempt_error))
+        return TRUE;
+      if (ctx.failed == 0 || g_error_matches (attempt_error, PV_ERROR, PV_ERROR_STORE)
+          || g_hash_table_contains (excluded, GUINT_TO_POINTER (ctx.failed)))
+        {
+          g_propagate_error (error, g_steal_pointer (&attempt_error));
+          return FALSE;
+        }
+      g_debug ("Leaving out device %u: %s", ctx.failed, attempt_error->message);
+      if (ctx.stats->refused_authors == 0)
+        g_strlcpy (ctx.stats->refused_reason, attempt_error->message, sizeof ctx.stats->refused_reason);
+      ctx.stats->refused_authors++;
+      g_hash_table_add (excluded, GUINT_TO_POINTER (ctx.failed));
+    }
 }

@@ -43,6 +43,9 @@ typedef struct
   guint party;
   gboolean is_exit;
   gboolean is_double;
+  gboolean is_void;    /* by a device after its revocation: counts for nothing */
+  guint8 category;     /* as the scanning gate read it from the code */
+  guint counted_party; /* its share of the day's visitors */
   char gate[65];
 } PvScan;
 

@@ -2,7 +2,10 @@
 /* pv-state.c: turns ledger records into the tables admission, stats and
  * export read. Every rule here is commutative or picks a winner by a total
  * order (HLC, then device id), so replicas that hold the same records hold
- * the same state whatever order the records arrived in. */
+ * the same state whatever order the records arrived in. Whatever depends on
+ * several records at once — double entries, visitors, scans voided by a
+ * later revocation — is recomputed from all of them, per ticket, whenever
+ * one of them arrives. */
 #include "pv-state.h"
 
 #include <sodium.h>
@@ -15,8 +18,11 @@
 #include "pv-store.h"
 #include "pv-ticket-code.h"
 
+/* Checks that the author of @record is enrolled, may write its kind, and
+ * stamped it after its enrolment: a record stamped earlier would sort before
+ * the enrolment in canonical order and break every rebuild. */
 static gboolean
-require_role (PvStore *store, const PvRecord *record, gboolean (*allowed) (PvRole), GError **error)
+require_author (PvStore *store, const PvRecord *record, gboolean (*allowed) (PvRole), GError **error)
 {
   const PvDeviceInfo *author = pv_store_lookup_device (store, record->device_id);
 
@@ -25,6 +31,11 @@ require_role (PvStore *store, const PvRecord *record, gboolean (*allowed) (PvRol
                         "Record %u/%" G_GUINT64_FORMAT " (%s) is by device %u, which is not enrolled",
                         record->device_id, record->seq, pv_record_kind_to_string (record->kind),
                         record->device_id),
+           FALSE;
+  if (record->hlc <= author->enrolled_hlc)
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "Record %u/%" G_GUINT64_FORMAT " is stamped before its author was enrolled",
+                        record->device_id, record->seq),
            FALSE;
   if (allowed && !allowed (author->role))
     return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
@@ -39,12 +50,6 @@ static gboolean
 role_is_admin (PvRole role)
 {
   return role == PV_ROLE_ADMIN || role == PV_ROLE_HUB;
-}
-
-static gboolean
-role_any (PvRole role)
-{
-  return TRUE;
 }
 
 static PvEvent *
@@ -92,27 +97,261 @@ time_keys (PvEvent *event, gint64 at, char day[16], char hour[24], char quarter[
   memcpy (quarter, cache.quarter, 24);
 }
 
-static gboolean recompute_all_doubles (PvStore *store, GError **error);
+/* Scan-by-scan counters: each scan adds its own share, so they commute. */
+static void
+count_scan (PvStore *store, PvEvent *event, gint64 at, const char *gate, guint party,
+            gboolean is_exit, int sign)
+{
+  char date[16], hour[24], quarter[24], gate_key[96];
+  gint64 people = sign * (gint64) party;
+
+  time_keys (event, at, date, hour, quarter);
+  if (is_exit)
+    {
+      pv_store_counter_add (store, "exits.day", date, people);
+      pv_store_counter_add (store, "inside.day", date, -people);
+      return;
+    }
+  g_snprintf (gate_key, sizeof gate_key, "%s|%s", date, gate);
+  pv_store_counter_add (store, "scans.day", date, sign);
+  pv_store_counter_add (store, "entries.day", date, people);
+  pv_store_counter_add (store, "entries.hour", hour, people);
+  pv_store_counter_add (store, "entries.quarter", quarter, people);
+  pv_store_counter_add (store, "entries.gate", gate_key, people);
+  pv_store_counter_add (store, "inside.day", date, people);
+}
+
+static void
+count_ticket (PvStore *store, PvEvent *event, guint8 category_id, guint party, gint64 issued_at,
+              const char *channel, int sign)
+{
+  char day[16], hour[24], quarter[24], category[8];
+
+  time_keys (event, issued_at, day, hour, quarter);
+  g_snprintf (category, sizeof category, "%u", category_id);
+  pv_store_counter_add (store, "registrations.channel", channel, sign);
+  pv_store_counter_add (store, "registrations.category", category, sign);
+  pv_store_counter_add (store, "registrations.day", day, sign);
+  pv_store_counter_add (store, "registrations.people", category, sign * (gint64) party);
+}
+
+GArray *
+pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, seq, hlc, at, day, party, is_exit, "
+                                         "       is_double, gate, is_void, category, counted_party "
+                                         "FROM scans WHERE issuer = ?1 AND serial = ?2 "
+                                         "ORDER BY hlc, device_id, seq",
+                                         error);
+  g_autoptr (GArray) scans = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  scans = g_array_new (FALSE, TRUE, sizeof (PvScan));
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvScan scan = { 0 };
+
+      scan.device_id = (guint16) sqlite3_column_int (stmt, 0);
+      scan.seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      scan.hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
+      scan.at = sqlite3_column_int64 (stmt, 3);
+      scan.day = sqlite3_column_int (stmt, 4);
+      scan.party = (guint) sqlite3_column_int (stmt, 5);
+      scan.is_exit = sqlite3_column_int (stmt, 6);
+      scan.is_double = sqlite3_column_int (stmt, 7);
+      g_strlcpy (scan.gate, (const char *) sqlite3_column_text (stmt, 8), sizeof scan.gate);
+      scan.is_void = sqlite3_column_int (stmt, 9);
+      scan.category = (guint8) sqlite3_column_int (stmt, 10);
+      scan.counted_party = (guint) sqlite3_column_int (stmt, 11);
+      g_array_append_val (scans, scan);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read scans"), NULL;
+  return g_steal_pointer (&scans);
+}
+
+/* Replays one ticket's scans in canonical order (earliest HLC first, ties
+ * by device id) and settles what depends on all of them together:
+ *  - is_double: an entry the rules would have refused had every gate known
+ *    everything. Only refusals that depend on other scans count; the
+ *    ticket's own day was checked at the gate, and its issue record may not
+ *    even be here yet. The rules are those of the category the earliest
+ *    scan names, so a gate that misstates the category cannot choose them.
+ *  - counted_party: the party of each day's first entry, so a visitor
+ *    counts once a day however often they go in and out.
+ * Voided scans (by a revoked device) take part in nothing. */
+static gboolean
+settle_ticket (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, GError **error)
+{
+  g_autoptr (GArray) scans = pv_state_load_scans (store, issuer, serial, error);
+  const PvCategory *category = NULL;
+  int counted_day = G_MININT;
+  PvTicketWalk walk;
+
+  if (scans == NULL)
+    return FALSE;
+  for (guint i = 0; i < scans->len && category == NULL; i++)
+    if (!g_array_index (scans, PvScan, i).is_void)
+      category = pv_event_get_category (event, g_array_index (scans, PvScan, i).category);
+
+  pv_ticket_walk_init (&walk);
+  for (guint i = 0; i < scans->len; i++)
+    {
+      PvScan *scan = &g_array_index (scans, PvScan, i);
+      gboolean is_double = FALSE;
+      guint counted = 0;
+      sqlite3_stmt *stmt;
+      char date[16], hour[24], quarter[24];
+
+      if (scan->is_void)
+        ;
+      else if (scan->is_exit)
+        pv_ticket_walk_exit (&walk, scan->day);
+      else
+        {
+          if (category != NULL)
+            is_double = pv_ticket_walk_entry (&walk, category, PV_TICKET_DAY_NONE, scan->day,
+                                              scan->at, scan->gate)
+                        != PV_VERDICT_ADMIT;
+          if (scan->day != counted_day)
+            {
+              counted = scan->party;
+              counted_day = scan->day;
+            }
+        }
+      if (is_double == scan->is_double && counted == scan->counted_party)
+        continue;
+
+      stmt = pv_store_prepare (store,
+                               "UPDATE scans SET is_double = ?3, counted_party = ?4 "
+                               "WHERE device_id = ?1 AND seq = ?2",
+                               error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int (stmt, 1, scan->device_id);
+      sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) scan->seq);
+      sqlite3_bind_int (stmt, 3, is_double);
+      sqlite3_bind_int (stmt, 4, (int) counted);
+      if (!pv_store_step_done (store, stmt, error))
+        return FALSE;
+      time_keys (event, scan->at, date, hour, quarter);
+      if (is_double != scan->is_double)
+        pv_store_counter_add (store, "doubles.day", date, is_double ? 1 : -1);
+      if (counted != scan->counted_party)
+        pv_store_counter_add (store, "visitors.day", date, (gint64) counted - (gint64) scan->counted_party);
+    }
+  return TRUE;
+}
+
+typedef gboolean (*TicketFunc) (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial,
+                                GError **error);
+
+/* Runs @func on every ticket with scans matching @where (a condition on
+ * scans with one parameter ?1, or NULL for all). */
+static gboolean
+foreach_scanned_ticket (PvStore *store, PvEvent *event, const char *where, gint64 param,
+                        TicketFunc func, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT DISTINCT issuer, serial FROM scans%s%s",
+                                          where ? " WHERE " : "", where ? where : "");
+  g_autoptr (GArray) tickets = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *list = NULL;
+  int rc;
+
+  /* Collected first: @func writes to the table being listed. */
+  if (sqlite3_prepare_v2 (pv_store_get_db (store), sql, -1, &list, NULL) != SQLITE_OK)
+    return pv_store_fail (store, error, "Cannot read scans");
+  if (where)
+    sqlite3_bind_int64 (list, 1, param);
+  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+    {
+      gint64 id = (sqlite3_column_int64 (list, 0) << 32) | sqlite3_column_int64 (list, 1);
+      g_array_append_val (tickets, id);
+    }
+  sqlite3_finalize (list);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read scans");
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      gint64 id = g_array_index (tickets, gint64, i);
+      if (!func (store, event, (guint16) (id >> 32), (guint32) (id & 0xffffffff), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Counters keyed by local dates follow the event's time zone: when it
+ * changes, they are counted again from the tables, which hold everything
+ * they count. */
+static gboolean
+recount (PvStore *store, PvEvent *event, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (!pv_store_exec (store, "DELETE FROM counters", error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (pv_store_get_db (store),
+                          "SELECT category, party, issued_at, channel FROM tickets", -1, &stmt, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (store, error, "Cannot read tickets");
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    count_ticket (store, event, (guint8) sqlite3_column_int (stmt, 0), (guint) sqlite3_column_int (stmt, 1),
+                  sqlite3_column_int64 (stmt, 2), (const char *) sqlite3_column_text (stmt, 3), 1);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read tickets");
+
+  if (sqlite3_prepare_v2 (pv_store_get_db (store),
+                          "SELECT at, gate, party, is_exit, is_double, counted_party FROM scans "
+                          "WHERE is_void = 0",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (store, error, "Cannot read scans");
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 at = sqlite3_column_int64 (stmt, 0);
+      char date[16], hour[24], quarter[24];
+
+      count_scan (store, event, at, (const char *) sqlite3_column_text (stmt, 1),
+                  (guint) sqlite3_column_int (stmt, 2), sqlite3_column_int (stmt, 3), 1);
+      time_keys (event, at, date, hour, quarter);
+      pv_store_counter_add (store, "doubles.day", date, sqlite3_column_int (stmt, 4));
+      pv_store_counter_add (store, "visitors.day", date, sqlite3_column_int (stmt, 5));
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
+}
 
 static gboolean
 apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
   g_autoptr (PvEvent) incoming = pv_event_new_from_variant (body, error);
+  g_autoptr (PvEvent) previous = NULL;
   g_autoptr (GError) local_error = NULL;
-  PvEvent *current;
+  PvEvent *current, *in_force;
   sqlite3_stmt *stmt;
   gboolean newer = TRUE;
-  gboolean first;
 
   if (incoming == NULL)
     return FALSE;
   current = pv_store_get_event (store, &local_error);
-  first = current == NULL;
+  if (current == NULL && !g_error_matches (local_error, PV_ERROR, PV_ERROR_NOT_INITIALIZED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   if (current != NULL)
     {
       /* The first configuration is the trust anchor; later ones come from an
        * admin and may not swap the event or its key. */
-      if (!require_role (store, record, role_is_admin, error))
+      if (!require_author (store, record, role_is_admin, error))
         return FALSE;
       if (pv_event_get_id (incoming) != pv_event_get_id (current)
           || memcmp (pv_event_get_public_key (incoming), pv_event_get_public_key (current),
@@ -135,11 +374,7 @@ apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GErr
           newer = record->hlc > hlc || (record->hlc == hlc && record->device_id > device);
         }
       sqlite3_reset (stmt);
-    }
-  else if (!g_error_matches (local_error, PV_ERROR, PV_ERROR_NOT_INITIALIZED))
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
+      previous = g_object_ref (current);
     }
   if (!newer)
     return TRUE;
@@ -157,14 +392,23 @@ apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GErr
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   pv_store_invalidate_caches (store);
-  /* Category rules may have changed: doubles follow the rules in force. */
-  return first || recompute_all_doubles (store, error);
+  if (previous == NULL || !(in_force = require_event (store, error)))
+    return previous == NULL;
+
+  /* Category rules may have changed: doubles follow the rules in force. A
+   * new time zone moves every scan to another local hour. */
+  if (!foreach_scanned_ticket (store, in_force, NULL, 0, settle_ticket, error))
+    return FALSE;
+  if (g_strcmp0 (pv_event_get_timezone (previous), pv_event_get_timezone (in_force)) != 0)
+    return recount (store, in_force, error);
+  return TRUE;
 }
 
 static gboolean
 apply_device_enrolled (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
   g_autoptr (PvDeviceCert) cert = pv_device_cert_new_from_variant (body, error);
+  const PvDeviceInfo *known;
   PvEvent *event;
   sqlite3_stmt *stmt;
 
@@ -174,24 +418,37 @@ apply_device_enrolled (PvStore *store, const PvRecord *record, GVariant *body, G
     return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
                         "Device %u is certified for another event", cert->device_id),
            FALSE;
-  /* The event key's signature is the authority here, not the author. */
+  /* The event key's signature is the authority here; the author need only
+   * be enrolled itself — except the event's creator enrolling itself. */
   if (!pv_device_cert_verify (cert, pv_event_get_public_key (event), error))
     return FALSE;
   if (cert->device_id == 0)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "Device id 0 is reserved"),
            FALSE;
+  if (cert->device_id != record->device_id && !require_author (store, record, NULL, error))
+    return FALSE;
 
-  /* Re-enrolment keeps the newest certificate (ties: smaller key), so the
-   * outcome does not depend on arrival order. */
+  /* A device keeps its role and key for good: were they to change, whether
+   * its earlier records are allowed would depend on which certificate a
+   * replica saw first. Re-enrolment may only renew the certificate. */
+  known = pv_store_lookup_device (store, cert->device_id);
+  if (known && (known->role != cert->role || memcmp (known->public_key, cert->public_key, PV_PUBLIC_KEY_SIZE) != 0))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "Device %u is enrolled already with another role or key; "
+                        "a replaced device needs a new device id",
+                        cert->device_id),
+           FALSE;
+
   stmt = pv_store_prepare (store,
-                           "INSERT INTO devices (id, name, role, public_key, valid_from, valid_until, cert) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                           "ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, "
-                           "  public_key = excluded.public_key, valid_from = excluded.valid_from, "
-                           "  valid_until = excluded.valid_until, cert = excluded.cert "
-                           "WHERE excluded.valid_from > devices.valid_from "
-                           "   OR (excluded.valid_from = devices.valid_from "
-                           "       AND excluded.public_key < devices.public_key)",
+                           "INSERT INTO devices (id, name, role, public_key, valid_from, valid_until, "
+                           "  cert, enrolled_hlc) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                           "ON CONFLICT (id) DO UPDATE SET "
+                           "  name = iif (excluded.valid_from > devices.valid_from, excluded.name, devices.name), "
+                           "  cert = iif (excluded.valid_from > devices.valid_from, excluded.cert, devices.cert), "
+                           "  valid_from = min (excluded.valid_from, devices.valid_from), "
+                           "  valid_until = max (excluded.valid_until, devices.valid_until), "
+                           "  enrolled_hlc = min (excluded.enrolled_hlc, devices.enrolled_hlc)",
                            error);
   if (stmt == NULL)
     return FALSE;
@@ -203,6 +460,7 @@ apply_device_enrolled (PvStore *store, const PvRecord *record, GVariant *body, G
   sqlite3_bind_int64 (stmt, 6, cert->valid_until);
   sqlite3_bind_blob (stmt, 7, g_bytes_get_data (record->body, NULL),
                      (int) g_bytes_get_size (record->body), SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) record->hlc);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   pv_store_invalidate_caches (store);
@@ -216,8 +474,9 @@ apply_device_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   gint64 at;
   const char *reason;
   sqlite3_stmt *stmt;
+  PvEvent *event;
 
-  if (!require_role (store, record, role_is_admin, error))
+  if (!require_author (store, record, role_is_admin, error) || !(event = require_event (store, error)))
     return FALSE;
   g_variant_get (body, "(qx&s)", &device, &at, &reason);
   if (pv_store_lookup_device (store, device) == NULL)
@@ -239,7 +498,47 @@ apply_device_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   pv_store_invalidate_caches (store);
-  return TRUE;
+  if (!(event = require_event (store, error)))
+    return FALSE;
+
+  /* What the device scanned after its revocation (a stolen gate laptop
+   * still "admitting") counts for nothing: not as entries, and not as the
+   * winner that makes a real visitor's entry a double. Revocations only
+   * move earlier, so scans only ever become void, never valid again. */
+  {
+    g_autofree char *voided = g_strdup_printf ("device_id = %u AND at >= ?1", device);
+    sqlite3_stmt *list = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2 (pv_store_get_db (store),
+                            "SELECT at, gate, party, is_exit FROM scans "
+                            "WHERE device_id = ?2 AND is_void = 0 AND at >= ?1",
+                            -1, &list, NULL)
+        != SQLITE_OK)
+      return pv_store_fail (store, error, "Cannot read scans");
+    sqlite3_bind_int64 (list, 1, at);
+    sqlite3_bind_int (list, 2, device);
+    while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+      count_scan (store, event, sqlite3_column_int64 (list, 0),
+                  (const char *) sqlite3_column_text (list, 1),
+                  (guint) sqlite3_column_int (list, 2), sqlite3_column_int (list, 3), -1);
+    sqlite3_finalize (list);
+    if (rc != SQLITE_DONE)
+      return pv_store_fail (store, error, "Cannot read scans");
+
+    stmt = pv_store_prepare (store,
+                             "UPDATE scans SET is_void = 1 "
+                             "WHERE device_id = ?2 AND is_void = 0 AND at >= ?1",
+                             error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, at);
+    sqlite3_bind_int (stmt, 2, device);
+    if (!pv_store_step_done (store, stmt, error))
+      return FALSE;
+    /* Their tickets give up the double and visitor shares they had. */
+    return foreach_scanned_ticket (store, event, voided, at, settle_ticket, error);
+  }
 }
 
 static gboolean
@@ -250,9 +549,8 @@ apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GEr
   PvTicket ticket;
   PvEvent *event;
   sqlite3_stmt *stmt;
-  char day[16], hour[24], quarter[24], category[8];
 
-  if (!require_role (store, record, pv_role_can_issue, error)
+  if (!require_author (store, record, pv_role_can_issue, error)
       || !(event = require_event (store, error)))
     return FALSE;
   /* Child by child: g_variant_get() parses its format string every call,
@@ -297,13 +595,8 @@ apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GEr
   sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) record->seq);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
-
-  time_keys (event, (gint64) ticket.issued_at * G_USEC_PER_SEC, day, hour, quarter);
-  g_snprintf (category, sizeof category, "%u", ticket.category);
-  pv_store_counter_add (store, "registrations.channel", channel, 1);
-  pv_store_counter_add (store, "registrations.category", category, 1);
-  pv_store_counter_add (store, "registrations.day", day, 1);
-  pv_store_counter_add (store, "registrations.people", category, ticket.party);
+  count_ticket (store, event, ticket.category, ticket.party, (gint64) ticket.issued_at * G_USEC_PER_SEC,
+                channel, 1);
   return TRUE;
 }
 
@@ -322,7 +615,7 @@ apply_ticket_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   const char *reason;
   sqlite3_stmt *stmt;
 
-  if (!require_role (store, record, role_can_revoke_ticket, error))
+  if (!require_author (store, record, role_can_revoke_ticket, error))
     return FALSE;
   g_variant_get (body, "(qux&s)", &issuer, &serial, &at, &reason);
   stmt = pv_store_prepare (store,
@@ -343,118 +636,6 @@ apply_ticket_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   return pv_store_step_done (store, stmt, error);
 }
 
-GArray *
-pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **error)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT device_id, seq, hlc, at, day, party, is_exit, "
-                                         "       is_double, gate "
-                                         "FROM scans WHERE issuer = ?1 AND serial = ?2 "
-                                         "ORDER BY hlc, device_id, seq",
-                                         error);
-  g_autoptr (GArray) scans = NULL;
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  scans = g_array_new (FALSE, TRUE, sizeof (PvScan));
-  sqlite3_bind_int (stmt, 1, issuer);
-  sqlite3_bind_int64 (stmt, 2, serial);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      PvScan scan = { 0 };
-
-      scan.device_id = (guint16) sqlite3_column_int (stmt, 0);
-      scan.seq = (guint64) sqlite3_column_int64 (stmt, 1);
-      scan.hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
-      scan.at = sqlite3_column_int64 (stmt, 3);
-      scan.day = sqlite3_column_int (stmt, 4);
-      scan.party = (guint) sqlite3_column_int (stmt, 5);
-      scan.is_exit = sqlite3_column_int (stmt, 6);
-      scan.is_double = sqlite3_column_int (stmt, 7);
-      g_strlcpy (scan.gate, (const char *) sqlite3_column_text (stmt, 8), sizeof scan.gate);
-      g_array_append_val (scans, scan);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    return pv_store_fail (store, error, "Cannot read scans"), NULL;
-  return g_steal_pointer (&scans);
-}
-
-/* Replays one ticket's scans in canonical order and flags each entry the
- * rules would have refused had every gate known everything: the earliest
- * HLC wins, ties by device id. Only refusals that depend on other scans
- * count; a ticket's own day was checked at the gate, and may not be known
- * here yet (its issue record can arrive after its scans). */
-static gboolean
-recompute_doubles (PvStore *store, guint16 issuer, guint32 serial, guint8 category_id,
-                   GError **error)
-{
-  g_autoptr (GArray) scans = pv_state_load_scans (store, issuer, serial, error);
-  PvEvent *event = require_event (store, error);
-  const PvCategory *category;
-  PvTicketWalk walk;
-  sqlite3_stmt *stmt;
-
-  if (scans == NULL || event == NULL)
-    return FALSE;
-  category = pv_event_get_category (event, category_id);
-  pv_ticket_walk_init (&walk);
-  for (guint i = 0; i < scans->len; i++)
-    {
-      PvScan *scan = &g_array_index (scans, PvScan, i);
-      gboolean is_double = FALSE;
-
-      if (scan->is_exit)
-        pv_ticket_walk_exit (&walk, scan->day);
-      else if (category != NULL)
-        is_double = pv_ticket_walk_entry (&walk, category, PV_TICKET_DAY_NONE, scan->day,
-                                          scan->at, scan->gate)
-                    != PV_VERDICT_ADMIT;
-      if (is_double == scan->is_double)
-        continue;
-
-      stmt = pv_store_prepare (store,
-                               "UPDATE scans SET is_double = ?3 WHERE device_id = ?1 AND seq = ?2",
-                               error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int (stmt, 1, scan->device_id);
-      sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) scan->seq);
-      sqlite3_bind_int (stmt, 3, is_double);
-      if (!pv_store_step_done (store, stmt, error))
-        return FALSE;
-      {
-        g_autofree char *date = pv_event_day_date (event, scan->day);
-        pv_store_counter_add (store, "doubles.day", date, is_double ? 1 : -1);
-      }
-    }
-  return TRUE;
-}
-
-static gboolean
-recompute_all_doubles (PvStore *store, GError **error)
-{
-  sqlite3_stmt *list = NULL;
-  int rc;
-
-  if (sqlite3_prepare_v2 (pv_store_get_db (store),
-                          "SELECT DISTINCT issuer, serial, category FROM scans",
-                          -1, &list, NULL)
-      != SQLITE_OK)
-    return pv_store_fail (store, error, "Cannot read scans");
-  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
-    if (!recompute_doubles (store, (guint16) sqlite3_column_int (list, 0),
-                            (guint32) sqlite3_column_int64 (list, 1),
-                            (guint8) sqlite3_column_int (list, 2), error))
-      {
-        sqlite3_finalize (list);
-        return FALSE;
-      }
-  sqlite3_finalize (list);
-  return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
-}
-
 static gboolean
 apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
@@ -464,14 +645,13 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   gint16 day;
   const char *gate;
   gint64 at;
-  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT, first_today = FALSE;
+  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT, is_void;
+  const PvDeviceInfo *author;
+  g_autoptr (GVariant) gate_v = NULL;
   PvEvent *event;
   sqlite3_stmt *stmt;
-  char date[16], hour[24], quarter[24];
-  g_autofree char *gate_key = NULL;
-  g_autoptr (GVariant) gate_v = NULL;
 
-  if (!require_role (store, record, role_any, error) || !(event = require_event (store, error)))
+  if (!require_author (store, record, NULL, error) || !(event = require_event (store, error)))
     return FALSE;
   {
     GVariant *child[8];
@@ -490,29 +670,13 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
       g_variant_unref (child[i]);
     gate = g_variant_get_string (gate_v, NULL);
   }
-
-  /* Visitors are people, not scans: a ticket's party counts once a day,
-   * however often it goes in and out. Which scan is first may differ between
-   * replicas, that there is one does not. */
-  if (!is_exit)
-    {
-      sqlite3_stmt *seen = pv_store_prepare (store,
-                                             "SELECT 1 FROM scans WHERE issuer = ?1 AND serial = ?2 "
-                                             "AND day = ?3 AND is_exit = 0 LIMIT 1",
-                                             error);
-      if (seen == NULL)
-        return FALSE;
-      sqlite3_bind_int (seen, 1, issuer);
-      sqlite3_bind_int64 (seen, 2, serial);
-      sqlite3_bind_int (seen, 3, day);
-      first_today = sqlite3_step (seen) != SQLITE_ROW;
-      sqlite3_reset (seen);
-    }
+  author = pv_store_lookup_device (store, record->device_id);
+  is_void = at >= author->revoked_at;
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO scans (device_id, seq, hlc, at, issuer, serial, category, "
-                           "  day, gate, party, is_exit, offline) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           "  day, gate, party, is_exit, offline, is_void) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                            error);
   if (stmt == NULL)
     return FALSE;
@@ -528,29 +692,12 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   sqlite3_bind_int (stmt, 10, party);
   sqlite3_bind_int (stmt, 11, is_exit);
   sqlite3_bind_int (stmt, 12, offline);
+  sqlite3_bind_int (stmt, 13, is_void);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
-
-  time_keys (event, at, date, hour, quarter);
-  if (is_exit)
-    {
-      pv_store_counter_add (store, "exits.day", date, party);
-      pv_store_counter_add (store, "inside.day", date, -(gint64) party);
-    }
-  else
-    {
-      gate_key = g_strconcat (date, "|", gate, NULL);
-      pv_store_counter_add (store, "scans.day", date, 1);
-      pv_store_counter_add (store, "entries.day", date, party);
-      pv_store_counter_add (store, "entries.hour", hour, party);
-      pv_store_counter_add (store, "entries.quarter", quarter, party);
-      pv_store_counter_add (store, "entries.gate", gate_key, party);
-      pv_store_counter_add (store, "inside.day", date, party);
-      if (first_today)
-        pv_store_counter_add (store, "visitors.day", date, party);
-    }
-
-  return recompute_doubles (store, issuer, serial, category, error);
+  if (!is_void)
+    count_scan (store, event, at, gate, party, is_exit, 1);
+  return settle_ticket (store, event, issuer, serial, error);
 }
 
 gboolean
@@ -653,13 +800,13 @@ pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
 {
   static const char *const queries[] = {
     "SELECT hlc, device_id, config FROM event_config",
-    "SELECT id, name, role, public_key, valid_from, valid_until, cert, revoked_at, revoke_reason "
-    "FROM devices ORDER BY id",
+    "SELECT id, name, role, public_key, valid_from, valid_until, cert, enrolled_hlc, revoked_at, "
+    "revoke_reason FROM devices ORDER BY id",
     "SELECT issuer, serial, category, day, party, channel, issued_at, code, pii_digest, "
     "rec_device, rec_seq FROM tickets ORDER BY issuer, serial",
     "SELECT issuer, serial, revoked_at, reason FROM ticket_revocations ORDER BY issuer, serial",
     "SELECT device_id, seq, hlc, at, issuer, serial, category, day, gate, party, is_exit, "
-    "offline, is_double FROM scans ORDER BY device_id, seq",
+    "offline, is_double, is_void, counted_party FROM scans ORDER BY device_id, seq",
     "SELECT name, key, value FROM counters WHERE value != 0 ORDER BY name, key",
   };
   crypto_generichash_state state;

@@ -32,6 +32,7 @@ struct _PvStore
   guint16 device_id;    /* cache of meta "device-id" */
   PvHlc hlc;            /* last time stamp issued or seen */
   PvHlc hlc_committed;  /* value in meta "hlc" */
+  guint data_version;   /* SQLite's change counter when the caches were filled */
   gboolean head_cached; /* own_seq and own_hash hold this device's newest record */
   guint64 own_seq;
   guint8 own_hash[PV_HASH_SIZE];
@@ -248,7 +249,9 @@ migrate (PvStore *self, gboolean existing, GError **error)
       if (!pv_store_exec (self, g_bytes_get_data (sql, NULL), error)
           || !pv_store_exec (self, pragma, error) || !pv_store_commit (self, error))
         {
-          pv_store_rollback (self);
+          /* A failed commit has rolled back already. */
+          if (pv_store_in_transaction (self))
+            pv_store_rollback (self);
           g_prefix_error (error, "Migration %s failed: ", names[i]);
           return FALSE;
         }
@@ -303,6 +306,11 @@ open_store (const char *path, gboolean existing, GError **error)
     return NULL;
   self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
   self->hlc = self->hlc_committed = (PvHlc) pv_store_get_meta_int (self, "hlc", 0);
+  {
+    int version = 0;
+    if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK)
+      self->data_version = (guint) version;
+  }
   return g_steal_pointer (&self);
 }
 
@@ -336,6 +344,32 @@ pv_store_get_schema_version (PvStore *self)
   return self->schema_version;
 }
 
+/* Another handle on the same file (a second process, or a second PvStore in
+ * this one) may have written since this handle's last transaction: then
+ * what this handle remembers — the clock, its newest record, the event and
+ * device caches — may be stale and is read again. */
+static void
+refresh_if_changed (PvStore *self)
+{
+  sqlite3_stmt *touch = pv_store_prepare (self, "SELECT 1 FROM meta LIMIT 1", NULL);
+  int version = 0;
+
+  /* A read starts the snapshot whose version the file control reports. */
+  if (touch)
+    {
+      sqlite3_step (touch);
+      sqlite3_reset (touch);
+    }
+  if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK
+      || (guint) version == self->data_version)
+    return;
+  self->data_version = (guint) version;
+  self->hlc = self->hlc_committed = MAX (self->hlc, (PvHlc) pv_store_get_meta_int (self, "hlc", 0));
+  self->head_cached = FALSE;
+  self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
+  pv_store_invalidate_caches (self);
+}
+
 gboolean
 pv_store_begin (PvStore *self, gboolean immediate, GError **error)
 {
@@ -346,6 +380,9 @@ pv_store_begin (PvStore *self, gboolean immediate, GError **error)
       self->tx_depth = 0;
       return FALSE;
     }
+  /* Read under the lock just taken (a deferred BEGIN takes it on the first
+   * read, which this is). */
+  refresh_if_changed (self);
   return TRUE;
 }
 
@@ -398,6 +435,12 @@ pv_store_commit (PvStore *self, GError **error)
       return FALSE;
     }
   self->hlc_committed = self->hlc;
+  /* Our own commit does not make our memory stale. */
+  {
+    int version = 0;
+    if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK)
+      self->data_version = (guint) version;
+  }
   return TRUE;
 }
 
@@ -574,7 +617,8 @@ load_devices (PvStore *self)
 {
   sqlite3_stmt *stmt = pv_store_prepare (self,
                                          "SELECT id, role, name, valid_from, valid_until, "
-                                         "       coalesce(revoked_at, 9223372036854775807), public_key "
+                                         "       coalesce(revoked_at, 9223372036854775807), public_key, "
+                                         "       enrolled_hlc "
                                          "FROM devices",
                                          NULL);
   if (stmt == NULL)
@@ -593,6 +637,7 @@ load_devices (PvStore *self)
       info->revoked_at = sqlite3_column_int64 (stmt, 5);
       if (sqlite3_column_bytes (stmt, 6) == PV_PUBLIC_KEY_SIZE)
         memcpy (info->public_key, sqlite3_column_blob (stmt, 6), PV_PUBLIC_KEY_SIZE);
+      info->enrolled_hlc = (PvHlc) sqlite3_column_int64 (stmt, 7);
       g_hash_table_insert (self->devices, GUINT_TO_POINTER (info->id), info);
     }
   sqlite3_reset (stmt);
@@ -625,7 +670,12 @@ pv_store_hlc_tick (PvStore *self)
 void
 pv_store_hlc_observe (PvStore *self, PvHlc remote)
 {
-  self->hlc = MAX (self->hlc, remote);
+  /* A record stamped far in the future (a clock set wrong, or a hostile
+   * peer) is kept, but may not drag this clock along: its records would all
+   * carry that stamp, and a stamp near the top would stop the clock. */
+  PvHlc bound = pv_hlc_make ((pv_store_now (self) + PV_HLC_MAX_AHEAD_US) / 1000, 0);
+
+  self->hlc = MAX (self->hlc, MIN (remote, bound));
 }
 
 gboolean

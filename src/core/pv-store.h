@@ -27,7 +27,8 @@ typedef struct
   char *name;
   gint64 valid_from;
   gint64 valid_until;
-  gint64 revoked_at; /* G_MAXINT64 when not revoked */
+  gint64 revoked_at;  /* G_MAXINT64 when not revoked */
+  PvHlc enrolled_hlc; /* its first enrolment; its own records come after */
   guint8 public_key[PV_PUBLIC_KEY_SIZE];
 } PvDeviceInfo;
 

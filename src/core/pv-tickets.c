@@ -13,9 +13,6 @@
 #include "pv-ledger.h"
 #include "pv-store.h"
 
-#define PII_SALT_SIZE 16
-#define PII_DIGEST_SIZE 16
-
 void
 pv_issued_ticket_free (PvIssuedTicket *issued)
 {
@@ -129,21 +126,29 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
   return TRUE;
 }
 
+void
+pv_tickets_pii_digest (const guint8 salt[PV_PII_SALT_SIZE], const char *name, const char *phone,
+                       guint8 out[PV_PII_DIGEST_SIZE])
+{
+  crypto_generichash_state state;
+
+  crypto_generichash_init (&state, salt, PV_PII_SALT_SIZE, PV_PII_DIGEST_SIZE);
+  crypto_generichash_update (&state, (const guint8 *) name, strlen (name) + 1);
+  crypto_generichash_update (&state, (const guint8 *) phone, strlen (phone) + 1);
+  crypto_generichash_final (&state, out, PV_PII_DIGEST_SIZE);
+}
+
 static gboolean
 store_person (PvStore *store, const PvTicket *ticket, const char *name, const char *phone,
-              guint8 digest[PII_DIGEST_SIZE], GError **error)
+              guint8 digest[PV_PII_DIGEST_SIZE], GError **error)
 {
-  guint8 salt[PII_SALT_SIZE];
-  crypto_generichash_state state;
+  guint8 salt[PV_PII_SALT_SIZE];
   sqlite3_stmt *stmt;
 
   /* The salt keeps a phone number from being found in the ledger by hashing
    * every number in India. */
   randombytes_buf (salt, sizeof salt);
-  crypto_generichash_init (&state, salt, sizeof salt, PII_DIGEST_SIZE);
-  crypto_generichash_update (&state, (const guint8 *) name, strlen (name) + 1);
-  crypto_generichash_update (&state, (const guint8 *) phone, strlen (phone) + 1);
-  crypto_generichash_final (&state, digest, PII_DIGEST_SIZE);
+  pv_tickets_pii_digest (salt, name, phone, digest);
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO people (issuer, serial, name, phone, salt) "
@@ -184,7 +189,7 @@ pv_tickets_issue (PvStore *store, const PvIssueRequest *request, GError **error)
   for (guint i = 0; i < count; i++, serial++)
     {
       PvIssuedTicket *one = g_new0 (PvIssuedTicket, 1);
-      guint8 digest[PII_DIGEST_SIZE];
+      guint8 digest[PV_PII_DIGEST_SIZE];
 
       g_ptr_array_add (issued, one);
       if (serial > G_MAXUINT32)

@@ -33,6 +33,16 @@ typedef struct
 void pv_issued_ticket_free (PvIssuedTicket *issued);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvIssuedTicket, pv_issued_ticket_free)
 
+#define PV_PII_SALT_SIZE 16
+#define PV_PII_DIGEST_SIZE 16
+
+/* The salted digest of a visitor's name and phone that a ticket record
+ * carries in place of them. */
+void pv_tickets_pii_digest (const guint8 salt[PV_PII_SALT_SIZE],
+                            const char *name,
+                            const char *phone,
+                            guint8 out[PV_PII_DIGEST_SIZE]);
+
 /* Normalises a phone number to "+" and digits (8 to 15 digits; a 10-digit
  * number gets India's +91). PV_ERROR_INVALID for anything else. */
 char *pv_normalize_phone (const char *phone, GError **error);

@@ -434,13 +434,22 @@ pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv)
                          pv_event_get_name (ours), pv_event_get_id (ours));
   if (!pv_ledger_merge (store, other, &stats, &error))
     return pv_ctl_fail (error);
-  /* A fork means two files wrote as one device (a cloned laptop, or a
-   * tampered file): not an error of this merge, but the admin must know. */
+  /* None of these fails the merge — the rest came through — but the admin
+   * must know: a fork means two files wrote as one device (a cloned laptop,
+   * or a tampered file); refused records mean a device or file to look at. */
   if (stats.forks > 0)
     g_printerr (_ ("pravesh-ctl: warning: %s holds %llu record(s) that "
                    "contradict records held here for the same device (a cloned or tampered "
                    "replica); they are kept as evidence in the forks table, not applied\n"),
                 other_path, (unsigned long long) stats.forks);
+  if (stats.refused_authors > 0)
+    g_printerr (_ ("pravesh-ctl: warning: the records of %u device(s) in %s were refused and left "
+                   "out (%s)\n"),
+                stats.refused_authors, other_path, stats.refused_reason);
+  if (stats.people_refused > 0)
+    g_printerr (_ ("pravesh-ctl: warning: %s holds personal data for %llu ticket(s) that no "
+                   "ticket record vouches for; it was not taken\n"),
+                other_path, (unsigned long long) stats.people_refused);
 
   if (json)
     {
@@ -452,6 +461,10 @@ pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv)
       pv_ctl_json_add_int (builder, "duplicates", (gint64) stats.duplicates);
       pv_ctl_json_add_int (builder, "forks", (gint64) stats.forks);
       pv_ctl_json_add_int (builder, "unsigned", (gint64) stats.unsigned_skipped);
+      pv_ctl_json_add_int (builder, "refused_authors", stats.refused_authors);
+      if (stats.refused_authors)
+        pv_ctl_json_add_string (builder, "refused_reason", stats.refused_reason);
+      pv_ctl_json_add_int (builder, "people_refused", (gint64) stats.people_refused);
       pv_ctl_json_add_int (builder, "people", (gint64) stats.people);
       pv_ctl_json_add_int (builder, "records", (gint64) pv_ledger_count (store));
       json_builder_end_object (builder);

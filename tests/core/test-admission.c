@@ -194,7 +194,10 @@ test_revoked (Fixture *f, gconstpointer data)
   PvDecision d;
 
   g_assert_true (pv_ticket_parse (code, -1, &ticket, NULL));
+  g_assert_cmpint (test_scan (f->admin, code, "Gate 1", test_time (f->admin, 0, 11, 0), FALSE), ==, PV_VERDICT_ADMIT);
   g_assert_true (pv_tickets_revoke (f->admin, ticket.issuer, ticket.serial, "Lost, reissued", &error));
+  /* Revoked while inside: they may leave, and not come back. */
+  g_assert_cmpint (test_scan (f->admin, code, "Gate 1", test_time (f->admin, 0, 11, 30), TRUE), ==, PV_VERDICT_EXIT);
   d = decide (f->admin, code, "Gate 1", test_time (f->admin, 0, 12, 0), FALSE);
   g_assert_cmpint (d.verdict, ==, PV_VERDICT_REVOKED);
   g_assert_nonnull (strstr (d.message, "Lost, reissued"));
@@ -212,12 +215,17 @@ test_revoked (Fixture *f, gconstpointer data)
   g_assert_cmpint (test_scan (f->admin, before, "Gate 1", test_time (f->admin, 0, 12, 0), FALSE), ==, PV_VERDICT_ADMIT);
   g_assert_cmpint (test_scan (f->admin, after, "Gate 1", test_time (f->admin, 0, 12, 0), FALSE), ==, PV_VERDICT_REVOKED);
 
-  /* And once the desk learns of its revocation, it stops issuing. */
+  /* And once the desk learns of its revocation, it stops issuing, and
+   * admitting. */
   g_assert_true (pv_ledger_merge (desk, f->admin, NULL, &error));
   {
     PvIssueRequest request = { .category = "Season pass", .day = -1 };
     g_assert_null (pv_tickets_issue (desk, &request, &error));
     g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+    g_clear_error (&error);
+    g_assert_false (pv_admission_scan (desk, before, "Gate 1", desk_clock, FALSE, TRUE, &d, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+    pv_decision_clear (&d);
   }
   g_assert_finalize_object (g_steal_pointer (&desk));
 }
