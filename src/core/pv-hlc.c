@@ -33,8 +33,9 @@ pv_hlc_tick (PvHlc last, gint64 now_us)
    * millisecond field is harmless: it is just a slightly later time. */
   if (physical > last)
     return physical;
-  /* Saturate instead of wrapping to zero; never reached with sane clocks. */
-  return last == G_MAXUINT64 ? last : last + 1;
+  /* Saturate at the top of the signed range SQLite sorts by, instead of
+   * wrapping; never reached with sane clocks. */
+  return last >= PV_HLC_MAX ? PV_HLC_MAX : last + 1;
 }
 
 PvHlc

@@ -10,6 +10,8 @@
 G_BEGIN_DECLS
 
 #define PV_HLC_COUNTER_BITS 16
+/* Stamps are stored in SQLite's signed 64-bit integers: nothing above. */
+#define PV_HLC_MAX ((PvHlc) G_MAXINT64)
 /* How far ahead of this device's clock a received time stamp may move it:
  * far enough for a laptop whose clock is hours wrong (a time zone set as
  * UTC) to still stamp its records after what it has seen, not so far that

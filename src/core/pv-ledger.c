@@ -10,6 +10,7 @@
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-state.h"
 #include "pv-store.h"
@@ -297,6 +298,11 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
 
   if (out_new)
     *out_new = FALSE;
+  if (record->hlc > PV_HLC_MAX || record->seq > G_MAXINT64)
+    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                        "Record %u/%" G_GUINT64_FORMAT " has a time stamp or sequence number out of range",
+                        record->device_id, record->seq),
+           FALSE;
   if (record->device_id == 0 || record->seq == 0)
     return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
                         "Record %u/%" G_GUINT64_FORMAT " has a zero device or sequence number",

@@ -297,6 +297,7 @@ recount (PvStore *store, PvEvent *event, GError **error)
 
   if (!pv_store_exec (store, "DELETE FROM counters", error))
     return FALSE;
+  pv_store_counters_discard_pending (store);
   if (sqlite3_prepare_v2 (pv_store_get_db (store),
                           "SELECT category, party, issued_at, channel FROM tickets", -1, &stmt, NULL)
       != SQLITE_OK)
@@ -743,6 +744,7 @@ pv_state_rebuild (PvStore *store, GError **error)
                       "DELETE FROM devices; DELETE FROM event_config; DELETE FROM counters;",
                       error))
     goto fail;
+  pv_store_counters_discard_pending (store);
   pv_store_invalidate_caches (store);
   if (!pv_ledger_foreach (store, replay_one, store, error) || !pv_store_commit (store, error))
     goto fail;

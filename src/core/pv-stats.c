@@ -160,7 +160,8 @@ find_winner (PvStore *store, sqlite3_stmt *double_row, PvDoubleEntry *entry, GEr
   sqlite3_stmt *stmt = pv_store_prepare (store,
                                          "SELECT device_id, at, gate, offline FROM scans "
                                          "WHERE issuer = ?1 AND serial = ?2 AND is_exit = 0 "
-                                         "  AND is_double = 0 AND (hlc, device_id, seq) < (?3, ?4, ?5) "
+                                         "  AND is_double = 0 AND is_void = 0 "
+                                         "  AND (hlc, device_id, seq) < (?3, ?4, ?5) "
                                          "ORDER BY hlc DESC, device_id DESC, seq DESC LIMIT 1",
                                          error);
   int rc;

@@ -586,6 +586,12 @@ pv_store_counter_add (PvStore *self, const char *name, const char *key, gint64 d
   *value += delta;
 }
 
+void
+pv_store_counters_discard_pending (PvStore *self)
+{
+  g_hash_table_remove_all (self->counters);
+}
+
 PvEvent *
 pv_store_get_event (PvStore *self, GError **error)
 {

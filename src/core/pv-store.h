@@ -73,6 +73,10 @@ gboolean pv_store_set_secret (PvStore *self, const char *name, const guint8 *dat
  * outermost transaction commits (dropped on rollback). */
 void pv_store_counter_add (PvStore *self, const char *name, const char *key, gint64 delta);
 
+/* Forgets the counter changes not yet written, after the caller emptied the
+ * counters table to count everything again. */
+void pv_store_counters_discard_pending (PvStore *self);
+
 /* The event in force, or NULL (with PV_ERROR_NOT_INITIALIZED) when the
  * store holds none. Borrowed: valid until the configuration changes. */
 PvEvent *pv_store_get_event (PvStore *self, GError **error);

@@ -176,15 +176,17 @@ pv_tickets_issue (PvStore *store, const PvIssueRequest *request, GError **error)
   gint64 serial;
   gboolean has_person;
 
+  /* The event is read inside the transaction: beginning it may find that
+   * another handle changed the file, and drop what this one had cached. */
+  if (!pv_store_begin (store, TRUE, error))
+    return NULL;
   if (!(event = pv_store_get_event (store, error))
       || !validate_request (store, event, request, &category, &phone, error)
       || !pv_devices_get_secret_key (store, sk, error))
-    return NULL;
+    goto fail;
   has_person = (request->name && *request->name) || phone;
 
   issued = g_ptr_array_new_full (count, (GDestroyNotify) pv_issued_ticket_free);
-  if (!pv_store_begin (store, TRUE, error))
-    goto fail;
   serial = pv_store_get_meta_int (store, "next-serial", 1);
   for (guint i = 0; i < count; i++, serial++)
     {
