@@ -176,6 +176,18 @@ pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **er
   return g_steal_pointer (&scans);
 }
 
+/* TRUE when @day is in @days; else adds it (while there is room). */
+static gboolean
+day_seen (int *days, guint *n, int day)
+{
+  for (guint i = 0; i < *n; i++)
+    if (days[i] == day)
+      return TRUE;
+  if (*n <= PV_EVENT_MAX_DAYS)
+    days[(*n)++] = day;
+  return FALSE;
+}
+
 /* Replays one ticket's scans in canonical order (earliest HLC first, ties
  * by device id) and settles what depends on all of them together:
  *  - is_double: an entry the rules would have refused had every gate known
@@ -187,15 +199,32 @@ pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **er
  *    counts once a day however often they go in and out.
  * Voided scans (by a revoked device) take part in nothing. */
 static gboolean
-settle_ticket (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, GError **error)
+settle_ticket_with (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial,
+                    PvScan *pending, GError **error)
 {
   g_autoptr (GArray) scans = pv_state_load_scans (store, issuer, serial, error);
   const PvCategory *category = NULL;
-  int counted_day = G_MININT;
+  int seen_days[PV_EVENT_MAX_DAYS + 1];
+  guint n_seen = 0;
   PvTicketWalk walk;
+  guint pending_at = G_MAXUINT;
 
   if (scans == NULL)
     return FALSE;
+  if (pending != NULL)
+    {
+      /* Its place in canonical order; usually last. */
+      for (pending_at = scans->len; pending_at > 0; pending_at--)
+        {
+          const PvScan *before = &g_array_index (scans, PvScan, pending_at - 1);
+          if (before->hlc < pending->hlc
+              || (before->hlc == pending->hlc && before->device_id < pending->device_id)
+              || (before->hlc == pending->hlc && before->device_id == pending->device_id
+                  && before->seq < pending->seq))
+            break;
+        }
+      g_array_insert_val (scans, pending_at, *pending);
+    }
   for (guint i = 0; i < scans->len && category == NULL; i++)
     if (!g_array_index (scans, PvScan, i).is_void)
       category = pv_event_get_category (event, g_array_index (scans, PvScan, i).category);
@@ -219,15 +248,25 @@ settle_ticket (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, G
             is_double = pv_ticket_walk_entry (&walk, category, PV_TICKET_DAY_NONE, scan->day,
                                               scan->at, scan->gate)
                         != PV_VERDICT_ADMIT;
-          if (scan->day != counted_day)
-            {
-              counted = scan->party;
-              counted_day = scan->day;
-            }
+          if (!day_seen (seen_days, &n_seen, scan->day))
+            counted = scan->party;
         }
       if (is_double == scan->is_double && counted == scan->counted_party)
         continue;
 
+      time_keys (event, scan->at, date, hour, quarter);
+      if (is_double != scan->is_double)
+        pv_store_counter_add (store, "doubles.day", date, is_double ? 1 : -1);
+      if (counted != scan->counted_party)
+        pv_store_counter_add (store, "visitors.day", date,
+                              (gint64) counted - (gint64) scan->counted_party);
+      if (i == pending_at)
+        {
+          /* Not in the table yet: the caller inserts it with these. */
+          pending->is_double = is_double;
+          pending->counted_party = counted;
+          continue;
+        }
       stmt = pv_store_prepare (store,
                                "UPDATE scans SET is_double = ?3, counted_party = ?4 "
                                "WHERE device_id = ?1 AND seq = ?2",
@@ -240,13 +279,14 @@ settle_ticket (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, G
       sqlite3_bind_int (stmt, 4, (int) counted);
       if (!pv_store_step_done (store, stmt, error))
         return FALSE;
-      time_keys (event, scan->at, date, hour, quarter);
-      if (is_double != scan->is_double)
-        pv_store_counter_add (store, "doubles.day", date, is_double ? 1 : -1);
-      if (counted != scan->counted_party)
-        pv_store_counter_add (store, "visitors.day", date, (gint64) counted - (gint64) scan->counted_party);
     }
   return TRUE;
+}
+
+static gboolean
+settle_ticket (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, GError **error)
+{
+  return settle_ticket_with (store, event, issuer, serial, NULL, error);
 }
 
 typedef gboolean (*TicketFunc) (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial,
@@ -646,7 +686,8 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   gint16 day;
   const char *gate;
   gint64 at;
-  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT, is_void;
+  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT;
+  PvScan pending;
   const PvDeviceInfo *author;
   g_autoptr (GVariant) gate_v = NULL;
   PvEvent *event;
@@ -672,12 +713,27 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
     gate = g_variant_get_string (gate_v, NULL);
   }
   author = pv_store_lookup_device (store, record->device_id);
-  is_void = at >= author->revoked_at;
+  pending = (PvScan){
+    .device_id = record->device_id,
+    .seq = record->seq,
+    .hlc = record->hlc,
+    .at = at,
+    .day = day,
+    .party = party,
+    .is_exit = is_exit,
+    .is_void = at >= author->revoked_at,
+    .category = category,
+  };
+  g_strlcpy (pending.gate, gate, sizeof pending.gate);
+  /* Settled before it is inserted, so the common case — a scan that comes
+   * last — costs one insert and no update. */
+  if (!settle_ticket_with (store, event, issuer, serial, &pending, error))
+    return FALSE;
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO scans (device_id, seq, hlc, at, issuer, serial, category, "
-                           "  day, gate, party, is_exit, offline, is_void) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           "  day, gate, party, is_exit, offline, is_void, is_double, counted_party) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                            error);
   if (stmt == NULL)
     return FALSE;
@@ -693,12 +749,14 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   sqlite3_bind_int (stmt, 10, party);
   sqlite3_bind_int (stmt, 11, is_exit);
   sqlite3_bind_int (stmt, 12, offline);
-  sqlite3_bind_int (stmt, 13, is_void);
+  sqlite3_bind_int (stmt, 13, pending.is_void);
+  sqlite3_bind_int (stmt, 14, pending.is_double);
+  sqlite3_bind_int (stmt, 15, (int) pending.counted_party);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
-  if (!is_void)
+  if (!pending.is_void)
     count_scan (store, event, at, gate, party, is_exit, 1);
-  return settle_ticket (store, event, issuer, serial, error);
+  return TRUE;
 }
 
 gboolean
