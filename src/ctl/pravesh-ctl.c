@@ -40,6 +40,14 @@ static const PvCtlCommand commands[] = {
     TRUE, pv_ctl_admit },
   { "qr", N_ ("CODE"), N_ ("Render a ticket code as a QR image (PNG or SVG)"),
     N_ ("Needs no store: the code carries everything the symbol shows."), FALSE, pv_ctl_qr },
+  { "scan", N_ ("IMAGE…"), N_ ("Read the QR codes in image files, as a gate’s camera would"),
+    N_ ("Decodes each image (PNG, JPEG, WebP, BMP…) with the gate’s own decoder, trying every "
+        "extra pass it has, and prints one line per file: the codes found, the pass that "
+        "found them and the time taken, or “nothing found”. With --json, one JSON object a "
+        "line: {\"file\", \"found\", \"codes\", \"pass\", \"decode_us\"}, or {\"file\", "
+        "\"error\"} for a file that cannot be read. Needs no store.\n\nExit status: 0 when "
+        "every image held a code, 2 when some held none, 1 when a file could not be read."),
+    FALSE, pv_ctl_scan },
   { "export tickets", NULL, N_ ("Export the tickets as CSV"), NULL, TRUE, pv_ctl_export_tickets },
   { "export entries", NULL, N_ ("Export the entry and exit scans as CSV"), NULL, TRUE,
     pv_ctl_export_entries },
@@ -117,7 +125,7 @@ describe_commands (const char *group)
                             _ ("Environment:"),
                             _ ("PRAVESH_DB  the store to use when --db is not given"),
                             _ ("Exit status: 0 on success, 1 on errors, 2 when verify or admit "
-                               "refused a ticket."));
+                               "refused a ticket or scan found no code."));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 

@@ -131,4 +131,7 @@ int pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ledger_rebuild (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ledger_count (PvCtl *ctl, int argc, char **argv);
 
+/* pv-ctl-scan.c */
+int pv_ctl_scan (PvCtl *ctl, int argc, char **argv);
+
 G_END_DECLS

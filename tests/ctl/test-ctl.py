@@ -134,7 +134,7 @@ class TestHelpAndErrors(CtlTestCase):
                 name = words[:2] if words[1][0].islower() else words[:1]
                 commands.append(name)
         expected = {"event init", "event show", "category list", "category add",
-                    "ticket issue", "ticket show", "ticket revoke", "verify", "admit", "qr",
+                    "ticket issue", "ticket show", "ticket revoke", "verify", "admit", "qr", "scan",
                     "export tickets", "export entries", "stats", "doubles", "ledger digest",
                     "ledger state-digest", "ledger apply", "ledger rebuild", "ledger count",
                     "device add", "device list", "device revoke"}
