@@ -7,28 +7,6 @@
 #include "pv-ticket-code.h"
 #include "test-util.h"
 
-typedef struct
-{
-  char *dir;
-  gint64 clock;
-  PvStore *admin;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = g_dir_make_tmp ("pv-admission-XXXXXX", NULL);
-  f->admin = test_create_event (f->dir, &f->clock);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_assert_finalize_object (f->admin);
-  test_rmdir (f->dir);
-  g_free (f->dir);
-}
-
 static PvDecision
 decide (PvStore *store, const char *code, const char *gate, gint64 at, gboolean is_exit)
 {
@@ -333,7 +311,7 @@ int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD TEST_ADD
   ADD ("/admission/admit-then-already-used", test_admit_then_already_used);
   ADD ("/admission/group", test_group);
   ADD ("/admission/reentry", test_reentry);

@@ -14,28 +14,6 @@
 #include "pv-hlc.h"
 #include "test-util.h"
 
-typedef struct
-{
-  char *dir;
-  gint64 clock;
-  PvStore *admin;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = g_dir_make_tmp ("pv-hostile-XXXXXX", NULL);
-  f->admin = test_create_event (f->dir, &f->clock);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_assert_finalize_object (f->admin);
-  test_rmdir (f->dir);
-  g_free (f->dir);
-}
-
 /* The first column of the first row of @sql. */
 static gint64 G_GNUC_PRINTF (2, 3)
   query_int (PvStore *store, const char *format, ...)
@@ -1098,7 +1076,7 @@ int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD TEST_ADD
   ADD ("/hostile/hlc-top-of-range", test_hlc_top_of_range);
   ADD ("/hostile/stamped-before-enrolment", test_stamped_before_enrolment);
   ADD ("/hostile/reenrolment-keeps-role-and-key", test_reenrolment_keeps_role_and_key);

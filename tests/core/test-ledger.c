@@ -8,28 +8,6 @@
 
 typedef struct
 {
-  char *dir;
-  gint64 clock;
-  PvStore *admin;
-} Fixture;
-
-static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  f->dir = g_dir_make_tmp ("pv-ledger-XXXXXX", NULL);
-  f->admin = test_create_event (f->dir, &f->clock);
-}
-
-static void
-fixture_teardown (Fixture *f, gconstpointer data)
-{
-  g_assert_finalize_object (f->admin);
-  test_rmdir (f->dir);
-  g_free (f->dir);
-}
-
-typedef struct
-{
   GPtrArray *records;
 } Collect;
 
@@ -480,7 +458,7 @@ int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD TEST_ADD
   ADD ("/ledger/chain", test_chain);
   ADD ("/ledger/hlc-never-goes-back", test_hlc_never_goes_back);
   ADD ("/ledger/apply-rules", test_apply_rules);

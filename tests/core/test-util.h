@@ -137,6 +137,37 @@ test_digest (PvStore *store, gboolean state)
   return pv_hash_to_hex (hash);
 }
 
+static inline void test_rmdir (const char *dir);
+
+/* A fresh folder with the test event's admin store in it, for g_test_add. */
+typedef struct
+{
+  char *dir;
+  gint64 clock;
+  PvStore *admin;
+} Fixture;
+
+static inline void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *name = g_path_get_basename (g_get_prgname ());
+  g_autofree char *template = g_strdup_printf ("%s-XXXXXX", name);
+
+  f->dir = g_dir_make_tmp (template, NULL);
+  f->admin = test_create_event (f->dir, &f->clock);
+}
+
+static inline void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_assert_finalize_object (f->admin);
+  test_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+/* Registers a test that runs in a Fixture. */
+#define TEST_ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
 static inline void
 test_rmdir (const char *dir)
 {
