@@ -31,6 +31,7 @@
 #include "pv-camera-private.h"
 #include "pv-demo-source.h"
 #include "pv-error.h"
+#include "pv-image.h"
 
 #define DEFAULT_DECODE_FPS 12
 /* A still image is shown as a live feed at this rate. */
@@ -128,9 +129,7 @@ static gboolean open_pipeline (PvCamera *self, GstDevice *device, GError **error
 static gboolean
 ensure_gst (GError **error)
 {
-  if (gst_is_initialized ())
-    return TRUE;
-  return gst_init_check (NULL, NULL, error);
+  return pv_image_init_gstreamer (error);
 }
 
 void
@@ -519,13 +518,21 @@ loop_to_start (PvCamera *self, gboolean flush)
 
   if (!gst_element_seek (self->pipeline, 1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, 0,
                          GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE))
-    g_debug ("Cannot loop %s: the seek was refused", self->source);
+    {
+      /* A file that cannot be sought (no index, no time stamps) would
+       * otherwise freeze on its last frame with no word to anyone. */
+      g_autoptr (GError) error = g_error_new (PV_ERROR, PV_ERROR_INVALID,
+                                              _ ("“%s” cannot be played in a loop"), self->source);
+      fail (self, error);
+    }
 }
 
 static gboolean
 bus_message_cb (GstBus *bus, GstMessage *message, gpointer user_data)
 {
   PvCamera *self = user_data;
+  /* A handler of notify::state or "error" may drop the last reference. */
+  g_autoptr (PvCamera) hold = g_object_ref (self);
 
   switch (GST_MESSAGE_TYPE (message))
     {
@@ -654,6 +661,9 @@ retry_cb (gpointer user_data)
   /* "auto" with no camera left goes back to autovideosrc's stand-in. */
   if (device != NULL || self->kind == SOURCE_AUTO)
     reopen (self, device, FALSE);
+  else if (!self->monitor_started)
+    /* No "device-added" will ever come: keep looking, backing off. */
+    schedule_retry (self);
   return G_SOURCE_REMOVE;
 }
 

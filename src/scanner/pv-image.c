@@ -25,7 +25,8 @@ static char *init_failure;
  * decodebin never picks it. Raising it to MARGINAL lets decodebin use it
  * where nothing better exists, while pngdec, jpegdec and webpdec, which are
  * PRIMARY, keep their formats. It is a registry change for the whole
- * process, which the camera's file: source is glad of too. (GIF is not
+ * process, which the camera's file: source shares through
+ * pv_image_init_gstreamer(). (GIF is not
  * among its formats in 1.22: that takes avdec_gif from gstreamer1.0-libav,
  * which decodebin finds by itself when it is installed.) */
 static void
@@ -41,8 +42,8 @@ enable_pixbuf_decoder (void)
 /* gst_init_check() once per process; a program (or test) that already
  * initialised GStreamer itself is left as it is, since a second call only
  * returns TRUE. */
-static gboolean
-ensure_gstreamer (GError **error)
+gboolean
+pv_image_init_gstreamer (GError **error)
 {
   static gsize initialised = 0;
 
@@ -89,6 +90,18 @@ frame_from_sample (GstSample *sample, const char *path, GError **error)
 
   width = GST_VIDEO_FRAME_WIDTH (&vframe);
   height = GST_VIDEO_FRAME_HEIGHT (&vframe);
+  /* A 1 MB PNG can claim 30000×30000 pixels: gigabytes once copied and
+   * scanned several times. No photo of a ticket needs a fraction of that. */
+  if ((gint64) width * height > PV_IMAGE_MAX_PIXELS || width > PV_IMAGE_MAX_SIDE
+      || height > PV_IMAGE_MAX_SIDE)
+    {
+      gst_video_frame_unmap (&vframe);
+      g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                   _ ("“%s”: the picture is %d×%d pixels, more than the %d megapixels a ticket "
+                      "photo could need"),
+                   path, width, height, PV_IMAGE_MAX_PIXELS / 1000000);
+      return NULL;
+    }
   stride = GST_VIDEO_FRAME_PLANE_STRIDE (&vframe, 0);
   pixels = g_malloc ((gsize) width * (gsize) height);
   for (int y = 0; y < height; y++)
@@ -140,7 +153,7 @@ pv_image_load_gray (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!ensure_gstreamer (error))
+  if (!pv_image_init_gstreamer (error))
     return NULL;
 
   /* Checked here because filesrc reports a directory or a missing file only
@@ -148,6 +161,13 @@ pv_image_load_gray (const char *path, GError **error)
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("“%s”: no such file"), path);
+      return NULL;
+    }
+  /* A FIFO or a device would block filesrc's open() before any timeout
+   * applies: only plain files are images here. */
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, _ ("“%s”: not a regular file"), path);
       return NULL;
     }
   if (g_file_test (path, G_FILE_TEST_IS_DIR))

@@ -936,6 +936,33 @@ test_finalize_in_error_handler (void)
   g_weak_ref_clear (&weak);
 }
 
+/* Dropping the camera from its own notify::state, as a window closing on
+ * "playing" might: the camera must not touch itself afterwards. */
+static void
+drop_on_playing_cb (PvCamera *camera, GParamSpec *pspec, PvCamera **slot)
+{
+  if (pv_camera_get_state (camera) == PV_CAMERA_PLAYING)
+    g_clear_object (slot);
+}
+
+static void
+test_finalize_in_state_handler (void)
+{
+  g_autoptr (GError) error = NULL;
+  PvCamera *camera = pv_camera_new ("demo:", NULL);
+  GWeakRef weak;
+
+  g_weak_ref_init (&weak, camera);
+  g_signal_connect (camera, "notify::state", G_CALLBACK (drop_on_playing_cb), &camera);
+  g_assert_true (pv_camera_start (camera, &error));
+  g_assert_no_error (error);
+  while (camera != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  run_for (300);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -958,6 +985,7 @@ main (int argc, char **argv)
   g_test_add_func ("/camera/unplug-replug", test_unplug_replug);
   g_test_add_func ("/camera/auto", test_auto);
   g_test_add_func ("/camera/coalesce", test_coalesce);
+  g_test_add_func ("/camera/finalize-in-state-handler", test_finalize_in_state_handler);
   g_test_add_func ("/camera/stop-start-in-flight", test_stop_start_in_flight);
   g_test_add_func ("/camera/finalize-in-error-handler", test_finalize_in_error_handler);
 

@@ -254,6 +254,50 @@ test_decode_nothing (void)
   g_assert_cmpuint (tiny_results->len, ==, 0);
 }
 
+/* A small file can claim a huge picture; it is refused before it is
+ * copied and scanned, with a message that says why. */
+static void
+test_image_too_large (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-image-large-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "wide.png", NULL);
+  g_autoptr (GError) error = NULL;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, PV_IMAGE_MAX_SIDE + 1, 8);
+
+  g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+  g_assert_null (pv_image_load_gray (path, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "megapixels"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* A phone in dark mode shows the ticket light on dark. */
+static void
+test_decode_inverted (void)
+{
+  g_autofree char *code = make_code (77);
+  g_autoptr (PvDecoder) decoder = pv_decoder_new ();
+  g_autoptr (PvFrame) frame = make_frame (PV_FRAME_GRAY8, 640, 480, 640, code, 150, 90, 0);
+  g_autoptr (PvFrame) inverted = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  gsize size;
+  const guint8 *pixels = g_bytes_get_data (frame->data, &size);
+  guint8 *flipped = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    flipped[i] = 255 - pixels[i];
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_take (flipped, size);
+    inverted = pv_frame_new (PV_FRAME_GRAY8, 640, 480, 640, bytes, 0);
+  }
+  results = pv_decoder_decode (decoder, inverted, PV_DECODER_DEFAULT_BUDGET_US);
+  g_assert_cmpuint (results->len, ==, 1);
+  g_assert_cmpstr (((PvDecodeResult *) results->pdata[0])->text, ==, code);
+  g_assert_cmpstr (((PvDecodeResult *) results->pdata[0])->pass, ==, "inverted");
+}
+
 typedef struct
 {
   PvDecoder *decoder;
@@ -774,6 +818,8 @@ main (int argc, char **argv)
   g_test_add_func ("/decoder/decode/layouts", test_decode_layouts);
   g_test_add_func ("/decoder/decode/two-codes", test_decode_two_codes);
   g_test_add_func ("/decoder/decode/nothing", test_decode_nothing);
+  g_test_add_func ("/decoder/decode/inverted", test_decode_inverted);
+  g_test_add_func ("/image/too-large", test_image_too_large);
   g_test_add_func ("/decoder/decode/threads", test_decode_threads);
   g_test_add_func ("/decoder/properties", test_decoder_properties);
   g_test_add_func ("/image/files", test_image_files);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-wedge.c: the keyboard-wedge parser fed recorded key timings — USB
+/* test-wedge.c: the keyboard-wedge parser fed timed key sequences — USB
  * scanners of two kinds, a person typing, and the mixtures a gate sees (a
  * stray key before a scan, a scan cut short, two tickets back to back, the
- * same ticket twice) — with time stamps from the recordings, never from the
+ * same ticket twice) — with time stamps from the sequences, never from the
  * clock, so the results do not depend on how fast the machine runs. The
+ * sequences are modelled on USB HID polling and the scanners' documented
+ * key rates, not captured from hardware (none was at hand). The
  * codes are real: signed ticket codes from pv-test-images.c. */
 #include <glib.h>
 #include <string.h>
@@ -17,9 +19,8 @@
 /* Far from zero, as monotonic time stamps are. */
 #define T0 ((gint64) 7200 * G_USEC_PER_SEC)
 
-/* ---- recordings ----
- * Gaps in µs between successive keys, as recorded from the devices and
- * replayed cyclically over a text. USB HID polls at 1 ms (full speed) or
+/* ---- timing sequences ----
+ * Gaps in µs between successive keys, replayed cyclically over a text. USB HID polls at 1 ms (full speed) or
  * 8 ms (low speed), so scanners come in steps of the polling interval with
  * the odd longer stall while their buffer refills. */
 
