@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-batch.h: the wire format of sync, version 1 — a batch of ledger records
+ * with the signed heads that vouch for them and, for desk and admin replicas,
+ * the personal data the ticket records only carry a digest of; and the
+ * version vector two replicas swap first to know what the other lacks. This
+ * comment is the protocol other implementations read: the parser below
+ * refuses everything it does not describe, so what it says is what is
+ * accepted.
+ *
+ * A batch is one JSON object in UTF-8 (no byte order mark):
+ *
+ *   {
+ *     "version": 1,
+ *     "event": "5eed0001",
+ *     "more": false,
+ *     "records": [
+ *       { "device": 1, "seq": 3, "hlc": 117003981251624960, "kind": 4,
+ *         "body": "UFYxOi4uLgAAAA…", "prev": "q0x…=", "hash": "Vb2…=" }
+ *     ],
+ *     "heads": [
+ *       { "device": 1, "seq": 3, "hash": "Vb2…=", "signature": "3kq…==" }
+ *     ],
+ *     "people": [
+ *       { "issuer": 1, "serial": 1, "name": "Asha Rao", "phone": "+919812345678",
+ *         "salt": "c2FsdHNhbHRzYWx0c2FsdA==" }
+ *     ]
+ *   }
+ *
+ * - "version": the integer 1. Anything else is refused: a later format that
+ *   older replicas cannot read changes this number.
+ * - "event": the event id as exactly 8 lowercase hexadecimal digits.
+ * - "more" (optional, default false): true when the sender has another page
+ *   of records for the same request.
+ * - "records" (at most PV_BATCH_MAX_RECORDS): ledger records, each with
+ *   "device" 1…65535, "seq" 1…2^63−1, "hlc" 0…2^63−1 (a hybrid logical
+ *   clock stamp: wall milliseconds << 16 | counter — above 2^53, so readers
+ *   whose numbers are doubles need a 64-bit integer parser), "kind" a record
+ *   kind this program knows (PvRecordKind), "body" the GVariant bytes of the
+ *   kind's body type in normal form (at most PV_BATCH_MAX_BODY bytes),
+ *   "prev" the predecessor's hash (all zero for seq 1) and "hash" the
+ *   record's own BLAKE2b-256 hash as pv_record_compute_hash() defines it.
+ *   A record whose hash does not match its contents is refused, as is one
+ *   whose body is not its kind's type in normal form. Within one batch a
+ *   device's records come in strictly increasing seq order (the order they
+ *   must be applied in); records of different devices may interleave.
+ * - "heads" (at most PV_BATCH_MAX_HEADS, at most one per device): an author's
+ *   Ed25519 signature over its newest record hash, "device", "seq", "hash"
+ *   and "signature" (64 bytes). The parser checks their shape only; whether
+ *   a signature holds and its device is certified is the receiver's call.
+ * - "people" (optional, at most PV_BATCH_MAX_PEOPLE; sent to desk, admin
+ *   and hub replicas only, never to gates): "issuer" 1…65535 and "serial"
+ *   1…2^32−1 name the ticket, "name" (at most PV_PERSON_MAX_NAME bytes of
+ *   UTF-8) and "phone" (at most PV_PERSON_MAX_PHONE bytes) may be empty
+ *   strings, "salt" the 16-byte salt of the ticket record's digest.
+ *
+ * Binary fields are standard base64 (RFC 4648 §4: "+/" alphabet, "="
+ * padding, no line breaks or spaces, unused bits zero), so each value has
+ * exactly one spelling. Integers are JSON integers without fraction or
+ * exponent ("3", not "3.0" or "3e0"). Members not named here are ignored at
+ * every level, so a later minor addition does not break older readers; a
+ * member that is named here but has the wrong type or value refuses the whole
+ * batch. Nesting deeper than PV_JSON_MAX_DEPTH is refused before parsing, as
+ * is input longer than the receiver's limit.
+ *
+ * A version vector is one JSON object: the event and, per device that has
+ * records, the highest seq held, keyed by the device id in decimal without
+ * leading zeros:
+ *
+ *   { "event": "5eed0001", "vector": { "1": 12, "7": 3 } }
+ *
+ * Every refusal is a PV_ERROR_MALFORMED GError whose message names the field
+ * and its place: "records[12].prev: 31 bytes, expected 32". */
+#pragma once
+
+#include <glib.h>
+
+#include "pv-ledger.h"
+#include "pv-tickets.h"
+
+G_BEGIN_DECLS
+
+#define PV_BATCH_VERSION 1
+#define PV_BATCH_MAX_RECORDS 100000
+#define PV_BATCH_MAX_HEADS 65535
+#define PV_BATCH_MAX_PEOPLE 100000
+#define PV_BATCH_MAX_BODY (64 * 1024)
+#define PV_PERSON_MAX_NAME 200
+#define PV_PERSON_MAX_PHONE 32
+/* Batches nest three deep; room is left for members a later version adds. */
+#define PV_JSON_MAX_DEPTH 32
+
+/* The personal data of one ticket, kept apart from the ledger. */
+typedef struct
+{
+  guint16 issuer;
+  guint32 serial;
+  char *name;  /* UTF-8, "" when not given */
+  char *phone; /* normalised, "" when not given */
+  guint8 salt[PV_PII_SALT_SIZE];
+} PvPerson;
+
+PvPerson *pv_person_new (guint16 issuer,
+                         guint32 serial,
+                         const char *name,
+                         const char *phone,
+                         const guint8 salt[PV_PII_SALT_SIZE]);
+PvPerson *pv_person_copy (const PvPerson *person);
+void pv_person_free (PvPerson *person);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvPerson, pv_person_free)
+
+typedef struct
+{
+  guint32 event_id;
+  GPtrArray *records; /* element-type PvRecord, owned */
+  GArray *heads;      /* element-type PvHead */
+  GPtrArray *people;  /* element-type PvPerson, owned */
+  gboolean more;      /* another page follows */
+} PvBatch;
+
+PvBatch *pv_batch_new (guint32 event_id);
+void pv_batch_free (PvBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvBatch, pv_batch_free)
+
+/* Each of these copies what it is given. */
+void pv_batch_add_record (PvBatch *batch, const PvRecord *record);
+void pv_batch_add_head (PvBatch *batch, const PvHead *head);
+void pv_batch_add_person (PvBatch *batch, const PvPerson *person);
+
+/* The batch as compact UTF-8 JSON. "people" is left out when empty. */
+GBytes *pv_batch_to_json (const PvBatch *batch);
+
+/* Parses and checks a batch (see above). @data need not be terminated and
+ * may hold anything; more than @max_bytes of it is refused unread. */
+PvBatch *pv_batch_new_from_json (const char *data,
+                                 gsize len,
+                                 gsize max_bytes,
+                                 GError **error);
+
+/* @vector as pv_ledger_version_vector() returns it: device id (as
+ * GUINT_TO_POINTER) → guint64 * highest seq. */
+GBytes *pv_vector_to_json (guint32 event_id, GHashTable *vector);
+
+/* The same table back, with the event id in @out_event_id; NULL and
+ * PV_ERROR_MALFORMED for anything the format above does not allow. */
+GHashTable *pv_vector_new_from_json (const char *data,
+                                     gsize len,
+                                     gsize max_bytes,
+                                     guint32 *out_event_id,
+                                     GError **error);
+
+G_END_DECLS
