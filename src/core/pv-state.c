@@ -13,6 +13,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
@@ -370,15 +371,92 @@ recount (PvStore *store, PvEvent *event, GError **error)
   return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
 }
 
+/* Puts in force the newest configuration whose author was not revoked when
+ * it wrote it (ties by device id), and settles and recounts what depends on
+ * it when that changes. Called when a configuration arrives and when an
+ * admin device is revoked. */
+static gboolean
+choose_config (PvStore *store, GError **error)
+{
+  g_autoptr (PvEvent) previous = NULL;
+  g_autoptr (GError) local_error = NULL;
+  sqlite3_stmt *stmt;
+  PvEvent *current, *in_force;
+  PvHlc chosen_hlc = 0, held_hlc = 0;
+  int chosen_device = -1, held_device = -1, rc;
+  g_autoptr (GBytes) chosen = NULL;
+
+  current = pv_store_get_event (store, &local_error);
+  if (current)
+    previous = g_object_ref (current);
+
+  stmt = pv_store_prepare (store,
+                           "SELECT hlc, device_id, config FROM event_configs "
+                           "ORDER BY hlc DESC, device_id DESC",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  while (chosen == NULL && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvHlc hlc = (PvHlc) sqlite3_column_int64 (stmt, 0);
+      int device = sqlite3_column_int (stmt, 1);
+      const PvDeviceInfo *author = pv_store_lookup_device (store, (guint16) device);
+
+      /* The first configuration comes before its author's enrolment. */
+      if (author != NULL && pv_hlc_wall_ms (hlc) * 1000 >= author->revoked_at)
+        continue;
+      chosen_hlc = hlc;
+      chosen_device = device;
+      chosen = g_bytes_new (sqlite3_column_blob (stmt, 2), sqlite3_column_bytes (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (chosen == NULL)
+    return TRUE;
+
+  stmt = pv_store_prepare (store, "SELECT hlc, device_id FROM event_config WHERE id = 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      held_hlc = (PvHlc) sqlite3_column_int64 (stmt, 0);
+      held_device = sqlite3_column_int (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+  if (held_hlc == chosen_hlc && held_device == chosen_device)
+    return TRUE;
+
+  stmt = pv_store_prepare (store,
+                           "INSERT OR REPLACE INTO event_config (id, hlc, device_id, config) "
+                           "VALUES (1, ?1, ?2, ?3)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) chosen_hlc);
+  sqlite3_bind_int (stmt, 2, chosen_device);
+  sqlite3_bind_blob (stmt, 3, g_bytes_get_data (chosen, NULL), (int) g_bytes_get_size (chosen),
+                     SQLITE_STATIC);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+  pv_store_invalidate_caches (store);
+  if (previous == NULL || !(in_force = require_event (store, error)))
+    return previous == NULL;
+
+  /* Category rules may have changed: doubles follow the rules in force. A
+   * new time zone moves every scan to another local hour. */
+  if (!foreach_scanned_ticket (store, in_force, NULL, 0, settle_ticket, error))
+    return FALSE;
+  if (g_strcmp0 (pv_event_get_timezone (previous), pv_event_get_timezone (in_force)) != 0)
+    return recount (store, in_force, error);
+  return TRUE;
+}
+
 static gboolean
 apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
   g_autoptr (PvEvent) incoming = pv_event_new_from_variant (body, error);
-  g_autoptr (PvEvent) previous = NULL;
   g_autoptr (GError) local_error = NULL;
-  PvEvent *current, *in_force;
+  PvEvent *current;
   sqlite3_stmt *stmt;
-  gboolean newer = TRUE;
 
   if (incoming == NULL)
     return FALSE;
@@ -404,45 +482,20 @@ apply_event_config (PvStore *store, const PvRecord *record, GVariant *body, GErr
                             record->device_id, record->seq, pv_event_get_id (incoming),
                             pv_event_get_id (current)),
                FALSE;
-
-      stmt = pv_store_prepare (store, "SELECT hlc, device_id FROM event_config WHERE id = 1", error);
-      if (stmt == NULL)
-        return FALSE;
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          PvHlc hlc = (PvHlc) sqlite3_column_int64 (stmt, 0);
-          int device = sqlite3_column_int (stmt, 1);
-          newer = record->hlc > hlc || (record->hlc == hlc && record->device_id > device);
-        }
-      sqlite3_reset (stmt);
-      previous = g_object_ref (current);
     }
-  if (!newer)
-    return TRUE;
 
   stmt = pv_store_prepare (store,
-                           "INSERT OR REPLACE INTO event_config (id, hlc, device_id, config) "
-                           "VALUES (1, ?1, ?2, ?3)",
+                           "INSERT INTO event_configs (device_id, hlc, config) VALUES (?1, ?2, ?3)",
                            error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) record->hlc);
-  sqlite3_bind_int (stmt, 2, record->device_id);
+  sqlite3_bind_int (stmt, 1, record->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->hlc);
   sqlite3_bind_blob (stmt, 3, g_bytes_get_data (record->body, NULL),
                      (int) g_bytes_get_size (record->body), SQLITE_STATIC);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
-  pv_store_invalidate_caches (store);
-  if (previous == NULL || !(in_force = require_event (store, error)))
-    return previous == NULL;
-
-  /* Category rules may have changed: doubles follow the rules in force. A
-   * new time zone moves every scan to another local hour. */
-  if (!foreach_scanned_ticket (store, in_force, NULL, 0, settle_ticket, error))
-    return FALSE;
-  if (g_strcmp0 (pv_event_get_timezone (previous), pv_event_get_timezone (in_force)) != 0)
-    return recount (store, in_force, error);
-  return TRUE;
+  return choose_config (store, error);
 }
 
 static gboolean
@@ -539,6 +592,12 @@ apply_device_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   pv_store_invalidate_caches (store);
+  /* A revoked admin's configurations written after its revocation lapse. */
+  {
+    const PvDeviceInfo *revoked = pv_store_lookup_device (store, device);
+    if (revoked && role_is_admin (revoked->role) && !choose_config (store, error))
+      return FALSE;
+  }
   if (!(event = require_event (store, error)))
     return FALSE;
 
@@ -799,7 +858,8 @@ pv_state_rebuild (PvStore *store, GError **error)
     return FALSE;
   if (!pv_store_exec (store,
                       "DELETE FROM scans; DELETE FROM ticket_revocations; DELETE FROM tickets;"
-                      "DELETE FROM devices; DELETE FROM event_config; DELETE FROM counters;",
+                      "DELETE FROM devices; DELETE FROM event_config; DELETE FROM event_configs;"
+                      "DELETE FROM counters;",
                       error))
     goto fail;
   pv_store_counters_discard_pending (store);
@@ -860,6 +920,7 @@ pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
 {
   static const char *const queries[] = {
     "SELECT hlc, device_id, config FROM event_config",
+    "SELECT device_id, hlc, config FROM event_configs ORDER BY device_id, hlc",
     "SELECT id, name, role, public_key, valid_from, valid_until, cert, enrolled_hlc, revoked_at, "
     "revoke_reason FROM devices ORDER BY id",
     "SELECT issuer, serial, category, day, party, channel, issued_at, code, pii_digest, "

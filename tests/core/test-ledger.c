@@ -392,10 +392,55 @@ test_reopen (Fixture *f, gconstpointer data)
   pv_store_set_clock (f->admin, test_clock_func, &f->clock);
   after = test_digest (f->admin, TRUE);
   g_assert_cmpstr (before, ==, after);
-  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 2);
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 3);
   /* Serials continue; the clock resumes after what it had issued. */
   code2 = test_issue (f->admin, "Season pass", -1, 1);
   g_assert_cmpstr (code, !=, code2);
+}
+
+/* A stolen admin laptop, revoked, goes on changing the configuration: what
+ * it wrote after its revocation is not in force anywhere, whichever
+ * arrives first, the revocation or the change. */
+static void
+test_revoked_admin_config (Fixture *f, gconstpointer data)
+{
+  gint64 stolen_clock = f->clock, other_clock = f->clock;
+  g_autoptr (PvStore) stolen = test_add_device (f->admin, f->dir, PV_ROLE_ADMIN, "admin-2", &stolen_clock);
+  g_autoptr (PvStore) other = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-1", &other_clock);
+  g_autoptr (PvEvent) edited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL;
+
+  f->clock += G_TIME_SPAN_HOUR;
+  g_assert_true (pv_devices_revoke (f->admin, pv_store_get_device_id (stolen), "stolen", &error));
+  g_assert_no_error (error);
+
+  stolen_clock = f->clock + G_TIME_SPAN_HOUR;
+  edited = pv_event_copy (pv_store_get_event (stolen, NULL));
+  pv_event_set_capacity (edited, 7);
+  g_assert_true (pv_ledger_append (stolen, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (edited), NULL, &error));
+  g_assert_no_error (error);
+
+  /* One replica hears of the change first, the other of the revocation. */
+  other_clock = stolen_clock + G_TIME_SPAN_MINUTE;
+  g_assert_true (pv_ledger_merge (other, stolen, NULL, &error));
+  g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (other, NULL)), ==, 7);
+  g_assert_true (pv_ledger_merge (other, f->admin, NULL, &error));
+  g_assert_true (pv_ledger_merge (f->admin, stolen, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (other, NULL)), ==, 0);
+  g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (f->admin, NULL)), ==, 0);
+  a = test_digest (other, TRUE);
+  b = test_digest (f->admin, TRUE);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_true (pv_state_rebuild (other, &error));
+  g_clear_pointer (&a, g_free);
+  a = test_digest (other, TRUE);
+  g_assert_cmpstr (a, ==, b);
+
+  g_assert_finalize_object (g_steal_pointer (&stolen));
+  g_assert_finalize_object (g_steal_pointer (&other));
 }
 
 static void
@@ -468,6 +513,7 @@ main (int argc, char *argv[])
   ADD ("/ledger/wrong-event", test_wrong_event);
   ADD ("/ledger/rebuild", test_rebuild);
   ADD ("/ledger/reopen", test_reopen);
+  ADD ("/ledger/revoked-admin-config", test_revoked_admin_config);
   g_test_add_func ("/ledger/not-a-store", test_not_a_store);
   g_test_add_func ("/ledger/foreign-database", test_foreign_database);
   return g_test_run ();
