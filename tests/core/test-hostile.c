@@ -33,64 +33,6 @@ static gint64 G_GNUC_PRINTF (2, 3)
   return value;
 }
 
-/* The newest record of @device in @store's file: its seq (0 when none),
- * and its hash and time stamp. */
-static guint64
-newest (PvStore *store, guint16 device, guint8 hash[PV_HASH_SIZE], PvHlc *hlc)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT seq, hash, hlc FROM records WHERE device_id = ?1 "
-                                         "ORDER BY seq DESC LIMIT 1",
-                                         NULL);
-  guint64 seq = 0;
-
-  g_assert_nonnull (stmt);
-  sqlite3_bind_int (stmt, 1, device);
-  memset (hash, 0, PV_HASH_SIZE);
-  *hlc = 0;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      seq = (guint64) sqlite3_column_int64 (stmt, 0);
-      g_assert_cmpint (sqlite3_column_bytes (stmt, 1), ==, PV_HASH_SIZE);
-      memcpy (hash, sqlite3_column_blob (stmt, 1), PV_HASH_SIZE);
-      *hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
-    }
-  sqlite3_reset (stmt);
-  return seq;
-}
-
-/* Writes a record into @store's file as whoever holds the file can: a
- * correct hash, chained to @device's newest record there, stamped @hlc (0:
- * just after that record). The handle is not told, so nothing may be
- * appended through it afterwards. */
-static PvRecord *
-craft (PvStore *store, guint16 device, PvHlc hlc, PvRecordKind kind, GVariant *body)
-{
-  g_autoptr (GVariant) sunk = g_variant_ref_sink (body);
-  g_autoptr (GVariant) normal = g_variant_get_normal_form (sunk);
-  PvRecord *record = g_new0 (PvRecord, 1);
-  sqlite3_stmt *stmt;
-  PvHlc last;
-
-  record->device_id = device;
-  record->seq = newest (store, device, record->prev, &last) + 1;
-  record->hlc = hlc ? hlc : last + 1;
-  record->kind = kind;
-  record->body = g_variant_get_data_as_bytes (normal);
-  pv_record_compute_hash (record, record->hash);
-  stmt = pv_store_prepare (store, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL);
-  g_assert_nonnull (stmt);
-  sqlite3_bind_int (stmt, 1, record->device_id);
-  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->seq);
-  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) record->hlc);
-  sqlite3_bind_int (stmt, 4, record->kind);
-  sqlite3_bind_blob (stmt, 5, g_bytes_get_data (record->body, NULL), (int) g_bytes_get_size (record->body), SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 6, record->prev, PV_HASH_SIZE, SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 7, record->hash, PV_HASH_SIZE, SQLITE_STATIC);
-  g_assert_true (pv_store_step_done (store, stmt, NULL));
-  return record;
-}
-
 /* The body of an entry or exit scan of @code, naming @category instead of
  * the ticket's own when it is not 0. */
 static GVariant *
@@ -158,7 +100,7 @@ newest_hlc (PvStore *store, guint16 device)
   guint8 hash[PV_HASH_SIZE];
   PvHlc hlc;
 
-  newest (store, device, hash, &hlc);
+  test_newest_record (store, device, hash, &hlc);
   return hlc;
 }
 
@@ -193,8 +135,8 @@ test_hlc_top_of_range (Fixture *f, gconstpointer data)
 
   merge_clean (gate, f->admin);
   merge_clean (honest, f->admin);
-  hostile = craft (gate, gate_id, G_MAXUINT64, PV_RECORD_ENTRY,
-                   scan_body (code, 0, "Gate 1", test_time (f->admin, 0, 11, 0), 0));
+  hostile = test_craft_record (gate, gate_id, G_MAXUINT64, PV_RECORD_ENTRY,
+                               scan_body (code, 0, "Gate 1", test_time (f->admin, 0, 11, 0), 0));
   /* An honest gate admits the visitor a little later, by its own clock. */
   honest_clock = test_time (f->admin, 0, 11, 5);
   g_assert_cmpint (test_scan (honest, code, "Gate 2", honest_clock, FALSE), ==, PV_VERDICT_ADMIT);
@@ -270,8 +212,8 @@ test_stamped_before_enrolment (Fixture *f, gconstpointer data)
   guint16 id = 0;
 
   merge_clean (gate, f->admin);
-  early = craft (gate, gate_id, 1, PV_RECORD_ENTRY,
-                 scan_body (code, 0, "Gate 1", test_time (f->admin, 0, 11, 0), 0));
+  early = test_craft_record (gate, gate_id, 1, PV_RECORD_ENTRY,
+                             scan_body (code, 0, "Gate 1", test_time (f->admin, 0, 11, 0), 0));
   ledger_before = test_digest (f->admin, FALSE);
   state_before = test_digest (f->admin, TRUE);
 
@@ -372,7 +314,7 @@ test_reenrolment_keeps_role_and_key (Fixture *f, gconstpointer data)
   /* A hand-edited admin file holds the re-enrolment as a gate anyway. The
    * desk's ticket arrives before it at x, after it at y: both take the
    * ticket and leave the admin's record out. */
-  forged = craft (f->admin, 1, 0, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (as_gate));
+  forged = test_craft_record (f->admin, 1, 0, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (as_gate));
   merge (x, desk, &stats);
   g_assert_cmpuint (stats.applied, ==, 1);
   merge (x, f->admin, &stats);
@@ -929,8 +871,8 @@ test_misstated_category (Fixture *f, gconstpointer data)
   cb = ca + 60 * G_USEC_PER_SEC;
   g_assert_cmpint (test_scan (ga, code, "Gate 1", ca, FALSE), ==, PV_VERDICT_ADMIT);
   g_assert_cmpint (test_scan (gb, code, "Gate 2", cb, FALSE), ==, PV_VERDICT_ADMIT);
-  misstated = craft (gc, pv_store_get_device_id (gc), pv_hlc_make (cb / 1000 + 600000, 0), PV_RECORD_ENTRY,
-                     scan_body (code, 0, "Gate 3", cb + 600 * G_USEC_PER_SEC, exhibitor->id));
+  misstated = test_craft_record (gc, pv_store_get_device_id (gc), pv_hlc_make (cb / 1000 + 600000, 0), PV_RECORD_ENTRY,
+                                 scan_body (code, 0, "Gate 3", cb + 600 * G_USEC_PER_SEC, exhibitor->id));
 
   merge_clean (x, ga);
   merge_clean (x, gb);
@@ -1046,8 +988,8 @@ test_merge_leaves_out_one_author (Fixture *f, gconstpointer data)
   gate_clock = test_time (f->admin, 0, 11, 0);
   g_assert_cmpint (test_scan (gate, code, "Gate 1", gate_clock, FALSE), ==, PV_VERDICT_ADMIT);
   /* The gate's holder has it issue a ticket, which a gate may not. */
-  forged = craft (gate, gate_id, 0, PV_RECORD_TICKET_ISSUED,
-                  g_variant_new ("(s@ays)", code2, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1), "desk"));
+  forged = test_craft_record (gate, gate_id, 0, PV_RECORD_TICKET_ISSUED,
+                              g_variant_new ("(s@ays)", code2, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1), "desk"));
 
   merge (f->admin, gate, &stats);
   g_assert_cmpuint (stats.applied, ==, 2);

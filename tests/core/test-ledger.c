@@ -212,40 +212,19 @@ test_forged_authorship (Fixture *f, gconstpointer data)
   gint64 gate_clock = f->clock;
   g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
   g_autoptr (PvStore) desk = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-1", &gate_clock);
-  g_autoptr (PvRecord) forged = g_new0 (PvRecord, 1);
-  g_autoptr (GPtrArray) records = all_records (gate);
+  g_autoptr (PvRecord) forged = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *admin_before = test_digest (f->admin, FALSE);
   g_autofree char *desk_before = NULL, *after = NULL;
-  const PvRecord *last = NULL;
   PvMergeStats stats;
   sqlite3_stmt *stmt;
 
   g_assert_true (pv_ledger_merge (desk, gate, NULL, &error));
   g_assert_no_error (error);
   desk_before = test_digest (desk, FALSE);
-  for (guint i = 0; i < records->len; i++)
-    if (((PvRecord *) records->pdata[i])->device_id == 1)
-      last = records->pdata[i];
-  forged->device_id = 1;
-  forged->seq = last->seq + 1;
-  forged->hlc = last->hlc + 1;
-  forged->kind = PV_RECORD_TICKET_REVOKED;
-  {
-    g_autoptr (GVariant) body = g_variant_ref_sink (g_variant_new ("(quxs)", 1, 1, (gint64) 0, "forged"));
-    forged->body = g_variant_get_data_as_bytes (body);
-  }
-  memcpy (forged->prev, last->hash, PV_HASH_SIZE);
-  pv_record_compute_hash (forged, forged->hash);
-  stmt = pv_store_prepare (gate, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL);
-  sqlite3_bind_int (stmt, 1, forged->device_id);
-  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) forged->seq);
-  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) forged->hlc);
-  sqlite3_bind_int (stmt, 4, forged->kind);
-  sqlite3_bind_blob (stmt, 5, g_bytes_get_data (forged->body, NULL), (int) g_bytes_get_size (forged->body), SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 6, forged->prev, PV_HASH_SIZE, SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 7, forged->hash, PV_HASH_SIZE, SQLITE_STATIC);
-  g_assert_true (pv_store_step_done (gate, stmt, NULL));
+  /* The next admin record, chained correctly, written into the gate's file. */
+  forged = test_craft_record (gate, 1, 0, PV_RECORD_TICKET_REVOKED,
+                              g_variant_new ("(quxs)", 1, 1, (gint64) 0, "forged"));
 
   /* Not covered by the admin's signature: left behind. */
   g_assert_true (pv_ledger_merge (desk, gate, &stats, &error));

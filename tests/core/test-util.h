@@ -137,6 +137,64 @@ test_digest (PvStore *store, gboolean state)
   return pv_hash_to_hex (hash);
 }
 
+/* The newest record of @device in @store's file: its seq (0 when none),
+ * and its hash and time stamp. */
+static inline guint64
+test_newest_record (PvStore *store, guint16 device, guint8 hash[PV_HASH_SIZE], PvHlc *hlc)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT seq, hash, hlc FROM records WHERE device_id = ?1 "
+                                         "ORDER BY seq DESC LIMIT 1",
+                                         NULL);
+  guint64 seq = 0;
+
+  g_assert_nonnull (stmt);
+  sqlite3_bind_int (stmt, 1, device);
+  memset (hash, 0, PV_HASH_SIZE);
+  *hlc = 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      seq = (guint64) sqlite3_column_int64 (stmt, 0);
+      g_assert_cmpint (sqlite3_column_bytes (stmt, 1), ==, PV_HASH_SIZE);
+      memcpy (hash, sqlite3_column_blob (stmt, 1), PV_HASH_SIZE);
+      *hlc = (PvHlc) sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_reset (stmt);
+  return seq;
+}
+
+/* Writes a record into @store's file as whoever holds the file can: a
+ * correct hash, chained to @device's newest record there, stamped @hlc (0:
+ * just after that record). The handle is not told, so nothing may be
+ * appended through it afterwards. */
+static inline PvRecord *
+test_craft_record (PvStore *store, guint16 device, PvHlc hlc, PvRecordKind kind, GVariant *body)
+{
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (body);
+  g_autoptr (GVariant) normal = g_variant_get_normal_form (sunk);
+  PvRecord *record = g_new0 (PvRecord, 1);
+  sqlite3_stmt *stmt;
+  PvHlc last;
+
+  record->device_id = device;
+  record->seq = test_newest_record (store, device, record->prev, &last) + 1;
+  record->hlc = hlc ? hlc : last + 1;
+  record->kind = kind;
+  record->body = g_variant_get_data_as_bytes (normal);
+  pv_record_compute_hash (record, record->hash);
+  stmt = pv_store_prepare (store, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL);
+  g_assert_nonnull (stmt);
+  sqlite3_bind_int (stmt, 1, record->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->seq);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) record->hlc);
+  sqlite3_bind_int (stmt, 4, record->kind);
+  sqlite3_bind_blob (stmt, 5, g_bytes_get_data (record->body, NULL), (int) g_bytes_get_size (record->body), SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 6, record->prev, PV_HASH_SIZE, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 7, record->hash, PV_HASH_SIZE, SQLITE_STATIC);
+  g_assert_true (pv_store_step_done (store, stmt, NULL));
+  return record;
+}
+
 static inline void test_rmdir (const char *dir);
 
 /* A fresh folder with the test event's admin store in it, for g_test_add. */
