@@ -589,10 +589,12 @@ pv_ledger_sign_own_head (PvStore *store, PvHead *out, GError **error)
 
   memset (out, 0, sizeof *out);
   out->device_id = pv_store_get_device_id (store);
-  if (out->device_id == 0 || !pv_devices_get_secret_key (store, sk, error))
+  if (out->device_id == 0)
     return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
                         "%s has no device identity to sign with", pv_store_get_path (store)),
            FALSE;
+  if (!pv_devices_get_secret_key (store, sk, error))
+    return FALSE;
   if (!chain_head (store, out->device_id, &out->seq, out->hash, NULL, error))
     {
       sodium_memzero (sk, sizeof sk);
@@ -608,11 +610,8 @@ gboolean
 pv_ledger_store_head (PvStore *store, const PvHead *head, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "INSERT INTO heads (device_id, seq, hash, signature) "
-                                         "VALUES (?1, ?2, ?3, ?4) "
-                                         "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "
-                                         "  hash = excluded.hash, signature = excluded.signature "
-                                         "WHERE excluded.seq > heads.seq",
+                                         "INSERT OR IGNORE INTO signed_heads "
+                                         "(device_id, seq, hash, signature) VALUES (?1, ?2, ?3, ?4)",
                                          error);
 
   if (stmt == NULL)
@@ -634,8 +633,10 @@ pv_ledger_get_heads (PvStore *store, GError **error)
   int rc;
 
   stmt = pv_store_prepare (store,
-                           "SELECT device_id, seq, hash, signature FROM heads "
-                           "WHERE device_id != ?1 ORDER BY device_id",
+                           "SELECT device_id, seq, hash, signature FROM signed_heads s "
+                           "WHERE device_id != ?1 "
+                           "  AND seq = (SELECT max (seq) FROM signed_heads WHERE device_id = s.device_id) "
+                           "ORDER BY device_id",
                            error);
   if (stmt == NULL)
     return NULL;

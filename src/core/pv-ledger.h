@@ -96,8 +96,8 @@ typedef struct
 gboolean pv_head_verify (const PvHead *head, const guint8 public_key[PV_PUBLIC_KEY_SIZE]);
 /* Signs this replica's newest own record with its device key. */
 gboolean pv_ledger_sign_own_head (PvStore *store, PvHead *out, GError **error);
-/* Keeps @head when it is newer than the one held for its device. The caller
- * has verified it. */
+/* Keeps @head among the signed heads of its device (all are kept: records
+ * travel in pages that end at them). The caller has verified it. */
 gboolean pv_ledger_store_head (PvStore *store, const PvHead *head, GError **error);
 /* Every head this replica can pass on (element-type PvHead): the newest
  * received from each other author, and its own, freshly signed. */

@@ -14,25 +14,6 @@
 #include "pv-hlc.h"
 #include "test-util.h"
 
-/* The first column of the first row of @sql. */
-static gint64 G_GNUC_PRINTF (2, 3)
-  query_int (PvStore *store, const char *format, ...)
-{
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 value;
-  va_list args;
-
-  va_start (args, format);
-  sql = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_assert_cmpint (sqlite3_prepare_v2 (pv_store_get_db (store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return value;
-}
-
 /* The body of an entry or exit scan of @code, naming @category instead of
  * the ticket's own when it is not 0. */
 static GVariant *
@@ -244,7 +225,7 @@ test_stamped_before_enrolment (Fixture *f, gconstpointer data)
   fresh = test_open (f->dir, "fresh.db", &desk_clock);
   merge (fresh, gate, &stats);
   g_assert_cmpuint (stats.refused_authors, ==, 1);
-  g_assert_cmpint (query_int (fresh, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
+  g_assert_cmpint (test_query_int (fresh, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
   merge_clean (fresh, f->admin);
   assert_same (fresh, f->admin);
   assert_rebuild_agrees (fresh);
@@ -328,7 +309,7 @@ test_reenrolment_keeps_role_and_key (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (pv_ledger_count (x), ==, pv_ledger_count (y));
   assert_same (x, y);
-  g_assert_cmpint (query_int (x, "SELECT count(*) FROM tickets WHERE issuer = %u", desk_id), ==, 1);
+  g_assert_cmpint (test_query_int (x, "SELECT count(*) FROM tickets WHERE issuer = %u", desk_id), ==, 1);
   g_assert_cmpint (pv_store_lookup_device (x, desk_id)->role, ==, PV_ROLE_DESK);
   g_assert_cmpint (pv_store_lookup_device (y, desk_id)->role, ==, PV_ROLE_DESK);
   assert_rebuild_agrees (x);
@@ -342,9 +323,9 @@ test_reenrolment_keeps_role_and_key (Fixture *f, gconstpointer data)
 static void
 assert_scan (PvStore *store, guint16 device, gboolean is_void, gboolean is_double, guint n)
 {
-  g_assert_cmpint (query_int (store, "SELECT count(*) FROM scans WHERE device_id = %u", device), ==, n);
-  g_assert_cmpint (query_int (store, "SELECT count(*) FROM scans WHERE device_id = %u AND is_void = %d AND is_double = %d",
-                              device, is_void, is_double),
+  g_assert_cmpint (test_query_int (store, "SELECT count(*) FROM scans WHERE device_id = %u", device), ==, n);
+  g_assert_cmpint (test_query_int (store, "SELECT count(*) FROM scans WHERE device_id = %u AND is_void = %d AND is_double = %d",
+                                   device, is_void, is_double),
                    ==, n);
 }
 
@@ -465,7 +446,7 @@ test_revoked_gate_scans_are_void (Fixture *f, gconstpointer data)
 static gint64
 count_people (PvStore *store, guint16 issuer)
 {
-  return query_int (store, "SELECT count(*) FROM people WHERE issuer = %u", issuer);
+  return test_query_int (store, "SELECT count(*) FROM people WHERE issuer = %u", issuer);
 }
 
 /* 5. Names and phone numbers carry no signature of their own; the salted
@@ -516,9 +497,9 @@ test_people_need_a_voucher (Fixture *f, gconstpointer data)
   merge (f->admin, gate, &stats);
   g_assert_cmpuint (stats.people, ==, 0);
   g_assert_cmpint (count_people (f->admin, d), ==, 1);
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM people WHERE issuer = %u AND serial = 1 "
-                                        "AND name = 'Asha' AND phone = '+919876543210'",
-                              d),
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM people WHERE issuer = %u AND serial = 1 "
+                                             "AND name = 'Asha' AND phone = '+919876543210'",
+                                   d),
                    ==, 1);
 
   /* The gate now holds the ticket records and rewrites the visitor's row;
@@ -534,7 +515,7 @@ test_people_need_a_voucher (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_people (z, d), ==, 0);
   merge (z, desk, &stats);
   g_assert_cmpuint (stats.people, ==, 1);
-  g_assert_cmpint (query_int (z, "SELECT count(*) FROM people WHERE issuer = %u AND name = 'Asha'", d), ==, 1);
+  g_assert_cmpint (test_query_int (z, "SELECT count(*) FROM people WHERE issuer = %u AND name = 'Asha'", d), ==, 1);
   g_assert_cmpint (count_people (z, d), ==, 1);
 
   g_assert_finalize_object (g_steal_pointer (&gate));
@@ -630,13 +611,13 @@ test_damaged_hash (Fixture *f, gconstpointer data)
       g_clear_error (&error);
       ledger_after = test_digest (f->admin, FALSE);
       g_assert_cmpstr (ledger_after, ==, ledger_before);
-      g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
+      g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
 
       other = test_open (f->dir, other_name, &other_clock);
       if (!pv_ledger_merge (other, hostile, &stats, &error))
         g_assert_nonnull (error);
       g_clear_error (&error);
-      g_assert_cmpint (query_int (other, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
+      g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
 
       /* And the file can still take the admin's news, or say why not. */
       if (!pv_ledger_merge (hostile, f->admin, &stats, &error))
@@ -734,7 +715,7 @@ test_two_handles_one_file (Fixture *f, gconstpointer data)
   revoke_serial (f->admin, 104);
   g_assert_cmpuint (newest_hlc (f->admin, 1), >, ahead);
   assert_chain (f->admin, 1);
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM ticket_revocations"), ==, 5);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM ticket_revocations"), ==, 5);
   state = test_digest (f->admin, TRUE);
   state_other = test_digest (other, TRUE);
   g_assert_cmpstr (state, ==, state_other);
@@ -767,7 +748,7 @@ test_two_handles_one_file (Fixture *f, gconstpointer data)
   other_clock = f->clock;
   b2 = test_issue (other, "Season pass", -1, 1);
   assert_chain (f->admin, 1);
-  g_assert_cmpint (query_int (f->admin, "SELECT count(DISTINCT serial) FROM tickets WHERE issuer = 1"), ==, 5);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(DISTINCT serial) FROM tickets WHERE issuer = 1"), ==, 5);
   g_assert_cmpint (pv_stats_counter (f->admin, "registrations.channel", "desk"), ==, 5);
   assert_rebuild_agrees (f->admin);
 
@@ -912,7 +893,7 @@ assert_no_ghost (Fixture *f, const char *path, guint64 records, const char *ledg
   g_assert_cmpstr (ledger_now, ==, ledger);
   g_assert_cmpstr (state_now, ==, state);
   g_assert_null (pv_store_lookup_device (f->admin, 2));
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM devices"), ==, 1);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM devices"), ==, 1);
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
       g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
@@ -996,9 +977,9 @@ test_merge_leaves_out_one_author (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.refused_authors, ==, 1);
   gate_name = g_strdup_printf ("Device %u (gate)", gate_id);
   g_assert_nonnull (strstr (stats.refused_reason, gate_name));
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", desk_id), ==, 2);
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
-  g_assert_cmpint (query_int (f->admin, "SELECT count(*) FROM tickets WHERE issuer = %u", desk_id), ==, 2);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", desk_id), ==, 2);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM tickets WHERE issuer = %u", desk_id), ==, 2);
   assert_rebuild_agrees (f->admin);
 
   /* Again: nothing new from the others, the same author left out. */

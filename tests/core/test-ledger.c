@@ -236,7 +236,11 @@ test_forged_authorship (Fixture *f, gconstpointer data)
   g_clear_pointer (&after, g_free);
 
   /* And claiming the admin's head moved on does not help without its key. */
-  stmt = pv_store_prepare (gate, "UPDATE heads SET seq = ?2, hash = ?3 WHERE device_id = ?1", NULL);
+  stmt = pv_store_prepare (gate,
+                           "INSERT INTO signed_heads (device_id, seq, hash, signature) "
+                           "SELECT device_id, ?2, ?3, signature FROM signed_heads "
+                           "WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+                           NULL);
   sqlite3_bind_int (stmt, 1, 1);
   sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) forged->seq);
   sqlite3_bind_blob (stmt, 3, forged->hash, PV_HASH_SIZE, SQLITE_STATIC);
@@ -371,7 +375,7 @@ test_reopen (Fixture *f, gconstpointer data)
   pv_store_set_clock (f->admin, test_clock_func, &f->clock);
   after = test_digest (f->admin, TRUE);
   g_assert_cmpstr (before, ==, after);
-  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 3);
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 4);
   /* Serials continue; the clock resumes after what it had issued. */
   code2 = test_issue (f->admin, "Season pass", -1, 1);
   g_assert_cmpstr (code, !=, code2);
@@ -420,6 +424,33 @@ test_revoked_admin_config (Fixture *f, gconstpointer data)
 
   g_assert_finalize_object (g_steal_pointer (&stolen));
   g_assert_finalize_object (g_steal_pointer (&other));
+}
+
+/* Every signed head is kept, and the newest is what a replica passes on. */
+static void
+test_head_history (Fixture *f, gconstpointer data)
+{
+  gint64 gate_clock = f->clock;
+  g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
+  g_autoptr (GArray) heads = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = NULL;
+  PvHead newest = { 0 };
+
+  g_assert_cmpint (test_query_int (gate, "SELECT count(*) FROM signed_heads WHERE device_id = 1"), ==, 1);
+  code = test_issue (f->admin, "Season pass", -1, 1);
+  g_assert_true (pv_ledger_merge (gate, f->admin, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (gate, "SELECT count(*) FROM signed_heads WHERE device_id = 1"), ==, 2);
+
+  heads = pv_ledger_get_heads (gate, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < heads->len; i++)
+    if (g_array_index (heads, PvHead, i).device_id == 1)
+      newest = g_array_index (heads, PvHead, i);
+  g_assert_cmpuint (newest.seq, ==, pv_ledger_count (f->admin));
+  g_assert_true (pv_head_verify (&newest, pv_store_lookup_device (gate, 1)->public_key));
+  g_assert_finalize_object (g_steal_pointer (&gate));
 }
 
 static void
@@ -493,6 +524,7 @@ main (int argc, char *argv[])
   ADD ("/ledger/rebuild", test_rebuild);
   ADD ("/ledger/reopen", test_reopen);
   ADD ("/ledger/revoked-admin-config", test_revoked_admin_config);
+  ADD ("/ledger/head-history", test_head_history);
   g_test_add_func ("/ledger/not-a-store", test_not_a_store);
   g_test_add_func ("/ledger/foreign-database", test_foreign_database);
   return g_test_run ();

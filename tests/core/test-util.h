@@ -195,6 +195,25 @@ test_craft_record (PvStore *store, guint16 device, PvHlc hlc, PvRecordKind kind,
   return record;
 }
 
+/* The first column of the first row of @sql. */
+static inline gint64 G_GNUC_PRINTF (2, 3)
+  test_query_int (PvStore *store, const char *format, ...)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_assert_cmpint (sqlite3_prepare_v2 (pv_store_get_db (store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
 static inline void test_rmdir (const char *dir);
 
 /* A fresh folder with the test event's admin store in it, for g_test_add. */
