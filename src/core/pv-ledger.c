@@ -342,7 +342,7 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
       g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
                    "Record %u/%" G_GUINT64_FORMAT " claims to be written by this device, which did not write it",
                    record->device_id, record->seq);
-      goto fail;
+      goto refuse;
     }
   if (!chain_head (store, record->device_id, &head_seq, head_hash, &head_hlc, error))
     goto fail;
@@ -352,21 +352,21 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
       g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
                    "Record %u/%" G_GUINT64_FORMAT " is stamped earlier than its predecessor",
                    record->device_id, record->seq);
-      goto fail;
+      goto refuse;
     }
   if (record->seq != head_seq + 1)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
                    "Record %u/%" G_GUINT64_FORMAT " arrived before %u/%" G_GUINT64_FORMAT,
                    record->device_id, record->seq, record->device_id, head_seq + 1);
-      goto fail;
+      goto refuse;
     }
   if (memcmp (head_hash, record->prev, PV_HASH_SIZE) != 0)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
                    "Record %u/%" G_GUINT64_FORMAT " does not continue the chain of device %u",
                    record->device_id, record->seq, record->device_id);
-      goto fail;
+      goto refuse;
     }
   if (!insert_record (store, record, "records", error)
       || !pv_state_apply (store, record, body, error))
@@ -377,6 +377,12 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
   if (out_new)
     *out_new = TRUE;
   return TRUE;
+
+refuse:
+  /* Refused before anything was written: leave an enclosing transaction
+   * (a merge) able to go on. */
+  pv_store_commit (store, NULL);
+  return FALSE;
 
 fail:
   if (pv_store_in_transaction (store))
@@ -449,8 +455,11 @@ cursor_step (PvStore *store, Cursor *cursor, GError **error)
   return rc == SQLITE_ROW || rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read the ledger");
 }
 
-gboolean
-pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error)
+/* The records of @store beyond @vector (all of them when NULL), in
+ * canonical order. */
+static gboolean
+foreach_after (PvStore *store, GHashTable *vector, PvRecordFunc func, gpointer user_data,
+               GError **error)
 {
   g_autoptr (GArray) devices = list_devices (store, error);
   g_autofree Cursor *cursors = NULL;
@@ -468,14 +477,17 @@ pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError
       cursors[i].device_id = g_array_index (devices, guint16, i);
       ok = sqlite3_prepare_v2 (pv_store_get_db (store),
                                "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
-                               "WHERE device_id = ?1 ORDER BY seq",
+                               "WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
                                -1, &cursors[i].stmt, NULL)
            == SQLITE_OK;
       if (!ok)
         pv_store_fail (store, error, "Cannot read the ledger");
       else
         {
+          guint64 *held = vector ? g_hash_table_lookup (vector, GUINT_TO_POINTER (cursors[i].device_id)) : NULL;
+
           sqlite3_bind_int (cursors[i].stmt, 1, cursors[i].device_id);
+          sqlite3_bind_int64 (cursors[i].stmt, 2, held ? (sqlite3_int64) *held : 0);
           ok = cursor_step (store, &cursors[i], error);
         }
     }
@@ -501,6 +513,12 @@ pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError
   for (guint i = 0; i < devices->len; i++)
     sqlite3_finalize (cursors[i].stmt);
   return ok;
+}
+
+gboolean
+pv_ledger_foreach (PvStore *store, PvRecordFunc func, gpointer user_data, GError **error)
+{
+  return foreach_after (store, NULL, func, user_data, error);
 }
 
 GHashTable *
@@ -753,6 +771,109 @@ forged:
          FALSE;
 }
 
+/* @other's record (device, seq) into @out (body owned by the caller). */
+static gboolean
+read_record (PvStore *other, guint16 device, guint64 seq, PvRecord *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (pv_store_get_db (other),
+                          "SELECT device_id, seq, hlc, kind, body, prev, hash FROM records "
+                          "WHERE device_id = ?1 AND seq = ?2",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return pv_store_fail (other, error, "Cannot read the ledger");
+  sqlite3_bind_int (stmt, 1, device);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) seq);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    record_from_row (stmt, out);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW)
+    return g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                        "%s vouches for records of device %u but lacks %u/%" G_GUINT64_FORMAT,
+                        pv_store_get_path (other), device, device, seq),
+           FALSE;
+  return TRUE;
+}
+
+/* @other holds, for device @author, a record at @seq other than ours: a
+ * fork, if the author's own signature covers it. Its record is kept as
+ * evidence and the author's further records are left out of this merge. */
+static gboolean
+take_fork_at (MergeContext *ctx, AuthorHead *author, guint64 seq, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  PvRecord record;
+  gboolean ok;
+
+  if (!read_record (ctx->other, author->head.device_id, seq, &record, error))
+    return FALSE;
+  ok = pv_ledger_apply (ctx->store, &record, NULL, &local_error);
+  if (ok || !g_error_matches (local_error, PV_ERROR, PV_ERROR_FORK))
+    {
+      g_bytes_unref (record.body);
+      if (ok)
+        return TRUE; /* the same record after all */
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  ok = verify_fork (ctx, author, &record, error);
+  g_bytes_unref (record.body);
+  if (!ok)
+    return FALSE;
+  g_debug ("%s", local_error->message);
+  ctx->stats->forks++;
+  g_hash_table_add (ctx->forked, GUINT_TO_POINTER (author->head.device_id));
+  return TRUE;
+}
+
+/* Before any record: what each author's head says about records this
+ * replica holds already. The same hash there vouches for them (nothing to
+ * fetch); another hash is a fork below this replica's version vector. */
+static gboolean
+check_held_heads (MergeContext *ctx, GError **error)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, ctx->authors);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AuthorHead *author = value;
+      guint8 held[PV_HASH_SIZE];
+      gboolean is_held;
+
+      if (g_hash_table_contains (ctx->excluded, GUINT_TO_POINTER (author->head.device_id)))
+        continue;
+      ctx->failed = author->head.device_id;
+      if (!held_hash (ctx->store, author->head.device_id, author->head.seq, held, &is_held, error))
+        return FALSE;
+      if (!is_held)
+        continue;
+      if (memcmp (held, author->head.hash, PV_HASH_SIZE) != 0)
+        {
+          if (!take_fork_at (ctx, author, author->head.seq, error))
+            return FALSE;
+          continue;
+        }
+      {
+        const PvDeviceInfo *device = pv_store_lookup_device (ctx->store, author->head.device_id);
+        if (device == NULL || !pv_head_verify (&author->head, device->public_key))
+          return g_set_error (error, PV_ERROR, PV_ERROR_SIGNATURE,
+                              "The records of device %u are not signed by device %u: refusing them",
+                              author->head.device_id, author->head.device_id),
+                 FALSE;
+        author->verified = TRUE;
+        if (!pv_ledger_store_head (ctx->store, &author->head, error))
+          return FALSE;
+      }
+    }
+  ctx->failed = 0;
+  return TRUE;
+}
+
 static gboolean
 merge_one (const PvRecord *record, gpointer user_data, GError **error)
 {
@@ -778,6 +899,18 @@ merge_one (const PvRecord *record, gpointer user_data, GError **error)
       else
         ctx->stats->duplicates++;
       return record->seq != author->head.seq || verify_author (ctx, author, record, error);
+    }
+  if (g_error_matches (local_error, PV_ERROR, PV_ERROR_CHAIN) && record->seq > 1)
+    {
+      guint8 held[PV_HASH_SIZE];
+      gboolean is_held;
+
+      /* The next record does not follow ours: the two histories parted
+       * at or before the last record we hold, which @other has differently. */
+      if (!held_hash (ctx->store, record->device_id, record->seq - 1, held, &is_held, error))
+        return FALSE;
+      if (is_held && memcmp (held, record->prev, PV_HASH_SIZE) != 0)
+        return take_fork_at (ctx, author, record->seq - 1, error);
     }
   if (g_error_matches (local_error, PV_ERROR, PV_ERROR_FORK))
     {
@@ -914,8 +1047,15 @@ merge_attempt (MergeContext *ctx, GArray *heads, GError **error)
   ctx->failed = 0;
   if (!pv_store_begin (ctx->store, TRUE, error))
     return FALSE;
-  if (!pv_ledger_foreach (ctx->other, merge_one, ctx, error))
-    goto fail;
+  /* Only what this replica lacks is read: records beyond its version vector,
+   * after the heads have vouched for (or forked from) what it holds. */
+  {
+    g_autoptr (GHashTable) vector = pv_ledger_version_vector (ctx->store, error);
+
+    if (vector == NULL || !check_held_heads (ctx, error)
+        || !foreach_after (ctx->other, vector, merge_one, ctx, error))
+      goto fail;
+  }
   ctx->failed = 0;
   g_hash_table_iter_init (&iter, ctx->authors);
   while (g_hash_table_iter_next (&iter, NULL, &value))
