@@ -730,26 +730,36 @@ file_is_image (const char *path)
 
 /* Every source is live or made live (files pass a clocksync), so the sinks
  * never wait for the clock: a frame goes on the moment it is converted. */
-static char *
-pipeline_description (PvCamera *self, const char *head)
+char *
+_pv_camera_branches_description (gboolean preview, gboolean decode)
 {
   /* Each branch keeps one frame and drops older ones, upstream of its own
    * conversion, so a slow consumer never stalls the other branch. */
   const char *queue = "queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0";
   const char *sink = "sync=false drop=true max-buffers=1 enable-last-sample=false qos=false";
-  GString *desc = g_string_new (head);
+  GString *desc = g_string_new ("videoconvert name=pv_convert ! tee name=pv_tee");
 
-  g_string_append_printf (desc,
-                          " videoconvert name=pv_convert ! tee name=pv_tee"
-                          " pv_tee. ! %s ! videoconvert ! video/x-raw,format=RGBA"
-                          " ! appsink name=pv_preview %s",
-                          queue, sink);
-  if (self->decoder != NULL)
+  if (preview)
+    g_string_append_printf (desc,
+                            " pv_tee. ! %s ! videoconvert ! video/x-raw,format=RGBA"
+                            " ! appsink name=pv_preview %s",
+                            queue, sink);
+  if (decode)
     g_string_append_printf (desc,
                             " pv_tee. ! %s name=pv_decode_queue ! videoconvert"
                             " ! video/x-raw,format=GRAY8 ! appsink name=pv_decode %s",
                             queue, sink);
   return g_string_free (desc, FALSE);
+}
+
+/* @head: the source up to its last "!", or "" for a source element added
+ * to the pipeline afterwards. */
+static char *
+pipeline_description (PvCamera *self, const char *head)
+{
+  g_autofree char *branches = _pv_camera_branches_description (TRUE, self->decoder != NULL);
+
+  return g_strconcat (head, " ", branches, NULL);
 }
 
 static void

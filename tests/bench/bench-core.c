@@ -28,12 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #ifdef __linux__
 #include <sys/vfs.h>
 #endif
 
 #include "pv-admission.h"
+#include "pv-bench.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
@@ -74,177 +74,13 @@ static const GOptionEntry options[] = {
   G_OPTION_ENTRY_NULL,
 };
 
-static void human (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-/* Readable output, on stderr so stdout stays machine-readable. */
+/* As pv_bench_emit_latency(), with its row in the table. */
 static void
-human (const char *format, ...)
+emit_latency (const char *metric, const PvBenchLatency *l)
 {
-  va_list args;
-
-  if (opt_json)
-    return;
-  va_start (args, format);
-  vfprintf (stderr, format, args);
-  va_end (args);
-  fflush (stderr);
-}
-
-static void G_GNUC_NORETURN
-die (const char *what, const GError *error)
-{
-  g_printerr ("bench-core: %s: %s\n", what, error ? error->message : "failed");
-  exit (1);
-}
-
-/* One JSON object per line: {"bench":"core","metric":…, …}. */
-static GString *
-line_new (const char *metric)
-{
-  GString *line = g_string_new ("{\"bench\":\"core\",\"metric\":\"");
-
-  g_string_append (line, metric);
-  g_string_append_c (line, '"');
-  return line;
-}
-
-static void
-line_str (GString *line, const char *key, const char *value)
-{
-  g_string_append_printf (line, ",\"%s\":\"", key);
-  for (const char *p = value ? value : ""; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (line, "\\%c", *p);
-      else if ((guchar) *p < 0x20)
-        g_string_append_printf (line, "\\u%04x", (guint) (guchar) *p);
-      else
-        g_string_append_c (line, *p);
-    }
-  g_string_append_c (line, '"');
-}
-
-static void
-line_num (GString *line, const char *key, double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (!isfinite (value))
-    g_string_append_printf (line, ",\"%s\":null", key);
-  else
-    g_string_append_printf (line, ",\"%s\":%s", key,
-                            g_ascii_formatd (buf, sizeof buf, "%.6g", value));
-}
-
-static void
-line_int (GString *line, const char *key, gint64 value)
-{
-  g_string_append_printf (line, ",\"%s\":%" G_GINT64_FORMAT, key, value);
-}
-
-static void
-line_end (GString *line)
-{
-  g_string_append (line, "}\n");
-  fputs (line->str, stdout);
-  fflush (stdout);
-  g_string_free (line, TRUE);
-}
-
-/* A rate: @n operations in @us µs. */
-static double
-emit_rate (const char *metric, guint64 n, gint64 us)
-{
-  double rate = us > 0 ? (double) n * G_USEC_PER_SEC / (double) us : NAN;
-  GString *line = line_new (metric);
-
-  line_num (line, "value", rate);
-  line_str (line, "unit", "1/s");
-  line_int (line, "n", (gint64) n);
-  line_num (line, "seconds", (double) us / G_USEC_PER_SEC);
-  line_end (line);
-  return rate;
-}
-
-static void
-emit_ratio (const char *metric, double ratio, double goal)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "value", ratio);
-  line_str (line, "unit", "ratio");
-  line_num (line, "goal", goal);
-  g_string_append_printf (line, ",\"pass\":%s", ratio >= goal ? "true" : "false");
-  line_end (line);
-}
-
-static void
-emit_value (const char *metric, double value, const char *unit)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "value", value);
-  line_str (line, "unit", unit);
-  line_end (line);
-}
-
-typedef struct
-{
-  guint n;
-  double mean, p50, p99, max; /* µs */
-} Latency;
-
-static int
-compare_i64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted @values. */
-static double
-percentile (const gint64 *values, guint n, double p)
-{
-  guint rank = (guint) ceil (p * n);
-
-  return n == 0 ? NAN : (double) values[CLAMP (rank, 1, n) - 1];
-}
-
-/* Sorts @samples (µs, gint64). */
-static Latency
-latency_of (GArray *samples)
-{
-  Latency l = { samples->len, NAN, NAN, NAN, NAN };
-  gint64 *v = (gint64 *) (void *) samples->data;
-  double sum = 0;
-
-  if (samples->len == 0)
-    return l;
-  g_array_sort (samples, compare_i64);
-  for (guint i = 0; i < samples->len; i++)
-    sum += (double) v[i];
-  l.mean = sum / samples->len;
-  l.p50 = percentile (v, samples->len, 0.50);
-  l.p99 = percentile (v, samples->len, 0.99);
-  l.max = (double) v[samples->len - 1];
-  return l;
-}
-
-static void
-emit_latency (const char *metric, const Latency *l)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "p50", l->p50);
-  line_num (line, "p99", l->p99);
-  line_num (line, "max", l->max);
-  line_num (line, "mean", l->mean);
-  line_str (line, "unit", "us");
-  line_int (line, "n", l->n);
-  line_end (line);
-  human ("  %-34s p50 %7.0f µs  p99 %7.0f µs  max %8.0f µs  (n %u)\n", metric, l->p50, l->p99,
-         l->max, l->n);
+  pv_bench_emit_latency (metric, l);
+  pv_bench_human ("  %-34s p50 %7.0f µs  p99 %7.0f µs  max %8.0f µs  (n %u)\n", metric, l->p50,
+                  l->p99, l->max, l->n);
 }
 
 static double
@@ -282,21 +118,6 @@ file_mib (const char *path)
   return g_stat (path, &st) == 0 ? (double) st.st_size / (1024.0 * 1024.0) : 0.0;
 }
 
-static char *
-cpu_model (void)
-{
-  g_autofree char *info = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents ("/proc/cpuinfo", &info, NULL, NULL))
-    return g_strdup ("unknown");
-  lines = g_strsplit (info, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (g_str_has_prefix (lines[i], "model name") && strchr (lines[i], ':'))
-      return g_strdup (g_strstrip (strchr (lines[i], ':') + 1));
-  return g_strdup ("unknown");
-}
-
 /* The file system under @dir: fsync costs differ by orders of magnitude. */
 static const char *
 fs_type (const char *dir)
@@ -331,31 +152,23 @@ fs_type (const char *dir)
 static void
 print_machine (const char *dir)
 {
-  g_autofree char *cpu = cpu_model ();
-  g_autofree char *glib = g_strdup_printf ("%u.%u.%u", glib_major_version, glib_minor_version,
-                                           glib_micro_version);
-  struct utsname uts;
-  GString *line = line_new ("machine");
+  g_autofree char *cpu = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *glib = pv_bench_glib_version ();
+  GString *line = pv_bench_machine_line (&cpu, &kernel);
 
-  if (uname (&uts) != 0)
-    memset (&uts, 0, sizeof uts);
-  line_str (line, "cpu", cpu);
-  line_int (line, "nproc", g_get_num_processors ());
-  line_str (line, "kernel", uts.release);
-  line_str (line, "sqlite", sqlite3_libversion ());
-  line_str (line, "sodium", sodium_version_string ());
-  line_str (line, "glib", glib);
-  line_str (line, "buildtype", PV_BENCH_BUILDTYPE);
-  line_str (line, "dir", dir);
-  line_str (line, "fs", fs_type (dir));
-  line_end (line);
-  human ("machine: %s, %u CPUs, Linux %s; SQLite %s, libsodium %s, GLib %s; %s build; "
-         "stores in %s (%s)\n",
-         cpu, g_get_num_processors (), uts.release, sqlite3_libversion (),
-         sodium_version_string (), glib, PV_BENCH_BUILDTYPE, dir, fs_type (dir));
-  if (!g_str_equal (PV_BENCH_BUILDTYPE, "release")
-      && !g_str_equal (PV_BENCH_BUILDTYPE, "debugoptimized"))
-    human ("warning: a %s build; figures from it say little\n", PV_BENCH_BUILDTYPE);
+  pv_bench_line_str (line, "sqlite", sqlite3_libversion ());
+  pv_bench_line_str (line, "sodium", sodium_version_string ());
+  pv_bench_line_str (line, "glib", glib);
+  pv_bench_line_str (line, "buildtype", PV_BENCH_BUILDTYPE);
+  pv_bench_line_str (line, "dir", dir);
+  pv_bench_line_str (line, "fs", fs_type (dir));
+  pv_bench_line_end (line);
+  pv_bench_human ("machine: %s, %u CPUs, Linux %s; SQLite %s, libsodium %s, GLib %s; %s build; "
+                  "stores in %s (%s)\n",
+                  cpu, g_get_num_processors (), kernel, sqlite3_libversion (),
+                  sodium_version_string (), glib, PV_BENCH_BUILDTYPE, dir, fs_type (dir));
+  pv_bench_warn_buildtype ();
 }
 
 static gint64
@@ -383,21 +196,21 @@ create_store (const char *dir, const char *name, gint64 *clock)
     }
   event = pv_event_new (BENCH_EVENT_ID, "Bench Book Fair", BENCH_START, BENCH_DAYS, &error);
   if (event == NULL)
-    die ("event", error);
+    pv_bench_die ("event", error);
   for (guint i = 0; i < BENCH_GATES; i++)
     {
       g_autofree char *gate = g_strdup_printf ("Gate %u", i + 1);
       if (!pv_event_add_gate (event, gate, &error))
-        die ("gate", error);
+        pv_bench_die ("gate", error);
     }
   pv_event_add_default_categories (event);
 
   *clock = g_date_time_to_unix (created) * G_USEC_PER_SEC;
   if (!(store = pv_store_open (path, &error)))
-    die (path, error);
+    pv_bench_die (path, error);
   pv_store_set_clock (store, clock_func, clock);
   if (!pv_devices_create_event (store, event, "Control room", &error))
-    die ("create event", error);
+    pv_bench_die ("create event", error);
   return store;
 }
 
@@ -455,13 +268,13 @@ bench_sodium (double *out_sign, double *out_verify)
       exit (1);
     }
 
-  *out_sign = emit_rate ("sodium.sign", n_sign, sign_us);
-  *out_verify = emit_rate ("sodium.verify", n_verify, verify_us);
-  human ("\n1. libsodium (the peer), %d-byte messages\n", MESSAGE_SIZE);
-  human ("  %-34s %10.0f /s  (%u in %.2f s)\n", "crypto_sign_detached", *out_sign, n_sign,
-         sign_us / 1e6);
-  human ("  %-34s %10.0f /s  (%u in %.2f s)\n", "crypto_sign_verify_detached", *out_verify,
-         n_verify, verify_us / 1e6);
+  *out_sign = pv_bench_emit_rate ("sodium.sign", n_sign, sign_us);
+  *out_verify = pv_bench_emit_rate ("sodium.verify", n_verify, verify_us);
+  pv_bench_human ("\n1. libsodium (the peer), %d-byte messages\n", MESSAGE_SIZE);
+  pv_bench_human ("  %-34s %10.0f /s  (%u in %.2f s)\n", "crypto_sign_detached", *out_sign, n_sign,
+                  sign_us / 1e6);
+  pv_bench_human ("  %-34s %10.0f /s  (%u in %.2f s)\n", "crypto_sign_verify_detached", *out_verify,
+                  n_verify, verify_us / 1e6);
 }
 
 /* 2 and 3. Bulk issuance, then offline verification of those codes. */
@@ -480,23 +293,23 @@ bench_issue_verify (const char *dir, double sign_rate, double verify_rate)
   };
   gint64 clock, t0, issue_us, verify_us, at;
   double issue_rate, rate;
-  Latency latency;
+  PvBenchLatency latency;
 
   store = create_store (dir, "bench-issue.db", &clock);
   t0 = g_get_monotonic_time ();
   issued = pv_tickets_issue (store, &request, &error);
   issue_us = g_get_monotonic_time () - t0;
   if (issued == NULL)
-    die ("issue", error);
+    pv_bench_die ("issue", error);
   g_assert (issued->len == (guint) opt_issue);
 
-  human ("\n2. Issuance: pv_tickets_issue, %d tickets in one call (sign + ledger + state, one transaction)\n",
-         opt_issue);
-  issue_rate = emit_rate ("issue.bulk", issued->len, issue_us);
-  emit_ratio ("issue.vs_sign", issue_rate / sign_rate, 0.6);
-  human ("  %-34s %10.0f /s  (%.2f s)  %.2f of bare sign (goal ≥ 0.60) %s\n", "tickets issued",
-         issue_rate, issue_us / 1e6, issue_rate / sign_rate,
-         issue_rate / sign_rate >= 0.6 ? "ok" : "BELOW GOAL");
+  pv_bench_human ("\n2. Issuance: pv_tickets_issue, %d tickets in one call (sign + ledger + state, one transaction)\n",
+                  opt_issue);
+  issue_rate = pv_bench_emit_rate ("issue.bulk", issued->len, issue_us);
+  pv_bench_emit_ratio ("issue.vs_sign", issue_rate / sign_rate, 0.6, FALSE);
+  pv_bench_human ("  %-34s %10.0f /s  (%.2f s)  %.2f of bare sign (goal ≥ 0.60) %s\n", "tickets issued",
+                  issue_rate, issue_us / 1e6, issue_rate / sign_rate,
+                  issue_rate / sign_rate >= 0.6 ? "ok" : "BELOW GOAL");
 
   /* Codes verified on the fair's first day; beyond --issue they repeat. */
   at = pv_event_time_of (pv_store_get_event (store, NULL), 0, 12 * 60);
@@ -509,7 +322,7 @@ bench_issue_verify (const char *dir, double sign_rate, double verify_rate)
       gint64 s = g_get_monotonic_time (), lap;
 
       if (!pv_admission_verify (store, one->code, at, &decision, &error))
-        die ("verify", error);
+        pv_bench_die ("verify", error);
       lap = g_get_monotonic_time () - s;
       g_array_append_val (samples, lap);
       if (decision.verdict != PV_VERDICT_VALID)
@@ -521,13 +334,13 @@ bench_issue_verify (const char *dir, double sign_rate, double verify_rate)
     }
   verify_us = g_get_monotonic_time () - t0;
 
-  human ("\n3. Offline verification: pv_admission_verify on %d real codes%s\n", opt_verify,
-         opt_verify > opt_issue ? " (repeating; fewer were issued)" : "");
-  rate = emit_rate ("verify.offline", (guint) opt_verify, verify_us);
-  emit_ratio ("verify.vs_sodium", rate / verify_rate, 0.7);
-  human ("  %-34s %10.0f /s  (%.2f s)  %.2f of bare verify (goal ≥ 0.70) %s\n", "codes verified",
-         rate, verify_us / 1e6, rate / verify_rate, rate / verify_rate >= 0.7 ? "ok" : "BELOW GOAL");
-  latency = latency_of (samples);
+  pv_bench_human ("\n3. Offline verification: pv_admission_verify on %d real codes%s\n", opt_verify,
+                  opt_verify > opt_issue ? " (repeating; fewer were issued)" : "");
+  rate = pv_bench_emit_rate ("verify.offline", (guint) opt_verify, verify_us);
+  pv_bench_emit_ratio ("verify.vs_sodium", rate / verify_rate, 0.7, FALSE);
+  pv_bench_human ("  %-34s %10.0f /s  (%.2f s)  %.2f of bare verify (goal ≥ 0.70) %s\n", "codes verified",
+                  rate, verify_us / 1e6, rate / verify_rate, rate / verify_rate >= 0.7 ? "ok" : "BELOW GOAL");
+  latency = pv_bench_latency_of (samples);
   emit_latency ("verify.latency", &latency);
 }
 
@@ -617,8 +430,8 @@ build_tickets (Scale *s)
   guint64 done = 0;
   gint64 total_us = 0;
 
-  human ("\n4. Admission at scale: building a store of %d tickets and %d entries\n", opt_tickets,
-         opt_entries);
+  pv_bench_human ("\n4. Admission at scale: building a store of %d tickets and %d entries\n", opt_tickets,
+                  opt_entries);
   while (done < (guint64) opt_tickets)
     {
       guint n = (guint) MIN ((guint64) ISSUE_CHUNK, (guint64) opt_tickets - done);
@@ -631,7 +444,7 @@ build_tickets (Scale *s)
       lap = g_get_monotonic_time () - t0;
       total_us += lap;
       if (issued == NULL)
-        die ("issue", error);
+        pv_bench_die ("issue", error);
       first = g_ptr_array_index (issued, 0);
       if (done == 0)
         {
@@ -644,12 +457,12 @@ build_tickets (Scale *s)
           exit (1);
         }
       done += n;
-      human ("  issued %8" G_GUINT64_FORMAT " tickets  (this chunk %7.0f /s)\n", done,
-             n * 1e6 / MAX (lap, 1));
+      pv_bench_human ("  issued %8" G_GUINT64_FORMAT " tickets  (this chunk %7.0f /s)\n", done,
+                      n * 1e6 / MAX (lap, 1));
     }
-  emit_rate ("build.issue", done, total_us);
-  human ("  %-34s %10.0f /s  (%.1f s, chunks of %d)\n", "tickets issued into the big store",
-         done * 1e6 / MAX (total_us, 1), total_us / 1e6, ISSUE_CHUNK);
+  pv_bench_emit_rate ("build.issue", done, total_us);
+  pv_bench_human ("  %-34s %10.0f /s  (%.1f s, chunks of %d)\n", "tickets issued into the big store",
+                  done * 1e6 / MAX (total_us, 1), total_us / 1e6, ISSUE_CHUNK);
 }
 
 static void
@@ -669,7 +482,7 @@ build_entries (Scale *s)
       fetch_codes (s, k0, n, codes);
       t0 = g_get_monotonic_time ();
       if (!pv_store_begin (s->store, TRUE, &error))
-        die ("begin", error);
+        pv_bench_die ("begin", error);
       for (guint j = 0; j < n; j++)
         {
           guint64 k = k0 + j;
@@ -679,7 +492,7 @@ build_entries (Scale *s)
           s->clock = at;
           if (!pv_admission_scan (s->store, g_ptr_array_index (codes, j), gate_name (k), at, FALSE,
                                   TRUE, &decision, &error))
-            die ("scan", error);
+            pv_bench_die ("scan", error);
           if (decision.verdict != PV_VERDICT_ADMIT)
             {
               g_printerr ("bench-core: entry %" G_GUINT64_FORMAT " was refused: %s\n", k,
@@ -689,21 +502,21 @@ build_entries (Scale *s)
           pv_decision_clear (&decision);
         }
       if (!pv_store_commit (s->store, &error))
-        die ("commit", error);
+        pv_bench_die ("commit", error);
       scan_us += g_get_monotonic_time () - t0;
       if (k0 + n >= next_report || k0 + n == entries)
         {
-          human ("  recorded %8" G_GUINT64_FORMAT " entries  (%7.0f /s so far, %.0f s)\n", k0 + n,
-                 (k0 + n) * 1e6 / MAX (scan_us, 1), (g_get_monotonic_time () - wall0) / 1e6);
+          pv_bench_human ("  recorded %8" G_GUINT64_FORMAT " entries  (%7.0f /s so far, %.0f s)\n", k0 + n,
+                          (k0 + n) * 1e6 / MAX (scan_us, 1), (g_get_monotonic_time () - wall0) / 1e6);
           next_report += 100000;
         }
     }
-  emit_rate ("build.entries", entries, scan_us);
-  human ("  %-34s %10.0f /s  (%.1f s, pv_admission_scan in transactions of %d)\n",
-         "entries recorded", entries * 1e6 / MAX (scan_us, 1), scan_us / 1e6, SCAN_BATCH);
+  pv_bench_emit_rate ("build.entries", entries, scan_us);
+  pv_bench_human ("  %-34s %10.0f /s  (%.1f s, pv_admission_scan in transactions of %d)\n",
+                  "entries recorded", entries * 1e6 / MAX (scan_us, 1), scan_us / 1e6, SCAN_BATCH);
   if (scan_us > 3 * G_TIME_SPAN_MINUTE)
-    human ("  note: recording %" G_GUINT64_FORMAT " entries took %.1f min, over 3 minutes\n",
-           entries, scan_us / 6e7);
+    pv_bench_human ("  note: recording %" G_GUINT64_FORMAT " entries took %.1f min, over 3 minutes\n",
+                    entries, scan_us / 6e7);
 }
 
 /* Spreads j over 0..n-1 without repeats (a stride coprime to n). */
@@ -779,10 +592,10 @@ bench_decisions (Scale *s)
   gint64 start = pv_event_time_of (s->event, BENCH_DAYS - 1, 18 * 60);
   gint64 t0, total_us;
   guint counts[3] = { 0 };
-  Latency l;
+  PvBenchLatency l;
 
-  human ("\n   Gate decisions: pv_admission_scan, one transaction each, on day %d after 18:00\n",
-         BENCH_DAYS);
+  pv_bench_human ("\n   Gate decisions: pv_admission_scan, one transaction each, on day %d after 18:00\n",
+                  BENCH_DAYS);
   t0 = g_get_monotonic_time ();
   for (guint i = 0; i < codes->len; i++)
     {
@@ -794,7 +607,7 @@ bench_decisions (Scale *s)
       s0 = g_get_monotonic_time ();
       if (!pv_admission_scan (s->store, g_ptr_array_index (codes, i), gate_name (i), at, FALSE,
                               TRUE, &decision, &error))
-        die ("scan", error);
+        pv_bench_die ("scan", error);
       lap = g_get_monotonic_time () - s0;
       g_array_append_val (all, lap);
       if (decision.verdict == PV_VERDICT_ADMIT)
@@ -807,21 +620,21 @@ bench_decisions (Scale *s)
   total_us = g_get_monotonic_time () - t0;
 
   {
-    GString *line = line_new ("scan.verdicts");
-    line_int (line, "admit", counts[0]);
-    line_int (line, "already_used", counts[1]);
-    line_int (line, "other", counts[2]);
-    line_end (line);
+    GString *line = pv_bench_line_new ("scan.verdicts");
+    pv_bench_line_int (line, "admit", counts[0]);
+    pv_bench_line_int (line, "already_used", counts[1]);
+    pv_bench_line_int (line, "other", counts[2]);
+    pv_bench_line_end (line);
   }
-  human ("  %-34s %10.0f /s  (%u in %.2f s: %u ADMIT, %u ALREADY_USED, %u other)\n",
-         "decisions", codes->len * 1e6 / MAX (total_us, 1), codes->len, total_us / 1e6, counts[0],
-         counts[1], counts[2]);
-  emit_rate ("scan.decisions", codes->len, total_us);
-  l = latency_of (all);
+  pv_bench_human ("  %-34s %10.0f /s  (%u in %.2f s: %u ADMIT, %u ALREADY_USED, %u other)\n",
+                  "decisions", codes->len * 1e6 / MAX (total_us, 1), codes->len, total_us / 1e6, counts[0],
+                  counts[1], counts[2]);
+  pv_bench_emit_rate ("scan.decisions", codes->len, total_us);
+  l = pv_bench_latency_of (all);
   emit_latency ("scan.latency", &l);
-  l = latency_of (admit);
+  l = pv_bench_latency_of (admit);
   emit_latency ("scan.latency.admit", &l);
-  l = latency_of (used);
+  l = pv_bench_latency_of (used);
   emit_latency ("scan.latency.already_used", &l);
 }
 
@@ -834,10 +647,10 @@ bench_decide (Scale *s)
   gint64 at = pv_event_time_of (s->event, BENCH_DAYS - 1, 19 * 60 + 59);
   gint64 t0, total_us;
   guint counts[3] = { 0 };
-  Latency l;
+  PvBenchLatency l;
 
   s->clock = at;
-  human ("\n5. Read-only decisions: pv_admission_decide on the same store\n");
+  pv_bench_human ("\n5. Read-only decisions: pv_admission_decide on the same store\n");
   t0 = g_get_monotonic_time ();
   for (guint i = 0; i < codes->len; i++)
     {
@@ -846,17 +659,17 @@ bench_decide (Scale *s)
 
       if (!pv_admission_decide (s->store, g_ptr_array_index (codes, i), gate_name (i), at, FALSE,
                                 &decision, &error))
-        die ("decide", error);
+        pv_bench_die ("decide", error);
       lap = g_get_monotonic_time () - s0;
       g_array_append_val (all, lap);
       count_verdict (counts, decision.verdict);
       pv_decision_clear (&decision);
     }
   total_us = g_get_monotonic_time () - t0;
-  human ("  %-34s %10.0f /s  (%u: %u ADMIT, %u ALREADY_USED, %u other)\n", "decisions",
-         codes->len * 1e6 / MAX (total_us, 1), codes->len, counts[0], counts[1], counts[2]);
-  emit_rate ("decide.decisions", codes->len, total_us);
-  l = latency_of (all);
+  pv_bench_human ("  %-34s %10.0f /s  (%u: %u ADMIT, %u ALREADY_USED, %u other)\n", "decisions",
+                  codes->len * 1e6 / MAX (total_us, 1), codes->len, counts[0], counts[1], counts[2]);
+  pv_bench_emit_rate ("decide.decisions", codes->len, total_us);
+  l = pv_bench_latency_of (all);
   emit_latency ("decide.latency", &l);
 }
 
@@ -897,28 +710,28 @@ bench_scale (const char *dir, double rss_before)
   rss_now = current_rss_mib ();
   sqlite_current = sqlite3_memory_used ();
   sqlite_peak = sqlite3_memory_highwater (FALSE);
-  human ("\n   Memory and disk, %d tickets and %d + %d entries\n", opt_tickets, opt_entries,
-         opt_decisions);
-  emit_value ("memory.peak_rss", peak_rss_mib (), "MiB");
-  emit_value ("memory.peak_rss_before_scale", rss_before, "MiB");
-  emit_value ("memory.peak_rss_after_build", rss_after_build, "MiB");
-  emit_value ("memory.rss", rss_now, "MiB");
-  emit_value ("memory.sqlite_heap_peak", (double) sqlite_peak / (1024.0 * 1024.0), "MiB");
-  human ("  %-34s %10.1f MiB (%.1f MiB before the big store, %.1f MiB after its build)\n",
-         "peak RSS (ru_maxrss)", peak_rss_mib (), rss_before, rss_after_build);
-  human ("  %-34s %10.1f MiB (after malloc_trim, store still open)\n", "RSS now", rss_now);
-  human ("  %-34s %10.1f MiB peak, %.1f MiB now\n", "SQLite heap", sqlite_peak / 1048576.0,
-         sqlite_current / 1048576.0);
+  pv_bench_human ("\n   Memory and disk, %d tickets and %d + %d entries\n", opt_tickets, opt_entries,
+                  opt_decisions);
+  pv_bench_emit_value ("memory.peak_rss", peak_rss_mib (), "MiB");
+  pv_bench_emit_value ("memory.peak_rss_before_scale", rss_before, "MiB");
+  pv_bench_emit_value ("memory.peak_rss_after_build", rss_after_build, "MiB");
+  pv_bench_emit_value ("memory.rss", rss_now, "MiB");
+  pv_bench_emit_value ("memory.sqlite_heap_peak", (double) sqlite_peak / (1024.0 * 1024.0), "MiB");
+  pv_bench_human ("  %-34s %10.1f MiB (%.1f MiB before the big store, %.1f MiB after its build)\n",
+                  "peak RSS (ru_maxrss)", peak_rss_mib (), rss_before, rss_after_build);
+  pv_bench_human ("  %-34s %10.1f MiB (after malloc_trim, store still open)\n", "RSS now", rss_now);
+  pv_bench_human ("  %-34s %10.1f MiB peak, %.1f MiB now\n", "SQLite heap", sqlite_peak / 1048576.0,
+                  sqlite_current / 1048576.0);
 
   /* Sizes at rest: closing checkpoints the write-ahead log into the file. */
   wal_mib = file_mib (wal);
   sqlite3_finalize (s.fetch_range);
   sqlite3_finalize (s.fetch_one);
   g_clear_object (&s.store);
-  emit_value ("store.size", file_mib (path), "MiB");
-  emit_value ("store.wal_size_open", wal_mib, "MiB");
-  human ("  %-34s %10.1f MiB after closing (write-ahead log %.1f MiB while open)\n", "store file",
-         file_mib (path), wal_mib);
+  pv_bench_emit_value ("store.size", file_mib (path), "MiB");
+  pv_bench_emit_value ("store.wal_size_open", wal_mib, "MiB");
+  pv_bench_human ("  %-34s %10.1f MiB after closing (write-ahead log %.1f MiB while open)\n", "store file",
+                  file_mib (path), wal_mib);
 }
 
 int
@@ -942,6 +755,7 @@ main (int argc, char **argv)
       g_printerr ("bench-core: %s\n", error->message);
       return 2;
     }
+  pv_bench_init ("core", opt_json);
   if (opt_tickets < 1 || opt_entries < BENCH_DAYS || opt_decisions < 1 || opt_issue < 1
       || opt_verify < 1 || opt_issue > PV_MAX_BULK_ISSUE)
     {
@@ -965,7 +779,7 @@ main (int argc, char **argv)
   if (temporary)
     {
       if (!(dir = g_dir_make_tmp ("pv-bench-XXXXXX", &error)))
-        die ("temporary folder", error);
+        pv_bench_die ("temporary folder", error);
     }
   else
     {
@@ -988,8 +802,8 @@ main (int argc, char **argv)
       remove_store_files (dir, "bench-scale.db");
       g_rmdir (dir);
     }
-  emit_value ("total_seconds", (g_get_monotonic_time () - t0) / 1e6, "s");
-  human ("\ndone in %.0f s\n", (g_get_monotonic_time () - t0) / 1e6);
+  pv_bench_emit_value ("total_seconds", (g_get_monotonic_time () - t0) / 1e6, "s");
+  pv_bench_human ("\ndone in %.0f s\n", (g_get_monotonic_time () - t0) / 1e6);
   g_free (opt_dir);
   return 0;
 }

@@ -11,8 +11,8 @@
  * interleaved frame by frame with (1), through the pipeline PvCamera builds (appsrc ! videoconvert ! tee, a
  * leaky-queue RGBA preview branch and a GRAY8 decode branch, each ending in
  * an appsink with drop=true max-buffers=1). PvCamera takes no outside
- * appsrc, so this program builds the same description itself around the
- * real PvDecoder; goal: p50 at most 1.3 × the bare decode. Frames with no
+ * appsrc, so this program puts one before the camera's own branches
+ * (_pv_camera_branches_description()) around the real PvDecoder; goal: p50 at most 1.3 × the bare decode. Frames with no
  * code are timed apart (push to the decoder giving up, seen by polling its
  * counters: there is no signal for nothing). (3) Sustained rates with the
  * preview branch running: the real PvCamera on its "demo:" source, and the
@@ -36,10 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/utsname.h>
 #include <zbar.h>
 
+#include "pv-bench.h"
+#include "pv-camera-private.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
 #include "pv-demo-source.h"
@@ -64,10 +64,6 @@
 /* Sustained runs start counting after this much warm-up. */
 #define SETTLE_US (G_USEC_PER_SEC)
 
-/* PvCamera's branch ends, as pipeline_description() in pv-camera.c has them. */
-#define BRANCH_QUEUE "queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0"
-#define BRANCH_SINK "sync=false drop=true max-buffers=1 enable-last-sample=false qos=false"
-
 static gint opt_frames = 100;
 static gint opt_no_code = 20;
 static gint opt_rounds = 3;
@@ -91,222 +87,36 @@ static const GOptionEntry options[] = {
   G_OPTION_ENTRY_NULL,
 };
 
-static void human (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-/* Readable output, on stderr so stdout stays machine-readable. */
+/* As pv_bench_emit_latency(), with its row in the table. */
 static void
-human (const char *format, ...)
+emit_latency (const char *metric, const char *label, const PvBenchLatency *l)
 {
-  va_list args;
-
-  if (opt_json)
-    return;
-  va_start (args, format);
-  vfprintf (stderr, format, args);
-  va_end (args);
-  fflush (stderr);
-}
-
-static void G_GNUC_NORETURN
-die (const char *what, const GError *error)
-{
-  g_printerr ("bench-scanner: %s: %s\n", what, error ? error->message : "failed");
-  exit (1);
-}
-
-/* ---- JSON lines: {"bench":"scanner","metric":…, …} ---- */
-
-static GString *
-line_new (const char *metric)
-{
-  GString *line = g_string_new ("{\"bench\":\"scanner\",\"metric\":\"");
-
-  g_string_append (line, metric);
-  g_string_append_c (line, '"');
-  return line;
-}
-
-static void
-line_str (GString *line, const char *key, const char *value)
-{
-  g_string_append_printf (line, ",\"%s\":\"", key);
-  for (const char *p = value ? value : ""; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (line, "\\%c", *p);
-      else if ((guchar) *p < 0x20)
-        g_string_append_printf (line, "\\u%04x", (guint) (guchar) *p);
-      else
-        g_string_append_c (line, *p);
-    }
-  g_string_append_c (line, '"');
-}
-
-static void
-line_num (GString *line, const char *key, double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (!isfinite (value))
-    g_string_append_printf (line, ",\"%s\":null", key);
-  else
-    g_string_append_printf (line, ",\"%s\":%s", key,
-                            g_ascii_formatd (buf, sizeof buf, "%.6g", value));
-}
-
-static void
-line_int (GString *line, const char *key, gint64 value)
-{
-  g_string_append_printf (line, ",\"%s\":%" G_GINT64_FORMAT, key, value);
-}
-
-static void
-line_end (GString *line)
-{
-  g_string_append (line, "}\n");
-  fputs (line->str, stdout);
-  fflush (stdout);
-  g_string_free (line, TRUE);
-}
-
-static void
-emit_value (const char *metric, double value, const char *unit)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "value", value);
-  line_str (line, "unit", unit);
-  line_end (line);
-}
-
-/* ---- latencies ---- */
-
-typedef struct
-{
-  guint n;
-  double mean, p50, p99, max; /* µs */
-} Latency;
-
-static int
-compare_i64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted @values. */
-static double
-percentile (const gint64 *values, guint n, double p)
-{
-  guint rank = (guint) ceil (p * n);
-
-  return n == 0 ? NAN : (double) values[CLAMP (rank, 1, n) - 1];
-}
-
-/* Sorts @samples (µs, gint64). */
-static Latency
-latency_of (GArray *samples)
-{
-  Latency l = { samples->len, NAN, NAN, NAN, NAN };
-  gint64 *v = (gint64 *) (void *) samples->data;
-  double sum = 0;
-
-  if (samples->len == 0)
-    return l;
-  g_array_sort (samples, compare_i64);
-  for (guint i = 0; i < samples->len; i++)
-    sum += (double) v[i];
-  l.mean = sum / samples->len;
-  l.p50 = percentile (v, samples->len, 0.50);
-  l.p99 = percentile (v, samples->len, 0.99);
-  l.max = (double) v[samples->len - 1];
-  return l;
-}
-
-static void
-emit_latency (const char *metric, const char *label, const Latency *l)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "p50", l->p50);
-  line_num (line, "p99", l->p99);
-  line_num (line, "max", l->max);
-  line_num (line, "mean", l->mean);
-  line_str (line, "unit", "us");
-  line_int (line, "n", l->n);
-  line_end (line);
-  human ("  %-36s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (n %u)\n", label, l->p50 / 1000,
-         l->p99 / 1000, l->max / 1000, l->n);
-}
-
-static void
-emit_ratio (const char *metric, double ratio, double goal)
-{
-  GString *line = line_new (metric);
-
-  line_num (line, "value", ratio);
-  line_str (line, "unit", "ratio");
-  line_num (line, "goal_max", goal);
-  g_string_append_printf (line, ",\"pass\":%s", ratio <= goal ? "true" : "false");
-  line_end (line);
-}
-
-static double
-cpu_seconds (void)
-{
-  struct rusage usage;
-
-  if (getrusage (RUSAGE_SELF, &usage) != 0)
-    return NAN;
-  return (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
-         + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
-
-static char *
-cpu_model (void)
-{
-  g_autofree char *info = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents ("/proc/cpuinfo", &info, NULL, NULL))
-    return g_strdup ("unknown");
-  lines = g_strsplit (info, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (g_str_has_prefix (lines[i], "model name") && strchr (lines[i], ':'))
-      return g_strdup (g_strstrip (strchr (lines[i], ':') + 1));
-  return g_strdup ("unknown");
+  pv_bench_emit_latency (metric, l);
+  pv_bench_human ("  %-36s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (n %u)\n", label,
+                  l->p50 / 1000, l->p99 / 1000, l->max / 1000, l->n);
 }
 
 static void
 print_machine (void)
 {
-  g_autofree char *cpu = cpu_model ();
-  g_autofree char *glib = g_strdup_printf ("%u.%u.%u", glib_major_version, glib_minor_version,
-                                           glib_micro_version);
+  g_autofree char *cpu = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *glib = pv_bench_glib_version ();
   g_autofree char *gst = gst_version_string ();
   g_autofree char *zbar = NULL;
   unsigned major = 0, minor = 0, patch = 0;
-  struct utsname uts;
-  GString *line = line_new ("machine");
+  GString *line = pv_bench_machine_line (&cpu, &kernel);
 
   zbar_version (&major, &minor, &patch);
   zbar = g_strdup_printf ("%u.%u.%u", major, minor, patch);
-  if (uname (&uts) != 0)
-    memset (&uts, 0, sizeof uts);
-  line_str (line, "cpu", cpu);
-  line_int (line, "nproc", g_get_num_processors ());
-  line_str (line, "kernel", uts.release);
-  line_str (line, "glib", glib);
-  line_str (line, "gstreamer", gst);
-  line_str (line, "zbar", zbar);
-  line_str (line, "buildtype", PV_BENCH_BUILDTYPE);
-  line_end (line);
-  human ("machine: %s, %u CPUs, Linux %s; GLib %s, %s, ZBar %s; %s build\n", cpu,
-         g_get_num_processors (), uts.release, glib, gst, zbar, PV_BENCH_BUILDTYPE);
-  if (!g_str_equal (PV_BENCH_BUILDTYPE, "release")
-      && !g_str_equal (PV_BENCH_BUILDTYPE, "debugoptimized"))
-    human ("warning: a %s build; figures from it say little\n", PV_BENCH_BUILDTYPE);
+  pv_bench_line_str (line, "glib", glib);
+  pv_bench_line_str (line, "gstreamer", gst);
+  pv_bench_line_str (line, "zbar", zbar);
+  pv_bench_line_str (line, "buildtype", PV_BENCH_BUILDTYPE);
+  pv_bench_line_end (line);
+  pv_bench_human ("machine: %s, %u CPUs, Linux %s; GLib %s, %s, ZBar %s; %s build\n", cpu,
+                  g_get_num_processors (), kernel, glib, gst, zbar, PV_BENCH_BUILDTYPE);
+  pv_bench_warn_buildtype ();
 }
 
 /* ---- the frames ---- */
@@ -337,7 +147,7 @@ buffer_from_image (const PvTestImage *image)
   GstMapInfo map;
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_WRITE))
-    die ("frame buffer", NULL);
+    pv_bench_die ("frame buffer", NULL);
   for (gsize i = 0; i < (gsize) WIDTH * HEIGHT; i++)
     {
       guint8 g = (guint8) CLAMP (lrintf (image->px[i]), 0, 255);
@@ -409,13 +219,13 @@ convert_frames (GPtrArray *frames)
                                " ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false",
                                &error);
   if (pipeline == NULL)
-    die ("conversion pipeline", error);
+    pv_bench_die ("conversion pipeline", error);
   gst_object_ref_sink (pipeline);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   g_object_set (src, "caps", caps, NULL);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    die ("conversion pipeline", NULL);
+    pv_bench_die ("conversion pipeline", NULL);
 
   for (guint i = 0; i < frames->len; i++)
     {
@@ -428,11 +238,11 @@ convert_frames (GPtrArray *frames)
       GST_BUFFER_PTS (buffer) = i * GST_SECOND / 30;
       GST_BUFFER_DURATION (buffer) = GST_SECOND / 30;
       if (gst_app_src_push_buffer (GST_APP_SRC (src), buffer) != GST_FLOW_OK)
-        die ("conversion pipeline", NULL);
+        pv_bench_die ("conversion pipeline", NULL);
       sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
       if (sample == NULL || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
           || !gst_video_frame_map (&vframe, &info, gst_sample_get_buffer (sample), GST_MAP_READ))
-        die ("conversion pipeline", NULL);
+        pv_bench_die ("conversion pipeline", NULL);
       frame->gray = g_malloc ((gsize) WIDTH * HEIGHT);
       for (int y = 0; y < HEIGHT; y++)
         memcpy (frame->gray + (gsize) y * WIDTH,
@@ -451,7 +261,7 @@ save_frames (GPtrArray *frames)
   g_autoptr (GError) error = NULL;
 
   if (g_mkdir_with_parents (opt_save, 0755) != 0)
-    die (opt_save, NULL);
+    pv_bench_die (opt_save, NULL);
   for (guint i = 0; i < frames->len; i++)
     {
       BenchFrame *frame = frames->pdata[i];
@@ -463,7 +273,7 @@ save_frames (GPtrArray *frames)
       for (gsize p = 0; p < (gsize) WIDTH * HEIGHT; p++)
         image->px[p] = frame->gray[p];
       if (!pv_test_image_write_png (image, path, &error))
-        die ("saving frames", error);
+        pv_bench_die ("saving frames", error);
     }
 }
 
@@ -508,25 +318,25 @@ make_frames (void)
   if (opt_save != NULL)
     save_frames (frames);
 
-  human ("frames: %d distinct %d×%d BGRx (%u with a ticket code of %d modules, %.0f–%.0f px "
-         "across, turned ±12°, tilted 5–20°, dim, blur σ 0.5–0.9 px, noise σ %.1f–%.1f; %u with "
-         "no code in view, noise σ %.1f–%.1f), rendered in %.1f s\n",
-         opt_frames, WIDTH, HEIGHT, opt_frames - n_empty, pv_test_symbol_modules (filler), min_px,
-         max_px, 0.4 * opt_noise, opt_noise, n_empty, 0.6 * opt_noise, 1.8 * opt_noise, (g_get_monotonic_time () - start) / 1e6);
+  pv_bench_human ("frames: %d distinct %d×%d BGRx (%u with a ticket code of %d modules, %.0f–%.0f px "
+                  "across, turned ±12°, tilted 5–20°, dim, blur σ 0.5–0.9 px, noise σ %.1f–%.1f; %u with "
+                  "no code in view, noise σ %.1f–%.1f), rendered in %.1f s\n",
+                  opt_frames, WIDTH, HEIGHT, opt_frames - n_empty, pv_test_symbol_modules (filler), min_px,
+                  max_px, 0.4 * opt_noise, opt_noise, n_empty, 0.6 * opt_noise, 1.8 * opt_noise, (g_get_monotonic_time () - start) / 1e6);
   {
-    GString *line = line_new ("frames");
+    GString *line = pv_bench_line_new ("frames");
 
-    line_int (line, "frames", opt_frames);
-    line_int (line, "with_code", opt_frames - n_empty);
-    line_int (line, "no_code", n_empty);
-    line_int (line, "width", WIDTH);
-    line_int (line, "height", HEIGHT);
-    line_int (line, "symbol_modules", pv_test_symbol_modules (filler));
-    line_num (line, "symbol_px_min", min_px);
-    line_num (line, "symbol_px_max", max_px);
-    line_num (line, "noise_sigma_max", opt_noise);
-    line_int (line, "rounds", opt_rounds);
-    line_end (line);
+    pv_bench_line_int (line, "frames", opt_frames);
+    pv_bench_line_int (line, "with_code", opt_frames - n_empty);
+    pv_bench_line_int (line, "no_code", n_empty);
+    pv_bench_line_int (line, "width", WIDTH);
+    pv_bench_line_int (line, "height", HEIGHT);
+    pv_bench_line_int (line, "symbol_modules", pv_test_symbol_modules (filler));
+    pv_bench_line_num (line, "symbol_px_min", min_px);
+    pv_bench_line_num (line, "symbol_px_max", max_px);
+    pv_bench_line_num (line, "noise_sigma_max", opt_noise);
+    pv_bench_line_int (line, "rounds", opt_rounds);
+    pv_bench_line_end (line);
   }
   return frames;
 }
@@ -724,16 +534,17 @@ decode_rate_probe_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The description pipeline_description() in pv-camera.c makes, with a live
+/* PvCamera's own pipeline, _pv_camera_branches_description(), with a live
  * appsrc at its head; @preview FALSE leaves out the preview branch. */
 static Rig *
 rig_new (PvDecoder *decoder, gboolean preview, guint decode_fps)
 {
   Rig *rig = g_new0 (Rig, 1);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) desc = g_string_new ("appsrc name=bench_src is-live=true format=time"
-                                           " do-timestamp=true"
-                                           " ! videoconvert name=pv_convert ! tee name=pv_tee");
+  g_autofree char *branches = _pv_camera_branches_description (preview, TRUE);
+  g_autofree char *desc = g_strconcat ("appsrc name=bench_src is-live=true format=time"
+                                       " do-timestamp=true ! ",
+                                       branches, NULL);
   g_autoptr (GstCaps) caps = gst_caps_from_string (FRAME_CAPS);
   g_autoptr (GstElement) decode_sink = NULL;
   g_autoptr (GstElement) decode_queue = NULL;
@@ -744,15 +555,10 @@ rig_new (PvDecoder *decoder, gboolean preview, guint decode_fps)
   g_mutex_init (&rig->lock);
   rig->decoder = g_object_ref (decoder);
   rig->decode_fps = decode_fps;
-  if (preview)
-    g_string_append (desc, " pv_tee. ! " BRANCH_QUEUE " ! videoconvert ! video/x-raw,format=RGBA"
-                           " ! appsink name=pv_preview " BRANCH_SINK);
-  g_string_append (desc, " pv_tee. ! " BRANCH_QUEUE " name=pv_decode_queue ! videoconvert"
-                         " ! video/x-raw,format=GRAY8 ! appsink name=pv_decode " BRANCH_SINK);
 
-  rig->pipeline = gst_parse_launch_full (desc->str, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  rig->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (rig->pipeline == NULL)
-    die ("pipeline", error);
+    pv_bench_die ("pipeline", error);
   gst_object_ref_sink (rig->pipeline);
   rig->src = gst_bin_get_by_name (GST_BIN (rig->pipeline), "bench_src");
   g_object_set (rig->src, "caps", caps, NULL);
@@ -773,7 +579,7 @@ rig_new (PvDecoder *decoder, gboolean preview, guint decode_fps)
   if (gst_element_set_state (rig->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE
       || gst_element_get_state (rig->pipeline, NULL, NULL, 5 * GST_SECOND)
            == GST_STATE_CHANGE_FAILURE)
-    die ("pipeline", NULL);
+    pv_bench_die ("pipeline", NULL);
   return rig;
 }
 
@@ -812,7 +618,7 @@ rig_check_bus (Rig *rig)
   if (message == NULL)
     return;
   gst_message_parse_error (message, &error, NULL);
-  die ("pipeline", error);
+  pv_bench_die ("pipeline", error);
 }
 
 static gint64
@@ -823,7 +629,7 @@ rig_push (Rig *rig, GstBuffer *buffer)
   /* Another reference: the memory is shared, only the metadata copied when
    * appsrc stamps it. */
   if (gst_app_src_push_buffer (GST_APP_SRC (rig->src), gst_buffer_ref (buffer)) != GST_FLOW_OK)
-    die ("pushing a frame", NULL);
+    pv_bench_die ("pushing a frame", NULL);
   return now;
 }
 
@@ -1075,7 +881,7 @@ static void
 emit_lane_latency (const Lane *lane, const char *name, const char *label, GArray *samples)
 {
   g_autofree char *metric = g_strdup_printf ("%s.%s", lane->prefix, name);
-  Latency l = latency_of (samples);
+  PvBenchLatency l = pv_bench_latency_of (samples);
 
   emit_latency (metric, label, &l);
 }
@@ -1087,11 +893,11 @@ report_lane (Lane *lane, double bare_p50, guint n_code, guint n_read)
   g_autofree char *metric = g_strdup_printf ("%s.vs_bare", lane->prefix);
   double ratio;
 
-  human ("   %s:\n", lane->title);
+  pv_bench_human ("   %s:\n", lane->title);
   emit_lane_latency (lane, "code.latency", "code in view: push → \"code\" handled", run->code);
-  ratio = latency_of (run->code).p50 / bare_p50;
-  emit_ratio (metric, ratio, 1.3);
-  human ("  %-36s %.2f × bare p50 (goal ≤ 1.30) %s\n", "", ratio, ratio <= 1.3 ? "PASS" : "MISS");
+  ratio = pv_bench_latency_of (run->code).p50 / bare_p50;
+  pv_bench_emit_ratio (metric, ratio, 1.3, TRUE);
+  pv_bench_human ("  %-36s %.2f × bare p50 (goal ≤ 1.30) %s\n", "", ratio, ratio <= 1.3 ? "PASS" : "MISS");
   emit_lane_latency (lane, "code.transit", "  push → decode appsink", run->transit);
   emit_lane_latency (lane, "code.decode", "  inside pv_decoder_decode", run->decode);
   emit_lane_latency (lane, "code.handoff", "  hand-offs: appsink → worker → main", run->handoff);
@@ -1102,21 +908,21 @@ report_lane (Lane *lane, double bare_p50, guint n_code, guint n_read)
   g_free (metric);
   metric = g_strdup_printf ("%s.outcomes", lane->prefix);
   {
-    GString *line = line_new (metric);
+    GString *line = pv_bench_line_new (metric);
 
-    line_int (line, "read", run->code->len);
-    line_int (line, "of", (gint64) n_code * opt_rounds);
-    line_int (line, "bare_read", n_read);
-    line_int (line, "missed", run->missed->len);
-    line_int (line, "wrong", run->wrong);
-    line_int (line, "false_reads", run->false_reads);
-    line_int (line, "dropped", run->dropped);
-    line_int (line, "lost", run->lost);
-    line_end (line);
-    human ("  %-36s %u of %u code frames read (bare: %u), %u missed, %u wrong, %u false, "
-           "%u dropped, %u lost\n",
-           "outcomes", run->code->len, n_code * opt_rounds, n_read, run->missed->len,
-           run->wrong, run->false_reads, run->dropped, run->lost);
+    pv_bench_line_int (line, "read", run->code->len);
+    pv_bench_line_int (line, "of", (gint64) n_code * opt_rounds);
+    pv_bench_line_int (line, "bare_read", n_read);
+    pv_bench_line_int (line, "missed", run->missed->len);
+    pv_bench_line_int (line, "wrong", run->wrong);
+    pv_bench_line_int (line, "false_reads", run->false_reads);
+    pv_bench_line_int (line, "dropped", run->dropped);
+    pv_bench_line_int (line, "lost", run->lost);
+    pv_bench_line_end (line);
+    pv_bench_human ("  %-36s %u of %u code frames read (bare: %u), %u missed, %u wrong, %u false, "
+                    "%u dropped, %u lost\n",
+                    "outcomes", run->code->len, n_code * opt_rounds, n_read, run->missed->len,
+                    run->wrong, run->false_reads, run->dropped, run->lost);
   }
 }
 
@@ -1175,32 +981,32 @@ bench_latency (GPtrArray *frames)
       }
   zbar_image_scanner_destroy (scanner);
 
-  human ("\n1. Bare ZBar (the peer): zbar_scan_image, one QR-only scanner, Y800 %d×%d\n", WIDTH,
-         HEIGHT);
+  pv_bench_human ("\n1. Bare ZBar (the peer): zbar_scan_image, one QR-only scanner, Y800 %d×%d\n", WIDTH,
+                  HEIGHT);
   {
-    Latency l = latency_of (bare_code);
+    PvBenchLatency l = pv_bench_latency_of (bare_code);
 
     bare_p50 = l.p50;
     emit_latency ("bare.code.latency", "code in view", &l);
-    l = latency_of (bare_empty);
+    l = pv_bench_latency_of (bare_empty);
     emit_latency ("bare.no_code.latency", "no code in view", &l);
   }
   {
-    GString *line = line_new ("bare.read");
+    GString *line = pv_bench_line_new ("bare.read");
 
-    line_int (line, "value", bare_read);
-    line_int (line, "of", (gint64) n_code * opt_rounds);
-    line_int (line, "other_symbols", bare_other);
-    line_end (line);
+    pv_bench_line_int (line, "value", bare_read);
+    pv_bench_line_int (line, "of", (gint64) n_code * opt_rounds);
+    pv_bench_line_int (line, "other_symbols", bare_other);
+    pv_bench_line_end (line);
   }
-  human ("  %-36s %u of %u code frames%s\n", "read", bare_read, n_code * opt_rounds,
-         bare_other ? ", and other symbols!" : "");
+  pv_bench_human ("  %-36s %u of %u code frames%s\n", "read", bare_read, n_code * opt_rounds,
+                  bare_other ? ", and other symbols!" : "");
 
-  human ("\n2. Decode branch: appsrc push (BGRx) → videoconvert → tee → queue → videoconvert → "
-         "GRAY8 appsink → PvDecoder → \"code\" on the main context\n"
-         "   (PvCamera's pipeline description around the real PvDecoder, since PvCamera takes "
-         "no outside appsrc;\n"
-         "   hold-off 0, no decode-fps limit, one frame in flight; interleaved with 1.)\n");
+  pv_bench_human ("\n2. Decode branch: appsrc push (BGRx) → videoconvert → tee → queue → videoconvert → "
+                  "GRAY8 appsink → PvDecoder → \"code\" on the main context\n"
+                  "   (PvCamera's pipeline description around the real PvDecoder, since PvCamera takes "
+                  "no outside appsrc;\n"
+                  "   hold-off 0, no decode-fps limit, one frame in flight; interleaved with 1.)\n");
   for (guint k = 0; k < G_N_ELEMENTS (lanes); k++)
     {
       report_lane (&lanes[k], bare_p50, n_code, bare_read);
@@ -1243,7 +1049,7 @@ static void
 snapshot (Snapshot *s, PvDecoder *decoder, const Counters *counters, Rig *rig)
 {
   s->wall_us = g_get_monotonic_time ();
-  s->cpu_s = cpu_seconds ();
+  s->cpu_s = pv_bench_cpu_seconds ();
   pv_decoder_get_counts (decoder, &s->submitted, &s->dropped, &s->decoded);
   s->preview = rig ? rig->preview_delivered : counters->preview_frames;
   s->preview_samples = rig ? (guint) g_atomic_int_get (&rig->preview_samples) : 0;
@@ -1271,32 +1077,32 @@ report_sustained (const char *prefix, const char *label, const Snapshot *a, cons
 {
   double s = (b->wall_us - a->wall_us) / 1e6;
   double cpu = 100.0 * (b->cpu_s - a->cpu_s) / s;
-  GString *line = line_new (prefix);
+  GString *line = pv_bench_line_new (prefix);
 
-  line_num (line, "seconds", s);
-  line_num (line, "source_fps", source_fps);
-  line_num (line, "preview_fps", (b->preview - a->preview) / s);
+  pv_bench_line_num (line, "seconds", s);
+  pv_bench_line_num (line, "source_fps", source_fps);
+  pv_bench_line_num (line, "preview_fps", (b->preview - a->preview) / s);
   if (have_samples)
-    line_num (line, "preview_sink_fps", (b->preview_samples - a->preview_samples) / s);
-  line_num (line, "submitted_fps", (b->submitted - a->submitted) / s);
-  line_num (line, "decoded_fps", (b->decoded - a->decoded) / s);
-  line_int (line, "decoder_dropped", (gint64) (b->dropped - a->dropped));
-  line_num (line, "read_fps", (b->codes - a->codes) / s);
-  line_num (line, "cpu_percent", cpu);
-  line_end (line);
+    pv_bench_line_num (line, "preview_sink_fps", (b->preview_samples - a->preview_samples) / s);
+  pv_bench_line_num (line, "submitted_fps", (b->submitted - a->submitted) / s);
+  pv_bench_line_num (line, "decoded_fps", (b->decoded - a->decoded) / s);
+  pv_bench_line_int (line, "decoder_dropped", (gint64) (b->dropped - a->dropped));
+  pv_bench_line_num (line, "read_fps", (b->codes - a->codes) / s);
+  pv_bench_line_num (line, "cpu_percent", cpu);
+  pv_bench_line_end (line);
 
-  human ("  %s, %.1f s:\n", label, s);
-  human ("    %-34s %6.1f /s (source %.0f /s", "preview frames delivered", (b->preview - a->preview) / s,
-         source_fps);
+  pv_bench_human ("  %s, %.1f s:\n", label, s);
+  pv_bench_human ("    %-34s %6.1f /s (source %.0f /s", "preview frames delivered", (b->preview - a->preview) / s,
+                  source_fps);
   if (have_samples)
-    human (", %.1f /s at the appsink", (b->preview_samples - a->preview_samples) / s);
-  human (")\n");
-  human ("    %-34s %6.1f /s (%.1f /s reached the decoder)\n", "frames decoded",
-         (b->decoded - a->decoded) / s, (b->submitted - a->submitted) / s);
-  human ("    %-34s %6.1f /s\n", "frames read (codes reported)", (b->codes - a->codes) / s);
-  human ("    %-34s %6" G_GUINT64_FORMAT " (%.1f /s)\n", "dropped by the decoder (busy)",
-         b->dropped - a->dropped, (b->dropped - a->dropped) / s);
-  human ("    %-34s %6.0f %% of one core\n", "CPU (user + system)", cpu);
+    pv_bench_human (", %.1f /s at the appsink", (b->preview_samples - a->preview_samples) / s);
+  pv_bench_human (")\n");
+  pv_bench_human ("    %-34s %6.1f /s (%.1f /s reached the decoder)\n", "frames decoded",
+                  (b->decoded - a->decoded) / s, (b->submitted - a->submitted) / s);
+  pv_bench_human ("    %-34s %6.1f /s\n", "frames read (codes reported)", (b->codes - a->codes) / s);
+  pv_bench_human ("    %-34s %6" G_GUINT64_FORMAT " (%.1f /s)\n", "dropped by the decoder (busy)",
+                  b->dropped - a->dropped, (b->dropped - a->dropped) / s);
+  pv_bench_human ("    %-34s %6.0f %% of one core\n", "CPU (user + system)", cpu);
 }
 
 /* The real PvCamera on its built-in "demo:" source, with its defaults;
@@ -1324,12 +1130,12 @@ bench_sustained_demo (void)
   pv_camera_set_demo_codes (camera, codes);
   pv_decoder_start (decoder);
   if (!pv_camera_start (camera, &error))
-    die ("demo camera", error);
+    pv_bench_die ("demo camera", error);
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (pv_camera_get_state (camera) != PV_CAMERA_PLAYING)
     {
       if (g_get_monotonic_time () > deadline)
-        die ("demo camera", NULL);
+        pv_bench_die ("demo camera", NULL);
       g_main_context_iteration (NULL, TRUE);
     }
   run_main_loop_for (SETTLE_US);
@@ -1450,6 +1256,7 @@ main (int argc, char **argv)
       g_printerr ("bench-scanner: %s\n", error->message);
       return 2;
     }
+  pv_bench_init ("scanner", opt_json);
   if (opt_frames < 2 || opt_no_code < 0 || opt_no_code > 90 || opt_rounds < 1
       || opt_seconds < 1 || opt_fps < 1 || opt_fps > 120 || !(opt_noise >= 0 && opt_noise <= 50))
     {
@@ -1458,21 +1265,21 @@ main (int argc, char **argv)
       return 2;
     }
   if (!gst_init_check (NULL, NULL, &error))
-    die ("GStreamer", error);
+    pv_bench_die ("GStreamer", error);
 
   print_machine ();
   frames = make_frames ();
   bench_latency (frames);
 
-  human ("\n3. Sustained, preview branch running\n");
+  pv_bench_human ("\n3. Sustained, preview branch running\n");
   camera_decode_fps = bench_sustained_demo ();
   bench_sustained_appsrc (frames, 0);
   bench_sustained_appsrc (frames, camera_decode_fps);
 
   g_clear_pointer (&frames, g_ptr_array_unref);
   g_free (opt_save);
-  emit_value ("total_seconds", (g_get_monotonic_time () - t0) / 1e6, "s");
-  human ("\ndone in %.0f s\n", (g_get_monotonic_time () - t0) / 1e6);
+  pv_bench_emit_value ("total_seconds", (g_get_monotonic_time () - t0) / 1e6, "s");
+  pv_bench_human ("\ndone in %.0f s\n", (g_get_monotonic_time () - t0) / 1e6);
   gst_deinit ();
   return 0;
 }
