@@ -346,14 +346,6 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
     }
   if (!chain_head (store, record->device_id, &head_seq, head_hash, &head_hlc, error))
     goto fail;
-  /* Time stamps rise along a chain; canonical order relies on it. */
-  if (head_seq > 0 && record->hlc <= head_hlc)
-    {
-      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                   "Record %u/%" G_GUINT64_FORMAT " is stamped earlier than its predecessor",
-                   record->device_id, record->seq);
-      goto refuse;
-    }
   if (record->seq != head_seq + 1)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
@@ -366,6 +358,16 @@ pv_ledger_apply (PvStore *store, const PvRecord *record, gboolean *out_new, GErr
       g_set_error (error, PV_ERROR, PV_ERROR_CHAIN,
                    "Record %u/%" G_GUINT64_FORMAT " does not continue the chain of device %u",
                    record->device_id, record->seq, record->device_id);
+      goto refuse;
+    }
+  /* Time stamps rise along a chain; canonical order relies on it. Checked
+   * after the chain itself, so a record of another history (a fork, whose
+   * clock may be behind ours) is reported as not following ours. */
+  if (head_seq > 0 && record->hlc <= head_hlc)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                   "Record %u/%" G_GUINT64_FORMAT " is stamped earlier than its predecessor",
+                   record->device_id, record->seq);
       goto refuse;
     }
   if (!insert_record (store, record, "records", error)

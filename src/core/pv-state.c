@@ -411,7 +411,26 @@ choose_config (PvStore *store, GError **error)
     }
   sqlite3_reset (stmt);
   if (chosen == NULL)
-    return TRUE;
+    {
+      /* Every configuration lapsed (a revocation dated before them all):
+       * the first, which founded the event, stands — the same choice
+       * whatever this replica held before. */
+      stmt = pv_store_prepare (store,
+                               "SELECT hlc, device_id, config FROM event_configs "
+                               "ORDER BY hlc, device_id LIMIT 1",
+                               error);
+      if (stmt == NULL)
+        return FALSE;
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          chosen_hlc = (PvHlc) sqlite3_column_int64 (stmt, 0);
+          chosen_device = sqlite3_column_int (stmt, 1);
+          chosen = g_bytes_new (sqlite3_column_blob (stmt, 2), sqlite3_column_bytes (stmt, 2));
+        }
+      sqlite3_reset (stmt);
+      if (chosen == NULL)
+        return TRUE;
+    }
 
   stmt = pv_store_prepare (store, "SELECT hlc, device_id FROM event_config WHERE id = 1", error);
   if (stmt == NULL)

@@ -457,6 +457,87 @@ test_head_history (Fixture *f, gconstpointer data)
   g_assert_finalize_object (g_steal_pointer (&gate));
 }
 
+/* A cloned admin laptop whose clock runs behind: its other history is
+ * stamped earlier than ours, and is still seen as a fork, with evidence. */
+static void
+test_fork_with_clock_behind (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "admin.db", NULL);
+  g_autofree char *copy_path = g_build_filename (f->dir, "copy.db", NULL);
+  g_autoptr (PvStore) copy = NULL, other = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  PvMergeStats stats;
+  gint64 copy_clock;
+
+  g_assert_true (pv_store_exec (f->admin, "PRAGMA wal_checkpoint(TRUNCATE)", NULL));
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (copy_path, contents, (gssize) length, NULL));
+  copy = pv_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  pv_store_set_clock (copy, test_clock_func, &copy_clock);
+  f->clock += G_TIME_SPAN_MINUTE;
+  copy_clock = f->clock - 30 * G_USEC_PER_SEC;
+  g_free (test_issue (f->admin, "Season pass", -1, 1));
+  g_free (test_issue (copy, "Exhibitor", -1, 1));
+  copy_clock += G_USEC_PER_SEC;
+  g_free (test_issue (copy, "Exhibitor", -1, 1));
+
+  other = test_open (f->dir, "other.db", &f->clock);
+  g_assert_true (pv_ledger_merge (other, f->admin, &stats, &error));
+  g_assert_true (pv_ledger_merge (other, copy, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.forks, ==, 1);
+  g_assert_cmpuint (stats.refused_authors, ==, 0);
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM forks"), ==, 1);
+  g_assert_finalize_object (g_steal_pointer (&copy));
+  g_assert_finalize_object (g_steal_pointer (&other));
+}
+
+/* A revocation dated before every configuration (a second admin's clock far
+ * behind) makes them all lapse: the founding one stands, on every replica,
+ * whatever each held before. */
+static void
+test_all_configs_lapse (Fixture *f, gconstpointer data)
+{
+  gint64 c2 = f->clock, c3 = f->clock, c4 = f->clock;
+  g_autoptr (PvStore) admin2 = test_add_device (f->admin, f->dir, PV_ROLE_ADMIN, "admin-2", &c2);
+  g_autoptr (PvStore) r1 = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-1", &c3);
+  g_autoptr (PvStore) r2 = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-2", &c4);
+  g_autoptr (PvEvent) edited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL;
+
+  f->clock += G_TIME_SPAN_HOUR;
+  edited = pv_event_copy (pv_store_get_event (f->admin, NULL));
+  pv_event_set_capacity (edited, 7);
+  g_assert_true (pv_ledger_append (f->admin, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (edited), NULL, &error));
+  c2 = f->clock + G_TIME_SPAN_HOUR;
+  g_assert_true (pv_ledger_append (admin2, PV_RECORD_DEVICE_REVOKED,
+                                   g_variant_new ("(qxs)", (guint16) 1, (gint64) G_USEC_PER_SEC, "skewed clock"),
+                                   NULL, &error));
+  g_assert_no_error (error);
+  c3 = c4 = c2 + G_TIME_SPAN_HOUR;
+  g_assert_true (pv_ledger_merge (r1, f->admin, NULL, &error));
+  g_assert_true (pv_ledger_merge (r1, admin2, NULL, &error));
+  g_assert_true (pv_ledger_merge (r2, admin2, NULL, &error));
+  g_assert_true (pv_ledger_merge (r2, f->admin, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (r1, NULL)), ==, 0);
+  g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (r2, NULL)), ==, 0);
+  a = test_digest (r1, TRUE);
+  b = test_digest (r2, TRUE);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_true (pv_state_rebuild (r2, &error));
+  c = test_digest (r2, TRUE);
+  g_assert_cmpstr (c, ==, b);
+  g_assert_finalize_object (g_steal_pointer (&admin2));
+  g_assert_finalize_object (g_steal_pointer (&r1));
+  g_assert_finalize_object (g_steal_pointer (&r2));
+}
+
 static void
 test_not_a_store (void)
 {
@@ -531,6 +612,8 @@ main (int argc, char *argv[])
   ADD ("/ledger/reopen", test_reopen);
   ADD ("/ledger/revoked-admin-config", test_revoked_admin_config);
   ADD ("/ledger/head-history", test_head_history);
+  ADD ("/ledger/fork-with-clock-behind", test_fork_with_clock_behind);
+  ADD ("/ledger/all-configs-lapse", test_all_configs_lapse);
   g_test_add_func ("/ledger/not-a-store", test_not_a_store);
   g_test_add_func ("/ledger/foreign-database", test_foreign_database);
   return g_test_run ();
