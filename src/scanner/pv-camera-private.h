@@ -3,7 +3,8 @@
  * The pipeline is exposed so a test can post the error a camera pulled out
  * mid-frame would raise, and watch the real recovery path run; the branch
  * description lets the scanner benchmark build the camera's own pipeline
- * around an appsrc. */
+ * around an appsrc, and the frame wrapping lets it hand frames on exactly as
+ * the camera does. */
 #pragma once
 
 #include <gst/gst.h>
@@ -22,5 +23,9 @@ GstElement *_pv_camera_get_pipeline (PvCamera *self);
  * of one frame and a sink that neither syncs nor waits. Free with g_free().
  * The scanner benchmark builds its replica of the camera from it. */
 char *_pv_camera_branches_description (gboolean preview, gboolean decode);
+
+/* Wraps the first plane of a sample's buffer as a frame without copying:
+ * the frame keeps the buffer mapped. NULL when the sample has no video. */
+PvFrame *_pv_camera_frame_from_sample (GstSample *sample, PvFrameFormat format, gint64 captured_at);
 
 G_END_DECLS

@@ -238,8 +238,8 @@ video_frame_free (gpointer data)
 
 /* Wraps the sample's first plane without copying: the GBytes keeps the
  * buffer mapped and referenced until the last user of the frame lets go. */
-static PvFrame *
-frame_from_sample (GstSample *sample, PvFrameFormat format, gint64 captured_at)
+PvFrame *
+_pv_camera_frame_from_sample (GstSample *sample, PvFrameFormat format, gint64 captured_at)
 {
   GstBuffer *buffer = gst_sample_get_buffer (sample);
   GstCaps *caps = gst_sample_get_caps (sample);
@@ -321,7 +321,7 @@ preview_sample_cb (GstAppSink *sink, gpointer user_data)
 
   if (sample == NULL)
     return GST_FLOW_OK;
-  frame = frame_from_sample (sample, PV_FRAME_RGBA, g_get_monotonic_time ());
+  frame = _pv_camera_frame_from_sample (sample, PV_FRAME_RGBA, g_get_monotonic_time ());
   if (frame == NULL)
     return GST_FLOW_OK;
 
@@ -365,7 +365,7 @@ decode_sample_cb (GstAppSink *sink, gpointer user_data)
 
   if (sample == NULL)
     return GST_FLOW_OK;
-  frame = frame_from_sample (sample, PV_FRAME_GRAY8, captured_at);
+  frame = _pv_camera_frame_from_sample (sample, PV_FRAME_GRAY8, captured_at);
   /* The decoder drops the frame itself while it is busy. */
   if (frame != NULL)
     pv_decoder_submit (self->decoder, frame);

@@ -407,46 +407,6 @@ typedef struct
   guint preview_delivered;
 } Rig;
 
-static void
-video_frame_free (gpointer data)
-{
-  GstVideoFrame *vframe = data;
-
-  gst_video_frame_unmap (vframe);
-  g_free (vframe);
-}
-
-/* As frame_from_sample() in pv-camera.c: the first plane, mapped, not copied. */
-static PvFrame *
-frame_from_sample (GstSample *sample, PvFrameFormat format, gint64 captured_at)
-{
-  GstBuffer *buffer = gst_sample_get_buffer (sample);
-  GstCaps *caps = gst_sample_get_caps (sample);
-  GstVideoFrame *vframe;
-  GstVideoInfo info;
-  g_autoptr (GBytes) bytes = NULL;
-  const guint8 *data;
-  gsize size;
-  int stride, height;
-
-  if (buffer == NULL || caps == NULL || !gst_video_info_from_caps (&info, caps))
-    return NULL;
-  vframe = g_new0 (GstVideoFrame, 1);
-  if (!gst_video_frame_map (vframe, &info, buffer, GST_MAP_READ))
-    {
-      g_free (vframe);
-      return NULL;
-    }
-  stride = GST_VIDEO_FRAME_PLANE_STRIDE (vframe, 0);
-  height = GST_VIDEO_FRAME_HEIGHT (vframe);
-  data = GST_VIDEO_FRAME_PLANE_DATA (vframe, 0);
-  /* The last row's padding may be missing from the buffer. */
-  size = MIN (vframe->map[0].size - (gsize) (data - vframe->map[0].data), (gsize) stride * height);
-  bytes = g_bytes_new_with_free_func (data, size, video_frame_free, vframe);
-  return pv_frame_new (format, GST_VIDEO_FRAME_WIDTH (vframe), height, stride, bytes,
-                       captured_at);
-}
-
 /* Main context: the newest preview frame, where the UI would wrap it in a
  * texture. */
 static gboolean
@@ -476,7 +436,7 @@ preview_sample_cb (GstAppSink *sink, gpointer user_data)
 
   if (sample == NULL)
     return GST_FLOW_OK;
-  frame = frame_from_sample (sample, PV_FRAME_RGBA, g_get_monotonic_time ());
+  frame = _pv_camera_frame_from_sample (sample, PV_FRAME_RGBA, g_get_monotonic_time ());
   if (frame == NULL)
     return GST_FLOW_OK;
   g_atomic_int_inc (&rig->preview_samples);
@@ -511,7 +471,7 @@ decode_sample_cb (GstAppSink *sink, gpointer user_data)
 
   if (sample == NULL)
     return GST_FLOW_OK;
-  frame = frame_from_sample (sample, PV_FRAME_GRAY8, captured_at);
+  frame = _pv_camera_frame_from_sample (sample, PV_FRAME_GRAY8, captured_at);
   if (frame != NULL)
     pv_decoder_submit (rig->decoder, frame);
   return GST_FLOW_OK;
