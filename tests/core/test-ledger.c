@@ -148,11 +148,30 @@ test_apply_rules (Fixture *f, gconstpointer data)
   g_assert_finalize_object (g_steal_pointer (&gate));
 }
 
-static void
-test_fork (Fixture *f, gconstpointer data)
+/* A byte-for-byte copy of the admin's file, as a restored backup or a
+ * cloned laptop would be: the same device id and key. */
+static PvStore *
+clone_admin (Fixture *f, gint64 *clock)
 {
   g_autofree char *path = g_build_filename (f->dir, "admin.db", NULL);
   g_autofree char *copy_path = g_build_filename (f->dir, "copy.db", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize length;
+  PvStore *copy;
+
+  g_assert_true (pv_store_exec (f->admin, "PRAGMA wal_checkpoint(TRUNCATE)", NULL));
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (copy_path, contents, (gssize) length, NULL));
+  copy = pv_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  pv_store_set_clock (copy, test_clock_func, clock);
+  return copy;
+}
+
+static void
+test_fork (Fixture *f, gconstpointer data)
+{
   g_autofree char *other_path = g_build_filename (f->dir, "other.db", NULL);
   g_autoptr (PvStore) copy = NULL;
   g_autoptr (PvStore) other = NULL;
@@ -160,19 +179,12 @@ test_fork (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *digest = NULL, *digest_after = NULL;
   g_autofree char *mine = NULL, *theirs = NULL;
-  g_autofree char *contents = NULL;
-  gsize length;
   sqlite3_stmt *stmt;
   PvMergeStats stats;
 
   /* A restored backup of the admin laptop: the same device id and key, but
    * it writes its own seq 3 while the original writes a different one. */
-  g_assert_true (pv_store_exec (f->admin, "PRAGMA wal_checkpoint(TRUNCATE)", NULL));
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  g_assert_true (g_file_set_contents (copy_path, contents, (gssize) length, NULL));
-  copy = pv_store_open (copy_path, &error);
-  g_assert_no_error (error);
-  pv_store_set_clock (copy, test_clock_func, &f->clock);
+  copy = clone_admin (f, &f->clock);
   mine = test_issue (f->admin, "Season pass", -1, 1);
   theirs = test_issue (copy, "Exhibitor", -1, 1);
   /* With more after the fork, it shows as a chain that does not follow
@@ -462,21 +474,12 @@ test_head_history (Fixture *f, gconstpointer data)
 static void
 test_fork_with_clock_behind (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = g_build_filename (f->dir, "admin.db", NULL);
-  g_autofree char *copy_path = g_build_filename (f->dir, "copy.db", NULL);
   g_autoptr (PvStore) copy = NULL, other = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *contents = NULL;
-  gsize length;
   PvMergeStats stats;
   gint64 copy_clock;
 
-  g_assert_true (pv_store_exec (f->admin, "PRAGMA wal_checkpoint(TRUNCATE)", NULL));
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  g_assert_true (g_file_set_contents (copy_path, contents, (gssize) length, NULL));
-  copy = pv_store_open (copy_path, &error);
-  g_assert_no_error (error);
-  pv_store_set_clock (copy, test_clock_func, &copy_clock);
+  copy = clone_admin (f, &copy_clock);
   f->clock += G_TIME_SPAN_MINUTE;
   copy_clock = f->clock - 30 * G_USEC_PER_SEC;
   g_free (test_issue (f->admin, "Season pass", -1, 1));
