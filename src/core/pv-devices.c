@@ -11,6 +11,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
+#include "pv-batch.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
 

@@ -59,9 +59,8 @@ gboolean pv_ledger_append (PvStore *store,
                            GError **error);
 
 /* Applies a record from another replica that the caller has authenticated
- * (pv_ledger_merge checks its author's signed head; a sync batch will do the
- * same). A record already held is a no-op
- * (@out_new FALSE); one that differs from the held record with its
+ * (pv_ledger_apply_batch checks its author's signed head). A record already
+ * held is a no-op (@out_new FALSE); one that differs from the held record with its
  * (device, seq) is a fork: kept as evidence, refused with PV_ERROR_FORK; one
  * that does not continue its device's chain is refused with PV_ERROR_CHAIN. */
 gboolean pv_ledger_apply (PvStore *store,
@@ -102,28 +101,6 @@ gboolean pv_ledger_store_head (PvStore *store, const PvHead *head, GError **erro
 /* Every head this replica can pass on (element-type PvHead): the newest
  * received from each other author, and its own, freshly signed. */
 GArray *pv_ledger_get_heads (PvStore *store, GError **error);
-
-typedef struct
-{
-  guint64 applied;
-  guint64 duplicates;
-  guint64 forks;
-  guint64 unsigned_skipped; /* records no author's signature covers yet */
-  guint64 people;
-  guint64 people_refused; /* personal data no held ticket vouches for */
-  /* authors whose records were refused and left out, and why (the first) */
-  guint refused_authors;
-  char refused_reason[256];
-} PvMergeStats;
-
-/* Applies every record of @other that @store lacks, in one transaction, plus
- * personal data when @store's role may hold it. Only records covered by
- * their author's signed head are taken, so a replica cannot pass off records
- * in another device's name. A fork is recorded and that device's further
- * records skipped. An author whose head or records do not hold is left out
- * whole (counted in @stats with the reason) and the rest still merges;
- * FALSE only when nothing could be merged (another event, a store error). */
-gboolean pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error);
 
 char *pv_hash_to_hex (const guint8 hash[PV_HASH_SIZE]);
 

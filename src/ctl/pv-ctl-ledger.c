@@ -15,6 +15,7 @@
 #include "pv-ctl.h"
 #include "pv-error.h"
 #include "pv-export.h"
+#include "pv-batch.h"
 #include "pv-ledger.h"
 #include "pv-state.h"
 #include "pv-stats.h"

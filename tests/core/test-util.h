@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "pv-admission.h"
+#include "pv-batch.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pv-batch.h"
+#include "pv-wire.h"
 #include "pv-error.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "pv-batch.h"
+#include "pv-wire.h"
 #include "test-util.h"
 
 #define LIMIT (16 * 1024 * 1024)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-batch.c: encoding and strict parsing of sync batches and version
- * vectors (the format is described in pv-batch.h). What arrives here comes
+/* pv-wire.c: encoding and strict parsing of sync batches and version
+ * vectors (the format is described in pv-wire.h). What arrives here comes
  * from the network, so the parser trusts nothing: sizes are bounded before
  * json-glib sees a byte, every member is checked for type and range before
  * use, and records whose hash does not match their contents are refused at
  * the door, so later layers only ever see well-formed records. */
-#include "pv-batch.h"
+#include "pv-wire.h"
 
 #include <json-glib/json-glib.h>
 #include <sodium.h>
@@ -14,84 +14,7 @@
 #include "pv-error.h"
 #include "pv-hlc.h"
 
-/* Sections: PvPerson and PvBatch; encoding; parsing helpers; the parsers. */
-
-PvPerson *
-pv_person_new (guint16 issuer,
-               guint32 serial,
-               const char *name,
-               const char *phone,
-               const guint8 salt[PV_PII_SALT_SIZE])
-{
-  PvPerson *person = g_new0 (PvPerson, 1);
-
-  person->issuer = issuer;
-  person->serial = serial;
-  person->name = g_strdup (name ? name : "");
-  person->phone = g_strdup (phone ? phone : "");
-  memcpy (person->salt, salt, PV_PII_SALT_SIZE);
-  return person;
-}
-
-PvPerson *
-pv_person_copy (const PvPerson *person)
-{
-  return pv_person_new (person->issuer, person->serial, person->name, person->phone, person->salt);
-}
-
-void
-pv_person_free (PvPerson *person)
-{
-  if (person == NULL)
-    return;
-  g_free (person->name);
-  g_free (person->phone);
-  g_free (person);
-}
-
-PvBatch *
-pv_batch_new (guint32 event_id)
-{
-  PvBatch *batch = g_new0 (PvBatch, 1);
-
-  batch->event_id = event_id;
-  batch->records = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_record_free);
-  batch->heads = g_array_new (FALSE, TRUE, sizeof (PvHead));
-  batch->people = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_person_free);
-  return batch;
-}
-
-void
-pv_batch_free (PvBatch *batch)
-{
-  if (batch == NULL)
-    return;
-  g_ptr_array_unref (batch->records);
-  g_array_unref (batch->heads);
-  g_ptr_array_unref (batch->people);
-  g_free (batch);
-}
-
-void
-pv_batch_add_record (PvBatch *batch, const PvRecord *record)
-{
-  g_return_if_fail (batch != NULL && record != NULL);
-  g_ptr_array_add (batch->records, pv_record_copy (record));
-}
-
-void
-pv_batch_add_head (PvBatch *batch, const PvHead *head)
-{
-  g_return_if_fail (batch != NULL && head != NULL);
-  g_array_append_val (batch->heads, *head);
-}
-
-void
-pv_batch_add_person (PvBatch *batch, const PvPerson *person)
-{
-  g_return_if_fail (batch != NULL && person != NULL);
-  g_ptr_array_add (batch->people, pv_person_copy (person));
-}
+/* Sections: encoding; parsing helpers; the parsers. */
 
 /* Encoding */
 

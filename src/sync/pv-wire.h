@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-batch.h: the wire format of sync, version 1 — a batch of ledger records
+/* pv-wire.h: the wire format of sync, version 1 — a batch of ledger records
  * with the signed heads that vouch for them and, for desk and admin replicas,
  * the personal data the ticket records only carry a digest of; and the
  * version vector two replicas swap first to know what the other lacks. This
@@ -74,13 +74,11 @@
 
 #include <glib.h>
 
-#include "pv-ledger.h"
-#include "pv-tickets.h"
+#include "pv-batch.h"
 
 G_BEGIN_DECLS
 
 #define PV_BATCH_VERSION 1
-#define PV_BATCH_MAX_RECORDS 100000
 #define PV_BATCH_MAX_HEADS 65535
 #define PV_BATCH_MAX_PEOPLE 100000
 #define PV_BATCH_MAX_BODY (64 * 1024)
@@ -88,43 +86,6 @@ G_BEGIN_DECLS
 #define PV_PERSON_MAX_PHONE 32
 /* Batches nest three deep; room is left for members a later version adds. */
 #define PV_JSON_MAX_DEPTH 32
-
-/* The personal data of one ticket, kept apart from the ledger. */
-typedef struct
-{
-  guint16 issuer;
-  guint32 serial;
-  char *name;  /* UTF-8, "" when not given */
-  char *phone; /* normalised, "" when not given */
-  guint8 salt[PV_PII_SALT_SIZE];
-} PvPerson;
-
-PvPerson *pv_person_new (guint16 issuer,
-                         guint32 serial,
-                         const char *name,
-                         const char *phone,
-                         const guint8 salt[PV_PII_SALT_SIZE]);
-PvPerson *pv_person_copy (const PvPerson *person);
-void pv_person_free (PvPerson *person);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvPerson, pv_person_free)
-
-typedef struct
-{
-  guint32 event_id;
-  GPtrArray *records; /* element-type PvRecord, owned */
-  GArray *heads;      /* element-type PvHead */
-  GPtrArray *people;  /* element-type PvPerson, owned */
-  gboolean more;      /* another page follows */
-} PvBatch;
-
-PvBatch *pv_batch_new (guint32 event_id);
-void pv_batch_free (PvBatch *batch);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvBatch, pv_batch_free)
-
-/* Each of these copies what it is given. */
-void pv_batch_add_record (PvBatch *batch, const PvRecord *record);
-void pv_batch_add_head (PvBatch *batch, const PvHead *head);
-void pv_batch_add_person (PvBatch *batch, const PvPerson *person);
 
 /* The batch as compact UTF-8 JSON. "people" is left out when empty. */
 GBytes *pv_batch_to_json (const PvBatch *batch);
