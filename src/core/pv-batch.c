@@ -1039,15 +1039,83 @@ pv_vector_overlay (GHashTable *vector, GHashTable *overlay)
   return changed;
 }
 
+struct _PvPullPlan
+{
+  GHashTable *left_out; /* refused or forked: past everything */
+  GHashTable *asked;    /* histories asked for once */
+  GHashTable *history;  /* to ask for in the next request only */
+  GHashTable *overlay;  /* what the last call handed out */
+};
+
+PvPullPlan *
+pv_pull_plan_new (void)
+{
+  PvPullPlan *plan = g_new0 (PvPullPlan, 1);
+
+  plan->left_out = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  plan->asked = g_hash_table_new (NULL, NULL);
+  return plan;
+}
+
+void
+pv_pull_plan_free (PvPullPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_hash_table_unref (plan->left_out);
+  g_hash_table_unref (plan->asked);
+  g_clear_pointer (&plan->history, g_hash_table_unref);
+  g_clear_pointer (&plan->overlay, g_hash_table_unref);
+  g_free (plan);
+}
+
+GHashTable *
+pv_pull_plan_next_overlay (PvPullPlan *plan)
+{
+  g_clear_pointer (&plan->overlay, g_hash_table_unref);
+  plan->overlay = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  pv_vector_overlay (plan->overlay, plan->left_out);
+  pv_vector_overlay (plan->overlay, plan->history);
+  g_clear_pointer (&plan->history, g_hash_table_unref);
+  return plan->overlay;
+}
+
+gboolean
+pv_pull_plan_update (PvPullPlan *plan, GHashTable *wanted)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean changed = FALSE;
+
+  if (wanted == NULL)
+    return FALSE;
+  g_hash_table_iter_init (&iter, wanted);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint64 from = *(guint64 *) value;
+
+      if (g_hash_table_contains (plan->left_out, key))
+        continue;
+      /* A history asked for once and still not enough: left out. */
+      if (from >= G_MAXINT64 || g_hash_table_contains (plan->asked, key))
+        g_hash_table_insert (plan->left_out, key, g_memdup2 (&(guint64){ G_MAXINT64 }, sizeof (guint64)));
+      else
+        {
+          if (plan->history == NULL)
+            plan->history = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+          g_hash_table_insert (plan->history, key, g_memdup2 (&from, sizeof from));
+          g_hash_table_add (plan->asked, key);
+        }
+      changed = TRUE;
+    }
+  return changed;
+}
+
 gboolean
 pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
 {
-  /* Authors left out for the rest of the merge (refused or forked), and
-   * those whose history is to be asked for once more. */
-  g_autoptr (GHashTable) left_out = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_autoptr (GHashTable) asked = g_hash_table_new (NULL, NULL);
+  g_autoptr (PvPullPlan) plan = pv_pull_plan_new ();
   PvMergeStats local_stats = { 0 };
-  g_autoptr (GHashTable) history = NULL;
 
   stats = stats ? stats : &local_stats;
   memset (stats, 0, sizeof *stats);
@@ -1060,47 +1128,16 @@ pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **e
       g_autoptr (PvBatch) batch = NULL;
       g_autoptr (GArray) people_wanted = NULL;
       PvMergeStats page = { 0 };
-      GHashTableIter iter;
-      gpointer key, value;
-      gboolean changed = FALSE;
+      gboolean keep_people = pv_replica_keeps_people (store);
 
-      if (vector == NULL)
+      if (vector == NULL || (keep_people && !(people_wanted = pv_ledger_people_wanted (store, PV_BATCH_PAGE, error))))
         return FALSE;
-      pv_vector_overlay (vector, left_out);
-      pv_vector_overlay (vector, history);
-      g_clear_pointer (&history, g_hash_table_unref);
-      if (pv_replica_keeps_people (store))
-        {
-          g_clear_pointer (&people_wanted, g_array_unref);
-          if (!(people_wanted = pv_ledger_people_wanted (store, PV_BATCH_PAGE, error)))
-            return FALSE;
-        }
-      batch = pv_ledger_collect (other, vector, PV_BATCH_PAGE, pv_replica_keeps_people (store),
-                                 people_wanted, error);
+      pv_vector_overlay (vector, pv_pull_plan_next_overlay (plan));
+      batch = pv_ledger_collect (other, vector, PV_BATCH_PAGE, keep_people, people_wanted, error);
       if (batch == NULL || !pv_ledger_apply_batch (store, batch, &page, &wanted, error))
         return FALSE;
       pv_merge_stats_add (stats, &page);
-
-      g_hash_table_iter_init (&iter, wanted);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          guint64 from = *(guint64 *) value;
-
-          if (g_hash_table_contains (left_out, key))
-            continue;
-          /* A history asked for once and still not enough: left out. */
-          if (from >= G_MAXINT64 || g_hash_table_contains (asked, key))
-            g_hash_table_insert (left_out, key, g_memdup2 (&(guint64){ G_MAXINT64 }, sizeof (guint64)));
-          else
-            {
-              if (history == NULL)
-                history = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-              g_hash_table_insert (history, key, g_memdup2 (&from, sizeof from));
-              g_hash_table_add (asked, key);
-            }
-          changed = TRUE;
-        }
-      if (!changed && (!batch->more || page.applied == 0))
+      if (!pv_pull_plan_update (plan, wanted) && (!batch->more || page.applied == 0))
         return TRUE;
     }
 }

@@ -118,6 +118,19 @@ gboolean pv_replica_keeps_people (PvStore *store);
  * TRUE when that changed anything. */
 gboolean pv_vector_overlay (GHashTable *vector, GHashTable *overlay);
 
+/* What a puller adjusts in its vector from page to page, after what
+ * pv_ledger_apply_batch() said it wants: authors refused or forked are left
+ * out for the rest of the pull; a history to prove a fork is asked for once. */
+typedef struct _PvPullPlan PvPullPlan;
+PvPullPlan *pv_pull_plan_new (void);
+void pv_pull_plan_free (PvPullPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvPullPlan, pv_pull_plan_free)
+/* To set over the vector of the next request (owned by @plan, valid until
+ * the next call). */
+GHashTable *pv_pull_plan_next_overlay (PvPullPlan *plan);
+/* TRUE when @wanted changed what the next request asks for. */
+gboolean pv_pull_plan_update (PvPullPlan *plan, GHashTable *wanted);
+
 /* Applies every record of @other that @store lacks, page by page, plus
  * personal data when @store's role may hold it: collect from @other, apply
  * here, until nothing is left. FALSE only when nothing could be merged. */

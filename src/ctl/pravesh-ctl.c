@@ -70,6 +70,11 @@ static const PvCtlCommand commands[] = {
     TRUE, pv_ctl_ledger_rebuild },
   { "ledger count", NULL, N_ ("Print the number of records in the ledger"), NULL, TRUE,
     pv_ctl_ledger_count },
+  { "sync", NULL, N_ ("Sync with the hub and peers (or one round with --once)"),
+    N_ ("Without --once it keeps running as a headless device: a live connection to the hub, the sync "
+        "endpoints served to peers on --listen, peers found through the hub, records relayed both ways, "
+        "including those other programs write into the same file. It prints “listening URL” first."),
+    TRUE, pv_ctl_sync },
   { "device add", NULL, N_ ("Enrol a new device and write its replica file"), NULL, TRUE,
     pv_ctl_device_add },
   { "device list", NULL, N_ ("List the enrolled devices"), NULL, TRUE, pv_ctl_device_list },

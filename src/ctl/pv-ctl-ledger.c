@@ -12,10 +12,10 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "pv-batch.h"
 #include "pv-ctl.h"
 #include "pv-error.h"
 #include "pv-export.h"
-#include "pv-batch.h"
 #include "pv-ledger.h"
 #include "pv-state.h"
 #include "pv-stats.h"

@@ -641,6 +641,7 @@ admit_one (PvStore *store, const char *code, const char *gate, gboolean have_at,
       return FALSE;
     }
   root = decision_to_json (store, event, &decision, TRUE);
+  json_object_set_string_member (json_node_get_object (root), "decided", "offline");
   pv_ctl_print_json (root, pretty);
   *out_accepted = decision.verdict == PV_VERDICT_ADMIT || decision.verdict == PV_VERDICT_EXIT;
   pv_decision_clear (&decision);
@@ -650,10 +651,10 @@ admit_one (PvStore *store, const char *code, const char *gate, gboolean have_at,
 int
 pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 {
-  g_autofree char *gate = NULL, *at_text = NULL;
+  g_autofree char *gate = NULL, *at_text = NULL, *hub_given = NULL, *url = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
-  gboolean is_exit = FALSE, json = FALSE, accepted = TRUE;
+  gboolean is_exit = FALSE, json = FALSE, accepted = TRUE, online = FALSE, offline = FALSE;
   PvEvent *event;
   gint64 at = 0;
   int status;
@@ -664,6 +665,9 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
       N_ ("TIME") },
     { "exit", 0, 0, G_OPTION_ARG_NONE, &is_exit, N_ ("An exit scan instead of an entry"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Accepted; the verdict is always JSON"), NULL },
+    { "online", 0, 0, G_OPTION_ARG_NONE, &online, N_ ("Ask the hub, and fail when it cannot answer"), NULL },
+    { "offline", 0, 0, G_OPTION_ARG_NONE, &offline, N_ ("Decide here without asking the hub"), NULL },
+    { "hub", 0, 0, G_OPTION_ARG_STRING, &hub_given, N_ ("The hub’s URL (remembered in the store)"), N_ ("URL") },
     G_OPTION_ENTRY_NULL
   };
 
@@ -672,6 +676,10 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
     return status;
   if (!gate)
     return pv_ctl_usage_error (ctl, _ ("--gate is required"));
+  if (online && offline)
+    return pv_ctl_usage_error (ctl, _ ("--online and --offline exclude each other"));
+  if (online && at_text)
+    return pv_ctl_usage_error (ctl, _ ("--at is for offline decisions; the hub uses its own clock"));
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || (at_text && !pv_ctl_parse_at (event, at_text, &at, &error)))
     return pv_ctl_fail (error);
@@ -682,6 +690,33 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
       g_autofree char *known = g_strjoinv (", ", (char **) pv_event_get_gates (event));
       return pv_ctl_error (_ ("There is no gate “%s”; the event has %s"), gate,
                            *known ? known : _ ("no gates"));
+    }
+
+  if (!offline && !at_text && !g_str_equal (argv[1], "-"))
+    {
+      url = pv_ctl_hub_url (store, hub_given, &error);
+      if (error != NULL)
+        return pv_ctl_fail (g_steal_pointer (&error));
+      if (url == NULL && online)
+        return pv_ctl_error (_ ("No hub to ask: give --hub URL"));
+    }
+  if (url != NULL)
+    {
+      g_autoptr (JsonNode) verdict = NULL;
+      guint bound = (guint) pv_store_get_meta_int (store, "online-bound-ms", 800);
+
+      verdict = pv_ctl_admit_online (url, argv[1], gate, is_exit, bound, &error);
+      if (verdict != NULL)
+        {
+          const char *said = json_object_get_string_member_with_default (json_node_get_object (verdict),
+                                                                         "verdict", "");
+          pv_ctl_print_json (verdict, TRUE);
+          return g_str_equal (said, "ADMIT") || g_str_equal (said, "EXIT") ? PV_CTL_EXIT_OK : PV_CTL_EXIT_REFUSED;
+        }
+      if (online)
+        return pv_ctl_fail (g_steal_pointer (&error));
+      /* The hub is away or slow: this gate decides from its own replica. */
+      g_clear_error (&error);
     }
 
   if (!g_str_equal (argv[1], "-"))

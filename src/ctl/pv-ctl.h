@@ -131,6 +131,20 @@ int pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ledger_rebuild (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ledger_count (PvCtl *ctl, int argc, char **argv);
 
+/* pv-ctl-sync.c */
+int pv_ctl_sync (PvCtl *ctl, int argc, char **argv);
+/* The hub's URL: @given (then remembered in the store) or the remembered
+ * one; NULL without error when there is none. */
+char *pv_ctl_hub_url (PvStore *store, const char *given, GError **error);
+/* Asks the hub at @url to decide; its verdict object, or an error (a
+ * timeout after @bound_ms among them). */
+JsonNode *pv_ctl_admit_online (const char *url,
+                               const char *code,
+                               const char *gate,
+                               gboolean is_exit,
+                               guint bound_ms,
+                               GError **error);
+
 /* pv-ctl-scan.c */
 int pv_ctl_scan (PvCtl *ctl, int argc, char **argv);
 

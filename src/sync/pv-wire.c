@@ -34,17 +34,24 @@ add_int (JsonBuilder *builder, const char *name, gint64 value)
   json_builder_add_int_value (builder, value);
 }
 
-static GBytes *
-builder_to_bytes (JsonBuilder *builder)
+GBytes *
+pv_json_to_bytes (JsonNode *root)
 {
   g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
   gsize len = 0;
   char *text;
 
   json_generator_set_root (generator, root);
   text = json_generator_to_data (generator, &len);
   return g_bytes_new_take (text, len);
+}
+
+GBytes *
+pv_json_builder_to_bytes (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+
+  return pv_json_to_bytes (root);
 }
 
 static char *
@@ -126,7 +133,7 @@ pv_batch_to_json (const PvBatch *batch)
     }
   json_builder_end_object (builder);
 
-  return builder_to_bytes (builder);
+  return pv_json_builder_to_bytes (builder);
 }
 
 static gint
@@ -174,7 +181,7 @@ pv_vector_to_json (guint32 event_id, GHashTable *vector)
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 
-  return builder_to_bytes (builder);
+  return pv_json_builder_to_bytes (builder);
 }
 
 /* Parsing helpers. Each takes the place of the object it reads from
@@ -735,26 +742,15 @@ pv_batch_new_from_json (const char *data,
   return g_steal_pointer (&batch);
 }
 
-GHashTable *
-pv_vector_new_from_json (const char *data,
-                         gsize len,
-                         gsize max_bytes,
-                         guint32 *out_event_id,
-                         GError **error)
+/* The "vector" member of @root: device id → guint64 * highest seq. */
+static GHashTable *
+read_vector (JsonObject *root, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GHashTable) vector = NULL;
   g_autoptr (GList) names = NULL;
-  JsonObject *root = NULL, *entries;
-  JsonNode *node;
-  guint32 event_id;
+  JsonObject *entries;
+  JsonNode *node = get_member (root, "", "vector", TRUE, error);
 
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  parser = parse_object (data, len, max_bytes, "vector", &root, error);
-  if (parser == NULL || !read_event (root, &event_id, error))
-    return NULL;
-  node = get_member (root, "", "vector", TRUE, error);
   if (node == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -787,8 +783,118 @@ pv_vector_new_from_json (const char *data,
         return NULL;
       g_hash_table_insert (vector, GUINT_TO_POINTER ((guint) device), g_memdup2 (&seq, sizeof (guint64)));
     }
+  return g_steal_pointer (&vector);
+}
 
+GHashTable *
+pv_vector_new_from_json (const char *data,
+                         gsize len,
+                         gsize max_bytes,
+                         guint32 *out_event_id,
+                         GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *root = NULL;
+  GHashTable *vector;
+  guint32 event_id;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  parser = parse_object (data, len, max_bytes, "vector", &root, error);
+  if (parser == NULL || !read_event (root, &event_id, error) || !(vector = read_vector (root, error)))
+    return NULL;
   if (out_event_id)
     *out_event_id = event_id;
-  return g_steal_pointer (&vector);
+  return vector;
+}
+
+void
+pv_pull_request_free (PvPullRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_clear_pointer (&request->vector, g_hash_table_unref);
+  g_clear_pointer (&request->people_wanted, g_array_unref);
+  g_free (request);
+}
+
+GBytes *
+pv_pull_request_to_json (const PvPullRequest *request)
+{
+  g_autoptr (GBytes) vector = pv_vector_to_json (request->event_id, request->vector);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+
+  /* The vector's own encoding, with the request's members added. */
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (vector, NULL), (gssize) g_bytes_get_size (vector), NULL))
+    g_return_val_if_reached (NULL);
+  root = json_node_get_object (json_parser_get_root (parser));
+  json_object_set_int_member (root, "device", request->device_id);
+  json_object_set_int_member (root, "limit", request->limit);
+  if (request->people_wanted != NULL && request->people_wanted->len > 0)
+    {
+      JsonArray *people = json_array_sized_new (request->people_wanted->len);
+
+      for (guint i = 0; i < request->people_wanted->len; i++)
+        {
+          guint64 key = g_array_index (request->people_wanted, guint64, i);
+          JsonArray *pair = json_array_sized_new (2);
+
+          json_array_add_int_element (pair, (gint64) (key >> 32));
+          json_array_add_int_element (pair, (gint64) (guint32) key);
+          json_array_add_array_element (people, pair);
+        }
+      json_object_set_array_member (root, "people", people);
+    }
+  return pv_json_to_bytes (json_parser_get_root (parser));
+}
+
+PvPullRequest *
+pv_pull_request_new_from_json (const char *data, gsize len, gsize max_bytes, GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (PvPullRequest) request = g_new0 (PvPullRequest, 1);
+  JsonObject *root = NULL;
+  JsonArray *people;
+  gint64 device = 0, limit = 0;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  parser = parse_object (data, len, max_bytes, "pull request", &root, error);
+  if (parser == NULL || !read_event (root, &request->event_id, error)
+      || !(request->vector = read_vector (root, error)))
+    return NULL;
+  if ((json_object_has_member (root, "device") && !read_int (root, "", "device", 0, G_MAXUINT16, &device, error))
+      || (json_object_has_member (root, "limit")
+          && !read_int (root, "", "limit", 0, PV_BATCH_MAX_RECORDS, &limit, error)))
+    return NULL;
+  request->device_id = (guint16) device;
+  request->limit = (guint) limit;
+  request->people_wanted = g_array_new (FALSE, FALSE, sizeof (guint64));
+  if (!json_object_has_member (root, "people"))
+    return g_steal_pointer (&request);
+  if (!(people = read_array (root, "people", FALSE, PV_BATCH_MAX_PEOPLE, error)))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (people); i++)
+    {
+      JsonNode *node = json_array_get_element (people, i);
+      JsonArray *pair;
+      JsonNode *issuer, *serial;
+      guint64 key;
+
+      if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (pair = json_node_get_array (node)) != 2
+          || !JSON_NODE_HOLDS_VALUE (issuer = json_array_get_element (pair, 0))
+          || !JSON_NODE_HOLDS_VALUE (serial = json_array_get_element (pair, 1))
+          || json_node_get_value_type (issuer) != G_TYPE_INT64 || json_node_get_value_type (serial) != G_TYPE_INT64
+          || json_node_get_int (issuer) < 1 || json_node_get_int (issuer) > G_MAXUINT16
+          || json_node_get_int (serial) < 1 || json_node_get_int (serial) > G_MAXUINT32)
+        {
+          g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                       "people[%u]: expected [issuer, serial] (1…65535, 1…4294967295)", i);
+          return NULL;
+        }
+      key = ((guint64) json_node_get_int (issuer) << 32) | (guint64) json_node_get_int (serial);
+      g_array_append_val (request->people_wanted, key);
+    }
+  return g_steal_pointer (&request);
 }

@@ -73,6 +73,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "pv-batch.h"
 
@@ -86,6 +87,10 @@ G_BEGIN_DECLS
 #define PV_PERSON_MAX_PHONE 32
 /* Batches nest three deep; room is left for members a later version adds. */
 #define PV_JSON_MAX_DEPTH 32
+
+/* @root, or what @builder built, as compact UTF-8 JSON. */
+GBytes *pv_json_to_bytes (JsonNode *root);
+GBytes *pv_json_builder_to_bytes (JsonBuilder *builder);
 
 /* The batch as compact UTF-8 JSON. "people" is left out when empty. */
 GBytes *pv_batch_to_json (const PvBatch *batch);
@@ -108,5 +113,32 @@ GHashTable *pv_vector_new_from_json (const char *data,
                                      gsize max_bytes,
                                      guint32 *out_event_id,
                                      GError **error);
+
+/* What a replica asks another for: what it holds (the vector above, whose
+ * format this extends), who asks, and persons it lacks:
+ *
+ *   { "event": "5eed0001", "vector": { "1": 12 }, "device": 7,
+ *     "limit": 5000, "people": [[3, 145], [3, 146]] }
+ *
+ * "device" (0…65535, 0 for a replica without identity yet) and "limit"
+ * (0…PV_BATCH_MAX_RECORDS, 0 for the sender's page size) are optional;
+ * "people" (optional, at most PV_BATCH_MAX_PEOPLE) lists tickets as
+ * [issuer, serial]. */
+typedef struct
+{
+  guint32 event_id;
+  GHashTable *vector;    /* device id → guint64 * */
+  guint16 device_id;     /* who asks */
+  guint limit;           /* records per page, 0 for the default */
+  GArray *people_wanted; /* guint64: issuer << 32 | serial */
+} PvPullRequest;
+
+void pv_pull_request_free (PvPullRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvPullRequest, pv_pull_request_free)
+GBytes *pv_pull_request_to_json (const PvPullRequest *request);
+PvPullRequest *pv_pull_request_new_from_json (const char *data,
+                                              gsize len,
+                                              gsize max_bytes,
+                                              GError **error);
 
 G_END_DECLS

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pravesh-hub.c: the server every device meets at. It keeps its own replica,
+ * serves the sync endpoints, and decides online admissions atomically with
+ * its ledger: requests that arrive together are decided one after another
+ * in one transaction and answered after a single commit, so durability
+ * costs one fsync per group, not per gate. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <locale.h>
+#include <string.h>
+
+#include "pv-admission.h"
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-ledger.h"
+#include "pv-store-watch.h"
+#include "pv-store.h"
+#include "pv-sync-server.h"
+#include "pv-wire.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8470"
+#define MAX_ADMIT_BODY 4096
+#define MAX_GROUP 512
+
+typedef struct
+{
+  PvStore *store;
+  PvStoreWatch *watch;
+  PvSyncServer *sync;
+  SoupServer *server;
+  GMainLoop *loop;
+  GQueue pending; /* Admission* waiting for the next group commit */
+  guint flush_id;
+  /* /metrics */
+  guint64 requests;
+  guint64 verdicts[PV_VERDICT_NOT_INSIDE + 1];
+  guint64 groups;
+} Hub;
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  char *code;
+  char *gate;
+  gboolean is_exit;
+  PvDecision decision;
+} Admission;
+
+static void
+admission_free (Admission *admission)
+{
+  pv_decision_clear (&admission->decision);
+  g_free (admission->code);
+  g_free (admission->gate);
+  g_object_unref (admission->msg);
+  g_free (admission);
+}
+
+static GBytes *
+decision_to_json (const PvDecision *d)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "verdict");
+  json_builder_add_string_value (builder, pv_verdict_to_string (d->verdict));
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, d->message);
+  json_builder_set_member_name (builder, "serial");
+  json_builder_add_string_value (builder, d->serial);
+  json_builder_set_member_name (builder, "category");
+  json_builder_add_string_value (builder, d->category);
+  json_builder_set_member_name (builder, "party");
+  json_builder_add_int_value (builder, d->party);
+  json_builder_set_member_name (builder, "gate");
+  json_builder_add_string_value (builder, d->gate);
+  json_builder_set_member_name (builder, "at_us");
+  json_builder_add_int_value (builder, d->at);
+  if (d->previous_at != 0)
+    {
+      json_builder_set_member_name (builder, "previous_at_us");
+      json_builder_add_int_value (builder, d->previous_at);
+      json_builder_set_member_name (builder, "previous_gate");
+      json_builder_add_string_value (builder, d->previous_gate);
+    }
+  if (d->device_id != 0)
+    {
+      g_autofree char *record = g_strdup_printf ("%u/%" G_GUINT64_FORMAT, d->device_id, d->seq);
+      json_builder_set_member_name (builder, "record");
+      json_builder_add_string_value (builder, record);
+    }
+  json_builder_set_member_name (builder, "decided");
+  json_builder_add_string_value (builder, "online");
+  json_builder_end_object (builder);
+  return pv_json_builder_to_bytes (builder);
+}
+
+/* Decides every waiting admission in one transaction, in arrival order (so
+ * the first writer wins), commits once, then answers them all: no answer
+ * leaves before its record is durable. */
+static gboolean
+flush_admissions (gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (GError) error = NULL;
+  GQueue group = G_QUEUE_INIT;
+  gboolean ok;
+  guint n = 0;
+
+  hub->flush_id = 0;
+  while (n < MAX_GROUP && !g_queue_is_empty (&hub->pending))
+    {
+      g_queue_push_tail (&group, g_queue_pop_head (&hub->pending));
+      n++;
+    }
+  if (!g_queue_is_empty (&hub->pending))
+    hub->flush_id = g_idle_add (flush_admissions, hub);
+
+  ok = pv_store_begin (hub->store, TRUE, &error);
+  for (GList *l = group.head; ok && l != NULL; l = l->next)
+    {
+      Admission *a = l->data;
+      ok = pv_admission_scan (hub->store, a->code, a->gate, pv_store_now (hub->store), a->is_exit, FALSE,
+                              &a->decision, &error);
+    }
+  ok = ok && pv_store_commit (hub->store, &error);
+  if (!ok && pv_store_in_transaction (hub->store))
+    pv_store_rollback (hub->store);
+  hub->groups++;
+
+  for (GList *l = group.head; l != NULL; l = l->next)
+    {
+      Admission *a = l->data;
+
+      if (ok)
+        {
+          g_autoptr (GBytes) bytes = decision_to_json (&a->decision);
+          hub->verdicts[a->decision.verdict]++;
+          pv_sync_reply_json (a->msg, bytes);
+        }
+      else
+        {
+          /* Nothing was written: the gate decides offline, which is safe. */
+          g_warning ("Admission group failed: %s", error->message);
+          pv_sync_reply_error (a->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+        }
+      soup_server_message_unpause (a->msg);
+      admission_free (a);
+    }
+  g_queue_clear (&group);
+  if (ok)
+    pv_store_watch_notify (hub->watch);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GBytes) body = NULL;
+  PvEvent *event = pv_store_get_event (hub->store, NULL);
+  JsonObject *root;
+  const char *code, *gate;
+  Admission *admission;
+
+  hub->requests++;
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (g_bytes_get_size (body) > MAX_ADMIT_BODY
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected {\"code\": \"PV1:…\", \"gate\": \"Gate 1\", \"exit\": false}");
+  root = json_node_get_object (json_parser_get_root (parser));
+  code = json_object_get_string_member_with_default (root, "code", NULL);
+  gate = json_object_get_string_member_with_default (root, "gate", NULL);
+  if (code == NULL || gate == NULL || strlen (code) > 1024)
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "“code” and “gate” are required strings");
+  if (event == NULL || !pv_event_find_gate (event, gate))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "There is no such gate");
+
+  admission = g_new0 (Admission, 1);
+  admission->msg = g_object_ref (msg);
+  admission->code = g_strdup (code);
+  admission->gate = g_strdup (gate);
+  admission->is_exit = json_object_get_boolean_member_with_default (root, "exit", FALSE);
+  soup_server_message_pause (msg);
+  g_queue_push_tail (&hub->pending, admission);
+  /* An idle source runs once the requests already read this turn of the
+   * loop have queued: they share one commit. */
+  if (hub->flush_id == 0)
+    hub->flush_id = g_idle_add (flush_admissions, hub);
+}
+
+static void
+handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  GString *out = g_string_new (NULL);
+
+  g_string_append (out, "# HELP pravesh_admit_requests_total Online admission requests received.\n"
+                        "# TYPE pravesh_admit_requests_total counter\n");
+  g_string_append_printf (out, "pravesh_admit_requests_total %" G_GUINT64_FORMAT "\n", hub->requests);
+  g_string_append (out, "# HELP pravesh_admissions_total Online decisions by verdict.\n"
+                        "# TYPE pravesh_admissions_total counter\n");
+  for (guint v = 0; v < G_N_ELEMENTS (hub->verdicts); v++)
+    if (hub->verdicts[v] > 0)
+      g_string_append_printf (out, "pravesh_admissions_total{verdict=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                              pv_verdict_to_string (v), hub->verdicts[v]);
+  g_string_append (out, "# HELP pravesh_commit_groups_total Group commits of online admissions.\n"
+                        "# TYPE pravesh_commit_groups_total counter\n");
+  g_string_append_printf (out, "pravesh_commit_groups_total %" G_GUINT64_FORMAT "\n", hub->groups);
+  g_string_append (out, "# HELP pravesh_live_sessions Devices connected for live sync.\n"
+                        "# TYPE pravesh_live_sessions gauge\n");
+  g_string_append_printf (out, "pravesh_live_sessions %u\n", pv_sync_server_get_n_live (hub->sync));
+  g_string_append (out, "# HELP pravesh_ledger_records Records in the hub's ledger.\n"
+                        "# TYPE pravesh_ledger_records gauge\n");
+  g_string_append_printf (out, "pravesh_ledger_records %" G_GUINT64_FORMAT "\n", pv_ledger_count (hub->store));
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE, out->str, out->len);
+  g_string_free (out, FALSE);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Hub *hub = user_data;
+
+  g_message ("Stopping");
+  g_main_loop_quit (hub->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autofree char *db = NULL, *listen = NULL, *config = NULL, *url = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  Hub hub = { 0 };
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_ ("The hub's replica (required)"), N_ ("FILE") },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_ ("Address and port to serve on (default " DEFAULT_LISTEN ")"),
+      N_ ("ADDR:PORT") },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, N_ ("Settings file (key file, group [hub])"), N_ ("FILE") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _ ("Serve a Pravesh event: sync for devices and online admission."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      return 1;
+    }
+  if (config != NULL)
+    {
+      g_autoptr (GKeyFile) keys = g_key_file_new ();
+
+      if (!g_key_file_load_from_file (keys, config, G_KEY_FILE_NONE, &error))
+        {
+          g_printerr ("pravesh-hub: %s: %s\n", config, error->message);
+          return 1;
+        }
+      if (db == NULL)
+        db = g_key_file_get_string (keys, "hub", "db", NULL);
+      if (listen == NULL)
+        listen = g_key_file_get_string (keys, "hub", "listen", NULL);
+    }
+  if (db == NULL)
+    {
+      g_printerr ("pravesh-hub: --db FILE is required\n");
+      return 1;
+    }
+  if (!(hub.store = pv_store_open_existing (db, &error)) || !pv_store_get_event (hub.store, &error))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      g_clear_object (&hub.store);
+      return 1;
+    }
+  hub.watch = pv_store_watch_new (hub.store, 20);
+  hub.sync = pv_sync_server_new (hub.watch);
+  hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", NULL);
+  pv_sync_server_mount (hub.sync, hub.server);
+  soup_server_add_handler (hub.server, "/api/v1/admit", handle_admit, &hub, NULL);
+  soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
+  if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
+    {
+      g_printerr ("pravesh-hub: --listen %s\n", error->message);
+      return 1;
+    }
+  /* The first line a supervisor (or a test) reads: where to connect. */
+  g_print ("listening %s\n", url);
+
+  hub.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_signal, &hub);
+  g_unix_signal_add (SIGINT, on_signal, &hub);
+  g_main_loop_run (hub.loop);
+
+  /* Answer what is queued before leaving: those are decided and durable. */
+  while (!g_queue_is_empty (&hub.pending))
+    flush_admissions (&hub);
+  g_clear_handle_id (&hub.flush_id, g_source_remove);
+  soup_server_disconnect (hub.server);
+  g_clear_object (&hub.server);
+  g_clear_object (&hub.sync);
+  g_clear_object (&hub.watch);
+  g_clear_object (&hub.store);
+  g_main_loop_unref (hub.loop);
+  return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-store-watch.c: coalesced "changed" notifications for one store. */
+#include "pv-store-watch.h"
+
+#include <sqlite3.h>
+
+#include "pv-store.h"
+
+struct _PvStoreWatch
+{
+  GObject parent_instance;
+  PvStore *store;
+  guint poll_id;
+  guint idle_id;
+  gint64 data_version;
+};
+
+G_DEFINE_FINAL_TYPE (PvStoreWatch, pv_store_watch, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static gint64
+read_data_version (PvStore *store)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, "PRAGMA data_version", NULL);
+  gint64 version = -1;
+
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64 (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return version;
+}
+
+static gboolean
+emit_changed (gpointer user_data)
+{
+  PvStoreWatch *self = user_data;
+
+  self->idle_id = 0;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  PvStoreWatch *self = user_data;
+  gint64 version;
+
+  /* A transaction of our own is open (a merge in progress): the version is
+   * read again next time. */
+  if (pv_store_in_transaction (self->store))
+    return G_SOURCE_CONTINUE;
+  version = read_data_version (self->store);
+  if (version != self->data_version)
+    {
+      self->data_version = version;
+      pv_store_watch_notify (self);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+pv_store_watch_notify (PvStoreWatch *self)
+{
+  g_return_if_fail (PV_IS_STORE_WATCH (self));
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add (emit_changed, self);
+}
+
+PvStore *
+pv_store_watch_get_store (PvStoreWatch *self)
+{
+  return self->store;
+}
+
+static void
+pv_store_watch_dispose (GObject *object)
+{
+  PvStoreWatch *self = PV_STORE_WATCH (object);
+
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pv_store_watch_parent_class)->dispose (object);
+}
+
+static void
+pv_store_watch_class_init (PvStoreWatchClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pv_store_watch_dispose;
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+pv_store_watch_init (PvStoreWatch *self)
+{
+}
+
+PvStoreWatch *
+pv_store_watch_new (PvStore *store, guint interval_ms)
+{
+  PvStoreWatch *self = g_object_new (PV_TYPE_STORE_WATCH, NULL);
+
+  self->store = g_object_ref (store);
+  self->data_version = read_data_version (store);
+  if (interval_ms > 0)
+    self->poll_id = g_timeout_add (interval_ms, poll_cb, self);
+  return self;
+}

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-sync-client.c: the live session with reconnection and backoff, and the
+ * one-round HTTP exchange (see the header). */
+#include "pv-sync-client.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "pv-error.h"
+#include "pv-store.h"
+#include "pv-sync-session.h"
+#include "pv-wire.h"
+
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 15000
+
+struct _PvSyncClient
+{
+  GObject parent_instance;
+  PvStoreWatch *watch;
+  SoupSession *http;
+  GUri *base;
+  char *url;
+  PvSyncStatus status;
+  gboolean running;
+  GCancellable *connecting;
+  PvSyncSession *session;
+  guint retry_id;
+  guint backoff_ms;
+  gint64 last_success;
+  gint64 clock_offset;
+  char *last_error;
+};
+
+G_DEFINE_FINAL_TYPE (PvSyncClient, pv_sync_client, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_STATUS,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_status (PvSyncClient *self, PvSyncStatus status)
+{
+  if (self->status == status)
+    return;
+  self->status = status;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+}
+
+static void
+set_error (PvSyncClient *self, const char *message)
+{
+  g_free (self->last_error);
+  self->last_error = g_strdup (message);
+}
+
+static SoupMessage *
+new_message (PvSyncClient *self, const char *method, const char *path)
+{
+  g_autoptr (GUri) uri = g_uri_parse_relative (self->base, path, G_URI_FLAGS_NONE, NULL);
+
+  return soup_message_new_from_uri (method, uri);
+}
+
+/* The other side's clock from its Date header. */
+static void
+note_date (PvSyncClient *self, SoupMessage *msg)
+{
+  const char *date = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Date");
+  g_autoptr (GDateTime) then = date ? soup_date_time_new_from_http_string (date) : NULL;
+
+  if (then != NULL)
+    self->clock_offset = g_date_time_to_unix (then) * G_USEC_PER_SEC - g_get_real_time ();
+}
+
+/* Live session */
+
+static void connect_live (PvSyncClient *self);
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  PvSyncClient *self = user_data;
+
+  self->retry_id = 0;
+  connect_live (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry (PvSyncClient *self)
+{
+  set_status (self, PV_SYNC_OFFLINE);
+  if (!self->running || self->retry_id != 0)
+    return;
+  self->retry_id = g_timeout_add (self->backoff_ms, retry_cb, self);
+  self->backoff_ms = MIN (self->backoff_ms * 2, BACKOFF_MAX_MS);
+}
+
+static void
+on_session_closed (PvSyncSession *session, PvSyncClient *self)
+{
+  g_signal_handlers_disconnect_by_data (session, self);
+  g_clear_object (&self->session);
+  schedule_retry (self);
+}
+
+static void
+on_session_applied (PvSyncSession *session, const PvMergeStats *stats, PvSyncClient *self)
+{
+  self->last_success = g_get_real_time ();
+}
+
+static void
+connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvSyncClient) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupWebsocketConnection) connection = soup_session_websocket_connect_finish (SOUP_SESSION (source),
+                                                                                          result, &error);
+
+  g_clear_object (&self->connecting);
+  if (connection == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          set_error (self, error->message);
+          schedule_retry (self);
+        }
+      return;
+    }
+  self->backoff_ms = BACKOFF_FIRST_MS;
+  self->last_success = g_get_real_time ();
+  self->session = pv_sync_session_new (self->watch, connection);
+  g_signal_connect (self->session, "closed", G_CALLBACK (on_session_closed), self);
+  g_signal_connect (self->session, "applied", G_CALLBACK (on_session_applied), self);
+  set_status (self, PV_SYNC_ONLINE);
+}
+
+static void
+connect_live (PvSyncClient *self)
+{
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GUri) uri = g_uri_parse_relative (self->base, "sync/v1/live", G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GUri) ws = NULL;
+
+  if (!self->running || self->session != NULL || self->connecting != NULL)
+    return;
+  set_status (self, PV_SYNC_CONNECTING);
+  msg = soup_message_new_from_uri ("GET", uri);
+  g_signal_connect_swapped (msg, "got-headers", G_CALLBACK (note_date), self);
+  self->connecting = g_cancellable_new ();
+  soup_session_websocket_connect_async (self->http, msg, NULL, NULL, G_PRIORITY_DEFAULT, self->connecting,
+                                        connected_cb, g_object_ref (self));
+}
+
+void
+pv_sync_client_start (PvSyncClient *self)
+{
+  self->running = TRUE;
+  connect_live (self);
+}
+
+void
+pv_sync_client_stop (PvSyncClient *self)
+{
+  self->running = FALSE;
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  if (self->connecting != NULL)
+    g_cancellable_cancel (self->connecting);
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      pv_sync_session_close (self->session);
+      g_clear_object (&self->session);
+    }
+  set_status (self, PV_SYNC_OFFLINE);
+}
+
+/* One round over HTTP */
+
+typedef struct
+{
+  PvSyncRoundStats stats;
+  PvPullRequest *remote; /* what the other side holds */
+  PvPullPlan *plan;
+} Round;
+
+static void
+round_free (Round *round)
+{
+  pv_pull_request_free (round->remote);
+  pv_pull_plan_free (round->plan);
+  g_free (round);
+}
+
+static void round_push (GTask *task);
+static void round_pull (GTask *task);
+
+/* Sends @msg (with @body as JSON, if any); calls @next with the reply body
+ * of a 200, or fails the task with the server's own error message. */
+typedef void (*ReplyFunc) (GTask *task, GBytes *reply);
+
+typedef struct
+{
+  GTask *task;
+  ReplyFunc next;
+} Pending;
+
+static void
+reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr (GTask) task = pending->task;
+  PvSyncClient *self = g_task_get_source_object (task);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  ReplyFunc next = pending->next;
+
+  g_free (pending);
+  if (reply == NULL)
+    {
+      set_error (self, error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  note_date (self, msg);
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      const char *said = NULL;
+      g_autofree char *message = NULL;
+
+      if (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
+          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        said = json_object_get_string_member_with_default (json_node_get_object (json_parser_get_root (parser)),
+                                                           "error", NULL);
+      message = g_strdup_printf ("%s answered %u %s%s%s", self->url, soup_message_get_status (msg),
+                                 soup_message_get_reason_phrase (msg), said ? ": " : "", said ? said : "");
+      set_error (self, message);
+      g_task_return_new_error (task, PV_ERROR, PV_ERROR_MALFORMED, "%s", message);
+      return;
+    }
+  next (task, reply);
+}
+
+static void
+send_json (GTask *task, const char *method, const char *path, GBytes *body, ReplyFunc next)
+{
+  PvSyncClient *self = g_task_get_source_object (task);
+  g_autoptr (SoupMessage) msg = new_message (self, method, path);
+  Pending *pending = g_new0 (Pending, 1);
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  pending->task = g_object_ref (task);
+  pending->next = next;
+  soup_session_send_and_read_async (self->http, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task), reply_cb,
+                                    pending);
+}
+
+static void
+round_done (GTask *task)
+{
+  PvSyncClient *self = g_task_get_source_object (task);
+
+  self->last_success = g_get_real_time ();
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+pulled (GTask *task, GBytes *reply)
+{
+  PvSyncClient *self = g_task_get_source_object (task);
+  Round *round = g_task_get_task_data (task);
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = pv_batch_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                                      PV_SYNC_MAX_MESSAGE, &error);
+  g_autoptr (GHashTable) wanted = NULL;
+  PvMergeStats stats = { 0 };
+
+  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
+    return g_task_return_error (task, g_steal_pointer (&error));
+  round->stats.pulled += stats.applied;
+  round->stats.people += stats.people;
+  round->stats.refused_authors += stats.refused_authors;
+  round->stats.pages++;
+  if (stats.applied > 0 || stats.people > 0)
+    pv_store_watch_notify (self->watch);
+  if (pv_pull_plan_update (round->plan, wanted) || (batch->more && stats.applied > 0))
+    return round_pull (task);
+  round_done (task);
+}
+
+static void
+round_pull (GTask *task)
+{
+  PvSyncClient *self = g_task_get_source_object (task);
+  Round *round = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvPullRequest) request = pv_sync_make_request (pv_store_watch_get_store (self->watch),
+                                                            pv_pull_plan_next_overlay (round->plan), &error);
+  g_autoptr (GBytes) body = NULL;
+
+  if (request == NULL)
+    return g_task_return_error (task, g_steal_pointer (&error));
+  body = pv_pull_request_to_json (request);
+  send_json (task, "POST", "sync/v1/pull", body, pulled);
+}
+
+static void
+pushed (GTask *task, GBytes *reply)
+{
+  Round *round = g_task_get_task_data (task);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root;
+  JsonNode *holds;
+  g_autoptr (GBytes) held = NULL;
+  gint64 applied;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), &error))
+    return g_task_return_error (task, g_steal_pointer (&error));
+  root = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ? json_node_get_object (json_parser_get_root (parser))
+                                                                : NULL;
+  holds = root ? json_object_get_member (root, "holds") : NULL;
+  if (holds == NULL)
+    return g_task_return_new_error (task, PV_ERROR, PV_ERROR_MALFORMED, "The push reply says nothing of what it holds");
+  applied = json_object_get_int_member_with_default (root, "applied", 0);
+  round->stats.pushed += (guint64) MAX (applied, 0);
+  round->stats.pages++;
+  held = pv_json_to_bytes (holds);
+  g_clear_pointer (&round->remote->vector, g_hash_table_unref);
+  if (!(round->remote->vector = pv_vector_new_from_json (g_bytes_get_data (held, NULL), g_bytes_get_size (held),
+                                                         PV_SYNC_MAX_MESSAGE, NULL, &error)))
+    return g_task_return_error (task, g_steal_pointer (&error));
+  /* Nothing taken: what is left is refused, not worth sending again. */
+  if (applied == 0)
+    return round_pull (task);
+  round_push (task);
+}
+
+static void
+round_push (GTask *task)
+{
+  PvSyncClient *self = g_task_get_source_object (task);
+  Round *round = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), round->remote, &error);
+  g_autoptr (GBytes) body = NULL;
+
+  if (batch == NULL)
+    return g_task_return_error (task, g_steal_pointer (&error));
+  g_array_set_size (round->remote->people_wanted, 0);
+  if (batch->records->len == 0 && batch->people->len == 0)
+    return round_pull (task);
+  body = pv_batch_to_json (batch);
+  send_json (task, "POST", "sync/v1/push", body, pushed);
+}
+
+static void
+got_vector (GTask *task, GBytes *reply)
+{
+  Round *round = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  round->remote = pv_pull_request_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                                 PV_SYNC_MAX_MESSAGE, &error);
+  if (round->remote == NULL)
+    return g_task_return_error (task, g_steal_pointer (&error));
+  round_push (task);
+}
+
+void
+pv_sync_client_round_async (PvSyncClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Round *round = g_new0 (Round, 1);
+
+  round->plan = pv_pull_plan_new ();
+  g_task_set_task_data (task, round, (GDestroyNotify) round_free);
+  send_json (task, "GET", "sync/v1/vector", NULL, got_vector);
+}
+
+gboolean
+pv_sync_client_round_finish (PvSyncClient *self, GAsyncResult *result, PvSyncRoundStats *out_stats, GError **error)
+{
+  Round *round = g_task_get_task_data (G_TASK (result));
+
+  if (out_stats)
+    *out_stats = round->stats;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+advertised (GTask *task, GBytes *reply)
+{
+  g_task_return_pointer (task, g_bytes_ref (reply), (GDestroyNotify) g_bytes_unref);
+}
+
+void
+pv_sync_client_advertise_async (PvSyncClient *self, const char *own_url, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) body = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "device");
+  json_builder_add_int_value (builder, pv_store_get_device_id (pv_store_watch_get_store (self->watch)));
+  json_builder_set_member_name (builder, "url");
+  json_builder_add_string_value (builder, own_url);
+  json_builder_end_object (builder);
+  body = pv_json_builder_to_bytes (builder);
+  send_json (task, "POST", "sync/v1/peers", body, advertised);
+}
+
+GBytes *
+pv_sync_client_advertise_finish (PvSyncClient *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* The object */
+
+const char *
+pv_sync_client_get_url (PvSyncClient *self)
+{
+  return self->url;
+}
+
+PvSyncStatus
+pv_sync_client_get_status (PvSyncClient *self)
+{
+  return self->status;
+}
+
+gint64
+pv_sync_client_get_last_success (PvSyncClient *self)
+{
+  return self->last_success;
+}
+
+gint64
+pv_sync_client_get_clock_offset (PvSyncClient *self)
+{
+  return self->clock_offset;
+}
+
+const char *
+pv_sync_client_get_last_error (PvSyncClient *self)
+{
+  return self->last_error;
+}
+
+static void
+pv_sync_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  PvSyncClient *self = PV_SYNC_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATUS:
+      g_value_set_int (value, self->status);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pv_sync_client_dispose (GObject *object)
+{
+  PvSyncClient *self = PV_SYNC_CLIENT (object);
+
+  pv_sync_client_stop (self);
+  g_clear_object (&self->connecting);
+  g_clear_object (&self->http);
+  g_clear_object (&self->watch);
+  G_OBJECT_CLASS (pv_sync_client_parent_class)->dispose (object);
+}
+
+static void
+pv_sync_client_finalize (GObject *object)
+{
+  PvSyncClient *self = PV_SYNC_CLIENT (object);
+
+  g_clear_pointer (&self->base, g_uri_unref);
+  g_free (self->url);
+  g_free (self->last_error);
+  G_OBJECT_CLASS (pv_sync_client_parent_class)->finalize (object);
+}
+
+static void
+pv_sync_client_class_init (PvSyncClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = pv_sync_client_get_property;
+  object_class->dispose = pv_sync_client_dispose;
+  object_class->finalize = pv_sync_client_finalize;
+  properties[PROP_STATUS] = g_param_spec_int ("status", NULL, NULL, PV_SYNC_OFFLINE, PV_SYNC_ONLINE,
+                                              PV_SYNC_OFFLINE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pv_sync_client_init (PvSyncClient *self)
+{
+  self->backoff_ms = BACKOFF_FIRST_MS;
+}
+
+PvSyncClient *
+pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
+{
+  g_autoptr (GUri) base = NULL;
+  g_autofree char *with_slash = NULL;
+  PvSyncClient *self;
+
+  with_slash = g_str_has_suffix (base_url, "/") ? g_strdup (base_url) : g_strconcat (base_url, "/", NULL);
+  base = g_uri_parse (with_slash, G_URI_FLAGS_NONE, error);
+  if (base == NULL)
+    return NULL;
+  if (g_strcmp0 (g_uri_get_scheme (base), "http") != 0 && g_strcmp0 (g_uri_get_scheme (base), "https") != 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, "%s: not an http or https URL", base_url), NULL;
+  self = g_object_new (PV_TYPE_SYNC_CLIENT, NULL);
+  self->watch = g_object_ref (watch);
+  self->base = g_steal_pointer (&base);
+  self->url = g_strdup (base_url);
+  self->http = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, "user-agent", "pravesh-sync/1",
+                                              NULL);
+  return self;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-sync-server.c: the sync endpoints (see the header). Everything runs on
+ * the main loop that runs the SoupServer; a request body over the limit is
+ * refused from its headers, before it is read. */
+#include "pv-sync-server.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-store.h"
+#include "pv-sync-session.h"
+#include "pv-wire.h"
+
+#define MAX_PEERS 1024
+#define MAX_URL 512
+
+typedef struct
+{
+  char *url;
+  gint64 seen;
+} Peer;
+
+struct _PvSyncServer
+{
+  GObject parent_instance;
+  PvStoreWatch *watch;
+  GPtrArray *sessions; /* PvSyncSession, owned */
+  GHashTable *peers;   /* device id → Peer* */
+};
+
+G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
+
+static void
+peer_free (Peer *peer)
+{
+  g_free (peer->url);
+  g_free (peer);
+}
+
+void
+pv_sync_reply_json (SoupServerMessage *msg, GBytes *bytes)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, g_bytes_get_data (bytes, NULL),
+                                    g_bytes_get_size (bytes));
+}
+
+void
+pv_sync_reply_error (SoupServerMessage *msg, guint status, const char *message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) bytes = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  bytes = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, bytes);
+  soup_server_message_set_status (msg, status, NULL);
+}
+
+static guint
+status_for (const GError *error)
+{
+  if (g_error_matches (error, PV_ERROR, PV_ERROR_WRONG_EVENT))
+    return SOUP_STATUS_CONFLICT;
+  if (g_error_matches (error, PV_ERROR, PV_ERROR_STORE) || g_error_matches (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED))
+    return SOUP_STATUS_SERVICE_UNAVAILABLE;
+  return SOUP_STATUS_BAD_REQUEST;
+}
+
+/* The body, or NULL after replying 405 to another method. */
+static GBytes *
+take_body (SoupServerMessage *msg, const char *method)
+{
+  if (g_strcmp0 (soup_server_message_get_method (msg), method) != 0)
+    {
+      pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed here");
+      return NULL;
+    }
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
+}
+
+/* The vector, as a pull request: it also says which device answers. */
+static void
+handle_vector (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvPullRequest) request = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed here");
+  if (!(request = pv_sync_make_request (pv_store_watch_get_store (self->watch), NULL, &error)))
+    return pv_sync_reply_error (msg, status_for (error), error->message);
+  bytes = pv_pull_request_to_json (request);
+  pv_sync_reply_json (msg, bytes);
+}
+
+static void
+handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  g_autoptr (GBytes) body = take_body (msg, "POST");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvPullRequest) request = NULL;
+  g_autoptr (PvBatch) batch = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (body == NULL)
+    return;
+  request = pv_pull_request_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                           PV_SYNC_MAX_MESSAGE, &error);
+  if (request == NULL || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, &error)))
+    return pv_sync_reply_error (msg, status_for (error), error->message);
+  bytes = pv_batch_to_json (batch);
+  pv_sync_reply_json (msg, bytes);
+}
+
+static void
+handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  g_autoptr (GBytes) body = take_body (msg, "POST");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = NULL;
+  g_autoptr (GHashTable) wanted = NULL, vector = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) vector_json = NULL, reply = NULL;
+  PvMergeStats stats = { 0 };
+
+  if (body == NULL)
+    return;
+  batch = pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
+                                  &error);
+  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error)
+      || !(vector = pv_ledger_version_vector (store, &error)))
+    return pv_sync_reply_error (msg, status_for (error), error->message);
+  if (stats.applied > 0 || stats.people > 0)
+    pv_store_watch_notify (self->watch);
+  pv_vector_overlay (vector, wanted);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "applied");
+  json_builder_add_int_value (builder, (gint64) stats.applied);
+  json_builder_set_member_name (builder, "duplicates");
+  json_builder_add_int_value (builder, (gint64) stats.duplicates);
+  json_builder_set_member_name (builder, "forks");
+  json_builder_add_int_value (builder, (gint64) stats.forks);
+  json_builder_set_member_name (builder, "people");
+  json_builder_add_int_value (builder, (gint64) stats.people);
+  json_builder_set_member_name (builder, "refused_authors");
+  json_builder_add_int_value (builder, stats.refused_authors);
+  if (stats.refused_authors > 0)
+    {
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, stats.refused_reason);
+    }
+  /* What to send next time: the vector, with refused authors set past
+   * everything and histories to prove a fork set back. */
+  vector_json = pv_vector_to_json (batch->event_id, vector);
+  json_builder_set_member_name (builder, "holds");
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    json_parser_load_from_data (parser, g_bytes_get_data (vector_json, NULL), (gssize) g_bytes_get_size (vector_json),
+                                NULL);
+    json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+  }
+  json_builder_end_object (builder);
+  reply = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, reply);
+}
+
+static int
+compare_devices (gconstpointer a, gconstpointer b)
+{
+  return (int) GPOINTER_TO_UINT (a) - (int) GPOINTER_TO_UINT (b);
+}
+
+GBytes *
+pv_sync_server_dup_peers (PvSyncServer *self)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GList) devices = g_hash_table_get_keys (self->peers);
+
+  devices = g_list_sort (devices, compare_devices);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "peers");
+  json_builder_begin_array (builder);
+  for (const GList *l = devices; l != NULL; l = l->next)
+    {
+      const Peer *peer = g_hash_table_lookup (self->peers, l->data);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "device");
+      json_builder_add_int_value (builder, GPOINTER_TO_UINT (l->data));
+      json_builder_set_member_name (builder, "url");
+      json_builder_add_string_value (builder, peer->url);
+      json_builder_set_member_name (builder, "seen");
+      json_builder_add_int_value (builder, peer->seen);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return pv_json_builder_to_bytes (builder);
+}
+
+static void
+handle_peers (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = NULL;
+  JsonObject *root;
+  const char *url;
+  gint64 device;
+  Peer *peer;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0)
+    {
+      g_autoptr (GBytes) bytes = pv_sync_server_dup_peers (self);
+      return pv_sync_reply_json (msg, bytes);
+    }
+  if (!(body = take_body (msg, "POST")))
+    return;
+  if (g_bytes_get_size (body) > 4096
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Expected {\"device\": n, \"url\": \"http://…\"}");
+  root = json_node_get_object (json_parser_get_root (parser));
+  device = json_object_get_int_member_with_default (root, "device", 0);
+  url = json_object_get_string_member_with_default (root, "url", NULL);
+  if (device < 1 || device > G_MAXUINT16 || url == NULL || strlen (url) > MAX_URL
+      || !(uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL))
+      || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "A peer is a device id (1…65535) and an http or https URL");
+  if (!g_hash_table_contains (self->peers, GUINT_TO_POINTER ((guint) device))
+      && g_hash_table_size (self->peers) >= MAX_PEERS)
+    return pv_sync_reply_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "Too many peers");
+  peer = g_new0 (Peer, 1);
+  peer->url = g_strdup (url);
+  peer->seen = g_get_real_time ();
+  g_hash_table_insert (self->peers, GUINT_TO_POINTER ((guint) device), peer);
+  {
+    g_autoptr (GBytes) bytes = pv_sync_server_dup_peers (self);
+    pv_sync_reply_json (msg, bytes);
+  }
+}
+
+static void
+on_session_closed (PvSyncSession *session, PvSyncServer *self)
+{
+  g_ptr_array_remove (self->sessions, session);
+}
+
+static void
+handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *connection,
+             gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  PvSyncSession *session = pv_sync_session_new (self->watch, connection);
+
+  g_signal_connect (session, "closed", G_CALLBACK (on_session_closed), self);
+  g_ptr_array_add (self->sessions, session);
+}
+
+/* Refuses an oversized body from its headers, before a byte of it is read. */
+static void
+early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
+
+  if (length > PV_SYNC_MAX_MESSAGE)
+    pv_sync_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "The request is larger than this server takes");
+}
+
+void
+pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
+{
+  soup_server_add_early_handler (server, "/sync/v1", early_handler, self, NULL);
+  soup_server_add_handler (server, "/sync/v1/vector", handle_vector, self, NULL);
+  soup_server_add_handler (server, "/sync/v1/pull", handle_pull, self, NULL);
+  soup_server_add_handler (server, "/sync/v1/push", handle_push, self, NULL);
+  soup_server_add_handler (server, "/sync/v1/peers", handle_peers, self, NULL);
+  soup_server_add_websocket_handler (server, "/sync/v1/live", NULL, NULL, handle_live, self, NULL);
+}
+
+gboolean
+pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error)
+{
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  g_autofree char *host = NULL;
+  const char *colon = strrchr (address, ':');
+  guint64 port = 0;
+  GSList *uris;
+
+  if (colon != NULL)
+    host = g_strndup (address, (gsize) (colon - address));
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL)
+      || !(socket_address = g_inet_socket_address_new_from_string (host, (guint) port)))
+    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                        "%s: expected ADDRESS:PORT, e.g. 127.0.0.1:8470 (port 0 for any free one)", address),
+           FALSE;
+  if (!soup_server_listen (server, socket_address, 0, error))
+    return FALSE;
+  uris = soup_server_get_uris (server);
+  if (out_url != NULL)
+    *out_url = uris ? g_uri_to_string (uris->data) : NULL;
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return TRUE;
+}
+
+guint
+pv_sync_server_get_n_live (PvSyncServer *self)
+{
+  return self->sessions->len;
+}
+
+static void
+pv_sync_server_dispose (GObject *object)
+{
+  PvSyncServer *self = PV_SYNC_SERVER (object);
+
+  if (self->sessions != NULL)
+    for (guint i = 0; i < self->sessions->len; i++)
+      g_signal_handlers_disconnect_by_data (self->sessions->pdata[i], self);
+  g_clear_pointer (&self->sessions, g_ptr_array_unref);
+  g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_object (&self->watch);
+  G_OBJECT_CLASS (pv_sync_server_parent_class)->dispose (object);
+}
+
+static void
+pv_sync_server_class_init (PvSyncServerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pv_sync_server_dispose;
+}
+
+static void
+pv_sync_server_init (PvSyncServer *self)
+{
+  self->sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  self->peers = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) peer_free);
+}
+
+PvSyncServer *
+pv_sync_server_new (PvStoreWatch *watch)
+{
+  PvSyncServer *self = g_object_new (PV_TYPE_SYNC_SERVER, NULL);
+
+  self->watch = g_object_ref (watch);
+  return self;
+}

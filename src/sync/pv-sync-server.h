@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-sync-server.h: the sync endpoints, mountable on any SoupServer (the
+ * hub's, or a headless device's, or the desktop app's):
+ *
+ *   GET  /sync/v1/vector  what this replica holds, as a pull request (pv-wire.h)
+ *   POST /sync/v1/pull    a pull request in, the next batch out (its
+ *                         "more" says whether to ask again)
+ *   POST /sync/v1/push    a batch in, {"applied": n, …} out
+ *   GET  /sync/v1/live    WebSocket: a live session (pv-sync-session.h)
+ *   POST /sync/v1/peers   {"device": n, "url": "http://…"}: a device says
+ *                         where its own endpoints are
+ *   GET  /sync/v1/peers   {"peers": [{"device": n, "url": …, "seen": µs}]}
+ *
+ * Errors are JSON too: {"error": "one sentence"}, with 400 for a malformed
+ * request, 409 for another event, 413 for a body over the limit. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "pv-store-watch.h"
+
+G_BEGIN_DECLS
+
+#define PV_TYPE_SYNC_SERVER (pv_sync_server_get_type ())
+G_DECLARE_FINAL_TYPE (PvSyncServer, pv_sync_server, PV, SYNC_SERVER, GObject)
+
+PvSyncServer *pv_sync_server_new (PvStoreWatch *watch);
+void pv_sync_server_mount (PvSyncServer *self, SoupServer *server);
+/* Live sessions open now. */
+guint pv_sync_server_get_n_live (PvSyncServer *self);
+/* The peers advertised to this server: a JSON array as GET /sync/v1/peers
+ * gives it. */
+GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
+
+/* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
+ * served, e.g. "http://127.0.0.1:41234/". */
+gboolean pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error);
+
+/* Sends @status with {"error": @message}. Shared with the hub's API. */
+void pv_sync_reply_error (SoupServerMessage *msg, guint status, const char *message);
+/* Sends 200 with @bytes as application/json. */
+void pv_sync_reply_json (SoupServerMessage *msg, GBytes *bytes);
+
+G_END_DECLS

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-sync-session.c: the live exchange over one WebSocket (see the header),
+ * and the request helpers the HTTP endpoints and the client share. */
+#include "pv-sync-session.h"
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-store.h"
+
+/* Persons asked for in one request; more are asked for next time. */
+#define PEOPLE_PER_REQUEST 1000
+
+struct _PvSyncSession
+{
+  GObject parent_instance;
+  PvStoreWatch *watch;
+  SoupWebsocketConnection *connection;
+  gulong changed_id;
+  PvPullRequest *peer; /* what the other side holds, as we last know it */
+  guint send_id;
+  guint64 sent, received;
+  gboolean closed;
+};
+
+G_DEFINE_FINAL_TYPE (PvSyncSession, pv_sync_session, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_APPLIED,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+PvPullRequest *
+pv_sync_make_request (PvStore *store, GHashTable *overlay, GError **error)
+{
+  g_autoptr (PvPullRequest) request = g_new0 (PvPullRequest, 1);
+  PvEvent *event = pv_store_get_event (store, error);
+
+  if (event == NULL || !(request->vector = pv_ledger_version_vector (store, error)))
+    return NULL;
+  pv_vector_overlay (request->vector, overlay);
+  request->event_id = pv_event_get_id (event);
+  request->device_id = pv_store_get_device_id (store);
+  if (pv_replica_keeps_people (store)
+      && !(request->people_wanted = pv_ledger_people_wanted (store, PEOPLE_PER_REQUEST, error)))
+    return NULL;
+  return g_steal_pointer (&request);
+}
+
+gboolean
+pv_sync_peer_gets_people (PvStore *store, guint16 peer)
+{
+  const PvDeviceInfo *device = pv_store_lookup_device (store, peer);
+
+  return device != NULL && device->role != PV_ROLE_GATE && device->revoked_at == G_MAXINT64;
+}
+
+PvBatch *
+pv_sync_collect_for (PvStore *store, const PvPullRequest *request, GError **error)
+{
+  PvEvent *event = pv_store_get_event (store, error);
+
+  if (event == NULL)
+    return NULL;
+  if (pv_event_get_id (event) != request->event_id)
+    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
+                        "This replica holds event %08x, not %08x", pv_event_get_id (event),
+                        request->event_id),
+           NULL;
+  return pv_ledger_collect (store, request->vector, request->limit,
+                            pv_sync_peer_gets_people (store, request->device_id),
+                            request->people_wanted, error);
+}
+
+void
+pv_sync_vector_advance (GHashTable *vector, const PvBatch *batch)
+{
+  for (guint i = 0; i < batch->records->len; i++)
+    {
+      const PvRecord *record = batch->records->pdata[i];
+      guint64 *held = g_hash_table_lookup (vector, GUINT_TO_POINTER (record->device_id));
+
+      if (held == NULL)
+        g_hash_table_insert (vector, GUINT_TO_POINTER (record->device_id),
+                             g_memdup2 (&record->seq, sizeof record->seq));
+      else if (*held < record->seq)
+        *held = record->seq;
+    }
+}
+
+static void
+send_bytes (PvSyncSession *self, GBytes *bytes)
+{
+  if (self->closed || soup_websocket_connection_get_state (self->connection) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  soup_websocket_connection_send_message (self->connection, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+}
+
+static gboolean
+send_request (PvSyncSession *self, GHashTable *overlay)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvPullRequest) request = pv_sync_make_request (pv_store_watch_get_store (self->watch), overlay, &error);
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (request == NULL)
+    {
+      g_warning ("Cannot say what this replica holds: %s", error->message);
+      return FALSE;
+    }
+  bytes = pv_pull_request_to_json (request);
+  send_bytes (self, bytes);
+  return TRUE;
+}
+
+/* Sends the other side what it lacks, a page at a time. */
+static gboolean
+send_pending (gpointer user_data)
+{
+  PvSyncSession *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  self->send_id = 0;
+  if (self->peer == NULL || self->closed)
+    return G_SOURCE_REMOVE;
+  batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), self->peer, &error);
+  if (batch == NULL)
+    {
+      g_warning ("Cannot collect records for device %u: %s", self->peer->device_id, error->message);
+      return G_SOURCE_REMOVE;
+    }
+  /* Persons are asked for once per request. */
+  g_array_set_size (self->peer->people_wanted, 0);
+  if (batch->records->len == 0 && batch->people->len == 0)
+    return G_SOURCE_REMOVE;
+  bytes = pv_batch_to_json (batch);
+  send_bytes (self, bytes);
+  self->sent += batch->records->len;
+  pv_sync_vector_advance (self->peer->vector, batch);
+  if (batch->more)
+    self->send_id = g_idle_add (send_pending, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_send (PvSyncSession *self)
+{
+  if (self->send_id == 0 && self->peer != NULL)
+    self->send_id = g_idle_add (send_pending, self);
+}
+
+static void
+on_changed (PvStoreWatch *watch, PvSyncSession *self)
+{
+  schedule_send (self);
+}
+
+static void
+receive_batch (PvSyncSession *self, GBytes *message)
+{
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = pv_batch_new_from_json (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                                                      PV_SYNC_MAX_MESSAGE, &error);
+  g_autoptr (GHashTable) wanted = NULL;
+  PvMergeStats stats = { 0 };
+
+  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
+    {
+      g_warning ("Refusing a batch from device %u: %s", self->peer ? self->peer->device_id : 0, error->message);
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);
+      return;
+    }
+  self->received += stats.applied;
+  /* The sender holds what it sent: nothing of it goes back. */
+  if (self->peer != NULL)
+    pv_sync_vector_advance (self->peer->vector, batch);
+  if (stats.applied > 0 || stats.people > 0)
+    pv_store_watch_notify (self->watch);
+  /* Left out or forked authors, histories to prove a fork: the other side
+   * is told afresh what to send. */
+  if (g_hash_table_size (wanted) > 0)
+    send_request (self, wanted);
+  g_signal_emit (self, signals[SIGNAL_APPLIED], 0, &stats);
+}
+
+static void
+receive_request (PvSyncSession *self, GBytes *message)
+{
+  g_autoptr (GError) error = NULL;
+  PvPullRequest *request = pv_pull_request_new_from_json (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                                                          PV_SYNC_MAX_MESSAGE, &error);
+
+  if (request == NULL)
+    {
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);
+      return;
+    }
+  g_clear_pointer (&self->peer, pv_pull_request_free);
+  self->peer = request;
+  schedule_send (self);
+}
+
+static void
+on_message (SoupWebsocketConnection *connection, gint type, GBytes *message, PvSyncSession *self)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "Text messages only");
+      return;
+    }
+  /* A batch begins with its "version"; a request with its "event" (both as
+   * pv-wire writes them). Either parser refuses the other's message. */
+  if (len > 12 && g_str_has_prefix (data, "{\"version\""))
+    receive_batch (self, message);
+  else
+    receive_request (self, message);
+}
+
+static void
+on_closed (SoupWebsocketConnection *connection, PvSyncSession *self)
+{
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  g_clear_handle_id (&self->send_id, g_source_remove);
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+}
+
+guint16
+pv_sync_session_get_peer_device (PvSyncSession *self)
+{
+  return self->peer ? self->peer->device_id : 0;
+}
+
+guint64
+pv_sync_session_get_sent (PvSyncSession *self)
+{
+  return self->sent;
+}
+
+guint64
+pv_sync_session_get_received (PvSyncSession *self)
+{
+  return self->received;
+}
+
+void
+pv_sync_session_close (PvSyncSession *self)
+{
+  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+}
+
+static void
+pv_sync_session_dispose (GObject *object)
+{
+  PvSyncSession *self = PV_SYNC_SESSION (object);
+
+  g_clear_handle_id (&self->send_id, g_source_remove);
+  g_clear_signal_handler (&self->changed_id, self->watch);
+  if (self->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->connection, self);
+      if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+    }
+  g_clear_object (&self->connection);
+  g_clear_object (&self->watch);
+  g_clear_pointer (&self->peer, pv_pull_request_free);
+  G_OBJECT_CLASS (pv_sync_session_parent_class)->dispose (object);
+}
+
+static void
+pv_sync_session_class_init (PvSyncSessionClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pv_sync_session_dispose;
+  signals[SIGNAL_APPLIED] = g_signal_new ("applied", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                          NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                         NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+pv_sync_session_init (PvSyncSession *self)
+{
+}
+
+PvSyncSession *
+pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection)
+{
+  PvSyncSession *self = g_object_new (PV_TYPE_SYNC_SESSION, NULL);
+
+  self->watch = g_object_ref (watch);
+  self->connection = g_object_ref (connection);
+  soup_websocket_connection_set_max_incoming_payload_size (connection, PV_SYNC_MAX_MESSAGE);
+  soup_websocket_connection_set_keepalive_interval (connection, 15);
+  g_signal_connect (connection, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), self);
+  self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_changed), self);
+  send_request (self, NULL);
+  return self;
+}

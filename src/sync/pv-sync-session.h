@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-sync-session.h: one live exchange of records with another replica over
+ * a WebSocket, the same on both ends (whoever connected). Each side first
+ * says what it holds (a pull request, see pv-wire.h); from then on each
+ * sends the other a batch of what it lacks whenever its own ledger grows,
+ * so an admission at one gate reaches the others in milliseconds. A side
+ * that could not use a batch whole says again what it holds. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "pv-batch.h"
+#include "pv-store-watch.h"
+#include "pv-wire.h"
+
+G_BEGIN_DECLS
+
+#define PV_TYPE_SYNC_SESSION (pv_sync_session_get_type ())
+G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
+
+/* The largest message either side accepts. */
+#define PV_SYNC_MAX_MESSAGE (64 * 1024 * 1024)
+
+/* Takes over @connection (open). Signals: "applied" (const PvMergeStats *)
+ * after each batch received, "closed" once. */
+PvSyncSession *pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection);
+/* The device the other side said it is (0 until it said). */
+guint16 pv_sync_session_get_peer_device (PvSyncSession *self);
+/* Records sent and received so far. */
+guint64 pv_sync_session_get_sent (PvSyncSession *self);
+guint64 pv_sync_session_get_received (PvSyncSession *self);
+void pv_sync_session_close (PvSyncSession *self);
+
+/* Shared with the HTTP endpoints and the client: what this replica asks
+ * for (its vector, people it lacks), with @overlay set over the vector. */
+PvPullRequest *pv_sync_make_request (PvStore *store, GHashTable *overlay, GError **error);
+/* Whether device @peer's replica may receive names and phone numbers:
+ * desks, admins and the hub, never gates or devices this replica does not
+ * know. */
+gboolean pv_sync_peer_gets_people (PvStore *store, guint16 peer);
+/* What @request asks of @store: the next batch. */
+PvBatch *pv_sync_collect_for (PvStore *store, const PvPullRequest *request, GError **error);
+/* Moves @vector up to the records in @batch (the other side holds them). */
+void pv_sync_vector_advance (GHashTable *vector, const PvBatch *batch);
+G_END_DECLS
