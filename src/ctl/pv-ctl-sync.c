@@ -216,6 +216,9 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
       pv_sync_client_stop (hub);
     g_hash_table_unref (d.peers);
     soup_server_disconnect (server);
+    /* Let the closed connections' last callbacks run and free them. */
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
     g_main_loop_unref (d.loop);
     g_free (d.own_url);
   }

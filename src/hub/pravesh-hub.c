@@ -290,6 +290,8 @@ main (int argc, char *argv[])
   hub.sync = pv_sync_server_new (hub.watch);
   hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", NULL);
   pv_sync_server_mount (hub.sync, hub.server);
+  soup_server_add_early_handler (hub.server, "/api/v1/admit", pv_sync_refuse_large_bodies,
+                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
   soup_server_add_handler (hub.server, "/api/v1/admit", handle_admit, &hub, NULL);
   soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
   if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
@@ -311,6 +313,9 @@ main (int argc, char *argv[])
   g_clear_handle_id (&hub.flush_id, g_source_remove);
   soup_server_disconnect (hub.server);
   g_clear_object (&hub.server);
+  /* Let the closed connections' last callbacks run and free them. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_clear_object (&hub.sync);
   g_clear_object (&hub.watch);
   g_clear_object (&hub.store);

@@ -144,6 +144,9 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     return pv_sync_reply_error (msg, status_for (error), error->message);
   if (stats.applied > 0 || stats.people > 0)
     pv_store_watch_notify (self->watch);
+  /* Nothing taken and somebody refused: the sender hears why, plainly. */
+  if (stats.refused_authors > 0 && stats.applied == 0 && stats.duplicates == 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, stats.refused_reason);
   pv_vector_overlay (vector, wanted);
 
   json_builder_begin_object (builder);
@@ -274,20 +277,118 @@ handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupW
   g_ptr_array_add (self->sessions, session);
 }
 
-/* Refuses an oversized body from its headers, before a byte of it is read. */
-static void
-early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+/* A connection being shut after a refusal: what the client still sends is
+ * read and dropped for a moment, so closing does not reset the connection
+ * (and destroy the answer) while its body is still arriving. */
+typedef struct
 {
-  goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
+  GIOStream *stream;
+  GCancellable *cancellable;
+  guint timeout_id;
+  gsize drained;
+} Lingering;
 
-  if (length > PV_SYNC_MAX_MESSAGE)
-    pv_sync_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "The request is larger than this server takes");
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (4 * 1024 * 1024)
+
+static void
+lingering_free (Lingering *linger)
+{
+  g_clear_handle_id (&linger->timeout_id, g_source_remove);
+  g_io_stream_close (linger->stream, NULL, NULL);
+  g_object_unref (linger->stream);
+  g_object_unref (linger->cancellable);
+  g_free (linger);
+}
+
+static gboolean
+linger_timeout (gpointer user_data)
+{
+  Lingering *linger = user_data;
+
+  linger->timeout_id = 0;
+  g_cancellable_cancel (linger->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+linger_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Lingering *linger = user_data;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0
+      || (linger->drained += g_bytes_get_size (bytes)) > LINGER_MAX_BYTES)
+    {
+      lingering_free (linger);
+      return;
+    }
+  g_input_stream_read_bytes_async (G_INPUT_STREAM (source), 64 * 1024, G_PRIORITY_LOW, linger->cancellable,
+                                   linger_read_cb, linger);
+}
+
+static void
+refuse_and_close (SoupServerMessage *msg, guint status, const char *message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *head = NULL;
+  Lingering *linger;
+  GSocket *socket;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  body = pv_json_builder_to_bytes (builder);
+  head = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n\r\n",
+                          status, soup_status_get_phrase (status), g_bytes_get_size (body));
+  /* Taken from libsoup, which would otherwise read the whole body first. */
+  linger = g_new0 (Lingering, 1);
+  linger->stream = soup_server_message_steal_connection (msg);
+  linger->cancellable = g_cancellable_new ();
+  g_output_stream_write_all (g_io_stream_get_output_stream (linger->stream), head, strlen (head), NULL, NULL, NULL);
+  g_output_stream_write_all (g_io_stream_get_output_stream (linger->stream), g_bytes_get_data (body, NULL),
+                             g_bytes_get_size (body), NULL, NULL, NULL);
+  g_output_stream_flush (g_io_stream_get_output_stream (linger->stream), NULL, NULL);
+  if (G_IS_SOCKET_CONNECTION (linger->stream)
+      && (socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (linger->stream))) != NULL)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  linger->timeout_id = g_timeout_add (LINGER_MS, linger_timeout, linger);
+  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (linger->stream), 64 * 1024, G_PRIORITY_LOW,
+                                   linger->cancellable, linger_read_cb, linger);
+}
+
+void
+pv_sync_refuse_large_bodies (SoupServer *server,
+                             SoupServerMessage *msg,
+                             const char *path,
+                             GHashTable *query,
+                             gpointer max_bytes)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_NONE || (encoding == SOUP_ENCODING_CONTENT_LENGTH && length <= (goffset) GPOINTER_TO_SIZE (max_bytes)))
+    return;
+  refuse_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                    encoding == SOUP_ENCODING_CONTENT_LENGTH
+                      ? "The request is larger than this server takes"
+                      : "Send a Content-Length: bodies of unknown size are not taken");
 }
 
 void
 pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
 {
-  soup_server_add_early_handler (server, "/sync/v1", early_handler, self, NULL);
+  /* An early handler is found by the same path as the handler, so each
+   * path that takes a body gets its own. */
+  static const char *const with_body[] = { "/sync/v1/pull", "/sync/v1/push", "/sync/v1/peers" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (with_body); i++)
+    soup_server_add_early_handler (server, with_body[i], pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (PV_SYNC_MAX_MESSAGE),
+                                   NULL);
   soup_server_add_handler (server, "/sync/v1/vector", handle_vector, self, NULL);
   soup_server_add_handler (server, "/sync/v1/pull", handle_pull, self, NULL);
   soup_server_add_handler (server, "/sync/v1/push", handle_push, self, NULL);
@@ -295,28 +396,61 @@ pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
   soup_server_add_websocket_handler (server, "/sync/v1/live", NULL, NULL, handle_live, self, NULL);
 }
 
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, gpointer server)
+{
+  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+
+  soup_server_accept_iostream (server, G_IO_STREAM (connection), local, remote, NULL);
+  return TRUE;
+}
+
+static void
+service_close (GSocketService *service)
+{
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_object_unref (service);
+}
+
 gboolean
 pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error)
 {
-  g_autoptr (GSocketAddress) socket_address = NULL;
-  g_autofree char *host = NULL;
+  g_autoptr (GSocketAddress) wanted = NULL, bound = NULL;
+  g_autoptr (GSocketService) service = NULL;
+  g_autofree char *host = NULL, *ip = NULL;
   const char *colon = strrchr (address, ':');
   guint64 port = 0;
-  GSList *uris;
 
   if (colon != NULL)
     host = g_strndup (address, (gsize) (colon - address));
   if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL)
-      || !(socket_address = g_inet_socket_address_new_from_string (host, (guint) port)))
+      || !(wanted = g_inet_socket_address_new_from_string (host, (guint) port)))
     return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
                         "%s: expected ADDRESS:PORT, e.g. 127.0.0.1:8470 (port 0 for any free one)", address),
            FALSE;
-  if (!soup_server_listen (server, socket_address, 0, error))
+  /* Connections are accepted here and handed to the server: libsoup 3.2's
+   * own listener keeps a reference to every socket it accepts (and to its
+   * address when asked for its URIs), which a hub up for nine days would
+   * pile up. */
+  service = g_socket_service_new ();
+  /* Every gate of a fair may reconnect in the same second after a network
+   * blip; GIO's default queue of 10 would turn most of them away. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), 1024);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), wanted, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, error))
     return FALSE;
-  uris = soup_server_get_uris (server);
+  g_signal_connect_object (service, "incoming", G_CALLBACK (on_incoming), server, 0);
+  g_socket_service_start (service);
+  g_object_set_data_full (G_OBJECT (server), "pv-sync-listener", g_steal_pointer (&service),
+                          (GDestroyNotify) service_close);
   if (out_url != NULL)
-    *out_url = uris ? g_uri_to_string (uris->data) : NULL;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    {
+      ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
+      *out_url = g_strdup_printf (strchr (ip, ':') ? "http://[%s]:%u/" : "http://%s:%u/", ip,
+                                  g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+    }
   return TRUE;
 }
 

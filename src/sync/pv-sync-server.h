@@ -12,7 +12,9 @@
  *   GET  /sync/v1/peers   {"peers": [{"device": n, "url": …, "seen": µs}]}
  *
  * Errors are JSON too: {"error": "one sentence"}, with 400 for a malformed
- * request, 409 for another event, 413 for a body over the limit. */
+ * request, 409 for another event, 413 for a body over the limit, 422 for
+ * a push of which nothing could be taken (a broken chain, a signature that
+ * does not hold: the reason is the error). */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -33,8 +35,18 @@ guint pv_sync_server_get_n_live (PvSyncServer *self);
 GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
 
 /* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
- * served, e.g. "http://127.0.0.1:41234/". */
+ * served, e.g. "http://127.0.0.1:41234/". Only one such call per server;
+ * the listening socket closes when @server is finalized. */
 gboolean pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error);
+
+/* An early handler (user data: the limit in bytes, GSIZE_TO_POINTER) that
+ * answers 413 from the headers, before the body is read, when the body is
+ * over the limit or of unknown length. */
+void pv_sync_refuse_large_bodies (SoupServer *server,
+                                  SoupServerMessage *msg,
+                                  const char *path,
+                                  GHashTable *query,
+                                  gpointer max_bytes);
 
 /* Sends @status with {"error": @message}. Shared with the hub's API. */
 void pv_sync_reply_error (SoupServerMessage *msg, guint status, const char *message);

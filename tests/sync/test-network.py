@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test-network.py: sync and online admission between real processes on
+# 127.0.0.1 — pravesh-hub and headless devices (`pravesh-ctl sync`) on real
+# SQLite files: replicas converge, the hub admits a ticket once however many
+# gates ask at the same moment, nothing acknowledged is lost when the hub is
+# killed, gates keep each other informed with the hub gone, and hostile
+# requests are refused with nothing stored. Python's standard library only.
+
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+CTL = os.environ.get("PRAVESH_CTL")
+HUB = os.environ.get("PRAVESH_HUB")
+
+# Under the sanitizers, whole stacks: libsoup leaks a little on failed
+# connections, and the suppression that names it needs frames that the
+# fast unwinder cannot see through system libraries.
+if "ASAN_OPTIONS" in os.environ:
+    os.environ["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
+
+GATES = ["Gate 1", "Gate 2", "Gate 3"]
+# Online decisions use the hub's clock: the event runs from yesterday to
+# tomorrow in its own zone, open all day.
+IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+START = (datetime.datetime.now(IST).date() - datetime.timedelta(days=1)).isoformat()
+
+
+class Server:
+    """A process that prints `listening URL` first; stdout is drained after."""
+
+    def __init__(self, args, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
+        self.lines = []
+        line = self._read_first_line()
+        if not line.startswith("listening "):
+            self.kill()
+            raise AssertionError(f"{args[0]} did not start: {line!r}; see {log_path}")
+        self.url = line.split()[1]
+        self.port = int(self.url.rstrip("/").rsplit(":", 1)[1])
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+
+    def _read_first_line(self):
+        result = []
+        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(20)
+        return result[0].decode().strip() if result else ""
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.decode().strip())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def post(url, body, timeout=10):
+    """POSTs @body (bytes or a JSON-able value); returns (status, parsed JSON)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as reply:
+        return json.loads(reply.read())
+
+
+class NetworkTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pravesh-net-test-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.servers = []
+        self.addCleanup(self._stop_all)
+        self.hub_db = self.path("hub.db")
+        self.ctl("event", "init", "--name", "Network Fair", "--start", START, "--days", "3",
+                 "--gates", ",".join(GATES), "--open", "00:00", "--close", "23:59",
+                 "--device-name", "Hub", db=self.hub_db)
+
+    def assertStops(self, server):
+        rc = server.stop()
+        with open(server.log_path, errors="replace") as log:
+            self.assertEqual(rc, 0, f"{server.log_path} ended with {rc}:\n{log.read()[-4000:]}")
+
+    def _stop_all(self):
+        for server in self.servers:
+            server.kill()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def run_ctl(self, *args, db):
+        env = dict(os.environ)
+        env.pop("PRAVESH_DB", None)
+        return subprocess.run([CTL, "--db", db] + list(args), capture_output=True, text=True,
+                              env=env, cwd=self.dir, timeout=120)
+
+    def ctl(self, *args, db, rc=0):
+        proc = self.run_ctl(*args, db=db)
+        self.assertEqual(proc.returncode, rc,
+                         f"pravesh-ctl {' '.join(args)} exited {proc.returncode}, not {rc}\n"
+                         f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+        return proc
+
+    def ctl_json(self, *args, db, rc=0):
+        return json.loads(self.ctl(*args, db=db, rc=rc).stdout)
+
+    def start_hub(self, port=0):
+        server = Server([HUB, "--db", self.hub_db, "--listen", f"127.0.0.1:{port}"],
+                        self.path("hub.log"))
+        self.servers.append(server)
+        return server
+
+    def start_device(self, name, *extra):
+        server = Server([CTL, "--db", self.path(name + ".db"), "sync"] + list(extra),
+                        self.path(name + ".log"))
+        self.servers.append(server)
+        return server
+
+    def add_device(self, role, name):
+        self.ctl("device", "add", "--role", role, "--name", name, "--out", self.path(name + ".db"),
+                 db=self.hub_db)
+        return self.path(name + ".db")
+
+    def issue(self, db, count, *extra):
+        out = self.ctl("ticket", "issue", "--category", "Season pass", "--count", str(count), *extra,
+                       db=db).stdout
+        return [line for line in out.splitlines() if line.startswith("PV1:")]
+
+    def digest(self, db):
+        return self.ctl("ledger", "digest", db=db).stdout.strip()
+
+    def state_digest(self, db):
+        return self.ctl("ledger", "state-digest", db=db).stdout.strip()
+
+    def query(self, db, sql, *params):
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def wait_for(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return time.monotonic()
+            time.sleep(0.01)
+        self.fail(f"waited {timeout} s for {what}")
+
+
+class TestConverge(NetworkTestCase):
+    def test_hub_three_gates_and_a_desk(self):
+        hub = self.start_hub()
+        gates = [self.add_device("gate", f"gate-{i}") for i in range(1, 4)]
+        desk = self.add_device("desk", "desk-1")
+
+        # The desk issues with no network; one round takes its tickets up.
+        codes = self.issue(desk, 12, "--name", "Asha Rao", "--phone", "9876543210")
+        self.assertEqual(len(codes), 12)
+        pushed = self.ctl_json("sync", "--once", "--hub", hub.url, db=desk)
+        self.assertEqual(pushed["pushed"], 12)
+
+        # Each gate pulls them, then admits offline; one ticket at two gates.
+        for gate in gates:
+            self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
+        for i, gate in enumerate(gates):
+            for code in codes[i * 3:(i + 1) * 3]:
+                verdict = self.ctl_json("admit", code, "--gate", GATES[i], "--offline", db=gate)
+                self.assertEqual(verdict["verdict"], "ADMIT")
+                self.assertEqual(verdict["decided"], "offline")
+        self.ctl_json("admit", codes[11], "--gate", "Gate 1", "--offline", db=gates[0])
+        self.ctl_json("admit", codes[11], "--gate", "Gate 2", "--offline", db=gates[1])
+
+        for _ in range(2):
+            for db in gates + [desk]:
+                self.ctl_json("sync", "--once", db=db)
+        everyone = [self.hub_db, desk] + gates
+        self.assertEqual(len({self.digest(db) for db in everyone}), 1)
+        self.assertEqual(len({self.state_digest(db) for db in everyone}), 1)
+        doubles = {self.ctl("doubles", "--json", db=db).stdout for db in everyone}
+        self.assertEqual(len(doubles), 1)
+        self.assertEqual(len(json.loads(doubles.pop())), 1)
+        # Names reached the hub, never a gate.
+        self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM people WHERE name = 'Asha Rao'"), [(12,)])
+        for gate in gates:
+            self.assertEqual(self.query(gate, "SELECT count(*) FROM people"), [(0,)])
+        self.assertStops(hub)
+
+
+class TestOnline(NetworkTestCase):
+    def test_fifty_gates_one_ticket(self):
+        code = self.issue(self.hub_db, 1)[0]
+        hub = self.start_hub()
+        replies = [None] * 50
+        barrier = threading.Barrier(50)
+
+        def ask(i):
+            barrier.wait()
+            replies[i] = post(hub.url + "api/v1/admit", {"code": code, "gate": GATES[i % 3]})
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertTrue(all(status == 200 for status, _ in replies), replies)
+        verdicts = [body["verdict"] for _, body in replies]
+        self.assertEqual(verdicts.count("ADMIT"), 1, verdicts)
+        self.assertEqual(verdicts.count("ALREADY_USED"), 49, verdicts)
+        winner = next(body for _, body in replies if body["verdict"] == "ADMIT")
+        for _, body in replies:
+            self.assertEqual(body["decided"], "online")
+            if body["verdict"] == "ALREADY_USED":
+                self.assertEqual(body["previous_gate"], winner["gate"])
+                self.assertEqual(body["previous_at_us"], winner["at_us"])
+        self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM scans"), [(1,)])
+        metrics = urllib.request.urlopen(hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn('pravesh_admissions_total{verdict="ALREADY_USED"} 49', metrics)
+
+    def test_gate_asks_the_hub_then_decides_alone(self):
+        codes = self.issue(self.hub_db, 3)
+        gate = self.add_device("gate", "gate-1")
+        hub = self.start_hub()
+        online = self.ctl_json("admit", codes[0], "--gate", "Gate 1", "--hub", hub.url, db=gate)
+        self.assertEqual((online["verdict"], online["decided"]), ("ADMIT", "online"))
+        # The hub's URL is remembered; a second scan of the ticket is refused.
+        again = self.ctl_json("admit", codes[0], "--gate", "Gate 2", db=gate, rc=2)
+        self.assertEqual((again["verdict"], again["decided"]), ("ALREADY_USED", "online"))
+        hub.stop()
+        started = time.monotonic()
+        offline = self.ctl_json("admit", codes[1], "--gate", "Gate 1", db=gate)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual((offline["verdict"], offline["decided"]), ("ADMIT", "offline"))
+        failed = self.run_ctl("admit", codes[2], "--gate", "Gate 1", "--online", db=gate)
+        self.assertEqual(failed.returncode, 1, failed.stderr)
+        self.assertTrue(failed.stderr.startswith("pravesh-ctl: "), failed.stderr)
+        self.assertEqual(self.query(gate, "SELECT count(*) FROM scans"), [(1,)])
+
+    def test_hub_killed_mid_stream(self):
+        codes = self.issue(self.hub_db, 400)
+        hub = self.start_hub()
+        acknowledged = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def stream(part):
+            for code in part:
+                if stop.is_set():
+                    return
+                try:
+                    status, body = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 1"}, timeout=5)
+                except OSError:
+                    return
+                if status == 200:
+                    with lock:
+                        acknowledged.append((code, body))
+
+        threads = [threading.Thread(target=stream, args=(codes[i::4],)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        self.wait_for(lambda: len(acknowledged) >= 60, 30, "60 acknowledged admissions")
+        hub.proc.send_signal(signal.SIGKILL)
+        hub.proc.wait()
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+
+        self.assertGreaterEqual(len(acknowledged), 60)
+        self.assertTrue(all(body["verdict"] == "ADMIT" for _, body in acknowledged))
+        # Every acknowledged entry survived, none twice, and the restarted hub
+        # refuses them all.
+        entries = dict(((i, s), n) for i, s, n in self.query(
+            self.hub_db, "SELECT issuer, serial, count(*) FROM scans GROUP BY issuer, serial"))
+        self.assertTrue(all(n == 1 for n in entries.values()), entries)
+        hub = self.start_hub()
+        for code, body in acknowledged:
+            issuer, serial = (int(x) for x in body["serial"].split("-"))
+            self.assertEqual(entries.get((issuer, serial)), 1, body)
+        for code, _ in acknowledged[:20]:
+            status, again = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 2"})
+            self.assertEqual((status, again["verdict"]), (200, "ALREADY_USED"))
+
+
+class TestPartition(NetworkTestCase):
+    def test_gates_carry_on_without_the_hub(self):
+        codes = self.issue(self.hub_db, 6)
+        gates = [self.add_device("gate", f"gate-{i}") for i in range(1, 4)]
+        hub = self.start_hub()
+        devices = [self.start_device(f"gate-{i}", "--hub", hub.url) for i in range(1, 4)]
+
+        # Each gate finds the others through the hub.
+        self.wait_for(lambda: all(len(get(hub.url + "sync/v1/peers")["peers"]) == 3 for _ in [0]), 10,
+                      "three advertised peers")
+        self.wait_for(lambda: any(line.startswith("peer ") for line in devices[2].lines), 10, "gate 3's peers")
+        hub.stop()
+
+        # The hub is gone: gate 1 decides by itself; gate 2 hears of it at once.
+        verdict = self.ctl_json("admit", codes[0], "--gate", "Gate 1", db=gates[0])
+        self.assertEqual((verdict["verdict"], verdict["decided"]), ("ADMIT", "offline"))
+        device, seq = (int(x) for x in verdict["record"].split("/"))
+        admitted = time.monotonic()
+        seen = self.wait_for(lambda: self.query(gates[1], "SELECT count(*) FROM records WHERE device_id = ? AND seq = ?",
+                                                device, seq) == [(1,)], 5, "gate 2 to hear of gate 1's admission")
+        self.assertLess(seen - admitted, 1.0)
+        refused = self.ctl_json("admit", codes[0], "--gate", "Gate 2", "--offline", db=gates[1], rc=2)
+        self.assertEqual((refused["verdict"], refused["previous_gate"]), ("ALREADY_USED", "Gate 1"))
+
+        # Gate 3 drops off the network as well; one ticket gets in twice.
+        devices[2].stop()
+        self.ctl_json("admit", codes[1], "--gate", "Gate 1", "--offline", db=gates[0])
+        self.ctl_json("admit", codes[1], "--gate", "Gate 3", "--offline", db=gates[2])
+
+        # The hub comes back where it was; everyone converges on one ledger
+        # and one list of double entries.
+        hub = self.start_hub(hub.port)
+        devices[2] = self.start_device("gate-3", "--hub", hub.url)
+        everyone = [self.hub_db] + gates
+        self.wait_for(lambda: len({self.digest(db) for db in everyone}) == 1, 30, "all replicas to converge")
+        doubles = [json.loads(self.ctl("doubles", "--json", db=db).stdout) for db in everyone]
+        self.assertEqual(len(doubles[0]), 1)
+        self.assertTrue(all(d == doubles[0] for d in doubles))
+        for device in devices:
+            self.assertStops(device)
+
+
+class TestHostile(NetworkTestCase):
+    def setUp(self):
+        super().setUp()
+        self.codes = self.issue(self.hub_db, 5)
+        self.gate = self.add_device("gate", "gate-1")
+        for code in self.codes[:3]:
+            self.ctl_json("admit", code, "--gate", "Gate 1", "--offline", db=self.gate)
+        self.hub = self.start_hub()
+        # The gate's three new records, as a batch its own endpoints serve.
+        device = self.start_device("gate-1")
+        holds = get(self.hub.url + "sync/v1/vector")
+        status, self.batch = post(device.url + "sync/v1/pull", holds)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(self.batch["records"]), 3)
+        device.stop()
+        self.before = self.digest(self.hub_db)
+
+    def push(self, body):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return post(self.hub.url + "sync/v1/push", data)
+
+    def assertRefused(self, reply, status, words):
+        self.assertEqual(reply[0], status, reply)
+        self.assertIn(words, reply[1]["error"])
+        self.assertEqual(self.digest(self.hub_db), self.before)
+
+    def test_malformed_and_truncated(self):
+        self.assertRefused(self.push(b"{"), 400, "")
+        text = json.dumps(self.batch).encode()
+        self.assertRefused(self.push(text[:len(text) // 2]), 400, "")
+        self.assertRefused(self.push(b'{"version": 2, "event": "00000000", "records": []}'), 400, "version")
+        self.assertRefused(post(self.hub.url + "sync/v1/pull", b'{"event": 5}'), 400, "event")
+        self.assertRefused(post(self.hub.url + "api/v1/admit", b"[1, 2]"), 400, "code")
+        self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Back door"}),
+                           400, "gate")
+
+    def test_oversized(self):
+        with socket.create_connection(("127.0.0.1", self.hub.port), timeout=10) as connection:
+            connection.sendall(b"POST /sync/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 1000000000\r\n\r\n{")
+            reply = connection.recv(4096).decode(errors="replace")
+        self.assertTrue(reply.startswith("HTTP/1.1 413"), reply)
+        self.assertEqual(self.digest(self.hub_db), self.before)
+
+    def test_broken_chain(self):
+        batch = dict(self.batch)
+        batch["records"] = [self.batch["records"][0], self.batch["records"][2]]
+        self.assertRefused(self.push(batch), 422, "")
+
+    def test_forged_signature(self):
+        batch = json.loads(json.dumps(self.batch))
+        head = next(h for h in batch["heads"] if h["device"] == batch["records"][0]["device"])
+        signature = head["signature"]
+        head["signature"] = ("B" if signature[10] == "A" else "A").join([signature[:10], signature[11:]])
+        self.assertRefused(self.push(batch), 422, "signed")
+
+    def test_another_event(self):
+        batch = dict(self.batch)
+        batch["event"] = "0badcafe"
+        self.assertRefused(self.push(batch), 409, "event")
+
+    def test_the_real_batch_is_taken(self):
+        status, reply = self.push(self.batch)
+        self.assertEqual((status, reply["applied"]), (200, 3))
+        self.assertEqual(self.digest(self.hub_db), self.digest(self.gate))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
