@@ -8,10 +8,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "pv-batch.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
-#include "pv-batch.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pv-wire.h"
 #include "pv-error.h"
+#include "pv-wire.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
