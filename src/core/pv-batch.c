@@ -390,13 +390,15 @@ pv_ledger_collect (PvStore *store,
   g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr (GError) local_error = NULL;
   g_autoptr (PvBatch) batch = NULL;
-  PvEvent *event = pv_store_get_event (store, error);
+  guint32 event_id = pv_store_get_event_id (store);
   Collect c = { 0 };
   gboolean ok;
 
-  if (event == NULL)
-    return NULL;
-  batch = pv_batch_new (pv_event_get_id (event));
+  if (event_id == 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED, "%s belongs to no event",
+                        pv_store_get_path (store)),
+           NULL;
+  batch = pv_batch_new (event_id);
   c = (Collect){ store, batch, authors, pv_store_get_device_id (store),
                  limit == 0 ? PV_BATCH_PAGE : MIN (limit, PV_BATCH_MAX_RECORDS) };
   /* One read transaction: the page, its heads and people agree. */

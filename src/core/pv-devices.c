@@ -117,12 +117,11 @@ next_device_id (PvStore *store, GError **error)
 }
 
 gboolean
-pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
-                guint16 *out_device_id, GError **error)
+pv_devices_enroll (PvStore *store, PvRole role, const char *name, const guint8 public_key[PV_PUBLIC_KEY_SIZE],
+                   guint16 *out_device_id, GError **error)
 {
-  guint8 event_sk[PV_SECRET_KEY_SIZE], pk[PV_PUBLIC_KEY_SIZE], sk[PV_SECRET_KEY_SIZE];
+  guint8 event_sk[PV_SECRET_KEY_SIZE];
   g_autoptr (PvDeviceCert) cert = NULL;
-  g_autoptr (PvStore) replica = NULL;
   g_autofree char *clean = g_strstrip (g_strdup (name ? name : ""));
   PvEvent *event;
   guint16 id;
@@ -132,21 +131,77 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
                                 "A device needs a name of 1 to 64 characters"),
            FALSE;
+  if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
+    return FALSE;
+  if (!pv_store_begin (store, TRUE, error))
+    {
+      sodium_memzero (event_sk, sizeof event_sk);
+      return FALSE;
+    }
+  ok = (id = next_device_id (store, error)) != 0;
+  if (ok)
+    {
+      cert = make_cert (event, event_sk, id, role, clean, pv_store_now (store), public_key);
+      ok = pv_ledger_append (store, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (cert), NULL, error)
+           && pv_store_commit (store, error);
+    }
+  sodium_memzero (event_sk, sizeof event_sk);
+  if (!ok)
+    {
+      if (pv_store_in_transaction (store))
+        pv_store_rollback (store);
+      return FALSE;
+    }
+  if (out_device_id)
+    *out_device_id = id;
+  return TRUE;
+}
+
+gboolean
+pv_devices_join (const char *path, guint32 event_id, guint16 device_id, const guint8 secret_key[PV_SECRET_KEY_SIZE],
+                 GError **error)
+{
+  g_autoptr (PvStore) replica = NULL;
+  gboolean ok;
+
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     return g_set_error (error, PV_ERROR, PV_ERROR_EXISTS,
                         "%s exists already; a new device needs a new file", path),
            FALSE;
-  if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
+  if (!(replica = pv_store_open (path, error)))
+    return FALSE;
+  ok = pv_store_begin (replica, TRUE, error) && pv_store_set_meta_int (replica, "device-id", device_id, error)
+       && pv_store_set_meta_int (replica, "event-id", event_id, error)
+       && pv_store_set_secret (replica, DEVICE_SECRET, secret_key, PV_SECRET_KEY_SIZE, error)
+       && pv_store_commit (replica, error);
+  if (!ok && pv_store_in_transaction (replica))
+    pv_store_rollback (replica);
+  return ok;
+}
+
+gboolean
+pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
+                guint16 *out_device_id, GError **error)
+{
+  guint8 pk[PV_PUBLIC_KEY_SIZE], sk[PV_SECRET_KEY_SIZE];
+  g_autoptr (PvStore) replica = NULL;
+  g_autofree char *clean = g_strstrip (g_strdup (name ? name : ""));
+  PvEvent *event;
+  guint16 id;
+  gboolean ok;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_set_error (error, PV_ERROR, PV_ERROR_EXISTS,
+                        "%s exists already; a new device needs a new file", path),
+           FALSE;
+  if (!(event = pv_store_get_event (store, error)))
     return FALSE;
   g_object_ref (event);
 
   if (!pv_store_begin (store, TRUE, error))
     goto out_fail;
-  if (!(id = next_device_id (store, error)))
-    goto fail;
   pv_keypair_generate (pk, sk);
-  cert = make_cert (event, event_sk, id, role, clean, pv_store_now (store), pk);
-  if (!pv_ledger_append (store, PV_RECORD_DEVICE_ENROLLED, pv_device_cert_to_variant (cert), NULL, error))
+  if (!pv_devices_enroll (store, role, clean, pk, &id, error))
     goto fail;
 
   /* The new replica starts as a copy of this one, then takes its identity.
@@ -164,7 +219,6 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
   if (!ok || !pv_ledger_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
     goto fail;
 
-  sodium_memzero (event_sk, sizeof event_sk);
   sodium_memzero (sk, sizeof sk);
   g_object_unref (event);
   if (out_device_id)
@@ -175,7 +229,6 @@ fail:
   if (pv_store_in_transaction (store))
     pv_store_rollback (store);
 out_fail:
-  sodium_memzero (event_sk, sizeof event_sk);
   sodium_memzero (sk, sizeof sk);
   g_object_unref (event);
   if (replica)

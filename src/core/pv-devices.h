@@ -28,6 +28,24 @@ gboolean pv_devices_add (PvStore *store,
                          guint16 *out_device_id,
                          GError **error);
 
+/* Enrols a device whose key pair was made on the device itself (pairing):
+ * appends its certificate. Needs the event secret key. */
+gboolean pv_devices_enroll (PvStore *store,
+                            PvRole role,
+                            const char *name,
+                            const guint8 public_key[PV_PUBLIC_KEY_SIZE],
+                            guint16 *out_device_id,
+                            GError **error);
+
+/* Writes the replica file of a device paired with a hub: its identity and
+ * nothing more; its ledger, its own certificate among it, comes by sync.
+ * @path must not exist. */
+gboolean pv_devices_join (const char *path,
+                          guint32 event_id,
+                          guint16 device_id,
+                          const guint8 secret_key[PV_SECRET_KEY_SIZE],
+                          GError **error);
+
 gboolean pv_devices_revoke (PvStore *store,
                             guint16 device_id,
                             const char *reason,

@@ -348,8 +348,8 @@ pv_store_get_schema_version (PvStore *self)
  * this one) may have written since this handle's last transaction: then
  * what this handle remembers — the clock, its newest record, the event and
  * device caches — may be stale and is read again. */
-static void
-refresh_if_changed (PvStore *self)
+gboolean
+pv_store_refresh (PvStore *self)
 {
   sqlite3_stmt *touch = pv_store_prepare (self, "SELECT 1 FROM meta LIMIT 1", NULL);
   int version = 0;
@@ -362,12 +362,13 @@ refresh_if_changed (PvStore *self)
     }
   if (sqlite3_file_control (self->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK
       || (guint) version == self->data_version)
-    return;
+    return FALSE;
   self->data_version = (guint) version;
   self->hlc = self->hlc_committed = MAX (self->hlc, (PvHlc) pv_store_get_meta_int (self, "hlc", 0));
   self->head_cached = FALSE;
   self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
   pv_store_invalidate_caches (self);
+  return TRUE;
 }
 
 gboolean
@@ -382,7 +383,7 @@ pv_store_begin (PvStore *self, gboolean immediate, GError **error)
     }
   /* Read under the lock just taken (a deferred BEGIN takes it on the first
    * read, which this is). */
-  refresh_if_changed (self);
+  pv_store_refresh (self);
   return TRUE;
 }
 
@@ -706,4 +707,10 @@ guint16
 pv_store_get_device_id (PvStore *self)
 {
   return self->device_id;
+}
+
+guint32
+pv_store_get_event_id (PvStore *self)
+{
+  return (guint32) pv_store_get_meta_int (self, "event-id", 0);
 }

@@ -82,6 +82,12 @@ void pv_store_counters_discard_pending (PvStore *self);
 PvEvent *pv_store_get_event (PvStore *self, GError **error);
 /* Borrowed; NULL when the device is unknown. */
 const PvDeviceInfo *pv_store_lookup_device (PvStore *self, guint16 id);
+/* Outside a transaction: when another connection (another process) wrote
+ * to the file since this one last looked, forgets what this handle keeps
+ * in memory (event, devices, clock) and returns TRUE. Cheap enough to call
+ * before each request a server answers from its caches. */
+gboolean pv_store_refresh (PvStore *self);
+
 /* Called by the state module when the event or devices change. */
 void pv_store_invalidate_caches (PvStore *self);
 
@@ -94,6 +100,10 @@ void pv_store_hlc_observe (PvStore *self, PvHlc remote);
  * append need not look it up each time. Forgotten on rollback. */
 gboolean pv_store_get_cached_head (PvStore *self, guint64 *out_seq, guint8 out_hash[PV_HASH_SIZE]);
 void pv_store_set_cached_head (PvStore *self, guint64 seq, const guint8 hash[PV_HASH_SIZE]);
+
+/* The event this replica belongs to, 0 when none: known from its identity
+ * before the first record of the event has arrived (a device just paired). */
+guint32 pv_store_get_event_id (PvStore *self);
 
 /* This replica's own device id, 0 when the store has no identity. */
 guint16 pv_store_get_device_id (PvStore *self);

@@ -38,7 +38,7 @@ static const PvCtlCommand commands[] = {
         "line.\n\nExit status: 0 when every scan was accepted (ADMIT or EXIT), 2 when one "
         "was refused, 1 on errors."),
     TRUE, pv_ctl_admit },
-  { "qr", N_ ("CODE"), N_ ("Render a ticket code as a QR image (PNG or SVG)"),
+  { "qr", N_ ("CODE"), N_ ("Render a ticket or pairing code as a QR image (PNG or SVG)"),
     N_ ("Needs no store: the code carries everything the symbol shows."), FALSE, pv_ctl_qr },
   { "scan", N_ ("IMAGE…"), N_ ("Read the QR codes in image files, as a gate’s camera would"),
     N_ ("Decodes each image (PNG, JPEG, WebP, BMP…) with the gate’s own decoder, trying every "
@@ -75,6 +75,17 @@ static const PvCtlCommand commands[] = {
         "endpoints served to peers on --listen, peers found through the hub, records relayed both ways, "
         "including those other programs write into the same file. It prints “listening URL” first."),
     TRUE, pv_ctl_sync },
+  { "token", NULL, N_ ("Print a fresh bearer token signed by this device"),
+    N_ ("For scripts and tests that call the sync endpoints or the hub’s API by hand; it holds for ten minutes."),
+    TRUE, pv_ctl_token },
+  { "pair", N_ ("PVPAIR:…"), N_ ("Pair a new device with a hub and write its replica (--db, a new file)"), NULL, TRUE,
+    pv_ctl_pair },
+  { "peers", NULL, N_ ("List the devices that serve sync to peers, as the hub knows them"), NULL, TRUE,
+    pv_ctl_peers },
+  { "device invite", NULL, N_ ("Make a one-time pairing code for a new device (hub only)"),
+    N_ ("The code holds the hub’s address, its certificate’s fingerprint and a secret; show it as a QR with "
+        "“pravesh-ctl qr”, or paste it into “pravesh-ctl pair”."),
+    TRUE, pv_ctl_device_invite },
   { "device add", NULL, N_ ("Enrol a new device and write its replica file"), NULL, TRUE,
     pv_ctl_device_add },
   { "device list", NULL, N_ ("List the enrolled devices"), NULL, TRUE, pv_ctl_device_list },

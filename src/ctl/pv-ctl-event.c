@@ -15,6 +15,7 @@
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-ledger.h"
+#include "pv-pairing.h"
 
 /* ---- shared output ---- */
 
@@ -577,6 +578,79 @@ pv_ctl_device_add (PvCtl *ctl, int argc, char **argv)
     }
   else
     g_print (_ ("Enrolled device %u (%s) in %s\n"), id, pv_role_to_string (role), out);
+  return PV_CTL_EXIT_OK;
+}
+
+/* ---- device invite ---- */
+
+int
+pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
+{
+  g_autofree char *role_text = NULL, *name = NULL, *url = NULL, *hours_text = NULL, *fingerprint_hex = NULL;
+  g_autofree char *text = NULL, *expires = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  guint8 fingerprint[PV_FINGERPRINT_SIZE];
+  PvPairingCode code = { 0 };
+  gboolean json = FALSE, pinned;
+  guint64 hours = 24;
+  PvEvent *event;
+  PvRole role;
+  int status;
+  GOptionEntry entries[] = {
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role_text, N_ ("gate, desk or admin (required)"), N_ ("ROLE") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_ ("The device’s name (required)"), N_ ("NAME") },
+    { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_ ("The address devices reach the hub by (default: where it last listened)"),
+      N_ ("URL") },
+    { "expires", 0, 0, G_OPTION_ARG_STRING, &hours_text, N_ ("Hours the code holds (default 24)"), N_ ("HOURS") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print the code as JSON"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
+    return status;
+  if (!role_text || !name)
+    return pv_ctl_usage_error (ctl, _ ("--role and --name are required"));
+  if (!pv_role_from_string (role_text, &role, &error)
+      || (hours_text && !pv_ctl_parse_uint ("--expires", hours_text, 1, 30 * 24, &hours, &error)))
+    return pv_ctl_fail (error);
+  if (role == PV_ROLE_HUB)
+    return pv_ctl_error (_ ("A hub is not paired; it is made with “event init”"));
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
+      || !pv_ctl_require_admin (store, _ ("invite devices"), &error))
+    return pv_ctl_fail (error);
+  if (url == NULL && !(url = pv_store_dup_meta_string (store, "hub-url")))
+    return pv_ctl_error (_ ("No address for the hub yet: start pravesh-hub on this file once, or give --url"));
+  /* The hub writes its certificate's fingerprint when it serves HTTPS. */
+  fingerprint_hex = pv_store_dup_meta_string (store, "tls-fingerprint");
+  pinned = g_str_has_prefix (url, "https:") && fingerprint_hex != NULL
+           && sodium_hex2bin (fingerprint, sizeof fingerprint, fingerprint_hex, strlen (fingerprint_hex), NULL, NULL,
+                              NULL)
+                == 0;
+  if (g_str_has_prefix (url, "https:") && !pinned)
+    return pv_ctl_error (_ ("The hub has no certificate on record: start it once with its certificate"));
+  if (!pv_invite_create (store, role, name, (gint64) hours * 3600 * G_USEC_PER_SEC, url, pinned ? fingerprint : NULL,
+                         &code, &error))
+    return pv_ctl_fail (error);
+  text = pv_pairing_code_format (&code);
+  pv_pairing_code_clear (&code);
+  if (!json)
+    {
+      g_print ("%s\n", text);
+      return PV_CTL_EXIT_OK;
+    }
+  expires = pv_ctl_format_time (event, pv_store_now (store) + (gint64) hours * 3600 * G_USEC_PER_SEC);
+  json_builder_begin_object (builder);
+  pv_ctl_json_add_string (builder, "code", text);
+  pv_ctl_json_add_string (builder, "role", pv_role_to_string (role));
+  pv_ctl_json_add_string (builder, "name", name);
+  pv_ctl_json_add_string (builder, "hub", url);
+  pv_ctl_json_add_string (builder, "expires", expires);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  pv_ctl_print_json (root, TRUE);
   return PV_CTL_EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "pv-ctl.h"
 #include "pv-error.h"
+#include "pv-pairing.h"
 #include "pv-qr.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
@@ -696,7 +697,7 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
     {
       url = pv_ctl_hub_url (store, hub_given, &error);
       if (error != NULL)
-        return pv_ctl_fail (g_steal_pointer (&error));
+        return pv_ctl_fail (error);
       if (url == NULL && online)
         return pv_ctl_error (_ ("No hub to ask: give --hub URL"));
     }
@@ -705,7 +706,7 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
       g_autoptr (JsonNode) verdict = NULL;
       guint bound = (guint) pv_store_get_meta_int (store, "online-bound-ms", 800);
 
-      verdict = pv_ctl_admit_online (url, argv[1], gate, is_exit, bound, &error);
+      verdict = pv_ctl_admit_online (store, url, argv[1], gate, is_exit, bound, &error);
       if (verdict != NULL)
         {
           const char *said = json_object_get_string_member_with_default (json_node_get_object (verdict),
@@ -714,7 +715,7 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
           return g_str_equal (said, "ADMIT") || g_str_equal (said, "EXIT") ? PV_CTL_EXIT_OK : PV_CTL_EXIT_REFUSED;
         }
       if (online)
-        return pv_ctl_fail (g_steal_pointer (&error));
+        return pv_ctl_fail (error);
       /* The hub is away or slow: this gate decides from its own replica. */
       g_clear_error (&error);
     }
@@ -758,6 +759,8 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 int
 pv_ctl_qr (PvCtl *ctl, int argc, char **argv)
 {
+  PvPairingCode pairing = { 0 };
+  gboolean is_pairing;
   g_autofree char *png = NULL, *svg = NULL, *module_text = NULL, *serial = NULL;
   g_autoptr (GError) error = NULL;
   guint64 module_px = 8;
@@ -779,11 +782,18 @@ pv_ctl_qr (PvCtl *ctl, int argc, char **argv)
   if (module_text && !pv_ctl_parse_uint ("--module-px", module_text, 1, 1000, &module_px, &error))
     return pv_ctl_fail (error);
   /* A QR that every gate will call MALFORMED helps nobody: check first. */
-  if (!pv_ticket_parse (argv[1], -1, &ticket, &error))
+  is_pairing = g_str_has_prefix (argv[1], PV_PAIRING_PREFIX);
+  if (is_pairing ? !pv_pairing_code_parse (argv[1], &pairing, &error) : !pv_ticket_parse (argv[1], -1, &ticket, &error))
     return pv_ctl_fail (error);
+  pv_pairing_code_clear (&pairing);
   if (png ? !pv_qr_write_png (argv[1], png, (int) module_px, &error)
           : !pv_qr_write_svg (argv[1], svg, (int) module_px, &error))
     return pv_ctl_fail (error);
+  if (is_pairing)
+    {
+      g_print (_ ("Wrote the pairing QR code to %s\n"), png ? png : svg);
+      return PV_CTL_EXIT_OK;
+    }
   serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
   g_print (_ ("Wrote the QR code of ticket %s to %s\n"), serial, png ? png : svg);
   return PV_CTL_EXIT_OK;

@@ -109,6 +109,7 @@ int pv_ctl_event_show (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_category_list (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_category_add (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_add (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_list (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_revoke (PvCtl *ctl, int argc, char **argv);
 
@@ -133,12 +134,16 @@ int pv_ctl_ledger_count (PvCtl *ctl, int argc, char **argv);
 
 /* pv-ctl-sync.c */
 int pv_ctl_sync (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_token (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_pair (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_peers (PvCtl *ctl, int argc, char **argv);
 /* The hub's URL: @given (then remembered in the store) or the remembered
  * one; NULL without error when there is none. */
 char *pv_ctl_hub_url (PvStore *store, const char *given, GError **error);
 /* Asks the hub at @url to decide; its verdict object, or an error (a
  * timeout after @bound_ms among them). */
-JsonNode *pv_ctl_admit_online (const char *url,
+JsonNode *pv_ctl_admit_online (PvStore *store,
+                               const char *url,
                                const char *code,
                                const char *gate,
                                gboolean is_exit,

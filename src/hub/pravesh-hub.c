@@ -16,7 +16,9 @@
 #include "pv-admission.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-keys.h"
 #include "pv-ledger.h"
+#include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
 #include "pv-sync-server.h"
@@ -39,6 +41,8 @@ typedef struct
   guint64 requests;
   guint64 verdicts[PV_VERDICT_NOT_INSIDE + 1];
   guint64 groups;
+  GHashTable *pair_attempts; /* remote address → attempts this minute */
+  gint64 pair_minute;
 } Hub;
 
 typedef struct
@@ -163,14 +167,21 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   Hub *hub = user_data;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GBytes) body = NULL;
-  PvEvent *event = pv_store_get_event (hub->store, NULL);
   JsonObject *root;
   const char *code, *gate;
   Admission *admission;
+  PvTokenInfo who;
+  PvEvent *event;
 
   hub->requests++;
   if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
     return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
+  if (!pv_sync_server_authorize (hub->sync, msg, &who))
+    return;
+  if (who.role != PV_ROLE_GATE && who.role != PV_ROLE_ADMIN && who.role != PV_ROLE_HUB)
+    return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, "Only gates admit visitors");
+  /* Borrowed, and only after the check above, which may reload it. */
+  event = pv_store_get_event (hub->store, NULL);
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   if (g_bytes_get_size (body) > MAX_ADMIT_BODY
       || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
@@ -196,6 +207,92 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
    * loop have queued: they share one commit. */
   if (hub->flush_id == 0)
     hub->flush_id = g_idle_add (flush_admissions, hub);
+}
+
+/* Pairing attempts per remote address per minute: the secret is 128 bits,
+ * but a flood of guesses should not cost the hub its ledger lock. */
+#define PAIR_ATTEMPTS_PER_MINUTE 10
+
+static gboolean
+pair_allowed (Hub *hub, SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  g_autofree char *host = NULL;
+  gint64 minute = g_get_monotonic_time () / (60 * G_USEC_PER_SEC);
+  guint count;
+
+  if (minute != hub->pair_minute)
+    {
+      g_hash_table_remove_all (hub->pair_attempts);
+      hub->pair_minute = minute;
+    }
+  host = G_IS_INET_SOCKET_ADDRESS (remote)
+           ? g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)))
+           : g_strdup ("?");
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (hub->pair_attempts, host)) + 1;
+  g_hash_table_insert (hub->pair_attempts, g_steal_pointer (&host), GUINT_TO_POINTER (count));
+  return count <= PAIR_ATTEMPTS_PER_MINUTE;
+}
+
+/* {"secret": base64, "public_key": base64} → the new device's identity. */
+static void
+handle_pair (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) body = NULL, reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *secret = NULL, *public_key = NULL;
+  g_autofree char *event_id = NULL, *event_key = NULL;
+  const char *secret_text = NULL, *key_text = NULL;
+  gsize secret_len = 0, key_len = 0;
+  PvEvent *event;
+  guint16 device = 0;
+  PvRole role;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
+  if (!pair_allowed (hub, msg))
+    return pv_sync_reply_error (msg, 429 /* Too Many Requests */, "Too many pairing attempts; wait a minute");
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+      secret_text = json_object_get_string_member_with_default (root, "secret", NULL);
+      key_text = json_object_get_string_member_with_default (root, "public_key", NULL);
+    }
+  if (secret_text && strlen (secret_text) < 64)
+    secret = g_base64_decode (secret_text, &secret_len);
+  if (key_text && strlen (key_text) < 64)
+    public_key = g_base64_decode (key_text, &key_len);
+  if (secret_len != PV_PAIRING_SECRET_SIZE || key_len != PV_PUBLIC_KEY_SIZE)
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected {\"secret\": base64 of 16 bytes, \"public_key\": base64 of 32 bytes}");
+  if (!pv_invite_redeem (hub->store, secret, public_key, &device, &role, &error))
+    {
+      g_message ("Pairing refused: %s", error->message);
+      return pv_sync_reply_error (msg, g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_SERVICE_UNAVAILABLE,
+                                  error->message);
+    }
+  pv_store_watch_notify (hub->watch);
+  event = pv_store_get_event (hub->store, NULL);
+  g_message ("Paired device %u (%s)", device, pv_role_to_string (role));
+  event_id = g_strdup_printf ("%08x", pv_event_get_id (event));
+  event_key = g_base64_encode (pv_event_get_public_key (event), PV_PUBLIC_KEY_SIZE);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "device");
+  json_builder_add_int_value (builder, device);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, pv_role_to_string (role));
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, event_id);
+  json_builder_set_member_name (builder, "event_public_key");
+  json_builder_add_string_value (builder, event_key);
+  json_builder_end_object (builder);
+  reply = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, reply);
 }
 
 static void
@@ -240,7 +337,7 @@ on_signal (gpointer user_data)
 int
 main (int argc, char *argv[])
 {
-  g_autofree char *db = NULL, *listen = NULL, *config = NULL, *url = NULL;
+  g_autofree char *db = NULL, *listen = NULL, *config = NULL, *url = NULL, *public_url = NULL;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   Hub hub = { 0 };
@@ -274,6 +371,7 @@ main (int argc, char *argv[])
         db = g_key_file_get_string (keys, "hub", "db", NULL);
       if (listen == NULL)
         listen = g_key_file_get_string (keys, "hub", "listen", NULL);
+      public_url = g_key_file_get_string (keys, "hub", "public-url", NULL);
     }
   if (db == NULL)
     {
@@ -287,12 +385,16 @@ main (int argc, char *argv[])
       return 1;
     }
   hub.watch = pv_store_watch_new (hub.store, 20);
+  hub.pair_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   hub.sync = pv_sync_server_new (hub.watch);
   hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", NULL);
   pv_sync_server_mount (hub.sync, hub.server);
   soup_server_add_early_handler (hub.server, "/api/v1/admit", pv_sync_refuse_large_bodies,
                                  GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
   soup_server_add_handler (hub.server, "/api/v1/admit", handle_admit, &hub, NULL);
+  soup_server_add_early_handler (hub.server, "/api/v1/pair", pv_sync_refuse_large_bodies,
+                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  soup_server_add_handler (hub.server, "/api/v1/pair", handle_pair, &hub, NULL);
   soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
   if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
     {
@@ -301,6 +403,13 @@ main (int argc, char *argv[])
     }
   /* The first line a supervisor (or a test) reads: where to connect. */
   g_print ("listening %s\n", url);
+  /* Pairing codes made on this file point devices here, unless the
+   * settings name the address devices reach the hub by. */
+  if (!pv_store_set_meta_string (hub.store, "hub-url", public_url ? public_url : url, &error))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      return 1;
+    }
 
   hub.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, &hub);
@@ -319,6 +428,7 @@ main (int argc, char *argv[])
   g_clear_object (&hub.sync);
   g_clear_object (&hub.watch);
   g_clear_object (&hub.store);
+  g_hash_table_unref (hub.pair_attempts);
   g_main_loop_unref (hub.loop);
   return 0;
 }

@@ -2,8 +2,6 @@
 /* pv-store-watch.c: coalesced "changed" notifications for one store. */
 #include "pv-store-watch.h"
 
-#include <sqlite3.h>
-
 #include "pv-store.h"
 
 struct _PvStoreWatch
@@ -12,7 +10,6 @@ struct _PvStoreWatch
   PvStore *store;
   guint poll_id;
   guint idle_id;
-  gint64 data_version;
 };
 
 G_DEFINE_FINAL_TYPE (PvStoreWatch, pv_store_watch, G_TYPE_OBJECT)
@@ -23,19 +20,6 @@ enum
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-static gint64
-read_data_version (PvStore *store)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store, "PRAGMA data_version", NULL);
-  gint64 version = -1;
-
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    version = sqlite3_column_int64 (stmt, 0);
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  return version;
-}
 
 static gboolean
 emit_changed (gpointer user_data)
@@ -51,18 +35,11 @@ static gboolean
 poll_cb (gpointer user_data)
 {
   PvStoreWatch *self = user_data;
-  gint64 version;
 
-  /* A transaction of our own is open (a merge in progress): the version is
-   * read again next time. */
-  if (pv_store_in_transaction (self->store))
-    return G_SOURCE_CONTINUE;
-  version = read_data_version (self->store);
-  if (version != self->data_version)
-    {
-      self->data_version = version;
-      pv_store_watch_notify (self);
-    }
+  /* A transaction of our own is open (a merge in progress): the file is
+   * looked at again next time. */
+  if (!pv_store_in_transaction (self->store) && pv_store_refresh (self->store))
+    pv_store_watch_notify (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -110,7 +87,7 @@ pv_store_watch_new (PvStore *store, guint interval_ms)
   PvStoreWatch *self = g_object_new (PV_TYPE_STORE_WATCH, NULL);
 
   self->store = g_object_ref (store);
-  self->data_version = read_data_version (store);
+  pv_store_refresh (store);
   if (interval_ms > 0)
     self->poll_id = g_timeout_add (interval_ms, poll_cb, self);
   return self;

@@ -5,10 +5,13 @@
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <sodium.h>
+#include <string.h>
 
 #include "pv-error.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
+#include "pv-token.h"
 #include "pv-wire.h"
 
 #define BACKOFF_FIRST_MS 250
@@ -30,6 +33,10 @@ struct _PvSyncClient
   gint64 last_success;
   gint64 clock_offset;
   char *last_error;
+  char *token; /* signed by this device, reused until near its expiry */
+  gint64 token_until;
+  gboolean pinned;
+  guint8 pin[32];
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncClient, pv_sync_client, G_TYPE_OBJECT)
@@ -58,12 +65,83 @@ set_error (PvSyncClient *self, const char *message)
   self->last_error = g_strdup (message);
 }
 
+void
+pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32])
+{
+  g_autoptr (GByteArray) der = NULL;
+
+  g_object_get (certificate, "certificate", &der, NULL);
+  crypto_hash_sha256 (out, der ? der->data : NULL, der ? der->len : 0);
+}
+
+static gboolean
+accept_pinned (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors, gpointer pin)
+{
+  guint8 seen[32];
+
+  pv_tls_fingerprint (certificate, seen);
+  return sodium_memcmp (seen, pin, sizeof seen) == 0;
+}
+
+void
+pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32])
+{
+  g_signal_connect_data (msg, "accept-certificate", G_CALLBACK (accept_pinned), g_memdup2 (fingerprint, 32),
+                         (GClosureNotify) (void (*) (void)) g_free, 0);
+}
+
+gboolean
+pv_sync_get_pinned (PvStore *store, guint8 out[32])
+{
+  g_autofree char *hex = pv_store_dup_meta_string (store, "hub-fingerprint");
+  size_t len = 0;
+
+  return hex != NULL && strlen (hex) == PV_FINGERPRINT_HEX_SIZE
+         && sodium_hex2bin (out, 32, hex, strlen (hex), NULL, &len, NULL) == 0 && len == 32;
+}
+
+void
+pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[32])
+{
+  self->pinned = TRUE;
+  memcpy (self->pin, fingerprint, sizeof self->pin);
+}
+
+/* Adds this device's token: made by the other side's clock as far as it
+ * is known, so a gate whose clock drifted is not turned away. */
+static void
+authorize (PvSyncClient *self, SoupMessage *msg)
+{
+  gint64 now = g_get_real_time ();
+  g_autofree char *header = NULL;
+
+  if (self->token == NULL || now >= self->token_until)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_clear_pointer (&self->token, g_free);
+      self->token = pv_token_new (pv_store_watch_get_store (self->watch), now + self->clock_offset, &error);
+      if (self->token == NULL)
+        {
+          g_warning ("Cannot make a token: %s", error->message);
+          return;
+        }
+      self->token_until = now + PV_TOKEN_LIFETIME / 2;
+    }
+  header = g_strconcat ("Bearer ", self->token, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+}
+
 static SoupMessage *
 new_message (PvSyncClient *self, const char *method, const char *path)
 {
   g_autoptr (GUri) uri = g_uri_parse_relative (self->base, path, G_URI_FLAGS_NONE, NULL);
+  SoupMessage *msg = soup_message_new_from_uri (method, uri);
 
-  return soup_message_new_from_uri (method, uri);
+  authorize (self, msg);
+  if (self->pinned)
+    pv_sync_pin_certificate (msg, self->pin);
+  return msg;
 }
 
 /* The other side's clock from its Date header. */
@@ -74,7 +152,14 @@ note_date (PvSyncClient *self, SoupMessage *msg)
   g_autoptr (GDateTime) then = date ? soup_date_time_new_from_http_string (date) : NULL;
 
   if (then != NULL)
-    self->clock_offset = g_date_time_to_unix (then) * G_USEC_PER_SEC - g_get_real_time ();
+    {
+      gint64 offset = g_date_time_to_unix (then) * G_USEC_PER_SEC - g_get_real_time ();
+
+      /* Dates are whole seconds: only a real difference makes new tokens. */
+      if (ABS (offset - self->clock_offset) > 2 * G_USEC_PER_SEC)
+        self->token_until = 0;
+      self->clock_offset = offset;
+    }
 }
 
 /* Live session */
@@ -135,7 +220,7 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->backoff_ms = BACKOFF_FIRST_MS;
   self->last_success = g_get_real_time ();
-  self->session = pv_sync_session_new (self->watch, connection);
+  self->session = pv_sync_session_new (self->watch, connection, 0);
   g_signal_connect (self->session, "closed", G_CALLBACK (on_session_closed), self);
   g_signal_connect (self->session, "applied", G_CALLBACK (on_session_applied), self);
   set_status (self, PV_SYNC_ONLINE);
@@ -152,6 +237,9 @@ connect_live (PvSyncClient *self)
     return;
   set_status (self, PV_SYNC_CONNECTING);
   msg = soup_message_new_from_uri ("GET", uri);
+  authorize (self, msg);
+  if (self->pinned)
+    pv_sync_pin_certificate (msg, self->pin);
   g_signal_connect_swapped (msg, "got-headers", G_CALLBACK (note_date), self);
   self->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (self->http, msg, NULL, NULL, G_PRIORITY_DEFAULT, self->connecting,
@@ -496,6 +584,7 @@ pv_sync_client_finalize (GObject *object)
   g_clear_pointer (&self->base, g_uri_unref);
   g_free (self->url);
   g_free (self->last_error);
+  g_free (self->token);
   G_OBJECT_CLASS (pv_sync_client_parent_class)->finalize (object);
 }
 
@@ -535,6 +624,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   self->watch = g_object_ref (watch);
   self->base = g_steal_pointer (&base);
   self->url = g_strdup (base_url);
+  self->pinned = pv_sync_get_pinned (pv_store_watch_get_store (watch), self->pin);
   self->http = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, "user-agent", "pravesh-sync/1",
                                               NULL);
   return self;

@@ -11,6 +11,7 @@
 #include "pv-event.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
+#include "pv-token.h"
 #include "pv-wire.h"
 
 #define MAX_PEERS 1024
@@ -22,12 +23,17 @@ typedef struct
   gint64 seen;
 } Peer;
 
+/* Tokens checked lately: a keep-alive client sends the same one for
+ * minutes, and an Ed25519 check costs more than the request around it. */
+#define MAX_CACHED_TOKENS 4096
+
 struct _PvSyncServer
 {
   GObject parent_instance;
   PvStoreWatch *watch;
   GPtrArray *sessions; /* PvSyncSession, owned */
   GHashTable *peers;   /* device id → Peer* */
+  GHashTable *tokens;  /* token → PvTokenInfo*, verified */
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
@@ -73,6 +79,46 @@ status_for (const GError *error)
   return SOUP_STATUS_BAD_REQUEST;
 }
 
+gboolean
+pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out)
+{
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  const char *token = header && g_str_has_prefix (header, "Bearer ") ? header + strlen ("Bearer ") : NULL;
+  g_autoptr (GError) error = NULL;
+  PvTokenInfo *cached = token ? g_hash_table_lookup (self->tokens, token) : NULL;
+  gint64 now = pv_store_now (store);
+  const PvDeviceInfo *device;
+
+  /* A revocation another program wrote into this file counts at once. */
+  if (!pv_store_in_transaction (store))
+    pv_store_refresh (store);
+  /* A cached token still needs its device in good standing: a revocation
+   * that arrived since ends it at once. */
+  if (cached != NULL && cached->expires_at > now && (device = pv_store_lookup_device (store, cached->device_id)) != NULL
+      && device->revoked_at > now)
+    {
+      *out = *cached;
+      return TRUE;
+    }
+  if (token == NULL)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                    "Bearer realm=\"pravesh\"");
+      pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "Send a device token: Authorization: Bearer PVT1.…");
+      return FALSE;
+    }
+  if (!pv_token_verify (store, token, now, out, &error))
+    {
+      pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, error->message);
+      return FALSE;
+    }
+  if (g_hash_table_size (self->tokens) >= MAX_CACHED_TOKENS)
+    g_hash_table_remove_all (self->tokens);
+  g_hash_table_insert (self->tokens, g_strdup (token), g_memdup2 (out, sizeof *out));
+  return TRUE;
+}
+
 /* The body, or NULL after replying 405 to another method. */
 static GBytes *
 take_body (SoupServerMessage *msg, const char *method)
@@ -93,9 +139,12 @@ handle_vector (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   g_autoptr (GError) error = NULL;
   g_autoptr (PvPullRequest) request = NULL;
   g_autoptr (GBytes) bytes = NULL;
+  PvTokenInfo who;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
     return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed here");
+  if (!pv_sync_server_authorize (self, msg, &who))
+    return;
   if (!(request = pv_sync_make_request (pv_store_watch_get_store (self->watch), NULL, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
   bytes = pv_pull_request_to_json (request);
@@ -111,11 +160,15 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   g_autoptr (PvPullRequest) request = NULL;
   g_autoptr (PvBatch) batch = NULL;
   g_autoptr (GBytes) bytes = NULL;
+  PvTokenInfo who;
 
-  if (body == NULL)
+  if (body == NULL || !pv_sync_server_authorize (self, msg, &who))
     return;
   request = pv_pull_request_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                                            PV_SYNC_MAX_MESSAGE, &error);
+  /* What the asker may receive follows from who it proved to be. */
+  if (request != NULL)
+    request->device_id = who.device_id;
   if (request == NULL || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
   bytes = pv_batch_to_json (batch);
@@ -134,8 +187,9 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GBytes) vector_json = NULL, reply = NULL;
   PvMergeStats stats = { 0 };
+  PvTokenInfo who;
 
-  if (body == NULL)
+  if (body == NULL || !pv_sync_server_authorize (self, msg, &who))
     return;
   batch = pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
                                   &error);
@@ -227,7 +281,10 @@ handle_peers (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   const char *url;
   gint64 device;
   Peer *peer;
+  PvTokenInfo who;
 
+  if (!pv_sync_server_authorize (self, msg, &who))
+    return;
   if (g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0)
     {
       g_autoptr (GBytes) bytes = pv_sync_server_dup_peers (self);
@@ -247,6 +304,8 @@ handle_peers (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
       || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
     return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                                 "A peer is a device id (1…65535) and an http or https URL");
+  if (device != who.device_id)
+    return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, "A device advertises its own address only");
   if (!g_hash_table_contains (self->peers, GUINT_TO_POINTER ((guint) device))
       && g_hash_table_size (self->peers) >= MAX_PEERS)
     return pv_sync_reply_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "Too many peers");
@@ -266,12 +325,31 @@ on_session_closed (PvSyncSession *session, PvSyncServer *self)
   g_ptr_array_remove (self->sessions, session);
 }
 
+/* Runs before the WebSocket handshake: no token, no upgrade. */
+static void
+authorize_live (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  PvTokenInfo who;
+
+  if (pv_sync_server_authorize (self, msg, &who))
+    g_object_set_data_full (G_OBJECT (msg), "pv-token-info", g_memdup2 (&who, sizeof who), g_free);
+}
+
 static void
 handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *connection,
              gpointer user_data)
 {
   PvSyncServer *self = user_data;
-  PvSyncSession *session = pv_sync_session_new (self->watch, connection);
+  const PvTokenInfo *who = g_object_get_data (G_OBJECT (msg), "pv-token-info");
+  PvSyncSession *session;
+
+  if (who == NULL)
+    {
+      soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Not authorized");
+      return;
+    }
+  session = pv_sync_session_new (self->watch, connection, who->device_id);
 
   g_signal_connect (session, "closed", G_CALLBACK (on_session_closed), self);
   g_ptr_array_add (self->sessions, session);
@@ -393,6 +471,7 @@ pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
   soup_server_add_handler (server, "/sync/v1/pull", handle_pull, self, NULL);
   soup_server_add_handler (server, "/sync/v1/push", handle_push, self, NULL);
   soup_server_add_handler (server, "/sync/v1/peers", handle_peers, self, NULL);
+  soup_server_add_handler (server, "/sync/v1/live", authorize_live, self, NULL);
   soup_server_add_websocket_handler (server, "/sync/v1/live", NULL, NULL, handle_live, self, NULL);
 }
 
@@ -470,6 +549,7 @@ pv_sync_server_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->sessions->pdata[i], self);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
   g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_clear_object (&self->watch);
   G_OBJECT_CLASS (pv_sync_server_parent_class)->dispose (object);
 }
@@ -485,6 +565,7 @@ pv_sync_server_init (PvSyncServer *self)
 {
   self->sessions = g_ptr_array_new_with_free_func (g_object_unref);
   self->peers = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) peer_free);
+  self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 PvSyncServer *

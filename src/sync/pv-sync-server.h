@@ -11,15 +11,22 @@
  *                         where its own endpoints are
  *   GET  /sync/v1/peers   {"peers": [{"device": n, "url": …, "seen": µs}]}
  *
- * Errors are JSON too: {"error": "one sentence"}, with 400 for a malformed
- * request, 409 for another event, 413 for a body over the limit, 422 for
- * a push of which nothing could be taken (a broken chain, a signature that
- * does not hold: the reason is the error). */
+ * Every request carries "Authorization: Bearer PVT1.…", a token its device
+ * signed (pv-token.h); the device it names decides what it may receive:
+ * names and phone numbers go to desks, admins and the hub only. A device
+ * advertises its own address only.
+ *
+ * Errors are JSON too, {"error": "one sentence"}: 401 for a missing,
+ * expired or revoked token, 400 for a malformed request, 403 for what the
+ * device may not do, 409 for another event, 413 for a body over the limit,
+ * 422 for a push of which nothing could be taken (a broken chain, a
+ * signature that does not hold: the reason is the error). */
 #pragma once
 
 #include <libsoup/soup.h>
 
 #include "pv-store-watch.h"
+#include "pv-token.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +34,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PvSyncServer, pv_sync_server, PV, SYNC_SERVER, GObject)
 
 PvSyncServer *pv_sync_server_new (PvStoreWatch *watch);
+/* Checks the request's bearer token (see pv-token.h) and fills @out; else
+ * answers 401 with the reason and returns FALSE. Every endpoint here calls
+ * it; the hub's API does too. */
+gboolean pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out);
 void pv_sync_server_mount (PvSyncServer *self, SoupServer *server);
 /* Live sessions open now. */
 guint pv_sync_server_get_n_live (PvSyncServer *self);

@@ -19,6 +19,7 @@ struct _PvSyncSession
   PvPullRequest *peer; /* what the other side holds, as we last know it */
   guint send_id;
   guint64 sent, received;
+  guint16 authorized; /* the device the other side proved to be, or 0 */
   gboolean closed;
 };
 
@@ -36,12 +37,14 @@ PvPullRequest *
 pv_sync_make_request (PvStore *store, GHashTable *overlay, GError **error)
 {
   g_autoptr (PvPullRequest) request = g_new0 (PvPullRequest, 1);
-  PvEvent *event = pv_store_get_event (store, error);
 
-  if (event == NULL || !(request->vector = pv_ledger_version_vector (store, error)))
+  if ((request->event_id = pv_store_get_event_id (store)) == 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED, "%s belongs to no event",
+                        pv_store_get_path (store)),
+           NULL;
+  if (!(request->vector = pv_ledger_version_vector (store, error)))
     return NULL;
   pv_vector_overlay (request->vector, overlay);
-  request->event_id = pv_event_get_id (event);
   request->device_id = pv_store_get_device_id (store);
   if (pv_replica_keeps_people (store)
       && !(request->people_wanted = pv_ledger_people_wanted (store, PEOPLE_PER_REQUEST, error)))
@@ -60,14 +63,9 @@ pv_sync_peer_gets_people (PvStore *store, guint16 peer)
 PvBatch *
 pv_sync_collect_for (PvStore *store, const PvPullRequest *request, GError **error)
 {
-  PvEvent *event = pv_store_get_event (store, error);
-
-  if (event == NULL)
-    return NULL;
-  if (pv_event_get_id (event) != request->event_id)
-    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT,
-                        "This replica holds event %08x, not %08x", pv_event_get_id (event),
-                        request->event_id),
+  if (pv_store_get_event_id (store) != request->event_id)
+    return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT, "This replica holds event %08x, not %08x",
+                        pv_store_get_event_id (store), request->event_id),
            NULL;
   return pv_ledger_collect (store, request->vector, request->limit,
                             pv_sync_peer_gets_people (store, request->device_id),
@@ -200,6 +198,14 @@ receive_request (PvSyncSession *self, GBytes *message)
       soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);
       return;
     }
+  /* The server knows who connected; a request may not claim otherwise. */
+  if (self->authorized != 0 && request->device_id != self->authorized)
+    {
+      pv_pull_request_free (request);
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                       "A session speaks for the device of its token only");
+      return;
+    }
   g_clear_pointer (&self->peer, pv_pull_request_free);
   self->peer = request;
   schedule_send (self);
@@ -294,10 +300,11 @@ pv_sync_session_init (PvSyncSession *self)
 }
 
 PvSyncSession *
-pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection)
+pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized)
 {
   PvSyncSession *self = g_object_new (PV_TYPE_SYNC_SESSION, NULL);
 
+  self->authorized = authorized;
   self->watch = g_object_ref (watch);
   self->connection = g_object_ref (connection);
   soup_websocket_connection_set_max_incoming_payload_size (connection, PV_SYNC_MAX_MESSAGE);

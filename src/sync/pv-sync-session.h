@@ -21,9 +21,11 @@ G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
 /* The largest message either side accepts. */
 #define PV_SYNC_MAX_MESSAGE (64 * 1024 * 1024)
 
-/* Takes over @connection (open). Signals: "applied" (const PvMergeStats *)
- * after each batch received, "closed" once. */
-PvSyncSession *pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection);
+/* Takes over @connection (open). @authorized: on the serving side, the
+ * device the other side's token proved (its requests must name it), 0 on
+ * the connecting side, which proved itself. Signals: "applied" (const
+ * PvMergeStats *) after each batch received, "closed" once. */
+PvSyncSession *pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized);
 /* The device the other side said it is (0 until it said). */
 guint16 pv_sync_session_get_peer_device (PvSyncSession *self);
 /* Records sent and received so far. */

@@ -84,11 +84,14 @@ class Server:
         self.log.close()
 
 
-def post(url, body, timeout=10):
-    """POSTs @body (bytes or a JSON-able value); returns (status, parsed JSON)."""
+def post(url, body, token=None, timeout=10):
+    """POSTs @body (bytes or a JSON-able value) with a device's bearer
+    token; returns (status, parsed JSON)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, json.loads(reply.read())
@@ -96,8 +99,9 @@ def post(url, body, timeout=10):
         return error.code, json.loads(error.read() or b"{}")
 
 
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as reply:
+def get(url, token, timeout=10):
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
         return json.loads(reply.read())
 
 
@@ -162,6 +166,9 @@ class NetworkTestCase(unittest.TestCase):
                        db=db).stdout
         return [line for line in out.splitlines() if line.startswith("PV1:")]
 
+    def token(self, db, *extra):
+        return self.ctl("token", *extra, db=db).stdout.strip()
+
     def digest(self, db):
         return self.ctl("ledger", "digest", db=db).stdout.strip()
 
@@ -220,16 +227,48 @@ class TestConverge(NetworkTestCase):
         self.assertStops(hub)
 
 
+class TestPairing(NetworkTestCase):
+    def test_pair_gate_and_desk(self):
+        self.issue(self.hub_db, 4, "--name", "Ravi Kumar", "--phone", "9810000000")
+        hub = self.start_hub()
+        code = self.ctl("device", "invite", "--role", "gate", "--name", "Gate A", db=self.hub_db).stdout.strip()
+        self.assertTrue(code.startswith("PVPAIR:"))
+        gate = self.path("gate-a.db")
+        paired = self.ctl_json("pair", code, db=gate)
+        self.assertEqual((paired["role"], paired["event"]), ("gate", "Network Fair"))
+        self.assertEqual(self.digest(gate), self.digest(self.hub_db))
+        self.assertEqual(self.query(gate, "SELECT count(*) FROM people"), [(0,)])
+
+        # The code is spent: nobody else pairs with it, and no file is left.
+        again = self.run_ctl("pair", code, db=self.path("thief.db"))
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("not valid", again.stderr)
+        self.assertFalse(os.path.exists(self.path("thief.db")))
+        garbled = self.run_ctl("pair", code[:-4] + "ZZZZ", db=self.path("thief.db"))
+        self.assertEqual(garbled.returncode, 1)
+        self.assertFalse(os.path.exists(self.path("thief.db")))
+
+        code = self.ctl("device", "invite", "--role", "desk", "--name", "Desk A", db=self.hub_db).stdout.strip()
+        desk = self.path("desk-a.db")
+        self.ctl_json("pair", code, db=desk)
+        self.assertEqual(self.query(desk, "SELECT count(*) FROM people WHERE name = 'Ravi Kumar'"), [(4,)])
+        verdict = self.ctl_json("admit", self.issue(self.hub_db, 1)[0], "--gate", "Gate 2", db=gate)
+        self.assertEqual((verdict["verdict"], verdict["decided"]), ("ADMIT", "online"))
+        self.assertStops(hub)
+
+
 class TestOnline(NetworkTestCase):
     def test_fifty_gates_one_ticket(self):
         code = self.issue(self.hub_db, 1)[0]
+        gates = [self.add_device("gate", f"gate-{i}") for i in range(1, 4)]
+        tokens = [self.token(gate) for gate in gates]
         hub = self.start_hub()
         replies = [None] * 50
         barrier = threading.Barrier(50)
 
         def ask(i):
             barrier.wait()
-            replies[i] = post(hub.url + "api/v1/admit", {"code": code, "gate": GATES[i % 3]})
+            replies[i] = post(hub.url + "api/v1/admit", {"code": code, "gate": GATES[i % 3]}, tokens[i % 3])
 
         threads = [threading.Thread(target=ask, args=(i,)) for i in range(50)]
         for thread in threads:
@@ -271,6 +310,7 @@ class TestOnline(NetworkTestCase):
 
     def test_hub_killed_mid_stream(self):
         codes = self.issue(self.hub_db, 400)
+        token = self.token(self.add_device("gate", "gate-1"))
         hub = self.start_hub()
         acknowledged = []
         lock = threading.Lock()
@@ -281,7 +321,7 @@ class TestOnline(NetworkTestCase):
                 if stop.is_set():
                     return
                 try:
-                    status, body = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 1"}, timeout=5)
+                    status, body = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 1"}, token, timeout=5)
                 except OSError:
                     return
                 if status == 200:
@@ -310,7 +350,7 @@ class TestOnline(NetworkTestCase):
             issuer, serial = (int(x) for x in body["serial"].split("-"))
             self.assertEqual(entries.get((issuer, serial)), 1, body)
         for code, _ in acknowledged[:20]:
-            status, again = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 2"})
+            status, again = post(hub.url + "api/v1/admit", {"code": code, "gate": "Gate 2"}, token)
             self.assertEqual((status, again["verdict"]), (200, "ALREADY_USED"))
 
 
@@ -322,7 +362,8 @@ class TestPartition(NetworkTestCase):
         devices = [self.start_device(f"gate-{i}", "--hub", hub.url) for i in range(1, 4)]
 
         # Each gate finds the others through the hub.
-        self.wait_for(lambda: all(len(get(hub.url + "sync/v1/peers")["peers"]) == 3 for _ in [0]), 10,
+        hub_token = self.token(self.hub_db)
+        self.wait_for(lambda: len(get(hub.url + "sync/v1/peers", hub_token)["peers"]) == 3, 10,
                       "three advertised peers")
         self.wait_for(lambda: any(line.startswith("peer ") for line in devices[2].lines), 10, "gate 3's peers")
         hub.stop()
@@ -364,18 +405,20 @@ class TestHostile(NetworkTestCase):
         for code in self.codes[:3]:
             self.ctl_json("admit", code, "--gate", "Gate 1", "--offline", db=self.gate)
         self.hub = self.start_hub()
+        self.gate_token = self.token(self.gate)
+        self.hub_token = self.token(self.hub_db)
         # The gate's three new records, as a batch its own endpoints serve.
         device = self.start_device("gate-1")
-        holds = get(self.hub.url + "sync/v1/vector")
-        status, self.batch = post(device.url + "sync/v1/pull", holds)
+        holds = get(self.hub.url + "sync/v1/vector", self.gate_token)
+        status, self.batch = post(device.url + "sync/v1/pull", holds, self.hub_token)
         self.assertEqual(status, 200)
         self.assertEqual(len(self.batch["records"]), 3)
         device.stop()
         self.before = self.digest(self.hub_db)
 
-    def push(self, body):
+    def push(self, body, token=None):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return post(self.hub.url + "sync/v1/push", data)
+        return post(self.hub.url + "sync/v1/push", data, token or self.gate_token)
 
     def assertRefused(self, reply, status, words):
         self.assertEqual(reply[0], status, reply)
@@ -387,10 +430,10 @@ class TestHostile(NetworkTestCase):
         text = json.dumps(self.batch).encode()
         self.assertRefused(self.push(text[:len(text) // 2]), 400, "")
         self.assertRefused(self.push(b'{"version": 2, "event": "00000000", "records": []}'), 400, "version")
-        self.assertRefused(post(self.hub.url + "sync/v1/pull", b'{"event": 5}'), 400, "event")
-        self.assertRefused(post(self.hub.url + "api/v1/admit", b"[1, 2]"), 400, "code")
-        self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Back door"}),
-                           400, "gate")
+        self.assertRefused(post(self.hub.url + "sync/v1/pull", b'{"event": 5}', self.gate_token), 400, "event")
+        self.assertRefused(post(self.hub.url + "api/v1/admit", b"[1, 2]", self.gate_token), 400, "code")
+        self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Back door"},
+                                self.gate_token), 400, "gate")
 
     def test_oversized(self):
         with socket.create_connection(("127.0.0.1", self.hub.port), timeout=10) as connection:
@@ -416,6 +459,26 @@ class TestHostile(NetworkTestCase):
         batch = dict(self.batch)
         batch["event"] = "0badcafe"
         self.assertRefused(self.push(batch), 409, "event")
+
+    def test_tokens(self):
+        # None, garbled, expired, another device's signature, an advertisement
+        # for somebody else: each refused, nothing stored.
+        self.assertRefused(post(self.hub.url + "sync/v1/push", json.dumps(self.batch).encode()), 401, "token")
+        self.assertRefused(self.push(self.batch, "PVT1.garbage.more"), 401, "token")
+        expired = self.token(self.gate, "--at", (datetime.datetime.now(IST) - datetime.timedelta(hours=1))
+                             .strftime("%Y-%m-%dT%H:%M:%S+05:30"))
+        self.assertRefused(self.push(self.batch, expired), 401, "expired")
+        forged = self.gate_token.rsplit(".", 1)[0] + "." + self.hub_token.rsplit(".", 1)[1]
+        self.assertRefused(self.push(self.batch, forged), 401, "not signed")
+        self.assertRefused(post(self.hub.url + "sync/v1/peers", {"device": 1, "url": "http://127.0.0.1:9/"},
+                                self.gate_token), 403, "own")
+
+    def test_revoked_device(self):
+        self.ctl("device", "revoke", "2", "--reason", "stolen", db=self.hub_db)
+        self.before = self.digest(self.hub_db)
+        self.assertRefused(self.push(self.batch), 401, "revoked")
+        self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Gate 1"},
+                                self.gate_token), 401, "revoked")
 
     def test_the_real_batch_is_taken(self):
         status, reply = self.push(self.batch)

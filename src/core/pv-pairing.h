@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-pairing.h: pairing a new device with a hub. The hub's admin makes an
+ * invitation; its pairing code (shown as a QR) carries the hub's URL, the
+ * SHA-256 fingerprint of its TLS certificate and a one-time secret. The
+ * device makes its own key pair and presents the secret with its public
+ * key; the hub enrols it. The secret is good once, for a limited time. */
+#pragma once
+
+#include <glib.h>
+
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+#define PV_PAIRING_PREFIX "PVPAIR:"
+#define PV_PAIRING_SECRET_SIZE 16
+#define PV_FINGERPRINT_SIZE 32
+/* How long an invitation holds unless said otherwise. */
+#define PV_INVITE_LIFETIME (G_GINT64_CONSTANT (24 * 60 * 60) * G_USEC_PER_SEC)
+
+typedef struct
+{
+  char *url;                               /* "https://10.0.0.2:8470/" */
+  gboolean pinned;                         /* a TLS fingerprint follows */
+  guint8 fingerprint[PV_FINGERPRINT_SIZE]; /* SHA-256 of the hub's certificate (DER) */
+  guint8 secret[PV_PAIRING_SECRET_SIZE];
+} PvPairingCode;
+
+void pv_pairing_code_clear (PvPairingCode *code);
+
+/* "PVPAIR:" and Base45 (QR alphanumeric) of: version 1, flags (1: pinned),
+ * the secret, the fingerprint when pinned, then the URL in UTF-8. */
+char *pv_pairing_code_format (const PvPairingCode *code);
+/* PV_ERROR_MALFORMED with the reason for anything else. */
+gboolean pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error);
+
+/* Makes an invitation in the hub's @store for a device of @role named
+ * @name, good for @lifetime µs, and fills @out (its URL and fingerprint
+ * copied from @url and @fingerprint, NULL for plain HTTP). */
+gboolean pv_invite_create (PvStore *store,
+                           PvRole role,
+                           const char *name,
+                           gint64 lifetime,
+                           const char *url,
+                           const guint8 *fingerprint,
+                           PvPairingCode *out,
+                           GError **error);
+
+/* Uses the invitation whose secret is @secret to enrol a device with
+ * @public_key, in one transaction: PV_ERROR_PERMISSION when there is no
+ * such invitation, it expired, or it was used. */
+gboolean pv_invite_redeem (PvStore *store,
+                           const guint8 secret[PV_PAIRING_SECRET_SIZE],
+                           const guint8 public_key[PV_PUBLIC_KEY_SIZE],
+                           guint16 *out_device_id,
+                           PvRole *out_role,
+                           GError **error);
+
+G_END_DECLS

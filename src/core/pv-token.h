@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-token.h: the bearer tokens every sync and API call carries. A device
+ * signs its own with its device key, so any replica that holds the
+ * device's certificate — the hub, or a peer gate with the hub gone — can
+ * check it without asking anyone, and revoking the device in the ledger
+ * ends its access everywhere the revocation reaches. Tokens live minutes:
+ * a stolen one is soon worthless. */
+#pragma once
+
+#include <glib.h>
+
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+/* How long a token is good for, and how far ahead a token's expiry may lie
+ * (its lifetime plus clock skew) before it is refused as implausible. */
+#define PV_TOKEN_LIFETIME (G_GINT64_CONSTANT (10 * 60) * G_USEC_PER_SEC)
+#define PV_TOKEN_MAX_AHEAD (PV_TOKEN_LIFETIME + G_GINT64_CONSTANT (5 * 60) * G_USEC_PER_SEC)
+
+typedef struct
+{
+  guint32 event_id;
+  guint16 device_id;
+  PvRole role;       /* from the device's certificate, not the token */
+  gint64 expires_at; /* µs since the epoch */
+} PvTokenInfo;
+
+/* "PVT1." base64url(payload) "." base64url(signature), where the payload is
+ * 15 bytes, big-endian: version 1, event id (u32), device id (u16), expiry
+ * (i64 µs), and the signature the device key's Ed25519 over "PVT1" and the
+ * payload. @now is the clock to count from (the other side's, when known). */
+char *pv_token_new (PvStore *store, gint64 now, GError **error);
+
+/* Checks @token against @store at @now: well formed (else
+ * PV_ERROR_MALFORMED), of this event, signed by a device this replica
+ * holds a certificate for, not expired, not revoked, certificate in force
+ * (else PV_ERROR_PERMISSION with the reason). */
+gboolean pv_token_verify (PvStore *store, const char *token, gint64 now, PvTokenInfo *out, GError **error);
+
+G_END_DECLS
