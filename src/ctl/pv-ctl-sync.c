@@ -243,24 +243,65 @@ typedef struct
   GBytes *reply;
   guint status;
   GError *error;
-} Online;
+} Exchange;
 
 static void
-online_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+exchange_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  Online *online = user_data;
+  Exchange *exchange = user_data;
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
 
-  online->reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &online->error);
-  online->status = soup_message_get_status (msg);
-  g_main_loop_quit (online->loop);
+  exchange->reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &exchange->error);
+  exchange->status = soup_message_get_status (msg);
+  g_main_loop_quit (exchange->loop);
 }
 
 static gboolean
-online_timeout (gpointer user_data)
+exchange_timeout (gpointer cancellable)
 {
-  g_cancellable_cancel (user_data);
+  g_cancellable_cancel (cancellable);
   return G_SOURCE_REMOVE;
+}
+
+/* Sends @msg and waits at most @bound_ms; the reply's JSON object on 200,
+ * else an error carrying the server's own words (G_IO_ERROR_TIMED_OUT when
+ * the bound passed). */
+static JsonNode *
+exchange_json (SoupMessage *msg, guint bound_ms, GError **error)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("user-agent", "pravesh-ctl/1", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GBytes) reply = NULL;
+  Exchange exchange = { g_main_loop_new (NULL, FALSE), NULL, 0, NULL };
+  JsonObject *root = NULL;
+  guint timeout_id = g_timeout_add (bound_ms, exchange_timeout, cancellable);
+
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, exchange_cb, &exchange);
+  g_main_loop_run (exchange.loop);
+  g_main_loop_unref (exchange.loop);
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (timeout_id);
+  if ((reply = exchange.reply) == NULL)
+    {
+      if (g_error_matches (exchange.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&exchange.error);
+          return g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _ ("The hub did not answer within %u ms"),
+                              bound_ms),
+                 NULL;
+        }
+      g_propagate_error (error, exchange.error);
+      return NULL;
+    }
+  if (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    root = json_node_get_object (json_parser_get_root (parser));
+  if (exchange.status != SOUP_STATUS_OK || root == NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, _ ("The hub answered %u: %s"), exchange.status,
+                        root ? json_object_get_string_member_with_default (root, "error", "") : ""),
+           NULL;
+  return json_node_copy (json_parser_get_root (parser));
 }
 
 JsonNode *
@@ -268,22 +309,14 @@ pv_ctl_admit_online (PvStore *store, const char *url, const char *code, const ch
                      guint bound_ms, GError **error)
 {
   g_autofree char *token = NULL, *header = NULL;
-  guint8 pin[32];
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("user-agent", "pravesh-ctl/1", NULL);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GUri) base = g_uri_parse (url, G_URI_FLAGS_NONE, error);
   g_autoptr (GUri) uri = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GBytes) reply = NULL, body = NULL;
-  Online online = { g_main_loop_new (NULL, FALSE), NULL, 0, NULL };
-  guint timeout_id;
+  g_autoptr (GBytes) body = NULL;
+  guint8 pin[32];
 
-  if (base == NULL)
-    return NULL;
-  uri = g_uri_parse_relative (base, "/api/v1/admit", G_URI_FLAGS_NONE, error);
-  if (uri == NULL)
+  if (base == NULL || !(uri = g_uri_parse_relative (base, "/api/v1/admit", G_URI_FLAGS_NONE, error)))
     return NULL;
   json_builder_begin_object (builder);
   pv_ctl_json_add_string (builder, "code", code);
@@ -301,34 +334,7 @@ pv_ctl_admit_online (PvStore *store, const char *url, const char *code, const ch
     pv_sync_pin_certificate (msg, pin);
   /* A gate does not keep a visitor waiting on a slow network: past the
    * bound it decides by itself. */
-  timeout_id = g_timeout_add (bound_ms, online_timeout, cancellable);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, online_cb, &online);
-  g_main_loop_run (online.loop);
-  g_main_loop_unref (online.loop);
-  if (!g_cancellable_is_cancelled (cancellable))
-    g_source_remove (timeout_id);
-  reply = online.reply;
-  if (reply == NULL)
-    {
-      if (g_error_matches (online.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_clear_error (&online.error);
-          return g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _ ("The hub did not answer within %u ms"),
-                              bound_ms),
-                 NULL;
-        }
-      g_propagate_error (error, online.error);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return g_set_error (error, PV_ERROR, PV_ERROR_STORE, _ ("The hub answered %u"), online.status), NULL;
-  if (online.status != SOUP_STATUS_OK)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, _ ("The hub answered %u: %s"), online.status,
-                        json_object_get_string_member_with_default (
-                          json_node_get_object (json_parser_get_root (parser)), "error", "")),
-           NULL;
-  return json_node_copy (json_parser_get_root (parser));
+  return exchange_json (msg, bound_ms, error);
 }
 
 /* ---- token ---- */
@@ -360,54 +366,6 @@ pv_ctl_token (PvCtl *ctl, int argc, char **argv)
 }
 
 /* ---- pair ---- */
-
-typedef struct
-{
-  GMainLoop *loop;
-  GBytes *reply;
-  guint status;
-  GError *error;
-} Exchange;
-
-static void
-exchange_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Exchange *exchange = user_data;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-
-  exchange->reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &exchange->error);
-  exchange->status = soup_message_get_status (msg);
-  g_main_loop_quit (exchange->loop);
-}
-
-/* Sends @msg and waits; the reply's JSON object on 200, else an error
- * carrying the server's own words. */
-static JsonNode *
-exchange_json (SoupMessage *msg, GError **error)
-{
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("user-agent", "pravesh-ctl/1", "timeout", 30, NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GBytes) reply = NULL;
-  Exchange exchange = { g_main_loop_new (NULL, FALSE), NULL, 0, NULL };
-  JsonObject *root = NULL;
-
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_cb, &exchange);
-  g_main_loop_run (exchange.loop);
-  g_main_loop_unref (exchange.loop);
-  if ((reply = exchange.reply) == NULL)
-    {
-      g_propagate_error (error, exchange.error);
-      return NULL;
-    }
-  if (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    root = json_node_get_object (json_parser_get_root (parser));
-  if (exchange.status != SOUP_STATUS_OK || root == NULL)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, _ ("The hub answered %u: %s"), exchange.status,
-                        root ? json_object_get_string_member_with_default (root, "error", "") : ""),
-           NULL;
-  return json_node_copy (json_parser_get_root (parser));
-}
 
 int
 pv_ctl_pair (PvCtl *ctl, int argc, char **argv)
@@ -458,7 +416,7 @@ pv_ctl_pair (PvCtl *ctl, int argc, char **argv)
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
   if (code.pinned)
     pv_sync_pin_certificate (msg, code.fingerprint);
-  answer = exchange_json (msg, &error);
+  answer = exchange_json (msg, 30000, &error);
   if (answer == NULL)
     goto fail;
   reply = json_node_get_object (answer);
@@ -576,7 +534,7 @@ pv_ctl_peers (PvCtl *ctl, int argc, char **argv)
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
   if (pv_sync_get_pinned (store, pin))
     pv_sync_pin_certificate (msg, pin);
-  if (!(answer = exchange_json (msg, &error)))
+  if (!(answer = exchange_json (msg, 10000, &error)))
     return pv_ctl_fail (error);
   pv_ctl_print_json (answer, TRUE);
   return PV_CTL_EXIT_OK;
