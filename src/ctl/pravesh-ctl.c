@@ -82,6 +82,10 @@ static const PvCtlCommand commands[] = {
     pv_ctl_pair },
   { "peers", NULL, N_ ("List the devices that serve sync to peers, as the hub knows them"), NULL, TRUE,
     pv_ctl_peers },
+  { "hub cert", NULL, N_ ("Make a self-signed certificate and key for the hub’s HTTPS"),
+    N_ ("Devices pin the certificate’s fingerprint, which pairing codes carry: start pravesh-hub with "
+        "--tls-cert and --tls-key before making them."),
+    FALSE, pv_ctl_hub_cert },
   { "device invite", NULL, N_ ("Make a one-time pairing code for a new device (hub only)"),
     N_ ("The code holds the hub’s address, its certificate’s fingerprint and a secret; show it as a QR with "
         "“pravesh-ctl qr”, or paste it into “pravesh-ctl pair”."),

@@ -652,7 +652,7 @@ admit_one (PvStore *store, const char *code, const char *gate, gboolean have_at,
 int
 pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 {
-  g_autofree char *gate = NULL, *at_text = NULL, *hub_given = NULL, *url = NULL;
+  g_autofree char *gate = NULL, *at_text = NULL, *hub_given = NULL, *url = NULL, *bound_text = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
   gboolean is_exit = FALSE, json = FALSE, accepted = TRUE, online = FALSE, offline = FALSE;
@@ -669,8 +669,11 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
     { "online", 0, 0, G_OPTION_ARG_NONE, &online, N_ ("Ask the hub, and fail when it cannot answer"), NULL },
     { "offline", 0, 0, G_OPTION_ARG_NONE, &offline, N_ ("Decide here without asking the hub"), NULL },
     { "hub", 0, 0, G_OPTION_ARG_STRING, &hub_given, N_ ("The hub’s URL (remembered in the store)"), N_ ("URL") },
+    { "bound", 0, 0, G_OPTION_ARG_STRING, &bound_text,
+      N_ ("Wait this long for the hub before deciding here (default: the device’s setting, 800 ms)"), N_ ("MS") },
     G_OPTION_ENTRY_NULL
   };
+  guint64 bound = 0;
 
   if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status)
       || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
@@ -681,6 +684,8 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
     return pv_ctl_usage_error (ctl, _ ("--online and --offline exclude each other"));
   if (online && at_text)
     return pv_ctl_usage_error (ctl, _ ("--at is for offline decisions; the hub uses its own clock"));
+  if (bound_text && !pv_ctl_parse_uint ("--bound", bound_text, 1, 60000, &bound, &error))
+    return pv_ctl_fail (error);
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || (at_text && !pv_ctl_parse_at (event, at_text, &at, &error)))
     return pv_ctl_fail (error);
@@ -704,9 +709,9 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
   if (url != NULL)
     {
       g_autoptr (JsonNode) verdict = NULL;
-      guint bound = (guint) pv_store_get_meta_int (store, "online-bound-ms", 800);
-
-      verdict = pv_ctl_admit_online (store, url, argv[1], gate, is_exit, bound, &error);
+      if (bound == 0)
+        bound = (guint64) CLAMP (pv_store_get_meta_int (store, "online-bound-ms", 800), 1, 60000);
+      verdict = pv_ctl_admit_online (store, url, argv[1], gate, is_exit, (guint) bound, &error);
       if (verdict != NULL)
         {
           const char *said = json_object_get_string_member_with_default (json_node_get_object (verdict),

@@ -150,6 +150,9 @@ JsonNode *pv_ctl_admit_online (PvStore *store,
                                guint bound_ms,
                                GError **error);
 
+/* pv-ctl-hub.c */
+int pv_ctl_hub_cert (PvCtl *ctl, int argc, char **argv);
+
 /* pv-ctl-scan.c */
 int pv_ctl_scan (PvCtl *ctl, int argc, char **argv);
 

@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <locale.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "pv-admission.h"
@@ -21,6 +22,7 @@
 #include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
+#include "pv-sync-client.h"
 #include "pv-sync-server.h"
 #include "pv-wire.h"
 
@@ -338,6 +340,8 @@ int
 main (int argc, char *argv[])
 {
   g_autofree char *db = NULL, *listen = NULL, *config = NULL, *url = NULL, *public_url = NULL;
+  g_autofree char *tls_cert = NULL, *tls_key = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   Hub hub = { 0 };
@@ -346,6 +350,9 @@ main (int argc, char *argv[])
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_ ("Address and port to serve on (default " DEFAULT_LISTEN ")"),
       N_ ("ADDR:PORT") },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, N_ ("Settings file (key file, group [hub])"), N_ ("FILE") },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+      N_ ("Serve HTTPS with this certificate (PEM; see “pravesh-ctl hub cert”)"), N_ ("FILE") },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_ ("The certificate’s private key (PEM)"), N_ ("FILE") },
     G_OPTION_ENTRY_NULL
   };
 
@@ -372,6 +379,10 @@ main (int argc, char *argv[])
       if (listen == NULL)
         listen = g_key_file_get_string (keys, "hub", "listen", NULL);
       public_url = g_key_file_get_string (keys, "hub", "public-url", NULL);
+      if (tls_cert == NULL)
+        tls_cert = g_key_file_get_string (keys, "hub", "tls-cert", NULL);
+      if (tls_key == NULL)
+        tls_key = g_key_file_get_string (keys, "hub", "tls-key", NULL);
     }
   if (db == NULL)
     {
@@ -384,10 +395,20 @@ main (int argc, char *argv[])
       g_clear_object (&hub.store);
       return 1;
     }
+  if ((tls_cert == NULL) != (tls_key == NULL))
+    {
+      g_printerr ("pravesh-hub: give both --tls-cert and --tls-key, or neither\n");
+      return 1;
+    }
+  if (tls_cert != NULL && !(certificate = g_tls_certificate_new_from_files (tls_cert, tls_key, &error)))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      return 1;
+    }
   hub.watch = pv_store_watch_new (hub.store, 20);
   hub.pair_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   hub.sync = pv_sync_server_new (hub.watch);
-  hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", NULL);
+  hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", "tls-certificate", certificate, NULL);
   pv_sync_server_mount (hub.sync, hub.server);
   soup_server_add_early_handler (hub.server, "/api/v1/admit", pv_sync_refuse_large_bodies,
                                  GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
@@ -405,6 +426,20 @@ main (int argc, char *argv[])
   g_print ("listening %s\n", url);
   /* Pairing codes made on this file point devices here, unless the
    * settings name the address devices reach the hub by. */
+  if (certificate != NULL)
+    {
+      guint8 fingerprint[32];
+      char hex[65];
+
+      pv_tls_fingerprint (certificate, fingerprint);
+      sodium_bin2hex (hex, sizeof hex, fingerprint, sizeof fingerprint);
+      g_message ("TLS certificate SHA-256 %s", hex);
+      if (!pv_store_set_meta_string (hub.store, "tls-fingerprint", hex, &error))
+        {
+          g_printerr ("pravesh-hub: %s\n", error->message);
+          return 1;
+        }
+    }
   if (!pv_store_set_meta_string (hub.store, "hub-url", public_url ? public_url : url, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);

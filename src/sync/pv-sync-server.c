@@ -475,13 +475,60 @@ pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
   soup_server_add_websocket_handler (server, "/sync/v1/live", NULL, NULL, handle_live, self, NULL);
 }
 
+typedef struct
+{
+  SoupServer *server;
+  GSocketAddress *local, *remote;
+} Handshake;
+
+static void
+handshake_free (Handshake *handshake)
+{
+  g_object_unref (handshake->server);
+  g_clear_object (&handshake->local);
+  g_clear_object (&handshake->remote);
+  g_free (handshake);
+}
+
+static void
+handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handshake *handshake = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+    soup_server_accept_iostream (handshake->server, G_IO_STREAM (source), handshake->local, handshake->remote, NULL);
+  else
+    g_debug ("TLS handshake failed: %s", error->message);
+  handshake_free (handshake);
+}
+
 static gboolean
 on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, gpointer server)
 {
   g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) error = NULL;
+  Handshake *handshake;
 
-  soup_server_accept_iostream (server, G_IO_STREAM (connection), local, remote, NULL);
+  g_object_get (server, "tls-certificate", &certificate, NULL);
+  if (certificate == NULL)
+    {
+      soup_server_accept_iostream (server, G_IO_STREAM (connection), local, remote, NULL);
+      return TRUE;
+    }
+  if (!(tls = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error)))
+    {
+      g_warning ("Cannot serve TLS: %s", error->message);
+      return TRUE;
+    }
+  handshake = g_new0 (Handshake, 1);
+  handshake->server = g_object_ref (server);
+  handshake->local = g_steal_pointer (&local);
+  handshake->remote = g_steal_pointer (&remote);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL, handshake_cb, handshake);
   return TRUE;
 }
 
@@ -498,6 +545,7 @@ pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError 
 {
   g_autoptr (GSocketAddress) wanted = NULL, bound = NULL;
   g_autoptr (GSocketService) service = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
   g_autofree char *host = NULL, *ip = NULL;
   const char *colon = strrchr (address, ':');
   guint64 port = 0;
@@ -524,11 +572,12 @@ pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError 
   g_socket_service_start (service);
   g_object_set_data_full (G_OBJECT (server), "pv-sync-listener", g_steal_pointer (&service),
                           (GDestroyNotify) service_close);
+  g_object_get (server, "tls-certificate", &certificate, NULL);
   if (out_url != NULL)
     {
       ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
-      *out_url = g_strdup_printf (strchr (ip, ':') ? "http://[%s]:%u/" : "http://%s:%u/", ip,
-                                  g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+      *out_url = g_strdup_printf (strchr (ip, ':') ? "%s://[%s]:%u/" : "%s://%s:%u/", certificate ? "https" : "http",
+                                  ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
     }
   return TRUE;
 }

@@ -46,8 +46,9 @@ guint pv_sync_server_get_n_live (PvSyncServer *self);
 GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
 
 /* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
- * served, e.g. "http://127.0.0.1:41234/". Only one such call per server;
- * the listening socket closes when @server is finalized. */
+ * served, e.g. "http://127.0.0.1:41234/": HTTPS when @server has a
+ * "tls-certificate". Only one such call per server; the listening socket
+ * closes when @server is finalized. */
 gboolean pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error);
 
 /* An early handler (user data: the limit in bytes, GSIZE_TO_POINTER) that

@@ -144,8 +144,8 @@ class NetworkTestCase(unittest.TestCase):
     def ctl_json(self, *args, db, rc=0):
         return json.loads(self.ctl(*args, db=db, rc=rc).stdout)
 
-    def start_hub(self, port=0):
-        server = Server([HUB, "--db", self.hub_db, "--listen", f"127.0.0.1:{port}"],
+    def start_hub(self, port=0, *extra):
+        server = Server([HUB, "--db", self.hub_db, "--listen", f"127.0.0.1:{port}"] + list(extra),
                         self.path("hub.log"))
         self.servers.append(server)
         return server
@@ -252,9 +252,66 @@ class TestPairing(NetworkTestCase):
         desk = self.path("desk-a.db")
         self.ctl_json("pair", code, db=desk)
         self.assertEqual(self.query(desk, "SELECT count(*) FROM people WHERE name = 'Ravi Kumar'"), [(4,)])
-        verdict = self.ctl_json("admit", self.issue(self.hub_db, 1)[0], "--gate", "Gate 2", db=gate)
+        verdict = self.ctl_json("admit", self.issue(self.hub_db, 1)[0], "--gate", "Gate 2", "--bound", "5000",
+                                db=gate)
         self.assertEqual((verdict["verdict"], verdict["decided"]), ("ADMIT", "online"))
         self.assertStops(hub)
+
+
+class TestTls(NetworkTestCase):
+    def setUp(self):
+        super().setUp()
+        # GIO's TLS module is loaded with dlopen and keeps dynamic TLS, which
+        # the LeakSanitizer of Debian 12's GCC misreads and dies on at exit
+        # ("DTLS ... fatal error"). Leaks stay checked everywhere else; here
+        # AddressSanitizer and UBSan still run, the leak scan does not.
+        if "ASAN_OPTIONS" in os.environ:
+            saved = os.environ["ASAN_OPTIONS"]
+            os.environ["ASAN_OPTIONS"] = saved + ":detect_leaks=0"
+            self.addCleanup(os.environ.__setitem__, "ASAN_OPTIONS", saved)
+
+    def make_cert(self, name):
+        cert, key = self.path(name + ".crt"), self.path(name + ".key")
+        self.ctl("hub", "cert", "--cert", cert, "--key", key, "--name", "127.0.0.1", db=None)
+        return ["--tls-cert", cert, "--tls-key", key]
+
+    def run_ctl(self, *args, db):
+        if db is None:
+            env = dict(os.environ)
+            env.pop("PRAVESH_DB", None)
+            return subprocess.run([CTL] + list(args), capture_output=True, text=True, env=env, cwd=self.dir,
+                                  timeout=120)
+        return super().run_ctl(*args, db=db)
+
+    def test_pinned_https(self):
+        codes = self.issue(self.hub_db, 2)
+        real = self.make_cert("hub")
+        hub = self.start_hub(0, *real)
+        self.assertTrue(hub.url.startswith("https://"))
+        code = self.ctl("device", "invite", "--role", "gate", "--name", "Gate S", db=self.hub_db).stdout.strip()
+        gate = self.path("gate-s.db")
+        self.assertEqual(self.ctl_json("pair", code, db=gate)["hub"], hub.url)
+        # The first TLS handshake takes long under the sanitizers.
+        verdict = self.ctl_json("admit", codes[0], "--gate", "Gate 1", "--bound", "10000", db=gate)
+        self.assertEqual((verdict["verdict"], verdict["decided"]), ("ADMIT", "online"))
+        device = self.start_device("gate-s")
+        self.wait_for(lambda: self.digest(gate) == self.digest(self.hub_db), 10, "the live session over TLS")
+        self.assertStops(device)
+        port = hub.port
+        self.assertStops(hub)
+
+        # Somebody else's certificate at the hub's address: the gate will not
+        # talk to it, and decides offline instead.
+        before = self.digest(gate)
+        impostor = self.start_hub(port, *self.make_cert("impostor"))
+        refused = self.run_ctl("sync", "--once", db=gate)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("certificate", refused.stderr.lower())
+        self.assertEqual(self.digest(gate), before)
+        offline = self.ctl_json("admit", codes[1], "--gate", "Gate 1", db=gate)
+        self.assertEqual(offline["decided"], "offline")
+        self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM scans"), [(1,)])
+        self.assertStops(impostor)
 
 
 class TestOnline(NetworkTestCase):
@@ -293,10 +350,10 @@ class TestOnline(NetworkTestCase):
         codes = self.issue(self.hub_db, 3)
         gate = self.add_device("gate", "gate-1")
         hub = self.start_hub()
-        online = self.ctl_json("admit", codes[0], "--gate", "Gate 1", "--hub", hub.url, db=gate)
+        online = self.ctl_json("admit", codes[0], "--gate", "Gate 1", "--hub", hub.url, "--bound", "5000", db=gate)
         self.assertEqual((online["verdict"], online["decided"]), ("ADMIT", "online"))
         # The hub's URL is remembered; a second scan of the ticket is refused.
-        again = self.ctl_json("admit", codes[0], "--gate", "Gate 2", db=gate, rc=2)
+        again = self.ctl_json("admit", codes[0], "--gate", "Gate 2", "--bound", "5000", db=gate, rc=2)
         self.assertEqual((again["verdict"], again["decided"]), ("ALREADY_USED", "online"))
         hub.stop()
         started = time.monotonic()
