@@ -92,7 +92,9 @@ static const PvCtlCommand commands[] = {
     TRUE, pv_ctl_device_invite },
   { "device add", NULL, N_ ("Enrol a new device and write its replica file"), NULL, TRUE,
     pv_ctl_device_add },
-  { "device list", NULL, N_ ("List the enrolled devices"), NULL, TRUE, pv_ctl_device_list },
+  { "device list", NULL, N_ ("List the enrolled devices: last seen, how far behind, revoked"), NULL, TRUE,
+    pv_ctl_device_list },
+  { "devices", NULL, N_ ("The same as “device list”"), NULL, TRUE, pv_ctl_device_list },
   { "device revoke", N_ ("ID"), N_ ("Revoke a device"),
     N_ ("Tickets the device issues after the revocation are refused everywhere the "
         "revocation has reached."),

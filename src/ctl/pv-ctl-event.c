@@ -14,6 +14,7 @@
 #include "pv-ctl.h"
 #include "pv-devices.h"
 #include "pv-error.h"
+#include "pv-hlc.h"
 #include "pv-ledger.h"
 #include "pv-pairing.h"
 
@@ -675,13 +676,17 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
     return status;
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || !(stmt = pv_store_prepare (store,
-                                    "SELECT id, name, role, valid_from, valid_until, revoked_at, "
-                                    "       revoke_reason FROM devices ORDER BY id",
+                                    "SELECT d.id, d.name, d.role, d.valid_from, d.valid_until, d.revoked_at, "
+                                    "       d.revoke_reason, c.seen_at, c.behind, "
+                                    "       (SELECT hlc FROM records r WHERE r.device_id = d.id "
+                                    "        ORDER BY seq DESC LIMIT 1) "
+                                    "FROM devices d LEFT JOIN device_contacts c ON c.device_id = d.id "
+                                    "ORDER BY d.id",
                                     &error)))
     return pv_ctl_fail (error);
 
   json_builder_begin_array (builder);
-  g_ptr_array_add (rows, g_strsplit (_ ("ID|NAME|ROLE|VALID UNTIL|REVOKED|"), "|", -1));
+  g_ptr_array_add (rows, g_strsplit (_ ("ID|NAME|ROLE|LAST SEEN|LAG|REVOKED|"), "|", -1));
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       guint id = (guint) sqlite3_column_int (stmt, 0);
@@ -691,6 +696,13 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
       gint64 revoked_at = sqlite3_column_int64 (stmt, 5);
       gboolean self = id == pv_store_get_device_id (store);
       g_autofree char *until = pv_ctl_format_time (event, sqlite3_column_int64 (stmt, 4));
+      gboolean contacted = sqlite3_column_type (stmt, 7) != SQLITE_NULL;
+      gboolean wrote = sqlite3_column_type (stmt, 9) != SQLITE_NULL;
+      /* Last seen: its newest record here, or its last call to this replica
+       * (the hub's view), whichever is later. */
+      gint64 last_record = wrote ? pv_hlc_wall_ms ((PvHlc) sqlite3_column_int64 (stmt, 9)) * 1000 : 0;
+      gint64 last_seen = MAX (last_record, contacted ? sqlite3_column_int64 (stmt, 7) : 0);
+      g_autofree char *seen_text = last_seen ? pv_ctl_format_time (event, last_seen) : NULL;
       char **row;
 
       json_builder_begin_object (builder);
@@ -712,22 +724,36 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
           pv_ctl_json_add_null (builder, "revoke_reason");
         }
       pv_ctl_json_add_bool (builder, "this_device", self);
+      if (last_seen)
+        pv_ctl_json_add_time (builder, "last_seen", event, last_seen);
+      else
+        pv_ctl_json_add_null (builder, "last_seen");
+      if (last_record)
+        pv_ctl_json_add_time (builder, "last_record", event, last_record);
+      else
+        pv_ctl_json_add_null (builder, "last_record");
+      if (contacted)
+        pv_ctl_json_add_int (builder, "lag", sqlite3_column_int64 (stmt, 8));
+      else
+        pv_ctl_json_add_null (builder, "lag");
       json_builder_end_object (builder);
 
-      row = g_new0 (char *, 7);
+      row = g_new0 (char *, 8);
       row[0] = g_strdup_printf ("%u", id);
       row[1] = g_strdup (name);
       row[2] = g_strdup (role);
-      row[3] = g_strdup (until ? until : "?");
+      row[3] = g_strdup (seen_text ? seen_text : _ ("never"));
+      row[4] = contacted ? g_strdup_printf (_ ("%" G_GINT64_FORMAT " records"), (gint64) sqlite3_column_int64 (stmt, 8))
+                         : g_strdup ("–");
       if (revoked)
         {
           g_autofree char *when = pv_ctl_format_time (event, revoked_at);
-          row[4] = g_strdup_printf (_ ("%s (%s)"), when ? when : "?",
+          row[5] = g_strdup_printf (_ ("%s (%s)"), when ? when : "?",
                                     (const char *) sqlite3_column_text (stmt, 6));
         }
       else
-        row[4] = g_strdup (_ ("no"));
-      row[5] = g_strdup (self ? _ ("← this store") : "");
+        row[5] = g_strdup (_ ("no"));
+      row[6] = g_strdup (self ? _ ("← this store") : "");
       g_ptr_array_add (rows, row);
     }
   sqlite3_reset (stmt);

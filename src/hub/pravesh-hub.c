@@ -315,9 +315,7 @@ handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   g_string_append (out, "# HELP pravesh_commit_groups_total Group commits of online admissions.\n"
                         "# TYPE pravesh_commit_groups_total counter\n");
   g_string_append_printf (out, "pravesh_commit_groups_total %" G_GUINT64_FORMAT "\n", hub->groups);
-  g_string_append (out, "# HELP pravesh_live_sessions Devices connected for live sync.\n"
-                        "# TYPE pravesh_live_sessions gauge\n");
-  g_string_append_printf (out, "pravesh_live_sessions %u\n", pv_sync_server_get_n_live (hub->sync));
+  pv_sync_server_write_metrics (hub->sync, out);
   g_string_append (out, "# HELP pravesh_ledger_records Records in the hub's ledger.\n"
                         "# TYPE pravesh_ledger_records gauge\n");
   g_string_append_printf (out, "pravesh_ledger_records %" G_GUINT64_FORMAT "\n", pv_ledger_count (hub->store));
@@ -422,8 +420,6 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: --listen %s\n", error->message);
       return 1;
     }
-  /* The first line a supervisor (or a test) reads: where to connect. */
-  g_print ("listening %s\n", url);
   /* Pairing codes made on this file point devices here, unless the
    * settings name the address devices reach the hub by. */
   if (certificate != NULL)
@@ -445,6 +441,9 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
     }
+  /* The first line a supervisor (or a test) reads: where to connect, once
+   * pairing codes made on this file will say so. */
+  g_print ("listening %s\n", url);
 
   hub.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, &hub);

@@ -9,19 +9,26 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-keys.h"
+#include "pv-ledger.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
-#define MAX_PEERS 1024
 #define MAX_URL 512
+/* How often what devices said of themselves is written down. */
+#define CONTACTS_FLUSH_S 5
 
+/* What this server last heard from a device. */
 typedef struct
 {
-  char *url;
-  gint64 seen;
-} Peer;
+  char *url;     /* where it serves sync to peers, or NULL */
+  gint64 seen;   /* µs */
+  gint64 held;   /* records it held, -1 when unknown */
+  gint64 behind; /* records it lacked then */
+  gboolean dirty;
+} Contact;
 
 /* Tokens checked lately: a keep-alive client sends the same one for
  * minutes, and an Ed25519 check costs more than the request around it. */
@@ -31,18 +38,162 @@ struct _PvSyncServer
 {
   GObject parent_instance;
   PvStoreWatch *watch;
-  GPtrArray *sessions; /* PvSyncSession, owned */
-  GHashTable *peers;   /* device id → Peer* */
-  GHashTable *tokens;  /* token → PvTokenInfo*, verified */
+  GPtrArray *sessions;  /* PvSyncSession, owned */
+  GHashTable *contacts; /* device id → Contact* */
+  guint flush_id;
+  GHashTable *tokens; /* token → PvTokenInfo*, verified */
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
 
 static void
-peer_free (Peer *peer)
+contact_free (Contact *contact)
 {
-  g_free (peer->url);
-  g_free (peer);
+  g_free (contact->url);
+  g_free (contact);
+}
+
+static Contact *
+contact_for (PvSyncServer *self, guint16 device)
+{
+  Contact *contact = g_hash_table_lookup (self->contacts, GUINT_TO_POINTER (device));
+
+  if (contact == NULL)
+    {
+      contact = g_new0 (Contact, 1);
+      contact->held = -1;
+      g_hash_table_insert (self->contacts, GUINT_TO_POINTER (device), contact);
+    }
+  contact->dirty = TRUE;
+  return contact;
+}
+
+/* Records a vector describes (each device's chain runs from 1 up). */
+static gint64
+vector_total (GHashTable *vector)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 total = 0;
+
+  g_hash_table_iter_init (&iter, vector);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(guint64 *) value < G_MAXINT64)
+      total += (gint64) * (guint64 *) value;
+  return total;
+}
+
+static void
+load_contacts (PvSyncServer *self)
+{
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT device_id, seen_at, held, behind, url FROM device_contacts",
+                                         NULL);
+
+  while (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      Contact *contact = contact_for (self, (guint16) sqlite3_column_int (stmt, 0));
+
+      contact->seen = sqlite3_column_int64 (stmt, 1);
+      contact->held = sqlite3_column_int64 (stmt, 2);
+      contact->behind = sqlite3_column_int64 (stmt, 3);
+      contact->url = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      contact->dirty = FALSE;
+    }
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+}
+
+static gboolean
+flush_contacts (gpointer user_data)
+{
+  PvSyncServer *self = user_data;
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  g_autoptr (GHashTable) mine = NULL;
+  g_autoptr (GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 total;
+  gboolean ok;
+
+  if (pv_store_in_transaction (store) || !(mine = pv_ledger_version_vector (store, NULL)))
+    return G_SOURCE_CONTINUE;
+  total = vector_total (mine);
+  /* A live session knows best what its device holds: what was sent. */
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      PvSyncSession *session = self->sessions->pdata[i];
+      guint16 device = pv_sync_session_get_peer_device (session);
+
+      if (device != 0)
+        {
+          Contact *contact = contact_for (self, device);
+          contact->held = pv_sync_session_get_peer_held (session);
+          contact->seen = g_get_real_time ();
+        }
+    }
+  ok = pv_store_begin (store, TRUE, &error);
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (ok && g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Contact *contact = value;
+      sqlite3_stmt *stmt;
+
+      if (!contact->dirty)
+        continue;
+      if (contact->held >= 0)
+        contact->behind = MAX (total - contact->held, 0);
+      stmt = pv_store_prepare (store,
+                               "INSERT INTO device_contacts (device_id, seen_at, held, behind, url) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (device_id) DO UPDATE SET "
+                               "seen_at = excluded.seen_at, held = excluded.held, behind = excluded.behind, "
+                               "url = excluded.url",
+                               &error);
+      if (!(ok = stmt != NULL))
+        break;
+      sqlite3_bind_int (stmt, 1, (int) GPOINTER_TO_UINT (key));
+      sqlite3_bind_int64 (stmt, 2, contact->seen);
+      sqlite3_bind_int64 (stmt, 3, MAX (contact->held, 0));
+      sqlite3_bind_int64 (stmt, 4, contact->behind);
+      if (contact->url)
+        sqlite3_bind_text (stmt, 5, contact->url, -1, SQLITE_TRANSIENT);
+      ok = pv_store_step_done (store, stmt, &error);
+      contact->dirty = !ok;
+    }
+  ok = ok && pv_store_commit (store, &error);
+  if (!ok)
+    {
+      if (pv_store_in_transaction (store))
+        pv_store_rollback (store);
+      g_message ("Cannot note what devices said: %s", error ? error->message : "?");
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+pv_sync_server_write_metrics (PvSyncServer *self, GString *out)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 now = g_get_real_time ();
+
+  flush_contacts (self);
+  g_string_append (out, "# HELP pravesh_live_sessions Devices connected for live sync.\n"
+                        "# TYPE pravesh_live_sessions gauge\n");
+  g_string_append_printf (out, "pravesh_live_sessions %u\n", self->sessions->len);
+  g_string_append (out, "# HELP pravesh_device_sync_lag_records Records a device lacked when last heard from.\n"
+                        "# TYPE pravesh_device_sync_lag_records gauge\n");
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (((Contact *) value)->held >= 0)
+      g_string_append_printf (out, "pravesh_device_sync_lag_records{device=\"%u\"} %" G_GINT64_FORMAT "\n",
+                              GPOINTER_TO_UINT (key), ((Contact *) value)->behind);
+  g_string_append (out, "# HELP pravesh_device_last_seen_seconds Seconds since a device was last heard from.\n"
+                        "# TYPE pravesh_device_last_seen_seconds gauge\n");
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_string_append_printf (out, "pravesh_device_last_seen_seconds{device=\"%u\"} %.1f\n", GPOINTER_TO_UINT (key),
+                            (double) (now - ((Contact *) value)->seen) / G_USEC_PER_SEC);
 }
 
 void
@@ -99,6 +250,7 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
       && device->revoked_at > now)
     {
       *out = *cached;
+      contact_for (self, out->device_id)->seen = g_get_real_time ();
       return TRUE;
     }
   if (token == NULL)
@@ -116,6 +268,7 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
   if (g_hash_table_size (self->tokens) >= MAX_CACHED_TOKENS)
     g_hash_table_remove_all (self->tokens);
   g_hash_table_insert (self->tokens, g_strdup (token), g_memdup2 (out, sizeof *out));
+  contact_for (self, out->device_id)->seen = g_get_real_time ();
   return TRUE;
 }
 
@@ -168,9 +321,14 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
                                            PV_SYNC_MAX_MESSAGE, &error);
   /* What the asker may receive follows from who it proved to be. */
   if (request != NULL)
-    request->device_id = who.device_id;
+    {
+      request->device_id = who.device_id;
+      contact_for (self, who.device_id)->held = vector_total (request->vector);
+    }
   if (request == NULL || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
+  /* It will hold what it is sent now. */
+  contact_for (self, who.device_id)->held += batch->records->len;
   bytes = pv_batch_to_json (batch);
   pv_sync_reply_json (msg, bytes);
 }
@@ -245,7 +403,7 @@ GBytes *
 pv_sync_server_dup_peers (PvSyncServer *self)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GList) devices = g_hash_table_get_keys (self->peers);
+  g_autoptr (GList) devices = g_hash_table_get_keys (self->contacts);
 
   devices = g_list_sort (devices, compare_devices);
   json_builder_begin_object (builder);
@@ -253,15 +411,24 @@ pv_sync_server_dup_peers (PvSyncServer *self)
   json_builder_begin_array (builder);
   for (const GList *l = devices; l != NULL; l = l->next)
     {
-      const Peer *peer = g_hash_table_lookup (self->peers, l->data);
+      const Contact *contact = g_hash_table_lookup (self->contacts, l->data);
+      const PvDeviceInfo *device = pv_store_lookup_device (pv_store_watch_get_store (self->watch),
+                                                           (guint16) GPOINTER_TO_UINT (l->data));
 
+      /* A revoked device is nobody's peer any more. */
+      if (contact->url == NULL || device == NULL || device->revoked_at != G_MAXINT64)
+        continue;
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "device");
       json_builder_add_int_value (builder, GPOINTER_TO_UINT (l->data));
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, device->name);
+      json_builder_set_member_name (builder, "role");
+      json_builder_add_string_value (builder, pv_role_to_string (device->role));
       json_builder_set_member_name (builder, "url");
-      json_builder_add_string_value (builder, peer->url);
+      json_builder_add_string_value (builder, contact->url);
       json_builder_set_member_name (builder, "seen");
-      json_builder_add_int_value (builder, peer->seen);
+      json_builder_add_int_value (builder, contact->seen);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -280,7 +447,7 @@ handle_peers (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   JsonObject *root;
   const char *url;
   gint64 device;
-  Peer *peer;
+  Contact *contact;
   PvTokenInfo who;
 
   if (!pv_sync_server_authorize (self, msg, &who))
@@ -306,13 +473,9 @@ handle_peers (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
                                 "A peer is a device id (1…65535) and an http or https URL");
   if (device != who.device_id)
     return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, "A device advertises its own address only");
-  if (!g_hash_table_contains (self->peers, GUINT_TO_POINTER ((guint) device))
-      && g_hash_table_size (self->peers) >= MAX_PEERS)
-    return pv_sync_reply_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "Too many peers");
-  peer = g_new0 (Peer, 1);
-  peer->url = g_strdup (url);
-  peer->seen = g_get_real_time ();
-  g_hash_table_insert (self->peers, GUINT_TO_POINTER ((guint) device), peer);
+  contact = contact_for (self, (guint16) device);
+  g_free (contact->url);
+  contact->url = g_strdup (url);
   {
     g_autoptr (GBytes) bytes = pv_sync_server_dup_peers (self);
     pv_sync_reply_json (msg, bytes);
@@ -593,11 +756,15 @@ pv_sync_server_dispose (GObject *object)
 {
   PvSyncServer *self = PV_SYNC_SERVER (object);
 
+  /* What the sessions know is written down before they go. */
+  if (self->contacts != NULL && self->watch != NULL && self->sessions != NULL)
+    flush_contacts (self);
   if (self->sessions != NULL)
     for (guint i = 0; i < self->sessions->len; i++)
       g_signal_handlers_disconnect_by_data (self->sessions->pdata[i], self);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
-  g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  g_clear_pointer (&self->contacts, g_hash_table_unref);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_clear_object (&self->watch);
   G_OBJECT_CLASS (pv_sync_server_parent_class)->dispose (object);
@@ -613,7 +780,7 @@ static void
 pv_sync_server_init (PvSyncServer *self)
 {
   self->sessions = g_ptr_array_new_with_free_func (g_object_unref);
-  self->peers = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) peer_free);
+  self->contacts = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) contact_free);
   self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -623,5 +790,7 @@ pv_sync_server_new (PvStoreWatch *watch)
   PvSyncServer *self = g_object_new (PV_TYPE_SYNC_SERVER, NULL);
 
   self->watch = g_object_ref (watch);
+  load_contacts (self);
+  self->flush_id = g_timeout_add_seconds (CONTACTS_FLUSH_S, flush_contacts, self);
   return self;
 }

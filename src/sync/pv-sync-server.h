@@ -41,9 +41,13 @@ gboolean pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, P
 void pv_sync_server_mount (PvSyncServer *self, SoupServer *server);
 /* Live sessions open now. */
 guint pv_sync_server_get_n_live (PvSyncServer *self);
-/* The peers advertised to this server: a JSON array as GET /sync/v1/peers
+/* The peers advertised to this server (written down, so they outlive a
+ * restart; revoked devices left out): a JSON object as GET /sync/v1/peers
  * gives it. */
 GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
+/* Appends Prometheus lines: live sessions, and per device the records it
+ * lacked when last heard from and the seconds since. */
+void pv_sync_server_write_metrics (PvSyncServer *self, GString *out);
 
 /* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
  * served, e.g. "http://127.0.0.1:41234/": HTTPS when @server has a

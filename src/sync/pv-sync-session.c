@@ -246,6 +246,22 @@ pv_sync_session_get_peer_device (PvSyncSession *self)
   return self->peer ? self->peer->device_id : 0;
 }
 
+gint64
+pv_sync_session_get_peer_held (PvSyncSession *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 total = 0;
+
+  if (self->peer == NULL)
+    return -1;
+  g_hash_table_iter_init (&iter, self->peer->vector);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(guint64 *) value < G_MAXINT64)
+      total += (gint64) * (guint64 *) value;
+  return total;
+}
+
 guint64
 pv_sync_session_get_sent (PvSyncSession *self)
 {

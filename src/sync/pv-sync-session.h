@@ -28,6 +28,9 @@ G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
 PvSyncSession *pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized);
 /* The device the other side said it is (0 until it said). */
 guint16 pv_sync_session_get_peer_device (PvSyncSession *self);
+/* Records the other side holds, as far as this side knows (what it said,
+ * plus what was sent since); -1 before it said. */
+gint64 pv_sync_session_get_peer_held (PvSyncSession *self);
 /* Records sent and received so far. */
 guint64 pv_sync_session_get_sent (PvSyncSession *self);
 guint64 pv_sync_session_get_received (PvSyncSession *self);

@@ -224,7 +224,14 @@ class TestConverge(NetworkTestCase):
         self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM people WHERE name = 'Asha Rao'"), [(12,)])
         for gate in gates:
             self.assertEqual(self.query(gate, "SELECT count(*) FROM people"), [(0,)])
+        metrics = urllib.request.urlopen(hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn('pravesh_device_sync_lag_records{device="2"} 0', metrics)
         self.assertStops(hub)
+        # The control room's view: every device seen, none behind.
+        devices = self.ctl_json("devices", "--json", db=self.hub_db)
+        for device in devices[1:]:
+            self.assertIsNotNone(device["last_seen"], device)
+            self.assertEqual(device["lag"], 0, device)
 
 
 class TestPairing(NetworkTestCase):
