@@ -90,6 +90,13 @@ static const PvCtlCommand commands[] = {
     N_ ("The code holds the hub’s address, its certificate’s fingerprint and a secret; show it as a QR with "
         "“pravesh-ctl qr”, or paste it into “pravesh-ctl pair”."),
     TRUE, pv_ctl_device_invite },
+  { "volunteer add", NULL, N_ ("Add a volunteer who may sign in at devices (hub only)"), NULL, TRUE,
+    pv_ctl_volunteer_add },
+  { "otp show", N_ ("PHONE"), N_ ("Show the newest message for a phone in the hub’s outbox (its sign-in code)"),
+    N_ ("Until messages go out by SMS or WhatsApp, the organiser on site reads the code to the volunteer."),
+    TRUE, pv_ctl_otp_show },
+  { "signin", NULL, N_ ("Sign a volunteer in at this device: ask for a code, then give it with --code"), NULL, TRUE,
+    pv_ctl_signin },
   { "device add", NULL, N_ ("Enrol a new device and write its replica file"), NULL, TRUE,
     pv_ctl_device_add },
   { "device list", NULL, N_ ("List the enrolled devices: last seen, how far behind, revoked"), NULL, TRUE,

@@ -17,6 +17,7 @@
 #include "pv-hlc.h"
 #include "pv-ledger.h"
 #include "pv-pairing.h"
+#include "pv-volunteers.h"
 
 /* ---- shared output ---- */
 
@@ -655,6 +656,55 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
   return PV_CTL_EXIT_OK;
 }
 
+/* ---- volunteer add, otp show ---- */
+
+int
+pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *phone = NULL, *role_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  gint64 id = 0;
+  PvRole role = PV_ROLE_GATE;
+  int status;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_ ("The volunteer’s name (required)"), N_ ("NAME") },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_ ("Their phone, where sign-in codes go (required)"),
+      N_ ("PHONE") },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role_text, N_ ("gate, desk or admin (default gate)"), N_ ("ROLE") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
+    return status;
+  if (!name || !phone)
+    return pv_ctl_usage_error (ctl, _ ("--name and --phone are required"));
+  if ((role_text && !pv_role_from_string (role_text, &role, &error)) || !(store = pv_ctl_open_store (ctl, &error))
+      || !pv_store_get_event (store, &error) || !pv_ctl_require_admin (store, _ ("add volunteers"), &error)
+      || !pv_volunteers_add (store, name, phone, role, &id, &error))
+    return pv_ctl_fail (error);
+  g_print (_ ("Added volunteer %lld (%s)\n"), (long long) id, name);
+  return PV_CTL_EXIT_OK;
+}
+
+int
+pv_ctl_otp_show (PvCtl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autofree char *message = NULL;
+  int status;
+  GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
+    return status;
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_ctl_require_admin (store, _ ("read the outbox"), &error)
+      || !(message = pv_outbox_newest (store, argv[1], &error)))
+    return pv_ctl_fail (error);
+  g_print ("%s\n", message);
+  return PV_CTL_EXIT_OK;
+}
+
 int
 pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
 {
@@ -743,7 +793,7 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
       row[1] = g_strdup (name);
       row[2] = g_strdup (role);
       row[3] = g_strdup (seen_text ? seen_text : _ ("never"));
-      row[4] = contacted ? g_strdup_printf (_ ("%" G_GINT64_FORMAT " records"), (gint64) sqlite3_column_int64 (stmt, 8))
+      row[4] = contacted ? g_strdup_printf (_ ("%lld records"), (long long) sqlite3_column_int64 (stmt, 8))
                          : g_strdup ("–");
       if (revoked)
         {

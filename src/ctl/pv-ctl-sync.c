@@ -183,9 +183,8 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
       root = json_builder_get_root (builder);
       pv_ctl_print_json (root, TRUE);
       if (ABS (pv_sync_client_get_clock_offset (hub)) > PV_SYNC_CLOCK_WARNING)
-        g_printerr (_ ("pravesh-ctl: warning: this device’s clock is %" G_GINT64_FORMAT
-                       " s off the hub’s; set it right\n"),
-                    -pv_sync_client_get_clock_offset (hub) / G_USEC_PER_SEC);
+        g_printerr (_ ("pravesh-ctl: warning: this device’s clock is %lld s off the hub’s; set it right\n"),
+                    (long long) (-pv_sync_client_get_clock_offset (hub) / G_USEC_PER_SEC));
       return PV_CTL_EXIT_OK;
     }
 
@@ -304,37 +303,55 @@ exchange_json (SoupMessage *msg, guint bound_ms, GError **error)
   return json_node_copy (json_parser_get_root (parser));
 }
 
+/* Calls @path at the hub (@hub_url, or the one this replica remembers) as
+ * this device — a POST of @body_builder's object, or a GET when it is NULL
+ * — waiting at most @bound_ms; the answer's object. */
+static JsonNode *
+hub_request (PvStore *store, const char *hub_url, const char *path, JsonBuilder *body_builder, guint bound_ms,
+             GError **error)
+{
+  g_autofree char *url = g_strdup (hub_url), *token = NULL, *header = NULL;
+  g_autoptr (GUri) base = NULL, uri = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  guint8 pin[32];
+
+  if (url == NULL && !(url = pv_ctl_hub_url (store, NULL, error)))
+    {
+      if (error && !*error)
+        g_set_error_literal (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("No hub known: pair this device first"));
+      return NULL;
+    }
+  if (!(base = g_uri_parse (url, G_URI_FLAGS_NONE, error))
+      || !(uri = g_uri_parse_relative (base, path, G_URI_FLAGS_NONE, error))
+      || !(token = pv_token_new (store, pv_store_now (store), error)))
+    return NULL;
+  msg = soup_message_new_from_uri (body_builder ? "POST" : "GET", uri);
+  if (body_builder)
+    {
+      g_autoptr (GBytes) body = pv_json_builder_to_bytes (body_builder);
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  header = g_strconcat ("Bearer ", token, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  if (pv_sync_get_pinned (store, pin))
+    pv_sync_pin_certificate (msg, pin);
+  return exchange_json (msg, bound_ms, error);
+}
+
 JsonNode *
 pv_ctl_admit_online (PvStore *store, const char *url, const char *code, const char *gate, gboolean is_exit,
                      guint bound_ms, GError **error)
 {
-  g_autofree char *token = NULL, *header = NULL;
-  g_autoptr (GUri) base = g_uri_parse (url, G_URI_FLAGS_NONE, error);
-  g_autoptr (GUri) uri = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GBytes) body = NULL;
-  guint8 pin[32];
 
-  if (base == NULL || !(uri = g_uri_parse_relative (base, "/api/v1/admit", G_URI_FLAGS_NONE, error)))
-    return NULL;
   json_builder_begin_object (builder);
   pv_ctl_json_add_string (builder, "code", code);
   pv_ctl_json_add_string (builder, "gate", gate);
   pv_ctl_json_add_bool (builder, "exit", is_exit);
   json_builder_end_object (builder);
-  body = pv_json_builder_to_bytes (builder);
-  msg = soup_message_new_from_uri ("POST", uri);
-  soup_message_set_request_body_from_bytes (msg, "application/json", body);
-  if (!(token = pv_token_new (store, pv_store_now (store), error)))
-    return NULL;
-  header = g_strconcat ("Bearer ", token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
-  if (pv_sync_get_pinned (store, pin))
-    pv_sync_pin_certificate (msg, pin);
   /* A gate does not keep a visitor waiting on a slow network: past the
    * bound it decides by itself. */
-  return exchange_json (msg, bound_ms, error);
+  return hub_request (store, url, "/api/v1/admit", builder, bound_ms, error);
 }
 
 /* ---- token ---- */
@@ -508,33 +525,49 @@ pv_ctl_peers (PvCtl *ctl, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
-  g_autofree char *url = NULL, *token = NULL, *header = NULL;
-  g_autoptr (GUri) base = NULL, uri = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (JsonNode) answer = NULL;
-  guint8 pin[32];
   int status;
   GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
 
   if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
     return status;
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error)
+      || !(answer = hub_request (store, NULL, "/sync/v1/peers", NULL, 10000, &error)))
+    return pv_ctl_fail (error);
+  pv_ctl_print_json (answer, TRUE);
+  return PV_CTL_EXIT_OK;
+}
+
+/* ---- signin ---- */
+
+int
+pv_ctl_signin (PvCtl *ctl, int argc, char **argv)
+{
+  g_autofree char *phone = NULL, *code = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  int status;
+  GOptionEntry entries[] = {
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_ ("The volunteer’s phone (required)"), N_ ("PHONE") },
+    { "code", 0, 0, G_OPTION_ARG_STRING, &code, N_ ("The code sent to it; without, a code is asked for"),
+      N_ ("CODE") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
+    return status;
+  if (!phone)
+    return pv_ctl_usage_error (ctl, _ ("--phone is required"));
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error))
     return pv_ctl_fail (error);
-  url = pv_ctl_hub_url (store, NULL, &error);
-  if (url == NULL)
-    return error ? pv_ctl_fail (error) : pv_ctl_error (_ ("No hub known: sync with --hub URL first"));
-  if (!(token = pv_token_new (store, pv_store_now (store), &error)))
-    return pv_ctl_fail (error);
-  base = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  uri = base ? g_uri_parse_relative (base, "/sync/v1/peers", G_URI_FLAGS_NONE, NULL) : NULL;
-  if (uri == NULL)
-    return pv_ctl_error (_ ("The hub address “%s” is not a URL"), url);
-  msg = soup_message_new_from_uri ("GET", uri);
-  header = g_strconcat ("Bearer ", token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
-  if (pv_sync_get_pinned (store, pin))
-    pv_sync_pin_certificate (msg, pin);
-  if (!(answer = exchange_json (msg, 10000, &error)))
+  json_builder_begin_object (builder);
+  pv_ctl_json_add_string (builder, "phone", phone);
+  if (code)
+    pv_ctl_json_add_string (builder, "code", code);
+  json_builder_end_object (builder);
+  if (!(answer = hub_request (store, NULL, code ? "/api/v1/otp/verify" : "/api/v1/otp", builder, 10000, &error)))
     return pv_ctl_fail (error);
   pv_ctl_print_json (answer, TRUE);
   return PV_CTL_EXIT_OK;

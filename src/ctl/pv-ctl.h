@@ -111,6 +111,8 @@ int pv_ctl_category_add (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_add (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_list (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_otp_show (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_revoke (PvCtl *ctl, int argc, char **argv);
 
 /* pv-ctl-tickets.c */
@@ -137,6 +139,7 @@ int pv_ctl_sync (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_token (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_pair (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_peers (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_signin (PvCtl *ctl, int argc, char **argv);
 /* The hub's URL: @given (then remembered in the store) or the remembered
  * one; NULL without error when there is none. */
 char *pv_ctl_hub_url (PvStore *store, const char *given, GError **error);

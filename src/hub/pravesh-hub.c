@@ -24,6 +24,7 @@
 #include "pv-store.h"
 #include "pv-sync-client.h"
 #include "pv-sync-server.h"
+#include "pv-volunteers.h"
 #include "pv-wire.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8470"
@@ -163,12 +164,27 @@ flush_admissions (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The JSON object of a small POST, or NULL after answering 400. */
+static JsonObject *
+small_json_body (SoupServerMessage *msg, JsonParser *parser, const char *expected)
+{
+  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+
+  if (g_bytes_get_size (body) > MAX_ADMIT_BODY
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST, expected);
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
 static void
 handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
 {
   Hub *hub = user_data;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GBytes) body = NULL;
   JsonObject *root;
   const char *code, *gate;
   Admission *admission;
@@ -184,13 +200,8 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
     return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, "Only gates admit visitors");
   /* Borrowed, and only after the check above, which may reload it. */
   event = pv_store_get_event (hub->store, NULL);
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (body) > MAX_ADMIT_BODY
-      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                                "Expected {\"code\": \"PV1:…\", \"gate\": \"Gate 1\", \"exit\": false}");
-  root = json_node_get_object (json_parser_get_root (parser));
+  if (!(root = small_json_body (msg, parser, "Expected {\"code\": \"PV1:…\", \"gate\": \"Gate 1\", \"exit\": false}")))
+    return;
   code = json_object_get_string_member_with_default (root, "code", NULL);
   gate = json_object_get_string_member_with_default (root, "gate", NULL);
   if (code == NULL || gate == NULL || strlen (code) > 1024)
@@ -297,6 +308,80 @@ handle_pair (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   pv_sync_reply_json (msg, reply);
 }
 
+/* A volunteer at a device asks for a sign-in code: {"phone": "…"}. The
+ * answer is the same whether or not the phone is a volunteer's. */
+static void
+handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *root;
+  PvTokenInfo who;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
+  if (!pv_sync_server_authorize (hub->sync, msg, &who)
+      || !(root = small_json_body (msg, parser, "Expected {\"phone\": \"+91…\"}")))
+    return;
+  if (!pv_otp_request (hub->store, json_object_get_string_member_with_default (root, "phone", NULL), &error))
+    return pv_sync_reply_error (msg,
+                                g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? 429 /* Too Many Requests */
+                                : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
+                                                                                       : SOUP_STATUS_SERVICE_UNAVAILABLE,
+                                error->message);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sent");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_end_object (builder);
+  reply = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, reply);
+}
+
+/* {"phone": "…", "code": "123456"} → the volunteer signed in here. */
+static void
+handle_otp_verify (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  PvVolunteer volunteer = { 0 };
+  JsonObject *root;
+  PvTokenInfo who;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
+  if (!pv_sync_server_authorize (hub->sync, msg, &who)
+      || !(root = small_json_body (msg, parser, "Expected {\"phone\": \"+91…\", \"code\": \"123456\"}")))
+    return;
+  if (!pv_otp_verify (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
+                      json_object_get_string_member_with_default (root, "code", NULL), &volunteer, &error))
+    return pv_sync_reply_error (msg,
+                                g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? SOUP_STATUS_FORBIDDEN
+                                : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
+                                                                                       : SOUP_STATUS_SERVICE_UNAVAILABLE,
+                                error->message);
+  /* Phone numbers stay out of the log: the volunteer is named by id. */
+  g_message ("Volunteer %" G_GINT64_FORMAT " signed in at device %u", volunteer.id, who.device_id);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "volunteer");
+  json_builder_add_int_value (builder, volunteer.id);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, volunteer.name);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, pv_role_to_string (volunteer.role));
+  json_builder_set_member_name (builder, "device");
+  json_builder_add_int_value (builder, who.device_id);
+  json_builder_end_object (builder);
+  pv_volunteer_clear (&volunteer);
+  reply = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, reply);
+}
+
 static void
 handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
 {
@@ -355,6 +440,10 @@ main (int argc, char *argv[])
   };
 
   setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  pv_crypto_init ();
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _ ("Serve a Pravesh event: sync for devices and online admission."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -414,6 +503,12 @@ main (int argc, char *argv[])
   soup_server_add_early_handler (hub.server, "/api/v1/pair", pv_sync_refuse_large_bodies,
                                  GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
   soup_server_add_handler (hub.server, "/api/v1/pair", handle_pair, &hub, NULL);
+  soup_server_add_early_handler (hub.server, "/api/v1/otp", pv_sync_refuse_large_bodies,
+                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  soup_server_add_handler (hub.server, "/api/v1/otp", handle_otp, &hub, NULL);
+  soup_server_add_early_handler (hub.server, "/api/v1/otp/verify", pv_sync_refuse_large_bodies,
+                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  soup_server_add_handler (hub.server, "/api/v1/otp/verify", handle_otp_verify, &hub, NULL);
   soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
   if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
     {

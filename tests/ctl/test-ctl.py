@@ -137,7 +137,8 @@ class TestHelpAndErrors(CtlTestCase):
                     "ticket issue", "ticket show", "ticket revoke", "verify", "admit", "qr", "scan",
                     "export tickets", "export entries", "stats", "doubles", "ledger digest",
                     "ledger state-digest", "ledger apply", "ledger rebuild", "ledger count",
-                    "sync", "token", "pair", "peers", "hub cert", "device invite", "devices", "device add", "device list",
+                    "sync", "token", "pair", "peers", "hub cert", "device invite", "devices",
+                    "volunteer add", "otp show", "signin", "device add", "device list",
                     "device revoke"}
         self.assertEqual({" ".join(c) for c in commands}, expected)
         for command in commands:

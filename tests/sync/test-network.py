@@ -10,6 +10,7 @@
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -319,6 +320,57 @@ class TestTls(NetworkTestCase):
         self.assertEqual(offline["decided"], "offline")
         self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM scans"), [(1,)])
         self.assertStops(impostor)
+
+
+class TestVolunteers(NetworkTestCase):
+    def code_for(self, phone):
+        message = self.ctl("otp", "show", phone, db=self.hub_db).stdout
+        return re.search(r"\b(\d{6})\b", message).group(1)
+
+    def test_sign_in_with_a_one_time_code(self):
+        gate = self.add_device("gate", "gate-1")
+        hub = self.start_hub()
+        self.ctl("volunteer", "add", "--name", "Meera", "--phone", "98000 00001", db=self.hub_db)
+        self.ctl("volunteer", "add", "--name", "Arjun", "--phone", "98000 00002", db=self.hub_db)
+        self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
+
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate), {"sent": True})
+        code = self.code_for("9800000001")
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(4):
+            failed = self.run_ctl("signin", "--phone", "9800000001", "--code", wrong, db=gate)
+            self.assertEqual(failed.returncode, 1)
+            self.assertIn("Wrong", failed.stderr)
+        signed = self.ctl_json("signin", "--phone", "+91 98000-00001", "--code", code, db=gate)
+        self.assertEqual((signed["name"], signed["role"], signed["device"]), ("Meera", "gate", 2))
+        # Spent.
+        self.assertEqual(self.run_ctl("signin", "--phone", "9800000001", "--code", code, db=gate).returncode, 1)
+
+        # Three codes per phone in ten minutes.
+        self.ctl_json("signin", "--phone", "9800000001", db=gate)
+        self.ctl_json("signin", "--phone", "9800000001", db=gate)
+        flood = self.run_ctl("signin", "--phone", "9800000001", db=gate)
+        self.assertEqual(flood.returncode, 1)
+        self.assertIn("429", flood.stderr)
+
+        # Five wrong codes lock the phone out, the right one included.
+        self.ctl_json("signin", "--phone", "9800000002", db=gate)
+        code = self.code_for("9800000002")
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(5):
+            self.assertEqual(self.run_ctl("signin", "--phone", "9800000002", "--code", wrong, db=gate).returncode, 1)
+        locked = self.run_ctl("signin", "--phone", "9800000002", "--code", code, db=gate)
+        self.assertEqual(locked.returncode, 1)
+        self.assertIn("Too many wrong codes", locked.stderr)
+
+        # A stranger's phone gets the same answer and no message.
+        self.assertEqual(self.ctl_json("signin", "--phone", "9111111111", db=gate), {"sent": True})
+        self.assertEqual(self.run_ctl("otp", "show", "9111111111", db=self.hub_db).returncode, 1)
+        self.assertStops(hub)
+        with open(self.path("hub.log"), errors="replace") as log:
+            self.assertNotIn("9800000001", log.read())
+        # Volunteers and their phones stay on the hub.
+        self.assertEqual(self.query(gate, "SELECT count(*) FROM volunteers"), [(0,)])
 
 
 class TestOnline(NetworkTestCase):
