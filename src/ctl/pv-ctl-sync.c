@@ -120,6 +120,27 @@ advertise (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+warn_if_clock_off (PvSyncClient *hub)
+{
+  if (pv_sync_client_clock_is_off (hub))
+    g_printerr (_ ("pravesh-ctl: warning: this device’s clock is %lld s off the hub’s; set it right\n"),
+                (long long) (-pv_sync_client_get_clock_offset (hub) / G_USEC_PER_SEC));
+}
+
+/* A headless device says on stderr how it stands with the hub. */
+static void
+on_hub_status (PvSyncClient *hub, GParamSpec *pspec, gpointer user_data)
+{
+  const char *error = pv_sync_client_get_last_error (hub);
+  PvSyncStatus status = pv_sync_client_get_status (hub);
+
+  g_printerr (_ ("pravesh-ctl: hub %s%s%s\n"), pv_sync_status_to_string (status),
+              status == PV_SYNC_OFFLINE && error ? ": " : "", status == PV_SYNC_OFFLINE && error ? error : "");
+  if (status == PV_SYNC_ONLINE)
+    warn_if_clock_off (hub);
+}
+
 static gboolean
 on_signal (gpointer user_data)
 {
@@ -182,9 +203,7 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       pv_ctl_print_json (root, TRUE);
-      if (ABS (pv_sync_client_get_clock_offset (hub)) > PV_SYNC_CLOCK_WARNING)
-        g_printerr (_ ("pravesh-ctl: warning: this device’s clock is %lld s off the hub’s; set it right\n"),
-                    (long long) (-pv_sync_client_get_clock_offset (hub) / G_USEC_PER_SEC));
+      warn_if_clock_off (hub);
       return PV_CTL_EXIT_OK;
     }
 
@@ -206,6 +225,7 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
     g_print ("listening %s\n", d.own_url);
     if (hub != NULL)
       {
+        g_signal_connect (hub, "notify::status", G_CALLBACK (on_hub_status), NULL);
         pv_sync_client_start (hub);
         advertise (&d);
         advertise_id = g_timeout_add_seconds (PEER_REFRESH_S, advertise, &d);

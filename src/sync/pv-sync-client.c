@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pv-error.h"
+#include "pv-ledger.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
 #include "pv-token.h"
@@ -37,6 +38,7 @@ struct _PvSyncClient
   gint64 token_until;
   gboolean pinned;
   guint8 pin[32];
+  gulong changed_id;
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncClient, pv_sync_client, G_TYPE_OBJECT)
@@ -48,6 +50,23 @@ enum
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
+
+const char *
+pv_sync_status_to_string (PvSyncStatus status)
+{
+  switch (status)
+    {
+    case PV_SYNC_CONNECTING:
+      return "connecting";
+    case PV_SYNC_SYNCING:
+      return "syncing";
+    case PV_SYNC_ONLINE:
+      return "online";
+    case PV_SYNC_OFFLINE:
+    default:
+      return "offline";
+    }
+}
 
 static void
 set_status (PvSyncClient *self, PvSyncStatus status)
@@ -194,10 +213,47 @@ on_session_closed (PvSyncSession *session, PvSyncClient *self)
   schedule_retry (self);
 }
 
+gint64
+pv_sync_client_get_pending (PvSyncClient *self)
+{
+  g_autoptr (GHashTable) mine = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  gint64 total = 0, held;
+
+  if (self->session == NULL || (held = pv_sync_session_get_peer_held (self->session)) < 0
+      || !(mine = pv_ledger_version_vector (pv_store_watch_get_store (self->watch), NULL)))
+    return -1;
+  g_hash_table_iter_init (&iter, mine);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    total += (gint64) * (guint64 *) value;
+  return MAX (total - held, 0);
+}
+
+gboolean
+pv_sync_client_clock_is_off (PvSyncClient *self)
+{
+  return ABS (self->clock_offset) > PV_SYNC_CLOCK_WARNING;
+}
+
+static void
+update_session_status (PvSyncClient *self)
+{
+  if (self->session != NULL)
+    set_status (self, pv_sync_client_get_pending (self) > 0 ? PV_SYNC_SYNCING : PV_SYNC_ONLINE);
+}
+
 static void
 on_session_applied (PvSyncSession *session, const PvMergeStats *stats, PvSyncClient *self)
 {
   self->last_success = g_get_real_time ();
+  update_session_status (self);
+}
+
+static void
+on_store_changed (PvStoreWatch *watch, PvSyncClient *self)
+{
+  update_session_status (self);
 }
 
 static void
@@ -570,6 +626,8 @@ pv_sync_client_dispose (GObject *object)
   PvSyncClient *self = PV_SYNC_CLIENT (object);
 
   pv_sync_client_stop (self);
+  if (self->watch != NULL)
+    g_clear_signal_handler (&self->changed_id, self->watch);
   g_clear_object (&self->connecting);
   g_clear_object (&self->http);
   g_clear_object (&self->watch);
@@ -625,6 +683,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   self->base = g_steal_pointer (&base);
   self->url = g_strdup (base_url);
   self->pinned = pv_sync_get_pinned (pv_store_watch_get_store (watch), self->pin);
+  self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_store_changed), self);
   self->http = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, "user-agent", "pravesh-sync/1",
                                               NULL);
   return self;

@@ -18,8 +18,11 @@ typedef enum
 {
   PV_SYNC_OFFLINE,
   PV_SYNC_CONNECTING,
-  PV_SYNC_ONLINE, /* a live session is open */
+  PV_SYNC_SYNCING, /* a live session is open and records are on their way */
+  PV_SYNC_ONLINE,  /* a live session is open and both sides are even */
 } PvSyncStatus;
+
+const char *pv_sync_status_to_string (PvSyncStatus status);
 
 /* Beyond this the other side's clock is said to be wrong. */
 #define PV_SYNC_CLOCK_WARNING (2 * 60 * G_USEC_PER_SEC)
@@ -63,6 +66,12 @@ gint64 pv_sync_client_get_last_success (PvSyncClient *self);
 /* The other side's clock minus ours in µs, from its Date header (whole
  * seconds); 0 until known. */
 gint64 pv_sync_client_get_clock_offset (PvSyncClient *self);
+/* Records this replica holds that the other side lacks, as far as the
+ * live session knows; -1 when there is no session. */
+gint64 pv_sync_client_get_pending (PvSyncClient *self);
+/* TRUE when the other side's clock is more than PV_SYNC_CLOCK_WARNING
+ * away from ours: tickets and entries would carry wrong times. */
+gboolean pv_sync_client_clock_is_off (PvSyncClient *self);
 /* The last failure, or NULL. */
 const char *pv_sync_client_get_last_error (PvSyncClient *self);
 
