@@ -6,7 +6,10 @@
 # hours, so the demo works at any time of day), shows a refusal, an exit and
 # a re-entry, makes a gate replica that admits the same ticket offline,
 # merges the two with `ledger apply`, and shows the double entry, the
-# figures and a QR code. Every command is printed before it runs, so a
+# figures and a QR code. Then it serves the event with pravesh-hub on
+# 127.0.0.1, pairs a gate with a one-time code, lets the hub refuse a ticket
+# at a second gate online, stops the hub and shows the gate carrying on
+# offline and catching up. Every command is printed before it runs, so a
 # newcomer sees exactly what the CLI does.
 set -euo pipefail
 
@@ -16,13 +19,23 @@ if (($# != 1)); then
 fi
 BUILD_DIR=$(cd "$1" && pwd)
 CTL=$BUILD_DIR/src/ctl/pravesh-ctl
-if [[ ! -x $CTL ]]; then
-  printf 'demo: %s is not built\n' "$CTL" >&2
+HUB=$BUILD_DIR/src/hub/pravesh-hub
+if [[ ! -x $CTL || ! -x $HUB ]]; then
+  printf 'demo: %s or %s is not built\n' "$CTL" "$HUB" >&2
   exit 1
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pravesh-demo.XXXXXX")
-trap 'rm -rf -- "$WORK"' EXIT
+HUB_PID=
+stop_hub ()
+{
+  if [[ -n $HUB_PID ]]; then
+    kill -TERM "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+    HUB_PID=
+  fi
+}
+trap 'stop_hub; rm -rf -- "$WORK"' EXIT
 cd "$WORK"
 
 # The event lives in India; "today" is today there.
@@ -104,9 +117,10 @@ issue ()
   LABELS[$code]=$var
 }
 
-say "Create the event: this file becomes its first (admin) device."
+say "Create the event: this file becomes its first (admin) device. (Open round" \
+  "the clock, so the hub's own decisions at the end work at any hour.)"
 run --db fair.db event init --name "National Book Fair" --start "$TODAY" --days 9 \
-  --gates "Gate 1,Gate 2,Gate 3" --venue "Pragati Maidan, New Delhi"
+  --gates "Gate 1,Gate 2,Gate 3" --venue "Pragati Maidan, New Delhi" --open 00:00 --close 23:59
 run --db fair.db category list
 
 say "Issue tickets: a one-day ticket for today, a school group of 40, a season pass."
@@ -159,5 +173,50 @@ run qr "$ONE_DAY" --png ticket.png
 
 say "Read it back through the gate's own decoder, as a webcam frame would be."
 run scan ticket.png
+
+# start_hub [PORT]: pravesh-hub on 127.0.0.1 in the background; $HUB_URL.
+start_hub ()
+{
+  printf '\n%s$ pravesh-hub --db fair.db --listen 127.0.0.1:%s &%s\n' "$BOLD" "${1:-0}" "$PLAIN"
+  "$HUB" --db fair.db --listen "127.0.0.1:${1:-0}" >hub.out 2>hub.log &
+  HUB_PID=$!
+  for _ in $(seq 100); do
+    if grep -q '^listening ' hub.out 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  HUB_URL=$(awk '/^listening /{print $2; exit}' hub.out)
+  if [[ -z $HUB_URL ]]; then
+    printf 'demo: the hub did not start:\n' >&2
+    cat hub.log >&2
+    exit 1
+  fi
+  printf '%s\n' "$(head -1 hub.out)"
+}
+
+say "Serve the event: pravesh-hub keeps its own replica (this file) and is" \
+  "where devices meet. A new gate pairs with a one-time code (shown as a QR" \
+  "in the app): its key pair is made on the gate, the hub certifies it."
+start_hub
+issue PAIRING --db fair.db device invite --role gate --name "Gate 2 laptop"
+run --db gate2.db pair "$PAIRING"
+
+say "Online, the hub decides: the first gate to ask wins, and a copy of the" \
+  "ticket at another gate the same second is refused."
+issue WALK_IN --db fair.db ticket issue --category One-day --day "$TODAY"
+run --db gate2.db admit "$WALK_IN" --gate "Gate 2"
+refused --db gate3.db admit "$WALK_IN" --gate "Gate 3" --hub "$HUB_URL"
+
+say "The hub goes down. Gate 2 waits 800 ms for it, then decides from its own" \
+  "replica and says so; when the hub is back, one round of sync catches up."
+issue LATE --db fair.db ticket issue --category "Season pass"
+run --db gate2.db sync --once
+stop_hub
+run --db gate2.db admit "$LATE" --gate "Gate 2"
+PORT=${HUB_URL%/}
+start_hub "${PORT##*:}"
+run --db gate2.db sync --once
+run --db fair.db devices
 
 printf '\nDemo complete: every file above lived in %s, removed now.\n' "$WORK"
