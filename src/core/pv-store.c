@@ -27,13 +27,14 @@ struct _PvStore
   PvClockFunc clock;
   gpointer clock_data;
 
-  PvEvent *event;       /* cache, NULL until loaded */
-  GHashTable *devices;  /* cache: id → PvDeviceInfo*, NULL until loaded */
-  guint16 device_id;    /* cache of meta "device-id" */
-  PvHlc hlc;            /* last time stamp issued or seen */
-  PvHlc hlc_committed;  /* value in meta "hlc" */
-  guint data_version;   /* SQLite's change counter when the caches were filled */
-  gboolean head_cached; /* own_seq and own_hash hold this device's newest record */
+  PvEvent *event;          /* cache, NULL until loaded */
+  GHashTable *devices;     /* cache: id → PvDeviceInfo*, NULL until loaded */
+  guint16 device_id;       /* cache of meta "device-id" */
+  PvHlc hlc;               /* last time stamp issued or seen */
+  PvHlc hlc_committed;     /* value in meta "hlc" */
+  guint data_version;      /* SQLite's change counter when the caches were filled */
+  guint64 outside_changes; /* times another connection was seen to have written */
+  gboolean head_cached;    /* own_seq and own_hash hold this device's newest record */
   guint64 own_seq;
   guint8 own_hash[PV_HASH_SIZE];
 };
@@ -364,6 +365,7 @@ pv_store_refresh (PvStore *self)
       || (guint) version == self->data_version)
     return FALSE;
   self->data_version = (guint) version;
+  self->outside_changes++;
   self->hlc = self->hlc_committed = MAX (self->hlc, (PvHlc) pv_store_get_meta_int (self, "hlc", 0));
   self->head_cached = FALSE;
   self->device_id = (guint16) pv_store_get_meta_int (self, "device-id", 0);
@@ -713,4 +715,10 @@ guint32
 pv_store_get_event_id (PvStore *self)
 {
   return (guint32) pv_store_get_meta_int (self, "event-id", 0);
+}
+
+guint64
+pv_store_get_outside_changes (PvStore *self)
+{
+  return self->outside_changes;
 }

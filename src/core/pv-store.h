@@ -88,6 +88,11 @@ const PvDeviceInfo *pv_store_lookup_device (PvStore *self, guint16 id);
  * before each request a server answers from its caches. */
 gboolean pv_store_refresh (PvStore *self);
 
+/* How many times pv_store_refresh() (or a transaction's start) found that
+ * another connection had written: whoever watches the file for news
+ * compares this, since any caller of refresh may be the one to notice. */
+guint64 pv_store_get_outside_changes (PvStore *self);
+
 /* Called by the state module when the event or devices change. */
 void pv_store_invalidate_caches (PvStore *self);
 

@@ -10,6 +10,7 @@ struct _PvStoreWatch
   PvStore *store;
   guint poll_id;
   guint idle_id;
+  guint64 seen_changes;
 };
 
 G_DEFINE_FINAL_TYPE (PvStoreWatch, pv_store_watch, G_TYPE_OBJECT)
@@ -37,9 +38,15 @@ poll_cb (gpointer user_data)
   PvStoreWatch *self = user_data;
 
   /* A transaction of our own is open (a merge in progress): the file is
-   * looked at again next time. */
-  if (!pv_store_in_transaction (self->store) && pv_store_refresh (self->store))
-    pv_store_watch_notify (self);
+   * looked at again next time. Whoever noticed the change — this poll, a
+   * request that refreshed the caches, a transaction's start — counted it. */
+  if (!pv_store_in_transaction (self->store))
+    pv_store_refresh (self->store);
+  if (pv_store_get_outside_changes (self->store) != self->seen_changes)
+    {
+      self->seen_changes = pv_store_get_outside_changes (self->store);
+      pv_store_watch_notify (self);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -88,6 +95,7 @@ pv_store_watch_new (PvStore *store, guint interval_ms)
 
   self->store = g_object_ref (store);
   pv_store_refresh (store);
+  self->seen_changes = pv_store_get_outside_changes (store);
   if (interval_ms > 0)
     self->poll_id = g_timeout_add (interval_ms, poll_cb, self);
   return self;

@@ -347,7 +347,7 @@ static void round_pull (GTask *task);
 
 /* Sends @msg (with @body as JSON, if any); calls @next with the reply body
  * of a 200, or fails the task with the server's own error message. */
-typedef void (*ReplyFunc) (GTask *task, GBytes *reply);
+typedef void (*ReplyFunc) (GTask *task, SoupMessage *msg, GBytes *reply);
 
 typedef struct
 {
@@ -390,18 +390,22 @@ reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_new_error (task, PV_ERROR, PV_ERROR_MALFORMED, "%s", message);
       return;
     }
-  next (task, reply);
+  next (task, msg, reply);
 }
 
 static void
-send_json (GTask *task, const char *method, const char *path, GBytes *body, ReplyFunc next)
+send_request (GTask *task, const char *method, const char *path, const char *content_type, GBytes *body,
+              ReplyFunc next)
 {
   PvSyncClient *self = g_task_get_source_object (task);
   g_autoptr (SoupMessage) msg = new_message (self, method, path);
   Pending *pending = g_new0 (Pending, 1);
 
+  /* Batches back in the binary framing, please; JSON does too. */
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
+                                PV_BATCH_BINARY_TYPE ", application/json");
   if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    soup_message_set_request_body_from_bytes (msg, content_type, body);
   pending->task = g_object_ref (task);
   pending->next = next;
   soup_session_send_and_read_async (self->http, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task), reply_cb,
@@ -418,14 +422,19 @@ round_done (GTask *task)
 }
 
 static void
-pulled (GTask *task, GBytes *reply)
+pulled (GTask *task, SoupMessage *msg, GBytes *reply)
 {
   PvSyncClient *self = g_task_get_source_object (task);
   Round *round = g_task_get_task_data (task);
   PvStore *store = pv_store_watch_get_store (self->watch);
   g_autoptr (GError) error = NULL;
-  g_autoptr (PvBatch) batch = pv_batch_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
-                                                      PV_SYNC_MAX_MESSAGE, &error);
+  gboolean binary = g_strcmp0 (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
+                               PV_BATCH_BINARY_TYPE)
+                    == 0;
+  g_autoptr (PvBatch) batch = binary ? pv_batch_new_from_binary (g_bytes_get_data (reply, NULL),
+                                                                 g_bytes_get_size (reply), PV_SYNC_MAX_MESSAGE, &error)
+                                     : pv_batch_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                                               PV_SYNC_MAX_MESSAGE, &error);
   g_autoptr (GHashTable) wanted = NULL;
   PvMergeStats stats = { 0 };
 
@@ -455,11 +464,11 @@ round_pull (GTask *task)
   if (request == NULL)
     return g_task_return_error (task, g_steal_pointer (&error));
   body = pv_pull_request_to_json (request);
-  send_json (task, "POST", "sync/v1/pull", body, pulled);
+  send_request (task, "POST", "sync/v1/pull", "application/json", body, pulled);
 }
 
 static void
-pushed (GTask *task, GBytes *reply)
+pushed (GTask *task, SoupMessage *msg, GBytes *reply)
 {
   Round *round = g_task_get_task_data (task);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -504,12 +513,12 @@ round_push (GTask *task)
   g_array_set_size (round->remote->people_wanted, 0);
   if (batch->records->len == 0 && batch->people->len == 0)
     return round_pull (task);
-  body = pv_batch_to_json (batch);
-  send_json (task, "POST", "sync/v1/push", body, pushed);
+  body = pv_batch_to_binary (batch);
+  send_request (task, "POST", "sync/v1/push", PV_BATCH_BINARY_TYPE, body, pushed);
 }
 
 static void
-got_vector (GTask *task, GBytes *reply)
+got_vector (GTask *task, SoupMessage *msg, GBytes *reply)
 {
   Round *round = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
@@ -530,7 +539,7 @@ pv_sync_client_round_async (PvSyncClient *self, GCancellable *cancellable, GAsyn
 
   round->plan = pv_pull_plan_new ();
   g_task_set_task_data (task, round, (GDestroyNotify) round_free);
-  send_json (task, "GET", "sync/v1/vector", NULL, got_vector);
+  send_request (task, "GET", "sync/v1/vector", "application/json", NULL, got_vector);
 }
 
 gboolean
@@ -544,7 +553,7 @@ pv_sync_client_round_finish (PvSyncClient *self, GAsyncResult *result, PvSyncRou
 }
 
 static void
-advertised (GTask *task, GBytes *reply)
+advertised (GTask *task, SoupMessage *msg, GBytes *reply)
 {
   g_task_return_pointer (task, g_bytes_ref (reply), (GDestroyNotify) g_bytes_unref);
 }
@@ -564,7 +573,7 @@ pv_sync_client_advertise_async (PvSyncClient *self, const char *own_url, GCancel
   json_builder_add_string_value (builder, own_url);
   json_builder_end_object (builder);
   body = pv_json_builder_to_bytes (builder);
-  send_json (task, "POST", "sync/v1/peers", body, advertised);
+  send_request (task, "POST", "sync/v1/peers", "application/json", body, advertised);
 }
 
 GBytes *

@@ -4,8 +4,11 @@
  * refused from its headers, before it is read. */
 #include "pv-sync-server.h"
 
+#include <errno.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "pv-error.h"
 #include "pv-event.h"
@@ -272,6 +275,24 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
   return TRUE;
 }
 
+/* Whether a body is in the binary framing (else JSON). */
+static gboolean
+is_binary (SoupMessageHeaders *headers)
+{
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+
+  return g_strcmp0 (type, PV_BATCH_BINARY_TYPE) == 0;
+}
+
+/* Whether the asker takes a batch in the binary framing. */
+static gboolean
+accepts_binary (SoupServerMessage *msg)
+{
+  const char *accept = soup_message_headers_get_list (soup_server_message_get_request_headers (msg), "Accept");
+
+  return accept != NULL && soup_header_contains (accept, PV_BATCH_BINARY_TYPE);
+}
+
 /* The body, or NULL after replying 405 to another method. */
 static GBytes *
 take_body (SoupServerMessage *msg, const char *method)
@@ -329,6 +350,14 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     return pv_sync_reply_error (msg, status_for (error), error->message);
   /* It will hold what it is sent now. */
   contact_for (self, who.device_id)->held += batch->records->len;
+  if (accepts_binary (msg))
+    {
+      bytes = pv_batch_to_binary (batch);
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, PV_BATCH_BINARY_TYPE, SOUP_MEMORY_COPY, g_bytes_get_data (bytes, NULL),
+                                        g_bytes_get_size (bytes));
+      return;
+    }
   bytes = pv_batch_to_json (batch);
   pv_sync_reply_json (msg, bytes);
 }
@@ -349,8 +378,11 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
 
   if (body == NULL || !pv_sync_server_authorize (self, msg, &who))
     return;
-  batch = pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
-                                  &error);
+  batch = is_binary (soup_server_message_get_request_headers (msg))
+            ? pv_batch_new_from_binary (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
+                                        &error)
+            : pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
+                                      &error);
   if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error)
       || !(vector = pv_ledger_version_vector (store, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
@@ -695,6 +727,34 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   return TRUE;
 }
 
+/* libsoup 3.2 keeps a connection open for the next request only on a server
+ * that has a listener of its own; connections handed over with
+ * soup_server_accept_iostream() would otherwise close after one answer. So
+ * the server gets a listener that never hears anything: one end of a
+ * socket pair whose other end stays quiet, reachable by no one. */
+static gboolean
+keep_alive_for_handed_connections (SoupServer *server, GError **error)
+{
+  g_autoptr (GSocket) quiet = NULL, other = NULL;
+  int fds[2];
+
+  if (g_object_get_data (G_OBJECT (server), "pv-quiet-listener") != NULL)
+    return TRUE;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "socketpair: %s", g_strerror (errno)),
+           FALSE;
+  if (!(quiet = g_socket_new_from_fd (fds[0], error)))
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return FALSE;
+    }
+  if (!(other = g_socket_new_from_fd (fds[1], error)) || !soup_server_listen_socket (server, quiet, 0, error))
+    return FALSE;
+  g_object_set_data_full (G_OBJECT (server), "pv-quiet-listener", g_steal_pointer (&other), g_object_unref);
+  return TRUE;
+}
+
 static void
 service_close (GSocketService *service)
 {
@@ -733,6 +793,8 @@ pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError 
     return FALSE;
   g_signal_connect_object (service, "incoming", G_CALLBACK (on_incoming), server, 0);
   g_socket_service_start (service);
+  if (!keep_alive_for_handed_connections (server, error))
+    return FALSE;
   g_object_set_data_full (G_OBJECT (server), "pv-sync-listener", g_steal_pointer (&service),
                           (GDestroyNotify) service_close);
   g_object_get (server, "tls-certificate", &certificate, NULL);

@@ -4,7 +4,9 @@
  * says what it holds (a pull request, see pv-wire.h); from then on each
  * sends the other a batch of what it lacks whenever its own ledger grows,
  * so an admission at one gate reaches the others in milliseconds. A side
- * that could not use a batch whole says again what it holds. */
+ * that could not use a batch whole says again what it holds. Requests are
+ * text (JSON); batches are binary messages in pv-wire's binary framing (a
+ * text message holding a JSON batch is understood too). */
 #pragma once
 
 #include <libsoup/soup.h>

@@ -549,13 +549,65 @@ parse_object (const char *data, gsize len, gsize max_bytes, const char *what, Js
 
 /* The parsers */
 
+/* What both framings check of a record once its fields are read: its hash
+ * matches its contents, and its body is its kind's type in normal form. */
+static gboolean
+check_record (const PvRecord *record, const char *where, GError **error)
+{
+  g_autoptr (GVariant) value = NULL;
+  guint8 hash[PV_HASH_SIZE];
+
+  if (pv_record_kind_body_type (record->kind) == NULL)
+    {
+      refuse (error, where, "kind", "%u is not a record kind this program knows", (guint) record->kind);
+      return FALSE;
+    }
+  /* Integrity before meaning: a record altered on the way is named as such,
+   * whatever its body now looks like. */
+  pv_record_compute_hash (record, hash);
+  if (memcmp (hash, record->hash, PV_HASH_SIZE) != 0)
+    {
+      refuse (error, where, "hash", "does not match the record's contents");
+      return FALSE;
+    }
+  value = pv_record_dup_body (record, NULL);
+  if (value == NULL)
+    {
+      refuse (error, where, "body", "not a %s body of type %s in normal form", pv_record_kind_to_string (record->kind),
+              g_variant_type_peek_string (pv_record_kind_body_type (record->kind)));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A device's records come in rising seq order within a batch. */
+static gboolean
+check_order (GHashTable *last_seq, const PvRecord *record, const char *where, GError **error)
+{
+  guint64 *last = g_hash_table_lookup (last_seq, GUINT_TO_POINTER (record->device_id));
+
+  if (last == NULL)
+    {
+      last = g_new (guint64, 1);
+      g_hash_table_insert (last_seq, GUINT_TO_POINTER (record->device_id), last);
+    }
+  else if (record->seq <= *last)
+    {
+      refuse (error, where, "seq",
+              "%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT " of device %u: "
+              "a device's records must come in increasing seq order",
+              record->seq, *last, record->device_id);
+      return FALSE;
+    }
+  *last = record->seq;
+  return TRUE;
+}
+
 static PvRecord *
 read_record (JsonObject *object, const char *where, GError **error)
 {
   g_autoptr (PvRecord) record = g_new0 (PvRecord, 1);
   g_autofree guint8 *body = NULL;
-  g_autoptr (GVariant) value = NULL;
-  guint8 hash[PV_HASH_SIZE];
   gint64 device, seq, hlc, kind;
   gsize body_len = 0;
 
@@ -564,11 +616,6 @@ read_record (JsonObject *object, const char *where, GError **error)
       || !read_int (object, where, "hlc", 0, (gint64) PV_HLC_MAX, &hlc, error)
       || !read_int (object, where, "kind", 0, G_MAXUINT8, &kind, error))
     return NULL;
-  if (pv_record_kind_body_type ((guint) kind) == NULL)
-    {
-      refuse (error, where, "kind", "%" G_GINT64_FORMAT " is not a record kind this program knows", kind);
-      return NULL;
-    }
   record->device_id = (guint16) device;
   record->seq = (guint64) seq;
   record->hlc = (PvHlc) hlc;
@@ -582,22 +629,8 @@ read_record (JsonObject *object, const char *where, GError **error)
       || !read_fixed (object, where, "hash", record->hash, PV_HASH_SIZE, error))
     return NULL;
 
-  /* Integrity before meaning: a record altered on the way is named as such,
-   * whatever its body now looks like. */
-  pv_record_compute_hash (record, hash);
-  if (memcmp (hash, record->hash, PV_HASH_SIZE) != 0)
-    {
-      refuse (error, where, "hash", "does not match the record's contents");
-      return NULL;
-    }
-  value = pv_record_dup_body (record, NULL);
-  if (value == NULL)
-    {
-      refuse (error, where, "body", "not a %s body of type %s in normal form",
-              pv_record_kind_to_string (record->kind),
-              g_variant_type_peek_string (pv_record_kind_body_type (record->kind)));
-      return NULL;
-    }
+  if (!check_record (record, where, error))
+    return NULL;
   return g_steal_pointer (&record);
 }
 
@@ -690,27 +723,12 @@ pv_batch_new_from_json (const char *data,
     {
       JsonObject *object = element_object (records, i, "records", where, sizeof where, error);
       PvRecord *record;
-      guint64 *last;
 
       if (object == NULL || !(record = read_record (object, where, error)))
         return NULL;
       g_ptr_array_add (batch->records, record);
-
-      last = g_hash_table_lookup (last_seq, GUINT_TO_POINTER (record->device_id));
-      if (last == NULL)
-        {
-          last = g_new (guint64, 1);
-          g_hash_table_insert (last_seq, GUINT_TO_POINTER (record->device_id), last);
-        }
-      else if (record->seq <= *last)
-        {
-          refuse (error, where, "seq",
-                  "%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT " of device %u: "
-                  "a device's records must come in increasing seq order",
-                  record->seq, *last, record->device_id);
-          return NULL;
-        }
-      *last = record->seq;
+      if (!check_order (last_seq, record, where, error))
+        return NULL;
     }
 
   head_devices = g_hash_table_new (NULL, NULL);
@@ -897,4 +915,196 @@ pv_pull_request_new_from_json (const char *data, gsize len, gsize max_bytes, GEr
       g_array_append_val (request->people_wanted, key);
     }
   return g_steal_pointer (&request);
+}
+
+/* The binary framing */
+
+#define BINARY_TYPE "(yuba(qttyayayay)a(qtayay)a(qussay))"
+
+static GVariant *
+fixed_bytes (const guint8 *data, gsize len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1);
+}
+
+GBytes *
+pv_batch_to_binary (const PvBatch *batch)
+{
+  g_auto (GVariantBuilder) records = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(qttyayayay)"));
+  g_auto (GVariantBuilder) heads = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(qtayay)"));
+  g_auto (GVariantBuilder) people = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(qussay)"));
+  g_autoptr (GVariant) whole = NULL;
+
+  for (guint i = 0; i < batch->records->len; i++)
+    {
+      const PvRecord *r = batch->records->pdata[i];
+
+      g_variant_builder_add (&records, "(qtty@ay@ay@ay)", r->device_id, r->seq, (guint64) r->hlc, (guint8) r->kind,
+                             g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, r->body, TRUE),
+                             fixed_bytes (r->prev, PV_HASH_SIZE), fixed_bytes (r->hash, PV_HASH_SIZE));
+    }
+  for (guint i = 0; i < batch->heads->len; i++)
+    {
+      const PvHead *h = &g_array_index (batch->heads, PvHead, i);
+
+      g_variant_builder_add (&heads, "(qt@ay@ay)", h->device_id, h->seq, fixed_bytes (h->hash, PV_HASH_SIZE),
+                             fixed_bytes (h->signature, PV_SIGNATURE_SIZE));
+    }
+  for (guint i = 0; i < batch->people->len; i++)
+    {
+      const PvPerson *p = batch->people->pdata[i];
+
+      g_variant_builder_add (&people, "(quss@ay)", p->issuer, p->serial, p->name, p->phone,
+                             fixed_bytes (p->salt, PV_PII_SALT_SIZE));
+    }
+  whole = g_variant_ref_sink (g_variant_new ("(yub@a(qttyayayay)@a(qtayay)@a(qussay))", (guint8) PV_BATCH_VERSION,
+                                             batch->event_id, batch->more, g_variant_builder_end (&records),
+                                             g_variant_builder_end (&heads), g_variant_builder_end (&people)));
+  /* Little-endian on the wire, whatever this machine is. */
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      g_autoptr (GVariant) swapped = g_variant_byteswap (whole);
+      return g_variant_get_data_as_bytes (swapped);
+    }
+  return g_variant_get_data_as_bytes (whole);
+}
+
+static gboolean
+read_binary_fixed (GVariant *array, guint8 *out, gsize size, const char *where, const char *name, GError **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_variant_get_fixed_array (array, &len, 1);
+
+  if (len != size)
+    return refuse (error, where, name, "%zu bytes, expected %zu", len, size), FALSE;
+  memcpy (out, data, size);
+  return TRUE;
+}
+
+static PvRecord *
+read_binary_record (GVariant *child, const char *where, GError **error)
+{
+  g_autoptr (PvRecord) record = g_new0 (PvRecord, 1);
+  g_autoptr (GVariant) body = g_variant_get_child_value (child, 4);
+  g_autoptr (GVariant) prev = g_variant_get_child_value (child, 5);
+  g_autoptr (GVariant) hash = g_variant_get_child_value (child, 6);
+  guint64 seq, hlc;
+  guint16 device;
+  guint8 kind;
+
+  g_variant_get_child (child, 0, "q", &device);
+  g_variant_get_child (child, 1, "t", &seq);
+  g_variant_get_child (child, 2, "t", &hlc);
+  g_variant_get_child (child, 3, "y", &kind);
+  if (device == 0)
+    return refuse (error, where, "device", "0 is not a device"), NULL;
+  if (seq == 0 || seq > G_MAXINT64)
+    return refuse (error, where, "seq", "%" G_GUINT64_FORMAT " is out of range", seq), NULL;
+  if (hlc > PV_HLC_MAX)
+    return refuse (error, where, "hlc", "%" G_GUINT64_FORMAT " is out of range", hlc), NULL;
+  if (g_variant_get_size (body) > PV_BATCH_MAX_BODY)
+    return refuse (error, where, "body", "%zu bytes, at most %d", g_variant_get_size (body), PV_BATCH_MAX_BODY), NULL;
+  record->device_id = device;
+  record->seq = seq;
+  record->hlc = (PvHlc) hlc;
+  record->kind = (PvRecordKind) kind;
+  record->body = g_variant_get_data_as_bytes (body);
+  if (!read_binary_fixed (prev, record->prev, PV_HASH_SIZE, where, "prev", error)
+      || !read_binary_fixed (hash, record->hash, PV_HASH_SIZE, where, "hash", error)
+      || !check_record (record, where, error))
+    return NULL;
+  return g_steal_pointer (&record);
+}
+
+PvBatch *
+pv_batch_new_from_binary (const guint8 *data, gsize len, gsize max_bytes, GError **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GVariant) whole = NULL, records = NULL, heads = NULL, people = NULL;
+  g_autoptr (PvBatch) batch = NULL;
+  g_autoptr (GHashTable) last_seq = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr (GHashTable) head_devices = g_hash_table_new (NULL, NULL);
+  guint32 event_id;
+  gboolean more;
+  guint8 version;
+  char where[32];
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (len > max_bytes)
+    return refuse (error, "", "batch", "%zu bytes, more than the %zu taken", len, max_bytes), NULL;
+  bytes = g_bytes_new (data, len);
+  whole = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (BINARY_TYPE), bytes, FALSE));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (whole);
+      g_variant_unref (whole);
+      whole = swapped;
+    }
+  /* One spelling per batch, as in the JSON: anything GVariant would have to
+   * guess at is refused before a field is read. */
+  if (!g_variant_is_normal_form (whole))
+    return refuse (error, "", "batch", "not a batch of type %s in normal form", BINARY_TYPE), NULL;
+  g_variant_get (whole, "(yub@a(qttyayayay)@a(qtayay)@a(qussay))", &version, &event_id, &more, &records, &heads,
+                 &people);
+  if (version != PV_BATCH_VERSION)
+    return refuse (error, "", "version", "%u is not supported (expected %d)", version, PV_BATCH_VERSION), NULL;
+  if (g_variant_n_children (records) > PV_BATCH_MAX_RECORDS || g_variant_n_children (heads) > PV_BATCH_MAX_HEADS
+      || g_variant_n_children (people) > PV_BATCH_MAX_PEOPLE)
+    return refuse (error, "", "batch", "more records, heads or people than a batch may hold"), NULL;
+  batch = pv_batch_new (event_id);
+  batch->more = more;
+  for (gsize i = 0; i < g_variant_n_children (records); i++)
+    {
+      g_autoptr (GVariant) child = g_variant_get_child_value (records, i);
+      PvRecord *record;
+
+      g_snprintf (where, sizeof where, "records[%zu]", i);
+      if (!(record = read_binary_record (child, where, error)))
+        return NULL;
+      g_ptr_array_add (batch->records, record);
+      if (!check_order (last_seq, record, where, error))
+        return NULL;
+    }
+  for (gsize i = 0; i < g_variant_n_children (heads); i++)
+    {
+      g_autoptr (GVariant) child = g_variant_get_child_value (heads, i);
+      g_autoptr (GVariant) hash = g_variant_get_child_value (child, 2);
+      g_autoptr (GVariant) signature = g_variant_get_child_value (child, 3);
+      PvHead head = { 0 };
+
+      g_snprintf (where, sizeof where, "heads[%zu]", i);
+      g_variant_get_child (child, 0, "q", &head.device_id);
+      g_variant_get_child (child, 1, "t", &head.seq);
+      if (head.device_id == 0 || head.seq == 0 || head.seq > G_MAXINT64)
+        return refuse (error, where, "device", "device %u, seq %" G_GUINT64_FORMAT ": out of range", head.device_id,
+                       head.seq),
+               NULL;
+      if (!read_binary_fixed (hash, head.hash, PV_HASH_SIZE, where, "hash", error)
+          || !read_binary_fixed (signature, head.signature, PV_SIGNATURE_SIZE, where, "signature", error))
+        return NULL;
+      if (!g_hash_table_add (head_devices, GUINT_TO_POINTER (head.device_id)))
+        return refuse (error, where, "device", "a second head for device %u", head.device_id), NULL;
+      g_array_append_val (batch->heads, head);
+    }
+  for (gsize i = 0; i < g_variant_n_children (people); i++)
+    {
+      g_autoptr (GVariant) child = g_variant_get_child_value (people, i);
+      g_autoptr (GVariant) salt_value = g_variant_get_child_value (child, 4);
+      guint8 salt[PV_PII_SALT_SIZE];
+      const char *name, *phone;
+      guint16 issuer;
+      guint32 serial;
+
+      g_snprintf (where, sizeof where, "people[%zu]", i);
+      g_variant_get_child (child, 0, "q", &issuer);
+      g_variant_get_child (child, 1, "u", &serial);
+      g_variant_get_child (child, 2, "&s", &name);
+      g_variant_get_child (child, 3, "&s", &phone);
+      if (issuer == 0 || serial == 0 || strlen (name) > PV_PERSON_MAX_NAME || strlen (phone) > PV_PERSON_MAX_PHONE)
+        return refuse (error, where, "issuer", "a ticket or name out of range"), NULL;
+      if (!read_binary_fixed (salt_value, salt, PV_PII_SALT_SIZE, where, "salt", error))
+        return NULL;
+      g_ptr_array_add (batch->people, pv_person_new (issuer, serial, name, phone, salt));
+    }
+  return g_steal_pointer (&batch);
 }

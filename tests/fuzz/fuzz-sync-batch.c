@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* fuzz-sync-batch.c: libFuzzer target for the two parsers the network feeds
- * the sync layer, pv_batch_new_from_json() and pv_vector_new_from_json().
+/* fuzz-sync-batch.c: libFuzzer target for the parsers the network feeds
+ * the sync layer: pv_batch_new_from_json(), pv_batch_new_from_binary(),
+ * pv_vector_new_from_json() and pv_pull_request_new_from_json().
  * The input is handed over with its exact length and no terminator, so
  * AddressSanitizer sees any read past it. Whatever parses must re-encode to
  * something that parses to the same batch, and every refusal must be a
@@ -51,6 +52,41 @@ check_batch (const char *text, size_t size)
 }
 
 static void
+check_binary (const uint8_t *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvBatch) batch = pv_batch_new_from_binary (data, size, FUZZ_LIMIT, &error);
+  g_autoptr (GBytes) bytes = NULL, again = NULL, json = NULL;
+  g_autoptr (PvBatch) from_json = NULL;
+
+  if (batch == NULL)
+    {
+      check_refusal (error);
+      return;
+    }
+  g_assert_null (error);
+  /* Normal form is required, so what parsed is its own encoding; and the
+   * JSON framing carries the same batch. */
+  bytes = pv_batch_to_binary (batch);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), data, size);
+  json = pv_batch_to_json (batch);
+  from_json = pv_batch_new_from_json (g_bytes_get_data (json, NULL), g_bytes_get_size (json), G_MAXSIZE, &error);
+  g_assert_no_error (error);
+  again = pv_batch_to_binary (from_json);
+  g_assert_true (g_bytes_equal (bytes, again));
+}
+
+static void
+check_request (const char *text, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvPullRequest) request = pv_pull_request_new_from_json (text, size, FUZZ_LIMIT, &error);
+
+  if (request == NULL)
+    check_refusal (error);
+}
+
+static void
 check_vector (const char *text, size_t size)
 {
   g_autoptr (GError) error = NULL;
@@ -80,6 +116,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   const char *text = (const char *) data;
 
   check_batch (text, size);
+  check_binary (data, size);
   check_vector (text, size);
+  check_request (text, size);
   return 0;
 }
