@@ -568,7 +568,7 @@ take_fork_at (MergeContext *ctx, AuthorHead *author, guint64 seq, GError **error
                           author->head.device_id, seq),
              FALSE;
     }
-  if (pv_ledger_apply (ctx->store, record, NULL, &local_error))
+  if (_pv_ledger_apply_record (ctx->store, record, ctx->batch->checked, NULL, &local_error))
     return TRUE; /* the same record after all */
   if (!g_error_matches (local_error, PV_ERROR, PV_ERROR_FORK))
     {
@@ -673,7 +673,7 @@ merge_one (MergeContext *ctx, const PvRecord *record, GError **error)
       ctx->stats->unsigned_skipped++;
       return TRUE;
     }
-  if (pv_ledger_apply (ctx->store, record, &is_new, &local_error))
+  if (_pv_ledger_apply_record (ctx->store, record, ctx->batch->checked, &is_new, &local_error))
     {
       if (is_new)
         {

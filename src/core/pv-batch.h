@@ -46,6 +46,10 @@ typedef struct
   GArray *heads;      /* element-type PvHead */
   GPtrArray *people;  /* element-type PvPerson, owned */
   gboolean more;      /* another page follows */
+  /* every record's hash and body were checked: set by the wire parsers, so
+   * applying does not check them twice (not by collect: a store file may
+   * have been edited by hand) */
+  gboolean checked;
 } PvBatch;
 
 PvBatch *pv_batch_new (guint32 event_id);

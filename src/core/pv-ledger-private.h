@@ -38,6 +38,14 @@ gboolean _pv_ledger_foreach_after (PvStore *store,
                                    gpointer user_data,
                                    GError **error);
 
+/* pv_ledger_apply(), where @checked says the record's hash and body were
+ * checked already (by a batch's parser). */
+gboolean _pv_ledger_apply_record (PvStore *store,
+                                  const PvRecord *record,
+                                  gboolean checked,
+                                  gboolean *out_new,
+                                  GError **error);
+
 /* This device's signature over its record (@seq, @hash). */
 gboolean _pv_ledger_sign_head_at (PvStore *store,
                                   guint64 seq,

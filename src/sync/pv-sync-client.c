@@ -327,18 +327,34 @@ pv_sync_client_stop (PvSyncClient *self)
 
 /* One round over HTTP */
 
+/* Pages pulled in a round are parsed as they arrive and applied, in order,
+ * on a worker thread, while the next page is already on its way: the other
+ * side collects, the network carries, this side parses and writes, all at
+ * once. At most this many pages wait to be applied. */
+#define PAGES_AHEAD 2
+
 typedef struct
 {
   PvSyncRoundStats stats;
   PvPullRequest *remote; /* what the other side holds */
   PvPullPlan *plan;
+  PvPullRequest *asked; /* the last pull request sent */
+  PvPullRequest *next;  /* the following one, held back while pages wait */
+  guint in_flight;      /* pull requests sent, not yet answered */
+  guint to_apply;       /* pages handed to the worker, not yet applied */
+  gboolean ask_afresh;  /* a page changed the plan: the next request is made anew */
+  GThreadPool *applier; /* one thread: pages apply in the order they came */
 } Round;
 
 static void
 round_free (Round *round)
 {
+  if (round->applier != NULL)
+    g_thread_pool_free (round->applier, FALSE, TRUE);
   pv_pull_request_free (round->remote);
   pv_pull_plan_free (round->plan);
+  pv_pull_request_free (round->asked);
+  pv_pull_request_free (round->next);
   g_free (round);
 }
 
@@ -355,6 +371,20 @@ typedef struct
   ReplyFunc next;
 } Pending;
 
+/* A round may have a request in flight when another step fails: the task
+ * is answered once, and what arrives after is dropped. */
+static void
+task_fail (GTask *task, GError *error)
+{
+  if (g_object_get_data (G_OBJECT (task), "pv-answered") != NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+  g_object_set_data (G_OBJECT (task), "pv-answered", GINT_TO_POINTER (1));
+  g_task_return_error (task, error);
+}
+
 static void
 reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -367,10 +397,12 @@ reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   ReplyFunc next = pending->next;
 
   g_free (pending);
+  if (g_object_get_data (G_OBJECT (task), "pv-answered") != NULL)
+    return;
   if (reply == NULL)
     {
       set_error (self, error->message);
-      g_task_return_error (task, g_steal_pointer (&error));
+      task_fail (task, g_steal_pointer (&error));
       return;
     }
   note_date (self, msg);
@@ -387,7 +419,7 @@ reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       message = g_strdup_printf ("%s answered %u %s%s%s", self->url, soup_message_get_status (msg),
                                  soup_message_get_reason_phrase (msg), said ? ": " : "", said ? said : "");
       set_error (self, message);
-      g_task_return_new_error (task, PV_ERROR, PV_ERROR_MALFORMED, "%s", message);
+      task_fail (task, g_error_new (PV_ERROR, PV_ERROR_MALFORMED, "%s", message));
       return;
     }
   next (task, msg, reply);
@@ -418,15 +450,90 @@ round_done (GTask *task)
   PvSyncClient *self = g_task_get_source_object (task);
 
   self->last_success = g_get_real_time ();
+  g_object_set_data (G_OBJECT (task), "pv-answered", GINT_TO_POINTER (1));
   g_task_return_boolean (task, TRUE);
+}
+
+static void send_pull (GTask *task, PvPullRequest *request);
+
+typedef struct
+{
+  GTask *task;
+  PvBatch *batch;
+  PvMergeStats stats;
+  GHashTable *wanted;
+  GError *error;
+} Page;
+
+static void
+page_free (Page *page)
+{
+  g_object_unref (page->task);
+  pv_batch_free (page->batch);
+  g_clear_pointer (&page->wanted, g_hash_table_unref);
+  g_clear_error (&page->error);
+  g_free (page);
+}
+
+/* Back on the main context: what applying a page did. */
+static gboolean
+page_applied (gpointer user_data)
+{
+  Page *page = user_data;
+  GTask *task = page->task;
+  PvSyncClient *self = g_task_get_source_object (task);
+  Round *round = g_task_get_task_data (task);
+
+  round->to_apply--;
+  if (page->error != NULL)
+    {
+      task_fail (task, g_steal_pointer (&page->error));
+      return G_SOURCE_REMOVE;
+    }
+  round->stats.pulled += page->stats.applied;
+  round->stats.people += page->stats.people;
+  round->stats.refused_authors += page->stats.refused_authors;
+  round->stats.pages++;
+  if (page->stats.applied > 0 || page->stats.people > 0)
+    pv_store_watch_notify (self->watch);
+  if (pv_pull_plan_update (round->plan, page->wanted))
+    round->ask_afresh = TRUE;
+  if (g_object_get_data (G_OBJECT (task), "pv-answered") != NULL)
+    return G_SOURCE_REMOVE;
+  /* A request held back while pages waited goes now. */
+  if (round->next != NULL && !round->ask_afresh)
+    send_pull (task, g_steal_pointer (&round->next));
+  if (round->in_flight > 0 || round->to_apply > 0)
+    return G_SOURCE_REMOVE;
+  g_clear_pointer (&round->next, pv_pull_request_free);
+  if (round->ask_afresh)
+    {
+      round->ask_afresh = FALSE;
+      round_pull (task);
+      return G_SOURCE_REMOVE;
+    }
+  round_done (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the worker thread; nothing else uses the store while a round pulls. */
+static void
+apply_page (gpointer data, gpointer user_data)
+{
+  Page *page = data;
+  PvSyncClient *self = g_task_get_source_object (page->task);
+
+  if (g_object_get_data (G_OBJECT (page->task), "pv-answered") == NULL)
+    pv_ledger_apply_batch (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
+                           &page->error);
+  g_main_context_invoke_full (g_task_get_context (page->task), G_PRIORITY_DEFAULT, page_applied, page,
+                              (GDestroyNotify) page_free);
 }
 
 static void
 pulled (GTask *task, SoupMessage *msg, GBytes *reply)
 {
-  PvSyncClient *self = g_task_get_source_object (task);
   Round *round = g_task_get_task_data (task);
-  PvStore *store = pv_store_watch_get_store (self->watch);
   g_autoptr (GError) error = NULL;
   gboolean binary = g_strcmp0 (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
                                PV_BATCH_BINARY_TYPE)
@@ -435,20 +542,50 @@ pulled (GTask *task, SoupMessage *msg, GBytes *reply)
                                                                  g_bytes_get_size (reply), PV_SYNC_MAX_MESSAGE, &error)
                                      : pv_batch_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
                                                                PV_SYNC_MAX_MESSAGE, &error);
-  g_autoptr (GHashTable) wanted = NULL;
-  PvMergeStats stats = { 0 };
+  Page *page;
 
-  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
-    return g_task_return_error (task, g_steal_pointer (&error));
-  round->stats.pulled += stats.applied;
-  round->stats.people += stats.people;
-  round->stats.refused_authors += stats.refused_authors;
-  round->stats.pages++;
-  if (stats.applied > 0 || stats.people > 0)
-    pv_store_watch_notify (self->watch);
-  if (pv_pull_plan_update (round->plan, wanted) || (batch->more && stats.applied > 0))
-    return round_pull (task);
-  round_done (task);
+  round->in_flight--;
+  if (batch == NULL)
+    return task_fail (task, g_steal_pointer (&error));
+  /* The next page starts where this one ends, whatever this side makes of
+   * it; it is asked for at once unless enough pages wait already. */
+  if (batch->more && !round->ask_afresh)
+    {
+      PvPullRequest *next = g_new0 (PvPullRequest, 1);
+
+      next->event_id = round->asked->event_id;
+      next->device_id = round->asked->device_id;
+      next->limit = round->asked->limit;
+      next->vector = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      pv_vector_overlay (next->vector, round->asked->vector);
+      pv_sync_vector_advance (next->vector, batch);
+      if (round->to_apply < PAGES_AHEAD)
+        send_pull (task, next);
+      else
+        {
+          pv_pull_request_free (round->next);
+          round->next = next;
+        }
+    }
+  if (round->applier == NULL)
+    round->applier = g_thread_pool_new (apply_page, NULL, 1, TRUE, NULL);
+  page = g_new0 (Page, 1);
+  page->task = g_object_ref (task);
+  page->batch = g_steal_pointer (&batch);
+  round->to_apply++;
+  g_thread_pool_push (round->applier, page, NULL);
+}
+
+static void
+send_pull (GTask *task, PvPullRequest *request)
+{
+  Round *round = g_task_get_task_data (task);
+  g_autoptr (GBytes) body = pv_pull_request_to_json (request);
+
+  pv_pull_request_free (round->asked);
+  round->asked = request;
+  round->in_flight++;
+  send_request (task, "POST", "sync/v1/pull", "application/json", body, pulled);
 }
 
 static void
@@ -457,14 +594,12 @@ round_pull (GTask *task)
   PvSyncClient *self = g_task_get_source_object (task);
   Round *round = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (PvPullRequest) request = pv_sync_make_request (pv_store_watch_get_store (self->watch),
-                                                            pv_pull_plan_next_overlay (round->plan), &error);
-  g_autoptr (GBytes) body = NULL;
+  PvPullRequest *request = pv_sync_make_request (pv_store_watch_get_store (self->watch),
+                                                 pv_pull_plan_next_overlay (round->plan), &error);
 
   if (request == NULL)
-    return g_task_return_error (task, g_steal_pointer (&error));
-  body = pv_pull_request_to_json (request);
-  send_request (task, "POST", "sync/v1/pull", "application/json", body, pulled);
+    return task_fail (task, g_steal_pointer (&error));
+  send_pull (task, request);
 }
 
 static void
@@ -479,12 +614,12 @@ pushed (GTask *task, SoupMessage *msg, GBytes *reply)
   gint64 applied;
 
   if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), &error))
-    return g_task_return_error (task, g_steal_pointer (&error));
+    return task_fail (task, g_steal_pointer (&error));
   root = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)) ? json_node_get_object (json_parser_get_root (parser))
                                                                 : NULL;
   holds = root ? json_object_get_member (root, "holds") : NULL;
   if (holds == NULL)
-    return g_task_return_new_error (task, PV_ERROR, PV_ERROR_MALFORMED, "The push reply says nothing of what it holds");
+    return task_fail (task, g_error_new_literal (PV_ERROR, PV_ERROR_MALFORMED, "The push reply says nothing of what it holds"));
   applied = json_object_get_int_member_with_default (root, "applied", 0);
   round->stats.pushed += (guint64) MAX (applied, 0);
   round->stats.pages++;
@@ -492,7 +627,7 @@ pushed (GTask *task, SoupMessage *msg, GBytes *reply)
   g_clear_pointer (&round->remote->vector, g_hash_table_unref);
   if (!(round->remote->vector = pv_vector_new_from_json (g_bytes_get_data (held, NULL), g_bytes_get_size (held),
                                                          PV_SYNC_MAX_MESSAGE, NULL, &error)))
-    return g_task_return_error (task, g_steal_pointer (&error));
+    return task_fail (task, g_steal_pointer (&error));
   /* Nothing taken: what is left is refused, not worth sending again. */
   if (applied == 0)
     return round_pull (task);
@@ -509,7 +644,7 @@ round_push (GTask *task)
   g_autoptr (GBytes) body = NULL;
 
   if (batch == NULL)
-    return g_task_return_error (task, g_steal_pointer (&error));
+    return task_fail (task, g_steal_pointer (&error));
   g_array_set_size (round->remote->people_wanted, 0);
   if (batch->records->len == 0 && batch->people->len == 0)
     return round_pull (task);
@@ -526,7 +661,7 @@ got_vector (GTask *task, SoupMessage *msg, GBytes *reply)
   round->remote = pv_pull_request_new_from_json (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
                                                  PV_SYNC_MAX_MESSAGE, &error);
   if (round->remote == NULL)
-    return g_task_return_error (task, g_steal_pointer (&error));
+    return task_fail (task, g_steal_pointer (&error));
   round_push (task);
 }
 

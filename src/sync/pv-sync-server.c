@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -244,7 +246,8 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
   gint64 now = pv_store_now (store);
   const PvDeviceInfo *device;
 
-  /* A revocation another program wrote into this file counts at once. */
+  /* A revocation another program wrote into this file counts at once (a
+   * look at the file's change counter: microseconds). */
   if (!pv_store_in_transaction (store))
     pv_store_refresh (store);
   /* A cached token still needs its device in good standing: a revocation
@@ -708,6 +711,9 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   g_autoptr (GError) error = NULL;
   Handshake *handshake;
 
+  /* Headers and body go out as separate writes: without this, Nagle's
+   * algorithm holds the body back for the client's delayed ACK (40 ms). */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   g_object_get (server, "tls-certificate", &certificate, NULL);
   if (certificate == NULL)
     {

@@ -757,6 +757,7 @@ pv_batch_new_from_json (const char *data,
       g_ptr_array_add (batch->people, person);
     }
 
+  batch->checked = TRUE;
   return g_steal_pointer (&batch);
 }
 
@@ -992,10 +993,16 @@ read_binary_record (GVariant *child, const char *where, GError **error)
   guint16 device;
   guint8 kind;
 
-  g_variant_get_child (child, 0, "q", &device);
-  g_variant_get_child (child, 1, "t", &seq);
-  g_variant_get_child (child, 2, "t", &hlc);
-  g_variant_get_child (child, 3, "y", &kind);
+  /* Field by field: g_variant_get() would parse a format string per record. */
+  {
+    g_autoptr (GVariant) v0 = g_variant_get_child_value (child, 0), v1 = g_variant_get_child_value (child, 1);
+    g_autoptr (GVariant) v2 = g_variant_get_child_value (child, 2), v3 = g_variant_get_child_value (child, 3);
+
+    device = g_variant_get_uint16 (v0);
+    seq = g_variant_get_uint64 (v1);
+    hlc = g_variant_get_uint64 (v2);
+    kind = g_variant_get_byte (v3);
+  }
   if (device == 0)
     return refuse (error, where, "device", "0 is not a device"), NULL;
   if (seq == 0 || seq > G_MAXINT64)
@@ -1106,5 +1113,6 @@ pv_batch_new_from_binary (const guint8 *data, gsize len, gsize max_bytes, GError
         return NULL;
       g_ptr_array_add (batch->people, pv_person_new (issuer, serial, name, phone, salt));
     }
+  batch->checked = TRUE;
   return g_steal_pointer (&batch);
 }
