@@ -391,6 +391,9 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     return pv_sync_reply_error (msg, status_for (error), error->message);
   if (stats.applied > 0 || stats.people > 0)
     pv_store_watch_notify (self->watch);
+  if (stats.forks > 0)
+    g_message ("Device %u pushed %" G_GUINT64_FORMAT " fork(s): the second records are kept as evidence",
+               who.device_id, stats.forks);
   /* Nothing taken and somebody refused: the sender hears why, plainly. */
   if (stats.refused_authors > 0 && stats.applied == 0 && stats.duplicates == 0)
     return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, stats.refused_reason);

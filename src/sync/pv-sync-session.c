@@ -172,11 +172,14 @@ receive_batch (PvSyncSession *self, GBytes *message, gboolean binary)
 
   if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
     {
-      g_warning ("Refusing a batch from device %u: %s", self->peer ? self->peer->device_id : 0, error->message);
+      g_message ("Refusing a batch from device %u: %s", self->peer ? self->peer->device_id : 0, error->message);
       soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);
       return;
     }
   self->received += stats.applied;
+  if (stats.forks > 0)
+    g_message ("A batch from device %u showed %" G_GUINT64_FORMAT " fork(s): the second records are kept as evidence",
+               self->peer ? self->peer->device_id : self->authorized, stats.forks);
   /* The sender holds what it sent: nothing of it goes back. */
   if (self->peer != NULL)
     pv_sync_vector_advance (self->peer->vector, batch);
