@@ -65,11 +65,10 @@ decode (const char *text, gsize text_len, guint8 *out, gsize size)
 char *
 pv_token_new (PvStore *store, gint64 now, GError **error)
 {
-  guint8 payload[PAYLOAD_SIZE], message[4 + PAYLOAD_SIZE], signature[PV_SIGNATURE_SIZE];
   guint8 sk[PV_SECRET_KEY_SIZE];
-  g_autofree char *payload_text = NULL, *signature_text = NULL;
   guint32 event_id = (guint32) pv_store_get_meta_int (store, "event-id", 0);
   guint16 device = pv_store_get_device_id (store);
+  char *token;
 
   if (device == 0 || event_id == 0)
     return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
@@ -77,13 +76,23 @@ pv_token_new (PvStore *store, gint64 now, GError **error)
            NULL;
   if (!pv_devices_get_secret_key (store, sk, error))
     return NULL;
+  token = pv_token_sign (event_id, device, sk, now);
+  sodium_memzero (sk, sizeof sk);
+  return token;
+}
+
+char *
+pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_SIZE], gint64 now)
+{
+  guint8 payload[PAYLOAD_SIZE], message[4 + PAYLOAD_SIZE], signature[PV_SIGNATURE_SIZE];
+  g_autofree char *payload_text = NULL, *signature_text = NULL;
+
   payload[0] = 1;
   put_be (payload + 1, event_id, 4);
   put_be (payload + 5, device, 2);
   put_be (payload + 7, (guint64) (now + PV_TOKEN_LIFETIME), 8);
   signed_message (payload, message);
   crypto_sign_detached (signature, NULL, message, sizeof message, sk);
-  sodium_memzero (sk, sizeof sk);
   payload_text = encode (payload, sizeof payload);
   signature_text = encode (signature, sizeof signature);
   return g_strconcat (PREFIX, payload_text, ".", signature_text, NULL);

@@ -32,6 +32,10 @@ typedef struct
  * payload. @now is the clock to count from (the other side's, when known). */
 char *pv_token_new (PvStore *store, gint64 now, GError **error);
 
+/* The same from the parts, for a caller that keeps the key itself (a sync
+ * client signing while another thread writes to the store). */
+char *pv_token_sign (guint32 event_id, guint16 device, const guint8 secret_key[PV_SECRET_KEY_SIZE], gint64 now);
+
 /* Checks @token against @store at @now: well formed (else
  * PV_ERROR_MALFORMED), of this event, signed by a device this replica
  * holds a certificate for, not expired, not revoked, certificate in force

@@ -497,18 +497,16 @@ main (int argc, char *argv[])
   hub.sync = pv_sync_server_new (hub.watch);
   hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", "tls-certificate", certificate, NULL);
   pv_sync_server_mount (hub.sync, hub.server);
-  soup_server_add_early_handler (hub.server, "/api/v1/admit", pv_sync_refuse_large_bodies,
-                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/admit", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/admit", handle_admit, &hub, NULL);
   soup_server_add_early_handler (hub.server, "/api/v1/pair", pv_sync_refuse_large_bodies,
                                  GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
   soup_server_add_handler (hub.server, "/api/v1/pair", handle_pair, &hub, NULL);
-  soup_server_add_early_handler (hub.server, "/api/v1/otp", pv_sync_refuse_large_bodies,
-                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/otp", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/otp", handle_otp, &hub, NULL);
-  soup_server_add_early_handler (hub.server, "/api/v1/otp/verify", pv_sync_refuse_large_bodies,
-                                 GSIZE_TO_POINTER (MAX_ADMIT_BODY), NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/otp/verify", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/otp/verify", handle_otp_verify, &hub, NULL);
+  soup_server_add_early_handler (hub.server, "/metrics", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
   soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
   if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
     {

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
@@ -15,6 +16,7 @@
 #include "pv-token.h"
 #include "pv-wire.h"
 
+#define MAX_TOKEN_CLOCK_SHIFT (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 15000
 
@@ -39,6 +41,13 @@ struct _PvSyncClient
   gboolean pinned;
   guint8 pin[32];
   gulong changed_id;
+  gboolean to_hub; /* @url is the hub this device was paired with */
+  /* What tokens are signed with, read once: a round's worker thread may be
+   * writing to the store when a token is due. */
+  guint32 event_id;
+  guint16 device_id;
+  gboolean have_key;
+  guint8 secret_key[PV_SECRET_KEY_SIZE];
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncClient, pv_sync_client, G_TYPE_OBJECT)
@@ -139,12 +148,13 @@ authorize (PvSyncClient *self, SoupMessage *msg)
       g_autoptr (GError) error = NULL;
 
       g_clear_pointer (&self->token, g_free);
-      self->token = pv_token_new (pv_store_watch_get_store (self->watch), now + self->clock_offset, &error);
-      if (self->token == NULL)
-        {
-          g_warning ("Cannot make a token: %s", error->message);
-          return;
-        }
+      /* Signed by the hub's clock when it is near ours; a clock more than an
+       * hour off is for a person to set right (see clock_is_off). */
+      gint64 offset = ABS (self->clock_offset) <= MAX_TOKEN_CLOCK_SHIFT ? self->clock_offset : 0;
+
+      if (!self->have_key)
+        return;
+      self->token = pv_token_sign (self->event_id, self->device_id, self->secret_key, now + offset);
       self->token_until = now + PV_TOKEN_LIFETIME / 2;
     }
   header = g_strconcat ("Bearer ", self->token, NULL);
@@ -170,7 +180,9 @@ note_date (PvSyncClient *self, SoupMessage *msg)
   const char *date = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Date");
   g_autoptr (GDateTime) then = date ? soup_date_time_new_from_http_string (date) : NULL;
 
-  if (then != NULL)
+  /* Only the hub's clock counts: a peer could otherwise have this device
+   * sign tokens that hold far into the future. */
+  if (then != NULL && self->to_hub)
     {
       gint64 offset = g_date_time_to_unix (then) * G_USEC_PER_SEC - g_get_real_time ();
 
@@ -276,7 +288,7 @@ connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->backoff_ms = BACKOFF_FIRST_MS;
   self->last_success = g_get_real_time ();
-  self->session = pv_sync_session_new (self->watch, connection, 0);
+  self->session = pv_sync_session_new (self->watch, connection, 0, self->to_hub);
   g_signal_connect (self->session, "closed", G_CALLBACK (on_session_closed), self);
   g_signal_connect (self->session, "applied", G_CALLBACK (on_session_applied), self);
   set_status (self, PV_SYNC_ONLINE);
@@ -344,6 +356,8 @@ typedef struct
   guint to_apply;       /* pages handed to the worker, not yet applied */
   gboolean ask_afresh;  /* a page changed the plan: the next request is made anew */
   GThreadPool *applier; /* one thread: pages apply in the order they came */
+  GError *failure;      /* kept until the pages handed to the worker are done */
+  gint stopping;        /* atomic: the worker leaves the rest unapplied */
 } Round;
 
 static void
@@ -355,6 +369,7 @@ round_free (Round *round)
   pv_pull_plan_free (round->plan);
   pv_pull_request_free (round->asked);
   pv_pull_request_free (round->next);
+  g_clear_error (&round->failure);
   g_free (round);
 }
 
@@ -376,9 +391,22 @@ typedef struct
 static void
 task_fail (GTask *task, GError *error)
 {
+  Round *round = g_object_get_data (G_OBJECT (task), "pv-round");
+
   if (g_object_get_data (G_OBJECT (task), "pv-answered") != NULL)
     {
       g_error_free (error);
+      return;
+    }
+  /* The worker still holds pages (and the store): the answer waits for it,
+   * so nobody reads the store while it writes, nor leaves before it ends. */
+  if (round != NULL && round->to_apply > 0)
+    {
+      g_atomic_int_set (&round->stopping, 1);
+      if (round->failure == NULL)
+        round->failure = error;
+      else
+        g_error_free (error);
       return;
     }
   g_object_set_data (G_OBJECT (task), "pv-answered", GINT_TO_POINTER (1));
@@ -485,6 +513,12 @@ page_applied (gpointer user_data)
   Round *round = g_task_get_task_data (task);
 
   round->to_apply--;
+  if (round->failure != NULL)
+    {
+      if (round->to_apply == 0)
+        task_fail (task, g_steal_pointer (&round->failure));
+      return G_SOURCE_REMOVE;
+    }
   if (page->error != NULL)
     {
       task_fail (task, g_steal_pointer (&page->error));
@@ -523,7 +557,9 @@ apply_page (gpointer data, gpointer user_data)
   Page *page = data;
   PvSyncClient *self = g_task_get_source_object (page->task);
 
-  if (g_object_get_data (G_OBJECT (page->task), "pv-answered") == NULL)
+  Round *round = g_task_get_task_data (page->task);
+
+  if (!g_atomic_int_get (&round->stopping))
     pv_ledger_apply_batch (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
                            &page->error);
   g_main_context_invoke_full (g_task_get_context (page->task), G_PRIORITY_DEFAULT, page_applied, page,
@@ -640,7 +676,8 @@ round_push (GTask *task)
   PvSyncClient *self = g_task_get_source_object (task);
   Round *round = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (PvBatch) batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), round->remote, &error);
+  g_autoptr (PvBatch) batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), round->remote, self->to_hub,
+                                                   &error);
   g_autoptr (GBytes) body = NULL;
 
   if (batch == NULL)
@@ -674,6 +711,7 @@ pv_sync_client_round_async (PvSyncClient *self, GCancellable *cancellable, GAsyn
 
   round->plan = pv_pull_plan_new ();
   g_task_set_task_data (task, round, (GDestroyNotify) round_free);
+  g_object_set_data (G_OBJECT (task), "pv-round", round);
   send_request (task, "GET", "sync/v1/vector", "application/json", NULL, got_vector);
 }
 
@@ -787,6 +825,7 @@ pv_sync_client_finalize (GObject *object)
   g_free (self->url);
   g_free (self->last_error);
   g_free (self->token);
+  sodium_memzero (self->secret_key, sizeof self->secret_key);
   G_OBJECT_CLASS (pv_sync_client_parent_class)->finalize (object);
 }
 
@@ -809,6 +848,19 @@ pv_sync_client_init (PvSyncClient *self)
   self->backoff_ms = BACKOFF_FIRST_MS;
 }
 
+/* The same base URL, a trailing slash or not. */
+static gboolean
+same_base (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+
+  while (la > 0 && a[la - 1] == '/')
+    la--;
+  while (lb > 0 && b[lb - 1] == '/')
+    lb--;
+  return la == lb && strncmp (a, b, la) == 0;
+}
+
 PvSyncClient *
 pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
 {
@@ -827,6 +879,14 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   self->base = g_steal_pointer (&base);
   self->url = g_strdup (base_url);
   self->pinned = pv_sync_get_pinned (pv_store_watch_get_store (watch), self->pin);
+  self->event_id = pv_store_get_event_id (pv_store_watch_get_store (watch));
+  self->device_id = pv_store_get_device_id (pv_store_watch_get_store (watch));
+  /* Without a key the requests go unsigned and the other side says so. */
+  self->have_key = pv_devices_get_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
+  {
+    g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), "hub-url");
+    self->to_hub = hub != NULL && same_base (hub, with_slash);
+  }
   self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_store_changed), self);
   self->http = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, "user-agent", "pravesh-sync/1",
                                               NULL);

@@ -235,13 +235,13 @@ status_for (const GError *error)
   return SOUP_STATUS_BAD_REQUEST;
 }
 
-gboolean
-pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out)
+/* The token check itself: FALSE with the reason in @error. */
+static gboolean
+check_token (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out, GError **error)
 {
   PvStore *store = pv_store_watch_get_store (self->watch);
   const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
   const char *token = header && g_str_has_prefix (header, "Bearer ") ? header + strlen ("Bearer ") : NULL;
-  g_autoptr (GError) error = NULL;
   PvTokenInfo *cached = token ? g_hash_table_lookup (self->tokens, token) : NULL;
   gint64 now = pv_store_now (store);
   const PvDeviceInfo *device;
@@ -253,29 +253,36 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
   /* A cached token still needs its device in good standing: a revocation
    * that arrived since ends it at once. */
   if (cached != NULL && cached->expires_at > now && (device = pv_store_lookup_device (store, cached->device_id)) != NULL
-      && device->revoked_at > now)
+      && device->revoked_at > now && now < device->valid_until)
     {
       *out = *cached;
       contact_for (self, out->device_id)->seen = g_get_real_time ();
       return TRUE;
     }
   if (token == NULL)
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
-                                    "Bearer realm=\"pravesh\"");
-      pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "Send a device token: Authorization: Bearer PVT1.…");
-      return FALSE;
-    }
-  if (!pv_token_verify (store, token, now, out, &error))
-    {
-      pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, error->message);
-      return FALSE;
-    }
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
+                                "Send a device token: Authorization: Bearer PVT1.…"),
+           FALSE;
+  if (!pv_token_verify (store, token, now, out, error))
+    return FALSE;
   if (g_hash_table_size (self->tokens) >= MAX_CACHED_TOKENS)
     g_hash_table_remove_all (self->tokens);
   g_hash_table_insert (self->tokens, g_strdup (token), g_memdup2 (out, sizeof *out));
   contact_for (self, out->device_id)->seen = g_get_real_time ();
   return TRUE;
+}
+
+gboolean
+pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (check_token (self, msg, out, &error))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                "Bearer realm=\"pravesh\"");
+  pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, error->message);
+  return FALSE;
 }
 
 /* Whether a body is in the binary framing (else JSON). */
@@ -341,15 +348,16 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
 
   if (body == NULL || !pv_sync_server_authorize (self, msg, &who))
     return;
-  request = pv_pull_request_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                           PV_SYNC_MAX_MESSAGE, &error);
+  request = pv_pull_request_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_JSON,
+                                           &error);
   /* What the asker may receive follows from who it proved to be. */
   if (request != NULL)
     {
       request->device_id = who.device_id;
       contact_for (self, who.device_id)->held = vector_total (request->vector);
     }
-  if (request == NULL || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, &error)))
+  if (request == NULL
+      || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, TRUE, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
   /* It will hold what it is sent now. */
   contact_for (self, who.device_id)->held += batch->records->len;
@@ -384,7 +392,7 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   batch = is_binary (soup_server_message_get_request_headers (msg))
             ? pv_batch_new_from_binary (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
                                         &error)
-            : pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_MESSAGE,
+            : pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_JSON,
                                       &error);
   if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error)
       || !(vector = pv_ledger_version_vector (store, &error)))
@@ -550,7 +558,7 @@ handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupW
       soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Not authorized");
       return;
     }
-  session = pv_sync_session_new (self->watch, connection, who->device_id);
+  session = pv_sync_session_new (self->watch, connection, who->device_id, FALSE);
 
   g_signal_connect (session, "closed", G_CALLBACK (on_session_closed), self);
   g_ptr_array_add (self->sessions, session);
@@ -639,6 +647,23 @@ refuse_and_close (SoupServerMessage *msg, guint status, const char *message)
                                    linger->cancellable, linger_read_cb, linger);
 }
 
+/* TRUE when the body is refused (and the connection taken over). */
+static gboolean
+refused_for_size (SoupServerMessage *msg, gsize max_bytes)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_NONE || (encoding == SOUP_ENCODING_CONTENT_LENGTH && length <= (goffset) max_bytes))
+    return FALSE;
+  refuse_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                    encoding == SOUP_ENCODING_CONTENT_LENGTH
+                      ? "The request is larger than this server takes"
+                      : "Send a Content-Length: bodies of unknown size are not taken");
+  return TRUE;
+}
+
 void
 pv_sync_refuse_large_bodies (SoupServer *server,
                              SoupServerMessage *msg,
@@ -646,28 +671,55 @@ pv_sync_refuse_large_bodies (SoupServer *server,
                              GHashTable *query,
                              gpointer max_bytes)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
-  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  refused_for_size (msg, GPOINTER_TO_SIZE (max_bytes));
+}
 
-  if (encoding == SOUP_ENCODING_NONE || (encoding == SOUP_ENCODING_CONTENT_LENGTH && length <= (goffset) GPOINTER_TO_SIZE (max_bytes)))
+typedef struct
+{
+  PvSyncServer *self;
+  gsize max_body;
+} Guard;
+
+/* Before a body is read: its size, then (for a body worth reading) the
+ * caller's token, so nobody without one makes the server hold megabytes. */
+static void
+guard_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Guard *guard = user_data;
+  g_autoptr (GError) error = NULL;
+  PvTokenInfo who;
+
+  /* Small bodies are read and refused in the handler, keeping the
+   * connection; a large one is refused unread, and the connection closed. */
+  if (refused_for_size (msg, guard->max_body)
+      || soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg)) <= 4096)
     return;
-  refuse_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                    encoding == SOUP_ENCODING_CONTENT_LENGTH
-                      ? "The request is larger than this server takes"
-                      : "Send a Content-Length: bodies of unknown size are not taken");
+  if (!check_token (guard->self, msg, &who, &error))
+    refuse_and_close (msg, SOUP_STATUS_UNAUTHORIZED, error->message);
+}
+
+void
+pv_sync_server_guard (PvSyncServer *self, SoupServer *server, const char *path, gsize max_body)
+{
+  Guard *guard = g_new0 (Guard, 1);
+
+  guard->self = self;
+  guard->max_body = max_body;
+  soup_server_add_early_handler (server, path, guard_early, guard, g_free);
 }
 
 void
 pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
 {
-  /* An early handler is found by the same path as the handler, so each
-   * path that takes a body gets its own. */
-  static const char *const with_body[] = { "/sync/v1/pull", "/sync/v1/push", "/sync/v1/peers" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (with_body); i++)
-    soup_server_add_early_handler (server, with_body[i], pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (PV_SYNC_MAX_MESSAGE),
-                                   NULL);
+  /* An early handler is found by the same path as the handler, so every
+   * path gets its own; paths nobody serves get the catch-all, which takes
+   * no body at all. */
+  pv_sync_server_guard (self, server, "/sync/v1/pull", PV_SYNC_MAX_JSON);
+  pv_sync_server_guard (self, server, "/sync/v1/push", PV_SYNC_MAX_MESSAGE);
+  pv_sync_server_guard (self, server, "/sync/v1/peers", 4096);
+  pv_sync_server_guard (self, server, "/sync/v1/vector", 0);
+  pv_sync_server_guard (self, server, "/sync/v1/live", 0);
+  soup_server_add_early_handler (server, NULL, pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
   soup_server_add_handler (server, "/sync/v1/vector", handle_vector, self, NULL);
   soup_server_add_handler (server, "/sync/v1/pull", handle_pull, self, NULL);
   soup_server_add_handler (server, "/sync/v1/push", handle_push, self, NULL);

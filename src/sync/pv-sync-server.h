@@ -55,6 +55,12 @@ void pv_sync_server_write_metrics (PvSyncServer *self, GString *out);
  * closes when @server is finalized. */
 gboolean pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error);
 
+/* Guards @path of @server before any body is read: a body over @max_body
+ * (0: none at all) or of unknown length is refused from its headers, and
+ * one without a valid device token is refused before it is read. The hub
+ * guards its own API paths with it. */
+void pv_sync_server_guard (PvSyncServer *self, SoupServer *server, const char *path, gsize max_body);
+
 /* An early handler (user data: the limit in bytes, GSIZE_TO_POINTER) that
  * answers 413 from the headers, before the body is read, when the body is
  * over the limit or of unknown length. */

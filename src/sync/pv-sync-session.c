@@ -20,6 +20,7 @@ struct _PvSyncSession
   guint send_id;
   guint64 sent, received;
   guint16 authorized; /* the device the other side proved to be, or 0 */
+  gboolean to_hub;    /* this side connected to its own hub */
   gboolean closed;
 };
 
@@ -61,15 +62,17 @@ pv_sync_peer_gets_people (PvStore *store, guint16 peer)
 }
 
 PvBatch *
-pv_sync_collect_for (PvStore *store, const PvPullRequest *request, GError **error)
+pv_sync_collect_for (PvStore *store, const PvPullRequest *request, gboolean proven, GError **error)
 {
   if (pv_store_get_event_id (store) != request->event_id)
     return g_set_error (error, PV_ERROR, PV_ERROR_WRONG_EVENT, "This replica holds event %08x, not %08x",
                         pv_store_get_event_id (store), request->event_id),
            NULL;
+  /* Names and phone numbers go only where the device is proven: to a
+   * caller whose token said who it is, or from a device to its own hub. */
   return pv_ledger_collect (store, request->vector, request->limit,
-                            pv_sync_peer_gets_people (store, request->device_id),
-                            request->people_wanted, error);
+                            proven && pv_sync_peer_gets_people (store, request->device_id), request->people_wanted,
+                            error);
 }
 
 void
@@ -125,7 +128,8 @@ send_pending (gpointer user_data)
   self->send_id = 0;
   if (self->peer == NULL || self->closed)
     return G_SOURCE_REMOVE;
-  batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), self->peer, &error);
+  batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), self->peer,
+                               self->authorized != 0 || self->to_hub, &error);
   if (batch == NULL)
     {
       g_warning ("Cannot collect records for device %u: %s", self->peer->device_id, error->message);
@@ -166,7 +170,7 @@ receive_batch (PvSyncSession *self, GBytes *message, gboolean binary)
   g_autoptr (PvBatch) batch = binary ? pv_batch_new_from_binary (g_bytes_get_data (message, NULL),
                                                                  g_bytes_get_size (message), PV_SYNC_MAX_MESSAGE, &error)
                                      : pv_batch_new_from_json (g_bytes_get_data (message, NULL),
-                                                               g_bytes_get_size (message), PV_SYNC_MAX_MESSAGE, &error);
+                                                               g_bytes_get_size (message), PV_SYNC_MAX_JSON, &error);
   g_autoptr (GHashTable) wanted = NULL;
   PvMergeStats stats = { 0 };
 
@@ -197,7 +201,7 @@ receive_request (PvSyncSession *self, GBytes *message)
 {
   g_autoptr (GError) error = NULL;
   PvPullRequest *request = pv_pull_request_new_from_json (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-                                                          PV_SYNC_MAX_MESSAGE, &error);
+                                                          PV_SYNC_MAX_JSON, &error);
 
   if (request == NULL)
     {
@@ -320,11 +324,12 @@ pv_sync_session_init (PvSyncSession *self)
 }
 
 PvSyncSession *
-pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized)
+pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized, gboolean to_hub)
 {
   PvSyncSession *self = g_object_new (PV_TYPE_SYNC_SESSION, NULL);
 
   self->authorized = authorized;
+  self->to_hub = to_hub;
   self->watch = g_object_ref (watch);
   self->connection = g_object_ref (connection);
   soup_websocket_connection_set_max_incoming_payload_size (connection, PV_SYNC_MAX_MESSAGE);

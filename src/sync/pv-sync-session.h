@@ -20,14 +20,23 @@ G_BEGIN_DECLS
 #define PV_TYPE_SYNC_SESSION (pv_sync_session_get_type ())
 G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
 
-/* The largest message either side accepts. */
+/* The largest message either side accepts: a batch in the binary framing;
+ * JSON (requests, or batches from others) is held to less, as its parser
+ * builds a tree several times the size of the text. */
 #define PV_SYNC_MAX_MESSAGE (64 * 1024 * 1024)
+#define PV_SYNC_MAX_JSON (8 * 1024 * 1024)
 
 /* Takes over @connection (open). @authorized: on the serving side, the
  * device the other side's token proved (its requests must name it), 0 on
- * the connecting side, which proved itself. Signals: "applied" (const
- * PvMergeStats *) after each batch received, "closed" once. */
-PvSyncSession *pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, guint16 authorized);
+ * the connecting side, which proved itself but knows the other side only
+ * by its word — it sends names and phone numbers only when @to_hub, the
+ * other side being the hub this device was paired with. Signals:
+ * "applied" (const PvMergeStats *) after each batch received, "closed"
+ * once. */
+PvSyncSession *pv_sync_session_new (PvStoreWatch *watch,
+                                    SoupWebsocketConnection *connection,
+                                    guint16 authorized,
+                                    gboolean to_hub);
 /* The device the other side said it is (0 until it said). */
 guint16 pv_sync_session_get_peer_device (PvSyncSession *self);
 /* Records the other side holds, as far as this side knows (what it said,
@@ -45,8 +54,10 @@ PvPullRequest *pv_sync_make_request (PvStore *store, GHashTable *overlay, GError
  * desks, admins and the hub, never gates or devices this replica does not
  * know. */
 gboolean pv_sync_peer_gets_people (PvStore *store, guint16 peer);
-/* What @request asks of @store: the next batch. */
-PvBatch *pv_sync_collect_for (PvStore *store, const PvPullRequest *request, GError **error);
+/* What @request asks of @store: the next batch. Names and phone numbers
+ * come only when @proven (the asker's device is known for sure, not just
+ * claimed) and that device may hold them. */
+PvBatch *pv_sync_collect_for (PvStore *store, const PvPullRequest *request, gboolean proven, GError **error);
 /* Moves @vector up to the records in @batch (the other side holds them). */
 void pv_sync_vector_advance (GHashTable *vector, const PvBatch *batch);
 G_END_DECLS

@@ -551,12 +551,33 @@ class TestHostile(NetworkTestCase):
         self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Back door"},
                                 self.gate_token), 400, "gate")
 
-    def test_oversized(self):
+    def raw(self, head):
         with socket.create_connection(("127.0.0.1", self.hub.port), timeout=10) as connection:
-            connection.sendall(b"POST /sync/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                               b"Content-Length: 1000000000\r\n\r\n{")
-            reply = connection.recv(4096).decode(errors="replace")
-        self.assertTrue(reply.startswith("HTTP/1.1 413"), reply)
+            connection.sendall(head + b"{")
+            reply = b""
+            while len(reply) < 8192:
+                part = connection.recv(4096)
+                if not part:
+                    break
+                reply += part
+            return reply.decode(errors="replace")
+
+    def test_oversized(self):
+        # Refused from the headers, before a byte of the body is read: too
+        # large, of unknown length, where no body belongs, or (large) from
+        # somebody without a token.
+        self.assertTrue(self.raw(b"POST /sync/v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                                 + self.gate_token.encode() + b"\r\nContent-Length: 1000000000\r\n\r\n")
+                        .startswith("HTTP/1.1 413"))
+        self.assertTrue(self.raw(b"POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+                        .startswith("HTTP/1.1 413"))
+        self.assertTrue(self.raw(b"POST /nothing/here HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n")
+                        .startswith("HTTP/1.1 413"))
+        self.assertTrue(self.raw(b"GET /sync/v1/vector HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+                        .startswith("HTTP/1.1 413"))
+        unsigned = self.raw(b"POST /sync/v1/push HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n")
+        self.assertTrue(unsigned.startswith("HTTP/1.1 401"), unsigned)
+        self.assertIn("token", unsigned)
         self.assertEqual(self.digest(self.hub_db), self.before)
 
     def test_broken_chain(self):
