@@ -5,6 +5,7 @@
 #include "pv-batch.h"
 
 #include <sodium.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "pv-devices.h"
@@ -821,6 +822,68 @@ index_authors (MergeContext *ctx, GError **error)
   return TRUE;
 }
 
+/* Attempts at a batch before it is refused whole (see below). */
+#define MAX_ATTEMPTS 16
+
+static void
+refuse_author (MergeContext *ctx, guint16 device, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+refuse_author (MergeContext *ctx, guint16 device, const char *format, ...)
+{
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("Leaving out device %u: %s", device, reason);
+  if (ctx->stats->refused_authors == 0)
+    g_strlcpy (ctx->stats->refused_reason, reason, sizeof ctx->stats->refused_reason);
+  ctx->stats->refused_authors++;
+  g_hash_table_add (ctx->excluded, GUINT_TO_POINTER (device));
+}
+
+/* Before any attempt, the authors that can be judged at once are: a head
+ * from a device this replica knows must carry its signature, and a device
+ * nobody knows must be enrolled by the batch itself. Whatever fails is left
+ * out without a transaction, so a batch of a thousand made-up authors costs
+ * a thousand signature checks, not a thousand attempts. */
+static void
+screen_authors (MergeContext *ctx)
+{
+  g_autoptr (GHashTable) enrolled = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  /* Another handle on this file may have enrolled devices since. */
+  if (!pv_store_in_transaction (ctx->store))
+    pv_store_refresh (ctx->store);
+  for (guint i = 0; i < ctx->batch->records->len; i++)
+    {
+      const PvRecord *record = ctx->batch->records->pdata[i];
+      g_autoptr (GVariant) body = NULL;
+      g_autoptr (PvDeviceCert) cert = NULL;
+
+      if (record->kind != PV_RECORD_DEVICE_ENROLLED || !(body = pv_record_dup_body (record, NULL))
+          || !(cert = pv_device_cert_new_from_variant (body, NULL)))
+        continue;
+      g_hash_table_add (enrolled, GUINT_TO_POINTER (cert->device_id));
+    }
+  g_hash_table_iter_init (&iter, ctx->authors);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      AuthorHead *author = value;
+      guint16 id = (guint16) GPOINTER_TO_UINT (key);
+      const PvDeviceInfo *device = pv_store_lookup_device (ctx->store, id);
+
+      if (device == NULL && !g_hash_table_contains (enrolled, key))
+        refuse_author (ctx, id, "The records of device %u come from a device this event never enrolled", id);
+      else if (device != NULL && author->head.seq > 0 && !pv_head_verify (&author->head, device->public_key))
+        refuse_author (ctx, id, "The records of device %u are not signed by device %u: refusing them", id, id);
+    }
+}
+
 /* One attempt, in one transaction: FALSE with ctx->failed set when a record
  * of that author was refused. */
 static gboolean
@@ -914,11 +977,14 @@ pv_ledger_apply_batch (PvStore *store, const PvBatch *batch, PvMergeStats *stats
   for (guint i = 0; i < batch->records->len; i++)
     g_ptr_array_add (ordered, batch->records->pdata[i]);
   g_ptr_array_sort (ordered, compare_canonical);
+  screen_authors (&ctx);
 
   /* One author's bad record must not stop everybody else's: the attempt is
    * rolled back, that author left out, and the batch tried again. Records
-   * that depend on the author (devices it enrolled) fall out the same way. */
-  for (;;)
+   * that depend on the author (devices it enrolled) fall out the same way.
+   * Authors the screening could not judge are few in an honest batch; a
+   * batch needing more attempts than that is refused whole. */
+  for (guint attempts = 0;; attempts++)
     {
       g_autoptr (GError) attempt_error = NULL;
 
@@ -930,6 +996,11 @@ pv_ledger_apply_batch (PvStore *store, const PvBatch *batch, PvMergeStats *stats
           g_propagate_error (error, g_steal_pointer (&attempt_error));
           return FALSE;
         }
+      if (attempts >= MAX_ATTEMPTS)
+        return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                            "The batch's authors were refused %u times over (the last: %s): refusing it whole",
+                            attempts + 1, attempt_error->message),
+               FALSE;
       g_debug ("Leaving out device %u: %s", ctx.failed, attempt_error->message);
       if (!g_hash_table_contains (wanted, GUINT_TO_POINTER (ctx.failed)))
         {

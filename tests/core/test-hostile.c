@@ -9,6 +9,7 @@
  * leave out only the author at fault, keep merging from each other, and end
  * with the same state — equal to a rebuild — whatever order the records
  * arrive in. */
+#include <sodium.h>
 #include <string.h>
 
 #include "pv-hlc.h"
@@ -995,6 +996,49 @@ test_merge_leaves_out_one_author (Fixture *f, gconstpointer data)
   g_assert_finalize_object (g_steal_pointer (&desk));
 }
 
+/* 12. A batch of made-up authors (one well-formed record each, a random
+ * signature) beside one real author: the made-up ones are left out without
+ * an attempt each (it was quadratic), and the real one's records apply. */
+static void
+test_many_made_up_authors (Fixture *f, gconstpointer data)
+{
+  gint64 desk_clock = f->clock;
+  g_autoptr (PvStore) desk = test_add_device (f->admin, f->dir, PV_ROLE_DESK, "desk-1", &desk_clock);
+  g_autoptr (PvBatch) batch = NULL;
+  g_autoptr (GHashTable) vector = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = test_issue (desk, "Season pass", -1, 1);
+  PvMergeStats stats;
+  gint64 started;
+
+  vector = pv_ledger_version_vector (f->admin, &error);
+  batch = pv_ledger_collect (desk, vector, 0, TRUE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->records->len, ==, 1);
+  for (guint16 fake = 1000; fake < 3000; fake++)
+    {
+      PvRecord record = { .device_id = fake, .seq = 1, .hlc = 1, .kind = PV_RECORD_TICKET_REVOKED };
+      g_autoptr (GVariant) body = g_variant_ref_sink (g_variant_new ("(quxs)", 1, 1, (gint64) 0, "spam"));
+      PvHead head = { .device_id = fake, .seq = 1 };
+
+      record.body = g_variant_get_data_as_bytes (body);
+      pv_record_compute_hash (&record, record.hash);
+      pv_batch_add_record (batch, &record);
+      g_bytes_unref (record.body);
+      memcpy (head.hash, record.hash, PV_HASH_SIZE);
+      randombytes_buf (head.signature, sizeof head.signature);
+      pv_batch_add_head (batch, &head);
+    }
+  started = g_get_monotonic_time ();
+  g_assert_true (pv_ledger_apply_batch (f->admin, batch, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("2000 made-up authors refused in %.0f ms", (g_get_monotonic_time () - started) / 1000.0);
+  g_assert_cmpuint (stats.applied, ==, 1);
+  g_assert_cmpuint (stats.refused_authors, ==, 2000);
+  g_assert_nonnull (strstr (stats.refused_reason, "never enrolled"));
+  g_assert_finalize_object (g_steal_pointer (&desk));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1011,5 +1055,6 @@ main (int argc, char *argv[])
   ADD ("/hostile/misstated-category", test_misstated_category);
   ADD ("/hostile/failed-enrolment-leaves-no-ghost", test_failed_enrolment_leaves_no_ghost);
   ADD ("/hostile/merge-leaves-out-one-author", test_merge_leaves_out_one_author);
+  ADD ("/hostile/many-made-up-authors", test_many_made_up_authors);
   return g_test_run ();
 }
