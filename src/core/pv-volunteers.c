@@ -207,7 +207,8 @@ pv_otp_request (PvStore *store, const char *phone, GError **error)
       code_digest (row.salt, code, row.digest);
       row.has_code = TRUE;
       row.expires_at = now + PV_OTP_LIFETIME;
-      row.failures = 0;
+      /* Wrong guesses count across codes: asking for a new code after four
+       * must not start the count again. */
       body = g_strdup_printf (_ ("Pravesh sign-in code for %s: %s (valid 5 minutes). Do not share it."),
                               volunteer.name, code);
       sodium_memzero (code, sizeof code);

@@ -21,6 +21,7 @@ struct _PvSyncSession
   guint64 sent, received;
   guint16 authorized; /* the device the other side proved to be, or 0 */
   gboolean to_hub;    /* this side connected to its own hub */
+  PvPullPlan *plan;   /* authors left out, histories asked for */
   gboolean closed;
 };
 
@@ -156,9 +157,31 @@ schedule_send (PvSyncSession *self)
     self->send_id = g_idle_add (send_pending, self);
 }
 
+/* The serving side checks, as often as the ledger changes, that the device
+ * it speaks to is still in good standing: a revocation ends the session. */
+static gboolean
+peer_still_allowed (PvSyncSession *self)
+{
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  const PvDeviceInfo *device;
+  gint64 now;
+
+  if (self->authorized == 0)
+    return TRUE;
+  device = pv_store_lookup_device (store, self->authorized);
+  now = pv_store_now (store);
+  return device != NULL && device->revoked_at > now && now < device->valid_until;
+}
+
 static void
 on_changed (PvStoreWatch *watch, PvSyncSession *self)
 {
+  if (!peer_still_allowed (self))
+    {
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                       "This device is revoked");
+      return;
+    }
   schedule_send (self);
 }
 
@@ -174,6 +197,12 @@ receive_batch (PvSyncSession *self, GBytes *message, gboolean binary)
   g_autoptr (GHashTable) wanted = NULL;
   PvMergeStats stats = { 0 };
 
+  if (!peer_still_allowed (self))
+    {
+      soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                       "This device is revoked");
+      return;
+    }
   if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
     {
       g_message ("Refusing a batch from device %u: %s", self->peer ? self->peer->device_id : 0, error->message);
@@ -190,9 +219,9 @@ receive_batch (PvSyncSession *self, GBytes *message, gboolean binary)
   if (stats.applied > 0 || stats.people > 0)
     pv_store_watch_notify (self->watch);
   /* Left out or forked authors, histories to prove a fork: the other side
-   * is told afresh what to send. */
-  if (g_hash_table_size (wanted) > 0)
-    send_request (self, wanted);
+   * is told afresh what to send, with everything left out so far. */
+  if (pv_pull_plan_update (self->plan, wanted))
+    send_request (self, pv_pull_plan_next_overlay (self->plan));
   g_signal_emit (self, signals[SIGNAL_APPLIED], 0, &stats);
 }
 
@@ -295,6 +324,7 @@ pv_sync_session_dispose (GObject *object)
   PvSyncSession *self = PV_SYNC_SESSION (object);
 
   g_clear_handle_id (&self->send_id, g_source_remove);
+  g_clear_pointer (&self->plan, pv_pull_plan_free);
   g_clear_signal_handler (&self->changed_id, self->watch);
   if (self->connection != NULL)
     {
@@ -330,6 +360,7 @@ pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, g
 
   self->authorized = authorized;
   self->to_hub = to_hub;
+  self->plan = pv_pull_plan_new ();
   self->watch = g_object_ref (watch);
   self->connection = g_object_ref (connection);
   soup_websocket_connection_set_max_incoming_payload_size (connection, PV_SYNC_MAX_MESSAGE);

@@ -30,7 +30,9 @@ G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
  * device the other side's token proved (its requests must name it), 0 on
  * the connecting side, which proved itself but knows the other side only
  * by its word — it sends names and phone numbers only when @to_hub, the
- * other side being the hub this device was paired with. Signals:
+ * other side being the hub this device was paired with. The token opens
+ * a session; the serving side keeps it only while the device stays in good
+ * standing (a revocation, or its certificate running out, ends it). Signals:
  * "applied" (const PvMergeStats *) after each batch received, "closed"
  * once. */
 PvSyncSession *pv_sync_session_new (PvStoreWatch *watch,

@@ -617,6 +617,22 @@ class TestHostile(NetworkTestCase):
         self.assertRefused(post(self.hub.url + "api/v1/admit", {"code": self.codes[4], "gate": "Gate 1"},
                                 self.gate_token), 401, "revoked")
 
+    def test_revoked_device_loses_its_session(self):
+        # A gate with a live session to the hub is revoked: the hub ends the
+        # session, and what the hub records next does not reach the gate.
+        self.ctl_json("sync", "--once", "--hub", self.hub.url, db=self.gate)
+        device = self.start_device("gate-1", "--hub", self.hub.url)
+        self.wait_for(lambda: any("hub online" in line for line in open(device.log_path, errors="replace")), 10,
+                      "the gate's live session")
+        self.ctl("device", "revoke", "2", "--reason", "stolen", db=self.hub_db)
+        self.wait_for(lambda: any("hub offline" in line for line in open(device.log_path, errors="replace")), 10,
+                      "the hub to end the session")
+        held = self.query(self.gate, "SELECT count(*) FROM records")
+        self.issue(self.hub_db, 1)
+        time.sleep(1)
+        self.assertEqual(self.query(self.gate, "SELECT count(*) FROM records"), held)
+        self.assertStops(device)
+
     def test_the_real_batch_is_taken(self):
         status, reply = self.push(self.batch)
         self.assertEqual((status, reply["applied"]), (200, 3))
