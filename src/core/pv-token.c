@@ -12,9 +12,9 @@
 #include "pv-store.h"
 
 #define PREFIX "PVT1."
-#define PAYLOAD_SIZE 15
-/* base64url without padding: 15 bytes → 20 characters, 64 → 86. */
-#define MAX_TOKEN 128
+#define PAYLOAD_SIZE (15 + PV_TOKEN_AUDIENCE_SIZE)
+/* base64url without padding: 23 bytes → 31 characters, 64 → 86. */
+#define MAX_TOKEN 160
 
 static void
 put_be (guint8 *out, guint64 value, guint n)
@@ -62,8 +62,19 @@ decode (const char *text, gsize text_len, guint8 *out, gsize size)
          && got == size && end == text + text_len;
 }
 
+void
+pv_token_audience (const char *url, guint8 out[PV_TOKEN_AUDIENCE_SIZE])
+{
+  gsize len = url ? strlen (url) : 0;
+
+  /* One server, one spelling: "http://h:1/" and "http://h:1" alike. */
+  while (len > 0 && url[len - 1] == '/')
+    len--;
+  crypto_generichash (out, PV_TOKEN_AUDIENCE_SIZE, (const guint8 *) url, len, (const guint8 *) "PVAUD1", 6);
+}
+
 char *
-pv_token_new (PvStore *store, gint64 now, GError **error)
+pv_token_new (PvStore *store, gint64 now, const char *audience, GError **error)
 {
   guint8 sk[PV_SECRET_KEY_SIZE];
   guint32 event_id = (guint32) pv_store_get_meta_int (store, "event-id", 0);
@@ -76,13 +87,14 @@ pv_token_new (PvStore *store, gint64 now, GError **error)
            NULL;
   if (!pv_devices_get_secret_key (store, sk, error))
     return NULL;
-  token = pv_token_sign (event_id, device, sk, now);
+  token = pv_token_sign (event_id, device, sk, now, audience);
   sodium_memzero (sk, sizeof sk);
   return token;
 }
 
 char *
-pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_SIZE], gint64 now)
+pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_SIZE], gint64 now,
+               const char *audience)
 {
   guint8 payload[PAYLOAD_SIZE], message[4 + PAYLOAD_SIZE], signature[PV_SIGNATURE_SIZE];
   g_autofree char *payload_text = NULL, *signature_text = NULL;
@@ -91,6 +103,7 @@ pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_S
   put_be (payload + 1, event_id, 4);
   put_be (payload + 5, device, 2);
   put_be (payload + 7, (guint64) (now + PV_TOKEN_LIFETIME), 8);
+  pv_token_audience (audience, payload + 15);
   signed_message (payload, message);
   crypto_sign_detached (signature, NULL, message, sizeof message, sk);
   payload_text = encode (payload, sizeof payload);
@@ -99,8 +112,15 @@ pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_S
 }
 
 gboolean
-pv_token_verify (PvStore *store, const char *token, gint64 now, PvTokenInfo *out, GError **error)
+pv_token_verify (PvStore *store,
+                 const char *token,
+                 gint64 now,
+                 const guint8 *audiences,
+                 guint n_audiences,
+                 PvTokenInfo *out,
+                 GError **error)
 {
+  gboolean for_us = FALSE;
   guint8 payload[PAYLOAD_SIZE], message[4 + PAYLOAD_SIZE], signature[PV_SIGNATURE_SIZE];
   const PvDeviceInfo *device;
   const char *dot;
@@ -117,6 +137,8 @@ pv_token_verify (PvStore *store, const char *token, gint64 now, PvTokenInfo *out
   out->event_id = (guint32) get_be (payload + 1, 4);
   out->device_id = (guint16) get_be (payload + 5, 2);
   out->expires_at = (gint64) get_be (payload + 7, 8);
+  for (guint i = 0; i < n_audiences && !for_us; i++)
+    for_us = sodium_memcmp (payload + 15, audiences + i * PV_TOKEN_AUDIENCE_SIZE, PV_TOKEN_AUDIENCE_SIZE) == 0;
 
   if (out->event_id != event_id)
     return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token is for event %08x, not this one",
@@ -130,6 +152,12 @@ pv_token_verify (PvStore *store, const char *token, gint64 now, PvTokenInfo *out
            FALSE;
   if (crypto_sign_verify_detached (signature, message, sizeof message, device->public_key) != 0)
     return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token is not signed by device %u",
+                        out->device_id),
+           FALSE;
+  /* A token made out to another server (a peer it was sent to, say) is
+   * no good here. */
+  if (!for_us)
+    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token of device %u is made out to another server",
                         out->device_id),
            FALSE;
   if (out->expires_at <= now)

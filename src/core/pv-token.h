@@ -26,20 +26,40 @@ typedef struct
   gint64 expires_at; /* µs since the epoch */
 } PvTokenInfo;
 
+/* Tokens are made out to one server — the base URL the device calls — so a
+ * server that receives one (a peer gate) cannot pass it on to another (the
+ * hub). The audience is 8 bytes of BLAKE2b of the URL, trailing slashes
+ * left out. */
+#define PV_TOKEN_AUDIENCE_SIZE 8
+void pv_token_audience (const char *url, guint8 out[PV_TOKEN_AUDIENCE_SIZE]);
+
 /* "PVT1." base64url(payload) "." base64url(signature), where the payload is
- * 15 bytes, big-endian: version 1, event id (u32), device id (u16), expiry
- * (i64 µs), and the signature the device key's Ed25519 over "PVT1" and the
- * payload. @now is the clock to count from (the other side's, when known). */
-char *pv_token_new (PvStore *store, gint64 now, GError **error);
+ * 23 bytes, big-endian: version 1, event id (u32), device id (u16), expiry
+ * (i64 µs), audience (8 bytes), and the signature the device key's Ed25519
+ * over "PVT1" and the payload. @now is the clock to count from (the hub's,
+ * when known); @audience the URL of the server it is for. */
+char *pv_token_new (PvStore *store, gint64 now, const char *audience, GError **error);
 
 /* The same from the parts, for a caller that keeps the key itself (a sync
  * client signing while another thread writes to the store). */
-char *pv_token_sign (guint32 event_id, guint16 device, const guint8 secret_key[PV_SECRET_KEY_SIZE], gint64 now);
+char *pv_token_sign (guint32 event_id,
+                     guint16 device,
+                     const guint8 secret_key[PV_SECRET_KEY_SIZE],
+                     gint64 now,
+                     const char *audience);
 
 /* Checks @token against @store at @now: well formed (else
  * PV_ERROR_MALFORMED), of this event, signed by a device this replica
- * holds a certificate for, not expired, not revoked, certificate in force
- * (else PV_ERROR_PERMISSION with the reason). */
-gboolean pv_token_verify (PvStore *store, const char *token, gint64 now, PvTokenInfo *out, GError **error);
+ * holds a certificate for, made out to one of @audiences (@n_audiences
+ * tags of PV_TOKEN_AUDIENCE_SIZE bytes: the URLs this server answers at),
+ * not expired, not revoked, certificate in force (else PV_ERROR_PERMISSION
+ * with the reason). */
+gboolean pv_token_verify (PvStore *store,
+                          const char *token,
+                          gint64 now,
+                          const guint8 *audiences,
+                          guint n_audiences,
+                          PvTokenInfo *out,
+                          GError **error);
 
 G_END_DECLS

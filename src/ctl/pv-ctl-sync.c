@@ -221,6 +221,7 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
         g_main_loop_unref (d.loop);
         return pv_ctl_fail (error);
       }
+    pv_sync_server_add_audience (endpoints, d.own_url);
     /* The first line a supervisor (or a test) reads: where peers connect. */
     g_print ("listening %s\n", d.own_url);
     if (hub != NULL)
@@ -343,7 +344,7 @@ hub_request (PvStore *store, const char *hub_url, const char *path, JsonBuilder 
     }
   if (!(base = g_uri_parse (url, G_URI_FLAGS_NONE, error))
       || !(uri = g_uri_parse_relative (base, path, G_URI_FLAGS_NONE, error))
-      || !(token = pv_token_new (store, pv_store_now (store), error)))
+      || !(token = pv_token_new (store, pv_store_now (store), url, error)))
     return NULL;
   msg = soup_message_new_from_uri (body_builder ? "POST" : "GET", uri);
   if (body_builder)
@@ -379,7 +380,7 @@ pv_ctl_admit_online (PvStore *store, const char *url, const char *code, const ch
 int
 pv_ctl_token (PvCtl *ctl, int argc, char **argv)
 {
-  g_autofree char *at_text = NULL, *token = NULL;
+  g_autofree char *at_text = NULL, *token = NULL, *audience = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
   PvEvent *event;
@@ -388,6 +389,8 @@ pv_ctl_token (PvCtl *ctl, int argc, char **argv)
   GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at_text, N_ ("Sign as of this time, ISO 8601 (default now)"),
       N_ ("TIME") },
+    { "for", 0, 0, G_OPTION_ARG_STRING, &audience,
+      N_ ("The server it is for, as its URL (default: this device’s hub)"), N_ ("URL") },
     G_OPTION_ENTRY_NULL
   };
 
@@ -396,7 +399,9 @@ pv_ctl_token (PvCtl *ctl, int argc, char **argv)
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || (at_text && !pv_ctl_parse_at (event, at_text, &at, &error)))
     return pv_ctl_fail (error);
-  if (!(token = pv_token_new (store, at_text ? at : pv_store_now (store), &error)))
+  if (audience == NULL && !(audience = pv_store_dup_meta_string (store, "hub-url")))
+    return pv_ctl_error (_ ("Whom is the token for? Give --for URL (this device knows no hub)"));
+  if (!(token = pv_token_new (store, at_text ? at : pv_store_now (store), audience, &error)))
     return pv_ctl_fail (error);
   g_print ("%s\n", token);
   return PV_CTL_EXIT_OK;

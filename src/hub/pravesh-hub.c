@@ -433,6 +433,8 @@ main (int argc, char *argv[])
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_ ("Address and port to serve on (default " DEFAULT_LISTEN ")"),
       N_ ("ADDR:PORT") },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, N_ ("Settings file (key file, group [hub])"), N_ ("FILE") },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+      N_ ("The address devices reach the hub by, when it is not the one listened on"), N_ ("URL") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
       N_ ("Serve HTTPS with this certificate (PEM; see “pravesh-ctl hub cert”)"), N_ ("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_ ("The certificate’s private key (PEM)"), N_ ("FILE") },
@@ -465,7 +467,8 @@ main (int argc, char *argv[])
         db = g_key_file_get_string (keys, "hub", "db", NULL);
       if (listen == NULL)
         listen = g_key_file_get_string (keys, "hub", "listen", NULL);
-      public_url = g_key_file_get_string (keys, "hub", "public-url", NULL);
+      if (public_url == NULL)
+        public_url = g_key_file_get_string (keys, "hub", "public-url", NULL);
       if (tls_cert == NULL)
         tls_cert = g_key_file_get_string (keys, "hub", "tls-cert", NULL);
       if (tls_key == NULL)
@@ -529,6 +532,17 @@ main (int argc, char *argv[])
           return 1;
         }
     }
+  /* Devices name the hub by the address in their pairing code, and their
+   * tokens are made out to it: an address that is everyone's (0.0.0.0)
+   * cannot be that. */
+  if (public_url == NULL && (strstr (url, "://0.0.0.0:") || strstr (url, "://[::]:")))
+    {
+      g_printerr ("pravesh-hub: listening on every address: give --public-url, the address devices reach the hub by "
+                  "(e.g. https://10.0.0.2:8470/)\n");
+      return 1;
+    }
+  pv_sync_server_add_audience (hub.sync, url);
+  pv_sync_server_add_audience (hub.sync, public_url);
   if (!pv_store_set_meta_string (hub.store, "hub-url", public_url ? public_url : url, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);

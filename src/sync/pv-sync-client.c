@@ -154,7 +154,7 @@ authorize (PvSyncClient *self, SoupMessage *msg)
 
       if (!self->have_key)
         return;
-      self->token = pv_token_sign (self->event_id, self->device_id, self->secret_key, now + offset);
+      self->token = pv_token_sign (self->event_id, self->device_id, self->secret_key, now + offset, self->url);
       self->token_until = now + PV_TOKEN_LIFETIME / 2;
     }
   header = g_strconcat ("Bearer ", self->token, NULL);

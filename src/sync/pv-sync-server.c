@@ -46,7 +46,8 @@ struct _PvSyncServer
   GPtrArray *sessions;  /* PvSyncSession, owned */
   GHashTable *contacts; /* device id → Contact* */
   guint flush_id;
-  GHashTable *tokens; /* token → PvTokenInfo*, verified */
+  GHashTable *tokens;    /* token → PvTokenInfo*, verified */
+  GByteArray *audiences; /* the URLs this server answers at, as token tags */
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
@@ -263,7 +264,8 @@ check_token (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out, GErro
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
                                 "Send a device token: Authorization: Bearer PVT1.…"),
            FALSE;
-  if (!pv_token_verify (store, token, now, out, error))
+  if (!pv_token_verify (store, token, now, self->audiences->data, self->audiences->len / PV_TOKEN_AUDIENCE_SIZE, out,
+                        error))
     return FALSE;
   if (g_hash_table_size (self->tokens) >= MAX_CACHED_TOKENS)
     g_hash_table_remove_all (self->tokens);
@@ -868,6 +870,17 @@ pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError 
   return TRUE;
 }
 
+void
+pv_sync_server_add_audience (PvSyncServer *self, const char *url)
+{
+  guint8 tag[PV_TOKEN_AUDIENCE_SIZE];
+
+  if (url == NULL)
+    return;
+  pv_token_audience (url, tag);
+  g_byte_array_append (self->audiences, tag, sizeof tag);
+}
+
 guint
 pv_sync_server_get_n_live (PvSyncServer *self)
 {
@@ -889,6 +902,7 @@ pv_sync_server_dispose (GObject *object)
   g_clear_handle_id (&self->flush_id, g_source_remove);
   g_clear_pointer (&self->contacts, g_hash_table_unref);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
+  g_clear_pointer (&self->audiences, g_byte_array_unref);
   g_clear_object (&self->watch);
   G_OBJECT_CLASS (pv_sync_server_parent_class)->dispose (object);
 }
@@ -905,6 +919,7 @@ pv_sync_server_init (PvSyncServer *self)
   self->sessions = g_ptr_array_new_with_free_func (g_object_unref);
   self->contacts = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) contact_free);
   self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->audiences = g_byte_array_new ();
 }
 
 PvSyncServer *

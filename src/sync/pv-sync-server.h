@@ -39,6 +39,9 @@ PvSyncServer *pv_sync_server_new (PvStoreWatch *watch);
  * it; the hub's API does too. */
 gboolean pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out);
 void pv_sync_server_mount (PvSyncServer *self, SoupServer *server);
+/* A URL devices reach this server at: tokens must be made out to one of
+ * them (see pv-token.h). */
+void pv_sync_server_add_audience (PvSyncServer *self, const char *url);
 /* Live sessions open now. */
 guint pv_sync_server_get_n_live (PvSyncServer *self);
 /* The peers advertised to this server (written down, so they outlive a

@@ -371,10 +371,6 @@ def bench_admit(args, children, tmp):
     # asks for one; a build without tokens gets none.
     gate = os.path.join(tmp, "admit-gate.db")
     device_add(args, db, "wrk", gate)
-    try:
-        token = run(ctl(args, "--db", gate, "token"), "token").strip() or None
-    except BenchError:
-        token = None
     seconds = issue(args, db, args.tickets + 1, codes)
     # One ticket of its own for the first request, which checks that the hub
     # admits at all before wrk's figures are taken for admissions.
@@ -401,6 +397,11 @@ def bench_admit(args, children, tmp):
 
     hub = children.start("pravesh-hub", [args.hub, "--db", db, "--listen", "127.0.0.1:0"])
     url = children.listen_url(hub)
+    # Tokens are made out to the server they are for: the hub, here.
+    try:
+        token = run(ctl(args, "--db", gate, "token", "--for", url), "token").strip() or None
+    except BenchError:
+        token = None
     preflight(url, probe, token)
     cpu0 = cpu_seconds(hub.pid)
     w = wrk_run(args, url, codes, token)

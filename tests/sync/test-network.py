@@ -167,8 +167,9 @@ class NetworkTestCase(unittest.TestCase):
                        db=db).stdout
         return [line for line in out.splitlines() if line.startswith("PV1:")]
 
-    def token(self, db, *extra):
-        return self.ctl("token", *extra, db=db).stdout.strip()
+    def token(self, db, url, *extra):
+        """A bearer token of @db's device, made out to the server at @url."""
+        return self.ctl("token", "--for", url, *extra, db=db).stdout.strip()
 
     def digest(self, db):
         return self.ctl("ledger", "digest", db=db).stdout.strip()
@@ -377,8 +378,8 @@ class TestOnline(NetworkTestCase):
     def test_fifty_gates_one_ticket(self):
         code = self.issue(self.hub_db, 1)[0]
         gates = [self.add_device("gate", f"gate-{i}") for i in range(1, 4)]
-        tokens = [self.token(gate) for gate in gates]
         hub = self.start_hub()
+        tokens = [self.token(gate, hub.url) for gate in gates]
         replies = [None] * 50
         barrier = threading.Barrier(50)
 
@@ -426,8 +427,9 @@ class TestOnline(NetworkTestCase):
 
     def test_hub_killed_mid_stream(self):
         codes = self.issue(self.hub_db, 400)
-        token = self.token(self.add_device("gate", "gate-1"))
+        gate = self.add_device("gate", "gate-1")
         hub = self.start_hub()
+        token = self.token(gate, hub.url)
         acknowledged = []
         lock = threading.Lock()
         stop = threading.Event()
@@ -462,6 +464,7 @@ class TestOnline(NetworkTestCase):
             self.hub_db, "SELECT issuer, serial, count(*) FROM scans GROUP BY issuer, serial"))
         self.assertTrue(all(n == 1 for n in entries.values()), entries)
         hub = self.start_hub()
+        token = self.token(gate, hub.url)
         for code, body in acknowledged:
             issuer, serial = (int(x) for x in body["serial"].split("-"))
             self.assertEqual(entries.get((issuer, serial)), 1, body)
@@ -478,7 +481,7 @@ class TestPartition(NetworkTestCase):
         devices = [self.start_device(f"gate-{i}", "--hub", hub.url) for i in range(1, 4)]
 
         # Each gate finds the others through the hub.
-        hub_token = self.token(self.hub_db)
+        hub_token = self.token(self.hub_db, hub.url)
         self.wait_for(lambda: len(get(hub.url + "sync/v1/peers", hub_token)["peers"]) == 3, 10,
                       "three advertised peers")
         self.wait_for(lambda: any(line.startswith("peer ") for line in devices[2].lines), 10, "gate 3's peers")
@@ -521,12 +524,12 @@ class TestHostile(NetworkTestCase):
         for code in self.codes[:3]:
             self.ctl_json("admit", code, "--gate", "Gate 1", "--offline", db=self.gate)
         self.hub = self.start_hub()
-        self.gate_token = self.token(self.gate)
-        self.hub_token = self.token(self.hub_db)
+        self.gate_token = self.token(self.gate, self.hub.url)
         # The gate's three new records, as a batch its own endpoints serve.
         device = self.start_device("gate-1")
+        self.peer_token = self.token(self.hub_db, device.url)
         holds = get(self.hub.url + "sync/v1/vector", self.gate_token)
-        status, self.batch = post(device.url + "sync/v1/pull", holds, self.hub_token)
+        status, self.batch = post(device.url + "sync/v1/pull", holds, self.peer_token)
         self.assertEqual(status, 200)
         self.assertEqual(len(self.batch["records"]), 3)
         device.stop()
@@ -602,11 +605,14 @@ class TestHostile(NetworkTestCase):
         # for somebody else: each refused, nothing stored.
         self.assertRefused(post(self.hub.url + "sync/v1/push", json.dumps(self.batch).encode()), 401, "token")
         self.assertRefused(self.push(self.batch, "PVT1.garbage.more"), 401, "token")
-        expired = self.token(self.gate, "--at", (datetime.datetime.now(IST) - datetime.timedelta(hours=1))
+        expired = self.token(self.gate, self.hub.url, "--at", (datetime.datetime.now(IST) - datetime.timedelta(hours=1))
                              .strftime("%Y-%m-%dT%H:%M:%S+05:30"))
         self.assertRefused(self.push(self.batch, expired), 401, "expired")
-        forged = self.gate_token.rsplit(".", 1)[0] + "." + self.hub_token.rsplit(".", 1)[1]
+        forged = self.gate_token.rsplit(".", 1)[0] + "." + self.peer_token.rsplit(".", 1)[1]
         self.assertRefused(self.push(self.batch, forged), 401, "not signed")
+        # A token the gate made out to a peer is no good at the hub.
+        for_a_peer = self.token(self.gate, "http://127.0.0.1:9/")
+        self.assertRefused(self.push(self.batch, for_a_peer), 401, "another server")
         self.assertRefused(post(self.hub.url + "sync/v1/peers", {"device": 1, "url": "http://127.0.0.1:9/"},
                                 self.gate_token), 403, "own")
 
