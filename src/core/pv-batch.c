@@ -1091,6 +1091,28 @@ pv_replica_keeps_people (PvStore *store)
   return self == NULL || self->role != PV_ROLE_GATE;
 }
 
+gint64
+pv_vector_total (GHashTable *vector)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 total = 0;
+
+  /* A hostile vector may name huge numbers: the sum saturates. */
+  g_hash_table_iter_init (&iter, vector);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      guint64 seq = *(guint64 *) value;
+
+      if (seq >= G_MAXINT64)
+        continue; /* "left out", not a count */
+      if (seq > (guint64) (G_MAXINT64 - total))
+        return G_MAXINT64;
+      total += (gint64) seq;
+    }
+  return total;
+}
+
 gboolean
 pv_vector_overlay (GHashTable *vector, GHashTable *overlay)
 {

@@ -118,6 +118,10 @@ gboolean pv_ledger_apply_batch (PvStore *store,
 /* Whether @store's role may hold names and phone numbers (gates may not). */
 gboolean pv_replica_keeps_people (PvStore *store);
 
+/* The records a version vector says are held (chains run from 1 up),
+ * entries that mean "left out" not counted; saturates at G_MAXINT64. */
+gint64 pv_vector_total (GHashTable *vector);
+
 /* Sets each entry of @overlay (device → guint64 *) in @vector (copied);
  * TRUE when that changed anything. */
 gboolean pv_vector_overlay (GHashTable *vector, GHashTable *overlay);

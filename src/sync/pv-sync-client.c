@@ -229,17 +229,12 @@ gint64
 pv_sync_client_get_pending (PvSyncClient *self)
 {
   g_autoptr (GHashTable) mine = NULL;
-  GHashTableIter iter;
-  gpointer value;
-  gint64 total = 0, held;
+  gint64 held;
 
   if (self->session == NULL || (held = pv_sync_session_get_peer_held (self->session)) < 0
       || !(mine = pv_ledger_version_vector (pv_store_watch_get_store (self->watch), NULL)))
     return -1;
-  g_hash_table_iter_init (&iter, mine);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    total += (gint64) * (guint64 *) value;
-  return MAX (total - held, 0);
+  return MAX (pv_vector_total (mine) - held, 0);
 }
 
 gboolean
@@ -585,7 +580,9 @@ pulled (GTask *task, SoupMessage *msg, GBytes *reply)
     return task_fail (task, g_steal_pointer (&error));
   /* The next page starts where this one ends, whatever this side makes of
    * it; it is asked for at once unless enough pages wait already. */
-  if (batch->more && !round->ask_afresh)
+  /* A page that says "more" but brings nothing would have the round ask
+   * for the same page for ever. */
+  if (batch->more && !round->ask_afresh && batch->records->len > 0)
     {
       PvPullRequest *next = g_new0 (PvPullRequest, 1);
 

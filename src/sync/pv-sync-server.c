@@ -74,21 +74,6 @@ contact_for (PvSyncServer *self, guint16 device)
   return contact;
 }
 
-/* Records a vector describes (each device's chain runs from 1 up). */
-static gint64
-vector_total (GHashTable *vector)
-{
-  GHashTableIter iter;
-  gpointer value;
-  gint64 total = 0;
-
-  g_hash_table_iter_init (&iter, vector);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (*(guint64 *) value < G_MAXINT64)
-      total += (gint64) * (guint64 *) value;
-  return total;
-}
-
 static void
 load_contacts (PvSyncServer *self)
 {
@@ -124,7 +109,7 @@ flush_contacts (gpointer user_data)
 
   if (pv_store_in_transaction (store) || !(mine = pv_ledger_version_vector (store, NULL)))
     return G_SOURCE_CONTINUE;
-  total = vector_total (mine);
+  total = pv_vector_total (mine);
   /* A live session knows best what its device holds: what was sent. */
   for (guint i = 0; i < self->sessions->len; i++)
     {
@@ -356,7 +341,7 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   if (request != NULL)
     {
       request->device_id = who.device_id;
-      contact_for (self, who.device_id)->held = vector_total (request->vector);
+      contact_for (self, who.device_id)->held = pv_vector_total (request->vector);
     }
   if (request == NULL
       || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, TRUE, &error)))

@@ -286,17 +286,7 @@ pv_sync_session_get_peer_device (PvSyncSession *self)
 gint64
 pv_sync_session_get_peer_held (PvSyncSession *self)
 {
-  GHashTableIter iter;
-  gpointer value;
-  gint64 total = 0;
-
-  if (self->peer == NULL)
-    return -1;
-  g_hash_table_iter_init (&iter, self->peer->vector);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (*(guint64 *) value < G_MAXINT64)
-      total += (gint64) * (guint64 *) value;
-  return total;
+  return self->peer ? pv_vector_total (self->peer->vector) : -1;
 }
 
 guint64
