@@ -46,6 +46,22 @@ pv_ctl_usage_error (PvCtl *ctl, const char *format, ...)
   return PV_CTL_EXIT_ERROR;
 }
 
+void
+pv_ctl_got_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+GAsyncResult *
+pv_ctl_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}
+
 gboolean
 pv_ctl_parse_options (PvCtl *ctl, const GOptionEntry *entries, int *argc, char ***argv,
                       int *out_status)

@@ -6,7 +6,7 @@
  * table output) — so each pv-ctl-*.c file holds only its commands. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "pv-admission.h"
@@ -103,6 +103,13 @@ void pv_ctl_json_add_strv (JsonBuilder *builder, const char *member, const char 
  * the header. */
 void pv_ctl_print_table (GPtrArray *rows);
 
+/* The sync library's calls are async; a command has nothing else to do
+ * meanwhile. Pass pv_ctl_got_result and &result (NULL) as the callback and
+ * its data, then pv_ctl_wait (&result) runs the main loop until the result
+ * is in and returns it (owned by @result; unref it after the _finish). */
+void pv_ctl_got_result (GObject *source, GAsyncResult *result, gpointer user_data);
+GAsyncResult *pv_ctl_wait (GAsyncResult **result);
+
 /* pv-ctl-event.c */
 int pv_ctl_event_init (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_event_show (PvCtl *ctl, int argc, char **argv);
@@ -143,15 +150,6 @@ int pv_ctl_signin (PvCtl *ctl, int argc, char **argv);
 /* The hub's URL: @given (then remembered in the store) or the remembered
  * one; NULL without error when there is none. */
 char *pv_ctl_hub_url (PvStore *store, const char *given, GError **error);
-/* Asks the hub at @url to decide; its verdict object, or an error (a
- * timeout after @bound_ms among them). */
-JsonNode *pv_ctl_admit_online (PvStore *store,
-                               const char *url,
-                               const char *code,
-                               const char *gate,
-                               gboolean is_exit,
-                               guint bound_ms,
-                               GError **error);
 
 /* pv-ctl-hub.c */
 int pv_ctl_hub_cert (PvCtl *ctl, int argc, char **argv);
