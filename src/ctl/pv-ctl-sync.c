@@ -14,10 +14,9 @@
 #include "pv-hub-call.h"
 #include "pv-store-watch.h"
 #include "pv-sync-client.h"
+#include "pv-sync-node.h"
 #include "pv-sync-server.h"
 #include "pv-token.h"
-
-#define PEER_REFRESH_S 5
 
 /* --hub: remembered in the store for the next run (pairing sets it too). */
 static char *
@@ -36,68 +35,6 @@ hub_url (PvStore *store, const char *given, GError **error)
   return pv_store_dup_meta_string (store, "hub-url");
 }
 
-typedef struct
-{
-  PvStoreWatch *watch;
-  PvSyncClient *hub;
-  GHashTable *peers; /* url → PvSyncClient */
-  char *own_url;
-  GMainLoop *loop;
-} Daemon;
-
-static void
-add_peer (Daemon *d, const char *url)
-{
-  g_autoptr (GError) error = NULL;
-  PvSyncClient *client;
-
-  if (g_hash_table_contains (d->peers, url) || g_strcmp0 (url, d->own_url) == 0)
-    return;
-  if (!(client = pv_sync_client_new (d->watch, url, &error)))
-    {
-      g_printerr ("pravesh-ctl: peer %s: %s\n", url, error->message);
-      return;
-    }
-  g_print ("peer %s\n", url);
-  pv_sync_client_start (client);
-  g_hash_table_insert (d->peers, g_strdup (url), client);
-}
-
-static void
-advertised_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Daemon *d = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) peers = pv_sync_client_advertise_finish (PV_SYNC_CLIENT (source), result, &error);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonArray *list;
-  guint16 self = pv_store_get_device_id (pv_store_watch_get_store (d->watch));
-
-  if (peers == NULL
-      || !json_parser_load_from_data (parser, g_bytes_get_data (peers, NULL), (gssize) g_bytes_get_size (peers), NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return;
-  list = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "peers");
-  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
-    {
-      JsonObject *peer = json_array_get_object_element (list, i);
-      const char *url = peer ? json_object_get_string_member_with_default (peer, "url", NULL) : NULL;
-
-      if (url != NULL && json_object_get_int_member_with_default (peer, "device", 0) != self)
-        add_peer (d, url);
-    }
-}
-
-static gboolean
-advertise (gpointer user_data)
-{
-  Daemon *d = user_data;
-
-  if (d->hub != NULL)
-    pv_sync_client_advertise_async (d->hub, d->own_url, NULL, advertised_cb, d);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 warn_if_clock_off (PvSyncClient *hub)
 {
@@ -108,8 +45,9 @@ warn_if_clock_off (PvSyncClient *hub)
 
 /* A headless device says on stderr how it stands with the hub. */
 static void
-on_hub_status (PvSyncClient *hub, GParamSpec *pspec, gpointer user_data)
+on_hub_status (PvSyncNode *node, gpointer user_data)
 {
+  PvSyncClient *hub = pv_sync_node_get_hub (node);
   const char *error = pv_sync_client_get_last_error (hub);
   PvSyncStatus status = pv_sync_client_get_status (hub);
 
@@ -117,6 +55,12 @@ on_hub_status (PvSyncClient *hub, GParamSpec *pspec, gpointer user_data)
               status == PV_SYNC_OFFLINE && error ? ": " : "", status == PV_SYNC_OFFLINE && error ? error : "");
   if (status == PV_SYNC_ONLINE)
     warn_if_clock_off (hub);
+}
+
+static void
+on_peer_added (PvSyncNode *node, const char *url, gpointer user_data)
+{
+  g_print ("peer %s\n", url);
 }
 
 static gboolean
@@ -154,9 +98,6 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
   if (error != NULL)
     return pv_ctl_fail (error);
   watch = pv_store_watch_new (store, once ? 0 : 20);
-  if (url != NULL && !(hub = pv_sync_client_new (watch, url, &error)))
-    return pv_ctl_fail (error);
-
   if (once)
     {
       g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -164,8 +105,10 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
       g_autoptr (GAsyncResult) result = NULL;
       PvSyncRoundStats stats = { 0 };
 
-      if (hub == NULL)
+      if (url == NULL)
         return pv_ctl_error (_ ("No hub to sync with: give --hub URL"));
+      if (!(hub = pv_sync_client_new (watch, url, &error)))
+        return pv_ctl_fail (error);
       pv_sync_client_round_async (hub, NULL, pv_ctl_got_result, &result);
       if (!pv_sync_client_round_finish (hub, pv_ctl_wait (&result), &stats, &error))
         return pv_ctl_fail (error);
@@ -185,45 +128,27 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
     }
 
   {
-    g_autoptr (SoupServer) server = soup_server_new ("server-header", "pravesh/" PACKAGE_VERSION " ", NULL);
-    g_autoptr (PvSyncServer) endpoints = pv_sync_server_new (watch);
-    Daemon d = { watch, hub, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref), NULL,
-                 g_main_loop_new (NULL, FALSE) };
-    guint advertise_id = 0;
+    g_autoptr (PvSyncNode) node = pv_sync_node_new (watch, url, &error);
+    g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
-    pv_sync_server_mount (endpoints, server);
-    if (!pv_sync_listen (server, listen ? listen : "127.0.0.1:0", &d.own_url, &error))
-      {
-        g_hash_table_unref (d.peers);
-        g_main_loop_unref (d.loop);
-        return pv_ctl_fail (error);
-      }
-    pv_sync_server_add_audience (endpoints, d.own_url);
+    if (node == NULL)
+      return pv_ctl_fail (error);
+    g_signal_connect (node, "peer-added", G_CALLBACK (on_peer_added), NULL);
+    g_signal_connect (node, "hub-status", G_CALLBACK (on_hub_status), NULL);
+    if (!pv_sync_node_start (node, listen ? listen : "127.0.0.1:0", &error))
+      return pv_ctl_fail (error);
     /* The first line a supervisor (or a test) reads: where peers connect. */
-    g_print ("listening %s\n", d.own_url);
-    if (hub != NULL)
-      {
-        g_signal_connect (hub, "notify::status", G_CALLBACK (on_hub_status), NULL);
-        pv_sync_client_start (hub);
-        advertise (&d);
-        advertise_id = g_timeout_add_seconds (PEER_REFRESH_S, advertise, &d);
-      }
+    g_print ("listening %s\n", pv_sync_node_get_url (node));
     for (guint i = 0; peers != NULL && peers[i] != NULL; i++)
-      add_peer (&d, peers[i]);
-    g_unix_signal_add (SIGTERM, on_signal, d.loop);
-    g_unix_signal_add (SIGINT, on_signal, d.loop);
-    g_main_loop_run (d.loop);
+      pv_sync_node_add_peer (node, peers[i]);
+    g_unix_signal_add (SIGTERM, on_signal, loop);
+    g_unix_signal_add (SIGINT, on_signal, loop);
+    g_main_loop_run (loop);
 
-    g_clear_handle_id (&advertise_id, g_source_remove);
-    if (hub != NULL)
-      pv_sync_client_stop (hub);
-    g_hash_table_unref (d.peers);
-    soup_server_disconnect (server);
+    pv_sync_node_stop (node);
     /* Let the closed connections' last callbacks run and free them. */
     while (g_main_context_iteration (NULL, FALSE))
       ;
-    g_main_loop_unref (d.loop);
-    g_free (d.own_url);
   }
   return PV_CTL_EXIT_OK;
 }
