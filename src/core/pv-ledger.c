@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
   [PV_RECORD_TICKET_REVOKED] = "ticket-revoked",
   [PV_RECORD_ENTRY] = "entry",
   [PV_RECORD_EXIT] = "exit",
+  [PV_RECORD_DELIVERY_REQUESTED] = "delivery-requested",
 };
 
 const char *
@@ -54,6 +55,8 @@ pv_record_kind_body_type (guint kind)
     case PV_RECORD_ENTRY:
     case PV_RECORD_EXIT:
       return G_VARIANT_TYPE (PV_SCAN_VARIANT_TYPE);
+    case PV_RECORD_DELIVERY_REQUESTED:
+      return G_VARIANT_TYPE (PV_DELIVERY_VARIANT_TYPE);
     default:
       return NULL;
     }

@@ -14,17 +14,22 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  PV_RECORD_EVENT_CONFIG = 1,    /* body: a{sv}, see pv_event_to_variant() */
-  PV_RECORD_DEVICE_ENROLLED = 2, /* body: PV_DEVICE_CERT_VARIANT_TYPE */
-  PV_RECORD_DEVICE_REVOKED = 3,  /* body: (qxs) device, revoked at µs, reason */
-  PV_RECORD_TICKET_ISSUED = 4,   /* body: (says) code, salted digest of name and phone, channel */
-  PV_RECORD_TICKET_REVOKED = 5,  /* body: (quxs) issuer, serial, revoked at µs, reason */
-  PV_RECORD_ENTRY = 6,           /* body: PV_SCAN_VARIANT_TYPE */
-  PV_RECORD_EXIT = 7,            /* body: PV_SCAN_VARIANT_TYPE */
+  PV_RECORD_EVENT_CONFIG = 1,       /* body: a{sv}, see pv_event_to_variant() */
+  PV_RECORD_DEVICE_ENROLLED = 2,    /* body: PV_DEVICE_CERT_VARIANT_TYPE */
+  PV_RECORD_DEVICE_REVOKED = 3,     /* body: (qxs) device, revoked at µs, reason */
+  PV_RECORD_TICKET_ISSUED = 4,      /* body: (says) code, salted digest of name and phone, channel */
+  PV_RECORD_TICKET_REVOKED = 5,     /* body: (quxs) issuer, serial, revoked at µs, reason */
+  PV_RECORD_ENTRY = 6,              /* body: PV_SCAN_VARIANT_TYPE */
+  PV_RECORD_EXIT = 7,               /* body: PV_SCAN_VARIANT_TYPE */
+  PV_RECORD_DELIVERY_REQUESTED = 8, /* body: PV_DELIVERY_VARIANT_TYPE */
 } PvRecordKind;
 
 /* issuer, serial, category, event day, party, gate, at µs, decided offline */
 #define PV_SCAN_VARIANT_TYPE "(quynqsxb)"
+/* issuer, serial, channel ("whatsapp" or "sms"), requested at µs. Never a
+ * name or phone number: records reach gates, which hold no personal data;
+ * the hub finds the phone in its own people table. */
+#define PV_DELIVERY_VARIANT_TYPE "(qusx)"
 
 const char *pv_record_kind_to_string (PvRecordKind kind);
 /* NULL for a kind this program does not know. */

@@ -18,6 +18,7 @@
 #include "pv-ledger.h"
 #include "pv-store.h"
 #include "pv-ticket-code.h"
+#include "pv-tickets.h"
 
 /* Checks that the author of @record is enrolled, may write its kind, and
  * stamped it after its enrolment: a record stamped earlier would sort before
@@ -719,8 +720,9 @@ apply_ticket_issued (PvStore *store, const PvRecord *record, GVariant *body, GEr
   return TRUE;
 }
 
+/* Who serves visitors: revokes their tickets, sends them their tickets. */
 static gboolean
-role_can_revoke_ticket (PvRole role)
+role_is_desk_or_admin (PvRole role)
 {
   return role == PV_ROLE_DESK || role_is_admin (role);
 }
@@ -734,7 +736,7 @@ apply_ticket_revoked (PvStore *store, const PvRecord *record, GVariant *body, GE
   const char *reason;
   sqlite3_stmt *stmt;
 
-  if (!require_author (store, record, role_can_revoke_ticket, error))
+  if (!require_author (store, record, role_is_desk_or_admin, error))
     return FALSE;
   g_variant_get (body, "(qux&s)", &issuer, &serial, &at, &reason);
   stmt = pv_store_prepare (store,
@@ -837,6 +839,43 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   return TRUE;
 }
 
+/* A request to send a ticket to its visitor. Like a scan it is kept when
+ * its ticket is not known here (yet): the issue record may come later, and
+ * whether it had come must not decide what a replica keeps. */
+static gboolean
+apply_delivery_requested (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
+{
+  guint16 issuer;
+  guint32 serial;
+  const char *channel;
+  gint64 at;
+  sqlite3_stmt *stmt;
+
+  if (!require_author (store, record, role_is_desk_or_admin, error))
+    return FALSE;
+  g_variant_get (body, "(qu&sx)", &issuer, &serial, &channel, &at);
+  if (!pv_delivery_channel_is_known (channel))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "Record %u/%" G_GUINT64_FORMAT " asks to send a ticket by “%s”, "
+                        "which is not a channel",
+                        record->device_id, record->seq, channel),
+           FALSE;
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO deliveries (requested_by, rec_seq, issuer, serial, channel, "
+                           "  requested_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, record->device_id);
+  sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) record->seq);
+  sqlite3_bind_int (stmt, 3, issuer);
+  sqlite3_bind_int64 (stmt, 4, serial);
+  sqlite3_bind_text (stmt, 5, channel, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, at);
+  return pv_store_step_done (store, stmt, error);
+}
+
 gboolean
 pv_state_apply (PvStore *store, const PvRecord *record, GVariant *body, GError **error)
 {
@@ -855,6 +894,8 @@ pv_state_apply (PvStore *store, const PvRecord *record, GVariant *body, GError *
     case PV_RECORD_ENTRY:
     case PV_RECORD_EXIT:
       return apply_scan (store, record, body, error);
+    case PV_RECORD_DELIVERY_REQUESTED:
+      return apply_delivery_requested (store, record, body, error);
     default:
       return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, "Unknown record kind %u",
                           (guint) record->kind),
@@ -875,15 +916,27 @@ pv_state_rebuild (PvStore *store, GError **error)
 {
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
+  /* A delivery's status is the hub's outbox's, not the ledger's: were it
+   * reset, the hub would send every ticket again. It is set aside and put
+   * back on the rows the replay derives. */
   if (!pv_store_exec (store,
+                      "CREATE TEMP TABLE delivery_status AS "
+                      "  SELECT requested_by, rec_seq, status FROM deliveries WHERE status != 'queued';"
                       "DELETE FROM scans; DELETE FROM ticket_revocations; DELETE FROM tickets;"
                       "DELETE FROM devices; DELETE FROM event_config; DELETE FROM event_configs;"
-                      "DELETE FROM counters;",
+                      "DELETE FROM counters; DELETE FROM deliveries;",
                       error))
     goto fail;
   pv_store_counters_discard_pending (store);
   pv_store_invalidate_caches (store);
-  if (!pv_ledger_foreach (store, replay_one, store, error) || !pv_store_commit (store, error))
+  if (!pv_ledger_foreach (store, replay_one, store, error)
+      || !pv_store_exec (store,
+                         "UPDATE deliveries SET status = s.status FROM temp.delivery_status s "
+                         "WHERE deliveries.requested_by = s.requested_by "
+                         "  AND deliveries.rec_seq = s.rec_seq;"
+                         "DROP TABLE temp.delivery_status;",
+                         error)
+      || !pv_store_commit (store, error))
     goto fail;
   return TRUE;
 
@@ -948,6 +1001,9 @@ pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
     "SELECT device_id, seq, hlc, at, issuer, serial, category, day, gate, party, is_exit, "
     "offline, is_double, is_void, counted_party FROM scans ORDER BY device_id, seq",
     "SELECT name, key, value FROM counters WHERE value != 0 ORDER BY name, key",
+    /* Not the status: only the hub's outbox moves it, on the hub alone. */
+    "SELECT requested_by, rec_seq, issuer, serial, channel, requested_at FROM deliveries "
+    "ORDER BY requested_by, rec_seq",
   };
   crypto_generichash_state state;
 

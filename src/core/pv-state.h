@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-state.h: the derived state of a replica — event in force, devices,
- * tickets, revocations, scans with their double-entry flags, counters — kept
- * up to date record by record, and rebuilt from the ledger on demand. */
+ * tickets, revocations, scans with their double-entry flags, counters,
+ * requests to send tickets — kept up to date record by record, and rebuilt
+ * from the ledger on demand. */
 #pragma once
 
 #include <glib.h>

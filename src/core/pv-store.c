@@ -11,6 +11,7 @@
 #include "pv-event.h"
 #include "pv-hlc.h"
 #include "pv-migrations-resources.h"
+#include "pv-tickets-private.h"
 
 struct _PvStore
 {
@@ -293,6 +294,11 @@ open_store (const char *path, gboolean existing, GError **error)
     }
   sqlite3_extended_result_codes (self->db, TRUE);
   sqlite3_busy_timeout (self->db, 5000);
+  if (!_pv_tickets_register_sql (self->db))
+    {
+      pv_store_fail (self, error, "Cannot define the search functions");
+      return NULL;
+    }
 
   /* The identity check in migrate() comes before WAL: switching the
    * journal mode is a change to the file, and a foreign file stays as it was.

@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-tickets.c: ticket issuance. A desk signs with its own device key, so it
- * can issue with no network; the ledger gets the code and a salted digest of
- * the visitor's name and phone, the people table gets the name and phone. */
+/* pv-tickets.c: tickets at a desk. Issuance: a desk signs with its own
+ * device key, so it can issue with no network; the ledger gets the code and
+ * a salted digest of the visitor's name and phone, the people table gets the
+ * name and phone. Finding a ticket again by what a visitor can tell a
+ * volunteer: serial, phone or its last digits, name. Revoking, and asking
+ * the hub to send a ticket, which travels as a record like everything else
+ * so a desk that is offline now asks all the same. */
+#include "config.h"
+
 #include "pv-tickets.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
+#include "pv-batch.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
+#include "pv-tickets-private.h"
+
+/* Sections: issuing; revoking; looking up and searching; deliveries. */
 
 void
 pv_issued_ticket_free (PvIssuedTicket *issued)
@@ -246,4 +257,571 @@ pv_tickets_revoke (PvStore *store, guint16 issuer, guint32 serial, const char *r
   return pv_ledger_append (store, PV_RECORD_TICKET_REVOKED,
                            g_variant_new ("(quxs)", issuer, serial, pv_store_now (store), reason),
                            NULL, error);
+}
+
+/* Looking up and searching */
+
+void
+pv_ticket_info_clear (PvTicketInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->serial_text);
+  g_free (info->channel);
+  g_free (info->code);
+  g_free (info->revoke_reason);
+  g_free (info->name);
+  g_free (info->phone);
+  *info = (PvTicketInfo){ 0 };
+}
+
+void
+pv_ticket_info_free (PvTicketInfo *info)
+{
+  if (info == NULL)
+    return;
+  pv_ticket_info_clear (info);
+  g_free (info);
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+gboolean
+pv_tickets_lookup (PvStore *store, guint16 issuer, guint32 serial, PvTicketInfo *out, GError **error)
+{
+  static const char *const queries[] = {
+    "SELECT category, day, party, channel, issued_at, code FROM tickets "
+    "WHERE issuer = ?1 AND serial = ?2",
+    "SELECT revoked_at, reason FROM ticket_revocations WHERE issuer = ?1 AND serial = ?2",
+    "SELECT name, phone FROM people WHERE issuer = ?1 AND serial = ?2",
+  };
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  *out = (PvTicketInfo){
+    .issuer = issuer,
+    .serial = serial,
+    .serial_text = pv_ticket_format_serial (issuer, serial),
+    .day = PV_TICKET_DAY_NONE,
+  };
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      sqlite3_stmt *stmt = pv_store_prepare (store, queries[q], error);
+      int rc;
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int (stmt, 1, issuer);
+      sqlite3_bind_int64 (stmt, 2, serial);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW && q == 0)
+        {
+          out->known = TRUE;
+          out->category = (guint8) sqlite3_column_int (stmt, 0);
+          out->day = (guint8) sqlite3_column_int (stmt, 1);
+          out->party = (guint16) sqlite3_column_int (stmt, 2);
+          out->channel = column_dup (stmt, 3);
+          out->issued_at = sqlite3_column_int64 (stmt, 4);
+          out->code = column_dup (stmt, 5);
+        }
+      else if (rc == SQLITE_ROW && q == 1)
+        {
+          out->revoked = TRUE;
+          out->revoked_at = sqlite3_column_int64 (stmt, 0);
+          out->revoke_reason = column_dup (stmt, 1);
+        }
+      else if (rc == SQLITE_ROW && q == 2)
+        {
+          /* Empty strings are how a ticket without a name or phone is kept. */
+          if (sqlite3_column_bytes (stmt, 0) > 0)
+            out->name = column_dup (stmt, 0);
+          if (sqlite3_column_bytes (stmt, 1) > 0)
+            out->phone = column_dup (stmt, 1);
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        {
+          pv_store_fail (store, error, "Cannot read the ticket");
+          goto fail;
+        }
+    }
+  return TRUE;
+
+fail:
+  pv_ticket_info_clear (out);
+  return FALSE;
+}
+
+char *
+_pv_tickets_fold (const char *text)
+{
+  g_autofree char *folded = NULL;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    return NULL;
+  folded = g_utf8_casefold (text, -1);
+  /* Compatibility decomposition: precomposed and decomposed letters (say
+   * क़ and क + nukta, typed on two keyboards) become the same bytes. */
+  return g_utf8_normalize (folded, -1, G_NORMALIZE_ALL);
+}
+
+/* The scripts of India (U+0900 to U+0DFF) have no case, and nearly all
+ * their characters are their own compatibility decomposition: for each,
+ * 0 when folding changes it, else 1 + its canonical combining class. */
+#define INDIC_FIRST 0x0900
+#define INDIC_LAST 0x0DFF
+static guint8 indic_table[INDIC_LAST - INDIC_FIRST + 1];
+
+static gpointer
+init_indic_table (gpointer data)
+{
+  for (gunichar c = INDIC_FIRST; c <= INDIC_LAST; c++)
+    {
+      gunichar d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+      gsize n = g_unichar_fully_decompose (c, TRUE, d, G_N_ELEMENTS (d));
+
+      if (n == 1 && d[0] == c && g_unichar_tolower (c) == c)
+        indic_table[c - INDIC_FIRST] = (guint8) (1 + g_unichar_combining_class (c));
+    }
+  return NULL;
+}
+
+/* TRUE when folding @name would change nothing but its ASCII capitals:
+ * it holds only ASCII and Indic characters that fold to themselves, with
+ * combining marks already in canonical order. That is most names at an
+ * Indian fair, and they need no allocation to compare; folding every name
+ * of a million in full takes a third of a second. */
+static gboolean
+folds_as_ascii (const char *name)
+{
+  static GOnce once = G_ONCE_INIT;
+  const guchar *p = (const guchar *) name;
+  guint8 previous = 1;
+
+  g_once (&once, init_indic_table, NULL);
+  while (*p)
+    {
+      gunichar c;
+      guint8 entry;
+
+      if (*p < 0x80)
+        {
+          previous = 1;
+          p++;
+          continue;
+        }
+      /* U+0900 to U+0DFF are three bytes: E0, A4 to B7, a continuation. */
+      if (p[0] != 0xE0 || p[1] < 0xA4 || p[1] > 0xB7 || (p[2] & 0xC0) != 0x80)
+        return FALSE;
+      c = (gunichar) ((p[1] & 0x3F) << 6 | (p[2] & 0x3F));
+      entry = indic_table[c - INDIC_FIRST];
+      if (entry == 0 || (entry > 1 && previous > entry))
+        return FALSE;
+      previous = entry;
+      p += 3;
+    }
+  return TRUE;
+}
+
+/* Whether @needle, folded, occurs in @name, which folds as ASCII: so
+ * lowering its ASCII bytes folds it (other bytes stay as they are). */
+static gboolean
+ascii_contains (const char *name, const char *needle)
+{
+  gsize n = strlen (name), m = strlen (needle);
+
+  for (gsize i = 0; i + m <= n; i++)
+    {
+      gsize j = 0;
+
+      while (j < m && g_ascii_tolower (name[i + j]) == needle[j])
+        j++;
+      if (j == m)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+name_contains_sql (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  const char *name = (const char *) sqlite3_value_text (argv[0]);
+  const char *needle = (const char *) sqlite3_value_text (argv[1]);
+  gboolean found = FALSE;
+
+  if (name == NULL || needle == NULL)
+    ;
+  else if (folds_as_ascii (name))
+    found = ascii_contains (name, needle);
+  else
+    {
+      g_autofree char *folded = _pv_tickets_fold (name);
+      found = folded != NULL && strstr (folded, needle) != NULL;
+    }
+  sqlite3_result_int (context, found);
+}
+
+gboolean
+_pv_tickets_register_sql (sqlite3 *db)
+{
+  return sqlite3_create_function_v2 (db, "pv_name_contains", 2,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                     name_contains_sql, NULL, NULL, NULL)
+         == SQLITE_OK;
+}
+
+/* Tickets found so far, each once, as issuer << 32 | serial. */
+typedef struct
+{
+  GArray *keys;
+  GHashTable *seen;
+} Found;
+
+static void
+found_add (Found *found, guint16 issuer, guint32 serial)
+{
+  guint64 key = (guint64) issuer << 32 | serial;
+
+  if (g_hash_table_add (found->seen, g_memdup2 (&key, sizeof key)))
+    g_array_append_val (found->keys, key);
+}
+
+/* Runs @sql, which selects (issuer, serial) given @text in ?1, @more (if
+ * not NULL) in ?2 and @limit in ?3, adding every row to @found. */
+static gboolean
+find_by (PvStore *store, const char *sql, const char *text, const char *more, guint limit, Found *found,
+         GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, text, -1, SQLITE_STATIC);
+  if (more != NULL)
+    sqlite3_bind_text (stmt, 2, more, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    found_add (found, (guint16) sqlite3_column_int (stmt, 0), (guint32) sqlite3_column_int64 (stmt, 1));
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot search the tickets");
+}
+
+/* The digits of @text, backwards, when it is written like the end of a
+ * phone number (digits, spaces, dashes, brackets, no leading +); else NULL. */
+static char *
+reversed_digits (const char *text)
+{
+  g_autoptr (GString) digits = g_string_new (NULL);
+
+  for (const char *p = text; *p; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        g_string_prepend_c (digits, *p);
+      else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')' && *p != '.')
+        return NULL;
+    }
+  return g_string_free (g_steal_pointer (&digits), FALSE);
+}
+
+static gboolean
+has_letter (const char *text)
+{
+  if (!g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    if (g_unichar_isalpha (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
+static int
+compare_newest_first (gconstpointer a, gconstpointer b)
+{
+  const PvTicketInfo *x = *(const PvTicketInfo *const *) a, *y = *(const PvTicketInfo *const *) b;
+
+  if (x->issued_at != y->issued_at)
+    return x->issued_at > y->issued_at ? -1 : 1;
+  if (x->issuer != y->issuer)
+    return x->issuer > y->issuer ? -1 : 1;
+  return x->serial > y->serial ? -1 : x->serial < y->serial;
+}
+
+/* The known tickets among @found, newest first, at most @limit. */
+static GPtrArray *
+load_found (PvStore *store, GArray *keys, guint limit, GError **error)
+{
+  g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_ticket_info_free);
+
+  for (guint i = 0; i < keys->len; i++)
+    {
+      guint64 key = g_array_index (keys, guint64, i);
+      g_autoptr (PvTicketInfo) info = g_new0 (PvTicketInfo, 1);
+
+      if (!pv_tickets_lookup (store, (guint16) (key >> 32), (guint32) key, info, error))
+        return NULL;
+      if (info->known)
+        g_ptr_array_add (infos, g_steal_pointer (&info));
+    }
+  g_ptr_array_sort (infos, compare_newest_first);
+  if (infos->len > limit)
+    g_ptr_array_set_size (infos, limit);
+  return g_steal_pointer (&infos);
+}
+
+GPtrArray *
+pv_tickets_search (PvStore *store, const char *text, guint limit, GError **error)
+{
+  g_autofree char *query = g_strstrip (g_strdup (text ? text : ""));
+  g_autofree char *phone = NULL, *tail = NULL;
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  Found found = { keys, seen };
+  gboolean is_serial = FALSE;
+  PvTicket ticket;
+  guint16 issuer;
+  guint32 serial;
+
+  if (*query == '\0' || limit == 0)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) pv_ticket_info_free);
+
+  /* A serial, or a whole code from a scanner that types into the box. */
+  if (g_str_has_prefix (query, PV_TICKET_CODE_PREFIX) && pv_ticket_parse (query, -1, &ticket, NULL))
+    {
+      found_add (&found, ticket.issuer, ticket.serial);
+      is_serial = TRUE;
+    }
+  else if (pv_ticket_parse_serial (query, &issuer, &serial, NULL))
+    {
+      found_add (&found, issuer, serial);
+      is_serial = TRUE;
+    }
+
+  /* Every people query below finds nothing on a gate, which holds none. */
+  phone = pv_normalize_phone (query, NULL);
+  if (phone != NULL
+      && !find_by (store,
+                   "SELECT t.issuer, t.serial FROM people p "
+                   "JOIN tickets t ON t.issuer = p.issuer AND t.serial = p.serial "
+                   "WHERE p.phone = ?1 ORDER BY t.issued_at DESC, t.issuer DESC, t.serial DESC LIMIT ?3",
+                   phone, NULL, limit, &found, error))
+    return NULL;
+
+  /* The last digits, as a visitor reads them out: a range of the index over
+   * phones written backwards, from @tail to just past every string that
+   * starts with it. "3-145" reads as a serial, not as digits. */
+  tail = is_serial ? NULL : reversed_digits (query);
+  if (tail != NULL && strlen (tail) >= 4)
+    {
+      g_autofree char *end = g_strdup (tail);
+
+      end[strlen (end) - 1]++;
+      if (!find_by (store,
+                    "SELECT t.issuer, t.serial FROM people p "
+                    "JOIN tickets t ON t.issuer = p.issuer AND t.serial = p.serial "
+                    "WHERE p.phone_tail >= ?1 AND p.phone_tail < ?2 "
+                    "ORDER BY t.issued_at DESC, t.issuer DESC, t.serial DESC LIMIT ?3",
+                    tail, end, limit, &found, error))
+        return NULL;
+    }
+
+  /* A name: SQLite's LIKE folds ASCII only, so names are compared folded
+   * by GLib, in every person held (CROSS JOIN keeps people the outer loop,
+   * so the test runs before any ticket is looked up). */
+  if (has_letter (query))
+    {
+      g_autofree char *needle = _pv_tickets_fold (query);
+
+      if (needle != NULL
+          && !find_by (store,
+                       "SELECT t.issuer, t.serial FROM people p "
+                       "CROSS JOIN tickets t ON t.issuer = p.issuer AND t.serial = p.serial "
+                       "WHERE pv_name_contains (p.name, ?1) "
+                       "ORDER BY t.issued_at DESC, t.issuer DESC, t.serial DESC LIMIT ?3",
+                       needle, NULL, limit, &found, error))
+        return NULL;
+    }
+  return load_found (store, keys, limit, error);
+}
+
+GPtrArray *
+pv_tickets_recent (PvStore *store, guint16 issuer, guint limit, GError **error)
+{
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (guint64));
+  sqlite3_stmt *stmt;
+  int rc;
+
+  /* A device's serials count up as it issues: the highest are its newest,
+   * whatever its clock said. */
+  stmt = pv_store_prepare (store,
+                           "SELECT serial FROM tickets WHERE issuer = ?1 ORDER BY serial DESC LIMIT ?2",
+                           error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      guint64 key = (guint64) issuer << 32 | (guint32) sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (keys, key);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read tickets"), NULL;
+  {
+    g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_ticket_info_free);
+
+    for (guint i = 0; i < keys->len; i++)
+      {
+        g_autoptr (PvTicketInfo) info = g_new0 (PvTicketInfo, 1);
+
+        if (!pv_tickets_lookup (store, issuer, (guint32) g_array_index (keys, guint64, i), info, error))
+          return NULL;
+        g_ptr_array_add (infos, g_steal_pointer (&info));
+      }
+    return g_steal_pointer (&infos);
+  }
+}
+
+/* Deliveries */
+
+gboolean
+pv_delivery_channel_is_known (const char *channel)
+{
+  return g_strcmp0 (channel, PV_DELIVERY_WHATSAPP) == 0 || g_strcmp0 (channel, PV_DELIVERY_SMS) == 0;
+}
+
+void
+pv_delivery_free (PvDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+  g_free (delivery->channel);
+  g_free (delivery->status);
+  g_free (delivery);
+}
+
+/* Why the visitor of a held ticket has no phone here. */
+static void
+set_no_phone_error (PvStore *store, const PvTicketInfo *info, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT 1 FROM people_wanted WHERE issuer = ?1 AND serial = ?2",
+                                         NULL);
+  gboolean wanted = FALSE;
+
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int (stmt, 1, info->issuer);
+      sqlite3_bind_int64 (stmt, 2, info->serial);
+      wanted = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+    }
+  if (wanted)
+    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND,
+                 _ ("The visitor’s details for ticket %s have not reached this device yet; sync and try again"),
+                 info->serial_text);
+  else
+    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND,
+                 _ ("The visitor of ticket %s gave no phone number to send it to"), info->serial_text);
+}
+
+gboolean
+pv_tickets_request_delivery (PvStore *store, guint16 issuer, guint32 serial, const char *channel,
+                             GError **error)
+{
+  g_auto (PvTicketInfo) info = { 0 };
+  const PvDeviceInfo *self;
+
+  if (!pv_delivery_channel_is_known (channel))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        _ ("A ticket is sent by WhatsApp (“whatsapp”) or SMS (“sms”), not by “%s”"),
+                        channel ? channel : ""),
+           FALSE;
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  /* Checked here though the ledger would refuse the record: a volunteer
+   * should read why in words, not as a record that broke a rule. */
+  self = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  if (self == NULL || (self->role != PV_ROLE_DESK && self->role != PV_ROLE_ADMIN && self->role != PV_ROLE_HUB))
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                   _ ("Only desk, admin and hub devices may send tickets; this device is a %s"),
+                   self ? pv_role_to_string (self->role) : _ ("stranger"));
+      goto fail;
+    }
+  if (self->revoked_at != G_MAXINT64)
+    {
+      g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
+                           _ ("This device has been revoked and may not send tickets"));
+      goto fail;
+    }
+  if (!pv_tickets_lookup (store, issuer, serial, &info, error))
+    goto fail;
+  if (!info.known)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("No ticket %s is known to this device"),
+                   info.serial_text);
+      goto fail;
+    }
+  if (info.revoked)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("Ticket %s is revoked (%s): it cannot be sent"),
+                   info.serial_text, info.revoke_reason);
+      goto fail;
+    }
+  /* A replica without people cannot tell; the hub will, when it sends. */
+  if (info.phone == NULL && pv_replica_keeps_people (store))
+    {
+      set_no_phone_error (store, &info, error);
+      goto fail;
+    }
+  if (!pv_ledger_append (store, PV_RECORD_DELIVERY_REQUESTED,
+                         g_variant_new ("(qusx)", issuer, serial, channel, pv_store_now (store)), NULL,
+                         error)
+      || !pv_store_commit (store, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (pv_store_in_transaction (store))
+    pv_store_rollback (store);
+  return FALSE;
+}
+
+GPtrArray *
+pv_tickets_list_deliveries (PvStore *store, guint16 issuer, guint32 serial, GError **error)
+{
+  g_autoptr (GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_delivery_free);
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT requested_by, rec_seq, channel, requested_at, status "
+                                         "FROM deliveries WHERE issuer = ?1 AND serial = ?2 "
+                                         "ORDER BY requested_at, requested_by, rec_seq",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvDelivery *delivery = g_new0 (PvDelivery, 1);
+
+      delivery->requested_by = (guint16) sqlite3_column_int (stmt, 0);
+      delivery->seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      delivery->issuer = issuer;
+      delivery->serial = serial;
+      delivery->channel = column_dup (stmt, 2);
+      delivery->requested_at = sqlite3_column_int64 (stmt, 3);
+      delivery->status = column_dup (stmt, 4);
+      g_ptr_array_add (deliveries, delivery);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read deliveries"), NULL;
+  return g_steal_pointer (&deliveries);
 }

@@ -27,6 +27,11 @@ static const PvCtlCommand commands[] = {
   { "ticket show", N_ ("SERIAL|CODE"), N_ ("Show what this replica knows of one ticket"), NULL, TRUE,
     pv_ctl_ticket_show },
   { "ticket revoke", N_ ("SERIAL"), N_ ("Revoke a ticket"), NULL, TRUE, pv_ctl_ticket_revoke },
+  { "ticket send", N_ ("SERIAL|CODE"), N_ ("Ask the hub to send a ticket to its visitor by WhatsApp or SMS"),
+    N_ ("Writes a request into the ledger, naming the ticket and the channel only; it reaches the hub "
+        "with the next sync, and the hub sends the ticket to the phone number it holds. Desk, admin "
+        "and hub devices only."),
+    TRUE, pv_ctl_ticket_send },
   { "verify", N_ ("CODE"),
     N_ ("Check that a ticket code is genuine and in force, recording nothing"),
     N_ ("Prints the verdict as JSON. Exit status: 0 when the ticket is VALID, 2 when it is "

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-ctl-tickets.c: the pravesh-ctl commands about single tickets — issuing,
- * looking one up, revoking, verifying, admitting at a gate and drawing the
- * QR. Verdicts always come out as JSON, because the callers are mostly
- * scripts and benchmarks; the exit status says accepted (0) or refused (2)
- * so a shell can branch without parsing. */
+ * looking one up, revoking, asking the hub to send one, verifying, admitting
+ * at a gate and drawing the QR. Verdicts always come out as JSON, because
+ * the callers are mostly scripts and benchmarks; the exit status says
+ * accepted (0) or refused (2) so a shell can branch without parsing. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -131,7 +131,7 @@ pv_ctl_ticket_issue (PvCtl *ctl, int argc, char **argv)
   return PV_CTL_EXIT_OK;
 }
 
-/* ---- ticket show / revoke ---- */
+/* ---- ticket show / revoke / send ---- */
 
 /* A ticket named by its serial ("3-000145") or by its whole code. */
 static gboolean
@@ -151,117 +151,101 @@ parse_ticket_ref (const char *text, guint16 *out_issuer, guint32 *out_serial,
   return pv_ticket_parse_serial (text, out_issuer, out_serial, error);
 }
 
-static gboolean
-ticket_is_known (PvStore *store, guint16 issuer, guint32 serial, gboolean *out_known,
-                 GError **error)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT 1 FROM tickets WHERE issuer = ?1 AND serial = ?2",
-                                         error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int (stmt, 1, issuer);
-  sqlite3_bind_int64 (stmt, 2, serial);
-  rc = sqlite3_step (stmt);
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return pv_store_fail (store, error, "Cannot read tickets");
-  *out_known = rc == SQLITE_ROW;
-  return TRUE;
-}
-
-typedef struct
-{
-  gboolean known; /* the issue record is here */
-  int category;
-  int day;
-  int party;
-  char *channel;
-  gint64 issued_at;
-  char *code;
-  gboolean revoked;
-  gint64 revoked_at;
-  char *reason;
-  char *name;
-  char *phone;
-} TicketInfo;
-
-static void
-ticket_info_clear (TicketInfo *info)
-{
-  g_free (info->channel);
-  g_free (info->code);
-  g_free (info->reason);
-  g_free (info->name);
-  g_free (info->phone);
-}
-
-static char *
-column_dup (sqlite3_stmt *stmt, int column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
-}
-
-static gboolean
-load_ticket_info (PvStore *store, guint16 issuer, guint32 serial, TicketInfo *info,
-                  GError **error)
-{
-  static const char *const queries[] = {
-    "SELECT category, day, party, channel, issued_at, code FROM tickets "
-    "WHERE issuer = ?1 AND serial = ?2",
-    "SELECT revoked_at, reason FROM ticket_revocations WHERE issuer = ?1 AND serial = ?2",
-    "SELECT name, phone FROM people WHERE issuer = ?1 AND serial = ?2",
-  };
-
-  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
-    {
-      sqlite3_stmt *stmt = pv_store_prepare (store, queries[q], error);
-      int rc;
-
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int (stmt, 1, issuer);
-      sqlite3_bind_int64 (stmt, 2, serial);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW && q == 0)
-        {
-          info->known = TRUE;
-          info->category = sqlite3_column_int (stmt, 0);
-          info->day = sqlite3_column_int (stmt, 1);
-          info->party = sqlite3_column_int (stmt, 2);
-          info->channel = column_dup (stmt, 3);
-          info->issued_at = sqlite3_column_int64 (stmt, 4);
-          info->code = column_dup (stmt, 5);
-        }
-      else if (rc == SQLITE_ROW && q == 1)
-        {
-          info->revoked = TRUE;
-          info->revoked_at = sqlite3_column_int64 (stmt, 0);
-          info->reason = column_dup (stmt, 1);
-        }
-      else if (rc == SQLITE_ROW && q == 2)
-        {
-          /* Empty strings are how a ticket without a name or phone is kept. */
-          if (sqlite3_column_bytes (stmt, 0) > 0)
-            info->name = column_dup (stmt, 0);
-          if (sqlite3_column_bytes (stmt, 1) > 0)
-            info->phone = column_dup (stmt, 1);
-        }
-      sqlite3_reset (stmt);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return pv_store_fail (store, error, "Cannot read the ticket");
-    }
-  return TRUE;
-}
-
 static char *
 device_label (PvStore *store, guint16 id)
 {
   const PvDeviceInfo *device = pv_store_lookup_device (store, id);
 
   return device ? g_strdup_printf ("%u (%s)", id, device->name) : g_strdup_printf ("%u", id);
+}
+
+/* The scans of a ticket into @builder's open array and @rows; their count,
+ * or -1 on an error. */
+static int
+add_scans (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, JsonBuilder *builder,
+           GPtrArray *rows, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT at, gate, is_exit, party, device_id, offline, is_double "
+                                         "FROM scans WHERE issuer = ?1 AND serial = ?2 "
+                                         "ORDER BY hlc, device_id, seq",
+                                         error);
+  int rc, n = 0;
+
+  if (stmt == NULL)
+    return -1;
+  g_ptr_array_add (rows, g_strsplit (_ ("TIME|GATE|DIRECTION|PARTY|DEVICE|DECIDED|DOUBLE"), "|", -1));
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autofree char *at = pv_ctl_format_time (event, sqlite3_column_int64 (stmt, 0));
+      const char *gate = (const char *) sqlite3_column_text (stmt, 1);
+      gboolean is_exit = sqlite3_column_int (stmt, 2);
+      guint16 device = (guint16) sqlite3_column_int (stmt, 4);
+      gboolean offline = sqlite3_column_int (stmt, 5);
+      gboolean is_double = sqlite3_column_int (stmt, 6);
+      char **row = g_new0 (char *, 8);
+
+      n++;
+      json_builder_begin_object (builder);
+      pv_ctl_json_add_string (builder, "at", at);
+      pv_ctl_json_add_string (builder, "gate", gate);
+      pv_ctl_json_add_string (builder, "direction", is_exit ? "exit" : "entry");
+      pv_ctl_json_add_int (builder, "party", sqlite3_column_int (stmt, 3));
+      pv_ctl_json_add_int (builder, "device", device);
+      pv_ctl_json_add_bool (builder, "offline", offline);
+      pv_ctl_json_add_bool (builder, "double", is_double);
+      json_builder_end_object (builder);
+
+      row[0] = g_strdup (at ? at : "?");
+      row[1] = g_strdup (gate);
+      row[2] = g_strdup (is_exit ? _ ("exit") : _ ("entry"));
+      row[3] = g_strdup_printf ("%d", sqlite3_column_int (stmt, 3));
+      row[4] = device_label (store, device);
+      row[5] = g_strdup (offline ? _ ("offline") : _ ("online"));
+      row[6] = g_strdup (is_double ? _ ("DOUBLE") : "");
+      g_ptr_array_add (rows, row);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read scans"), -1;
+  return n;
+}
+
+/* The requests to send a ticket, also put into @builder's open array and
+ * @rows; NULL on an error. */
+static GPtrArray *
+add_deliveries (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, JsonBuilder *builder,
+                GPtrArray *rows, GError **error)
+{
+  g_autoptr (GPtrArray) deliveries = pv_tickets_list_deliveries (store, issuer, serial, error);
+
+  if (deliveries == NULL)
+    return NULL;
+  g_ptr_array_add (rows, g_strsplit (_ ("REQUESTED|VIA|DEVICE|STATUS"), "|", -1));
+  for (guint i = 0; i < deliveries->len; i++)
+    {
+      const PvDelivery *d = g_ptr_array_index (deliveries, i);
+      g_autofree char *at = pv_ctl_format_time (event, d->requested_at);
+      char **row = g_new0 (char *, 5);
+
+      json_builder_begin_object (builder);
+      pv_ctl_json_add_string (builder, "requested_at", at);
+      pv_ctl_json_add_string (builder, "channel", d->channel);
+      pv_ctl_json_add_int (builder, "device", d->requested_by);
+      pv_ctl_json_add_string (builder, "status", d->status);
+      json_builder_end_object (builder);
+
+      row[0] = g_strdup (at ? at : "?");
+      row[1] = g_strdup (g_str_equal (d->channel, PV_DELIVERY_WHATSAPP) ? _ ("WhatsApp")
+                         : g_str_equal (d->channel, PV_DELIVERY_SMS)    ? _ ("SMS")
+                                                                        : d->channel);
+      row[2] = device_label (store, d->requested_by);
+      row[3] = g_strdup (d->status);
+      g_ptr_array_add (rows, row);
+    }
+  return g_steal_pointer (&deliveries);
 }
 
 int
@@ -271,17 +255,17 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
   g_autoptr (PvStore) store = NULL;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  g_autofree char *serial_text = NULL, *date = NULL, *issuer_label = NULL;
+  g_autoptr (GPtrArray) delivery_rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) deliveries = NULL;
+  g_autofree char *date = NULL, *issuer_label = NULL;
   gboolean json = FALSE, have_code = FALSE;
-  TicketInfo info = { 0 };
+  g_auto (PvTicketInfo) info = { 0 };
   PvTicket ticket = { 0 };
   const PvCategory *category;
-  sqlite3_stmt *stmt;
   guint16 issuer;
   guint32 serial;
   PvEvent *event;
-  guint n_scans = 0;
-  int status, rc;
+  int status, n_scans;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print the ticket as JSON"), NULL },
     G_OPTION_ENTRY_NULL
@@ -293,11 +277,8 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
   if (!parse_ticket_ref (argv[1], &issuer, &serial, &ticket, &have_code, &error))
     return pv_ctl_fail (error);
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
-      || !load_ticket_info (store, issuer, serial, &info, &error))
-    {
-      ticket_info_clear (&info);
-      return pv_ctl_fail (error);
-    }
+      || !pv_tickets_lookup (store, issuer, serial, &info, &error))
+    return pv_ctl_fail (error);
   /* A code carries the ticket's fields itself, even before its issue record
    * has reached this replica. */
   if (!info.known && have_code)
@@ -308,15 +289,14 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
       info.issued_at = (gint64) ticket.issued_at * G_USEC_PER_SEC;
       info.code = g_strdup (argv[1]);
     }
-  serial_text = pv_ticket_format_serial (issuer, serial);
-  category = pv_event_get_category (event, (guint8) info.category);
+  category = pv_event_get_category (event, info.category);
   date = (info.known || have_code) && info.day != PV_TICKET_DAY_NONE
            ? pv_event_day_date (event, info.day)
            : NULL;
   issuer_label = device_label (store, issuer);
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "serial", serial_text);
+  pv_ctl_json_add_string (builder, "serial", info.serial_text);
   pv_ctl_json_add_bool (builder, "known", info.known);
   pv_ctl_json_add_string (builder, "code", info.code);
   if (info.known || have_code)
@@ -342,69 +322,24 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
     pv_ctl_json_add_time (builder, "revoked_at", event, info.revoked_at);
   else
     pv_ctl_json_add_null (builder, "revoked_at");
-  pv_ctl_json_add_string (builder, "revoke_reason", info.reason);
+  pv_ctl_json_add_string (builder, "revoke_reason", info.revoke_reason);
   pv_ctl_json_add_string (builder, "name", info.name);
   pv_ctl_json_add_string (builder, "phone", info.phone);
 
   json_builder_set_member_name (builder, "scans");
   json_builder_begin_array (builder);
-  g_ptr_array_add (rows, g_strsplit (_ ("TIME|GATE|DIRECTION|PARTY|DEVICE|DECIDED|DOUBLE"), "|", -1));
-  stmt = pv_store_prepare (store,
-                           "SELECT at, gate, is_exit, party, device_id, offline, is_double "
-                           "FROM scans WHERE issuer = ?1 AND serial = ?2 "
-                           "ORDER BY hlc, device_id, seq",
-                           &error);
-  if (stmt == NULL)
-    {
-      ticket_info_clear (&info);
-      return pv_ctl_fail (error);
-    }
-  sqlite3_bind_int (stmt, 1, issuer);
-  sqlite3_bind_int64 (stmt, 2, serial);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autofree char *at = pv_ctl_format_time (event, sqlite3_column_int64 (stmt, 0));
-      const char *gate = (const char *) sqlite3_column_text (stmt, 1);
-      gboolean is_exit = sqlite3_column_int (stmt, 2);
-      guint16 device = (guint16) sqlite3_column_int (stmt, 4);
-      gboolean offline = sqlite3_column_int (stmt, 5);
-      gboolean is_double = sqlite3_column_int (stmt, 6);
-      char **row = g_new0 (char *, 8);
-
-      n_scans++;
-      json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "at", at);
-      pv_ctl_json_add_string (builder, "gate", gate);
-      pv_ctl_json_add_string (builder, "direction", is_exit ? "exit" : "entry");
-      pv_ctl_json_add_int (builder, "party", sqlite3_column_int (stmt, 3));
-      pv_ctl_json_add_int (builder, "device", device);
-      pv_ctl_json_add_bool (builder, "offline", offline);
-      pv_ctl_json_add_bool (builder, "double", is_double);
-      json_builder_end_object (builder);
-
-      row[0] = g_strdup (at ? at : "?");
-      row[1] = g_strdup (gate);
-      row[2] = g_strdup (is_exit ? _ ("exit") : _ ("entry"));
-      row[3] = g_strdup_printf ("%d", sqlite3_column_int (stmt, 3));
-      row[4] = device_label (store, device);
-      row[5] = g_strdup (offline ? _ ("offline") : _ ("online"));
-      row[6] = g_strdup (is_double ? _ ("DOUBLE") : "");
-      g_ptr_array_add (rows, row);
-    }
-  sqlite3_reset (stmt);
+  n_scans = add_scans (store, event, issuer, serial, builder, rows, &error);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "deliveries");
+  json_builder_begin_array (builder);
+  if (n_scans >= 0)
+    deliveries = add_deliveries (store, event, issuer, serial, builder, delivery_rows, &error);
   json_builder_end_array (builder);
   json_builder_end_object (builder);
-  if (rc != SQLITE_DONE)
-    {
-      ticket_info_clear (&info);
-      pv_store_fail (store, &error, "Cannot read scans");
-      return pv_ctl_fail (error);
-    }
-  if (!info.known && !have_code && !info.revoked && n_scans == 0)
-    {
-      ticket_info_clear (&info);
-      return pv_ctl_error (_ ("No ticket %s is known to this replica"), serial_text);
-    }
+  if (deliveries == NULL)
+    return pv_ctl_fail (error);
+  if (!info.known && !have_code && !info.revoked && n_scans == 0 && deliveries->len == 0)
+    return pv_ctl_error (_ ("No ticket %s is known to this replica"), info.serial_text);
 
   if (json)
     {
@@ -413,7 +348,7 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
     }
   else
     {
-      g_print (_ ("Ticket      %s\n"), serial_text);
+      g_print (_ ("Ticket      %s\n"), info.serial_text);
       if (info.known || have_code)
         {
           g_autofree char *issued = pv_ctl_format_time (event, info.issued_at);
@@ -425,7 +360,7 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
             g_print (_ ("Day         %s\n"),
                      category && category->validity == PV_VALIDITY_EVERY_DAY ? _ ("every day")
                                                                              : _ ("any one day"));
-          g_print (_ ("Party       %d\n"), info.party);
+          g_print (_ ("Party       %d\n"), (int) info.party);
           if (info.channel)
             g_print (_ ("Channel     %s\n"), info.channel);
           g_print (_ ("Issued      %s by device %s\n"), issued ? issued : "?", issuer_label);
@@ -435,7 +370,7 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
       if (info.revoked)
         {
           g_autofree char *when = pv_ctl_format_time (event, info.revoked_at);
-          g_print (_ ("Revoked     %s: %s\n"), when ? when : "?", info.reason);
+          g_print (_ ("Revoked     %s: %s\n"), when ? when : "?", info.revoke_reason);
         }
       else
         g_print (_ ("Revoked     no\n"));
@@ -450,8 +385,13 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
           g_print (_ ("Scans:\n"));
           pv_ctl_print_table (rows);
         }
+      /* Said only when there are some: most tickets are never sent. */
+      if (deliveries->len > 0)
+        {
+          g_print (_ ("Deliveries:\n"));
+          pv_ctl_print_table (delivery_rows);
+        }
     }
-  ticket_info_clear (&info);
   return PV_CTL_EXIT_OK;
 }
 
@@ -459,12 +399,11 @@ int
 pv_ctl_ticket_revoke (PvCtl *ctl, int argc, char **argv)
 {
   g_autofree char *reason = NULL;
-  g_autofree char *serial_text = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
-  gboolean force = FALSE, have_code = FALSE, known = FALSE;
+  gboolean force = FALSE, have_code = FALSE;
   const PvDeviceInfo *self;
-  TicketInfo info = { 0 };
+  g_auto (PvTicketInfo) info = { 0 };
   PvTicket ticket;
   guint16 issuer;
   guint32 serial;
@@ -484,9 +423,8 @@ pv_ctl_ticket_revoke (PvCtl *ctl, int argc, char **argv)
     return pv_ctl_usage_error (ctl, _ ("--reason is required"));
   if (!parse_ticket_ref (argv[1], &issuer, &serial, &ticket, &have_code, &error))
     return pv_ctl_fail (error);
-  serial_text = pv_ticket_format_serial (issuer, serial);
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error)
-      || !ticket_is_known (store, issuer, serial, &known, &error))
+      || !pv_tickets_lookup (store, issuer, serial, &info, &error))
     return pv_ctl_fail (error);
 
   /* The ledger refuses the record anyway; say so in words a desk understands. */
@@ -496,25 +434,55 @@ pv_ctl_ticket_revoke (PvCtl *ctl, int argc, char **argv)
                          ctl->db_path, self ? pv_role_to_string (self->role) : _ ("stranger"));
   /* A mistyped serial would otherwise revoke a ticket nobody holds yet — and
    * whoever gets that serial later would be turned away. */
-  if (!known && !force)
+  if (!info.known && !force)
     return pv_ctl_error (_ ("No ticket %s is known to this replica (use --force to revoke it "
                             "before its issue record arrives)"),
-                         serial_text);
-  if (!load_ticket_info (store, issuer, serial, &info, &error))
-    {
-      ticket_info_clear (&info);
-      return pv_ctl_fail (error);
-    }
+                         info.serial_text);
   if (info.revoked)
     {
-      g_printerr (_ ("pravesh-ctl: ticket %s is already revoked: %s\n"), serial_text, info.reason);
-      ticket_info_clear (&info);
+      g_printerr (_ ("pravesh-ctl: ticket %s is already revoked: %s\n"), info.serial_text,
+                  info.revoke_reason);
       return PV_CTL_EXIT_OK;
     }
-  ticket_info_clear (&info);
   if (!pv_tickets_revoke (store, issuer, serial, reason, &error))
     return pv_ctl_fail (error);
-  g_print (_ ("Revoked ticket %s\n"), serial_text);
+  g_print (_ ("Revoked ticket %s\n"), info.serial_text);
+  return PV_CTL_EXIT_OK;
+}
+
+int
+pv_ctl_ticket_send (PvCtl *ctl, int argc, char **argv)
+{
+  g_autofree char *via = NULL, *serial_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  gboolean have_code = FALSE;
+  PvTicket ticket;
+  guint16 issuer;
+  guint32 serial;
+  int status;
+  GOptionEntry entries[] = {
+    { "via", 0, 0, G_OPTION_ARG_STRING, &via, N_ ("whatsapp or sms (required)"), N_ ("CHANNEL") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status)
+      || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
+    return status;
+  if (!via)
+    return pv_ctl_usage_error (ctl, _ ("--via is required"));
+  if (!pv_delivery_channel_is_known (via))
+    return pv_ctl_usage_error (ctl, _ ("--via wants whatsapp or sms, not “%s”"), via);
+  if (!parse_ticket_ref (argv[1], &issuer, &serial, &ticket, &have_code, &error))
+    return pv_ctl_fail (error);
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error)
+      || !pv_tickets_request_delivery (store, issuer, serial, via, &error))
+    return pv_ctl_fail (error);
+  serial_text = pv_ticket_format_serial (issuer, serial);
+  /* Nothing has gone out yet: the hub sends it once the record reaches it. */
+  g_print (g_str_equal (via, PV_DELIVERY_WHATSAPP) ? _ ("Asked the hub to send ticket %s by WhatsApp\n")
+                                                   : _ ("Asked the hub to send ticket %s by SMS\n"),
+           serial_text);
   return PV_CTL_EXIT_OK;
 }
 

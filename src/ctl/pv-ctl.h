@@ -126,6 +126,7 @@ int pv_ctl_device_revoke (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ticket_issue (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_ticket_revoke (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_ticket_send (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_verify (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_admit (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_qr (PvCtl *ctl, int argc, char **argv);

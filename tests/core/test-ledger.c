@@ -391,7 +391,7 @@ test_reopen (Fixture *f, gconstpointer data)
   pv_store_set_clock (f->admin, test_clock_func, &f->clock);
   after = test_digest (f->admin, TRUE);
   g_assert_cmpstr (before, ==, after);
-  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 8);
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 9);
   /* Serials continue; the clock resumes after what it had issued. */
   code2 = test_issue (f->admin, "Season pass", -1, 1);
   g_assert_cmpstr (code, !=, code2);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-merge.c: the property that makes offline gates safe to merge. Random
- * ledgers are built on several simulated devices (desks issuing, gates
- * admitting and letting out, partial merges between random pairs while
- * "offline"), then every replica merges with the others in a random order.
- * All of them must end with the same ledger digest, the same derived state
- * (counters, double entries) and the same list of double entries, equal to
- * what a rebuild from the records alone gives and to what a fresh replica
- * fed the records in another order gives. */
+ * ledgers are built on several simulated devices (desks issuing and asking
+ * for tickets to be sent, gates admitting and letting out, partial merges
+ * between random pairs while "offline"), then every replica merges with the
+ * others in a random order. All of them must end with the same ledger
+ * digest, the same derived state (counters, double entries, deliveries) and
+ * the same list of double entries, equal to what a rebuild from the records
+ * alone gives and to what a fresh replica fed the records in another order
+ * gives. */
 #include "test-util.h"
 
 #define N_DESKS 2
@@ -18,6 +19,7 @@ typedef struct
   gint64 clocks[1 + N_DESKS + N_GATES];
   PvStore *stores[1 + N_DESKS + N_GATES]; /* admin, desks, gates */
   GPtrArray *codes;
+  guint deliveries; /* requests to send a ticket that were written */
 } World;
 
 static void
@@ -65,6 +67,21 @@ world_build (World *w, GRand *rand)
           g_autoptr (GPtrArray) issued = pv_tickets_issue (store, &request, &error);
           g_assert_no_error (error);
           g_ptr_array_add (w->codes, g_strdup (((PvIssuedTicket *) issued->pdata[0])->code));
+        }
+      else if (who <= N_DESKS && action < 70)
+        {
+          /* "Send by WhatsApp": refused where this replica lacks the
+           * ticket or its visitor's phone, as a desk volunteer would be. */
+          const char *code = w->codes->pdata[g_rand_int_range (rand, 0, (gint32) w->codes->len)];
+          PvTicket ticket;
+
+          g_assert_true (pv_ticket_parse (code, -1, &ticket, NULL));
+          if (pv_tickets_request_delivery (store, ticket.issuer, ticket.serial,
+                                           g_rand_boolean (rand) ? PV_DELIVERY_WHATSAPP : PV_DELIVERY_SMS, &error))
+            w->deliveries++;
+          else
+            g_assert_error (error, PV_ERROR, PV_ERROR_NOT_FOUND);
+          g_clear_error (&error);
         }
       else if (action < 85 && w->codes->len > 0)
         {
@@ -155,7 +172,9 @@ test_converges (gconstpointer data)
   digest = test_digest (w.stores[0], FALSE);
   state = test_digest (w.stores[0], TRUE);
   doubles = doubles_text (w.stores[0]);
-  g_test_message ("%" G_GUINT64_FORMAT " records, doubles:\n%s", pv_ledger_count (w.stores[0]), doubles);
+  g_test_message ("%" G_GUINT64_FORMAT " records, %u delivery requests, doubles:\n%s", pv_ledger_count (w.stores[0]),
+                  w.deliveries, doubles);
+  g_assert_cmpint (test_query_int (w.stores[0], "SELECT count(*) FROM deliveries"), ==, w.deliveries);
   for (guint i = 1; i < n; i++)
     {
       g_autofree char *d = test_digest (w.stores[i], FALSE);

@@ -134,7 +134,7 @@ class TestHelpAndErrors(CtlTestCase):
                 name = words[:2] if words[1][0].islower() else words[:1]
                 commands.append(name)
         expected = {"event init", "event show", "category list", "category add",
-                    "ticket issue", "ticket show", "ticket revoke", "verify", "admit", "qr", "scan",
+                    "ticket issue", "ticket show", "ticket revoke", "ticket send", "verify", "admit", "qr", "scan",
                     "export tickets", "export entries", "stats", "doubles", "ledger digest",
                     "ledger state-digest", "ledger apply", "ledger rebuild", "ledger count",
                     "sync", "token", "pair", "peers", "hub cert", "device invite", "devices",
@@ -618,6 +618,51 @@ class TestReplicas(CtlTestCase):
         self.ctl("ledger", "apply", self.db, db=desk)
         self.assertEqual(self.digests(), self.digests(desk))
 
+
+    def test_ticket_send(self):
+        desk = self.path("desk.db")
+        gate = self.path("gate.db")
+        self.ctl("device", "add", "--role", "desk", "--name", "Desk A", "--out", desk)
+        self.ctl("device", "add", "--role", "gate", "--name", "Gate A", "--out", gate)
+        ticket = self.issue_one("Season pass", "--name", "Kiran", "--phone", "98765 43210", db=desk)
+        nameless = self.issue_one("Season pass", "--name", "Ravi", db=desk)
+        sent = self.ctl("ticket", "send", ticket["serial"], "--via", "whatsapp", db=desk)
+        self.assertIn(ticket["serial"], sent.out)
+        self.assertIn("WhatsApp", sent.out)
+        self.ctl("ticket", "send", ticket["code"], "--via", "sms", db=desk)
+        # Refusals say why and write nothing.
+        count = self.ctl("ledger", "count", db=desk).out
+        self.ctl("ticket", "send", ticket["serial"], db=desk, rc=1)
+        self.ctl("ticket", "send", ticket["serial"], "--via", "fax", db=desk, rc=1)
+        self.ctl("ticket", "send", "2-999999", "--via", "sms", db=desk, rc=1)
+        refused = self.ctl("ticket", "send", nameless["serial"], "--via", "sms", db=desk, rc=1)
+        self.assertIn("phone", refused.err)
+        self.assertEqual(self.ctl("ledger", "count", db=desk).out, count)
+
+        shown = self.ctl("ticket", "show", ticket["serial"], "--json", db=desk).json()
+        self.assertEqual([(d["channel"], d["device"], d["status"]) for d in shown["deliveries"]],
+                         [("whatsapp", 2, "queued"), ("sms", 2, "queued")])
+        self.assertTrue(all(d["requested_at"] for d in shown["deliveries"]))
+        text = self.ctl("ticket", "show", ticket["serial"], db=desk).out
+        self.assertIn("Deliveries:", text)
+        self.assertIn("WhatsApp", text)
+        self.assertNotIn("Deliveries", self.ctl("ticket", "show", nameless["serial"], db=desk).out)
+        self.assertEqual(self.ctl("ticket", "show", nameless["serial"], "--json", db=desk).json()["deliveries"], [])
+
+        # The requests reach a gate, which holds no phone, and the admin.
+        self.ctl("ledger", "apply", desk, db=gate)
+        on_gate = self.ctl("ticket", "show", ticket["serial"], "--json", db=gate).json()
+        self.assertEqual(len(on_gate["deliveries"]), 2)
+        self.assertIsNone(on_gate["phone"])
+        self.ctl("ticket", "send", ticket["serial"], "--via", "sms", db=gate, rc=1)
+        self.ctl("ledger", "apply", desk)
+        self.ctl("ticket", "send", ticket["serial"], "--via", "sms")
+        self.ctl("ledger", "apply", self.db, db=desk)
+        self.ctl("ledger", "apply", self.db, db=gate)
+        self.assertEqual(self.digests(), self.digests(desk))
+        self.assertEqual(self.digests(), self.digests(gate))
+        for db in (self.db, desk, gate):
+            self.ctl("ledger", "rebuild", db=db)
 
     def test_cloned_gate_is_a_fork(self):
         first = self.issue_one("Season pass")["code"]

@@ -168,7 +168,7 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_autoptr (PvBatch) batch = NULL, back = NULL, empty_back = NULL;
   g_autoptr (PvBatch) empty = pv_batch_new (0xdeadbeef);
   g_autoptr (GBytes) bytes = NULL, again = NULL, empty_bytes = NULL;
-  gboolean kinds[8] = { FALSE };
+  gboolean kinds[PV_RECORD_DELIVERY_REQUESTED + 1] = { FALSE };
 
   make_history (f);
   batch = make_batch (f->admin);
