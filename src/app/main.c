@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* main.c: the entry point of `pravesh`, the desktop app: translations,
+ * then the application (pv-application.c) does the rest. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "pv-application.h"
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (PvApplication) app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = pv_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-application.h: the `pravesh` program — its command line, its settings
+ * and the one station window it opens on a replica file. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define PV_APPLICATION_ID "in.pravesh.Pravesh"
+
+#define PV_TYPE_APPLICATION (pv_application_get_type ())
+G_DECLARE_FINAL_TYPE (PvApplication, pv_application, PV, APPLICATION, AdwApplication)
+
+PvApplication *pv_application_new (void);
+GSettings *pv_application_get_settings (PvApplication *self);
+/* The station window, once the command line has opened one. */
+GtkWindow *pv_application_get_station (PvApplication *self);
+
+G_END_DECLS

@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-desk-page.c: the registration desk (see the header). Issuing signs
+ * and records the ticket on this device in one transaction (well under a
+ * millisecond), so the desk works the same with the network down. */
+#include "config.h"
+
+#include "pv-desk-page.h"
+
+#include <glib/gi18n.h>
+
+#include "pv-error.h"
+#include "pv-event.h"
+#include "pv-qr.h"
+#include "pv-store.h"
+#include "pv-ticket-code.h"
+#include "pv-ticket-print.h"
+#include "pv-tickets.h"
+
+struct _PvDeskPage
+{
+  AdwBin parent_instance;
+
+  /* template widgets */
+  AdwEntryRow *name_row;
+  AdwEntryRow *phone_row;
+  AdwComboRow *category_row;
+  AdwComboRow *day_row;
+  AdwActionRow *party_row;
+  GtkSpinButton *party;
+  GtkAdjustment *party_adjustment;
+  GtkLabel *form_error;
+  GtkButton *issue_button;
+  GtkSearchEntry *search;
+  AdwPreferencesGroup *find_group;
+  GtkListBox *results;
+  GtkLabel *no_results;
+  GtkStack *card_stack;
+  GtkDrawingArea *qr;
+  GtkLabel *serial;
+  GtkLabel *what;
+  GtkLabel *who;
+  GtkLabel *status;
+
+  /* owned */
+  PvStore *store;
+  PvStoreWatch *watch;
+  GSettings *settings;
+  GPtrArray *categories; /* PvCategory, beside category_row's items */
+  GCancellable *search_cancellable;
+  GMutex search_lock;    /* over search_store, used by one search at a time */
+  PvStore *search_store; /* a second handle, for searches off the UI thread */
+  /* the ticket on show */
+  char *code;
+  guint16 issuer;
+  guint32 serial_number;
+  char *shown_name;
+  char *shown_category;
+  char *shown_days;
+  guint shown_party;
+};
+
+G_DEFINE_FINAL_TYPE (PvDeskPage, pv_desk_page, ADW_TYPE_BIN)
+
+/* ---- the ticket on show ---- */
+
+static void
+draw_qr (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  PvDeskPage *self = user_data;
+  double size = MIN (width, height);
+
+  if (self->code == NULL)
+    return;
+  /* Drawn as vectors at whatever size the page has: crisp for a camera. */
+  pv_qr_draw (cr, self->code, (width - size) / 2, (height - size) / 2, size, NULL);
+}
+
+static char *
+day_text (PvEvent *event, const PvCategory *category, int day)
+{
+  g_autofree char *date = NULL;
+
+  if (category != NULL && category->validity == PV_VALIDITY_EVERY_DAY)
+    return g_strdup (_ ("Every day"));
+  if (day < 0 || day == PV_TICKET_DAY_NONE)
+    return g_strdup (_ ("Any one day"));
+  date = pv_event_day_date (event, day);
+  /* Translators: "Day 3 of 9 · 2026-11-30". */
+  return g_strdup_printf (_ ("Day %d of %u · %s"), day + 1, pv_event_get_n_days (event), date);
+}
+
+static void
+show_ticket (PvDeskPage *self, const char *code, const char *name, const char *phone, const char *revoked)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *serial = NULL, *days = NULL, *what = NULL, *who = NULL;
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  const PvCategory *category;
+  PvTicket ticket;
+
+  if (!pv_ticket_parse (code, -1, &ticket, &error))
+    {
+      g_warning ("Cannot show a ticket: %s", error->message);
+      return;
+    }
+  g_free (self->code);
+  self->code = g_strdup (code);
+  self->issuer = ticket.issuer;
+  self->serial_number = ticket.serial;
+  category = pv_event_get_category (event, ticket.category);
+  serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
+  days = day_text (event, category, ticket.day);
+  if (ticket.party > 1)
+    /* Translators: category, day, and how many the ticket admits. */
+    what = g_strdup_printf (ngettext ("%s · %s · %u person", "%s · %s · %u people", ticket.party),
+                            category ? category->name : "?", days, ticket.party);
+  else
+    what = g_strdup_printf ("%s · %s", category ? category->name : "?", days);
+  who = g_strjoin (" · ", name && *name ? name : "", phone && *phone ? phone : "", NULL);
+  g_strstrip (who);
+  if (g_str_has_prefix (who, "· ") || g_str_has_suffix (who, " ·"))
+    {
+      g_autofree char *trimmed = g_strdup (name && *name ? name : phone ? phone
+                                                                        : "");
+      g_free (who);
+      who = g_steal_pointer (&trimmed);
+    }
+  g_free (self->shown_name);
+  self->shown_name = g_strdup (name);
+  g_free (self->shown_category);
+  self->shown_category = g_strdup (category ? category->name : NULL);
+  g_free (self->shown_days);
+  self->shown_days = g_strdup (days);
+  self->shown_party = ticket.party;
+  gtk_label_set_text (self->serial, serial);
+  gtk_label_set_text (self->what, what);
+  gtk_label_set_text (self->who, who);
+  gtk_label_set_text (self->status, revoked ? revoked : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status), revoked != NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (self->qr));
+  gtk_stack_set_visible_child_name (self->card_stack, "ticket");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", revoked == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", revoked == NULL);
+}
+
+/* ---- the form ---- */
+
+static const PvCategory *
+chosen_category (PvDeskPage *self)
+{
+  guint i = adw_combo_row_get_selected (self->category_row);
+
+  return i < self->categories->len ? g_ptr_array_index (self->categories, i) : NULL;
+}
+
+static void
+category_changed_cb (PvDeskPage *self)
+{
+  const PvCategory *category = chosen_category (self);
+  gboolean chosen_day = category == NULL || category->validity == PV_VALIDITY_CHOSEN_DAY;
+  guint max_party = category ? MAX (category->max_party, 1) : 1;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->day_row), chosen_day);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->day_row),
+                               chosen_day ? ""
+                               : category->validity == PV_VALIDITY_EVERY_DAY
+                                 ? _ ("Every day of the event")
+                                 : _ ("The first entry fixes the day"));
+  gtk_adjustment_set_upper (self->party_adjustment, max_party);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->party_row), max_party > 1);
+  adw_action_row_set_subtitle (self->party_row, max_party > 1 ? "" : _ ("One person per ticket"));
+  if (max_party == 1)
+    gtk_adjustment_set_value (self->party_adjustment, 1);
+}
+
+static void
+fill_form (PvDeskPage *self)
+{
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  GtkStringList *categories = gtk_string_list_new (NULL);
+  GtkStringList *days = gtk_string_list_new (NULL);
+  int today;
+
+  g_ptr_array_set_size (self->categories, 0);
+  if (event != NULL)
+    {
+      GPtrArray *all = pv_event_get_categories (event);
+
+      for (guint i = 0; i < all->len; i++)
+        {
+          const PvCategory *category = g_ptr_array_index (all, i);
+          gtk_string_list_append (categories, category->name);
+          g_ptr_array_add (self->categories, pv_category_copy (category));
+        }
+      for (guint d = 0; d < pv_event_get_n_days (event); d++)
+        {
+          g_autofree char *date = pv_event_day_date (event, (int) d);
+          g_autofree char *label = g_strdup_printf (_ ("Day %u · %s"), d + 1, date);
+          gtk_string_list_append (days, label);
+        }
+    }
+  adw_combo_row_set_model (self->category_row, G_LIST_MODEL (categories));
+  adw_combo_row_set_model (self->day_row, G_LIST_MODEL (days));
+  today = event ? pv_event_day_at (event, pv_store_now (self->store)) : -1;
+  if (today >= 0 && (guint) today < g_list_model_get_n_items (G_LIST_MODEL (days)))
+    adw_combo_row_set_selected (self->day_row, (guint) today);
+  g_object_unref (categories);
+  g_object_unref (days);
+  category_changed_cb (self);
+}
+
+static void
+say_form_error (PvDeskPage *self, GtkWidget *row, const char *message)
+{
+  gtk_label_set_text (self->form_error, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
+  if (row != NULL)
+    {
+      gtk_widget_add_css_class (row, "error");
+      gtk_widget_grab_focus (row);
+    }
+}
+
+static void
+clear_form_error (PvDeskPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->name_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->phone_row), "error");
+}
+
+static void refresh_results (PvDeskPage *self);
+
+static void
+issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PvDeskPage *self = PV_DESK_PAGE (widget);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) issued = NULL;
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+  g_autofree char *phone_text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->phone_row))));
+  g_autofree char *phone = NULL;
+  const PvCategory *category = chosen_category (self);
+  PvIssueRequest request = { 0 };
+  PvIssuedTicket *ticket;
+
+  clear_form_error (self);
+  if (*name == '\0')
+    {
+      say_form_error (self, GTK_WIDGET (self->name_row), _ ("Enter the visitor’s or the group’s name"));
+      return;
+    }
+  if (*phone_text != '\0' && !(phone = pv_normalize_phone (phone_text, NULL)))
+    {
+      say_form_error (self, GTK_WIDGET (self->phone_row),
+                      _ ("That is not a mobile number: 10 digits, or + and the country code"));
+      return;
+    }
+  if (category == NULL)
+    {
+      say_form_error (self, GTK_WIDGET (self->category_row), _ ("This event has no ticket categories"));
+      return;
+    }
+
+  request.category = category->name;
+  request.day = category->validity == PV_VALIDITY_CHOSEN_DAY ? (int) adw_combo_row_get_selected (self->day_row) : -1;
+  request.party = (guint) gtk_spin_button_get_value_as_int (self->party);
+  request.name = name;
+  request.phone = phone;
+  request.channel = "desk";
+  if (!(issued = pv_tickets_issue (self->store, &request, &error)))
+    {
+      say_form_error (self, NULL, error->message);
+      return;
+    }
+
+  ticket = g_ptr_array_index (issued, 0);
+  if (self->watch != NULL)
+    pv_store_watch_notify (self->watch);
+  show_ticket (self, ticket->code, name, phone, NULL);
+  /* Ready for the next visitor at once; the ticket stays on show. */
+  gtk_editable_set_text (GTK_EDITABLE (self->name_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->phone_row), "");
+  gtk_adjustment_set_value (self->party_adjustment, 1);
+  gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
+  refresh_results (self);
+}
+
+static void
+name_activated_cb (PvDeskPage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->phone_row));
+}
+
+static void
+phone_activated_cb (PvDeskPage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->category_row));
+}
+
+void
+pv_desk_page_focus_form (PvDeskPage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
+}
+
+/* ---- found again ---- */
+
+static void
+result_activated_cb (AdwActionRow *row, PvDeskPage *self)
+{
+  PvTicketInfo *info = g_object_get_data (G_OBJECT (row), "ticket");
+  g_autofree char *revoked = NULL;
+
+  if (info->code == NULL)
+    return;
+  if (info->revoked)
+    revoked = g_strdup_printf (_ ("Revoked: %s"), info->revoke_reason ? info->revoke_reason : "");
+  show_ticket (self, info->code, info->name, info->phone, revoked);
+}
+
+static void
+show_results (PvDeskPage *self, GPtrArray *found, gboolean searched)
+{
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  g_autofree gpointer *infos = NULL;
+  GtkListBoxRow *old;
+  gsize n = 0;
+
+  /* Rows only: the placeholder is a child too. */
+  while ((old = gtk_list_box_get_row_at_index (self->results, 0)) != NULL)
+    gtk_list_box_remove (self->results, GTK_WIDGET (old));
+  adw_preferences_group_set_title (self->find_group, searched ? _ ("Found") : _ ("Recent Registrations"));
+  gtk_label_set_text (self->no_results, searched ? _ ("No visitor matches") : _ ("None yet at this desk"));
+  /* The rows take the tickets over. */
+  if (found != NULL)
+    infos = g_ptr_array_steal (found, &n);
+  for (gsize i = 0; i < n; i++)
+    {
+      PvTicketInfo *info = infos[i];
+      const PvCategory *category = event ? pv_event_get_category (event, info->category) : NULL;
+      g_autofree char *days = event ? day_text (event, category, info->day) : NULL;
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row = adw_action_row_new ();
+
+      subtitle = g_strdup_printf ("%s · %s · %s%s", info->serial_text, category ? category->name : "?",
+                                  days ? days : "", info->revoked ? _ (" · revoked") : "");
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->name ? info->name : info->serial_text);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      if (info->party > 1)
+        {
+          g_autofree char *party = g_strdup_printf (ngettext ("%u person", "%u people", info->party), info->party);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_label_new (party));
+        }
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      g_object_set_data_full (G_OBJECT (row), "ticket", info, (GDestroyNotify) pv_ticket_info_free);
+      g_signal_connect (row, "activated", G_CALLBACK (result_activated_cb), self);
+      gtk_list_box_append (self->results, row);
+    }
+}
+
+typedef struct
+{
+  char *text;
+  char *path;
+  GMutex *lock;
+  PvStore **store;
+} Search;
+
+static void
+search_free (Search *search)
+{
+  g_free (search->text);
+  g_free (search->path);
+  g_free (search);
+}
+
+/* A name search reads every person (a tenth of a second with a million):
+ * it runs on a worker, on a store handle of its own. */
+static void
+search_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Search *search = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (search->lock);
+  GPtrArray *found;
+
+  if (*search->store == NULL && !(*search->store = pv_store_open_existing (search->path, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  pv_store_refresh (*search->store);
+  if (!(found = pv_tickets_search (*search->store, search->text, 50, &error)))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, found, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+searched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) found = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  show_results (PV_DESK_PAGE (source), found, TRUE);
+}
+
+static void
+refresh_results (PvDeskPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search))));
+  g_autoptr (GPtrArray) recent = NULL;
+  g_autoptr (GTask) task = NULL;
+  Search *search;
+
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  if (*text == '\0')
+    {
+      /* This desk's own, newest first: what a volunteer looks back at. */
+      recent = pv_tickets_recent (self->store, pv_store_get_device_id (self->store), 20, &error);
+      if (recent == NULL)
+        g_message ("Cannot list recent tickets: %s", error->message);
+      show_results (self, recent, FALSE);
+      return;
+    }
+  self->search_cancellable = g_cancellable_new ();
+  search = g_new0 (Search, 1);
+  search->text = g_steal_pointer (&text);
+  search->path = g_strdup (pv_store_get_path (self->store));
+  search->lock = &self->search_lock;
+  search->store = &self->search_store;
+  task = g_task_new (self, self->search_cancellable, searched_cb, NULL);
+  g_task_set_task_data (task, search, (GDestroyNotify) search_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, search_thread);
+}
+
+/* ---- send, print, revoke ---- */
+
+static void
+say (PvDeskPage *self, const char *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}
+
+static void
+send_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PvDeskPage *self = PV_DESK_PAGE (widget);
+  const char *channel = g_variant_get_string (parameter, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (self->code == NULL)
+    return;
+  if (!pv_tickets_request_delivery (self->store, self->issuer, self->serial_number, channel, &error))
+    {
+      say (self, error->message);
+      return;
+    }
+  if (self->watch != NULL)
+    pv_store_watch_notify (self->watch);
+  say (self, g_str_equal (channel, PV_DELIVERY_WHATSAPP) ? _ ("Queued: the hub will send it by WhatsApp")
+                                                         : _ ("Queued: the hub will send it by SMS"));
+}
+
+static void
+print_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PvDeskPage *self = PV_DESK_PAGE (widget);
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  g_autofree char *serial = NULL, *paper = g_settings_get_string (self->settings, "print-paper");
+  PvTicketCard card = { 0 };
+
+  if (self->code == NULL || event == NULL)
+    return;
+  serial = pv_ticket_format_serial (self->issuer, self->serial_number);
+  card.event_name = pv_event_get_name (event);
+  card.venue = pv_event_get_venue (event);
+  card.code = self->code;
+  card.serial = serial;
+  card.category = self->shown_category;
+  card.day_text = self->shown_days;
+  card.party = self->shown_party;
+  card.name = self->shown_name;
+  pv_ticket_print (GTK_WINDOW (gtk_widget_get_root (widget)),
+                   g_str_equal (paper, "receipt-80mm") ? PV_PAPER_RECEIPT_80MM : PV_PAPER_A6, &card);
+}
+
+static void
+revoke_response_cb (AdwMessageDialog *dialog, const char *response, PvDeskPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  GtkEditable *reason = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (reason)));
+
+  if (g_strcmp0 (response, "revoke") != 0 || self->code == NULL)
+    return;
+  if (!pv_tickets_revoke (self->store, self->issuer, self->serial_number, *text ? text : _ ("Revoked at the desk"),
+                          &error))
+    {
+      gtk_label_set_text (self->status, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->status), TRUE);
+      return;
+    }
+  if (self->watch != NULL)
+    pv_store_watch_notify (self->watch);
+  {
+    g_autofree char *status = g_strdup_printf (_ ("Revoked: %s"), *text ? text : _ ("Revoked at the desk"));
+    gtk_label_set_text (self->status, status);
+    gtk_widget_set_visible (GTK_WIDGET (self->status), TRUE);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", FALSE);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", FALSE);
+  }
+  refresh_results (self);
+}
+
+static void
+revoke_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PvDeskPage *self = PV_DESK_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog, *reason;
+
+  if (self->code == NULL)
+    return;
+  dialog = adw_message_dialog_new (GTK_WINDOW (root), _ ("Revoke This Ticket?"),
+                                   _ ("Every gate will refuse it once this reaches them. This cannot be undone."));
+  reason = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (reason), _ ("Reason, e.g. lost, issued twice"));
+  gtk_entry_set_activates_default (GTK_ENTRY (reason), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), reason);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "revoke", _ ("_Revoke"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "revoke", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (revoke_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- life cycle ---- */
+
+const char *
+pv_desk_page_get_code (PvDeskPage *self)
+{
+  return self->code;
+}
+
+void
+pv_desk_page_focus_search (PvDeskPage *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self->search));
+}
+
+GtkListBox *
+pv_desk_page_get_results (PvDeskPage *self)
+{
+  return self->results;
+}
+
+GtkWidget *
+pv_desk_page_get_qr (PvDeskPage *self)
+{
+  return GTK_WIDGET (self->qr);
+}
+
+static void
+pv_desk_page_dispose (GObject *object)
+{
+  PvDeskPage *self = PV_DESK_PAGE (object);
+
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DESK_PAGE);
+  if (self->watch != NULL)
+    g_signal_handlers_disconnect_by_data (self->watch, self);
+  g_clear_object (&self->watch);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pv_desk_page_parent_class)->dispose (object);
+}
+
+static void
+pv_desk_page_finalize (GObject *object)
+{
+  PvDeskPage *self = PV_DESK_PAGE (object);
+
+  g_clear_pointer (&self->categories, g_ptr_array_unref);
+  g_clear_object (&self->search_store);
+  g_mutex_clear (&self->search_lock);
+  g_free (self->code);
+  g_free (self->shown_name);
+  g_free (self->shown_category);
+  g_free (self->shown_days);
+  G_OBJECT_CLASS (pv_desk_page_parent_class)->finalize (object);
+}
+
+static void
+pv_desk_page_class_init (PvDeskPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pv_desk_page_dispose;
+  object_class->finalize = pv_desk_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-desk-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, name_row);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, phone_row);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, category_row);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, day_row);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, party_row);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, party);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, party_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, form_error);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, issue_button);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, search);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, find_group);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, results);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, card_stack);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, qr);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, serial);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, what);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, who);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, status);
+
+  gtk_widget_class_install_action (widget_class, "desk.issue", NULL, issue_activated);
+  gtk_widget_class_install_action (widget_class, "desk.send", "s", send_activated);
+  gtk_widget_class_install_action (widget_class, "desk.print", NULL, print_activated);
+  gtk_widget_class_install_action (widget_class, "desk.revoke", NULL, revoke_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "desk.issue", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "desk.issue", NULL);
+}
+
+static void
+pv_desk_page_init (PvDeskPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->categories = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_category_free);
+  gtk_drawing_area_set_draw_func (self->qr, draw_qr, self, NULL);
+  g_signal_connect_swapped (self->name_row, "entry-activated", G_CALLBACK (name_activated_cb), self);
+  g_signal_connect_swapped (self->phone_row, "entry-activated", G_CALLBACK (phone_activated_cb), self);
+  g_signal_connect_swapped (self->category_row, "notify::selected", G_CALLBACK (category_changed_cb), self);
+  g_signal_connect_swapped (self->search, "search-changed", G_CALLBACK (refresh_results), self);
+  g_mutex_init (&self->search_lock);
+  self->no_results = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_results), "dim-label");
+  gtk_widget_set_margin_top (GTK_WIDGET (self->no_results), 12);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->no_results), 12);
+  gtk_list_box_set_placeholder (self->results, GTK_WIDGET (self->no_results));
+}
+
+static void
+store_changed_cb (PvStoreWatch *watch, PvDeskPage *self)
+{
+  refresh_results (self);
+}
+
+GtkWidget *
+pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings)
+{
+  PvDeskPage *self = g_object_new (PV_TYPE_DESK_PAGE, NULL);
+
+  self->store = g_object_ref (store);
+  self->watch = watch ? g_object_ref (watch) : NULL;
+  if (watch != NULL)
+    g_signal_connect (watch, "changed", G_CALLBACK (store_changed_cb), self);
+  self->settings = g_object_ref (settings);
+  fill_form (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", FALSE);
+  refresh_results (self);
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-desk-page.h: the registration desk — a walk-in form that issues a
+ * signed ticket offline in one keystroke, the ticket shown large enough to
+ * photograph, printed or sent, and a search that finds a visitor again. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "pv-store-watch.h"
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+#define PV_TYPE_DESK_PAGE (pv_desk_page_get_type ())
+G_DECLARE_FINAL_TYPE (PvDeskPage, pv_desk_page, PV, DESK_PAGE, AdwBin)
+
+/* A desk issuing on @store, telling @watch (may be NULL) of what it writes. */
+GtkWidget *pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings);
+
+/* The ticket on show (NULL when none) and the widget that draws its QR,
+ * for tests and for the print preview. */
+const char *pv_desk_page_get_code (PvDeskPage *self);
+GtkWidget *pv_desk_page_get_qr (PvDeskPage *self);
+/* Puts the keyboard in the form's first field, or in the search. */
+void pv_desk_page_focus_form (PvDeskPage *self);
+void pv_desk_page_focus_search (PvDeskPage *self);
+/* The list of recent or found tickets (rows are AdwActionRows). */
+GtkListBox *pv_desk_page_get_results (PvDeskPage *self);
+
+G_END_DECLS

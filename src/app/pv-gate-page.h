@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-gate-page.h: the gate station — the camera's live picture, a scanner
+ * that reads codes from it and from a keyboard-wedge reader whatever has
+ * focus, and the verdict filling the page the moment a code is read:
+ * green to let in, red with the reason to refuse, amber when let in
+ * without the hub's word. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "pv-sounds.h"
+#include "pv-store-watch.h"
+#include "pv-types.h"
+
+G_BEGIN_DECLS
+
+#define PV_TYPE_GATE_PAGE (pv_gate_page_get_type ())
+G_DECLARE_FINAL_TYPE (PvGatePage, pv_gate_page, PV, GATE_PAGE, AdwBin)
+
+/* A page deciding at the gate @settings names (the event's first gate when
+ * it names none) of @store's event, telling @watch (may be NULL) of the
+ * records it writes. @camera_source overrides the
+ * "camera" setting for this run when not NULL. */
+GtkWidget *pv_gate_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings, const char *camera_source);
+/* Starts the camera; a camera that cannot start is said on the page (the
+ * wedge and the lookup still work). */
+void pv_gate_page_start (PvGatePage *self);
+void pv_gate_page_stop (PvGatePage *self);
+/* The codes a "demo:" camera shows, in turn. */
+void pv_gate_page_set_demo_codes (PvGatePage *self, const char *const *codes);
+
+/* Puts the keyboard in the lookup by serial (also Ctrl+F). */
+void pv_gate_page_focus_lookup (PvGatePage *self);
+/* Decides @code as if it had just been scanned. */
+void pv_gate_page_scan (PvGatePage *self, const char *code);
+
+/* What the page shows now, for tests and screen readers: the verdict's
+ * parts ("" when idle) and its colour ("admit", "refuse", "offline" or
+ * NULL when idle). */
+const char *pv_gate_page_get_headline (PvGatePage *self);
+const char *pv_gate_page_get_what (PvGatePage *self);
+const char *pv_gate_page_get_detail (PvGatePage *self);
+const char *pv_gate_page_get_note (PvGatePage *self);
+const char *pv_gate_page_get_style (PvGatePage *self);
+/* How many verdicts the page has shown since it was made. */
+guint pv_gate_page_get_n_verdicts (PvGatePage *self);
+PvSounds *pv_gate_page_get_sounds (PvGatePage *self);
+
+G_END_DECLS

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-preferences.c: the station's settings window (see the header). Text
+ * settings are written only when valid, on Enter or the row's apply
+ * button; a wrong one turns its row red and says why. */
+#include "config.h"
+
+#include "pv-preferences.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "pv-camera.h"
+#include "pv-event.h"
+#include "pv-store.h"
+
+struct _PvPreferences
+{
+  AdwPreferencesWindow parent_instance;
+
+  GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE (PvPreferences, pv_preferences, ADW_TYPE_PREFERENCES_WINDOW)
+
+const char *
+pv_preferences_check_url (const char *text)
+{
+  g_autoptr (GUri) uri = NULL;
+
+  if (*text == '\0')
+    return NULL;
+  uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
+      || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
+    return _ ("Give an address like https://hub.example:8443");
+  return NULL;
+}
+
+const char *
+pv_preferences_check_peers (const char *text)
+{
+  g_auto (GStrv) parts = g_strsplit_set (text, ", ", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (*parts[i] != '\0' && pv_preferences_check_url (parts[i]) != NULL)
+      return _ ("Give addresses like http://192.168.1.20:8080, separated by commas");
+  return NULL;
+}
+
+const char *
+pv_preferences_check_pin (const char *text)
+{
+  gsize len = strlen (text);
+
+  if (len == 0)
+    return NULL;
+  if (len < 4 || len > 8)
+    return _ ("A PIN has 4 to 8 digits");
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isdigit (*p))
+      return _ ("A PIN has digits only");
+  return NULL;
+}
+
+/* ---- rows ---- */
+
+static void
+show_check (PvPreferences *self, GtkWidget *row, const char *problem)
+{
+  if (problem == NULL)
+    {
+      gtk_widget_remove_css_class (row, "error");
+      return;
+    }
+  gtk_widget_add_css_class (row, "error");
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (problem));
+}
+
+static void
+text_applied_cb (AdwEntryRow *row, PvPreferences *self)
+{
+  const char *key = g_object_get_data (G_OBJECT (row), "key");
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  const char *problem;
+
+  if (g_str_equal (key, "peers"))
+    {
+      g_auto (GStrv) parts = g_strsplit_set (trimmed, ", ", -1);
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto (GStrv) peers = NULL;
+
+      if ((problem = pv_preferences_check_peers (trimmed)) != NULL)
+        {
+          show_check (self, GTK_WIDGET (row), problem);
+          return;
+        }
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (*parts[i] != '\0')
+          g_strv_builder_add (builder, parts[i]);
+      peers = g_strv_builder_end (builder);
+      g_settings_set_strv (self->settings, key, (const char *const *) peers);
+    }
+  else
+    {
+      problem = g_str_equal (key, "kiosk-pin") ? pv_preferences_check_pin (trimmed)
+                                               : pv_preferences_check_url (trimmed);
+      if (problem != NULL)
+        {
+          show_check (self, GTK_WIDGET (row), problem);
+          return;
+        }
+      g_settings_set_string (self->settings, key, trimmed);
+    }
+  show_check (self, GTK_WIDGET (row), NULL);
+}
+
+static GtkWidget *
+text_row (PvPreferences *self, GtkWidget *row, const char *key, const char *title)
+{
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
+  g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
+  if (g_str_equal (key, "peers"))
+    {
+      g_auto (GStrv) peers = g_settings_get_strv (self->settings, key);
+      g_autofree char *text = g_strjoinv (", ", peers);
+      gtk_editable_set_text (GTK_EDITABLE (row), text);
+    }
+  else
+    {
+      g_autofree char *text = g_settings_get_string (self->settings, key);
+      gtk_editable_set_text (GTK_EDITABLE (row), text);
+    }
+  g_signal_connect (row, "apply", G_CALLBACK (text_applied_cb), self);
+  g_signal_connect (row, "entry-activated", G_CALLBACK (text_applied_cb), self);
+  return row;
+}
+
+static GtkWidget *
+switch_row (PvPreferences *self, const char *key, const char *title, const char *subtitle)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *toggle = gtk_switch_new ();
+
+  gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+  g_settings_bind (self->settings, key, toggle, "active", G_SETTINGS_BIND_DEFAULT);
+  return row;
+}
+
+static void
+spin_changed_cb (GtkSpinButton *spin, PvPreferences *self)
+{
+  const char *key = g_object_get_data (G_OBJECT (spin), "key");
+  guint scale = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (spin), "scale"));
+
+  g_settings_set_uint (self->settings, key, (guint) (gtk_spin_button_get_value (spin) * scale + 0.5));
+}
+
+/* A number setting shown in units of @scale (1000: seconds for a value in
+ * ms), within the range the schema allows. */
+static GtkWidget *
+spin_row (PvPreferences *self, const char *key, const char *title, const char *subtitle, guint scale,
+          double step, guint digits)
+{
+  g_autoptr (GSettingsSchemaKey) schema_key = NULL;
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GVariant) range = NULL, limits = NULL;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *spin;
+  guint32 lower = 0, upper = 0;
+  const char *type;
+
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  schema_key = g_settings_schema_get_key (schema, key);
+  range = g_settings_schema_key_get_range (schema_key);
+  g_variant_get (range, "(&sv)", &type, &limits);
+  g_variant_get (limits, "(uu)", &lower, &upper);
+  spin = gtk_spin_button_new_with_range ((double) lower / scale, (double) upper / scale, step);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double) g_settings_get_uint (self->settings, key) / scale);
+  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+  g_object_set_data (G_OBJECT (spin), "scale", GUINT_TO_POINTER (scale));
+  g_object_set_data_full (G_OBJECT (spin), "key", g_strdup (key), g_free);
+  g_signal_connect (spin, "value-changed", G_CALLBACK (spin_changed_cb), self);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
+  return row;
+}
+
+/* A choice among @ids (shown as @names) for a string setting. */
+static void
+choice_changed_cb (AdwComboRow *row, GParamSpec *pspec, PvPreferences *self)
+{
+  GPtrArray *ids = g_object_get_data (G_OBJECT (row), "ids");
+  const char *key = g_object_get_data (G_OBJECT (row), "key");
+  guint i = adw_combo_row_get_selected (row);
+
+  if (i < ids->len)
+    g_settings_set_string (self->settings, key, g_ptr_array_index (ids, i));
+}
+
+static GtkWidget *
+choice_row (PvPreferences *self, const char *key, const char *title, GPtrArray *ids, GPtrArray *names)
+{
+  GtkWidget *row = adw_combo_row_new ();
+  g_autofree char *current = g_settings_get_string (self->settings, key);
+  g_autoptr (GtkStringList) model = gtk_string_list_new (NULL);
+  guint selected = 0;
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      gtk_string_list_append (model, g_ptr_array_index (names, i));
+      if (g_strcmp0 (current, g_ptr_array_index (ids, i)) == 0)
+        selected = i;
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
+  g_object_set_data_full (G_OBJECT (row), "ids", g_ptr_array_ref (ids), (GDestroyNotify) g_ptr_array_unref);
+  g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
+  g_signal_connect (row, "notify::selected", G_CALLBACK (choice_changed_cb), self);
+  return row;
+}
+
+/* ---- the window ---- */
+
+static void
+add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+  g_autoptr (GPtrArray) devices = pv_camera_list_devices ();
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) gate_ids = g_ptr_array_new_with_free_func (g_free);
+  PvEvent *event = store ? pv_store_get_event (store, NULL) : NULL;
+  g_autofree char *camera = g_settings_get_string (self->settings, "camera");
+  gboolean camera_listed = g_str_equal (camera, "auto") || g_str_equal (camera, "demo:");
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Gate"));
+  g_ptr_array_add (ids, g_strdup ("auto"));
+  g_ptr_array_add (names, g_strdup (_ ("Automatic")));
+  for (guint i = 0; i < devices->len; i++)
+    {
+      PvCameraInfo *info = g_ptr_array_index (devices, i);
+      g_ptr_array_add (ids, g_strdup (info->id));
+      g_ptr_array_add (names, g_strdup (info->name));
+      camera_listed = camera_listed || g_str_equal (camera, info->id);
+    }
+  g_ptr_array_add (ids, g_strdup ("demo:"));
+  g_ptr_array_add (names, g_strdup (_ ("Demo tickets")));
+  /* A camera unplugged now, or a file, stays choosable. */
+  if (!camera_listed)
+    {
+      g_ptr_array_add (ids, g_strdup (camera));
+      g_ptr_array_add (names, g_strdup (camera));
+    }
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             choice_row (self, "camera", _ ("Camera"), ids, names));
+
+  if (event != NULL)
+    {
+      g_autoptr (GPtrArray) gate_names = g_ptr_array_new_with_free_func (g_free);
+      const char *const *gates = pv_event_get_gates (event);
+
+      for (guint i = 0; gates != NULL && gates[i] != NULL; i++)
+        {
+          g_ptr_array_add (gate_ids, g_strdup (gates[i]));
+          g_ptr_array_add (gate_names, g_strdup (gates[i]));
+        }
+      if (gate_ids->len > 0)
+        adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                                   choice_row (self, "gate", _ ("This gate"), gate_ids, gate_names));
+    }
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             switch_row (self, "sounds", _ ("Sounds"), _ ("A sound for each verdict")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             spin_row (self, "verdict-seconds", _ ("Verdict time"),
+                                       _ ("Seconds a verdict stays when no other code comes"), 1, 1, 0));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             spin_row (self, "hold-off-ms", _ ("Hold-off"),
+                                       _ ("Seconds before the same code held in view is read again"), 1000, 0.5, 1));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+}
+
+static void
+add_network_group (PvPreferences *self, AdwPreferencesPage *page)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Network"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                         _ ("Stations keep working without the network and catch up after"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             text_row (self, adw_entry_row_new (), "hub-url", _ ("Hub address")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             text_row (self, adw_entry_row_new (), "peers", _ ("Other stations (peers)")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             spin_row (self, "offline-bound-ms", _ ("Offline after"),
+                                       _ ("Seconds a gate waits for the hub before deciding by itself"), 1000,
+                                       0.1, 1));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+}
+
+static void
+add_kiosk_group (PvPreferences *self, AdwPreferencesPage *page)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Kiosk"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             switch_row (self, "kiosk", _ ("Start in kiosk mode"),
+                                         _ ("Fullscreen; settings need the PIN")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             text_row (self, adw_password_entry_row_new (), "kiosk-pin", _ ("Kiosk PIN")));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+}
+
+static void
+pv_preferences_dispose (GObject *object)
+{
+  PvPreferences *self = PV_PREFERENCES (object);
+
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (pv_preferences_parent_class)->dispose (object);
+}
+
+static void
+pv_preferences_class_init (PvPreferencesClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pv_preferences_dispose;
+}
+
+static void
+pv_preferences_init (PvPreferences *self)
+{
+}
+
+PvPreferences *
+pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
+{
+  PvPreferences *self = g_object_new (PV_TYPE_PREFERENCES, "transient-for", parent, "modal", TRUE,
+                                      "search-enabled", FALSE, NULL);
+  AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+
+  self->settings = g_object_ref (settings);
+  adw_preferences_page_set_title (page, _ ("Station"));
+  adw_preferences_page_set_icon_name (page, "preferences-system-symbolic");
+  add_gate_group (self, page, store);
+  add_network_group (self, page);
+  add_kiosk_group (self, page);
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
+  return self;
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-window.c: a station's window (see the header). The gate page's camera
+ * runs only while that page is on screen, so a desk laptop's webcam light
+ * is not on for nothing. */
+#include "config.h"
+
+#include "pv-window.h"
+
+#include <glib/gi18n.h>
+
+#include "pv-desk-page.h"
+#include "pv-event.h"
+#include "pv-gate-page.h"
+#include "pv-keys.h"
+#include "pv-preferences.h"
+#include "pv-store-watch.h"
+#include "pv-store.h"
+#include "pv-sync-node.h"
+
+struct _PvWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template widgets */
+  AdwHeaderBar *header;
+  AdwViewSwitcherTitle *switcher_title;
+  GtkImage *sync_icon;
+  GtkLabel *sync_label;
+  GtkLabel *station_label;
+  GtkMenuButton *menu_button;
+  AdwToastOverlay *toasts;
+  AdwViewStack *stack;
+
+  /* owned */
+  PvStore *store;
+  GSettings *settings;
+  PvRole role;
+  PvStoreWatch *watch;
+  PvSyncNode *node; /* NULL for a standalone event file */
+  gint64 offline_since;
+  guint status_id;
+
+  guint wrong_pins;
+  gint64 pins_locked_until;
+
+  /* borrowed: children of the stack */
+  GtkWidget *gate_page;
+  GtkWidget *desk_page;
+};
+
+G_DEFINE_FINAL_TYPE (PvWindow, pv_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+visible_page_changed_cb (PvWindow *self)
+{
+  const char *name = adw_view_stack_get_visible_child_name (self->stack);
+
+  if (self->gate_page == NULL)
+    return;
+  if (g_strcmp0 (name, "gate") == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    pv_gate_page_start (PV_GATE_PAGE (self->gate_page));
+  else
+    pv_gate_page_stop (PV_GATE_PAGE (self->gate_page));
+}
+
+/* The header's word on sync: what a volunteer needs to know at a glance
+ * (online or since when not), and on hover the rest. */
+static void
+update_sync_state (PvWindow *self)
+{
+  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, "hub-url");
+  g_autofree char *text = NULL, *tooltip = NULL, *peers = NULL, *pending = NULL;
+  PvSyncClient *hub = self->node ? pv_sync_node_get_hub (self->node) : NULL;
+  PvSyncStatus status = hub ? pv_sync_client_get_status (hub) : PV_SYNC_OFFLINE;
+  guint n_peers = self->node ? pv_sync_node_get_n_peers_online (self->node) : 0;
+  gint64 n_pending = hub ? pv_sync_client_get_pending (hub) : 0;
+  gboolean skewed = hub != NULL && status >= PV_SYNC_SYNCING && pv_sync_client_clock_is_off (hub);
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->sync_label), "online");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->sync_label), "offline");
+  if (hub == NULL)
+    {
+      gtk_label_set_text (self->sync_label, _ ("Standalone"));
+      gtk_image_set_from_icon_name (self->sync_icon, "computer-symbolic");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_label),
+                                   _ ("This station keeps its own event file and talks to no hub"));
+      return;
+    }
+  if (status != PV_SYNC_OFFLINE)
+    self->offline_since = 0;
+  else if (self->offline_since == 0)
+    self->offline_since = g_get_real_time ();
+  peers = n_peers > 0 ? g_strdup_printf (ngettext (" · %u peer", " · %u peers", n_peers), n_peers) : g_strdup ("");
+  pending = n_pending > 0 ? g_strdup_printf (ngettext (" · %" G_GINT64_FORMAT " record to send",
+                                                       " · %" G_GINT64_FORMAT " records to send", n_pending),
+                                             n_pending)
+                          : g_strdup ("");
+  switch (status)
+    {
+    case PV_SYNC_ONLINE:
+      text = g_strdup_printf ("%s%s%s", _ ("Online"), peers, pending);
+      break;
+    case PV_SYNC_SYNCING:
+      text = g_strdup_printf ("%s%s%s", _ ("Syncing"), peers, pending);
+      break;
+    case PV_SYNC_CONNECTING:
+      text = g_strdup_printf ("%s%s%s", _ ("Connecting"), peers, pending);
+      break;
+    case PV_SYNC_OFFLINE:
+    default:
+      {
+        g_autoptr (GDateTime) since = g_date_time_new_from_unix_local (self->offline_since / G_USEC_PER_SEC);
+        g_autofree char *clock = g_date_time_format (since, "%H:%M");
+        /* Translators: "Offline since 10:42", then peers and pending. */
+        text = g_strdup_printf (_ ("Offline since %s%s%s"), clock, peers, pending);
+        break;
+      }
+    }
+  gtk_widget_add_css_class (GTK_WIDGET (self->sync_label), status == PV_SYNC_OFFLINE ? "offline" : "online");
+  gtk_label_set_text (self->sync_label, text);
+  gtk_image_set_from_icon_name (self->sync_icon, skewed                      ? "dialog-warning-symbolic"
+                                                 : status == PV_SYNC_OFFLINE ? "network-offline-symbolic"
+                                                                             : "network-transmit-receive-symbolic");
+  if (skewed)
+    tooltip = g_strdup_printf (_ ("This computer’s clock is %lld s off the hub’s: set it right, or verdicts may be "
+                                  "wrong about the day"),
+                               (long long) (-pv_sync_client_get_clock_offset (hub) / G_USEC_PER_SEC));
+  else
+    tooltip = g_strdup_printf (_ ("Hub: %s\nLast error: %s"), hub_url ? hub_url : "",
+                               pv_sync_client_get_last_error (hub) ? pv_sync_client_get_last_error (hub) : _ ("none"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_label), tooltip);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_icon), tooltip);
+}
+
+static gboolean
+status_tick_cb (gpointer user_data)
+{
+  update_sync_state (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The station takes part in sync when it was paired with a hub. */
+static void
+start_sync (PvWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, "hub-url");
+  g_autofree char *listen = g_settings_get_string (self->settings, "listen");
+  g_auto (GStrv) peers = g_settings_get_strv (self->settings, "peers");
+
+  if (hub_url == NULL)
+    return;
+  if (!(self->node = pv_sync_node_new (self->watch, hub_url, &error))
+      || !pv_sync_node_start (self->node, listen, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Sync is off: %s"), error->message);
+      g_clear_object (&self->node);
+      pv_window_toast (self, text);
+      return;
+    }
+  for (guint i = 0; peers[i] != NULL; i++)
+    pv_sync_node_add_peer (self->node, peers[i]);
+  g_signal_connect_swapped (self->node, "hub-status", G_CALLBACK (update_sync_state), self);
+  g_signal_connect_swapped (self->node, "peers-changed", G_CALLBACK (update_sync_state), self);
+  self->status_id = g_timeout_add_seconds (2, status_tick_cb, self);
+}
+
+typedef void (*Unlocked) (PvWindow *self);
+
+static void
+pin_response_cb (AdwMessageDialog *dialog, const char *response, PvWindow *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  Unlocked then = g_object_get_data (G_OBJECT (dialog), "then");
+  g_autofree char *pin = g_settings_get_string (self->settings, "kiosk-pin");
+
+  if (g_strcmp0 (response, "unlock") != 0)
+    return;
+  if (g_get_monotonic_time () < self->pins_locked_until)
+    {
+      pv_window_toast (self, _ ("Too many wrong PINs: wait a minute"));
+      return;
+    }
+  if (!g_str_equal (gtk_editable_get_text (entry), pin))
+    {
+      /* A queue can watch someone try PINs: five wrong ones lock a minute. */
+      if (++self->wrong_pins >= 5)
+        {
+          self->wrong_pins = 0;
+          self->pins_locked_until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+        }
+      pv_window_toast (self, _ ("Wrong PIN"));
+      return;
+    }
+  self->wrong_pins = 0;
+  then (self);
+}
+
+/* Runs @then at once, or after the kiosk PIN when the station is locked. */
+static void
+unlock_then (PvWindow *self, Unlocked then)
+{
+  g_autofree char *pin = g_settings_get_string (self->settings, "kiosk-pin");
+  g_autoptr (GVariant) kiosk = g_action_group_get_action_state (G_ACTION_GROUP (self), "kiosk");
+  GtkWidget *dialog, *entry;
+
+  if (*pin == '\0' || !g_variant_get_boolean (kiosk))
+    {
+      then (self);
+      return;
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Kiosk PIN"),
+                                   _ ("This station is locked. Enter the PIN to change it."));
+  entry = gtk_password_entry_new ();
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_PIN);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "unlock", _ ("_Unlock"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "unlock", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "unlock");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "then", then);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (pin_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+leave_kiosk (PvWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "kiosk");
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_boolean (FALSE));
+  gtk_window_unfullscreen (GTK_WINDOW (self));
+}
+
+static void
+kiosk_changed (GSimpleAction *action, GVariant *value, gpointer user_data)
+{
+  PvWindow *self = user_data;
+
+  if (g_variant_get_boolean (value))
+    {
+      g_simple_action_set_state (action, value);
+      gtk_window_fullscreen (GTK_WINDOW (self));
+    }
+  else
+    unlock_then (self, leave_kiosk);
+}
+
+static void
+open_preferences (PvWindow *self)
+{
+  gtk_window_present (GTK_WINDOW (pv_preferences_new (GTK_WINDOW (self), self->settings, self->store)));
+}
+
+static void
+preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  unlock_then (user_data, open_preferences);
+}
+
+void
+pv_window_show_page (PvWindow *self, const char *name)
+{
+  g_return_if_fail (PV_IS_WINDOW (self));
+  adw_view_stack_set_visible_child_name (self->stack, name);
+}
+
+void
+pv_window_toast (PvWindow *self, const char *text)
+{
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+void
+pv_window_set_demo_codes (PvWindow *self, const char *const *codes)
+{
+  if (self->gate_page != NULL)
+    pv_gate_page_set_demo_codes (PV_GATE_PAGE (self->gate_page), codes);
+}
+
+GtkWidget *
+pv_window_get_gate_page (PvWindow *self)
+{
+  return self->gate_page;
+}
+
+GtkWidget *
+pv_window_get_desk_page (PvWindow *self)
+{
+  return self->desk_page;
+}
+
+static void
+pv_window_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (pv_window_parent_class)->map (widget);
+  visible_page_changed_cb (PV_WINDOW (widget));
+}
+
+static void
+pv_window_unmap (GtkWidget *widget)
+{
+  PvWindow *self = PV_WINDOW (widget);
+
+  if (self->gate_page != NULL)
+    pv_gate_page_stop (PV_GATE_PAGE (self->gate_page));
+  GTK_WIDGET_CLASS (pv_window_parent_class)->unmap (widget);
+}
+
+static void
+pv_window_dispose (GObject *object)
+{
+  PvWindow *self = PV_WINDOW (object);
+
+  if (self->gate_page != NULL)
+    pv_gate_page_stop (PV_GATE_PAGE (self->gate_page));
+  g_clear_handle_id (&self->status_id, g_source_remove);
+  if (self->node != NULL)
+    pv_sync_node_stop (self->node);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_WINDOW);
+  self->gate_page = self->desk_page = NULL;
+  g_clear_object (&self->node);
+  g_clear_object (&self->watch);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pv_window_parent_class)->dispose (object);
+}
+
+static void
+pv_window_class_init (PvWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pv_window_dispose;
+  widget_class->map = pv_window_map;
+  widget_class->unmap = pv_window_unmap;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, header);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, sync_icon);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, sync_label);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, station_label);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, stack);
+}
+
+static void
+pv_window_init (PvWindow *self)
+{
+  static const GActionEntry actions[] = {
+    { "kiosk", NULL, NULL, "false", kiosk_changed },
+    { "preferences", preferences_activated, NULL, NULL, NULL },
+  };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
+  g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (visible_page_changed_cb), self);
+}
+
+PvWindow *
+pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings, PvRole role,
+               const char *camera_source)
+{
+  PvWindow *self = g_object_new (PV_TYPE_WINDOW, "application", application, NULL);
+  PvEvent *event = pv_store_get_event (store, NULL);
+  const PvDeviceInfo *device = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  g_autofree char *station = NULL;
+  AdwViewStackPage *page;
+
+  self->store = g_object_ref (store);
+  self->settings = g_object_ref (settings);
+  self->role = role;
+  /* Polled too, so records other programs write into the file (pravesh-ctl,
+   * a second station on it) show here. */
+  self->watch = pv_store_watch_new (store, 250);
+
+  if (role == PV_ROLE_GATE || role == PV_ROLE_ADMIN)
+    {
+      self->gate_page = pv_gate_page_new (store, self->watch, settings, camera_source);
+      page = adw_view_stack_add_titled (self->stack, self->gate_page, "gate", _ ("Gate"));
+      adw_view_stack_page_set_icon_name (page, "camera-web-symbolic");
+    }
+
+  if (role == PV_ROLE_DESK || role == PV_ROLE_ADMIN)
+    {
+      self->desk_page = pv_desk_page_new (store, self->watch, settings);
+      page = adw_view_stack_add_titled (self->stack, self->desk_page, "desk", _ ("Desk"));
+      adw_view_stack_page_set_icon_name (page, "contact-new-symbolic");
+    }
+
+  if (event != NULL)
+    adw_view_switcher_title_set_subtitle (self->switcher_title, pv_event_get_name (event));
+  station = device ? g_strdup_printf ("%s · %s", device->name, pv_role_to_string (role)) : NULL;
+  gtk_label_set_text (self->station_label, station ? station : "");
+  start_sync (self);
+  update_sync_state (self);
+  return self;
+}

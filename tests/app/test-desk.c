@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-desk.c: the registration desk in a real window under Xvfb. A
+ * walk-in is typed into the form through the X server and issued with
+ * Ctrl+Enter; the QR on screen is rendered to PNG, read back by zbarimg
+ * and verified by pravesh-ctl. A bad phone number is refused with a word
+ * next to the form and nothing issued. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include "app-test.h"
+#include "pv-desk-page.h"
+
+static char *tmpdir;
+static char *db_path;
+static char *walk_in_code;
+
+/* The titles of the rows in the desk's list of tickets. */
+static char *
+list_titles (PvDeskPage *page)
+{
+  GString *titles = g_string_new (NULL);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (pv_desk_page_get_results (page))); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (ADW_IS_PREFERENCES_ROW (row))
+      g_string_append_printf (titles, "%s|", adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
+  return g_string_free (titles, FALSE);
+}
+
+typedef struct
+{
+  const char *const *keys; /* xdotool steps, each a NULL-separated run */
+  gboolean search;         /* into the search box, not the form */
+  char *titles;            /* the list's rows after typing */
+  gboolean typed;
+  guint typed_at;
+  char *code;
+  char *error_text;
+  char *qr_png;
+} Desk;
+
+static gboolean
+desk_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Desk *desk = data;
+  PvDeskPage *page = PV_DESK_PAGE (pv_window_get_desk_page (window));
+
+  g_assert_nonnull (page);
+  if (!desk->typed && run->ticks > 2)
+    {
+      if (desk->search)
+        pv_desk_page_focus_search (page);
+      else
+        pv_desk_page_focus_form (page);
+      for (const char *const *k = desk->keys; *k != NULL;)
+        {
+          app_test_xdotool (GTK_WINDOW (window), k);
+          while (*k != NULL)
+            k++;
+          k++;
+        }
+      desk->typed = TRUE;
+      desk->typed_at = run->ticks;
+      return FALSE;
+    }
+  if (!desk->typed || run->ticks < desk->typed_at + 4)
+    return FALSE;
+  if (desk->search)
+    {
+      GtkListBoxRow *first = gtk_list_box_get_row_at_index (pv_desk_page_get_results (page), 0);
+      g_autofree char *shot = NULL;
+
+      /* The search runs on a worker: wait for its rows, then open the
+       * first as a volunteer would, and send the ticket by WhatsApp. */
+      g_free (desk->titles);
+      desk->titles = list_titles (page);
+      if (first == NULL || !g_str_has_prefix (desk->titles, "Asha Verma|"))
+        return FALSE;
+      if (pv_desk_page_get_code (page) == NULL)
+        {
+          g_signal_emit_by_name (first, "activate");
+          return FALSE;
+        }
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "desk-found")))
+        return FALSE;
+      desk->code = g_strdup (pv_desk_page_get_code (page));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "desk.send", "s", "whatsapp"));
+      return TRUE;
+    }
+  if (pv_desk_page_get_code (page) != NULL)
+    {
+      g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "desk-issued");
+
+      if (shot == NULL || !(desk->qr_png = app_test_screenshot (pv_desk_page_get_qr (page), "desk-issued-qr")))
+        return FALSE;
+      desk->code = g_strdup (pv_desk_page_get_code (page));
+      desk->titles = list_titles (page);
+      return TRUE;
+    }
+  /* Nothing issued: what does the form say? */
+  {
+    GtkWidget *label = NULL;
+    g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "desk-refused");
+
+    if (shot == NULL)
+      return FALSE;
+    for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (page)); w != NULL;)
+      {
+        if (GTK_IS_LABEL (w) && gtk_widget_has_css_class (w, "error") && gtk_widget_get_visible (w))
+          {
+            label = w;
+            break;
+          }
+        /* depth-first walk of the page's widget tree */
+        if (gtk_widget_get_first_child (w) != NULL)
+          w = gtk_widget_get_first_child (w);
+        else
+          {
+            while (w != NULL && gtk_widget_get_next_sibling (w) == NULL)
+              w = w == GTK_WIDGET (page) ? NULL : gtk_widget_get_parent (w);
+            w = w && w != GTK_WIDGET (page) ? gtk_widget_get_next_sibling (w) : NULL;
+          }
+      }
+    g_assert_nonnull (label);
+    desk->error_text = g_strdup (gtk_label_get_text (GTK_LABEL (label)));
+    return TRUE;
+  }
+}
+
+static int
+run_ctl (const char *const *args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
+}
+
+static void
+run_desk (Desk *desk)
+{
+  const char *args[] = { "--db", db_path, "--role", "desk", NULL };
+
+  g_assert_cmpint (app_test_run (args, desk_step, desk), ==, 0);
+}
+
+static void
+test_walk_in (void)
+{
+  const char *const keys[] = { "type", "--delay", "10", "Asha Verma", NULL,  /* */
+                               "key", "Return", NULL,                        /* to the phone */
+                               "type", "--delay", "10", "98765 43210", NULL, /* */
+                               "key", "ctrl+Return", NULL,                   /* issue */
+                               NULL };
+  Desk desk = { .keys = keys };
+  g_autofree char *decoded = NULL;
+
+  run_desk (&desk);
+  g_assert_nonnull (desk.code);
+  g_assert_true (g_str_has_prefix (desk.code, "PV1:"));
+  /* ... and is the first of this desk's recent registrations. */
+  g_assert_true (g_str_has_prefix (desk.titles, "Asha Verma|"));
+  walk_in_code = g_strdup (desk.code);
+  decoded = app_test_zbarimg (desk.qr_png);
+  g_assert_cmpstr (decoded, ==, desk.code);
+  {
+    const char *verify[] = { "--db", db_path, "verify", decoded, NULL };
+    g_assert_cmpint (run_ctl (verify), ==, 0);
+  }
+  g_free (desk.code);
+  g_free (desk.qr_png);
+  g_free (desk.titles);
+}
+
+/* The visitor is back without the ticket: found by the last digits of the
+ * phone, shown again, and sent by WhatsApp (a request the hub will act
+ * on, in the ledger). */
+static void
+test_find (void)
+{
+  const char *const keys[] = { "type", "--delay", "30", "43210", NULL, NULL };
+  Desk desk = { .keys = keys, .search = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autoptr (GPtrArray) deliveries = NULL;
+  PvTicket ticket;
+
+  g_assert_nonnull (walk_in_code);
+  run_desk (&desk);
+  g_assert_cmpstr (desk.code, ==, walk_in_code);
+  store = pv_store_open_existing (db_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (pv_ticket_parse (desk.code, -1, &ticket, &error));
+  deliveries = pv_tickets_list_deliveries (store, ticket.issuer, ticket.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (deliveries->len, ==, 1);
+  g_assert_cmpstr (((PvDelivery *) g_ptr_array_index (deliveries, 0))->channel, ==, "whatsapp");
+  g_free (desk.code);
+  g_free (desk.titles);
+}
+
+static void
+test_bad_phone (void)
+{
+  const char *const keys[] = { "type", "--delay", "10", "Ravi", NULL,  /* */
+                               "key", "Return", NULL,                  /* */
+                               "type", "--delay", "10", "12345", NULL, /* */
+                               "key", "ctrl+Return", NULL,             /* */
+                               NULL };
+  Desk desk = { .keys = keys };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  guint64 before, after;
+
+  store = pv_store_open_existing (db_path, &error);
+  g_assert_no_error (error);
+  before = pv_stats_counter (store, "registrations.channel", "desk");
+  g_clear_object (&store);
+
+  run_desk (&desk);
+  g_assert_null (desk.code);
+  g_assert_nonnull (desk.error_text);
+  g_assert_true (strstr (desk.error_text, "mobile number") != NULL);
+
+  store = pv_store_open_existing (db_path, &error);
+  after = pv_stats_counter (store, "registrations.channel", "desk");
+  g_assert_cmpuint (after, ==, before);
+  g_free (desk.error_text);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("pravesh-test-desk-XXXXXX", &error);
+  g_assert_no_error (error);
+  db_path = g_build_filename (tmpdir, "fair.db", NULL);
+  store = app_test_create_event (db_path);
+  g_clear_object (&store);
+
+  g_test_add_func ("/desk/walk-in", test_walk_in);
+  g_test_add_func ("/desk/find", test_find);
+  g_test_add_func ("/desk/bad-phone", test_bad_phone);
+  return g_test_run ();
+}
