@@ -14,6 +14,7 @@
 #include "pv-error.h"
 #include "pv-keys.h"
 #include "pv-store.h"
+#include "pv-welcome.h"
 #include "pv-window.h"
 
 struct _PvApplication
@@ -23,7 +24,8 @@ struct _PvApplication
   GSettings *settings;
   PvStore *store;
   GtkWindow *station;
-  PvDemo *demo; /* with --demo: the hub it runs */
+  PvWelcome *welcome; /* first run, until a replica is open */
+  PvDemo *demo;       /* with --demo: the hub it runs */
   guint sigterm_id, sigint_id;
 };
 
@@ -54,6 +56,12 @@ GtkWindow *
 pv_application_get_station (PvApplication *self)
 {
   return self->station;
+}
+
+GtkWindow *
+pv_application_get_welcome (PvApplication *self)
+{
+  return GTK_WINDOW (self->welcome);
 }
 
 /* What this replica's own device may do, narrowed by --role: an admin
@@ -111,6 +119,44 @@ typedef struct
 } DemoStart;
 
 static void
+welcome_opened_cb (PvWelcome *welcome, PvStore *store, DemoStart *start)
+{
+  PvApplication *self = PV_APPLICATION (gtk_window_get_application (GTK_WINDOW (welcome)));
+  g_autoptr (GError) error = NULL;
+  PvRole role;
+
+  if (!choose_role (store, NULL, &role, &error))
+    {
+      g_message ("%s", error->message);
+      return;
+    }
+  open_station (self, g_object_ref (store), role, start->camera, start->kiosk);
+  gtk_window_destroy (GTK_WINDOW (welcome));
+}
+
+static void
+demo_start_free (gpointer data, GClosure *closure)
+{
+  DemoStart *start = data;
+
+  g_free (start->camera);
+  g_free (start);
+}
+
+static void
+open_welcome (PvApplication *self, const char *camera, gboolean kiosk)
+{
+  DemoStart *start = g_new0 (DemoStart, 1);
+
+  start->camera = g_strdup (camera);
+  start->kiosk = kiosk;
+  self->welcome = pv_welcome_new (GTK_APPLICATION (self), self->settings, camera);
+  g_object_add_weak_pointer (G_OBJECT (self->welcome), (gpointer *) &self->welcome);
+  g_signal_connect_data (self->welcome, "opened", G_CALLBACK (welcome_opened_cb), start, demo_start_free, 0);
+  gtk_window_present (GTK_WINDOW (self->welcome));
+}
+
+static void
 demo_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   DemoStart *start = user_data;
@@ -142,10 +188,10 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
   PvRole role = PV_ROLE_ADMIN;
 
   /* A second `pravesh` while one runs shows the running station. */
-  if (self->station != NULL || self->demo != NULL)
+  if (self->station != NULL || self->demo != NULL || self->welcome != NULL)
     {
-      if (self->station != NULL)
-        gtk_window_present (self->station);
+      if (self->station != NULL || self->welcome != NULL)
+        gtk_window_present (self->station ? self->station : GTK_WINDOW (self->welcome));
       return 0;
     }
   g_variant_dict_lookup (options_dict, "db", "^ay", &db);
@@ -179,11 +225,11 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
 
   if (db == NULL)
     db = g_settings_get_string (self->settings, "database");
-  if (*db == '\0')
+  /* First run, or the file it had is gone: pair or open one. */
+  if (*db == '\0' || (!g_variant_dict_contains (options_dict, "db") && !g_file_test (db, G_FILE_TEST_EXISTS)))
     {
-      g_set_error_literal (&error, PV_ERROR, PV_ERROR_NOT_FOUND,
-                           _ ("No event file yet: open one with --db FILE, try --demo, or pair with pravesh-ctl pair"));
-      return fail (command_line, error);
+      open_welcome (self, camera, kiosk);
+      return 0;
     }
   if (!(store = pv_store_open_existing (db, &error)) || pv_store_get_event (store, &error) == NULL
       || !choose_role (store, role_text, &role, &error))

@@ -16,5 +16,7 @@ PvApplication *pv_application_new (void);
 GSettings *pv_application_get_settings (PvApplication *self);
 /* The station window, once the command line has opened one. */
 GtkWindow *pv_application_get_station (PvApplication *self);
+/* The first-run window, while it is open. */
+GtkWindow *pv_application_get_welcome (PvApplication *self);
 
 G_END_DECLS

@@ -69,7 +69,9 @@ app_test_today (PvStore *store)
 }
 
 typedef struct _AppRun AppRun;
-/* Called every 50 ms while the app runs; returns TRUE when done. */
+/* Called every 50 ms while a window of the app is on screen (@window NULL
+ * while only the first-run window is, see run->welcome); returns TRUE
+ * when done. */
 typedef gboolean (*AppRunStep) (AppRun *run, PvWindow *window, gpointer data);
 
 struct _AppRun
@@ -80,7 +82,8 @@ struct _AppRun
   gint64 deadline;
   gboolean done;
   gboolean timed_out;
-  guint ticks; /* steps called while the window is on screen */
+  guint ticks;        /* steps called while a window is on screen */
+  GtkWindow *welcome; /* the first-run window, while it is open */
 };
 
 static inline gboolean
@@ -88,6 +91,7 @@ app_run_tick_cb (gpointer user_data)
 {
   AppRun *run = user_data;
   GtkWindow *window = pv_application_get_station (run->app);
+  GtkWindow *welcome = pv_application_get_welcome (run->app);
 
   if (g_get_monotonic_time () > run->deadline)
     {
@@ -95,14 +99,17 @@ app_run_tick_cb (gpointer user_data)
       g_application_quit (G_APPLICATION (run->app));
       return G_SOURCE_REMOVE;
     }
-  if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
+  run->welcome = welcome != NULL && gtk_widget_get_mapped (GTK_WIDGET (welcome)) ? welcome : NULL;
+  if (window != NULL && !gtk_widget_get_mapped (GTK_WIDGET (window)))
+    window = NULL;
+  if (window == NULL && run->welcome == NULL)
     return G_SOURCE_CONTINUE;
   run->ticks++;
-  if (run->step (run, PV_WINDOW (window), run->data))
+  if (run->step (run, window ? PV_WINDOW (window) : NULL, run->data))
     {
       /* As a person would: closing the last window ends the app. */
       run->done = TRUE;
-      gtk_window_destroy (window);
+      gtk_window_destroy (window ? window : welcome);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
