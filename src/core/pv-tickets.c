@@ -294,8 +294,8 @@ gboolean
 pv_tickets_lookup (PvStore *store, guint16 issuer, guint32 serial, PvTicketInfo *out, GError **error)
 {
   static const char *const queries[] = {
-    "SELECT category, day, party, channel, issued_at, code FROM tickets "
-    "WHERE issuer = ?1 AND serial = ?2",
+    ("SELECT category, day, party, channel, issued_at, code FROM tickets "
+     "WHERE issuer = ?1 AND serial = ?2"),
     "SELECT revoked_at, reason FROM ticket_revocations WHERE issuer = ?1 AND serial = ?2",
     "SELECT name, phone FROM people WHERE issuer = ?1 AND serial = ?2",
   };
