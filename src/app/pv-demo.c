@@ -12,6 +12,7 @@
 #include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "pv-admission.h"
 #include "pv-devices.h"
@@ -228,6 +229,12 @@ hub_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
 built_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
@@ -235,6 +242,7 @@ built_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *hub_path = NULL;
   g_autoptr (GDataInputStream) lines = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -246,8 +254,11 @@ built_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_new_error (task, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("pravesh-hub is not installed beside pravesh"));
       return;
     }
-  self->hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, hub_path, "--db", self->hub_db, "--listen",
-                                "127.0.0.1:0", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* The demo's hub never outlives the app, even one that crashed. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  self->hub = g_subprocess_launcher_spawn (launcher, &error, hub_path, "--db", self->hub_db, "--listen", "127.0.0.1:0",
+                                           NULL);
   if (self->hub == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -11,6 +11,7 @@
 #include "pv-desk-page.h"
 #include "pv-event.h"
 #include "pv-gate-page.h"
+#include "pv-hub-call.h"
 #include "pv-keys.h"
 #include "pv-preferences.h"
 #include "pv-store-watch.h"
@@ -28,6 +29,8 @@ struct _PvWindow
   GtkLabel *sync_label;
   GtkLabel *station_label;
   GtkMenuButton *menu_button;
+  GtkButton *volunteer_button;
+  AdwButtonContent *volunteer_content;
   AdwToastOverlay *toasts;
   AdwViewStack *stack;
 
@@ -40,6 +43,9 @@ struct _PvWindow
   gint64 offline_since;
   guint status_id;
 
+  char *volunteer;     /* signed in now: "Meera (gate)", or NULL */
+  char *sign_in_phone; /* between asking for a code and giving it */
+  GCancellable *sign_in_cancellable;
   guint wrong_pins;
   gint64 pins_locked_until;
 
@@ -160,10 +166,181 @@ start_sync (PvWindow *self)
     }
   for (guint i = 0; peers[i] != NULL; i++)
     pv_sync_node_add_peer (self->node, peers[i]);
+  /* Volunteers are the hub's: sign-in needs one. */
+  gtk_widget_set_visible (GTK_WIDGET (self->volunteer_button), TRUE);
   g_signal_connect_swapped (self->node, "hub-status", G_CALLBACK (update_sync_state), self);
   g_signal_connect_swapped (self->node, "peers-changed", G_CALLBACK (update_sync_state), self);
   self->status_id = g_timeout_add_seconds (2, status_tick_cb, self);
 }
+
+/* ---- volunteers' sign-in ---- */
+
+static void show_sign_in (PvWindow *self, gboolean with_code, const char *problem);
+
+static void
+update_volunteer (PvWindow *self)
+{
+  adw_button_content_set_label (self->volunteer_content, self->volunteer ? self->volunteer : _ ("Sign In"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->volunteer_button),
+                               self->volunteer ? _ ("Signed in for this shift; click to sign out")
+                                               : _ ("Volunteers sign in at the start of a shift"));
+}
+
+static void
+verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PvWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+
+  if (o == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_sign_in (self, TRUE, error ? error->message : _ ("The hub’s answer made no sense"));
+      g_object_unref (self);
+      return;
+    }
+  g_free (self->volunteer);
+  /* Translators: the volunteer signed in, and their role. */
+  self->volunteer = g_strdup_printf (_ ("%s (%s)"), json_object_get_string_member_with_default (o, "name", "?"),
+                                     json_object_get_string_member_with_default (o, "role", "?"));
+  g_clear_pointer (&self->sign_in_phone, g_free);
+  update_volunteer (self);
+  pv_window_toast (self, self->volunteer);
+  g_object_unref (self);
+}
+
+static void
+code_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PvWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+
+  if (answer == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    ;
+  else if (answer == NULL)
+    show_sign_in (self, FALSE, error->message);
+  else
+    show_sign_in (self, TRUE, NULL);
+  g_object_unref (self);
+}
+
+static void
+hub_json (PvWindow *self, const char *path, const char *phone, const char *code, GAsyncReadyCallback callback)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "phone");
+  json_builder_add_string_value (builder, phone);
+  if (code != NULL)
+    {
+      json_builder_set_member_name (builder, "code");
+      json_builder_add_string_value (builder, code);
+    }
+  json_builder_end_object (builder);
+  g_cancellable_cancel (self->sign_in_cancellable);
+  g_clear_object (&self->sign_in_cancellable);
+  self->sign_in_cancellable = g_cancellable_new ();
+  pv_hub_call_async (self->store, NULL, NULL, path, builder, 10000, self->sign_in_cancellable, callback,
+                     g_object_ref (self));
+}
+
+void
+pv_window_sign_in (PvWindow *self, const char *phone)
+{
+  g_free (self->sign_in_phone);
+  self->sign_in_phone = g_strstrip (g_strdup (phone));
+  /* The hub sends the code (through its outbox) to the volunteer's phone. */
+  hub_json (self, "/api/v1/otp", self->sign_in_phone, NULL, code_sent_cb);
+}
+
+void
+pv_window_sign_in_code (PvWindow *self, const char *code)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (code));
+
+  if (self->sign_in_phone == NULL)
+    return;
+  hub_json (self, "/api/v1/otp/verify", self->sign_in_phone, trimmed, verified_cb);
+}
+
+const char *
+pv_window_get_volunteer (PvWindow *self)
+{
+  return self->volunteer;
+}
+
+static void
+sign_in_response_cb (AdwMessageDialog *dialog, const char *response, PvWindow *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_str_equal (response, "phone"))
+    pv_window_sign_in (self, gtk_editable_get_text (entry));
+  else if (g_str_equal (response, "code"))
+    pv_window_sign_in_code (self, gtk_editable_get_text (entry));
+  else if (g_str_equal (response, "sign-out"))
+    {
+      g_clear_pointer (&self->volunteer, g_free);
+      update_volunteer (self);
+    }
+}
+
+static void
+show_sign_in (PvWindow *self, gboolean with_code, const char *problem)
+{
+  GtkWidget *dialog, *entry = gtk_entry_new ();
+  g_autofree char *body = NULL;
+
+  if (with_code)
+    body = g_strdup_printf (_ ("A code is on its way to %s. Enter it here."), self->sign_in_phone);
+  else
+    body = g_strdup (_ ("Enter your mobile number: a one-time code will be sent to it."));
+  if (problem != NULL)
+    {
+      g_autofree char *both = g_strdup_printf ("%s\n\n%s", problem, body);
+      g_free (body);
+      body = g_steal_pointer (&both);
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Sign In for Your Shift"), body);
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), with_code ? GTK_INPUT_PURPOSE_DIGITS : GTK_INPUT_PURPOSE_PHONE);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), with_code ? "123456" : "98765 43210");
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"));
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
+                                   with_code ? _ ("_Sign In") : _ ("Send _Code"));
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (sign_in_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sign_in_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  PvWindow *self = user_data;
+  GtkWidget *dialog;
+
+  if (self->volunteer == NULL)
+    {
+      show_sign_in (self, FALSE, NULL);
+      return;
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Sign Out?"), self->volunteer);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "sign-out",
+                                    _ ("Sign _Out"), NULL);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (sign_in_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- kiosk lock ---- */
 
 typedef void (*Unlocked) (PvWindow *self);
 
@@ -323,6 +500,10 @@ pv_window_dispose (GObject *object)
   self->gate_page = self->desk_page = NULL;
   g_clear_object (&self->node);
   g_clear_object (&self->watch);
+  g_cancellable_cancel (self->sign_in_cancellable);
+  g_clear_object (&self->sign_in_cancellable);
+  g_clear_pointer (&self->volunteer, g_free);
+  g_clear_pointer (&self->sign_in_phone, g_free);
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (pv_window_parent_class)->dispose (object);
@@ -345,6 +526,8 @@ pv_window_class_init (PvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvWindow, sync_label);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, station_label);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, volunteer_button);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, volunteer_content);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, stack);
 }
@@ -355,6 +538,7 @@ pv_window_init (PvWindow *self)
   static const GActionEntry actions[] = {
     { "kiosk", NULL, NULL, "false", kiosk_changed },
     { "preferences", preferences_activated, NULL, NULL, NULL },
+    { "sign-in", sign_in_activated, NULL, NULL, NULL },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));

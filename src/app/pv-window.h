@@ -26,6 +26,11 @@ GtkWidget *pv_window_get_desk_page (PvWindow *self);
 /* Shows the page named "gate" or "desk". */
 void pv_window_show_page (PvWindow *self, const char *name);
 void pv_window_toast (PvWindow *self, const char *text);
+/* A volunteer signs in with their phone and the code the hub sends it;
+ * the name and role signed in, or NULL. */
+void pv_window_sign_in (PvWindow *self, const char *phone);
+void pv_window_sign_in_code (PvWindow *self, const char *code);
+const char *pv_window_get_volunteer (PvWindow *self);
 /* The codes a "demo:" camera shows. */
 void pv_window_set_demo_codes (PvWindow *self, const char *const *codes);
 

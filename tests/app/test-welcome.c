@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include "app-test.h"
 #include "pv-gate-page.h"
@@ -109,10 +110,18 @@ test_garbled (void)
   g_free (w.message);
 }
 
+/* The hub dies with the test, whatever happens to the test. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 test_pair_by_camera (void)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr (GSubprocess) hub = NULL;
   g_autoptr (GDataInputStream) lines = NULL;
   g_autofree char *line = NULL, *code = NULL, *png = g_build_filename (tmpdir, "pairing.png", NULL);
@@ -121,8 +130,9 @@ test_pair_by_camera (void)
   const char *args[] = { "--camera", camera, NULL };
   Welcome w = { 0 };
 
-  hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, g_getenv ("PRAVESH_HUB"), "--db", hub_db,
-                          "--listen", "127.0.0.1:0", NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  hub = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PRAVESH_HUB"), "--db", hub_db, "--listen",
+                                     "127.0.0.1:0", NULL);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hub));
   line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
