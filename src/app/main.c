@@ -13,6 +13,7 @@ main (int argc, char **argv)
 {
   g_autoptr (PvApplication) app = NULL;
 
+  pv_application_choose_renderer ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

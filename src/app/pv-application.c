@@ -347,6 +347,21 @@ pv_application_init (PvApplication *self)
                                             _ ("The gate, desk and control-room station of Pravesh."));
 }
 
+void
+pv_application_choose_renderer (void)
+{
+  /* Gates are often mini-PCs without a GPU, where GTK's GL falls back to
+   * Mesa's software rasteriser: on the gate page that tripled the time
+   * from a frame to the verdict on screen, and the memory (see the
+   * README's benchmarks). The pages are flat colour, large text and one
+   * camera picture, which cairo draws in a few milliseconds. */
+  if (g_getenv ("GSK_RENDERER") == NULL && g_getenv ("GDK_DEBUG") == NULL)
+    {
+      g_setenv ("GDK_DEBUG", "gl-disable", TRUE);
+      g_setenv ("GSK_RENDERER", "cairo", TRUE);
+    }
+}
+
 PvApplication *
 pv_application_new (void)
 {

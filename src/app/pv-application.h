@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 #define PV_TYPE_APPLICATION (pv_application_get_type ())
 G_DECLARE_FINAL_TYPE (PvApplication, pv_application, PV, APPLICATION, AdwApplication)
 
+/* Before GTK starts: stations draw with cairo, not OpenGL, unless the
+ * environment already says how (GSK_RENDERER or GDK_DEBUG). */
+void pv_application_choose_renderer (void);
 PvApplication *pv_application_new (void);
 GSettings *pv_application_get_settings (PvApplication *self);
 /* The station window, once the command line has opened one. */

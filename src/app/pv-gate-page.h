@@ -42,7 +42,10 @@ const char *pv_gate_page_get_what (PvGatePage *self);
 const char *pv_gate_page_get_detail (PvGatePage *self);
 const char *pv_gate_page_get_note (PvGatePage *self);
 const char *pv_gate_page_get_style (PvGatePage *self);
-/* How many verdicts the page has shown since it was made. */
+/* Signal "verdict-drawn" (gint64 captured_at, gint64 drawn_at), monotonic
+ * µs: a verdict reached the screen, for a code from a frame that entered
+ * the pipeline at @captured_at (the scan's time for other sources).
+ * How many verdicts the page has shown since it was made: */
 guint pv_gate_page_get_n_verdicts (PvGatePage *self);
 PvSounds *pv_gate_page_get_sounds (PvGatePage *self);
 
