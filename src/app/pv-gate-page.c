@@ -97,9 +97,11 @@ update_count (PvGatePage *self)
        * the hub's included, as far as they have reached this replica. */
       today = pv_stats_counter (self->store, "entries.gate", key);
     }
-  text = g_strdup_printf (ngettext ("%s: %" G_GINT64_FORMAT " admitted today · %u in the last minute",
-                                    "%s: %" G_GINT64_FORMAT " admitted today · %u in the last minute", today),
-                          self->gate, today, rate);
+  /* Translators: the gate's name, people admitted there today, and
+   * admissions at this station in the last minute. */
+  text = g_strdup_printf (ngettext ("%s: %lld admitted today · %u in the last minute",
+                                    "%s: %lld admitted today · %u in the last minute", (gulong) today),
+                          self->gate, (long long) today, rate);
   gtk_label_set_text (self->count, text);
 }
 

@@ -97,9 +97,9 @@ update_sync_state (PvWindow *self)
   else if (self->offline_since == 0)
     self->offline_since = g_get_real_time ();
   peers = n_peers > 0 ? g_strdup_printf (ngettext (" · %u peer", " · %u peers", n_peers), n_peers) : g_strdup ("");
-  pending = n_pending > 0 ? g_strdup_printf (ngettext (" · %" G_GINT64_FORMAT " record to send",
-                                                       " · %" G_GINT64_FORMAT " records to send", n_pending),
-                                             n_pending)
+  pending = n_pending > 0 ? g_strdup_printf (ngettext (" · %lld record to send", " · %lld records to send",
+                                                       (gulong) n_pending),
+                                             (long long) n_pending)
                           : g_strdup ("");
   switch (status)
     {
