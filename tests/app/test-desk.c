@@ -29,11 +29,24 @@ list_titles (PvDeskPage *page)
   return g_string_free (titles, FALSE);
 }
 
+/* The message dialog on screen now, or NULL. */
+static AdwMessageDialog *
+shown_dialog (void)
+{
+  g_autoptr (GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *w = windows; w != NULL; w = w->next)
+    if (ADW_IS_MESSAGE_DIALOG (w->data) && gtk_widget_get_mapped (w->data))
+      return w->data;
+  return NULL;
+}
+
 typedef struct
 {
   const char *const *keys; /* xdotool steps, each a NULL-separated run */
   gboolean search;         /* into the search box, not the form */
   char *titles;            /* the list's rows after typing */
+  gboolean revoked;
   gboolean typed;
   guint typed_at;
   char *code;
@@ -85,9 +98,31 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
         }
       if (!(shot = app_test_screenshot (GTK_WIDGET (window), "desk-found")))
         return FALSE;
-      desk->code = g_strdup (pv_desk_page_get_code (page));
-      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "desk.send", "s", "whatsapp"));
-      return TRUE;
+      if (desk->code == NULL)
+        {
+          desk->code = g_strdup (pv_desk_page_get_code (page));
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "desk.send", "s", "whatsapp"));
+          /* Then the visitor says the phone was stolen: revoke it, with
+           * the reason typed into the dialog that asks. */
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "desk.revoke", NULL));
+          return FALSE;
+        }
+      {
+        AdwMessageDialog *dialog = shown_dialog ();
+
+        if (dialog != NULL)
+          {
+            GtkEditable *reason = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+            g_autofree char *revoke_shot = app_test_screenshot (GTK_WIDGET (dialog), "desk-revoke");
+
+            gtk_editable_set_text (reason, "phone stolen");
+            adw_message_dialog_response (dialog, "revoke");
+            gtk_window_destroy (GTK_WINDOW (dialog));
+            desk->revoked = TRUE;
+            return FALSE;
+          }
+      }
+      return desk->revoked;
     }
   if (pv_desk_page_get_code (page) != NULL)
     {
@@ -184,7 +219,7 @@ test_walk_in (void)
 
 /* The visitor is back without the ticket: found by the last digits of the
  * phone, shown again, and sent by WhatsApp (a request the hub will act
- * on, in the ledger). */
+ * on, in the ledger); then revoked with a reason. */
 static void
 test_find (void)
 {
@@ -205,6 +240,13 @@ test_find (void)
   g_assert_no_error (error);
   g_assert_cmpuint (deliveries->len, ==, 1);
   g_assert_cmpstr (((PvDelivery *) g_ptr_array_index (deliveries, 0))->channel, ==, "whatsapp");
+  {
+    g_auto (PvTicketInfo) info = { 0 };
+
+    g_assert_true (pv_tickets_lookup (store, ticket.issuer, ticket.serial, &info, &error));
+    g_assert_true (info.revoked);
+    g_assert_cmpstr (info.revoke_reason, ==, "phone stolen");
+  }
   g_free (desk.code);
   g_free (desk.titles);
 }
