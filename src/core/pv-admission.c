@@ -297,7 +297,7 @@ prepare (PvStore *store, const char *gate, gint64 at, PvDecision *out, const cha
         {
           g_autofree char *known = g_strjoinv (", ", (char **) pv_event_get_gates (event));
           g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND,
-                       "There is no gate “%s”; the event has %s", gate ? gate : "",
+                       _ ("There is no gate “%s”; the event has %s"), gate ? gate : "",
                        *known ? known : "no gates");
           return NULL;
         }
@@ -337,7 +337,7 @@ pv_admission_scan (PvStore *store, const char *code, const char *gate, gint64 at
       {
         memset (out, 0, sizeof *out);
         g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                     "This device (%s) has been revoked and may not admit anyone", self->name);
+                     _ ("This device (%s) has been revoked and may not admit anyone"), self->name);
         goto fail;
       }
   }

@@ -25,6 +25,7 @@ struct _PvSyncNode
   PvSyncServer *endpoints;
   char *own_url;
   guint advertise_id;
+  GCancellable *cancellable; /* the advertising in flight */
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncNode, pv_sync_node, G_TYPE_OBJECT)
@@ -95,7 +96,7 @@ advertise_cb (gpointer user_data)
 {
   PvSyncNode *self = user_data;
 
-  pv_sync_client_advertise_async (self->hub, self->own_url, NULL, advertised_cb, g_object_ref (self));
+  pv_sync_client_advertise_async (self->hub, self->own_url, self->cancellable, advertised_cb, g_object_ref (self));
   return G_SOURCE_CONTINUE;
 }
 
@@ -137,6 +138,7 @@ pv_sync_node_stop (PvSyncNode *self)
   g_return_if_fail (PV_IS_SYNC_NODE (self));
 
   g_clear_handle_id (&self->advertise_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
   if (self->hub != NULL)
     pv_sync_client_stop (self->hub);
   g_hash_table_remove_all (self->peers);
@@ -194,6 +196,7 @@ pv_sync_node_dispose (GObject *object)
   g_clear_object (&self->hub);
   g_clear_object (&self->watch);
   g_clear_pointer (&self->peers, g_hash_table_unref);
+  g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (pv_sync_node_parent_class)->dispose (object);
 }
 
@@ -223,6 +226,7 @@ static void
 pv_sync_node_init (PvSyncNode *self)
 {
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stop_client);
+  self->cancellable = g_cancellable_new ();
 }
 
 PvSyncNode *
