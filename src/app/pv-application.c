@@ -107,7 +107,7 @@ open_station (PvApplication *self, PvStore *store, PvRole role, const char *came
   if (self->demo != NULL)
     pv_window_set_demo_codes (window, pv_demo_get_codes (self->demo));
   if (kiosk || g_settings_get_boolean (self->settings, "kiosk"))
-    g_action_group_activate_action (G_ACTION_GROUP (window), "kiosk", g_variant_new_boolean (TRUE));
+    g_action_group_change_action_state (G_ACTION_GROUP (window), "kiosk", g_variant_new_boolean (TRUE));
   gtk_window_present (GTK_WINDOW (window));
 }
 
@@ -268,10 +268,17 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* Ctrl+Q closes the station as its close button does: through the kiosk
+ * PIN when the station is locked. */
 static void
 quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  PvApplication *self = user_data;
+
+  if (self->station != NULL)
+    gtk_window_close (self->station);
+  else
+    g_application_quit (G_APPLICATION (self));
 }
 
 /* SIGTERM or Ctrl+C: close as if the window were closed, so a demo's hub
@@ -307,9 +314,16 @@ static void
 pv_application_shutdown (GApplication *application)
 {
   PvApplication *self = PV_APPLICATION (application);
+  GList *windows;
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  /* Quit (SIGTERM, Ctrl+C) leaves windows open; the station's replica is
+   * closed with them, and only then may a demo remove its folder. */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL)
+    gtk_window_destroy (windows->data);
+  g_clear_object (&self->store);
+  g_clear_object (&self->demo);
   G_APPLICATION_CLASS (pv_application_parent_class)->shutdown (application);
 }
 

@@ -16,6 +16,8 @@
 #include "pv-ticket-print.h"
 #include "pv-tickets.h"
 
+typedef struct _Searcher Searcher;
+
 struct _PvDeskPage
 {
   AdwBin parent_instance;
@@ -47,8 +49,8 @@ struct _PvDeskPage
   GSettings *settings;
   GPtrArray *categories; /* PvCategory, beside category_row's items */
   GCancellable *search_cancellable;
-  GMutex search_lock;    /* over search_store, used by one search at a time */
-  PvStore *search_store; /* a second handle, for searches off the UI thread */
+  guint refresh_id;
+  Searcher *searcher; /* a second store handle, for searches off the UI thread */
   /* the ticket on show */
   char *code;
   guint16 issuer;
@@ -360,53 +362,84 @@ show_results (PvDeskPage *self, GPtrArray *found, gboolean searched)
     }
 }
 
+/* What the search worker uses: its own store handle, one search at a
+ * time. Shared with the page by reference, so whichever lets go last —
+ * the page or a search still running — frees it, on any thread. */
+struct _Searcher
+{
+  gatomicrefcount refs;
+  GMutex lock;
+  char *path;
+  PvStore *store;
+};
+
+static Searcher *
+searcher_ref (Searcher *searcher)
+{
+  g_atomic_ref_count_inc (&searcher->refs);
+  return searcher;
+}
+
+static void
+searcher_unref (Searcher *searcher)
+{
+  if (!g_atomic_ref_count_dec (&searcher->refs))
+    return;
+  g_clear_object (&searcher->store);
+  g_mutex_clear (&searcher->lock);
+  g_free (searcher->path);
+  g_free (searcher);
+}
+
 typedef struct
 {
+  Searcher *searcher;
   char *text;
-  char *path;
-  GMutex *lock;
-  PvStore **store;
 } Search;
 
 static void
 search_free (Search *search)
 {
+  searcher_unref (search->searcher);
   g_free (search->text);
-  g_free (search->path);
   g_free (search);
 }
 
 /* A name search reads every person (a tenth of a second with a million):
- * it runs on a worker, on a store handle of its own. */
+ * it runs on a worker, on a store handle of its own, never touching GTK. */
 static void
 search_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Search *search = task_data;
+  Searcher *searcher = search->searcher;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (search->lock);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&searcher->lock);
   GPtrArray *found;
 
-  if (*search->store == NULL && !(*search->store = pv_store_open_existing (search->path, &error)))
+  if (searcher->store == NULL && !(searcher->store = pv_store_open_existing (searcher->path, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  pv_store_refresh (*search->store);
-  if (!(found = pv_tickets_search (*search->store, search->text, 50, &error)))
+  pv_store_refresh (searcher->store);
+  if (!(found = pv_tickets_search (searcher->store, search->text, 50, &error)))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, found, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* On the main context, holding the page (the task itself does not, so the
+ * page is never let go on the worker). */
 static void
 searched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr (PvDeskPage) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) found = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->store == NULL)
     return;
-  show_results (PV_DESK_PAGE (source), found, TRUE);
+  show_results (self, found, TRUE);
 }
 
 static void
@@ -430,12 +463,17 @@ refresh_results (PvDeskPage *self)
       return;
     }
   self->search_cancellable = g_cancellable_new ();
+  if (self->searcher == NULL)
+    {
+      self->searcher = g_new0 (Searcher, 1);
+      g_atomic_ref_count_init (&self->searcher->refs);
+      g_mutex_init (&self->searcher->lock);
+      self->searcher->path = g_strdup (pv_store_get_path (self->store));
+    }
   search = g_new0 (Search, 1);
   search->text = g_steal_pointer (&text);
-  search->path = g_strdup (pv_store_get_path (self->store));
-  search->lock = &self->search_lock;
-  search->store = &self->search_store;
-  task = g_task_new (self, self->search_cancellable, searched_cb, NULL);
+  search->searcher = searcher_ref (self->searcher);
+  task = g_task_new (NULL, self->search_cancellable, searched_cb, g_object_ref (self));
   g_task_set_task_data (task, search, (GDestroyNotify) search_free);
   g_task_set_return_on_cancel (task, FALSE);
   g_task_run_in_thread (task, search_thread);
@@ -580,6 +618,7 @@ pv_desk_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DESK_PAGE);
   if (self->watch != NULL)
     g_signal_handlers_disconnect_by_data (self->watch, self);
@@ -595,8 +634,7 @@ pv_desk_page_finalize (GObject *object)
   PvDeskPage *self = PV_DESK_PAGE (object);
 
   g_clear_pointer (&self->categories, g_ptr_array_unref);
-  g_clear_object (&self->search_store);
-  g_mutex_clear (&self->search_lock);
+  g_clear_pointer (&self->searcher, searcher_unref);
   g_free (self->code);
   g_free (self->shown_name);
   g_free (self->shown_category);
@@ -651,7 +689,6 @@ pv_desk_page_init (PvDeskPage *self)
   g_signal_connect_swapped (self->phone_row, "entry-activated", G_CALLBACK (phone_activated_cb), self);
   g_signal_connect_swapped (self->category_row, "notify::selected", G_CALLBACK (category_changed_cb), self);
   g_signal_connect_swapped (self->search, "search-changed", G_CALLBACK (refresh_results), self);
-  g_mutex_init (&self->search_lock);
   self->no_results = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (self->no_results), "dim-label");
   gtk_widget_set_margin_top (GTK_WIDGET (self->no_results), 12);
@@ -659,10 +696,27 @@ pv_desk_page_init (PvDeskPage *self)
   gtk_list_box_set_placeholder (self->results, GTK_WIDGET (self->no_results));
 }
 
+static gboolean
+refresh_later_cb (gpointer user_data)
+{
+  PvDeskPage *self = user_data;
+
+  self->refresh_id = 0;
+  refresh_results (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* With live sync the store changes several times a second: the list of
+ * this desk's recent tickets is redone at most every two seconds, and a
+ * search the volunteer typed is left alone (its rows are under their
+ * mouse). */
 static void
 store_changed_cb (PvStoreWatch *watch, PvDeskPage *self)
 {
-  refresh_results (self);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search));
+
+  if (*text == '\0' && self->refresh_id == 0)
+    self->refresh_id = g_timeout_add_seconds (2, refresh_later_cb, self);
 }
 
 GtkWidget *

@@ -14,6 +14,7 @@
 #include "pv-admission.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
+#include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hub-call.h"
 #include "pv-rules.h"
@@ -41,6 +42,7 @@ struct _PvGatePage
   GtkLabel *party;
   GtkLabel *what;
   GtkLabel *detail;
+  GtkLabel *serial;
   GtkLabel *note;
 
   /* owned */
@@ -57,19 +59,29 @@ struct _PvGatePage
   GCancellable *cancellable;
   GPtrArray *camera_ids; /* beside camera_choice's items */
   GStrv demo_codes;
-  GQueue admitted_at; /* monotonic µs of this station's admissions, last minute */
+  GQueue admitted; /* Admitted: this station's admissions, last minute */
   GtkEventController *keys;
   const char *style;
   gulong code_id, frame_id, error_id;
   guint clear_id, tick_id;
-  gulong paint_id;       /* after-paint, once, for the verdict on its way */
-  gint64 paint_captured; /* when that verdict's frame entered the pipeline */
-  gboolean drawn_once;   /* the page has been on screen */
+  gulong paint_id; /* after-paint, once, for the verdict on its way */
+  GdkFrameClock *paint_clock;
+  guint scan_seq;           /* scans begun */
+  guint shown_seq;          /* the scan whose verdict is on screen */
+  const char *offline_note; /* why the last offline decision was one */
+  gint64 paint_captured;    /* when that verdict's frame entered the pipeline */
+  gboolean drawn_once;      /* the page has been on screen */
   guint n_verdicts;
   gboolean started;
 };
 
 G_DEFINE_FINAL_TYPE (PvGatePage, pv_gate_page, ADW_TYPE_BIN)
+
+typedef struct
+{
+  gint64 at; /* monotonic µs */
+  guint party;
+} Admitted;
 
 static const char *const verdict_styles[] = { "admit", "refuse", "offline" };
 
@@ -85,10 +97,13 @@ update_count (PvGatePage *self)
   gint64 today = 0;
   guint rate;
 
-  while (!g_queue_is_empty (&self->admitted_at)
-         && now_us - GPOINTER_TO_SIZE (g_queue_peek_head (&self->admitted_at)) > 60 * G_USEC_PER_SEC)
-    g_queue_pop_head (&self->admitted_at);
-  rate = g_queue_get_length (&self->admitted_at);
+  rate = 0;
+  while (!g_queue_is_empty (&self->admitted)
+         && now_us - ((Admitted *) g_queue_peek_head (&self->admitted))->at > 60 * G_USEC_PER_SEC)
+    g_free (g_queue_pop_head (&self->admitted));
+  /* People, as the day's count is: a school group of forty is forty. */
+  for (GList *l = self->admitted.head; l != NULL; l = l->next)
+    rate += ((Admitted *) l->data)->party;
   if (event != NULL && (local = pv_event_local_time (event, pv_store_now (self->store))) != NULL)
     {
       date = g_date_time_format (local, "%F");
@@ -133,6 +148,7 @@ clear_verdict_cb (gpointer user_data)
   gtk_label_set_text (self->headline, "");
   gtk_label_set_text (self->what, "");
   gtk_label_set_text (self->detail, "");
+  gtk_label_set_text (self->serial, "");
   gtk_label_set_text (self->note, "");
   gtk_widget_set_visible (GTK_WIDGET (self->party), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->note), FALSE);
@@ -188,11 +204,20 @@ enum
 static guint signals[N_SIGNALS];
 
 static void
+forget_paint (PvGatePage *self)
+{
+  if (self->paint_clock != NULL)
+    g_clear_signal_handler (&self->paint_id, self->paint_clock);
+  g_clear_object (&self->paint_clock);
+}
+
+static void
 after_paint_cb (GdkFrameClock *clock, PvGatePage *self)
 {
   gint64 now = g_get_monotonic_time ();
 
   g_clear_signal_handler (&self->paint_id, clock);
+  g_clear_object (&self->paint_clock);
   g_signal_emit (self, signals[SIGNAL_VERDICT_DRAWN], 0, self->paint_captured, now);
 }
 
@@ -229,11 +254,19 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
   gtk_label_set_text (self->detail, !accepted && decision->message ? decision->message : "");
 
   if (decision->offline && hub_known)
-    gtk_label_set_text (self->note, accepted ? _ ("Decided offline: the hub did not answer in time")
-                                             : _ ("Decided offline"));
+    gtk_label_set_text (self->note, self->offline_note ? self->offline_note : _ ("Decided offline"));
   else
     gtk_label_set_text (self->note, "");
   gtk_widget_set_visible (GTK_WIDGET (self->note), decision->offline && hub_known);
+
+  /* Which ticket this is about: the one in front of the volunteer? */
+  if (decision->serial != NULL)
+    {
+      g_autofree char *serial = g_strdup_printf (_ ("Ticket %s"), decision->serial);
+      gtk_label_set_text (self->serial, serial);
+    }
+  else
+    gtk_label_set_text (self->serial, "");
 
   gtk_widget_set_visible (self->verdict, TRUE);
   self->n_verdicts++;
@@ -247,21 +280,41 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
   self->clear_id = g_timeout_add_seconds (seconds, clear_verdict_cb, self);
 
   if (decision->verdict == PV_VERDICT_ADMIT)
-    g_queue_push_tail (&self->admitted_at, GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+    {
+      Admitted *admitted = g_new (Admitted, 1);
+
+      admitted->at = g_get_monotonic_time ();
+      admitted->party = MAX (decision->party, 1);
+      g_queue_push_tail (&self->admitted, admitted);
+    }
   update_count (self);
 
   /* "verdict-drawn" says when the screen showed it (the benchmark's end
    * point): after the next frame is painted. */
   if (clock != NULL)
     {
-      if (self->paint_id != 0)
-        g_clear_signal_handler (&self->paint_id, clock);
+      forget_paint (self);
       self->paint_captured = captured_at;
+      self->paint_clock = g_object_ref (clock);
       self->paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), self);
     }
 }
 
 /* ---- deciding ---- */
+
+/* Something is wrong with the station, not the ticket (its gate is not the
+ * event's, the device was revoked, the file cannot be written): said in
+ * red, and nobody is let in. */
+static void
+show_station_error (PvGatePage *self, const char *message, gint64 captured_at)
+{
+  PvDecision decision = { 0 };
+
+  decision.verdict = PV_VERDICT_MALFORMED;
+  decision.message = (char *) message;
+  show_decision (self, &decision, FALSE, captured_at);
+  gtk_label_set_text (self->headline, _ ("CANNOT DECIDE"));
+}
 
 static void
 decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean hub_known, gint64 captured_at)
@@ -275,11 +328,11 @@ decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean hub_
                           &decision, &error))
     {
       g_message ("Cannot decide at %s: %s", self->gate, error->message);
-      decision.verdict = PV_VERDICT_MALFORMED;
-      g_free (decision.message);
-      decision.message = g_strdup (error->message);
+      show_station_error (self, error->message, captured_at);
+      pv_decision_clear (&decision);
+      return;
     }
-  else if (decision.device_id != 0 && self->watch != NULL)
+  if (decision.device_id != 0 && self->watch != NULL)
     /* A record was written: peers and the hub hear of it now. */
     pv_store_watch_notify (self->watch);
   show_decision (self, &decision, hub_known, captured_at);
@@ -336,6 +389,7 @@ typedef struct
   char *code;
   gboolean is_exit;
   gint64 captured_at;
+  guint seq;
 } Asking;
 
 static void
@@ -347,15 +401,27 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (JsonNode) answer = pv_hub_admit_finish (result, &error);
   PvDecision decision = { 0 };
 
-  /* The page went away while the hub thought: nothing to show. */
-  if (self->store == NULL)
-    ;
+  /* The page went away while the hub thought, or a later scan's verdict
+   * is on screen already (its visitor is the one in front): nothing to
+   * show, and nothing recorded for a verdict nobody saw. */
+  if (self->store == NULL || asking->seq < self->shown_seq)
+    g_debug ("A verdict for an earlier scan came too late to be shown");
   else if (answer != NULL && decision_from_hub (self, answer, &decision))
-    show_decision (self, &decision, TRUE, asking->captured_at);
+    {
+      self->shown_seq = asking->seq;
+      show_decision (self, &decision, TRUE, asking->captured_at);
+    }
   else
     {
-      /* Slow, unreachable or nonsense: the gate decides by itself, amber. */
+      /* Slow, unreachable or refusing: the gate decides by itself, amber,
+       * and says which. */
+      self->offline_note = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+                             ? _ ("Decided offline: the hub did not answer in time")
+                           : g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION)
+                             ? _ ("Decided offline: the hub refused this station")
+                             : _ ("Decided offline: the hub cannot be reached");
       g_debug ("The hub did not decide: %s", error ? error->message : "a garbled answer");
+      self->shown_seq = asking->seq;
       decide_here (self, asking->code, asking->is_exit, TRUE, asking->captured_at);
     }
   pv_decision_clear (&decision);
@@ -373,8 +439,10 @@ scan (PvGatePage *self, const char *code, gint64 captured_at)
 
   hub_url = pv_store_dup_meta_string (self->store, "hub-url");
   is_exit = gtk_toggle_button_get_active (self->exit_mode);
+  self->scan_seq++;
   if (hub_url == NULL)
     {
+      self->shown_seq = self->scan_seq;
       decide_here (self, code, is_exit, FALSE, captured_at);
       return;
     }
@@ -385,6 +453,7 @@ scan (PvGatePage *self, const char *code, gint64 captured_at)
   asking->code = g_strdup (code);
   asking->is_exit = is_exit;
   asking->captured_at = captured_at;
+  asking->seq = self->scan_seq;
   pv_hub_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit,
                       g_settings_get_uint (self->settings, "offline-bound-ms"), self->cancellable, admitted_cb,
                       asking);
@@ -595,6 +664,15 @@ settings_changed_cb (GSettings *settings, const char *key, PvGatePage *self)
 
 /* ---- the keyboard wedge ---- */
 
+static gboolean
+focus_takes_text (PvGatePage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  return focus != NULL && GTK_IS_EDITABLE (focus);
+}
+
 /* A scanner types into whatever has focus, the lookup box say, before its
  * Enter tells us it was a scanner: take its code back out of there. */
 static void
@@ -622,11 +700,10 @@ wedge_event (PvGatePage *self, PvWedgeEvent event, char *text)
   if (event != PV_WEDGE_NONE)
     g_debug ("Keyboard wedge: event %d, %zu characters", event, owned ? strlen (owned) : 0);
 
+  if ((event == PV_WEDGE_CODE || event == PV_WEDGE_REPEAT) && owned != NULL)
+    unsay_in_focus (self, owned);
   if (event == PV_WEDGE_CODE && owned != NULL)
-    {
-      unsay_in_focus (self, owned);
-      pv_gate_page_scan (self, owned);
-    }
+    pv_gate_page_scan (self, owned);
 }
 
 /* Every key while the page is shown goes to the wedge first: a scanner
@@ -654,7 +731,10 @@ key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode, 
   if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0 || (c = gdk_keyval_to_unicode (keyval)) == 0)
     return FALSE;
   wedge_event (self, pv_wedge_feed_char (self->wedge, c, now, &text), text);
-  return FALSE;
+  /* A character goes on only into a text field (where a scan's burst is
+   * taken back out): a code's space must not press whichever button has
+   * focus. */
+  return !focus_takes_text (self);
 }
 
 static void
@@ -694,6 +774,9 @@ pv_gate_page_start (PvGatePage *self)
   g_return_if_fail (PV_IS_GATE_PAGE (self));
 
   self->started = TRUE;
+  /* The keyboard rests in the lookup box: a scan typed there is taken back
+   * out, a serial typed by hand is where it belongs. */
+  gtk_widget_grab_focus (GTK_WIDGET (self->lookup));
   start_camera (self);
   update_count (self);
   if (self->tick_id == 0)
@@ -741,6 +824,12 @@ pv_gate_page_get_detail (PvGatePage *self)
 }
 
 const char *
+pv_gate_page_get_serial (PvGatePage *self)
+{
+  return gtk_label_get_text (self->serial);
+}
+
+const char *
 pv_gate_page_get_note (PvGatePage *self)
 {
   return gtk_label_get_text (self->note);
@@ -784,8 +873,7 @@ pv_gate_page_dispose (GObject *object)
   stop_camera (self);
   g_clear_handle_id (&self->clear_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
-  if (self->paint_id != 0 && gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
-    g_clear_signal_handler (&self->paint_id, gtk_widget_get_frame_clock (GTK_WIDGET (self)));
+  forget_paint (self);
   if (self->keys != NULL)
     {
       GtkWidget *owner = gtk_event_controller_get_widget (self->keys);
@@ -816,7 +904,7 @@ pv_gate_page_finalize (GObject *object)
   g_clear_pointer (&self->wedge, pv_wedge_free);
   g_clear_pointer (&self->camera_ids, g_ptr_array_unref);
   g_clear_pointer (&self->demo_codes, g_strfreev);
-  g_queue_clear (&self->admitted_at);
+  g_queue_clear_full (&self->admitted, g_free);
   g_free (self->camera_override);
   g_free (self->gate);
   G_OBJECT_CLASS (pv_gate_page_parent_class)->finalize (object);
@@ -846,6 +934,7 @@ pv_gate_page_class_init (PvGatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, what);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, detail);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, note);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, serial);
   gtk_widget_class_set_css_name (widget_class, "gatepage");
   signals[SIGNAL_VERDICT_DRAWN] = g_signal_new ("verdict-drawn", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
@@ -861,7 +950,7 @@ pv_gate_page_init (PvGatePage *self)
   /* PRAVESH_AUDIO_SINK: where sounds go instead of the speakers (tests). */
   self->sounds = pv_sounds_new (g_getenv ("PRAVESH_AUDIO_SINK"));
   self->camera_ids = g_ptr_array_new_with_free_func (g_free);
-  g_queue_init (&self->admitted_at);
+  g_queue_init (&self->admitted);
   g_signal_connect (self, "notify::root", G_CALLBACK (root_changed_cb), NULL);
   g_signal_connect_swapped (self->lookup, "activate", G_CALLBACK (lookup_activated_cb), self);
 }

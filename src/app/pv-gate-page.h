@@ -35,11 +35,12 @@ void pv_gate_page_focus_lookup (PvGatePage *self);
 void pv_gate_page_scan (PvGatePage *self, const char *code);
 
 /* What the page shows now, for tests and screen readers: the verdict's
- * parts ("" when idle) and its colour ("admit", "refuse", "offline" or
+ * parts ("" when idle; the serial as "Ticket 3-000145") and its colour ("admit", "refuse", "offline" or
  * NULL when idle). */
 const char *pv_gate_page_get_headline (PvGatePage *self);
 const char *pv_gate_page_get_what (PvGatePage *self);
 const char *pv_gate_page_get_detail (PvGatePage *self);
+const char *pv_gate_page_get_serial (PvGatePage *self);
 const char *pv_gate_page_get_note (PvGatePage *self);
 const char *pv_gate_page_get_style (PvGatePage *self);
 /* Signal "verdict-drawn" (gint64 captured_at, gint64 drawn_at), monotonic

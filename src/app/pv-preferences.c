@@ -18,6 +18,7 @@ struct _PvPreferences
   AdwPreferencesWindow parent_instance;
 
   GSettings *settings;
+  PvStore *store;
 };
 
 G_DEFINE_FINAL_TYPE (PvPreferences, pv_preferences, ADW_TYPE_PREFERENCES_WINDOW)
@@ -29,7 +30,8 @@ pv_preferences_check_url (const char *text)
 
   if (*text == '\0')
     return NULL;
-  uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+  if (strpbrk (text, " \t\r\n") == NULL)
+    uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
   if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
       || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
     return _ ("Give an address like https://hub.example:8443");
@@ -44,6 +46,17 @@ pv_preferences_check_peers (const char *text)
   for (guint i = 0; parts[i] != NULL; i++)
     if (*parts[i] != '\0' && pv_preferences_check_url (parts[i]) != NULL)
       return _ ("Give addresses like http://192.168.1.20:8080, separated by commas");
+  return NULL;
+}
+
+const char *
+pv_preferences_check_listen (const char *text)
+{
+  g_autoptr (GSocketConnectable) address = g_network_address_parse (text, 0, NULL);
+  const char *colon = strrchr (text, ':');
+
+  if (address == NULL || colon == NULL || !g_ascii_isdigit (colon[1]))
+    return _ ("Give an address and a port like 192.168.1.20:8471 (port 0: any free one)");
   return NULL;
 }
 
@@ -297,8 +310,18 @@ add_network_group (PvPreferences *self, AdwPreferencesPage *page)
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Network"));
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
                                          _ ("Stations keep working without the network and catch up after"));
+  {
+    /* The hub is the one this station was paired with: another hub is
+     * another pairing. */
+    g_autofree char *hub = self->store ? pv_store_dup_meta_string (self->store, "hub-url") : NULL;
+    GtkWidget *row = adw_action_row_new ();
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Hub"));
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), hub ? hub : _ ("None: this station runs on its own"));
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  }
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             text_row (self, adw_entry_row_new (), "hub-url", _ ("Hub address")));
+                             text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              text_row (self, adw_entry_row_new (), "peers", _ ("Other stations (peers)")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
@@ -328,6 +351,7 @@ pv_preferences_dispose (GObject *object)
   PvPreferences *self = PV_PREFERENCES (object);
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->store);
   G_OBJECT_CLASS (pv_preferences_parent_class)->dispose (object);
 }
 
@@ -350,6 +374,7 @@ pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
   AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
 
   self->settings = g_object_ref (settings);
+  self->store = store ? g_object_ref (store) : NULL;
   adw_preferences_page_set_title (page, _ ("Station"));
   adw_preferences_page_set_icon_name (page, "preferences-system-symbolic");
   add_gate_group (self, page, store);

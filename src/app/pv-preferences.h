@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 #define PV_TYPE_PREFERENCES (pv_preferences_get_type ())
 G_DECLARE_FINAL_TYPE (PvPreferences, pv_preferences, PV, PREFERENCES, AdwPreferencesWindow)
 
-/* @store: the replica open now, for its event's gates (may be NULL). */
+/* @store: the replica open now, for its event's gates and its hub (may be
+ * NULL). */
 PvPreferences *pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store);
 
 /* Checks, used by the window and by tests: NULL when @text is fine, else
@@ -21,5 +22,6 @@ PvPreferences *pv_preferences_new (GtkWindow *parent, GSettings *settings, PvSto
 const char *pv_preferences_check_url (const char *text);
 const char *pv_preferences_check_peers (const char *text);
 const char *pv_preferences_check_pin (const char *text);
+const char *pv_preferences_check_listen (const char *text);
 
 G_END_DECLS

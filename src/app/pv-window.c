@@ -47,6 +47,7 @@ struct _PvWindow
   char *sign_in_phone; /* between asking for a code and giving it */
   GCancellable *sign_in_cancellable;
   guint wrong_pins;
+  gboolean may_close; /* the PIN was given to close a locked station */
   gint64 pins_locked_until;
 
   /* borrowed: children of the stack */
@@ -143,6 +144,39 @@ status_tick_cb (gpointer user_data)
 {
   update_sync_state (user_data);
   return G_SOURCE_CONTINUE;
+}
+
+static void stop_sync (PvWindow *self);
+static void start_sync (PvWindow *self);
+
+/* Peers added in the preferences are synced with at once; a new address
+ * to serve on restarts the node. */
+static void
+sync_settings_changed_cb (GSettings *settings, const char *key, PvWindow *self)
+{
+  if (g_str_equal (key, "peers") && self->node != NULL)
+    {
+      g_auto (GStrv) peers = g_settings_get_strv (settings, "peers");
+      for (guint i = 0; peers[i] != NULL; i++)
+        pv_sync_node_add_peer (self->node, peers[i]);
+    }
+  else if (g_str_equal (key, "listen") && self->node != NULL)
+    {
+      stop_sync (self);
+      start_sync (self);
+    }
+}
+
+static void
+stop_sync (PvWindow *self)
+{
+  g_clear_handle_id (&self->status_id, g_source_remove);
+  if (self->node != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->node, self);
+      pv_sync_node_stop (self->node);
+    }
+  g_clear_object (&self->node);
 }
 
 /* The station takes part in sync when it was paired with a hub. */
@@ -389,8 +423,7 @@ unlock_then (PvWindow *self, Unlocked then)
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Kiosk PIN"),
                                    _ ("This station is locked. Enter the PIN to change it."));
   entry = gtk_password_entry_new ();
-  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_PIN);
-  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  g_object_set (entry, "activates-default", TRUE, NULL);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "unlock", _ ("_Unlock"),
                                     NULL);
@@ -423,6 +456,28 @@ kiosk_changed (GSimpleAction *action, GVariant *value, gpointer user_data)
     }
   else
     unlock_then (self, leave_kiosk);
+}
+
+static void
+close_now (PvWindow *self)
+{
+  self->may_close = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* A locked station closes only with the PIN: a visitor at a kiosk must not
+ * end the gate with its close button or Alt+F4. */
+static gboolean
+pv_window_close_request (GtkWindow *window)
+{
+  PvWindow *self = PV_WINDOW (window);
+  g_autofree char *pin = g_settings_get_string (self->settings, "kiosk-pin");
+  g_autoptr (GVariant) kiosk = g_action_group_get_action_state (G_ACTION_GROUP (self), "kiosk");
+
+  if (self->may_close || *pin == '\0' || !g_variant_get_boolean (kiosk))
+    return GTK_WINDOW_CLASS (pv_window_parent_class)->close_request (window);
+  unlock_then (self, close_now);
+  return TRUE;
 }
 
 static void
@@ -493,12 +548,11 @@ pv_window_dispose (GObject *object)
 
   if (self->gate_page != NULL)
     pv_gate_page_stop (PV_GATE_PAGE (self->gate_page));
-  g_clear_handle_id (&self->status_id, g_source_remove);
-  if (self->node != NULL)
-    pv_sync_node_stop (self->node);
+  stop_sync (self);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_WINDOW);
   self->gate_page = self->desk_page = NULL;
-  g_clear_object (&self->node);
   g_clear_object (&self->watch);
   g_cancellable_cancel (self->sign_in_cancellable);
   g_clear_object (&self->sign_in_cancellable);
@@ -517,6 +571,7 @@ pv_window_class_init (PvWindowClass *klass)
 
   object_class->dispose = pv_window_dispose;
   widget_class->map = pv_window_map;
+  GTK_WINDOW_CLASS (klass)->close_request = pv_window_close_request;
   widget_class->unmap = pv_window_unmap;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-window.ui");
@@ -582,6 +637,7 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
   station = device ? g_strdup_printf ("%s · %s", device->name, pv_role_to_string (role)) : NULL;
   gtk_label_set_text (self->station_label, station ? station : "");
   start_sync (self);
+  g_signal_connect (settings, "changed", G_CALLBACK (sync_settings_changed_cb), self);
   update_sync_state (self);
   return self;
 }

@@ -19,6 +19,8 @@
 static char *tmpdir;
 static char *db_path;
 static char *gate_db_path; /* a gate paired with a hub on db_path */
+static char hub_listen[32] = "127.0.0.1:0";
+static guint16 hub_port;
 
 typedef struct
 {
@@ -26,7 +28,7 @@ typedef struct
   const char *typed;  /* a code to type, or NULL to show the camera one */
   const char *db;     /* the station's replica, NULL: the event file */
   const char *serial; /* typed into the lookup by a person, or NULL */
-  char *headline, *what, *detail, *style, *note;
+  char *headline, *what, *detail, *style, *note, *serial_shown;
   guint tries;
 } Seen;
 
@@ -38,7 +40,8 @@ seen_clear (Seen *seen)
   g_free (seen->detail);
   g_free (seen->style);
   g_free (seen->note);
-  seen->headline = seen->what = seen->detail = seen->style = seen->note = NULL;
+  g_free (seen->serial_shown);
+  seen->headline = seen->what = seen->detail = seen->style = seen->note = seen->serial_shown = NULL;
 }
 
 static gboolean
@@ -70,6 +73,7 @@ verdict_shown (AppRun *run, PvWindow *window, gpointer data)
   seen->detail = g_strdup (pv_gate_page_get_detail (page));
   seen->style = g_strdup (pv_gate_page_get_style (page));
   seen->note = g_strdup (pv_gate_page_get_note (page));
+  seen->serial_shown = g_strdup (pv_gate_page_get_serial (page));
   /* One frame so the verdict is drawn before the picture is taken, and
    * the verdict's sound played to its end. */
   if (run->ticks < 4 || pv_sounds_get_n_finished (pv_gate_page_get_sounds (page)) == 0)
@@ -156,6 +160,8 @@ test_admit (void)
   g_assert_true (g_str_has_prefix (seen.what, "One-day · Day "));
   g_assert_true (g_str_has_suffix (seen.what, " of 9"));
   g_assert_cmpstr (seen.detail, ==, "");
+  /* The serial, to tell this verdict from the last one. */
+  g_assert_true (g_str_has_prefix (seen.serial_shown, "Ticket 1-"));
   g_assert_cmpuint (count_scans (admitted_code), ==, 1);
   seen_clear (&seen);
 }
@@ -321,7 +327,7 @@ die_with_parent (gpointer data)
 static GSubprocess *
 start_hub (void)
 {
-  static char listen[32] = "127.0.0.1:0";
+  char *listen = hub_listen;
   g_autoptr (GError) error = NULL;
   g_autoptr (GDataInputStream) lines = NULL;
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -339,7 +345,8 @@ start_hub (void)
   g_assert_true (g_str_has_prefix (line, "listening "));
   port = strrchr (g_strchomp (line), ':');
   g_assert_nonnull (port);
-  g_snprintf (listen, sizeof listen, "127.0.0.1:%u", (guint) g_ascii_strtoull (port + 1, NULL, 10));
+  hub_port = (guint16) g_ascii_strtoull (port + 1, NULL, 10);
+  g_snprintf (hub_listen, sizeof hub_listen, "127.0.0.1:%u", hub_port);
   return hub;
 }
 
@@ -423,8 +430,11 @@ sign_in_step (AppRun *run, PvWindow *window, gpointer data)
   else if (sign_in->step == 2 && pv_window_get_volunteer (window) != NULL)
     {
       g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "gate-signed-in");
+
+      if (shot == NULL)
+        return FALSE;
       sign_in->volunteer = g_strdup (pv_window_get_volunteer (window));
-      return shot != NULL;
+      return TRUE;
     }
   return FALSE;
 }
@@ -445,6 +455,41 @@ test_sign_in (void)
   g_free (sign_in.volunteer);
 }
 
+/* A hub that takes the connection and never answers: past the offline
+ * bound the gate decides by itself, and the screen never froze. */
+static gboolean
+hold_connection_cb (GSocketService *service, GSocketConnection *connection, GObject *source, gpointer data)
+{
+  g_ptr_array_add (data, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+test_hub_slow (void)
+{
+  g_autofree char *code = issue ("One-day", 0, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketService) silent = g_socket_service_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, hub_port);
+  g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func (g_object_unref);
+  Seen seen = { .name = "gate-slow-hub", .db = gate_db_path };
+
+  g_assert_nonnull (gate_db_path);
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (silent), address, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_signal_connect (silent, "incoming", G_CALLBACK (hold_connection_cb), held);
+  run_gate (code, FALSE, &seen);
+  g_assert_cmpstr (seen.headline, ==, "ADMIT");
+  g_assert_cmpstr (seen.style, ==, "offline");
+  g_assert_cmpstr (seen.note, ==, "Decided offline: the hub did not answer in time");
+  g_assert_cmpuint (held->len, >, 0);
+  g_socket_service_stop (silent);
+  g_socket_listener_close (G_SOCKET_LISTENER (silent));
+  seen_clear (&seen);
+}
+
 /* The hub is gone: the gate decides by itself, in amber, and says so. */
 static void
 test_hub_gone (void)
@@ -462,7 +507,7 @@ test_hub_gone (void)
   run_gate (code, FALSE, &seen);
   g_assert_cmpstr (seen.headline, ==, "ADMIT");
   g_assert_cmpstr (seen.style, ==, "offline");
-  g_assert_cmpstr (seen.note, ==, "Decided offline: the hub did not answer in time");
+  g_assert_cmpstr (seen.note, ==, "Decided offline: the hub cannot be reached");
 
   gate = pv_store_open_existing (gate_db_path, &error);
   g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
@@ -495,6 +540,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gate/lookup", test_lookup);
   g_test_add_func ("/gate/online", test_online);
   g_test_add_func ("/gate/sign-in", test_sign_in);
+  g_test_add_func ("/gate/hub-slow", test_hub_slow);
   g_test_add_func ("/gate/hub-gone", test_hub_gone);
   status = g_test_run ();
 
