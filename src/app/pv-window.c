@@ -123,8 +123,16 @@ update_sync_state (PvWindow *self)
         break;
       }
     }
-  gtk_widget_add_css_class (GTK_WIDGET (self->sync_label), status == PV_SYNC_OFFLINE ? "offline" : "online");
-  gtk_label_set_text (self->sync_label, text);
+  gtk_widget_add_css_class (GTK_WIDGET (self->sync_label),
+                            status == PV_SYNC_OFFLINE || skewed ? "offline" : "online");
+  if (skewed)
+    {
+      /* Said in the header itself: a wrong clock makes wrong-day verdicts. */
+      g_autofree char *warned = g_strdup_printf (_ ("%s · clock wrong"), text);
+      gtk_label_set_text (self->sync_label, warned);
+    }
+  else
+    gtk_label_set_text (self->sync_label, text);
   gtk_image_set_from_icon_name (self->sync_icon, skewed                      ? "dialog-warning-symbolic"
                                                  : status == PV_SYNC_OFFLINE ? "network-offline-symbolic"
                                                                              : "network-transmit-receive-symbolic");
@@ -634,7 +642,12 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
 
   if (event != NULL)
     adw_view_switcher_title_set_subtitle (self->switcher_title, pv_event_get_name (event));
-  station = device ? g_strdup_printf ("%s · %s", device->name, pv_role_to_string (role)) : NULL;
+  /* Translators: the device's name and what this station is for. */
+  station = device ? g_strdup_printf (_ ("%s · %s"), device->name,
+                                      role == PV_ROLE_GATE   ? _ ("gate")
+                                      : role == PV_ROLE_DESK ? _ ("desk")
+                                                             : _ ("control room"))
+                   : NULL;
   gtk_label_set_text (self->station_label, station ? station : "");
   start_sync (self);
   g_signal_connect (settings, "changed", G_CALLBACK (sync_settings_changed_cb), self);
