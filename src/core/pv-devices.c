@@ -11,6 +11,7 @@
 #include "pv-batch.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
@@ -256,4 +257,62 @@ pv_devices_revoke (PvStore *store, guint16 device_id, const char *reason, GError
                            g_variant_new ("(qxs)", device_id, pv_store_now (store),
                                           reason && *reason ? reason : "revoked"),
                            NULL, error);
+}
+
+void
+pv_device_status_free (PvDeviceStatus *status)
+{
+  if (status == NULL)
+    return;
+  g_free (status->name);
+  g_free (status->role);
+  g_free (status->revoke_reason);
+  g_free (status);
+}
+
+GPtrArray *
+pv_devices_list (PvStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT d.id, d.name, d.role, d.revoked_at, d.revoke_reason, "
+                                         "       d.valid_from, d.valid_until, c.seen_at, c.behind, "
+                                         "       c.pending, c.skew_ms, "
+                                         "       (SELECT hlc FROM records r WHERE r.device_id = d.id "
+                                         "        ORDER BY seq DESC LIMIT 1) "
+                                         "FROM devices d LEFT JOIN device_contacts c ON c.device_id = d.id "
+                                         "ORDER BY d.id",
+                                         error);
+  g_autoptr (GPtrArray) devices = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  devices = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_device_status_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvDeviceStatus *device = g_new0 (PvDeviceStatus, 1);
+      gboolean contacted = sqlite3_column_type (stmt, 7) != SQLITE_NULL;
+
+      device->id = (guint16) sqlite3_column_int (stmt, 0);
+      device->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      device->role = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      device->revoked = sqlite3_column_type (stmt, 3) != SQLITE_NULL;
+      device->revoked_at = sqlite3_column_int64 (stmt, 3);
+      device->revoke_reason = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      device->valid_from = sqlite3_column_int64 (stmt, 5);
+      device->valid_until = sqlite3_column_int64 (stmt, 6);
+      device->this_device = device->id == pv_store_get_device_id (store);
+      device->last_contact = contacted ? sqlite3_column_int64 (stmt, 7) : 0;
+      device->behind = contacted && sqlite3_column_type (stmt, 8) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 8) : -1;
+      device->pending = contacted && sqlite3_column_type (stmt, 9) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 9) : -1;
+      device->has_skew = sqlite3_column_type (stmt, 10) != SQLITE_NULL;
+      device->skew_ms = sqlite3_column_int64 (stmt, 10);
+      if (sqlite3_column_type (stmt, 11) != SQLITE_NULL)
+        device->last_record = pv_hlc_wall_ms ((PvHlc) sqlite3_column_int64 (stmt, 11)) * 1000;
+      g_ptr_array_add (devices, device);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the devices"), NULL;
+  return g_steal_pointer (&devices);
 }

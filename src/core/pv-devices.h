@@ -51,6 +51,31 @@ gboolean pv_devices_revoke (PvStore *store,
                             const char *reason,
                             GError **error);
 
+/* What a replica knows of one enrolled device. */
+typedef struct
+{
+  guint16 id;
+  char *name;
+  char *role; /* "gate", "desk", "admin" */
+  gboolean revoked;
+  gint64 revoked_at; /* µs */
+  char *revoke_reason;
+  gboolean this_device;
+  gint64 valid_from, valid_until; /* its certificate's, µs */
+  gint64 last_record;             /* wall time (µs) of its newest record here; 0: none */
+  gint64 last_contact;            /* when it last called this replica (µs); 0: never */
+  gint64 behind;                  /* records it lacked then; -1 when unknown */
+  gint64 pending;                 /* records only it held then; -1 when unknown */
+  gboolean has_skew;
+  gint64 skew_ms; /* its clock less this replica's, at that call */
+} PvDeviceStatus;
+
+void pv_device_status_free (PvDeviceStatus *status);
+/* Every enrolled device, by id (element-type PvDeviceStatus), with what
+ * this replica last heard of it: its newest record, and its last call
+ * here (the hub hears every device; another replica only its peers). */
+GPtrArray *pv_devices_list (PvStore *store, GError **error);
+
 /* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
 gboolean pv_devices_get_secret_key (PvStore *store,
                                     guint8 out[PV_SECRET_KEY_SIZE],

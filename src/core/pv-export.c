@@ -34,9 +34,21 @@ flush (GOutputStream *out, GString *buffer, gboolean force, GCancellable *cancel
 
 typedef void (*RowFunc) (GString *row, PvEvent *event, sqlite3_stmt *stmt);
 
+typedef struct
+{
+  const char *sql;
+  const char *count_sql;
+  const char *const *header;
+  RowFunc row_func;
+} Table;
+
+/* Often enough for a progress bar to move smoothly, rarely enough to cost
+ * nothing next to the rows. */
+#define PROGRESS_ROWS 2048
+
 static gboolean
-export_query (PvStore *store, const char *sql, const char *const *header, RowFunc row_func,
-              GOutputStream *out, guint64 *out_rows, GCancellable *cancellable, GError **error)
+export_rows (PvStore *store, const Table *table, GOutputStream *out, PvExportProgressFunc progress,
+             gpointer user_data, guint64 total, guint64 *out_rows, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GString) buffer = g_string_sized_new (FLUSH_BYTES + 4096);
   sqlite3_stmt *stmt = NULL;
@@ -47,35 +59,80 @@ export_query (PvStore *store, const char *sql, const char *const *header, RowFun
   if (event == NULL)
     return FALSE;
   g_object_ref (event);
-  for (guint i = 0; header[i]; i++)
-    pv_csv_append_cell (buffer, header[i]);
+  for (guint i = 0; table->header[i]; i++)
+    pv_csv_append_cell (buffer, table->header[i]);
   pv_csv_end_row (buffer);
 
   /* A private statement: the row callbacks may use the statement cache. */
-  if (sqlite3_prepare_v2 (pv_store_get_db (store), sql, -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (pv_store_get_db (store), table->sql, -1, &stmt, NULL) != SQLITE_OK)
     {
       g_object_unref (event);
       return pv_store_fail (store, error, "Cannot export");
     }
+  if (progress)
+    progress (0, total, user_data);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      row_func (buffer, event, stmt);
+      table->row_func (buffer, event, stmt);
       pv_csv_end_row (buffer);
       rows++;
       if (!flush (out, buffer, FALSE, cancellable, error))
         break;
+      if (rows % PROGRESS_ROWS == 0)
+        {
+          /* A stream in memory never looks at @cancellable. */
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            break;
+          if (progress)
+            progress (rows, MAX (total, rows), user_data);
+        }
     }
   sqlite3_finalize (stmt);
   g_object_unref (event);
   if (rc == SQLITE_ROW)
-    return FALSE; /* the write failed; @error is set */
+    return FALSE; /* the write failed or was cancelled; @error is set */
   if (rc != SQLITE_DONE)
     return pv_store_fail (store, error, "Cannot export");
   if (!flush (out, buffer, TRUE, cancellable, error))
     return FALSE;
+  if (progress)
+    progress (rows, MAX (total, rows), user_data);
   if (out_rows)
     *out_rows = rows;
   return TRUE;
+}
+
+static gboolean
+export_query (PvStore *store, const Table *table, GOutputStream *out, PvExportProgressFunc progress,
+              gpointer user_data, guint64 *out_rows, GCancellable *cancellable, GError **error)
+{
+  sqlite3_stmt *count;
+  guint64 total = 0;
+  gboolean ok;
+
+  if (progress == NULL)
+    return export_rows (store, table, out, NULL, NULL, 0, out_rows, cancellable, error);
+  /* One snapshot for the count and the rows (WAL lets the writers go on
+   * meanwhile), so the total is the number of rows written. */
+  if (!pv_store_begin (store, FALSE, error))
+    return FALSE;
+  if ((count = pv_store_prepare (store, table->count_sql, error)) == NULL)
+    ok = FALSE;
+  else if (sqlite3_step (count) != SQLITE_ROW)
+    ok = pv_store_fail (store, error, "Cannot count the rows to export");
+  else
+    {
+      total = (guint64) sqlite3_column_int64 (count, 0);
+      ok = TRUE;
+    }
+  if (count != NULL)
+    sqlite3_reset (count);
+  ok = ok && export_rows (store, table, out, progress, user_data, total, out_rows, cancellable, error);
+  /* Only read: ending it writes nothing, and a caller's own transaction
+   * goes on. */
+  if (!pv_store_commit (store, ok ? error : NULL))
+    ok = FALSE;
+  return ok;
 }
 
 static void
@@ -113,32 +170,37 @@ ticket_row (GString *row, PvEvent *event, sqlite3_stmt *stmt)
   pv_csv_append_cell (row, (const char *) sqlite3_column_text (stmt, 10));
 }
 
+static const char *const ticket_header[] = {
+  "serial",
+  "category",
+  "day",
+  "party",
+  "channel",
+  "issued_at",
+  "revoked",
+  "name",
+  "phone",
+  "code",
+  NULL,
+};
+
+static const Table ticket_table = {
+  "SELECT t.issuer, t.serial, t.category, t.day, t.party, t.channel, "
+  "       t.issued_at, r.reason, p.name, p.phone, t.code "
+  "FROM tickets t "
+  "LEFT JOIN ticket_revocations r USING (issuer, serial) "
+  "LEFT JOIN people p USING (issuer, serial) "
+  "ORDER BY t.issuer, t.serial",
+  "SELECT count(*) FROM tickets",
+  ticket_header,
+  ticket_row,
+};
+
 gboolean
 pv_export_tickets (PvStore *store, GOutputStream *out, guint64 *out_rows,
                    GCancellable *cancellable, GError **error)
 {
-  static const char *const header[] = {
-    "serial",
-    "category",
-    "day",
-    "party",
-    "channel",
-    "issued_at",
-    "revoked",
-    "name",
-    "phone",
-    "code",
-    NULL,
-  };
-
-  return export_query (store,
-                       "SELECT t.issuer, t.serial, t.category, t.day, t.party, t.channel, "
-                       "       t.issued_at, r.reason, p.name, p.phone, t.code "
-                       "FROM tickets t "
-                       "LEFT JOIN ticket_revocations r USING (issuer, serial) "
-                       "LEFT JOIN people p USING (issuer, serial) "
-                       "ORDER BY t.issuer, t.serial",
-                       header, ticket_row, out, out_rows, cancellable, error);
+  return export_query (store, &ticket_table, out, NULL, NULL, out_rows, cancellable, error);
 }
 
 static void
@@ -155,26 +217,41 @@ scan_row (GString *row, PvEvent *event, sqlite3_stmt *stmt)
   pv_csv_append_cell (row, sqlite3_column_int (stmt, 9) ? "double" : "");
 }
 
+static const char *const scan_header[] = {
+  "time",
+  "gate",
+  "direction",
+  "serial",
+  "category",
+  "party",
+  "device",
+  "decided",
+  "double",
+  NULL,
+};
+
+static const Table scan_table = {
+  "SELECT at, gate, is_exit, issuer, serial, category, party, device_id, "
+  "       offline, is_double "
+  "FROM scans ORDER BY hlc, device_id, seq",
+  "SELECT count(*) FROM scans",
+  scan_header,
+  scan_row,
+};
+
 gboolean
 pv_export_entries (PvStore *store, GOutputStream *out, guint64 *out_rows,
                    GCancellable *cancellable, GError **error)
 {
-  static const char *const header[] = {
-    "time",
-    "gate",
-    "direction",
-    "serial",
-    "category",
-    "party",
-    "device",
-    "decided",
-    "double",
-    NULL,
-  };
+  return export_query (store, &scan_table, out, NULL, NULL, out_rows, cancellable, error);
+}
 
-  return export_query (store,
-                       "SELECT at, gate, is_exit, issuer, serial, category, party, device_id, "
-                       "       offline, is_double "
-                       "FROM scans ORDER BY hlc, device_id, seq",
-                       header, scan_row, out, out_rows, cancellable, error);
+gboolean
+pv_export_table (PvStore *store, PvExportTable table, GOutputStream *out, PvExportProgressFunc progress,
+                 gpointer user_data, guint64 *out_rows, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (table == PV_EXPORT_TICKETS || table == PV_EXPORT_ENTRIES, FALSE);
+
+  return export_query (store, table == PV_EXPORT_TICKETS ? &ticket_table : &scan_table, out, progress, user_data,
+                       out_rows, cancellable, error);
 }

@@ -104,6 +104,10 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, gint64 lifetime
   if (name == NULL || *name == '\0' || strlen (name) > 64 || !g_utf8_validate (name, -1, NULL))
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A device needs a name of 1 to 64 characters"),
            FALSE;
+  if (role != PV_ROLE_GATE && role != PV_ROLE_DESK && role != PV_ROLE_ADMIN)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                "A device is invited as a gate, a desk or an admin; the hub is made with its event"),
+           FALSE;
   if (lifetime <= 0 || lifetime > G_GINT64_CONSTANT (30 * 24 * 60 * 60) * G_USEC_PER_SEC)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "An invitation holds for up to 30 days"), FALSE;
   if (pv_store_get_device_id (store) == 0)
@@ -125,6 +129,7 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, gint64 lifetime
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   out->url = g_strdup (url);
+  out->expires_at = now + lifetime;
   out->pinned = fingerprint != NULL;
   if (fingerprint)
     memcpy (out->fingerprint, fingerprint, PV_FINGERPRINT_SIZE);

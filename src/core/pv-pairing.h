@@ -24,6 +24,7 @@ typedef struct
   gboolean pinned;                         /* a TLS fingerprint follows */
   guint8 fingerprint[PV_FINGERPRINT_SIZE]; /* SHA-256 of the hub's certificate (DER) */
   guint8 secret[PV_PAIRING_SECRET_SIZE];
+  gint64 expires_at; /* µs: set by pv_invite_create(), not carried in the code */
 } PvPairingCode;
 
 void pv_pairing_code_clear (PvPairingCode *code);
@@ -34,9 +35,11 @@ char *pv_pairing_code_format (const PvPairingCode *code);
 /* PV_ERROR_MALFORMED with the reason for anything else. */
 gboolean pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error);
 
-/* Makes an invitation in the hub's @store for a device of @role named
- * @name, good for @lifetime µs, and fills @out (its URL and fingerprint
- * copied from @url and @fingerprint, NULL for plain HTTP). */
+/* Makes an invitation in the hub's @store for a device of @role (gate,
+ * desk or admin) named @name, good for @lifetime µs, and fills @out (its
+ * URL and fingerprint copied from @url and @fingerprint, NULL for plain
+ * HTTP; its expiry). PV_ERROR_INVALID for a bad role, name, lifetime or
+ * URL. */
 gboolean pv_invite_create (PvStore *store,
                            PvRole role,
                            const char *name,

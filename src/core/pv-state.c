@@ -112,6 +112,7 @@ count_scan (PvStore *store, PvEvent *event, gint64 at, const char *gate, guint p
     {
       pv_store_counter_add (store, "exits.day", date, people);
       pv_store_counter_add (store, "inside.day", date, -people);
+      pv_store_counter_add (store, "inside.quarter", quarter, -people);
       return;
     }
   g_snprintf (gate_key, sizeof gate_key, "%s|%s", date, gate);
@@ -121,17 +122,20 @@ count_scan (PvStore *store, PvEvent *event, gint64 at, const char *gate, guint p
   pv_store_counter_add (store, "entries.quarter", quarter, people);
   pv_store_counter_add (store, "entries.gate", gate_key, people);
   pv_store_counter_add (store, "inside.day", date, people);
+  pv_store_counter_add (store, "inside.quarter", quarter, people);
 }
 
 static void
 count_ticket (PvStore *store, PvEvent *event, guint8 category_id, guint party, gint64 issued_at,
               const char *channel, int sign)
 {
-  char day[16], hour[24], quarter[24], category[8];
+  char day[16], hour[24], quarter[24], category[8], mix[80];
 
   time_keys (event, issued_at, day, hour, quarter);
   g_snprintf (category, sizeof category, "%u", category_id);
+  g_snprintf (mix, sizeof mix, "%u|%s", category_id, channel);
   pv_store_counter_add (store, "registrations.channel", channel, sign);
+  pv_store_counter_add (store, "registrations.mix", mix, sign);
   pv_store_counter_add (store, "registrations.category", category, sign);
   pv_store_counter_add (store, "registrations.day", day, sign);
   pv_store_counter_add (store, "registrations.people", category, sign * (gint64) party);
@@ -370,6 +374,26 @@ recount (PvStore *store, PvEvent *event, GError **error)
     }
   sqlite3_finalize (stmt);
   return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot read scans");
+}
+
+gboolean
+pv_state_count_again_if_stale (PvStore *store, GError **error)
+{
+  PvEvent *event;
+
+  if (pv_store_get_meta_int (store, "counters-stale", 0) == 0)
+    return TRUE;
+  /* Beginning may find the file changed and drop the cached event. */
+  if (!pv_store_begin (store, TRUE, error))
+    return FALSE;
+  if (!(event = require_event (store, error)) || !recount (store, event, error) || !pv_store_set_meta_int (store, "counters-stale", 0, error)
+      || !pv_store_commit (store, error))
+    {
+      if (pv_store_in_transaction (store))
+        pv_store_rollback (store);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Puts in force the newest configuration whose author was not revoked when
@@ -936,7 +960,7 @@ pv_state_rebuild (PvStore *store, GError **error)
                          "  AND deliveries.rec_seq = s.rec_seq;"
                          "DROP TABLE temp.delivery_status;",
                          error)
-      || !pv_store_commit (store, error))
+      || !pv_store_set_meta_int (store, "counters-stale", 0, error) || !pv_store_commit (store, error))
     goto fail;
   return TRUE;
 

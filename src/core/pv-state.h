@@ -20,6 +20,9 @@ gboolean pv_state_apply (PvStore *store, const PvRecord *record, GVariant *body,
 /* Empties every derived table and replays the ledger in canonical order. */
 gboolean pv_state_rebuild (PvStore *store, GError **error);
 
+/* Counts the counters again from the tables when a migration added ones
+ * the replica's existing rows were never counted in (see 0011). */
+gboolean pv_state_count_again_if_stale (PvStore *store, GError **error);
 /* BLAKE2b over the derived tables in a fixed order: equal on two replicas
  * exactly when they derived the same state. */
 gboolean pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error);

@@ -5,7 +5,9 @@
 
 #include <string.h>
 
+#include "pv-error.h"
 #include "pv-event.h"
+#include "pv-state.h"
 #include "pv-store.h"
 #include "pv-ticket-code.h"
 
@@ -77,18 +79,48 @@ sum (GPtrArray *counts)
   return total;
 }
 
+/* Categories are counted by id, which tickets carry; show names. A key
+ * may go on after the id ("3|web"). */
+static void
+name_categories (PvEvent *event, GPtrArray *counts)
+{
+  for (guint i = 0; i < counts->len; i++)
+    {
+      PvCount *count = g_ptr_array_index (counts, i);
+      char *rest = NULL;
+      guint64 id = g_ascii_strtoull (count->key, &rest, 10);
+      const PvCategory *category = id <= G_MAXUINT8 ? pv_event_get_category (event, (guint8) id) : NULL;
+
+      if (category)
+        {
+          char *named = g_strconcat (category->name, rest, NULL);
+          g_free (count->key);
+          count->key = named;
+        }
+    }
+}
+
 gboolean
 pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
 {
-  PvEvent *event = pv_store_get_event (store, error);
-  g_autofree char *hour_prefix = NULL, *gate_prefix = NULL;
+  PvEvent *event;
+  g_autofree char *hour_prefix = NULL, *gate_prefix = NULL, *yesterday_prefix = NULL;
   g_autoptr (GPtrArray) doubles = NULL;
+  g_autoptr (GDateTime) local = NULL;
+  g_autoptr (GDateTime) before = NULL;
 
   memset (out, 0, sizeof *out);
-  if (event == NULL)
+  /* Counting again writes, which drops the cached event: read it after. */
+  if (!pv_state_count_again_if_stale (store, error) || !(event = pv_store_get_event (store, error)))
     return FALSE;
   out->day = pv_event_day_at (event, now);
   out->today = pv_event_day_date (event, out->day);
+  /* The calendar day before, which may be before the event began. */
+  if (!(local = pv_event_local_time (event, now)))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "The time is out of range"), FALSE;
+  before = g_date_time_add_days (local, -1);
+  out->yesterday = g_date_time_format (before, "%F");
+  yesterday_prefix = g_strconcat (out->yesterday, "T", NULL);
   out->capacity = pv_event_get_capacity (event);
   hour_prefix = g_strconcat (out->today, "T", NULL);
   gate_prefix = g_strconcat (out->today, "|", NULL);
@@ -99,22 +131,16 @@ pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
       || !(out->entries_by_hour = counters_with_prefix (store, "entries.hour", hour_prefix, error))
       || !(out->entries_by_quarter = counters_with_prefix (store, "entries.quarter", hour_prefix, error))
       || !(out->entries_by_gate = counters_with_prefix (store, "entries.gate", gate_prefix, error))
+      || !(out->entries_yesterday_by_quarter = counters_with_prefix (store, "entries.quarter", yesterday_prefix, error))
+      || !(out->inside_by_quarter = counters_with_prefix (store, "inside.quarter", hour_prefix, error))
+      || !(out->registrations_mix = counters_with_prefix (store, "registrations.mix", "", error))
       || !(doubles = counters_with_prefix (store, "doubles.day", "", error)))
     {
       pv_stats_clear (out);
       return FALSE;
     }
-  /* Categories are counted by id, which tickets carry; show names. */
-  for (guint i = 0; i < out->by_category->len; i++)
-    {
-      PvCount *count = g_ptr_array_index (out->by_category, i);
-      const PvCategory *category = pv_event_get_category (event, (guint8) atoi (count->key));
-      if (category)
-        {
-          g_free (count->key);
-          count->key = g_strdup (category->name);
-        }
-    }
+  name_categories (event, out->by_category);
+  name_categories (event, out->registrations_mix);
 
   out->registered_total = sum (out->by_channel);
   out->registered_today = pv_stats_counter (store, "registrations.day", out->today);
@@ -132,13 +158,46 @@ void
 pv_stats_clear (PvStats *stats)
 {
   g_free (stats->today);
+  g_free (stats->yesterday);
   g_clear_pointer (&stats->by_channel, g_ptr_array_unref);
   g_clear_pointer (&stats->by_category, g_ptr_array_unref);
   g_clear_pointer (&stats->entries_by_day, g_ptr_array_unref);
   g_clear_pointer (&stats->entries_by_hour, g_ptr_array_unref);
   g_clear_pointer (&stats->entries_by_quarter, g_ptr_array_unref);
   g_clear_pointer (&stats->entries_by_gate, g_ptr_array_unref);
+  g_clear_pointer (&stats->entries_yesterday_by_quarter, g_ptr_array_unref);
+  g_clear_pointer (&stats->inside_by_quarter, g_ptr_array_unref);
+  g_clear_pointer (&stats->registrations_mix, g_ptr_array_unref);
   memset (stats, 0, sizeof *stats);
+}
+
+GPtrArray *
+pv_stats_gate_rates (PvStore *store, gint64 now, gint64 window, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT gate, sum(party) AS people FROM scans "
+                                         "WHERE at > ?1 AND at <= ?2 AND is_exit = 0 AND is_void = 0 "
+                                         "GROUP BY gate ORDER BY people DESC, gate",
+                                         error);
+  g_autoptr (GPtrArray) rates = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  rates = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_count_free);
+  sqlite3_bind_int64 (stmt, 1, now - window);
+  sqlite3_bind_int64 (stmt, 2, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvCount *count = g_new0 (PvCount, 1);
+      count->key = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      count->value = sqlite3_column_int64 (stmt, 1);
+      g_ptr_array_add (rates, count);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read scans"), NULL;
+  return g_steal_pointer (&rates);
 }
 
 void

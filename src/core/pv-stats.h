@@ -19,7 +19,8 @@ void pv_count_free (PvCount *count);
 
 typedef struct
 {
-  char *today;             /* local date of @now, "YYYY-MM-DD" */
+  char *today; /* local date of @now, "YYYY-MM-DD" */
+  char *yesterday;
   int day;                 /* event day index of @now */
   gint64 registered_total; /* tickets */
   gint64 registered_today;
@@ -31,16 +32,24 @@ typedef struct
   gint64 doubles_total;
   gint64 doubles_today;
   guint capacity;
-  GPtrArray *by_channel;         /* PvCount: tickets per channel */
-  GPtrArray *by_category;        /* PvCount: tickets per category name */
-  GPtrArray *entries_by_day;     /* PvCount: people per date */
-  GPtrArray *entries_by_hour;    /* PvCount: today, "HH" */
-  GPtrArray *entries_by_quarter; /* PvCount: today, "HH:MM" */
-  GPtrArray *entries_by_gate;    /* PvCount: today, gate name */
+  GPtrArray *by_channel;                   /* PvCount: tickets per channel */
+  GPtrArray *by_category;                  /* PvCount: tickets per category name */
+  GPtrArray *entries_by_day;               /* PvCount: people per date */
+  GPtrArray *entries_by_hour;              /* PvCount: today, "HH" */
+  GPtrArray *entries_by_quarter;           /* PvCount: today, "HH:MM" */
+  GPtrArray *entries_by_gate;              /* PvCount: today, gate name */
+  GPtrArray *entries_yesterday_by_quarter; /* PvCount: "HH:MM" */
+  GPtrArray *inside_by_quarter;            /* PvCount: today, "HH:MM", people in less people out */
+  GPtrArray *registrations_mix;            /* PvCount: "category name|channel" */
 } PvStats;
 
 gboolean pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error);
 void pv_stats_clear (PvStats *stats);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PvStats, pv_stats_clear)
+
+/* People who came in through each entry gate in the @window µs up to
+ * @now (element-type PvCount, gate name → people), busiest first. */
+GPtrArray *pv_stats_gate_rates (PvStore *store, gint64 now, gint64 window, GError **error);
 
 /* One counter, 0 when absent. */
 gint64 pv_stats_counter (PvStore *store, const char *name, const char *key);

@@ -22,7 +22,8 @@
 #include "pv-store.h"
 #include "pv-tickets-private.h"
 
-/* Sections: issuing; revoking; looking up and searching; deliveries. */
+/* Sections: issuing; revoking; looking up and searching; a ticket's scans;
+ * deliveries. */
 
 void
 pv_issued_ticket_free (PvIssuedTicket *issued)
@@ -684,6 +685,59 @@ pv_tickets_recent (PvStore *store, guint16 issuer, guint limit, GError **error)
       }
     return g_steal_pointer (&infos);
   }
+}
+
+/* A ticket's scans */
+
+void
+pv_scan_info_free (PvScanInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->gate);
+  g_free (info->device_name);
+  g_free (info);
+}
+
+GPtrArray *
+pv_tickets_history (PvStore *store, guint16 issuer, guint32 serial, GError **error)
+{
+  g_autoptr (GPtrArray) scans = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_scan_info_free);
+  /* scans_ticket has the ticket's scans in canonical order already. */
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT s.device_id, s.seq, s.at, s.day, s.gate, d.name, s.party, "
+                                         "       s.is_exit, s.offline, s.is_double, s.is_void "
+                                         "FROM scans s LEFT JOIN devices d ON d.id = s.device_id "
+                                         "WHERE s.issuer = ?1 AND s.serial = ?2 "
+                                         "ORDER BY s.hlc, s.device_id, s.seq",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvScanInfo *scan = g_new0 (PvScanInfo, 1);
+
+      scan->device_id = (guint16) sqlite3_column_int (stmt, 0);
+      scan->seq = (guint64) sqlite3_column_int64 (stmt, 1);
+      scan->at = sqlite3_column_int64 (stmt, 2);
+      scan->day = sqlite3_column_int (stmt, 3);
+      scan->gate = column_dup (stmt, 4);
+      scan->device_name = column_dup (stmt, 5);
+      scan->party = (guint) sqlite3_column_int (stmt, 6);
+      scan->is_exit = sqlite3_column_int (stmt, 7) != 0;
+      scan->offline = sqlite3_column_int (stmt, 8) != 0;
+      scan->is_double = sqlite3_column_int (stmt, 9) != 0;
+      scan->is_void = sqlite3_column_int (stmt, 10) != 0;
+      g_ptr_array_add (scans, scan);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the ticket’s scans"), NULL;
+  return g_steal_pointer (&scans);
 }
 
 /* Deliveries */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-tickets.h: issuing tickets on this device (signed offline, recorded in
  * the ledger, personal data kept apart), finding them again — by serial,
- * phone or name, as a desk volunteer types into one box — revoking them, and
- * asking the hub to send one to its visitor. */
+ * phone or name, as a desk volunteer types into one box — with their scans
+ * at the gates, revoking them, and asking the hub to send one to its
+ * visitor. */
 #pragma once
 
 #include <glib.h>
@@ -117,6 +118,30 @@ GPtrArray *pv_tickets_search (PvStore *store,
  * registrations"), newest first — by serial, which a device counts up,
  * whatever its clock said — at most @limit (element-type PvTicketInfo). */
 GPtrArray *pv_tickets_recent (PvStore *store, guint16 issuer, guint limit, GError **error);
+
+/* One scan of a ticket at a gate, as the control room follows it up. */
+typedef struct
+{
+  guint16 device_id; /* the gate device that recorded it */
+  guint64 seq;       /* of its record */
+  gint64 at;         /* µs, the gate's clock */
+  int day;           /* event day index */
+  char *gate;
+  char *device_name; /* NULL when the device's enrolment is not here */
+  guint party;       /* people admitted or leaving */
+  gboolean is_exit;
+  gboolean offline;   /* decided from the gate's own replica */
+  gboolean is_double; /* an entry beyond the ticket's allowance, found after sync */
+  gboolean is_void;   /* by a device after its revocation: counts for nothing */
+} PvScanInfo;
+
+void pv_scan_info_free (PvScanInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvScanInfo, pv_scan_info_free)
+
+/* Every entry and exit scan of ticket @issuer-@serial this replica holds,
+ * in the canonical order that decides which entry counted (element-type
+ * PvScanInfo; empty when it was never scanned or is unknown here). */
+GPtrArray *pv_tickets_history (PvStore *store, guint16 issuer, guint32 serial, GError **error);
 
 /* Channels a ticket can be sent by. */
 #define PV_DELIVERY_WHATSAPP "whatsapp"

@@ -19,6 +19,15 @@ pv_volunteer_clear (PvVolunteer *volunteer)
 {
   g_clear_pointer (&volunteer->name, g_free);
   g_clear_pointer (&volunteer->phone, g_free);
+  g_clear_pointer (&volunteer->last_sign_in_device_name, g_free);
+}
+
+void
+pv_sign_in_clear (PvSignIn *sign_in)
+{
+  g_clear_pointer (&sign_in->name, g_free);
+  g_clear_pointer (&sign_in->phone, g_free);
+  g_clear_pointer (&sign_in->device_name, g_free);
 }
 
 gboolean
@@ -32,6 +41,9 @@ pv_volunteers_add (PvStore *store, const char *name, const char *phone, PvRole r
     return FALSE;
   if (*clean == '\0' || strlen (clean) > 100 || !g_utf8_validate (clean, -1, NULL))
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A volunteer needs a name of 1 to 100 bytes"),
+           FALSE;
+  if (role != PV_ROLE_GATE && role != PV_ROLE_DESK && role != PV_ROLE_ADMIN)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, _ ("A volunteer’s role is gate, desk or admin")),
            FALSE;
   stmt = pv_store_prepare (store, "SELECT 1 FROM volunteers WHERE phone = ?1", error);
   if (stmt == NULL)
@@ -65,13 +77,14 @@ code_digest (const guint8 salt[SALT_SIZE], const char *code, guint8 out[32])
   crypto_generichash (out, 32, (const guint8 *) code, strlen (code), salt, SALT_SIZE);
 }
 
-/* The volunteer with @phone (normalised), if any and not removed. */
+/* The volunteer with @phone (normalised), if any, active or not (see
+ * out->active). */
 static gboolean
 find_volunteer (PvStore *store, const char *phone, PvVolunteer *out, gboolean *out_found, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT id, name, role FROM volunteers "
-                                         "WHERE phone = ?1 AND removed_at IS NULL",
+                                         "SELECT id, name, role, deactivated_at IS NULL, added_at FROM volunteers "
+                                         "WHERE phone = ?1",
                                          error);
 
   *out_found = FALSE;
@@ -88,6 +101,8 @@ find_volunteer (PvStore *store, const char *phone, PvVolunteer *out, gboolean *o
           out->phone = g_strdup (phone);
           if (!pv_role_from_string ((const char *) sqlite3_column_text (stmt, 2), &out->role, NULL))
             out->role = PV_ROLE_GATE;
+          out->active = sqlite3_column_int (stmt, 3) != 0;
+          out->added_at = sqlite3_column_int64 (stmt, 4);
         }
     }
   sqlite3_reset (stmt);
@@ -199,8 +214,9 @@ pv_otp_request (PvStore *store, const char *phone, GError **error)
       goto fail;
     }
   row.requests++;
-  /* Counted either way, so unknown phones cannot be told apart by limits. */
-  if (found)
+  /* Counted either way, so unknown phones cannot be told apart by limits;
+   * a deactivated volunteer is answered as a stranger is. */
+  if (found && volunteer.active)
     {
       g_snprintf (code, sizeof code, "%0*u", PV_OTP_DIGITS, randombytes_uniform (1000000));
       randombytes_buf (row.salt, sizeof row.salt);
@@ -235,8 +251,25 @@ fail:
   return FALSE;
 }
 
+static gboolean
+record_sign_in (PvStore *store, gint64 volunteer_id, guint16 device_id, gint64 at, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "INSERT INTO volunteer_sign_ins (volunteer_id, device_id, at) "
+                                         "VALUES (?1, ?2, ?3)",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, volunteer_id);
+  sqlite3_bind_int (stmt, 2, device_id);
+  sqlite3_bind_int64 (stmt, 3, at);
+  return pv_store_step_done (store, stmt, error);
+}
+
 gboolean
-pv_otp_verify (PvStore *store, const char *phone, const char *code, PvVolunteer *out, GError **error)
+pv_otp_verify (PvStore *store, const char *phone, const char *code, guint16 device_id, PvVolunteer *out,
+               GError **error)
 {
   g_autofree char *normal = pv_normalize_phone (phone, error);
   g_autoptr (GError) refusal = NULL;
@@ -263,12 +296,22 @@ pv_otp_verify (PvStore *store, const char *phone, const char *code, PvVolunteer 
     }
   if (right && !find_volunteer (store, normal, out, &found, error))
     goto fail;
-  if (right && found)
+  if (right && found && out->active)
     {
       /* Spent: one code, one sign-in. */
       row.has_code = FALSE;
       row.expires_at = 0;
       row.failures = 0;
+      if (!record_sign_in (store, out->id, device_id, now, error))
+        goto fail;
+    }
+  else if (right && found)
+    {
+      /* Sent before the volunteer was deactivated: spent, and no guess. */
+      row.has_code = FALSE;
+      row.expires_at = 0;
+      g_set_error_literal (&refusal, PV_ERROR, PV_ERROR_PERMISSION,
+                           _ ("This volunteer is deactivated and cannot sign in; ask the control room"));
     }
   else
     {
@@ -321,4 +364,130 @@ pv_outbox_newest (PvStore *store, const char *phone, GError **error)
   if (body == NULL)
     g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "Nothing in the outbox for %s", normal);
   return body;
+}
+
+/* ---- the control room's view ---- */
+
+GArray *
+pv_volunteers_list (PvStore *store, GError **error)
+{
+  g_autoptr (GArray) list = g_array_new (FALSE, TRUE, sizeof (PvVolunteer));
+  /* The newest sign-in of each, found through the index on (volunteer, at). */
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT v.id, v.name, v.phone, v.role, v.deactivated_at IS NULL, v.added_at, "
+                                         "       s.at, s.device_id, d.name "
+                                         "FROM volunteers v "
+                                         "LEFT JOIN volunteer_sign_ins s ON s.id = "
+                                         "  (SELECT id FROM volunteer_sign_ins WHERE volunteer_id = v.id "
+                                         "   ORDER BY at DESC, id DESC LIMIT 1) "
+                                         "LEFT JOIN devices d ON d.id = s.device_id "
+                                         "ORDER BY v.name COLLATE NOCASE, v.id",
+                                         error);
+  int rc;
+
+  g_array_set_clear_func (list, (GDestroyNotify) pv_volunteer_clear);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvVolunteer v = { 0 };
+
+      v.id = sqlite3_column_int64 (stmt, 0);
+      v.name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      v.phone = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      if (!pv_role_from_string ((const char *) sqlite3_column_text (stmt, 3), &v.role, NULL))
+        v.role = PV_ROLE_GATE;
+      v.active = sqlite3_column_int (stmt, 4) != 0;
+      v.added_at = sqlite3_column_int64 (stmt, 5);
+      if (sqlite3_column_type (stmt, 6) != SQLITE_NULL)
+        {
+          v.last_sign_in_at = sqlite3_column_int64 (stmt, 6);
+          v.last_sign_in_device = (guint16) sqlite3_column_int (stmt, 7);
+          v.last_sign_in_device_name = g_strdup ((const char *) sqlite3_column_text (stmt, 8));
+        }
+      g_array_append_val (list, v);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the volunteers"), NULL;
+  return g_steal_pointer (&list);
+}
+
+gint64
+pv_volunteers_find (PvStore *store, const char *phone, GError **error)
+{
+  g_autofree char *normal = pv_normalize_phone (phone, error);
+  PvVolunteer volunteer = { 0 };
+  gboolean found = FALSE;
+  gint64 id;
+
+  if (normal == NULL || !find_volunteer (store, normal, &volunteer, &found, error))
+    return 0;
+  id = volunteer.id;
+  pv_volunteer_clear (&volunteer);
+  if (!found)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("No volunteer has the phone %s"), normal), 0;
+  return id;
+}
+
+gboolean
+pv_volunteers_set_active (PvStore *store, gint64 id, gboolean active, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT 1 FROM volunteers WHERE id = ?1", error);
+  gboolean exists;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  exists = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (!exists)
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("There is no volunteer %" G_GINT64_FORMAT), id),
+           FALSE;
+  /* The first deactivation's time is kept when it is asked for again. */
+  stmt = pv_store_prepare (store,
+                           active ? "UPDATE volunteers SET deactivated_at = NULL WHERE id = ?1"
+                                  : "UPDATE volunteers SET deactivated_at = ?2 "
+                                    "WHERE id = ?1 AND deactivated_at IS NULL",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!active)
+    sqlite3_bind_int64 (stmt, 2, pv_store_now (store));
+  return pv_store_step_done (store, stmt, error);
+}
+
+GArray *
+pv_volunteers_sign_ins (PvStore *store, guint max, GError **error)
+{
+  g_autoptr (GArray) list = g_array_new (FALSE, TRUE, sizeof (PvSignIn));
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT s.at, s.volunteer_id, v.name, v.phone, s.device_id, d.name "
+                                         "FROM volunteer_sign_ins s JOIN volunteers v ON v.id = s.volunteer_id "
+                                         "LEFT JOIN devices d ON d.id = s.device_id "
+                                         "ORDER BY s.at DESC, s.id DESC LIMIT ?1",
+                                         error);
+  int rc;
+
+  g_array_set_clear_func (list, (GDestroyNotify) pv_sign_in_clear);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, (int) MIN (max, PV_SIGN_INS_MAX));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvSignIn s = { 0 };
+
+      s.at = sqlite3_column_int64 (stmt, 0);
+      s.volunteer_id = sqlite3_column_int64 (stmt, 1);
+      s.name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      s.phone = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+      s.device_id = (guint16) sqlite3_column_int (stmt, 4);
+      s.device_name = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+      g_array_append_val (list, s);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read the sign-ins"), NULL;
+  return g_steal_pointer (&list);
 }

@@ -25,19 +25,19 @@ static void
 add_category_json (JsonBuilder *builder, const PvCategory *category)
 {
   json_builder_begin_object (builder);
-  pv_ctl_json_add_int (builder, "id", category->id);
-  pv_ctl_json_add_string (builder, "name", category->name);
-  pv_ctl_json_add_string (builder, "validity", pv_validity_to_string (category->validity));
+  pv_json_add_int (builder, "id", category->id);
+  pv_json_add_string (builder, "name", category->name);
+  pv_json_add_string (builder, "validity", pv_validity_to_string (category->validity));
   if (category->entries_per_day)
-    pv_ctl_json_add_int (builder, "entries_per_day", category->entries_per_day);
+    pv_json_add_int (builder, "entries_per_day", category->entries_per_day);
   else
-    pv_ctl_json_add_string (builder, "entries_per_day", "unlimited");
-  pv_ctl_json_add_bool (builder, "reentry", category->reentry);
+    pv_json_add_string (builder, "entries_per_day", "unlimited");
+  pv_json_add_bool (builder, "reentry", category->reentry);
   if (category->gates)
     pv_ctl_json_add_strv (builder, "gates", (const char *const *) category->gates);
   else
-    pv_ctl_json_add_string (builder, "gates", "all");
-  pv_ctl_json_add_int (builder, "max_party", category->max_party);
+    pv_json_add_string (builder, "gates", "all");
+  pv_json_add_int (builder, "max_party", category->max_party);
   json_builder_end_object (builder);
 }
 
@@ -63,13 +63,13 @@ event_to_json (PvStore *store, PvEvent *event)
   const PvDeviceInfo *self = pv_store_lookup_device (store, pv_store_get_device_id (store));
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "id", id);
-  pv_ctl_json_add_string (builder, "name", pv_event_get_name (event));
-  pv_ctl_json_add_string (builder, "venue", pv_event_get_venue (event));
-  pv_ctl_json_add_string (builder, "timezone", pv_event_get_timezone (event));
-  pv_ctl_json_add_int (builder, "days", pv_event_get_n_days (event));
-  pv_ctl_json_add_string (builder, "start", first);
-  pv_ctl_json_add_string (builder, "end", last);
+  pv_json_add_string (builder, "id", id);
+  pv_json_add_string (builder, "name", pv_event_get_name (event));
+  pv_json_add_string (builder, "venue", pv_event_get_venue (event));
+  pv_json_add_string (builder, "timezone", pv_event_get_timezone (event));
+  pv_json_add_int (builder, "days", pv_event_get_n_days (event));
+  pv_json_add_string (builder, "start", first);
+  pv_json_add_string (builder, "end", last);
   json_builder_set_member_name (builder, "dates");
   json_builder_begin_array (builder);
   for (guint day = 0; day < pv_event_get_n_days (event); day++)
@@ -90,20 +90,20 @@ event_to_json (PvStore *store, PvEvent *event)
       open_text = pv_ctl_format_minutes (open);
       close_text = pv_ctl_format_minutes (close);
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "date", date);
-      pv_ctl_json_add_string (builder, "open", open_text);
-      pv_ctl_json_add_string (builder, "close", close_text);
+      pv_json_add_string (builder, "date", date);
+      pv_json_add_string (builder, "open", open_text);
+      pv_json_add_string (builder, "close", close_text);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
-  pv_ctl_json_add_int (builder, "capacity", pv_event_get_capacity (event));
+  pv_json_add_int (builder, "capacity", pv_event_get_capacity (event));
   pv_ctl_json_add_strv (builder, "gates", pv_event_get_gates (event));
   add_categories_json (builder, event);
-  pv_ctl_json_add_int (builder, "device_id", pv_store_get_device_id (store));
-  pv_ctl_json_add_string (builder, "device_name", self ? self->name : NULL);
-  pv_ctl_json_add_string (builder, "device_role", self ? pv_role_to_string (self->role) : NULL);
-  pv_ctl_json_add_string (builder, "file", pv_store_get_path (store));
-  pv_ctl_json_add_int (builder, "records", (gint64) pv_ledger_count (store));
+  pv_json_add_int (builder, "device_id", pv_store_get_device_id (store));
+  pv_json_add_string (builder, "device_name", self ? self->name : NULL);
+  pv_json_add_string (builder, "device_role", self ? pv_role_to_string (self->role) : NULL);
+  pv_json_add_string (builder, "file", pv_store_get_path (store));
+  pv_json_add_int (builder, "records", (gint64) pv_ledger_count (store));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -570,10 +570,10 @@ pv_ctl_device_add (PvCtl *ctl, int argc, char **argv)
       const PvDeviceInfo *info = pv_store_lookup_device (store, id);
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_int (builder, "id", id);
-      pv_ctl_json_add_string (builder, "name", info ? info->name : name);
-      pv_ctl_json_add_string (builder, "role", pv_role_to_string (role));
-      pv_ctl_json_add_string (builder, "file", out);
+      pv_json_add_int (builder, "id", id);
+      pv_json_add_string (builder, "name", info ? info->name : name);
+      pv_json_add_string (builder, "role", pv_role_to_string (role));
+      pv_json_add_string (builder, "file", out);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       pv_ctl_print_json (root, TRUE);
@@ -645,18 +645,18 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
     }
   expires = pv_ctl_format_time (event, pv_store_now (store) + (gint64) hours * 3600 * G_USEC_PER_SEC);
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "code", text);
-  pv_ctl_json_add_string (builder, "role", pv_role_to_string (role));
-  pv_ctl_json_add_string (builder, "name", name);
-  pv_ctl_json_add_string (builder, "hub", url);
-  pv_ctl_json_add_string (builder, "expires", expires);
+  pv_json_add_string (builder, "code", text);
+  pv_json_add_string (builder, "role", pv_role_to_string (role));
+  pv_json_add_string (builder, "name", name);
+  pv_json_add_string (builder, "hub", url);
+  pv_json_add_string (builder, "expires", expires);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   pv_ctl_print_json (root, TRUE);
   return PV_CTL_EXIT_OK;
 }
 
-/* ---- volunteer add, otp show ---- */
+/* ---- volunteer add, list, deactivate; otp show ---- */
 
 int
 pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv)
@@ -688,6 +688,118 @@ pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv)
 }
 
 int
+pv_ctl_volunteer_list (PvCtl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  gboolean json = FALSE;
+  PvEvent *event;
+  int status;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print the volunteers as JSON"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
+    return status;
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
+      || !pv_ctl_require_admin (store, _ ("list volunteers"), &error)
+      || !(list = pv_volunteers_list (store, &error)))
+    return pv_ctl_fail (error);
+
+  json_builder_begin_array (builder);
+  g_ptr_array_add (rows, g_strsplit (_ ("ID|NAME|PHONE|ROLE|ACTIVE|LAST SIGN-IN"), "|", -1));
+  for (guint i = 0; i < list->len; i++)
+    {
+      const PvVolunteer *v = &g_array_index (list, PvVolunteer, i);
+      g_autofree char *signed_in = v->last_sign_in_at ? pv_ctl_format_time (event, v->last_sign_in_at) : NULL;
+      char **row;
+
+      json_builder_begin_object (builder);
+      pv_json_add_int (builder, "id", v->id);
+      pv_json_add_string (builder, "name", v->name);
+      pv_json_add_string (builder, "phone", v->phone);
+      pv_json_add_string (builder, "role", pv_role_to_string (v->role));
+      pv_json_add_bool (builder, "active", v->active);
+      pv_ctl_json_add_time (builder, "added_at", event, v->added_at);
+      json_builder_set_member_name (builder, "last_sign_in");
+      if (v->last_sign_in_at)
+        {
+          json_builder_begin_object (builder);
+          pv_ctl_json_add_time (builder, "at", event, v->last_sign_in_at);
+          pv_json_add_int (builder, "device", v->last_sign_in_device);
+          if (v->last_sign_in_device_name)
+            pv_json_add_string (builder, "device_name", v->last_sign_in_device_name);
+          else
+            pv_json_add_null (builder, "device_name");
+          json_builder_end_object (builder);
+        }
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+
+      row = g_new0 (char *, 7);
+      row[0] = g_strdup_printf ("%" G_GINT64_FORMAT, v->id);
+      row[1] = g_strdup (v->name);
+      row[2] = g_strdup (v->phone);
+      row[3] = g_strdup (pv_role_to_string (v->role));
+      row[4] = g_strdup (v->active ? _ ("yes") : _ ("no"));
+      if (signed_in)
+        row[5] = g_strdup_printf (_ ("%s at %s"), signed_in,
+                                  v->last_sign_in_device_name ? v->last_sign_in_device_name : "?");
+      else
+        row[5] = g_strdup (_ ("never"));
+      g_ptr_array_add (rows, row);
+    }
+  json_builder_end_array (builder);
+  if (json)
+    {
+      g_autoptr (JsonNode) root = json_builder_get_root (builder);
+      pv_ctl_print_json (root, TRUE);
+    }
+  else
+    pv_ctl_print_table (rows);
+  return PV_CTL_EXIT_OK;
+}
+
+/* Ids are small; phone numbers have at least eight digits. */
+#define MAX_VOLUNTEER_ID_DIGITS 7
+
+int
+pv_ctl_volunteer_deactivate (PvCtl *ctl, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  gboolean activate = FALSE;
+  guint64 number = 0;
+  gint64 id;
+  int status;
+  GOptionEntry entries[] = {
+    { "activate", 0, 0, G_OPTION_ARG_NONE, &activate, N_ ("Make the volunteer active again"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
+    return status;
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error)
+      || !pv_ctl_require_admin (store, activate ? _ ("activate volunteers") : _ ("deactivate volunteers"), &error))
+    return pv_ctl_fail (error);
+  if (strlen (argv[1]) <= MAX_VOLUNTEER_ID_DIGITS
+      && g_ascii_string_to_unsigned (argv[1], 10, 1, G_MAXINT64, &number, NULL))
+    id = (gint64) number;
+  else if (!(id = pv_volunteers_find (store, argv[1], &error)))
+    return pv_ctl_fail (error);
+  if (!pv_volunteers_set_active (store, id, activate, &error))
+    return pv_ctl_fail (error);
+  g_print (activate ? _ ("Volunteer %lld may sign in again\n") : _ ("Volunteer %lld can no longer sign in\n"),
+           (long long) id);
+  return PV_CTL_EXIT_OK;
+}
+
+int
 pv_ctl_otp_show (PvCtl *ctl, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
@@ -712,10 +824,10 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
   g_autoptr (PvStore) store = NULL;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) devices = NULL;
   gboolean json = FALSE;
-  sqlite3_stmt *stmt;
   PvEvent *event;
-  int status, rc;
+  int status;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print the devices as JSON"), NULL },
     G_OPTION_ENTRY_NULL
@@ -725,94 +837,82 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
       || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
     return status;
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
-      || !(stmt = pv_store_prepare (store,
-                                    "SELECT d.id, d.name, d.role, d.valid_from, d.valid_until, d.revoked_at, "
-                                    "       d.revoke_reason, c.seen_at, c.behind, "
-                                    "       (SELECT hlc FROM records r WHERE r.device_id = d.id "
-                                    "        ORDER BY seq DESC LIMIT 1) "
-                                    "FROM devices d LEFT JOIN device_contacts c ON c.device_id = d.id "
-                                    "ORDER BY d.id",
-                                    &error)))
+      || !(devices = pv_devices_list (store, &error)))
     return pv_ctl_fail (error);
 
   json_builder_begin_array (builder);
-  g_ptr_array_add (rows, g_strsplit (_ ("ID|NAME|ROLE|LAST SEEN|LAG|REVOKED|"), "|", -1));
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  g_ptr_array_add (rows, g_strsplit (_ ("ID|NAME|ROLE|LAST SEEN|LAG|CLOCK|REVOKED|"), "|", -1));
+  for (guint i = 0; i < devices->len; i++)
     {
-      guint id = (guint) sqlite3_column_int (stmt, 0);
-      const char *name = (const char *) sqlite3_column_text (stmt, 1);
-      const char *role = (const char *) sqlite3_column_text (stmt, 2);
-      gboolean revoked = sqlite3_column_type (stmt, 5) != SQLITE_NULL;
-      gint64 revoked_at = sqlite3_column_int64 (stmt, 5);
-      gboolean self = id == pv_store_get_device_id (store);
-      g_autofree char *until = pv_ctl_format_time (event, sqlite3_column_int64 (stmt, 4));
-      gboolean contacted = sqlite3_column_type (stmt, 7) != SQLITE_NULL;
-      gboolean wrote = sqlite3_column_type (stmt, 9) != SQLITE_NULL;
+      const PvDeviceStatus *d = devices->pdata[i];
+      g_autofree char *until = pv_ctl_format_time (event, d->valid_until);
+      gboolean contacted = d->last_contact != 0;
       /* Last seen: its newest record here, or its last call to this replica
        * (the hub's view), whichever is later. */
-      gint64 last_record = wrote ? pv_hlc_wall_ms ((PvHlc) sqlite3_column_int64 (stmt, 9)) * 1000 : 0;
-      gint64 last_seen = MAX (last_record, contacted ? sqlite3_column_int64 (stmt, 7) : 0);
+      gint64 last_seen = MAX (d->last_record, d->last_contact);
       g_autofree char *seen_text = last_seen ? pv_ctl_format_time (event, last_seen) : NULL;
       char **row;
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_int (builder, "id", id);
-      pv_ctl_json_add_string (builder, "name", name);
-      pv_ctl_json_add_string (builder, "role", role);
-      pv_ctl_json_add_time (builder, "valid_from", event, sqlite3_column_int64 (stmt, 3));
-      pv_ctl_json_add_string (builder, "valid_until", until);
-      pv_ctl_json_add_bool (builder, "revoked", revoked);
-      if (revoked)
+      pv_json_add_int (builder, "id", d->id);
+      pv_json_add_string (builder, "name", d->name);
+      pv_json_add_string (builder, "role", d->role);
+      pv_ctl_json_add_time (builder, "valid_from", event, d->valid_from);
+      pv_json_add_string (builder, "valid_until", until);
+      pv_json_add_bool (builder, "revoked", d->revoked);
+      if (d->revoked)
         {
-          pv_ctl_json_add_time (builder, "revoked_at", event, revoked_at);
-          pv_ctl_json_add_string (builder, "revoke_reason",
-                                  (const char *) sqlite3_column_text (stmt, 6));
+          pv_ctl_json_add_time (builder, "revoked_at", event, d->revoked_at);
+          pv_json_add_string (builder, "revoke_reason", d->revoke_reason);
         }
       else
         {
-          pv_ctl_json_add_null (builder, "revoked_at");
-          pv_ctl_json_add_null (builder, "revoke_reason");
+          pv_json_add_null (builder, "revoked_at");
+          pv_json_add_null (builder, "revoke_reason");
         }
-      pv_ctl_json_add_bool (builder, "this_device", self);
+      pv_json_add_bool (builder, "this_device", d->this_device);
       if (last_seen)
         pv_ctl_json_add_time (builder, "last_seen", event, last_seen);
       else
-        pv_ctl_json_add_null (builder, "last_seen");
-      if (last_record)
-        pv_ctl_json_add_time (builder, "last_record", event, last_record);
+        pv_json_add_null (builder, "last_seen");
+      if (d->last_record)
+        pv_ctl_json_add_time (builder, "last_record", event, d->last_record);
       else
-        pv_ctl_json_add_null (builder, "last_record");
-      if (contacted)
-        pv_ctl_json_add_int (builder, "lag", sqlite3_column_int64 (stmt, 8));
+        pv_json_add_null (builder, "last_record");
+      if (contacted && d->behind >= 0)
+        pv_json_add_int (builder, "lag", d->behind);
       else
-        pv_ctl_json_add_null (builder, "lag");
+        pv_json_add_null (builder, "lag");
+      if (contacted && d->pending >= 0)
+        pv_json_add_int (builder, "pending", d->pending);
+      else
+        pv_json_add_null (builder, "pending");
+      if (d->has_skew)
+        pv_json_add_int (builder, "skew_ms", d->skew_ms);
+      else
+        pv_json_add_null (builder, "skew_ms");
       json_builder_end_object (builder);
 
-      row = g_new0 (char *, 8);
-      row[0] = g_strdup_printf ("%u", id);
-      row[1] = g_strdup (name);
-      row[2] = g_strdup (role);
+      row = g_new0 (char *, 9);
+      row[0] = g_strdup_printf ("%u", d->id);
+      row[1] = g_strdup (d->name);
+      row[2] = g_strdup (d->role);
       row[3] = g_strdup (seen_text ? seen_text : _ ("never"));
-      row[4] = contacted ? g_strdup_printf (_ ("%lld records"), (long long) sqlite3_column_int64 (stmt, 8))
-                         : g_strdup ("–");
-      if (revoked)
+      row[4] = contacted && d->behind >= 0 ? g_strdup_printf (_ ("%lld records"), (long long) d->behind)
+                                           : g_strdup ("–");
+      /* Whole seconds: what a person sets a clock by. */
+      row[5] = d->has_skew ? g_strdup_printf (_ ("%+.0f s"), (double) d->skew_ms / 1000) : g_strdup ("–");
+      if (d->revoked)
         {
-          g_autofree char *when = pv_ctl_format_time (event, revoked_at);
-          row[5] = g_strdup_printf (_ ("%s (%s)"), when ? when : "?",
-                                    (const char *) sqlite3_column_text (stmt, 6));
+          g_autofree char *when = pv_ctl_format_time (event, d->revoked_at);
+          row[6] = g_strdup_printf (_ ("%s (%s)"), when ? when : "?", d->revoke_reason ? d->revoke_reason : "");
         }
       else
-        row[5] = g_strdup (_ ("no"));
-      row[6] = g_strdup (self ? _ ("← this store") : "");
+        row[6] = g_strdup (_ ("no"));
+      row[7] = g_strdup (d->this_device ? _ ("← this store") : "");
       g_ptr_array_add (rows, row);
     }
-  sqlite3_reset (stmt);
   json_builder_end_array (builder);
-  if (rc != SQLITE_DONE)
-    {
-      pv_store_fail (store, &error, "Cannot read the devices");
-      return pv_ctl_fail (error);
-    }
 
   if (json)
     {

@@ -107,8 +107,8 @@ add_counts_json (JsonBuilder *builder, const char *member, GPtrArray *counts)
       const PvCount *count = g_ptr_array_index (counts, i);
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "key", count->key);
-      pv_ctl_json_add_int (builder, "value", count->value);
+      pv_json_add_string (builder, "key", count->key);
+      pv_json_add_int (builder, "value", count->value);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -162,23 +162,23 @@ pv_ctl_stats (PvCtl *ctl, int argc, char **argv)
       g_autoptr (JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "event", pv_event_get_name (event));
-      pv_ctl_json_add_string (builder, "today", stats.today);
+      pv_json_add_string (builder, "event", pv_event_get_name (event));
+      pv_json_add_string (builder, "today", stats.today);
       if (stats.day >= 0 && stats.day < (int) n_days)
-        pv_ctl_json_add_int (builder, "day", stats.day + 1);
+        pv_json_add_int (builder, "day", stats.day + 1);
       else
-        pv_ctl_json_add_null (builder, "day");
-      pv_ctl_json_add_int (builder, "n_days", n_days);
-      pv_ctl_json_add_int (builder, "registered_total", stats.registered_total);
-      pv_ctl_json_add_int (builder, "registered_today", stats.registered_today);
-      pv_ctl_json_add_int (builder, "entered_today", stats.entered_today);
-      pv_ctl_json_add_int (builder, "entries_today", stats.entries_today);
-      pv_ctl_json_add_int (builder, "exited_today", stats.exited_today);
-      pv_ctl_json_add_int (builder, "inside_now", stats.inside_now);
-      pv_ctl_json_add_int (builder, "scans_today", stats.scans_today);
-      pv_ctl_json_add_int (builder, "doubles_total", stats.doubles_total);
-      pv_ctl_json_add_int (builder, "doubles_today", stats.doubles_today);
-      pv_ctl_json_add_int (builder, "capacity", stats.capacity);
+        pv_json_add_null (builder, "day");
+      pv_json_add_int (builder, "n_days", n_days);
+      pv_json_add_int (builder, "registered_total", stats.registered_total);
+      pv_json_add_int (builder, "registered_today", stats.registered_today);
+      pv_json_add_int (builder, "entered_today", stats.entered_today);
+      pv_json_add_int (builder, "entries_today", stats.entries_today);
+      pv_json_add_int (builder, "exited_today", stats.exited_today);
+      pv_json_add_int (builder, "inside_now", stats.inside_now);
+      pv_json_add_int (builder, "scans_today", stats.scans_today);
+      pv_json_add_int (builder, "doubles_total", stats.doubles_total);
+      pv_json_add_int (builder, "doubles_today", stats.doubles_today);
+      pv_json_add_int (builder, "capacity", stats.capacity);
       add_counts_json (builder, "by_channel", stats.by_channel);
       add_counts_json (builder, "by_category", stats.by_category);
       add_counts_json (builder, "entries_by_day", stats.entries_by_day);
@@ -236,11 +236,11 @@ add_scan_json (JsonBuilder *builder, PvStore *store, PvEvent *event, guint16 dev
   g_autofree char *name = device_name (store, device);
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_int (builder, "device", device);
-  pv_ctl_json_add_string (builder, "device_name", name);
-  pv_ctl_json_add_string (builder, "gate", gate);
+  pv_json_add_int (builder, "device", device);
+  pv_json_add_string (builder, "device_name", name);
+  pv_json_add_string (builder, "gate", gate);
   pv_ctl_json_add_time (builder, "at", event, at);
-  pv_ctl_json_add_bool (builder, "offline", offline);
+  pv_json_add_bool (builder, "offline", offline);
   json_builder_end_object (builder);
 }
 
@@ -290,9 +290,9 @@ pv_ctl_doubles (PvCtl *ctl, int argc, char **argv)
           g_autofree char *date = pv_event_day_date (event, entry->day);
 
           json_builder_begin_object (builder);
-          pv_ctl_json_add_string (builder, "serial", entry->serial);
-          pv_ctl_json_add_string (builder, "day", date);
-          pv_ctl_json_add_int (builder, "day_number", entry->day + 1);
+          pv_json_add_string (builder, "serial", entry->serial);
+          pv_json_add_string (builder, "day", date);
+          pv_json_add_int (builder, "day_number", entry->day + 1);
           json_builder_set_member_name (builder, "double");
           add_scan_json (builder, store, event, entry->device_id, entry->gate, entry->at,
                          entry->offline);
@@ -458,16 +458,16 @@ pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv)
       g_autoptr (JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_int (builder, "applied", (gint64) stats.applied);
-      pv_ctl_json_add_int (builder, "duplicates", (gint64) stats.duplicates);
-      pv_ctl_json_add_int (builder, "forks", (gint64) stats.forks);
-      pv_ctl_json_add_int (builder, "unsigned", (gint64) stats.unsigned_skipped);
-      pv_ctl_json_add_int (builder, "refused_authors", stats.refused_authors);
+      pv_json_add_int (builder, "applied", (gint64) stats.applied);
+      pv_json_add_int (builder, "duplicates", (gint64) stats.duplicates);
+      pv_json_add_int (builder, "forks", (gint64) stats.forks);
+      pv_json_add_int (builder, "unsigned", (gint64) stats.unsigned_skipped);
+      pv_json_add_int (builder, "refused_authors", stats.refused_authors);
       if (stats.refused_authors)
-        pv_ctl_json_add_string (builder, "refused_reason", stats.refused_reason);
-      pv_ctl_json_add_int (builder, "people_refused", (gint64) stats.people_refused);
-      pv_ctl_json_add_int (builder, "people", (gint64) stats.people);
-      pv_ctl_json_add_int (builder, "records", (gint64) pv_ledger_count (store));
+        pv_json_add_string (builder, "refused_reason", stats.refused_reason);
+      pv_json_add_int (builder, "people_refused", (gint64) stats.people_refused);
+      pv_json_add_int (builder, "people", (gint64) stats.people);
+      pv_json_add_int (builder, "records", (gint64) pv_ledger_count (store));
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       pv_ctl_print_json (root, TRUE);

@@ -46,12 +46,12 @@ print_json_line (const char *path, GPtrArray *results, gint64 decode_us, const G
   g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "file", path);
+  pv_json_add_string (builder, "file", path);
   if (error != NULL)
-    pv_ctl_json_add_string (builder, "error", error->message);
+    pv_json_add_string (builder, "error", error->message);
   else
     {
-      pv_ctl_json_add_bool (builder, "found", results->len > 0);
+      pv_json_add_bool (builder, "found", results->len > 0);
       json_builder_set_member_name (builder, "codes");
       json_builder_begin_array (builder);
       for (guint i = 0; i < results->len; i++)
@@ -61,10 +61,10 @@ print_json_line (const char *path, GPtrArray *results, gint64 decode_us, const G
           json_builder_add_string_value (builder, valid);
         }
       json_builder_end_array (builder);
-      pv_ctl_json_add_string (builder, "pass",
-                              results->len > 0 ? ((PvDecodeResult *) results->pdata[0])->pass
-                                               : NULL);
-      pv_ctl_json_add_int (builder, "decode_us", decode_us);
+      pv_json_add_string (builder, "pass",
+                          results->len > 0 ? ((PvDecodeResult *) results->pdata[0])->pass
+                                           : NULL);
+      pv_json_add_int (builder, "decode_us", decode_us);
     }
   json_builder_end_object (builder);
 

@@ -113,13 +113,13 @@ pv_ctl_sync (PvCtl *ctl, int argc, char **argv)
       if (!pv_sync_client_round_finish (hub, pv_ctl_wait (&result), &stats, &error))
         return pv_ctl_fail (error);
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "hub", url);
-      pv_ctl_json_add_int (builder, "pushed", (gint64) stats.pushed);
-      pv_ctl_json_add_int (builder, "pulled", (gint64) stats.pulled);
-      pv_ctl_json_add_int (builder, "people", (gint64) stats.people);
-      pv_ctl_json_add_int (builder, "pages", stats.pages);
-      pv_ctl_json_add_int (builder, "refused_authors", stats.refused_authors);
-      pv_ctl_json_add_int (builder, "clock_offset_ms", pv_sync_client_get_clock_offset (hub) / 1000);
+      pv_json_add_string (builder, "hub", url);
+      pv_json_add_int (builder, "pushed", (gint64) stats.pushed);
+      pv_json_add_int (builder, "pulled", (gint64) stats.pulled);
+      pv_json_add_int (builder, "people", (gint64) stats.people);
+      pv_json_add_int (builder, "pages", stats.pages);
+      pv_json_add_int (builder, "refused_authors", stats.refused_authors);
+      pv_json_add_int (builder, "clock_offset_ms", pv_sync_client_get_clock_offset (hub) / 1000);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       pv_ctl_print_json (root, TRUE);
@@ -263,9 +263,9 @@ pv_ctl_signin (PvCtl *ctl, int argc, char **argv)
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error))
     return pv_ctl_fail (error);
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "phone", phone);
+  pv_json_add_string (builder, "phone", phone);
   if (code)
-    pv_ctl_json_add_string (builder, "code", code);
+    pv_json_add_string (builder, "code", code);
   json_builder_end_object (builder);
   pv_hub_call_async (store, NULL, NULL, code ? "/api/v1/otp/verify" : "/api/v1/otp", builder, 10000, NULL,
                      pv_ctl_got_result, &result);

@@ -99,11 +99,11 @@ pv_ctl_ticket_issue (PvCtl *ctl, int argc, char **argv)
                                     : NULL;
 
           json_builder_begin_object (builder);
-          pv_ctl_json_add_string (builder, "code", one->code);
-          pv_ctl_json_add_string (builder, "serial", one->serial);
-          pv_ctl_json_add_string (builder, "category", c ? c->name : NULL);
-          pv_ctl_json_add_string (builder, "day", date);
-          pv_ctl_json_add_int (builder, "party", one->ticket.party);
+          pv_json_add_string (builder, "code", one->code);
+          pv_json_add_string (builder, "serial", one->serial);
+          pv_json_add_string (builder, "category", c ? c->name : NULL);
+          pv_json_add_string (builder, "day", date);
+          pv_json_add_int (builder, "party", one->ticket.party);
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
@@ -189,13 +189,13 @@ add_scans (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, JsonB
 
       n++;
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "at", at);
-      pv_ctl_json_add_string (builder, "gate", gate);
-      pv_ctl_json_add_string (builder, "direction", is_exit ? "exit" : "entry");
-      pv_ctl_json_add_int (builder, "party", sqlite3_column_int (stmt, 3));
-      pv_ctl_json_add_int (builder, "device", device);
-      pv_ctl_json_add_bool (builder, "offline", offline);
-      pv_ctl_json_add_bool (builder, "double", is_double);
+      pv_json_add_string (builder, "at", at);
+      pv_json_add_string (builder, "gate", gate);
+      pv_json_add_string (builder, "direction", is_exit ? "exit" : "entry");
+      pv_json_add_int (builder, "party", sqlite3_column_int (stmt, 3));
+      pv_json_add_int (builder, "device", device);
+      pv_json_add_bool (builder, "offline", offline);
+      pv_json_add_bool (builder, "double", is_double);
       json_builder_end_object (builder);
 
       row[0] = g_strdup (at ? at : "?");
@@ -231,10 +231,10 @@ add_deliveries (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, 
       char **row = g_new0 (char *, 5);
 
       json_builder_begin_object (builder);
-      pv_ctl_json_add_string (builder, "requested_at", at);
-      pv_ctl_json_add_string (builder, "channel", d->channel);
-      pv_ctl_json_add_int (builder, "device", d->requested_by);
-      pv_ctl_json_add_string (builder, "status", d->status);
+      pv_json_add_string (builder, "requested_at", at);
+      pv_json_add_string (builder, "channel", d->channel);
+      pv_json_add_int (builder, "device", d->requested_by);
+      pv_json_add_string (builder, "status", d->status);
       json_builder_end_object (builder);
 
       row[0] = g_strdup (at ? at : "?");
@@ -296,35 +296,35 @@ pv_ctl_ticket_show (PvCtl *ctl, int argc, char **argv)
   issuer_label = device_label (store, issuer);
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "serial", info.serial_text);
-  pv_ctl_json_add_bool (builder, "known", info.known);
-  pv_ctl_json_add_string (builder, "code", info.code);
+  pv_json_add_string (builder, "serial", info.serial_text);
+  pv_json_add_bool (builder, "known", info.known);
+  pv_json_add_string (builder, "code", info.code);
   if (info.known || have_code)
     {
-      pv_ctl_json_add_string (builder, "category", category ? category->name : NULL);
-      pv_ctl_json_add_int (builder, "category_id", info.category);
-      pv_ctl_json_add_string (builder, "day", date);
-      pv_ctl_json_add_int (builder, "party", info.party);
+      pv_json_add_string (builder, "category", category ? category->name : NULL);
+      pv_json_add_int (builder, "category_id", info.category);
+      pv_json_add_string (builder, "day", date);
+      pv_json_add_int (builder, "party", info.party);
       pv_ctl_json_add_time (builder, "issued_at", event, info.issued_at);
     }
   else
     {
-      pv_ctl_json_add_null (builder, "category");
-      pv_ctl_json_add_null (builder, "category_id");
-      pv_ctl_json_add_null (builder, "day");
-      pv_ctl_json_add_null (builder, "party");
-      pv_ctl_json_add_null (builder, "issued_at");
+      pv_json_add_null (builder, "category");
+      pv_json_add_null (builder, "category_id");
+      pv_json_add_null (builder, "day");
+      pv_json_add_null (builder, "party");
+      pv_json_add_null (builder, "issued_at");
     }
-  pv_ctl_json_add_string (builder, "channel", info.channel);
-  pv_ctl_json_add_int (builder, "issuer", issuer);
-  pv_ctl_json_add_bool (builder, "revoked", info.revoked);
+  pv_json_add_string (builder, "channel", info.channel);
+  pv_json_add_int (builder, "issuer", issuer);
+  pv_json_add_bool (builder, "revoked", info.revoked);
   if (info.revoked)
     pv_ctl_json_add_time (builder, "revoked_at", event, info.revoked_at);
   else
-    pv_ctl_json_add_null (builder, "revoked_at");
-  pv_ctl_json_add_string (builder, "revoke_reason", info.revoke_reason);
-  pv_ctl_json_add_string (builder, "name", info.name);
-  pv_ctl_json_add_string (builder, "phone", info.phone);
+    pv_json_add_null (builder, "revoked_at");
+  pv_json_add_string (builder, "revoke_reason", info.revoke_reason);
+  pv_json_add_string (builder, "name", info.name);
+  pv_json_add_string (builder, "phone", info.phone);
 
   json_builder_set_member_name (builder, "scans");
   json_builder_begin_array (builder);
@@ -499,36 +499,36 @@ decision_to_json (PvStore *store, PvEvent *event, const PvDecision *d, gboolean 
                                  : NULL;
 
   json_builder_begin_object (builder);
-  pv_ctl_json_add_string (builder, "verdict", pv_verdict_to_string (d->verdict));
-  pv_ctl_json_add_string (builder, "message", d->message);
-  pv_ctl_json_add_string (builder, "serial", d->serial);
-  pv_ctl_json_add_string (builder, "category", d->category);
+  pv_json_add_string (builder, "verdict", pv_verdict_to_string (d->verdict));
+  pv_json_add_string (builder, "message", d->message);
+  pv_json_add_string (builder, "serial", d->serial);
+  pv_json_add_string (builder, "category", d->category);
   if (d->have_ticket)
-    pv_ctl_json_add_int (builder, "party", d->party);
+    pv_json_add_int (builder, "party", d->party);
   else
-    pv_ctl_json_add_null (builder, "party");
-  pv_ctl_json_add_string (builder, "valid_day", valid_day);
+    pv_json_add_null (builder, "party");
+  pv_json_add_string (builder, "valid_day", valid_day);
   if (is_scan)
     {
       /* People count days from 1; outside the event there is no day. */
       if (day >= 0 && day < (int) n_days)
-        pv_ctl_json_add_int (builder, "day", day + 1);
+        pv_json_add_int (builder, "day", day + 1);
       else
-        pv_ctl_json_add_null (builder, "day");
-      pv_ctl_json_add_int (builder, "n_days", n_days);
-      pv_ctl_json_add_string (builder, "gate", d->gate);
+        pv_json_add_null (builder, "day");
+      pv_json_add_int (builder, "n_days", n_days);
+      pv_json_add_string (builder, "gate", d->gate);
       pv_ctl_json_add_time (builder, "at", event, d->at);
-      pv_ctl_json_add_bool (builder, "offline", d->offline);
+      pv_json_add_bool (builder, "offline", d->offline);
       if (d->previous_at != 0)
         {
           pv_ctl_json_add_time (builder, "previous_at", event, d->previous_at);
-          pv_ctl_json_add_string (builder, "previous_gate", d->previous_gate);
+          pv_json_add_string (builder, "previous_gate", d->previous_gate);
         }
       if (d->device_id != 0)
         {
           g_autofree char *record = g_strdup_printf ("%u/%" G_GUINT64_FORMAT, d->device_id,
                                                      d->seq);
-          pv_ctl_json_add_string (builder, "record", record);
+          pv_json_add_string (builder, "record", record);
         }
     }
   else
@@ -538,10 +538,10 @@ decision_to_json (PvStore *store, PvEvent *event, const PvDecision *d, gboolean 
                                      : NULL;
 
       if (d->have_ticket)
-        pv_ctl_json_add_int (builder, "issuer", d->ticket.issuer);
+        pv_json_add_int (builder, "issuer", d->ticket.issuer);
       else
-        pv_ctl_json_add_null (builder, "issuer");
-      pv_ctl_json_add_string (builder, "issuer_name", issuer ? issuer->name : NULL);
+        pv_json_add_null (builder, "issuer");
+      pv_json_add_string (builder, "issuer_name", issuer ? issuer->name : NULL);
       pv_ctl_json_add_time (builder, "at", event, d->at);
     }
   json_builder_end_object (builder);

@@ -302,42 +302,11 @@ pv_ctl_print_json (JsonNode *root, gboolean pretty)
 }
 
 void
-pv_ctl_json_add_string (JsonBuilder *builder, const char *member, const char *value)
-{
-  json_builder_set_member_name (builder, member);
-  if (value)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-void
-pv_ctl_json_add_int (JsonBuilder *builder, const char *member, gint64 value)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_int_value (builder, value);
-}
-
-void
-pv_ctl_json_add_bool (JsonBuilder *builder, const char *member, gboolean value)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_boolean_value (builder, value);
-}
-
-void
-pv_ctl_json_add_null (JsonBuilder *builder, const char *member)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_add_null_value (builder);
-}
-
-void
 pv_ctl_json_add_time (JsonBuilder *builder, const char *member, PvEvent *event, gint64 at_us)
 {
   g_autofree char *text = pv_ctl_format_time (event, at_us);
 
-  pv_ctl_json_add_string (builder, member, text);
+  pv_json_add_string (builder, member, text);
 }
 
 void

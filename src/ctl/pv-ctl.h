@@ -13,6 +13,7 @@
 #include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-store.h"
+#include "pv-wire.h"
 
 G_BEGIN_DECLS
 
@@ -92,10 +93,6 @@ char *pv_ctl_format_minutes (guint minutes);
 
 /* JSON: one document on stdout, pretty unless @pretty is FALSE (JSON Lines). */
 void pv_ctl_print_json (JsonNode *root, gboolean pretty);
-void pv_ctl_json_add_string (JsonBuilder *builder, const char *member, const char *value);
-void pv_ctl_json_add_int (JsonBuilder *builder, const char *member, gint64 value);
-void pv_ctl_json_add_bool (JsonBuilder *builder, const char *member, gboolean value);
-void pv_ctl_json_add_null (JsonBuilder *builder, const char *member);
 void pv_ctl_json_add_time (JsonBuilder *builder, const char *member, PvEvent *event, gint64 at_us);
 void pv_ctl_json_add_strv (JsonBuilder *builder, const char *member, const char *const *values);
 
@@ -119,6 +116,8 @@ int pv_ctl_device_add (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_list (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_volunteer_list (PvCtl *ctl, int argc, char **argv);
+int pv_ctl_volunteer_deactivate (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_otp_show (PvCtl *ctl, int argc, char **argv);
 int pv_ctl_device_revoke (PvCtl *ctl, int argc, char **argv);
 

@@ -3,7 +3,10 @@
  * serves the sync endpoints, and decides online admissions atomically with
  * its ledger: requests that arrive together are decided one after another
  * in one transaction and answered after a single commit, so durability
- * costs one fsync per group, not per gate. */
+ * costs one fsync per group, not per gate. It also serves the control
+ * room's admin API (devices, invitations, volunteers), for admin devices
+ * only: the hub holds the event key and the volunteers' phones, which an
+ * admin laptop does not. */
 #include "config.h"
 
 #include <glib-unix.h>
@@ -15,8 +18,10 @@
 #include <string.h>
 
 #include "pv-admission.h"
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
 #include "pv-pairing.h"
@@ -24,6 +29,7 @@
 #include "pv-store.h"
 #include "pv-sync-client.h"
 #include "pv-sync-server.h"
+#include "pv-tickets.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
 
@@ -46,6 +52,12 @@ typedef struct
   guint64 groups;
   GHashTable *pair_attempts; /* remote address → attempts this minute */
   gint64 pair_minute;
+  guint64 sign_ins;
+  /* What invitations carry: the address devices reach the hub by, and the
+   * fingerprint of its certificate when it serves HTTPS. */
+  char *url;
+  gboolean pinned;
+  guint8 fingerprint[PV_FINGERPRINT_SIZE];
 } Hub;
 
 typedef struct
@@ -73,35 +85,24 @@ decision_to_json (const PvDecision *d)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "verdict");
-  json_builder_add_string_value (builder, pv_verdict_to_string (d->verdict));
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, d->message);
-  json_builder_set_member_name (builder, "serial");
-  json_builder_add_string_value (builder, d->serial);
-  json_builder_set_member_name (builder, "category");
-  json_builder_add_string_value (builder, d->category);
-  json_builder_set_member_name (builder, "party");
-  json_builder_add_int_value (builder, d->party);
-  json_builder_set_member_name (builder, "gate");
-  json_builder_add_string_value (builder, d->gate);
-  json_builder_set_member_name (builder, "at_us");
-  json_builder_add_int_value (builder, d->at);
+  pv_json_add_string (builder, "verdict", pv_verdict_to_string (d->verdict));
+  pv_json_add_string (builder, "message", d->message);
+  pv_json_add_string (builder, "serial", d->serial);
+  pv_json_add_string (builder, "category", d->category);
+  pv_json_add_int (builder, "party", d->party);
+  pv_json_add_string (builder, "gate", d->gate);
+  pv_json_add_int (builder, "at_us", d->at);
   if (d->previous_at != 0)
     {
-      json_builder_set_member_name (builder, "previous_at_us");
-      json_builder_add_int_value (builder, d->previous_at);
-      json_builder_set_member_name (builder, "previous_gate");
-      json_builder_add_string_value (builder, d->previous_gate);
+      pv_json_add_int (builder, "previous_at_us", d->previous_at);
+      pv_json_add_string (builder, "previous_gate", d->previous_gate);
     }
   if (d->device_id != 0)
     {
       g_autofree char *record = g_strdup_printf ("%u/%" G_GUINT64_FORMAT, d->device_id, d->seq);
-      json_builder_set_member_name (builder, "record");
-      json_builder_add_string_value (builder, record);
+      pv_json_add_string (builder, "record", record);
     }
-  json_builder_set_member_name (builder, "decided");
-  json_builder_add_string_value (builder, "online");
+  pv_json_add_string (builder, "decided", "online");
   json_builder_end_object (builder);
   return pv_json_builder_to_bytes (builder);
 }
@@ -295,14 +296,10 @@ handle_pair (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   event_id = g_strdup_printf ("%08x", pv_event_get_id (event));
   event_key = g_base64_encode (pv_event_get_public_key (event), PV_PUBLIC_KEY_SIZE);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "device");
-  json_builder_add_int_value (builder, device);
-  json_builder_set_member_name (builder, "role");
-  json_builder_add_string_value (builder, pv_role_to_string (role));
-  json_builder_set_member_name (builder, "event");
-  json_builder_add_string_value (builder, event_id);
-  json_builder_set_member_name (builder, "event_public_key");
-  json_builder_add_string_value (builder, event_key);
+  pv_json_add_int (builder, "device", device);
+  pv_json_add_string (builder, "role", pv_role_to_string (role));
+  pv_json_add_string (builder, "event", event_id);
+  pv_json_add_string (builder, "event_public_key", event_key);
   json_builder_end_object (builder);
   reply = pv_json_builder_to_bytes (builder);
   pv_sync_reply_json (msg, reply);
@@ -333,8 +330,7 @@ handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
                                                                                        : SOUP_STATUS_SERVICE_UNAVAILABLE,
                                 error->message);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "sent");
-  json_builder_add_boolean_value (builder, TRUE);
+  pv_json_add_bool (builder, "sent", TRUE);
   json_builder_end_object (builder);
   reply = pv_json_builder_to_bytes (builder);
   pv_sync_reply_json (msg, reply);
@@ -359,7 +355,8 @@ handle_otp_verify (SoupServer *server, SoupServerMessage *msg, const char *path,
       || !(root = small_json_body (msg, parser, "Expected {\"phone\": \"+91…\", \"code\": \"123456\"}")))
     return;
   if (!pv_otp_verify (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
-                      json_object_get_string_member_with_default (root, "code", NULL), &volunteer, &error))
+                      json_object_get_string_member_with_default (root, "code", NULL), who.device_id, &volunteer,
+                      &error))
     return pv_sync_reply_error (msg,
                                 g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? SOUP_STATUS_FORBIDDEN
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
@@ -367,19 +364,439 @@ handle_otp_verify (SoupServer *server, SoupServerMessage *msg, const char *path,
                                 error->message);
   /* Phone numbers stay out of the log: the volunteer is named by id. */
   g_message ("Volunteer %" G_GINT64_FORMAT " signed in at device %u", volunteer.id, who.device_id);
+  hub->sign_ins++;
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "volunteer");
-  json_builder_add_int_value (builder, volunteer.id);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, volunteer.name);
-  json_builder_set_member_name (builder, "role");
-  json_builder_add_string_value (builder, pv_role_to_string (volunteer.role));
-  json_builder_set_member_name (builder, "device");
-  json_builder_add_int_value (builder, who.device_id);
+  pv_json_add_int (builder, "volunteer", volunteer.id);
+  pv_json_add_string (builder, "name", volunteer.name);
+  pv_json_add_string (builder, "role", pv_role_to_string (volunteer.role));
+  pv_json_add_int (builder, "device", who.device_id);
   json_builder_end_object (builder);
   pv_volunteer_clear (&volunteer);
   reply = pv_json_builder_to_bytes (builder);
   pv_sync_reply_json (msg, reply);
+}
+
+/* ---- the control room's admin API ----
+ *
+ * Admin devices only (and the hub's own token). JSON in and out, times in
+ * µs since the epoch. A body that is not a JSON object, or a member of the
+ * wrong type, is 400; a value the rules refuse is 422; each with words a
+ * person can act on. Nothing is changed by a refused request. */
+
+/* Checks the method, the token (401) and the role (403); FALSE once
+ * answered. */
+static gboolean
+admin_allowed (Hub *hub, SoupServerMessage *msg, const char *path, const char *served_path, const char *methods,
+               PvTokenInfo *who)
+{
+  g_auto (GStrv) allowed = g_strsplit (methods, ", ", -1);
+
+  /* A handler is found by prefix: /api/v1/devices/x is not /api/v1/devices. */
+  if (g_strcmp0 (path, served_path) != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such API path"), FALSE;
+  if (!g_strv_contains ((const char *const *) allowed, soup_server_message_get_method (msg)))
+    {
+      g_autofree char *words = g_strdup_printf ("Use %s here", methods);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", methods);
+      return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, words), FALSE;
+    }
+  if (!pv_sync_server_authorize (hub->sync, msg, who))
+    return FALSE;
+  if (who->role != PV_ROLE_ADMIN && who->role != PV_ROLE_HUB)
+    {
+      g_autofree char *words = g_strdup_printf ("Only an admin device may do this; this is a %s device",
+                                                pv_role_to_string (who->role));
+      return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, words), FALSE;
+    }
+  return TRUE;
+}
+
+/* Typed members: FALSE when absent or of another JSON type. */
+static JsonNode *
+member_of_type (JsonObject *root, const char *name, GType type)
+{
+  JsonNode *node = json_object_get_member (root, name);
+
+  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
+}
+
+static gboolean
+member_string (JsonObject *root, const char *name, const char **out)
+{
+  JsonNode *node = member_of_type (root, name, G_TYPE_STRING);
+
+  return node && (*out = json_node_get_string (node), TRUE);
+}
+
+static gboolean
+member_int (JsonObject *root, const char *name, gint64 *out)
+{
+  JsonNode *node = member_of_type (root, name, G_TYPE_INT64);
+
+  return node && (*out = json_node_get_int (node), TRUE);
+}
+
+static gboolean
+member_bool (JsonObject *root, const char *name, gboolean *out)
+{
+  JsonNode *node = member_of_type (root, name, G_TYPE_BOOLEAN);
+
+  return node && (*out = json_node_get_boolean (node), TRUE);
+}
+
+static void
+add_int_or_null (JsonBuilder *builder, const char *name, gboolean known, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  if (known)
+    json_builder_add_int_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+reply_builder (SoupServerMessage *msg, JsonBuilder *builder)
+{
+  g_autoptr (GBytes) bytes = pv_json_builder_to_bytes (builder);
+
+  pv_sync_reply_json (msg, bytes);
+}
+
+/* A store failure is the hub's trouble, not the asker's. */
+static guint
+status_for_error (const GError *error)
+{
+  if (error->domain != PV_ERROR)
+    return SOUP_STATUS_SERVICE_UNAVAILABLE;
+  switch (error->code)
+    {
+    case PV_ERROR_MALFORMED:
+    case PV_ERROR_INVALID:
+      return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+    case PV_ERROR_NOT_FOUND:
+      return SOUP_STATUS_NOT_FOUND;
+    case PV_ERROR_EXISTS:
+      return SOUP_STATUS_CONFLICT;
+    case PV_ERROR_PERMISSION:
+      return SOUP_STATUS_FORBIDDEN;
+    default:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    }
+}
+
+/* GET: every enrolled device, the hub and revoked ones included, with what
+ * the hub last heard from each. */
+static void
+handle_devices (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+  gint64 now = g_get_real_time ();
+  PvTokenInfo who;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/devices", "GET", &who))
+    return;
+  if (!(devices = pv_devices_list (hub->store, &error)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+  pv_sync_server_update_contacts (hub->sync);
+  json_builder_begin_object (builder);
+  pv_json_add_int (builder, "now", now);
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const PvDeviceStatus *d = devices->pdata[i];
+      PvDeviceContact contact = { .behind = -1, .pending = -1 };
+      gboolean called = pv_sync_server_lookup_contact (hub->sync, d->id, &contact);
+      /* Last seen, as "pravesh-ctl device list" says it: its last call here
+       * or its newest record (which may have come by a peer), whichever is
+       * later; never later than now, whatever its clock said. */
+      gint64 last_seen = MAX (MIN (d->last_record, now), called ? contact.seen : 0);
+
+      /* The hub is up: it is answering. */
+      if (d->this_device)
+        {
+          last_seen = now;
+          contact.behind = contact.pending = 0;
+          contact.has_skew = TRUE;
+          contact.skew_ms = 0;
+          contact.url = hub->url;
+        }
+      json_builder_begin_object (builder);
+      pv_json_add_int (builder, "id", d->id);
+      pv_json_add_string (builder, "name", d->name);
+      pv_json_add_string (builder, "role", d->role);
+      pv_json_add_bool (builder, "revoked", d->revoked);
+      add_int_or_null (builder, "revoked_at", d->revoked, d->revoked_at);
+      pv_json_add_string (builder, "revoke_reason", d->revoked ? d->revoke_reason : NULL);
+      add_int_or_null (builder, "last_seen", last_seen > 0, last_seen);
+      add_int_or_null (builder, "behind", contact.behind >= 0, contact.behind);
+      add_int_or_null (builder, "pending", contact.pending >= 0, contact.pending);
+      add_int_or_null (builder, "skew_ms", contact.has_skew, contact.skew_ms);
+      pv_json_add_string (builder, "url", contact.url);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
+}
+
+#define MAX_REASON 200
+
+/* {"device": 3, "reason": "Stolen laptop"}: a revocation record in the
+ * hub's ledger, which sync takes to every replica. */
+static void
+handle_devices_revoke (SoupServer *server,
+                       SoupServerMessage *msg,
+                       const char *path,
+                       GHashTable *query,
+                       gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reason = NULL;
+  const PvDeviceInfo *device;
+  const char *reason_text;
+  JsonObject *root;
+  gint64 id;
+  PvTokenInfo who;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/devices/revoke", "POST", &who)
+      || !(root = small_json_body (msg, parser, "Expected {\"device\": 3, \"reason\": \"Stolen laptop\"}")))
+    return;
+  if (!member_int (root, "device", &id) || !member_string (root, "reason", &reason_text))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected {\"device\": 3, \"reason\": \"Stolen laptop\"}: a device id and a reason");
+  reason = g_strstrip (g_strdup (reason_text));
+  if (id < 1 || id > G_MAXUINT16 || !(device = pv_store_lookup_device (hub->store, (guint16) id)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such device");
+  if (id == pv_store_get_device_id (hub->store))
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                                "That is the hub itself, which cannot be revoked");
+  if (id == who.device_id)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                                "That is the device you are using; revoke it from another admin device");
+  if (*reason == '\0' || g_utf8_strlen (reason, -1) > MAX_REASON)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                                "Say why the device is revoked, in at most 200 characters");
+  /* Revoked already: that revocation stands, and a retry is answered alike. */
+  if (device->revoked_at == G_MAXINT64)
+    {
+      if (!pv_devices_revoke (hub->store, (guint16) id, reason, &error))
+        return pv_sync_reply_error (msg, status_for_error (error), error->message);
+      /* Live sessions pass the record on, and end the revoked device's. */
+      pv_store_watch_notify (hub->watch);
+      g_message ("Device %u revoked by device %u", (guint) id, who.device_id);
+    }
+  /* Revoking reloads the device cache: look it up again. */
+  device = pv_store_lookup_device (hub->store, (guint16) id);
+  json_builder_begin_object (builder);
+  pv_json_add_int (builder, "device", id);
+  pv_json_add_int (builder, "revoked_at", device ? device->revoked_at : 0);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
+}
+
+#define MAX_INVITE_HOURS (30 * 24)
+
+/* {"role": "gate", "name": "Gate 5", "hours": 24} → a one-time pairing code
+ * that points devices at this hub. */
+static void
+handle_invite (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL, *text = NULL;
+  PvPairingCode code = { 0 };
+  const char *role_text, *name_text;
+  gint64 hours = 24;
+  JsonObject *root;
+  PvTokenInfo who;
+  PvRole role;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/invite", "POST", &who)
+      || !(root = small_json_body (msg, parser, "Expected {\"role\": \"gate\", \"name\": \"Gate 5\", \"hours\": 24}")))
+    return;
+  if (!member_string (root, "role", &role_text) || !member_string (root, "name", &name_text)
+      || (json_object_has_member (root, "hours") && !member_int (root, "hours", &hours)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected {\"role\": \"gate\", \"name\": \"Gate 5\", \"hours\": 24}: "
+                                "role and name are strings, hours (optional) a whole number");
+  if (!pv_role_from_string (role_text, &role, NULL) || role == PV_ROLE_HUB)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "A device is invited as gate, desk or admin");
+  if (hours < 1 || hours > MAX_INVITE_HOURS)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                                "An invitation holds for 1 to 720 hours (30 days)");
+  name = g_strstrip (g_strdup (name_text));
+  if (!pv_invite_create (hub->store, role, name, hours * 3600 * G_USEC_PER_SEC, hub->url,
+                         hub->pinned ? hub->fingerprint : NULL, &code, &error))
+    return pv_sync_reply_error (msg, status_for_error (error), error->message);
+  text = pv_pairing_code_format (&code);
+  g_message ("Device %u invited a %s device", who.device_id, pv_role_to_string (role));
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "code", text);
+  pv_json_add_string (builder, "role", pv_role_to_string (role));
+  pv_json_add_string (builder, "name", name);
+  pv_json_add_int (builder, "expires", code.expires_at);
+  json_builder_end_object (builder);
+  pv_pairing_code_clear (&code);
+  reply_builder (msg, builder);
+}
+
+static void
+list_volunteers (Hub *hub, SoupServerMessage *msg)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) list = pv_volunteers_list (hub->store, &error);
+
+  if (list == NULL)
+    return pv_sync_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "volunteers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const PvVolunteer *v = &g_array_index (list, PvVolunteer, i);
+
+      json_builder_begin_object (builder);
+      pv_json_add_int (builder, "id", v->id);
+      pv_json_add_string (builder, "name", v->name);
+      pv_json_add_string (builder, "phone", v->phone);
+      pv_json_add_string (builder, "role", pv_role_to_string (v->role));
+      pv_json_add_bool (builder, "active", v->active);
+      pv_json_add_int (builder, "added_at", v->added_at);
+      json_builder_set_member_name (builder, "last_sign_in");
+      if (v->last_sign_in_at != 0)
+        {
+          json_builder_begin_object (builder);
+          pv_json_add_int (builder, "at", v->last_sign_in_at);
+          pv_json_add_int (builder, "device", v->last_sign_in_device);
+          pv_json_add_string (builder, "device_name", v->last_sign_in_device_name);
+          json_builder_end_object (builder);
+        }
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
+}
+
+#define VOLUNTEER_SHAPE "{\"name\": \"Asha\", \"phone\": \"98765 43210\", \"role\": \"desk\"}"
+
+/* GET: every volunteer; POST {"name", "phone", "role"}: one more. */
+static void
+handle_volunteers (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *phone = NULL;
+  const char *name, *phone_text, *role_text = "gate";
+  JsonObject *root;
+  PvTokenInfo who;
+  gint64 id = 0;
+  PvRole role;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/volunteers", "GET, POST", &who))
+    return;
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0)
+    return list_volunteers (hub, msg);
+  if (!(root = small_json_body (msg, parser, "Expected " VOLUNTEER_SHAPE)))
+    return;
+  if (!member_string (root, "name", &name) || !member_string (root, "phone", &phone_text)
+      || (json_object_has_member (root, "role") && !member_string (root, "role", &role_text)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected " VOLUNTEER_SHAPE ": strings, the role gate, desk or admin");
+  if (!pv_role_from_string (role_text, &role, NULL) || role == PV_ROLE_HUB)
+    return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "A volunteer’s role is gate, desk or admin");
+  if (!(phone = pv_normalize_phone (phone_text, &error))
+      || !pv_volunteers_add (hub->store, name, phone, role, &id, &error))
+    return pv_sync_reply_error (msg, status_for_error (error), error->message);
+  g_message ("Device %u added volunteer %" G_GINT64_FORMAT, who.device_id, id);
+  json_builder_begin_object (builder);
+  pv_json_add_int (builder, "id", id);
+  pv_json_add_string (builder, "phone", phone);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
+}
+
+/* {"id": 1, "active": false}: a deactivated volunteer signs in nowhere. */
+static void
+handle_volunteers_deactivate (SoupServer *server,
+                              SoupServerMessage *msg,
+                              const char *path,
+                              GHashTable *query,
+                              gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  gboolean active = FALSE;
+  JsonObject *root;
+  PvTokenInfo who;
+  gint64 id;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/volunteers/deactivate", "POST", &who)
+      || !(root = small_json_body (msg, parser, "Expected {\"id\": 1, \"active\": false}")))
+    return;
+  if (!member_int (root, "id", &id)
+      || (json_object_has_member (root, "active") && !member_bool (root, "active", &active)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                "Expected {\"id\": 1, \"active\": false}: a volunteer id, and true to reactivate");
+  if (!pv_volunteers_set_active (hub->store, id, active, &error))
+    return pv_sync_reply_error (msg, status_for_error (error), error->message);
+  g_message ("Device %u %s volunteer %" G_GINT64_FORMAT, who.device_id, active ? "reactivated" : "deactivated", id);
+  json_builder_begin_object (builder);
+  pv_json_add_int (builder, "id", id);
+  pv_json_add_bool (builder, "active", active);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
+}
+
+/* GET: the newest sign-ins first. */
+static void
+handle_sign_ins (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) list = NULL;
+  PvTokenInfo who;
+
+  if (!admin_allowed (hub, msg, path, "/api/v1/volunteers/sign-ins", "GET", &who))
+    return;
+  if (!(list = pv_volunteers_sign_ins (hub->store, PV_SIGN_INS_MAX, &error)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "sign_ins");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const PvSignIn *s = &g_array_index (list, PvSignIn, i);
+
+      json_builder_begin_object (builder);
+      pv_json_add_int (builder, "at", s->at);
+      pv_json_add_int (builder, "volunteer", s->volunteer_id);
+      pv_json_add_string (builder, "name", s->name);
+      pv_json_add_string (builder, "phone", s->phone);
+      pv_json_add_int (builder, "device", s->device_id);
+      pv_json_add_string (builder, "device_name", s->device_name);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, builder);
 }
 
 static void
@@ -400,6 +817,9 @@ handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   g_string_append (out, "# HELP pravesh_commit_groups_total Group commits of online admissions.\n"
                         "# TYPE pravesh_commit_groups_total counter\n");
   g_string_append_printf (out, "pravesh_commit_groups_total %" G_GUINT64_FORMAT "\n", hub->groups);
+  g_string_append (out, "# HELP pravesh_volunteer_sign_ins_total Volunteers signed in with a one-time code.\n"
+                        "# TYPE pravesh_volunteer_sign_ins_total counter\n");
+  g_string_append_printf (out, "pravesh_volunteer_sign_ins_total %" G_GUINT64_FORMAT "\n", hub->sign_ins);
   pv_sync_server_write_metrics (hub->sync, out);
   g_string_append (out, "# HELP pravesh_ledger_records Records in the hub's ledger.\n"
                         "# TYPE pravesh_ledger_records gauge\n");
@@ -509,6 +929,19 @@ main (int argc, char *argv[])
   soup_server_add_handler (hub.server, "/api/v1/otp", handle_otp, &hub, NULL);
   pv_sync_server_guard (hub.sync, hub.server, "/api/v1/otp/verify", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/otp/verify", handle_otp_verify, &hub, NULL);
+  /* The admin API: GETs take no body, POSTs a small one. */
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/devices", 0);
+  soup_server_add_handler (hub.server, "/api/v1/devices", handle_devices, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/devices/revoke", MAX_ADMIT_BODY);
+  soup_server_add_handler (hub.server, "/api/v1/devices/revoke", handle_devices_revoke, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/invite", MAX_ADMIT_BODY);
+  soup_server_add_handler (hub.server, "/api/v1/invite", handle_invite, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/volunteers", MAX_ADMIT_BODY);
+  soup_server_add_handler (hub.server, "/api/v1/volunteers", handle_volunteers, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/volunteers/deactivate", MAX_ADMIT_BODY);
+  soup_server_add_handler (hub.server, "/api/v1/volunteers/deactivate", handle_volunteers_deactivate, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/volunteers/sign-ins", 0);
+  soup_server_add_handler (hub.server, "/api/v1/volunteers/sign-ins", handle_sign_ins, &hub, NULL);
   soup_server_add_early_handler (hub.server, "/metrics", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
   soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
   if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
@@ -524,6 +957,8 @@ main (int argc, char *argv[])
       char hex[65];
 
       pv_tls_fingerprint (certificate, fingerprint);
+      memcpy (hub.fingerprint, fingerprint, sizeof hub.fingerprint);
+      hub.pinned = TRUE;
       sodium_bin2hex (hex, sizeof hex, fingerprint, sizeof fingerprint);
       g_message ("TLS certificate SHA-256 %s", hex);
       if (!pv_store_set_meta_string (hub.store, "tls-fingerprint", hex, &error))
@@ -543,7 +978,12 @@ main (int argc, char *argv[])
     }
   pv_sync_server_add_audience (hub.sync, url);
   pv_sync_server_add_audience (hub.sync, public_url);
-  if (!pv_store_set_meta_string (hub.store, "hub-url", public_url ? public_url : url, &error))
+  /* Invitations the admin API makes carry this address too: the one the
+   * hub's tokens are made out to and devices on the LAN are told to use,
+   * never the address an admin's request happened to arrive by (that may
+   * be localhost or a tunnel, and is the caller's word). */
+  hub.url = g_strdup (public_url ? public_url : url);
+  if (!pv_store_set_meta_string (hub.store, "hub-url", hub.url, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
@@ -571,5 +1011,6 @@ main (int argc, char *argv[])
   g_clear_object (&hub.store);
   g_hash_table_unref (hub.pair_attempts);
   g_main_loop_unref (hub.loop);
+  g_free (hub.url);
   return 0;
 }

@@ -107,8 +107,14 @@ exchanged_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     root = json_node_get_object (json_parser_get_root (parser));
   if (status != SOUP_STATUS_OK || root == NULL)
     {
-      g_task_return_new_error (task, PV_ERROR, PV_ERROR_PERMISSION, _ ("The hub answered %u: %s"), status,
-                               root ? json_object_get_string_member_with_default (root, "error", "") : "");
+      const char *words = root ? json_object_get_string_member_with_default (root, "error", "") : "";
+
+      /* The hub's own words are for a person; the bare status only when
+       * it gave none. */
+      if (*words != '\0')
+        g_task_return_new_error (task, PV_ERROR, PV_ERROR_PERMISSION, "%s", words);
+      else
+        g_task_return_new_error (task, PV_ERROR, PV_ERROR_PERMISSION, _ ("The hub answered %u"), status);
       return;
     }
   g_task_return_pointer (task, json_parser_steal_root (parser), (GDestroyNotify) json_node_unref);
@@ -192,6 +198,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
     }
   header = g_strconcat ("Bearer ", token, NULL);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  pv_sync_stamp_date (msg);
   if (pv_sync_get_pinned (store, pin))
     pv_sync_pin_certificate (msg, pin);
   exchange_async (session, msg, bound_ms, cancellable, callback, user_data);

@@ -42,8 +42,9 @@ void pv_hub_call_async (PvStore *store,
                         GAsyncReadyCallback callback,
                         gpointer user_data);
 /* The hub's answer, a JSON object, on 200. Any other status is
- * PV_ERROR_PERMISSION with the hub's own words ("The hub answered 403:
- * …"); a network failure is the network's GError. */
+ * PV_ERROR_PERMISSION with the hub's own words ("A volunteer with the
+ * phone … is there already"), or "The hub answered 403" when it gave
+ * none; a network failure is the network's GError. */
 JsonNode *pv_hub_call_finish (GAsyncResult *result, GError **error);
 
 /* Asks the hub to decide on the ticket @code scanned at @gate (an exit scan

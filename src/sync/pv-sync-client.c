@@ -159,6 +159,16 @@ authorize (PvSyncClient *self, SoupMessage *msg)
     }
   header = g_strconcat ("Bearer ", self->token, NULL);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  pv_sync_stamp_date (msg);
+}
+
+void
+pv_sync_stamp_date (SoupMessage *msg)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = soup_date_time_to_string (now, SOUP_DATE_HTTP);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Date", date);
 }
 
 static SoupMessage *

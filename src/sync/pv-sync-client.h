@@ -46,6 +46,9 @@ void pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32]);
 /* Makes @msg trust exactly the certificate whose SHA-256 is @fingerprint
  * (a hub's self-signed one), whatever the system's authorities say. */
 void pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32]);
+/* Sets the request's Date header from this device's clock: the hub reads
+ * each device's clock skew from it for the control room. */
+void pv_sync_stamp_date (SoupMessage *msg);
 /* The fingerprint this replica pins for its hub (meta "hub-fingerprint",
  * hex): TRUE and @out when there is one. */
 gboolean pv_sync_get_pinned (PvStore *store, guint8 out[32]);

@@ -28,10 +28,13 @@
 /* What this server last heard from a device. */
 typedef struct
 {
-  char *url;     /* where it serves sync to peers, or NULL */
-  gint64 seen;   /* µs */
-  gint64 held;   /* records it held, -1 when unknown */
-  gint64 behind; /* records it lacked then */
+  char *url;      /* where it serves sync to peers, or NULL */
+  gint64 seen;    /* µs */
+  gint64 held;    /* records it held, -1 when unknown */
+  gint64 behind;  /* records it lacked then */
+  gint64 pending; /* of @held, records this server lacked, -1 when unknown */
+  gint64 skew_ms; /* its clock minus ours, when @has_skew */
+  gboolean has_skew;
   gboolean dirty;
 } Contact;
 
@@ -68,6 +71,7 @@ contact_for (PvSyncServer *self, guint16 device)
     {
       contact = g_new0 (Contact, 1);
       contact->held = -1;
+      contact->pending = -1;
       g_hash_table_insert (self->contacts, GUINT_TO_POINTER (device), contact);
     }
   contact->dirty = TRUE;
@@ -78,7 +82,9 @@ static void
 load_contacts (PvSyncServer *self)
 {
   PvStore *store = pv_store_watch_get_store (self->watch);
-  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT device_id, seen_at, held, behind, url FROM device_contacts",
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, seen_at, held, behind, url, skew_ms, pending "
+                                         "FROM device_contacts",
                                          NULL);
 
   while (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
@@ -89,10 +95,75 @@ load_contacts (PvSyncServer *self)
       contact->held = sqlite3_column_int64 (stmt, 2);
       contact->behind = sqlite3_column_int64 (stmt, 3);
       contact->url = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      contact->has_skew = sqlite3_column_type (stmt, 5) != SQLITE_NULL;
+      contact->skew_ms = sqlite3_column_int64 (stmt, 5);
+      contact->pending = sqlite3_column_type (stmt, 6) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 6) : -1;
       contact->dirty = FALSE;
     }
   if (stmt != NULL)
     sqlite3_reset (stmt);
+}
+
+/* Records @theirs holds that @ours lacks (entries that mean "left out"
+ * not counted); saturates. */
+static gint64
+vector_excess (GHashTable *theirs, GHashTable *ours)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 excess = 0;
+
+  g_hash_table_iter_init (&iter, theirs);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint64 seq = *(guint64 *) value;
+      guint64 *mine = g_hash_table_lookup (ours, key);
+      guint64 have = mine && *mine < G_MAXINT64 ? *mine : 0;
+
+      if (seq >= G_MAXINT64 || seq <= have)
+        continue;
+      if (seq - have > (guint64) (G_MAXINT64 - excess))
+        return G_MAXINT64;
+      excess += (gint64) (seq - have);
+    }
+  return excess;
+}
+
+/* Brings what the live sessions know into the contacts, and works out how
+ * far behind each dirty one is against this replica's @total now. */
+static void
+update_contacts (PvSyncServer *self, gint64 total, gboolean all)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  /* A live session knows best what its device holds: what was sent. It
+   * knows the total only, so of the difference either side may lack,
+   * only what this side lacks beyond what it has counts as pending: the
+   * device pushes what it writes at once, so that is the usual case. */
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      PvSyncSession *session = self->sessions->pdata[i];
+      guint16 device = pv_sync_session_get_peer_device (session);
+
+      if (device != 0)
+        {
+          Contact *contact = contact_for (self, device);
+          contact->held = pv_sync_session_get_peer_held (session);
+          contact->pending = contact->held >= 0 ? MAX (contact->held - total, 0) : -1;
+          contact->seen = g_get_real_time ();
+        }
+    }
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Contact *contact = value;
+
+      /* What both hold is what it held less what only it held (clamped:
+       * a device's word of itself may be anything). */
+      if ((contact->dirty || all) && contact->held >= 0)
+        contact->behind = total - CLAMP (contact->held - MAX (contact->pending, 0), 0, total);
+    }
 }
 
 static gboolean
@@ -104,25 +175,11 @@ flush_contacts (gpointer user_data)
   g_autoptr (GError) error = NULL;
   GHashTableIter iter;
   gpointer key, value;
-  gint64 total;
   gboolean ok;
 
   if (pv_store_in_transaction (store) || !(mine = pv_ledger_version_vector (store, NULL)))
     return G_SOURCE_CONTINUE;
-  total = pv_vector_total (mine);
-  /* A live session knows best what its device holds: what was sent. */
-  for (guint i = 0; i < self->sessions->len; i++)
-    {
-      PvSyncSession *session = self->sessions->pdata[i];
-      guint16 device = pv_sync_session_get_peer_device (session);
-
-      if (device != 0)
-        {
-          Contact *contact = contact_for (self, device);
-          contact->held = pv_sync_session_get_peer_held (session);
-          contact->seen = g_get_real_time ();
-        }
-    }
+  update_contacts (self, pv_vector_total (mine), FALSE);
   ok = pv_store_begin (store, TRUE, &error);
   g_hash_table_iter_init (&iter, self->contacts);
   while (ok && g_hash_table_iter_next (&iter, &key, &value))
@@ -132,22 +189,25 @@ flush_contacts (gpointer user_data)
 
       if (!contact->dirty)
         continue;
-      if (contact->held >= 0)
-        contact->behind = MAX (total - contact->held, 0);
       stmt = pv_store_prepare (store,
-                               "INSERT INTO device_contacts (device_id, seen_at, held, behind, url) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (device_id) DO UPDATE SET "
+                               "INSERT INTO device_contacts (device_id, seen_at, held, behind, url, skew_ms, pending) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id) DO UPDATE SET "
                                "seen_at = excluded.seen_at, held = excluded.held, behind = excluded.behind, "
-                               "url = excluded.url",
+                               "url = excluded.url, skew_ms = excluded.skew_ms, pending = excluded.pending",
                                &error);
       if (!(ok = stmt != NULL))
         break;
       sqlite3_bind_int (stmt, 1, (int) GPOINTER_TO_UINT (key));
       sqlite3_bind_int64 (stmt, 2, contact->seen);
-      sqlite3_bind_int64 (stmt, 3, MAX (contact->held, 0));
+      /* -1: not known (a device that called but never said what it holds). */
+      sqlite3_bind_int64 (stmt, 3, contact->held);
       sqlite3_bind_int64 (stmt, 4, contact->behind);
       if (contact->url)
         sqlite3_bind_text (stmt, 5, contact->url, -1, SQLITE_TRANSIENT);
+      if (contact->has_skew)
+        sqlite3_bind_int64 (stmt, 6, contact->skew_ms);
+      if (contact->pending >= 0)
+        sqlite3_bind_int64 (stmt, 7, contact->pending);
       ok = pv_store_step_done (store, stmt, &error);
       contact->dirty = !ok;
     }
@@ -185,6 +245,49 @@ pv_sync_server_write_metrics (PvSyncServer *self, GString *out)
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_string_append_printf (out, "pravesh_device_last_seen_seconds{device=\"%u\"} %.1f\n", GPOINTER_TO_UINT (key),
                             (double) (now - ((Contact *) value)->seen) / G_USEC_PER_SEC);
+  g_string_append (out, "# HELP pravesh_device_pending_records Records a device held that this server lacked.\n"
+                        "# TYPE pravesh_device_pending_records gauge\n");
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (((Contact *) value)->pending >= 0)
+      g_string_append_printf (out, "pravesh_device_pending_records{device=\"%u\"} %" G_GINT64_FORMAT "\n",
+                              GPOINTER_TO_UINT (key), ((Contact *) value)->pending);
+  g_string_append (out, "# HELP pravesh_device_clock_skew_seconds A device's clock minus this server's.\n"
+                        "# TYPE pravesh_device_clock_skew_seconds gauge\n");
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (((Contact *) value)->has_skew)
+      g_string_append_printf (out, "pravesh_device_clock_skew_seconds{device=\"%u\"} %.3f\n", GPOINTER_TO_UINT (key),
+                              (double) ((Contact *) value)->skew_ms / 1000);
+}
+
+void
+pv_sync_server_update_contacts (PvSyncServer *self)
+{
+  PvStore *store = pv_store_watch_get_store (self->watch);
+  g_autoptr (GHashTable) mine = NULL;
+
+  if (!pv_store_in_transaction (store) && (mine = pv_ledger_version_vector (store, NULL)))
+    update_contacts (self, pv_vector_total (mine), TRUE);
+}
+
+gboolean
+pv_sync_server_lookup_contact (PvSyncServer *self, guint16 device, PvDeviceContact *out)
+{
+  const Contact *contact;
+
+  memset (out, 0, sizeof *out);
+  out->behind = out->pending = -1;
+  if (!(contact = g_hash_table_lookup (self->contacts, GUINT_TO_POINTER (device))))
+    return FALSE;
+  out->seen = contact->seen;
+  if (contact->held >= 0)
+    out->behind = contact->behind;
+  out->pending = contact->pending;
+  out->has_skew = contact->has_skew;
+  out->skew_ms = contact->skew_ms;
+  out->url = contact->url;
+  return TRUE;
 }
 
 void
@@ -221,6 +324,30 @@ status_for (const GError *error)
   return SOUP_STATUS_BAD_REQUEST;
 }
 
+/* How far the caller's clock is from ours, from what it sent: its Date
+ * header (its own clock, to the second) when it sends one, else the issue
+ * time of a token seen for the first time (signed just before it is sent;
+ * clients sign by the hub's clock as far as they know it, so this shows
+ * the clock they use with the hub, not necessarily the one they use
+ * alone). A token seen before says nothing new. */
+static void
+note_skew (PvSyncServer *self, SoupServerMessage *msg, const PvTokenInfo *who, gboolean fresh)
+{
+  const char *date = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Date");
+  g_autoptr (GDateTime) then = date ? soup_date_time_new_from_http_string (date) : NULL;
+  gint64 now = g_get_real_time ();
+  Contact *contact;
+
+  if (then == NULL && !fresh)
+    return;
+  contact = contact_for (self, who->device_id);
+  contact->has_skew = TRUE;
+  /* A Date is the second its clock was in: half a second more is its
+   * likeliest reading. */
+  contact->skew_ms = then ? (g_date_time_to_unix (then) * G_USEC_PER_SEC + G_USEC_PER_SEC / 2 - now) / 1000
+                          : (who->expires_at - PV_TOKEN_LIFETIME - now) / 1000;
+}
+
 /* The token check itself: FALSE with the reason in @error. */
 static gboolean
 check_token (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out, GError **error)
@@ -243,6 +370,7 @@ check_token (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out, GErro
     {
       *out = *cached;
       contact_for (self, out->device_id)->seen = g_get_real_time ();
+      note_skew (self, msg, out, FALSE);
       return TRUE;
     }
   if (token == NULL)
@@ -256,6 +384,7 @@ check_token (PvSyncServer *self, SoupServerMessage *msg, PvTokenInfo *out, GErro
     g_hash_table_remove_all (self->tokens);
   g_hash_table_insert (self->tokens, g_strdup (token), g_memdup2 (out, sizeof *out));
   contact_for (self, out->device_id)->seen = g_get_real_time ();
+  note_skew (self, msg, out, TRUE);
   return TRUE;
 }
 
@@ -340,8 +469,14 @@ handle_pull (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
   /* What the asker may receive follows from who it proved to be. */
   if (request != NULL)
     {
+      g_autoptr (GHashTable) mine = pv_ledger_version_vector (pv_store_watch_get_store (self->watch), NULL);
+      Contact *contact = contact_for (self, who.device_id);
+
       request->device_id = who.device_id;
-      contact_for (self, who.device_id)->held = pv_vector_total (request->vector);
+      contact->held = pv_vector_total (request->vector);
+      /* Its whole vector is here: what it holds that this side lacks is
+       * known exactly. */
+      contact->pending = mine ? vector_excess (request->vector, mine) : -1;
     }
   if (request == NULL
       || !(batch = pv_sync_collect_for (pv_store_watch_get_store (self->watch), request, TRUE, &error)))
@@ -386,6 +521,13 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     return pv_sync_reply_error (msg, status_for (error), error->message);
   if (stats.applied > 0 || stats.people > 0)
     pv_store_watch_notify (self->watch);
+  {
+    Contact *contact = contact_for (self, who.device_id);
+
+    /* What it pushed is no longer only its own. */
+    if (contact->pending >= 0)
+      contact->pending = MAX (contact->pending - (gint64) stats.applied, 0);
+  }
   if (stats.forks > 0)
     g_message ("Device %u pushed %" G_GUINT64_FORMAT " fork(s): the second records are kept as evidence",
                who.device_id, stats.forks);

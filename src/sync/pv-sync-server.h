@@ -49,8 +49,32 @@ guint pv_sync_server_get_n_live (PvSyncServer *self);
  * gives it. */
 GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
 /* Appends Prometheus lines: live sessions, and per device the records it
- * lacked when last heard from and the seconds since. */
+ * lacked when last heard from and the seconds since, the records it held
+ * that this server lacked, and its clock's skew. */
 void pv_sync_server_write_metrics (PvSyncServer *self, GString *out);
+
+/* What this server knows of a device from its calls (written down in the
+ * store's device_contacts, so it outlives a restart). */
+typedef struct
+{
+  gint64 seen;    /* its last call, µs since the epoch */
+  gint64 behind;  /* records this server holds that it lacks; -1 unknown */
+  gint64 pending; /* records it holds that this server lacks (from its
+                   * last vector, push or live session); -1 unknown */
+  gboolean has_skew;
+  gint64 skew_ms;  /* its clock minus this server's: from the Date header
+                    * of its last call, else the issue time of its newest
+                    * token (which clients sign by the hub's clock as far
+                    * as they know it) */
+  const char *url; /* where it serves sync to peers, or NULL; borrowed
+                    * until the server next answers a request */
+} PvDeviceContact;
+
+/* Brings every device's counts up to this replica's ledger now (and the
+ * live sessions' word): call once before looking up a list of them. */
+void pv_sync_server_update_contacts (PvSyncServer *self);
+/* FALSE (and @out emptied, with unknowns -1) when @device never called. */
+gboolean pv_sync_server_lookup_contact (PvSyncServer *self, guint16 device, PvDeviceContact *out);
 
 /* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
  * served, e.g. "http://127.0.0.1:41234/": HTTPS when @server has a

@@ -1116,3 +1116,34 @@ pv_batch_new_from_binary (const guint8 *data, gsize len, gsize max_bytes, GError
   batch->checked = TRUE;
   return g_steal_pointer (&batch);
 }
+
+void
+pv_json_add_string (JsonBuilder *builder, const char *member, const char *value)
+{
+  json_builder_set_member_name (builder, member);
+  if (value)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+pv_json_add_int (JsonBuilder *builder, const char *member, gint64 value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+pv_json_add_bool (JsonBuilder *builder, const char *member, gboolean value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, value);
+}
+
+void
+pv_json_add_null (JsonBuilder *builder, const char *member)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_null_value (builder);
+}

@@ -92,6 +92,13 @@ G_BEGIN_DECLS
 GBytes *pv_json_to_bytes (JsonNode *root);
 GBytes *pv_json_builder_to_bytes (JsonBuilder *builder);
 
+/* One member of the object @builder is building: a string (null when
+ * @value is NULL), an integer, a boolean, a null. */
+void pv_json_add_string (JsonBuilder *builder, const char *member, const char *value);
+void pv_json_add_int (JsonBuilder *builder, const char *member, gint64 value);
+void pv_json_add_bool (JsonBuilder *builder, const char *member, gboolean value);
+void pv_json_add_null (JsonBuilder *builder, const char *member);
+
 /* The batch as compact UTF-8 JSON. "people" is left out when empty. */
 GBytes *pv_batch_to_json (const PvBatch *batch);
 

@@ -391,7 +391,8 @@ test_reopen (Fixture *f, gconstpointer data)
   pv_store_set_clock (f->admin, test_clock_func, &f->clock);
   after = test_digest (f->admin, TRUE);
   g_assert_cmpstr (before, ==, after);
-  g_assert_cmpint (pv_store_get_schema_version (f->admin), ==, 9);
+  /* Every migration applied (0010 added the admin API's tables). */
+  g_assert_cmpint (pv_store_get_schema_version (f->admin), >=, 10);
   /* Serials continue; the clock resumes after what it had issued. */
   code2 = test_issue (f->admin, "Season pass", -1, 1);
   g_assert_cmpstr (code, !=, code2);

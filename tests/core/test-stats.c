@@ -64,7 +64,52 @@ test_counters (void)
   g_assert_cmpint (count_of (stats.entries_by_quarter, "10:15"), ==, 35);
   g_assert_cmpint (count_of (stats.entries_by_quarter, "11:45"), ==, 1);
   g_assert_cmpint (count_of (stats.entries_by_day, "2026-12-08"), ==, 1);
+  g_assert_cmpint (count_of (stats.registrations_mix, "One-day|desk"), ==, 1);
+  g_assert_cmpint (count_of (stats.registrations_mix, "Season pass|web"), ==, 1);
+  /* Inside over the day: 36 came in 10:00–10:30, one at 11:45, one went
+   * out and came back at 12:00 (and one was refused, which is no scan). */
+  g_assert_cmpint (count_of (stats.inside_by_quarter, "10:00"), ==, 1);
+  g_assert_cmpint (count_of (stats.inside_by_quarter, "10:15"), ==, 35);
+  g_assert_cmpint (count_of (stats.inside_by_quarter, "11:45"), ==, 1);
+  g_assert_cmpint (count_of (stats.inside_by_quarter, "12:00"), ==, 0);
+  g_assert_cmpstr (stats.yesterday, ==, "2026-12-06");
   pv_stats_clear (&stats);
+
+  /* Day 3 compares with day 2, and its first minutes' rates per gate. */
+  g_assert_true (pv_stats_load (admin, test_time (admin, 3, 10, 0), &stats, &error));
+  g_assert_cmpint (count_of (stats.entries_yesterday_by_quarter, "10:15"), ==, 35);
+  g_assert_cmpint (count_of (stats.entries_by_quarter, "10:00"), ==, 1);
+  pv_stats_clear (&stats);
+  {
+    g_autoptr (GPtrArray) rates = pv_stats_gate_rates (admin, test_time (admin, 2, 12, 2), G_TIME_SPAN_MINUTE * 3, &error);
+    g_assert_no_error (error);
+    /* The exit does not count, nor the refused scan. */
+    g_assert_cmpuint (rates->len, ==, 1);
+    g_assert_cmpint (count_of (rates, "Gate 3"), ==, 1);
+    g_ptr_array_unref (rates);
+    rates = pv_stats_gate_rates (admin, test_time (admin, 2, 10, 21), G_TIME_SPAN_MINUTE * 30, &error);
+    g_assert_cmpint (count_of (rates, "Gate 2"), ==, 35);
+    g_assert_cmpint (count_of (rates, "Gate 1"), ==, 1);
+    g_assert_cmpstr (((PvCount *) rates->pdata[0])->key, ==, "Gate 2");
+  }
+
+  /* A replica from before the dashboard's counters: marked stale by the
+   * migration, counted again on first read, to the same figures. */
+  {
+    PvStats again;
+
+    g_assert_true (pv_store_exec (admin,
+                                  "DELETE FROM counters WHERE name IN ('inside.quarter', 'registrations.mix');"
+                                  "INSERT OR REPLACE INTO meta (key, value) VALUES ('counters-stale', 1)",
+                                  &error));
+    g_assert_true (pv_stats_load (admin, test_time (admin, 2, 13, 0), &again, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count_of (again.inside_by_quarter, "10:15"), ==, 35);
+    g_assert_cmpint (count_of (again.registrations_mix, "School group|desk"), ==, 1);
+    g_assert_cmpint (again.inside_now, ==, 37);
+    g_assert_cmpint (pv_store_get_meta_int (admin, "counters-stale", 0), ==, 0);
+    pv_stats_clear (&again);
+  }
 
   g_assert_finalize_object (g_steal_pointer (&admin));
   test_rmdir (dir);

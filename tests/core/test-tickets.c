@@ -268,6 +268,91 @@ count_deliveries (PvStore *store, guint16 issuer, guint32 serial)
   return deliveries->len;
 }
 
+/* A ticket's scans, for the control room to follow up: a shared
+ * screenshot admitted at two gates that could not see each other, the
+ * exits, and a scan by a gate revoked meanwhile, in canonical order with
+ * each gate device's name. */
+static void
+test_history (Fixture *f, gconstpointer data)
+{
+  g_autoptr (PvIssuedTicket) one = issue (f->admin, "Ravi Kumar", NULL);
+  g_autoptr (PvIssuedTicket) never = issue (f->admin, NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) scans = NULL;
+  gint64 c1 = f->clock, c2 = f->clock;
+  g_autoptr (PvStore) g1 = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "North gate PC", &c1);
+  g_autoptr (PvStore) g2 = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "South gate PC", &c2);
+  const PvScanInfo *scan;
+
+  merge (g1, f->admin);
+  merge (g2, f->admin);
+  c1 = test_time (f->admin, 0, 11, 0);
+  c2 = c1 + G_USEC_PER_SEC;
+  g_assert_cmpint (test_scan (g1, one->code, "Gate 1", c1, FALSE), ==, PV_VERDICT_ADMIT);
+  g_assert_cmpint (test_scan (g2, one->code, "Gate 2", c2, FALSE), ==, PV_VERDICT_ADMIT);
+  c1 = test_time (f->admin, 0, 12, 0);
+  g_assert_cmpint (test_scan (g1, one->code, "Gate 1", c1, TRUE), ==, PV_VERDICT_EXIT);
+  /* The south gate PC is reported stolen at 12:30; it scans on at 13:00. */
+  f->clock = test_time (f->admin, 0, 12, 30);
+  g_assert_true (pv_devices_revoke (f->admin, pv_store_get_device_id (g2), "Stolen", &error));
+  g_assert_no_error (error);
+  c2 = test_time (f->admin, 0, 13, 0);
+  g_assert_cmpint (test_scan (g2, one->code, "Gate 2", c2, TRUE), ==, PV_VERDICT_EXIT);
+  merge (f->admin, g2);
+  merge (f->admin, g1);
+
+  scans = pv_tickets_history (f->admin, one->ticket.issuer, one->ticket.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scans->len, ==, 4);
+  scan = g_ptr_array_index (scans, 0);
+  g_assert_cmpstr (scan->gate, ==, "Gate 1");
+  g_assert_cmpstr (scan->device_name, ==, "North gate PC");
+  g_assert_cmpuint (scan->device_id, ==, pv_store_get_device_id (g1));
+  g_assert_cmpint (scan->at, ==, test_time (f->admin, 0, 11, 0));
+  g_assert_cmpint (scan->day, ==, 0);
+  g_assert_cmpuint (scan->party, ==, 1);
+  g_assert_false (scan->is_exit);
+  g_assert_true (scan->offline);
+  g_assert_false (scan->is_double);
+  g_assert_false (scan->is_void);
+  scan = g_ptr_array_index (scans, 1);
+  g_assert_cmpstr (scan->gate, ==, "Gate 2");
+  g_assert_cmpstr (scan->device_name, ==, "South gate PC");
+  g_assert_cmpint (scan->at, ==, test_time (f->admin, 0, 11, 0) + G_USEC_PER_SEC);
+  g_assert_false (scan->is_exit);
+  g_assert_true (scan->is_double);
+  g_assert_false (scan->is_void);
+  scan = g_ptr_array_index (scans, 2);
+  g_assert_cmpstr (scan->gate, ==, "Gate 1");
+  g_assert_true (scan->is_exit);
+  g_assert_false (scan->is_double);
+  scan = g_ptr_array_index (scans, 3);
+  g_assert_cmpstr (scan->device_name, ==, "South gate PC");
+  g_assert_true (scan->is_exit);
+  g_assert_true (scan->is_void);
+  g_clear_pointer (&scans, g_ptr_array_unref);
+
+  /* A gate holds the same history, names and all, once it has synced. */
+  merge (g1, f->admin);
+  scans = pv_tickets_history (g1, one->ticket.issuer, one->ticket.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scans->len, ==, 4);
+  g_assert_cmpstr (((PvScanInfo *) g_ptr_array_index (scans, 1))->device_name, ==, "South gate PC");
+  g_clear_pointer (&scans, g_ptr_array_unref);
+
+  /* Never scanned, and not known at all: nothing, not an error. */
+  scans = pv_tickets_history (f->admin, never->ticket.issuer, never->ticket.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scans->len, ==, 0);
+  g_clear_pointer (&scans, g_ptr_array_unref);
+  scans = pv_tickets_history (f->admin, 99, 12345, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scans->len, ==, 0);
+
+  g_assert_finalize_object (g_steal_pointer (&g1));
+  g_assert_finalize_object (g_steal_pointer (&g2));
+}
+
 static void
 test_request_delivery (Fixture *f, gconstpointer data)
 {
@@ -532,6 +617,7 @@ main (int argc, char *argv[])
   TEST_ADD ("/tickets/search", test_search);
   TEST_ADD ("/tickets/search-on-gate", test_search_on_gate);
   TEST_ADD ("/tickets/recent", test_recent);
+  TEST_ADD ("/tickets/history", test_history);
   TEST_ADD ("/tickets/request-delivery", test_request_delivery);
   TEST_ADD ("/tickets/delivery-before-ticket", test_delivery_before_ticket);
   TEST_ADD ("/tickets/rebuild-keeps-status", test_rebuild_keeps_status);

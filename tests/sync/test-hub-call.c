@@ -373,8 +373,8 @@ test_refused (Hub *hub, gconstpointer data)
   verdict = admit (gate, NULL, NULL, FALSE, 5000, &error);
   g_assert_null (verdict);
   g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
-  g_assert_nonnull (strstr (error->message, "403"));
-  g_assert_nonnull (strstr (error->message, "Gate 9 is shut tonight"));
+  /* The hub's own words, for the person at the gate. */
+  g_assert_cmpstr (error->message, ==, "Gate 9 is shut tonight");
   g_clear_error (&error);
 
   hub->mode = HUB_GARBLES;
@@ -400,7 +400,9 @@ test_refused (Hub *hub, gconstpointer data)
   verdict = admit (stranger, NULL, hub->url, FALSE, 5000, &error);
   g_assert_null (verdict);
   g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
-  g_assert_nonnull (strstr (error->message, "401"));
+  g_test_message ("the hub said: %s", error->message);
+  g_assert_cmpstr (error->message, !=, "");
+  g_assert_null (strstr (error->message, "The hub answered"));
   g_assert_cmpuint (hub->admits, ==, 2);
 }
 
@@ -566,7 +568,7 @@ test_pair (Hub *hub, gconstpointer data)
   again = pair (thief, code, NULL, &error);
   g_assert_null (again);
   g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
-  g_assert_nonnull (strstr (error->message, "403"));
+  g_assert_null (strstr (error->message, "The hub answered"));
   g_clear_error (&error);
   assert_no_files (thief);
 }

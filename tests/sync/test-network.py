@@ -8,6 +8,7 @@
 # requests are refused with nothing stored. Python's standard library only.
 
 import datetime
+import email.utils
 import json
 import os
 import re
@@ -352,7 +353,7 @@ class TestVolunteers(NetworkTestCase):
         self.ctl_json("signin", "--phone", "9800000001", db=gate)
         flood = self.run_ctl("signin", "--phone", "9800000001", db=gate)
         self.assertEqual(flood.returncode, 1)
-        self.assertIn("429", flood.stderr)
+        self.assertIn("try again in 10 minutes", flood.stderr)
 
         # Five wrong codes lock the phone out, the right one included.
         self.ctl_json("signin", "--phone", "9800000002", db=gate)
@@ -372,6 +373,252 @@ class TestVolunteers(NetworkTestCase):
             self.assertNotIn("9800000001", log.read())
         # Volunteers and their phones stay on the hub.
         self.assertEqual(self.query(gate, "SELECT count(*) FROM volunteers"), [(0,)])
+
+
+class TestAdminApi(NetworkTestCase):
+    """The control room's API on the hub, called as the admin app calls it:
+    real HTTP with the devices' own tokens."""
+
+    def call(self, method, path, body=None, token=None, headers=None):
+        """(status, parsed JSON) of @method @path at the hub."""
+        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(self.hub.url + path.lstrip("/"), data=data, method=method,
+                                         headers=dict(headers or {}))
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def admin(self, method, path, body=None, **kwargs):
+        return self.call(method, path, body, self.admin_token, **kwargs)
+
+    def assertAnswer(self, reply, status, words=""):
+        self.assertEqual(reply[0], status, reply)
+        if status != 200:
+            self.assertIn(words.lower(), reply[1]["error"].lower(), reply)
+        return reply[1]
+
+    def snapshot(self):
+        """What a refused request must leave as it was."""
+        return (self.digest(self.hub_db),
+                self.query(self.hub_db, "SELECT * FROM volunteers ORDER BY id"),
+                self.query(self.hub_db, "SELECT count(*) FROM invites"))
+
+    def code_for(self, phone):
+        message = self.ctl("otp", "show", phone, db=self.hub_db).stdout
+        return re.search(r"\b(\d{6})\b", message).group(1)
+
+    def test_control_room(self):
+        started = int(time.time() * 1e6)
+        self.hub = self.start_hub()
+        # An admin laptop and a gate paired as on the day; a desk enrolled.
+        admin, gate = self.path("admin-1.db"), self.path("gate-1.db")
+        for role, db in (("admin", admin), ("gate", gate)):
+            code = self.ctl("device", "invite", "--role", role, "--name", role + "-1", db=self.hub_db).stdout.strip()
+            self.ctl_json("pair", code, db=db)                # devices 2 and 3
+        desk = self.add_device("desk", "desk-1")              # device 4
+        self.admin_token = self.token(admin, self.hub.url)
+        gate_token = self.token(gate, self.hub.url)
+        desk_token = self.token(desk, self.hub.url)
+
+        # Admins only: no token 401, a gate's or a desk's 403, every path.
+        endpoints = [("GET", "api/v1/devices", None),
+                     ("POST", "api/v1/devices/revoke", {"device": 3, "reason": "x"}),
+                     ("POST", "api/v1/invite", {"role": "gate", "name": "G"}),
+                     ("GET", "api/v1/volunteers", None),
+                     ("POST", "api/v1/volunteers", {"name": "X", "phone": "9800000009"}),
+                     ("POST", "api/v1/volunteers/deactivate", {"id": 1}),
+                     ("GET", "api/v1/volunteers/sign-ins", None)]
+        before = self.snapshot()
+        for method, path, body in endpoints:
+            self.assertAnswer(self.call(method, path, body), 401, "token")
+            self.assertAnswer(self.call(method, path, body, gate_token), 403, "admin")
+            self.assertAnswer(self.call(method, path, body, desk_token), 403, "admin")
+        self.assertAnswer(self.admin("POST", "api/v1/devices"), 405, "GET")
+        self.assertAnswer(self.admin("GET", "api/v1/devices/nothing"), 404, "")
+        self.assertEqual(self.snapshot(), before)
+
+        # Devices: every one, the hub and those never heard from included.
+        self.ctl_json("sync", "--once", db=gate)
+        listed = self.assertAnswer(self.admin("GET", "api/v1/devices"), 200)
+        self.assertLess(abs(listed["now"] - time.time() * 1e6), 5e6)
+        devices = {d["id"]: d for d in listed["devices"]}
+        self.assertEqual(sorted(devices), [1, 2, 3, 4])
+        # Device 1 is the hub's own ("event init" makes it an admin device).
+        self.assertEqual([devices[i]["role"] for i in (1, 2, 3, 4)], ["admin", "admin", "gate", "desk"])
+        self.assertEqual(set(devices[3]), {"id", "name", "role", "revoked", "revoked_at", "revoke_reason",
+                                           "last_seen", "behind", "pending", "skew_ms", "url"})
+        self.assertEqual((devices[1]["url"], devices[1]["behind"], devices[1]["skew_ms"]), (self.hub.url, 0, 0))
+        gate_seen = devices[3]
+        self.assertEqual((gate_seen["name"], gate_seen["revoked"], gate_seen["revoked_at"]), ("gate-1", False, None))
+        self.assertGreaterEqual(gate_seen["last_seen"], started)
+        self.assertEqual((gate_seen["behind"], gate_seen["pending"]), (0, 0))
+        # Local processes share a clock: the skew is its noise.
+        self.assertLess(abs(gate_seen["skew_ms"]), 3000, gate_seen)
+        self.assertLess(abs(devices[2]["skew_ms"]), 3000, devices[2])
+        # The desk only called to be refused: seen, but it never said what
+        # it holds, nor where it serves peers.
+        self.assertGreaterEqual(devices[4]["last_seen"], started)
+        self.assertEqual([devices[4][k] for k in ("behind", "pending", "url")], [None] * 3)
+
+        # A gate whose clock is two minutes fast, which holds two records the
+        # hub lacks, as it says in its Date header and its vector.
+        fast = email.utils.formatdate(time.time() + 120, usegmt=True)
+        holds = get(self.hub.url + "sync/v1/vector", gate_token)
+        holds["vector"][3] = holds["vector"].get(3, holds["vector"].get("3", 0)) + 2
+        holds["vector"]["3"] = holds["vector"].pop(3)
+        request = urllib.request.Request(self.hub.url + "sync/v1/pull", data=json.dumps(holds).encode(),
+                                         method="POST", headers={"Authorization": "Bearer " + gate_token,
+                                                                 "Content-Type": "application/json", "Date": fast})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            self.assertEqual(reply.status, 200)
+        gate_seen = {d["id"]: d for d in self.admin("GET", "api/v1/devices")[1]["devices"]}[3]
+        self.assertEqual(gate_seen["pending"], 2, gate_seen)
+        self.assertLess(abs(gate_seen["skew_ms"] - 120000), 2500, gate_seen)
+        metrics = urllib.request.urlopen(self.hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn('pravesh_device_pending_records{device="3"} 2', metrics)
+        self.assertIn('pravesh_device_clock_skew_seconds{device="3"} 1', metrics)
+        # Its next round (a fresh token, its own clock) says otherwise.
+        self.ctl_json("sync", "--once", db=gate)
+        gate_seen = {d["id"]: d for d in self.admin("GET", "api/v1/devices")[1]["devices"]}[3]
+        self.assertEqual(gate_seen["pending"], 0, gate_seen)
+        self.assertLess(abs(gate_seen["skew_ms"]), 3000, gate_seen)
+
+        # Revocation: refused without a change when wrong, then a ledger
+        # record every replica gets.
+        before = self.snapshot()
+        for body, status, words in [({"device": 1, "reason": "x"}, 422, "hub"),
+                                    ({"device": 2, "reason": "x"}, 422, "you are using"),
+                                    ({"device": 99, "reason": "x"}, 404, "no such device"),
+                                    ({"device": 3, "reason": "   "}, 422, "why"),
+                                    ({"device": "3", "reason": "x"}, 400, "device id"),
+                                    ({"device": 3}, 400, "reason"),
+                                    ([3], 400, "expected"),
+                                    (b"{\"device\": 3,", 400, "expected"),
+                                    (json.dumps({"device": 3, "reason": "x" * 5000}).encode(), 413, "larger")]:
+            self.assertAnswer(self.admin("POST", "api/v1/devices/revoke", body), status, words)
+        self.assertEqual(self.snapshot(), before)
+        revoked = self.assertAnswer(self.admin("POST", "api/v1/devices/revoke",
+                                               {"device": 3, "reason": " Stolen laptop "}), 200)
+        self.assertEqual(revoked["device"], 3)
+        self.assertGreaterEqual(revoked["revoked_at"], started)
+        again = self.assertAnswer(self.admin("POST", "api/v1/devices/revoke", {"device": 3, "reason": "again"}), 200)
+        self.assertEqual(again, revoked)
+        gate_seen = {d["id"]: d for d in self.admin("GET", "api/v1/devices")[1]["devices"]}[3]
+        self.assertEqual((gate_seen["revoked"], gate_seen["revoked_at"], gate_seen["revoke_reason"]),
+                         (True, revoked["revoked_at"], "Stolen laptop"))
+        refused = self.run_ctl("sync", "--once", db=gate)
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("revoked", refused.stderr)
+        self.ctl_json("sync", "--once", db=admin)
+        self.assertEqual(self.query(admin, "SELECT revoke_reason FROM devices WHERE id = 3"), [("Stolen laptop",)])
+
+        # Invitations: checked, then good for one pairing.
+        before = self.snapshot()
+        for body, status, words in [({"role": "hub", "name": "H"}, 422, "gate, desk or admin"),
+                                    ({"role": "janitor", "name": "J"}, 422, "gate, desk or admin"),
+                                    ({"role": "gate", "name": " "}, 422, "name"),
+                                    ({"role": "gate", "name": "G" * 65}, 422, "name"),
+                                    ({"role": "gate", "name": "G", "hours": 0}, 422, "hours"),
+                                    ({"role": "gate", "name": "G", "hours": "2"}, 400, "hours"),
+                                    ({"role": "gate"}, 400, "name")]:
+            self.assertAnswer(self.admin("POST", "api/v1/invite", body), status, words)
+        self.assertEqual(self.snapshot(), before)
+        invite = self.assertAnswer(self.admin("POST", "api/v1/invite", {"role": "gate", "name": "Gate 5", "hours": 2}),
+                                   200)
+        self.assertTrue(invite["code"].startswith("PVPAIR:"))
+        self.assertEqual((invite["role"], invite["name"]), ("gate", "Gate 5"))
+        self.assertLess(abs(invite["expires"] - (time.time() + 7200) * 1e6), 10e6)
+        paired = self.ctl_json("pair", invite["code"], db=self.path("gate-5.db"))
+        self.assertEqual((paired["role"], paired["hub"], paired["device"]), ("gate", self.hub.url, 5))
+        thief = self.run_ctl("pair", invite["code"], db=self.path("thief.db"))
+        self.assertEqual(thief.returncode, 1)
+        self.assertFalse(os.path.exists(self.path("thief.db")))
+        devices = {d["id"]: d for d in self.admin("GET", "api/v1/devices")[1]["devices"]}
+        self.assertEqual((devices[5]["name"], devices[5]["role"]), ("Gate 5", "gate"))
+
+        # Volunteers.
+        self.assertEqual(self.assertAnswer(self.admin("GET", "api/v1/volunteers"), 200), {"volunteers": []})
+        bela = self.assertAnswer(self.admin("POST", "api/v1/volunteers",
+                                            {"name": "Bela", "phone": "98000 00002", "role": "gate"}), 200)
+        asha = self.assertAnswer(self.admin("POST", "api/v1/volunteers",
+                                            {"name": "Asha", "phone": "98765 43210", "role": "desk"}), 200)
+        self.assertEqual(asha["phone"], "+919876543210")
+        before = self.snapshot()
+        for body, status, words in [({"name": "Asha 2", "phone": "+91 98765-43210", "role": "desk"}, 409, "already"),
+                                    ({"name": "Chetan", "phone": "12", "role": "desk"}, 422, "phone"),
+                                    ({"name": "", "phone": "9800000003", "role": "desk"}, 422, "name"),
+                                    ({"name": "Chetan", "phone": "9800000003", "role": "hub"}, 422, "role"),
+                                    ({"name": "Chetan", "phone": 9800000003, "role": "desk"}, 400, "expected"),
+                                    ({"name": "Chetan", "phone": "9800000003", "role": 2}, 400, "expected"),
+                                    (b"not json", 400, "expected"),
+                                    (b"{" * 5000, 413, "larger")]:
+            self.assertAnswer(self.admin("POST", "api/v1/volunteers", body), status, words)
+        for body, status, words in [({"id": 99, "active": False}, 404, "no volunteer"),
+                                    ({"id": "1"}, 400, "expected"),
+                                    ({"id": 1, "active": "no"}, 400, "expected")]:
+            self.assertAnswer(self.admin("POST", "api/v1/volunteers/deactivate", body), status, words)
+        self.assertEqual(self.snapshot(), before)
+        volunteers = self.assertAnswer(self.admin("GET", "api/v1/volunteers"), 200)["volunteers"]
+        self.assertEqual([v["name"] for v in volunteers], ["Asha", "Bela"])
+        self.assertEqual(volunteers[0], {"id": asha["id"], "name": "Asha", "phone": "+919876543210", "role": "desk",
+                                         "active": True, "added_at": volunteers[0]["added_at"], "last_sign_in": None})
+        self.assertGreaterEqual(volunteers[0]["added_at"], started)
+
+        # Asha signs in at the desk, and the control room sees where.
+        self.ctl_json("sync", "--once", "--hub", self.hub.url, db=desk)
+        self.ctl_json("signin", "--phone", "9876543210", db=desk)
+        self.ctl_json("signin", "--phone", "9876543210", "--code", self.code_for("9876543210"), db=desk)
+        sign_ins = self.assertAnswer(self.admin("GET", "api/v1/volunteers/sign-ins"), 200)["sign_ins"]
+        self.assertEqual(len(sign_ins), 1)
+        self.assertEqual({k: sign_ins[0][k] for k in ("volunteer", "name", "phone", "device", "device_name")},
+                         {"volunteer": asha["id"], "name": "Asha", "phone": "+919876543210", "device": 4,
+                          "device_name": "desk-1"})
+        self.assertGreaterEqual(sign_ins[0]["at"], started)
+        last = self.admin("GET", "api/v1/volunteers")[1]["volunteers"][0]["last_sign_in"]
+        self.assertEqual(last, {"at": sign_ins[0]["at"], "device": 4, "device_name": "desk-1"})
+
+        # Bela has a code when she is deactivated: it no longer works, and
+        # asking again sends nothing, with the answer a stranger gets.
+        self.ctl_json("signin", "--phone", "9800000002", db=desk)
+        code = self.code_for("9800000002")
+        self.assertEqual(self.assertAnswer(self.admin("POST", "api/v1/volunteers/deactivate",
+                                                      {"id": bela["id"], "active": False}), 200),
+                         {"id": bela["id"], "active": False})
+        refused = self.run_ctl("signin", "--phone", "9800000002", "--code", code, db=desk)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("deactivated", refused.stderr)
+        messages = self.query(self.hub_db, "SELECT count(*) FROM outbox WHERE recipient = '+919800000002'")
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000002", db=desk), {"sent": True})
+        self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM outbox WHERE recipient = '+919800000002'"),
+                         messages)
+        self.assertFalse(self.admin("GET", "api/v1/volunteers")[1]["volunteers"][1]["active"])
+        # The command line does the same, by phone; back again by id.
+        listed = self.ctl_json("volunteer", "list", "--json", db=self.hub_db)
+        self.assertEqual([(v["name"], v["active"]) for v in listed], [("Asha", True), ("Bela", False)])
+        self.ctl("volunteer", "deactivate", str(bela["id"]), "--activate", db=self.hub_db)
+        self.ctl_json("signin", "--phone", "9800000002", db=desk)
+        self.ctl_json("signin", "--phone", "9800000002", "--code", self.code_for("9800000002"), db=desk)
+        sign_ins = self.admin("GET", "api/v1/volunteers/sign-ins")[1]["sign_ins"]
+        self.assertEqual([s["name"] for s in sign_ins], ["Bela", "Asha"])
+        self.ctl("volunteer", "deactivate", "+91 98765 43210", db=self.hub_db)
+        self.assertFalse(self.admin("GET", "api/v1/volunteers")[1]["volunteers"][0]["active"])
+        self.assertEqual(self.run_ctl("volunteer", "deactivate", "9111111111", db=self.hub_db).returncode, 1)
+
+        metrics = urllib.request.urlopen(self.hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn("pravesh_volunteer_sign_ins_total 2", metrics)
+        self.assertStops(self.hub)
+        with open(self.path("hub.log"), errors="replace") as log:
+            self.assertNotIn("9876543210", log.read())
+        # The command line's view of the devices agrees.
+        listed = {d["id"]: d for d in self.ctl_json("device", "list", "--json", db=self.hub_db)}
+        self.assertTrue(listed[3]["revoked"])
+        self.assertLess(abs(listed[2]["skew_ms"]), 3000, listed[2])
 
 
 class TestOnline(NetworkTestCase):
