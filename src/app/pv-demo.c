@@ -22,6 +22,7 @@
 #include "pv-pairing.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
+#include "pv-volunteers.h"
 
 #define DEMO_TICKETS 3000
 #define DEMO_EVENT_ID 0xde3001u
@@ -53,10 +54,25 @@ crowd_at (double hour)
   return hour < 10 || hour >= 20 ? 0 : 0.15 + morning + evening;
 }
 
+/* The demo's fair is somewhere it is mid-afternoon now, whatever the hour
+ * here, so the dashboard shows a day well under way: a fixed-offset zone
+ * ("Etc/GMT-5" is UTC+5) chosen to put the local time near 15:30. */
+static char *
+afternoon_timezone (void)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_now_utc ();
+  int offset = (15 - g_date_time_get_hour (utc) + 24) % 24;
+
+  if (offset > 14)
+    offset -= 24;
+  return offset == 0 ? g_strdup ("Etc/UTC") : g_strdup_printf ("Etc/GMT%+d", -offset);
+}
+
 static gboolean
 build_hub (PvDemo *self, GError **error)
 {
-  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (PV_DEFAULT_TIMEZONE);
+  g_autofree char *zone = afternoon_timezone ();
+  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (zone);
   g_autoptr (GDateTime) now = g_date_time_new_now (tz);
   g_autoptr (GDateTime) yesterday = g_date_time_add_days (now, -1);
   g_autofree char *start = g_date_time_format (yesterday, "%F");
@@ -72,6 +88,8 @@ build_hub (PvDemo *self, GError **error)
   if (event == NULL)
     return FALSE;
   pv_event_set_venue (event, "Pragati Maidan, New Delhi");
+  if (!pv_event_set_timezone (event, zone, error))
+    return FALSE;
   /* Open round the clock so the demo's gates admit at any hour; the
    * entries below follow real opening hours. */
   if (!pv_event_set_hours (event, -1, 0, 24 * 60, error))
@@ -120,6 +138,20 @@ build_hub (PvDemo *self, GError **error)
         pv_decision_clear (&decision);
         if (!ok)
           goto fail;
+        /* Most leave after one to four hours, so "inside" rises and falls. */
+        if (g_rand_double (rand) < 0.9)
+          {
+            gint64 out = at + (gint64) (g_rand_double_range (rand, 1, 4) * G_TIME_SPAN_HOUR);
+
+            if (out <= now_us)
+              {
+                ok = pv_admission_scan (store, ticket->code, gates[g_rand_int_range (rand, 0, G_N_ELEMENTS (gates))],
+                                        out, TRUE, FALSE, &decision, error);
+                pv_decision_clear (&decision);
+                if (!ok)
+                  goto fail;
+              }
+          }
         /* One used ticket for the camera to refuse. */
         if (day == 1 && n_codes == 3)
           g_ptr_array_add (self->codes, g_strdup (ticket->code)), n_codes++;
@@ -144,6 +176,10 @@ build_hub (PvDemo *self, GError **error)
     g_ptr_array_add (self->codes, forged);
   }
   g_ptr_array_add (self->codes, NULL);
+  /* Volunteers for the control room's page (they live at the hub). */
+  if (!pv_volunteers_add (store, "Asha Verma", "+919810000001", PV_ROLE_DESK, NULL, error)
+      || !pv_volunteers_add (store, "Ravi Kumar", "+919810000002", PV_ROLE_GATE, NULL, error))
+    goto fail;
   return pv_store_commit (store, error);
 
 fail:

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-desk-page.c: the registration desk (see the header). Issuing signs
  * and records the ticket on this device in one transaction (well under a
- * millisecond), so the desk works the same with the network down. */
+ * millisecond), so the desk works the same with the network down. The
+ * ticket on show is looked up again as the replica changes, so a scan at a
+ * gate or a revocation elsewhere shows within a second or two. */
 #include "config.h"
 
 #include "pv-desk-page.h"
@@ -23,6 +25,7 @@ struct _PvDeskPage
   AdwBin parent_instance;
 
   /* template widgets */
+  AdwPreferencesGroup *form_group;
   AdwEntryRow *name_row;
   AdwEntryRow *phone_row;
   AdwComboRow *category_row;
@@ -42,6 +45,9 @@ struct _PvDeskPage
   GtkLabel *what;
   GtkLabel *who;
   GtkLabel *status;
+  AdwStatusPage *empty_status;
+  GtkListBox *history;
+  GtkLabel *no_history;
 
   /* owned */
   PvStore *store;
@@ -50,6 +56,8 @@ struct _PvDeskPage
   GPtrArray *categories; /* PvCategory, beside category_row's items */
   GCancellable *search_cancellable;
   guint refresh_id;
+  guint ticket_refresh_id;
+  gboolean lookup;    /* the control room's: no walk-in form */
   Searcher *searcher; /* a second store handle, for searches off the UI thread */
   /* the ticket on show */
   char *code;
@@ -89,6 +97,77 @@ day_text (PvEvent *event, const PvCategory *category, int day)
   date = pv_event_day_date (event, day);
   /* Translators: "Day 3 of 9 · 2026-11-30". */
   return g_strdup_printf (_ ("Day %d of %u · %s"), day + 1, pv_event_get_n_days (event), date);
+}
+
+/* One scan in the ticket's history: what a volunteer following up a
+ * complaint ("they let my friend in on my ticket!") needs to see. */
+static GtkWidget *
+history_row_new (PvEvent *event, const PvScanInfo *scan)
+{
+  g_autoptr (GDateTime) local = event ? pv_event_local_time (event, scan->at) : NULL;
+  g_autofree char *clock = local ? g_date_time_format (local, "%H:%M:%S") : g_strdup ("?");
+  g_autofree char *date = local ? g_date_time_format (local, "%a %-d %b") : NULL;
+  g_autofree char *device = NULL, *title = NULL, *subtitle = NULL;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *decided = gtk_label_new (scan->offline ? _ ("Offline") : _ ("Online"));
+
+  if (scan->device_name != NULL)
+    /* Translators: the gate device that recorded a scan, by its name. */
+    device = g_strdup_printf (_ ("Device “%s”"), scan->device_name);
+  else
+    device = g_strdup_printf (_ ("Device %u"), scan->device_id);
+  /* Translators: "Entry · Gate 2" or "Exit · Gate 2". */
+  title = g_strdup_printf (scan->is_exit ? _ ("Exit · %s") : _ ("Entry · %s"), scan->gate);
+  /* Translators: event day, date, time of day and the device, e.g.
+   * "Day 2, Sun 29 Nov, 10:42:05 · Device “Gate 2 PC”". */
+  subtitle = g_strdup_printf (_ ("Day %d, %s, %s · %s"), scan->day + 1, date ? date : "", clock, device);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  if (scan->party > 1)
+    {
+      g_autofree char *party = g_strdup_printf (ngettext ("%u person", "%u people", scan->party), scan->party);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_label_new (party));
+    }
+  /* Decided without the hub: amber, as on the gate's own screen. */
+  gtk_widget_add_css_class (decided, scan->offline ? "warning" : "dim-label");
+  gtk_widget_set_tooltip_text (decided, scan->offline ? _ ("The gate decided from its own copy, without the hub")
+                                                      : _ ("The gate asked the hub"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), decided);
+  if (scan->is_void || scan->is_double)
+    {
+      GtkWidget *tag = gtk_label_new (scan->is_void ? _ ("Void") : _ ("Double entry"));
+
+      gtk_widget_add_css_class (tag, scan->is_void ? "dim-label" : "error");
+      gtk_widget_add_css_class (tag, "heading");
+      gtk_widget_set_tooltip_text (tag, scan->is_void
+                                          ? _ ("Recorded by a device after it was revoked: it counts for nothing")
+                                          : _ ("The ticket had been used already; two gates admitted it without "
+                                               "seeing each other’s scans"));
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+    }
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  return row;
+}
+
+static void
+show_history (PvDeskPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) scans = pv_tickets_history (self->store, self->issuer, self->serial_number, &error);
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  GtkListBoxRow *old;
+
+  while ((old = gtk_list_box_get_row_at_index (self->history, 0)) != NULL)
+    gtk_list_box_remove (self->history, GTK_WIDGET (old));
+  if (scans == NULL)
+    {
+      gtk_label_set_text (self->no_history, error->message);
+      return;
+    }
+  gtk_label_set_text (self->no_history, _ ("Not scanned at any gate yet"));
+  for (guint i = 0; i < scans->len; i++)
+    gtk_list_box_append (self->history, history_row_new (event, g_ptr_array_index (scans, i)));
 }
 
 static void
@@ -143,6 +222,7 @@ show_ticket (PvDeskPage *self, const char *code, const char *name, const char *p
   gtk_stack_set_visible_child_name (self->card_stack, "ticket");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", revoked == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", revoked == NULL);
+  show_history (self);
 }
 
 /* ---- the form ---- */
@@ -303,22 +383,43 @@ phone_activated_cb (PvDeskPage *self)
 void
 pv_desk_page_focus_form (PvDeskPage *self)
 {
-  gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
+  gtk_widget_grab_focus (self->lookup ? GTK_WIDGET (self->search) : GTK_WIDGET (self->name_row));
 }
 
 /* ---- found again ---- */
 
-static void
-result_activated_cb (AdwActionRow *row, PvDeskPage *self)
+static gboolean
+show_info (PvDeskPage *self, const PvTicketInfo *info)
 {
-  PvTicketInfo *info = g_object_get_data (G_OBJECT (row), "ticket");
   g_autofree char *revoked = NULL;
 
   if (info->code == NULL)
-    return;
+    return FALSE;
   if (info->revoked)
     revoked = g_strdup_printf (_ ("Revoked: %s"), info->revoke_reason ? info->revoke_reason : "");
   show_ticket (self, info->code, info->name, info->phone, revoked);
+  return TRUE;
+}
+
+static void
+result_activated_cb (AdwActionRow *row, PvDeskPage *self)
+{
+  show_info (self, g_object_get_data (G_OBJECT (row), "ticket"));
+}
+
+gboolean
+pv_desk_page_show_ticket (PvDeskPage *self, guint16 issuer, guint32 serial)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (PvTicketInfo) info = { 0 };
+
+  g_return_val_if_fail (PV_IS_DESK_PAGE (self), FALSE);
+  if (!pv_tickets_lookup (self->store, issuer, serial, &info, &error))
+    {
+      g_message ("Cannot look up ticket %u-%u: %s", issuer, serial, error->message);
+      return FALSE;
+    }
+  return show_info (self, &info);
 }
 
 static void
@@ -332,8 +433,12 @@ show_results (PvDeskPage *self, GPtrArray *found, gboolean searched)
   /* Rows only: the placeholder is a child too. */
   while ((old = gtk_list_box_get_row_at_index (self->results, 0)) != NULL)
     gtk_list_box_remove (self->results, GTK_WIDGET (old));
-  adw_preferences_group_set_title (self->find_group, searched ? _ ("Found") : _ ("Recent Registrations"));
-  gtk_label_set_text (self->no_results, searched ? _ ("No visitor matches") : _ ("None yet at this desk"));
+  adw_preferences_group_set_title (self->find_group, searched       ? _ ("Found")
+                                                     : self->lookup ? _ ("Find a Ticket")
+                                                                    : _ ("Recent Registrations"));
+  gtk_label_set_text (self->no_results, searched       ? _ ("No visitor matches")
+                                        : self->lookup ? _ ("Type a serial, a name or a phone number")
+                                                       : _ ("None yet at this desk"));
   /* The rows take the tickets over. */
   if (found != NULL)
     infos = g_ptr_array_steal (found, &n);
@@ -611,6 +716,12 @@ pv_desk_page_get_qr (PvDeskPage *self)
   return GTK_WIDGET (self->qr);
 }
 
+GtkListBox *
+pv_desk_page_get_history (PvDeskPage *self)
+{
+  return self->history;
+}
+
 static void
 pv_desk_page_dispose (GObject *object)
 {
@@ -619,6 +730,7 @@ pv_desk_page_dispose (GObject *object)
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_handle_id (&self->ticket_refresh_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DESK_PAGE);
   if (self->watch != NULL)
     g_signal_handlers_disconnect_by_data (self->watch, self);
@@ -652,6 +764,7 @@ pv_desk_page_class_init (PvDeskPageClass *klass)
   object_class->finalize = pv_desk_page_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-desk-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, form_group);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, name_row);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, phone_row);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, category_row);
@@ -670,6 +783,8 @@ pv_desk_page_class_init (PvDeskPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, what);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, who);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, status);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, empty_status);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, history);
 
   gtk_widget_class_install_action (widget_class, "desk.issue", NULL, issue_activated);
   gtk_widget_class_install_action (widget_class, "desk.send", "s", send_activated);
@@ -694,6 +809,12 @@ pv_desk_page_init (PvDeskPage *self)
   gtk_widget_set_margin_top (GTK_WIDGET (self->no_results), 12);
   gtk_widget_set_margin_bottom (GTK_WIDGET (self->no_results), 12);
   gtk_list_box_set_placeholder (self->results, GTK_WIDGET (self->no_results));
+  self->no_history = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_history), "dim-label");
+  gtk_widget_set_margin_top (GTK_WIDGET (self->no_history), 12);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->no_history), 12);
+  gtk_label_set_wrap (self->no_history, TRUE);
+  gtk_list_box_set_placeholder (self->history, GTK_WIDGET (self->no_history));
 }
 
 static gboolean
@@ -703,6 +824,19 @@ refresh_later_cb (gpointer user_data)
 
   self->refresh_id = 0;
   refresh_results (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The ticket on show again: a new scan, a revocation from elsewhere. Two
+ * index seeks, so once a second is nothing. */
+static gboolean
+refresh_ticket_cb (gpointer user_data)
+{
+  PvDeskPage *self = user_data;
+
+  self->ticket_refresh_id = 0;
+  if (self->code != NULL)
+    pv_desk_page_show_ticket (self, self->issuer, self->serial_number);
   return G_SOURCE_REMOVE;
 }
 
@@ -717,13 +851,31 @@ store_changed_cb (PvStoreWatch *watch, PvDeskPage *self)
 
   if (*text == '\0' && self->refresh_id == 0)
     self->refresh_id = g_timeout_add_seconds (2, refresh_later_cb, self);
+  if (self->code != NULL && self->ticket_refresh_id == 0)
+    self->ticket_refresh_id = g_timeout_add (1000, refresh_ticket_cb, self);
 }
 
-GtkWidget *
-pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings)
+static GtkWidget *
+desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings, gboolean lookup)
 {
   PvDeskPage *self = g_object_new (PV_TYPE_DESK_PAGE, NULL);
 
+  self->lookup = lookup;
+  if (lookup)
+    {
+      /* Finding, showing, revoking and sending again; nothing to issue.
+       * The QR is smaller: the history below it matters more here. */
+      gtk_widget_set_visible (GTK_WIDGET (self->form_group), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->issue_button), FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.issue", FALSE);
+      gtk_drawing_area_set_content_width (self->qr, 240);
+      gtk_drawing_area_set_content_height (self->qr, 240);
+      adw_status_page_set_icon_name (self->empty_status, "system-search-symbolic");
+      adw_status_page_set_title (self->empty_status, _ ("Find a Ticket"));
+      adw_status_page_set_description (self->empty_status,
+                                       _ ("Search by serial, name or phone number. The ticket shows here with "
+                                          "every scan of it at the gates."));
+    }
   self->store = g_object_ref (store);
   self->watch = watch ? g_object_ref (watch) : NULL;
   if (watch != NULL)
@@ -734,4 +886,16 @@ pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", FALSE);
   refresh_results (self);
   return GTK_WIDGET (self);
+}
+
+GtkWidget *
+pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings)
+{
+  return desk_page_new (store, watch, settings, FALSE);
+}
+
+GtkWidget *
+pv_desk_page_new_lookup (PvStore *store, PvStoreWatch *watch, GSettings *settings)
+{
+  return desk_page_new (store, watch, settings, TRUE);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-desk-page.h: the registration desk — a walk-in form that issues a
  * signed ticket offline in one keystroke, the ticket shown large enough to
- * photograph, printed or sent, and a search that finds a visitor again. */
+ * photograph, printed or sent, and a search that finds a visitor again,
+ * with every scan of the ticket at the gates. The control room uses it
+ * without the form, to look tickets up, revoke them and send them again. */
 #pragma once
 
 #include <adwaita.h>
@@ -16,6 +18,13 @@ G_DECLARE_FINAL_TYPE (PvDeskPage, pv_desk_page, PV, DESK_PAGE, AdwBin)
 
 /* A desk issuing on @store, telling @watch (may be NULL) of what it writes. */
 GtkWidget *pv_desk_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings);
+/* The same page for the control room: search, the ticket, its scans and
+ * what can be done with it; no walk-in form. */
+GtkWidget *pv_desk_page_new_lookup (PvStore *store, PvStoreWatch *watch, GSettings *settings);
+
+/* Shows ticket @issuer-@serial (as when its row in the results is
+ * clicked); FALSE when its issue record is not on this replica. */
+gboolean pv_desk_page_show_ticket (PvDeskPage *self, guint16 issuer, guint32 serial);
 
 /* The ticket on show (NULL when none) and the widget that draws its QR,
  * for tests and for the print preview. */
@@ -26,5 +35,8 @@ void pv_desk_page_focus_form (PvDeskPage *self);
 void pv_desk_page_focus_search (PvDeskPage *self);
 /* The list of recent or found tickets (rows are AdwActionRows). */
 GtkListBox *pv_desk_page_get_results (PvDeskPage *self);
+/* The scans of the ticket on show (rows are AdwActionRows, titled "Entry ·
+ * Gate 2", with the time and device in the subtitle). */
+GtkListBox *pv_desk_page_get_history (PvDeskPage *self);
 
 G_END_DECLS

@@ -8,8 +8,13 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
+#include "pv-device-list.h"
+#include "pv-devices-page.h"
+#include "pv-doubles-page.h"
 #include "pv-event.h"
+#include "pv-export-page.h"
 #include "pv-gate-page.h"
 #include "pv-hub-call.h"
 #include "pv-keys.h"
@@ -17,6 +22,7 @@
 #include "pv-store-watch.h"
 #include "pv-store.h"
 #include "pv-sync-node.h"
+#include "pv-volunteers-page.h"
 
 struct _PvWindow
 {
@@ -33,13 +39,17 @@ struct _PvWindow
   AdwButtonContent *volunteer_content;
   AdwToastOverlay *toasts;
   AdwViewStack *stack;
+  AdwViewSwitcherBar *switcher_bar;
+  GtkWidget *sidebar_scroller;
+  GtkListBox *sidebar; /* the control room's pages */
 
   /* owned */
   PvStore *store;
   GSettings *settings;
   PvRole role;
   PvStoreWatch *watch;
-  PvSyncNode *node; /* NULL for a standalone event file */
+  PvDeviceList *devices; /* the control room's */
+  PvSyncNode *node;      /* NULL for a standalone event file */
   gint64 offline_since;
   guint status_id;
 
@@ -53,6 +63,8 @@ struct _PvWindow
   /* borrowed: children of the stack */
   GtkWidget *gate_page;
   GtkWidget *desk_page;
+  GtkWidget *dashboard_page;
+  GtkWidget *tickets_page;
 };
 
 G_DEFINE_FINAL_TYPE (PvWindow, pv_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -62,6 +74,14 @@ visible_page_changed_cb (PvWindow *self)
 {
   const char *name = adw_view_stack_get_visible_child_name (self->stack);
 
+  /* The sidebar follows the page, whoever changed it. */
+  for (GtkWidget *row = self->sidebar && gtk_widget_get_visible (self->sidebar_scroller)
+                          ? gtk_widget_get_first_child (GTK_WIDGET (self->sidebar))
+                          : NULL;
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    if (GTK_IS_LIST_BOX_ROW (row) && g_strcmp0 (gtk_widget_get_name (row), name) == 0
+        && gtk_list_box_get_selected_row (self->sidebar) != GTK_LIST_BOX_ROW (row))
+      gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
   if (self->gate_page == NULL)
     return;
   if (g_strcmp0 (name, "gate") == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
@@ -532,6 +552,13 @@ pv_window_get_desk_page (PvWindow *self)
   return self->desk_page;
 }
 
+GtkWidget *
+pv_window_get_page (PvWindow *self, const char *name)
+{
+  g_return_val_if_fail (PV_IS_WINDOW (self), NULL);
+  return adw_view_stack_get_child_by_name (self->stack, name);
+}
+
 static void
 pv_window_map (GtkWidget *widget)
 {
@@ -560,7 +587,8 @@ pv_window_dispose (GObject *object)
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_WINDOW);
-  self->gate_page = self->desk_page = NULL;
+  self->gate_page = self->desk_page = self->dashboard_page = self->tickets_page = NULL;
+  g_clear_object (&self->devices);
   g_clear_object (&self->watch);
   g_cancellable_cancel (self->sign_in_cancellable);
   g_clear_object (&self->sign_in_cancellable);
@@ -593,6 +621,9 @@ pv_window_class_init (PvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvWindow, volunteer_content);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, switcher_bar);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, sidebar_scroller);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, sidebar);
 }
 
 static void
@@ -609,6 +640,57 @@ pv_window_init (PvWindow *self)
   g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (visible_page_changed_cb), self);
 }
 
+/* ---- the control room's sidebar ---- */
+
+static void
+sidebar_row_selected_cb (GtkListBox *sidebar, GtkListBoxRow *row, PvWindow *self)
+{
+  if (row != NULL)
+    adw_view_stack_set_visible_child_name (self->stack, gtk_widget_get_name (GTK_WIDGET (row)));
+}
+
+/* A double entry clicked opens its ticket, history and all. */
+static void
+double_activated_cb (PvWindow *self, guint issuer, guint serial)
+{
+  if (pv_desk_page_show_ticket (PV_DESK_PAGE (self->tickets_page), (guint16) issuer, (guint32) serial))
+    adw_view_stack_set_visible_child_name (self->stack, "tickets");
+}
+
+/* The control room has more pages than a header's switcher holds: they
+ * go in a sidebar beside the stack, and the header shows the event. */
+static void
+show_sidebar (PvWindow *self)
+{
+  gtk_widget_set_visible (self->sidebar_scroller, TRUE);
+  /* Detached, not just hidden: they would keep buttons for every page. */
+  adw_view_switcher_title_set_stack (self->switcher_title, NULL);
+  adw_view_switcher_bar_set_stack (self->switcher_bar, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), FALSE);
+  g_signal_connect (self->sidebar, "row-selected", G_CALLBACK (sidebar_row_selected_cb), self);
+}
+
+static void
+add_page (PvWindow *self, GtkWidget *page, const char *name, const char *title, const char *icon)
+{
+  AdwViewStackPage *stack_page = adw_view_stack_add_titled (self->stack, page, name, title);
+
+  adw_view_stack_page_set_icon_name (stack_page, icon);
+  if (gtk_widget_get_visible (self->sidebar_scroller))
+    {
+      GtkWidget *row = gtk_list_box_row_new ();
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+      GtkWidget *label = gtk_label_new (title);
+
+      gtk_widget_set_name (row, name);
+      gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name (icon));
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_box_append (GTK_BOX (box), label);
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      gtk_list_box_append (self->sidebar, row);
+    }
+}
+
 PvWindow *
 pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings, PvRole role,
                const char *camera_source)
@@ -617,7 +699,6 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
   PvEvent *event = pv_store_get_event (store, NULL);
   const PvDeviceInfo *device = pv_store_lookup_device (store, pv_store_get_device_id (store));
   g_autofree char *station = NULL;
-  AdwViewStackPage *page;
 
   self->store = g_object_ref (store);
   self->settings = g_object_ref (settings);
@@ -626,18 +707,40 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
    * a second station on it) show here. */
   self->watch = pv_store_watch_new (store, 250);
 
+  if (role == PV_ROLE_ADMIN)
+    show_sidebar (self);
+  if (role == PV_ROLE_ADMIN)
+    {
+      self->devices = pv_device_list_new (store, 10);
+      self->dashboard_page = pv_dashboard_page_new (store, self->watch, settings, self->devices);
+      add_page (self, self->dashboard_page, "dashboard", _ ("Dashboard"), "view-grid-symbolic");
+    }
   if (role == PV_ROLE_GATE || role == PV_ROLE_ADMIN)
     {
       self->gate_page = pv_gate_page_new (store, self->watch, settings, camera_source);
-      page = adw_view_stack_add_titled (self->stack, self->gate_page, "gate", _ ("Gate"));
-      adw_view_stack_page_set_icon_name (page, "camera-web-symbolic");
+      add_page (self, self->gate_page, "gate", _ ("Gate"), "camera-web-symbolic");
     }
-
   if (role == PV_ROLE_DESK || role == PV_ROLE_ADMIN)
     {
       self->desk_page = pv_desk_page_new (store, self->watch, settings);
-      page = adw_view_stack_add_titled (self->stack, self->desk_page, "desk", _ ("Desk"));
-      adw_view_stack_page_set_icon_name (page, "contact-new-symbolic");
+      add_page (self, self->desk_page, "desk", _ ("Desk"), "contact-new-symbolic");
+    }
+  if (role == PV_ROLE_ADMIN)
+    {
+      GtkWidget *doubles = pv_doubles_page_new (store, self->watch, settings);
+
+      g_signal_connect_swapped (doubles, "ticket-activated", G_CALLBACK (double_activated_cb), self);
+
+      self->tickets_page = pv_desk_page_new_lookup (store, self->watch, settings);
+      add_page (self, self->tickets_page, "tickets", _ ("Tickets"), "system-search-symbolic");
+      add_page (self, doubles, "doubles", _ ("Double Entries"), "dialog-warning-symbolic");
+      add_page (self, pv_devices_page_new (store, self->devices), "devices", _ ("Devices"),
+                "computer-symbolic");
+      add_page (self, pv_volunteers_page_new (store), "volunteers", _ ("Volunteers"),
+                "system-users-symbolic");
+      add_page (self, pv_export_page_new (store, self->watch, settings), "export", _ ("Export"),
+                "document-save-as-symbolic");
+      adw_view_stack_set_visible_child_name (self->stack, "dashboard");
     }
 
   if (event != NULL)

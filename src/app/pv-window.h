@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-window.h: a station's window — the pages the device's role allows
- * (gate, desk), a header with the station's name and its sync state. */
+ * (gate, desk; the control room's dashboard, tickets, double entries,
+ * devices, volunteers and export in a sidebar), a header with the
+ * station's name and its sync state. */
 #pragma once
 
 #include <adwaita.h>
@@ -23,7 +25,10 @@ PvWindow *pv_window_new (GtkApplication *application,
 /* The pages, NULL when the role has none. */
 GtkWidget *pv_window_get_gate_page (PvWindow *self);
 GtkWidget *pv_window_get_desk_page (PvWindow *self);
-/* Shows the page named "gate" or "desk". */
+/* Any page by name: "dashboard", "gate", "desk", "tickets", "doubles",
+ * "devices", "volunteers", "export"; NULL when the role has none. */
+GtkWidget *pv_window_get_page (PvWindow *self, const char *name);
+/* Shows the page named so. */
 void pv_window_show_page (PvWindow *self, const char *name);
 void pv_window_toast (PvWindow *self, const char *text);
 /* A volunteer signs in with their phone and the code the hub sends it;

@@ -246,3 +246,30 @@ app_test_screenshot (GtkWidget *widget, const char *name)
   g_assert_true (gdk_texture_save_to_png (texture, path));
   return path;
 }
+
+/* Lets the windows draw whatever changed (300 ms of main loop). */
+static inline void
+app_test_settle (void)
+{
+  gint64 until = g_get_monotonic_time () + 300 * 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* Saves what @widget shows once it has been drawn, turning the main loop
+ * meanwhile (outside app_test_run's steps). */
+static inline void
+app_test_screenshot_when_drawn (GtkWidget *widget, const char *name)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  char *path;
+
+  while (!(path = app_test_screenshot (widget, name)))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_free (path);
+}

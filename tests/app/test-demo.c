@@ -2,11 +2,18 @@
 /* test-demo.c: `pravesh --demo`, as a newcomer runs it — a real
  * pravesh-hub started on loopback, this station paired with a one-time
  * code, the demo camera showing tickets — reaches an online verdict on
- * the gate page, and leaves nothing behind when it closes. */
+ * the gate page, and leaves nothing behind when it closes. As the control
+ * room (the demo's default) it opens on a dashboard with a day of
+ * activity, and its devices and volunteers pages work against that hub:
+ * a pairing code made on screen pairs a new device, which is then
+ * revoked; a volunteer added shows in the list. */
 #include "config.h"
 
 #include "app-test.h"
+#include "pv-dashboard-page.h"
+#include "pv-devices-page.h"
 #include "pv-gate-page.h"
+#include "pv-volunteers-page.h"
 
 typedef struct
 {
@@ -59,10 +66,181 @@ test_gate (void)
   g_free (demo.style);
 }
 
+typedef struct
+{
+  int stage;
+  guint waits;
+  char *dir;
+  char *pairing;
+  guint n_loads;
+} Room;
+
+static guint
+count_rows (GtkListBox *list)
+{
+  guint n = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (list)); row; row = gtk_widget_get_next_sibling (row))
+    n += ADW_IS_ACTION_ROW (row);
+  return n;
+}
+
+static AdwActionRow *
+find_row (GtkListBox *list, const char *title)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (list)); row; row = gtk_widget_get_next_sibling (row))
+    if (ADW_IS_ACTION_ROW (row) && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), title) == 0)
+      return ADW_ACTION_ROW (row);
+  return NULL;
+}
+
+/* The dialog the page opened over the window, if any. */
+static GtkWindow *
+find_dialog (PvWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+        return toplevel;
+    }
+  return NULL;
+}
+
+static gboolean
+room_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Room *room = data;
+  PvDashboardPage *dashboard;
+  PvDevicesPage *devices;
+  PvVolunteersPage *volunteers;
+  g_autofree char *shot = NULL;
+
+  if (window == NULL)
+    return FALSE;
+  dashboard = PV_DASHBOARD_PAGE (pv_window_get_page (window, "dashboard"));
+  devices = PV_DEVICES_PAGE (pv_window_get_page (window, "devices"));
+  volunteers = PV_VOLUNTEERS_PAGE (pv_window_get_page (window, "volunteers"));
+  switch (room->stage)
+    {
+    case 0:
+      /* The demo's day: thousands registered, many came, some still in. */
+      if (pv_dashboard_page_get_n_refreshes (dashboard) == 0 || run->ticks < 6)
+        return FALSE;
+      g_assert_cmpint (g_ascii_strtoll (pv_dashboard_page_get_detail (dashboard, PV_DASHBOARD_REGISTERED) + 8, NULL,
+                                        10),
+                       >, 0);
+      g_assert_cmpstr (pv_dashboard_page_get_figure (dashboard, PV_DASHBOARD_DOUBLES), ==, "0");
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "demo-dashboard")))
+        return FALSE;
+      pv_window_show_page (window, "devices");
+      room->stage = 1;
+      return FALSE;
+    case 1:
+      /* The hub answers for its devices: itself and this station. */
+      if (count_rows (pv_devices_page_get_list (devices)) < 2
+          || !g_str_has_prefix (pv_devices_page_get_note (devices), "As the hub saw them"))
+        return FALSE;
+      pv_devices_page_invite (devices, "gate", "Gate 9 laptop");
+      room->stage = 2;
+      return FALSE;
+    case 2:
+      {
+        g_autofree char *db = NULL;
+        g_autoptr (GError) error = NULL;
+        GtkWindow *dialog = find_dialog (window);
+        int status = 0;
+
+        if (pv_devices_page_get_pairing_code (devices) == NULL || dialog == NULL)
+          return FALSE;
+        g_assert_true (g_str_has_prefix (pv_devices_page_get_pairing_code (devices), "PVPAIR:"));
+        if (++room->waits < 4 || !(shot = app_test_screenshot (GTK_WIDGET (dialog), "demo-pairing-code")))
+          return FALSE;
+        gtk_window_destroy (dialog);
+        /* The code on screen pairs a real device. */
+        db = g_build_filename (room->dir, "gate9.db", NULL);
+        {
+          const char *argv[] = { g_getenv ("PRAVESH_CTL"), "--db", db, "pair",
+                                 pv_devices_page_get_pairing_code (devices), NULL };
+          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                                       NULL, &status, &error));
+        }
+        g_assert_no_error (error);
+        g_assert_true (g_spawn_check_wait_status (status, NULL));
+        room->waits = 0;
+        room->stage = 3;
+        return FALSE;
+      }
+    case 3:
+      {
+        AdwActionRow *row;
+
+        /* The device list asks the hub every few seconds; nudge it. */
+        if (room->waits++ % 20 == 0)
+          pv_devices_page_refresh (devices);
+        if (!(row = find_row (pv_devices_page_get_list (devices), "Gate 9 laptop")))
+          return FALSE;
+        g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "Gate"));
+        pv_devices_page_revoke (devices, pv_devices_page_find_device (devices, "Gate 9 laptop"), "Test over");
+        room->stage = 4;
+        return FALSE;
+      }
+    case 4:
+      if (pv_devices_page_get_status (devices) == NULL)
+        return FALSE;
+      g_assert_nonnull (strstr (pv_devices_page_get_status (devices), "Revoked"));
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "demo-devices")))
+        return FALSE;
+      pv_window_show_page (window, "volunteers");
+      room->stage = 5;
+      return FALSE;
+    case 5:
+      /* The demo hub's two volunteers, then one more. */
+      if (pv_volunteers_page_get_n_loads (volunteers) == 0)
+        return FALSE;
+      g_assert_cmpuint (count_rows (pv_volunteers_page_get_list (volunteers)), ==, 2);
+      g_assert_nonnull (find_row (pv_volunteers_page_get_list (volunteers), "Asha Verma"));
+      room->n_loads = pv_volunteers_page_get_n_loads (volunteers);
+      pv_volunteers_page_add (volunteers, "Meera Nair", "98000 00009", "gate");
+      room->stage = 6;
+      return FALSE;
+    case 6:
+      if (pv_volunteers_page_get_n_loads (volunteers) == room->n_loads)
+        return FALSE;
+      g_assert_nonnull (find_row (pv_volunteers_page_get_list (volunteers), "Meera Nair"));
+      /* The same phone again: the hub's refusal in words, nothing added. */
+      room->n_loads = pv_volunteers_page_get_n_loads (volunteers);
+      pv_volunteers_page_add (volunteers, "Someone Else", "+91 98000 00009", "desk");
+      room->stage = 7;
+      return FALSE;
+    case 7:
+      if (g_strcmp0 (pv_volunteers_page_get_status (volunteers), "Meera Nair can now sign in with their phone.") == 0)
+        return FALSE;
+      g_assert_nonnull (strstr (pv_volunteers_page_get_status (volunteers), "is there already"));
+      g_assert_cmpuint (count_rows (pv_volunteers_page_get_list (volunteers)), ==, 3);
+      return (shot = app_test_screenshot (GTK_WIDGET (window), "demo-volunteers")) != NULL;
+    }
+  return FALSE;
+}
+
+static void
+test_control_room (void)
+{
+  const char *args[] = { "--demo", NULL };
+  Room room = { 0 };
+
+  room.dir = g_dir_make_tmp ("pv-test-room-XXXXXX", NULL);
+  g_assert_cmpint (app_test_run (args, room_step, &room), ==, 0);
+  g_free (room.dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/demo/gate", test_gate);
+  g_test_add_func ("/demo/control-room", test_control_room);
   return g_test_run ();
 }

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-device-list.c: the devices as the control room sees them (see the
+ * header). The replica is read on the main thread — one indexed query —
+ * and the hub is asked with an async call, so neither a slow hub nor a
+ * missing one holds up the window. */
+#include "config.h"
+
+#include "pv-device-list.h"
+
+#include <glib/gi18n.h>
+
+#include "pv-hub-call.h"
+
+struct _PvDeviceList
+{
+  GObject parent_instance;
+
+  PvStore *store;
+  SoupSession *session;
+  GCancellable *cancellable;
+  GPtrArray *rows;      /* PvDeviceRow */
+  JsonNode *hub_answer; /* the hub's last list, kept to join each read */
+  gint64 hub_offset;    /* our clock less the hub's when it answered */
+  gint64 hub_answered;
+  char *hub_error;
+  guint poll_id;
+  gboolean asking;
+};
+
+G_DEFINE_FINAL_TYPE (PvDeviceList, pv_device_list, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+const char *
+pv_role_title (const char *role)
+{
+  if (g_strcmp0 (role, "gate") == 0)
+    return _ ("Gate");
+  if (g_strcmp0 (role, "desk") == 0)
+    return _ ("Desk");
+  if (g_strcmp0 (role, "admin") == 0)
+    return _ ("Control room");
+  return role;
+}
+
+static void
+device_row_free (PvDeviceRow *row)
+{
+  pv_device_status_free (row->status);
+  g_free (row->url);
+  g_free (row);
+}
+
+static JsonObject *
+hub_device (PvDeviceList *self, guint id)
+{
+  JsonArray *devices;
+
+  if (self->hub_answer == NULL || !JSON_NODE_HOLDS_OBJECT (self->hub_answer))
+    return NULL;
+  devices = json_object_get_array_member (json_node_get_object (self->hub_answer), "devices");
+  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+    {
+      JsonNode *node = json_array_get_element (devices, i);
+      JsonObject *device = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      if (device && json_object_get_int_member_with_default (device, "id", -1) == id)
+        return device;
+    }
+  return NULL;
+}
+
+/* An integer member, or @fallback when it is absent, null or no integer. */
+static gint64
+int_member (JsonObject *object, const char *name, gint64 fallback)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
+}
+
+static void
+read_replica (PvDeviceList *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = pv_devices_list (self->store, &error);
+
+  g_ptr_array_set_size (self->rows, 0);
+  if (devices == NULL)
+    {
+      g_warning ("Cannot list the devices: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      PvDeviceRow *row = g_new0 (PvDeviceRow, 1);
+      JsonObject *heard;
+      gint64 seen;
+
+      row->status = g_steal_pointer (&devices->pdata[i]);
+      heard = hub_device (self, row->status->id);
+      row->last_seen = MAX (row->status->last_record, row->status->last_contact);
+      row->behind = row->status->behind;
+      row->pending = row->status->pending;
+      row->has_skew = row->status->has_skew;
+      row->skew_ms = row->status->skew_ms;
+      /* The hub's times are on the hub's clock: moved onto ours. */
+      if ((seen = int_member (heard, "last_seen", 0)) > 0)
+        row->last_seen = MAX (row->last_seen, seen + self->hub_offset);
+      if (heard != NULL)
+        {
+          row->behind = int_member (heard, "behind", row->behind);
+          row->pending = int_member (heard, "pending", row->pending);
+          if (int_member (heard, "skew_ms", G_MININT64) != G_MININT64)
+            {
+              row->has_skew = TRUE;
+              row->skew_ms = int_member (heard, "skew_ms", 0);
+            }
+          if (json_object_has_member (heard, "url") && !json_object_get_null_member (heard, "url"))
+            row->url = g_strdup (json_object_get_string_member_with_default (heard, "url", NULL));
+        }
+      if (row->status->this_device)
+        row->last_seen = g_get_real_time ();
+      g_ptr_array_add (self->rows, row);
+    }
+}
+
+static void
+answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvDeviceList) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->asking = FALSE;
+  g_clear_pointer (&self->hub_error, g_free);
+  if (answer != NULL && JSON_NODE_HOLDS_OBJECT (answer))
+    {
+      gint64 hub_now = int_member (json_node_get_object (answer), "now", 0);
+
+      self->hub_answered = g_get_real_time ();
+      self->hub_offset = hub_now > 0 ? self->hub_answered - hub_now : 0;
+      g_clear_pointer (&self->hub_answer, json_node_unref);
+      self->hub_answer = g_steal_pointer (&answer);
+    }
+  else
+    self->hub_error = g_strdup (error ? error->message : _ ("The hub’s answer made no sense"));
+  read_replica (self);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+static void
+ask_hub (PvDeviceList *self)
+{
+  if (self->asking)
+    return;
+  self->asking = TRUE;
+  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices", NULL, 5000, self->cancellable,
+                     answered_cb, g_object_ref (self));
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  pv_device_list_refresh (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+pv_device_list_refresh (PvDeviceList *self)
+{
+  g_return_if_fail (PV_IS_DEVICE_LIST (self));
+
+  read_replica (self);
+  g_signal_emit (self, signals[CHANGED], 0);
+  ask_hub (self);
+}
+
+GPtrArray *
+pv_device_list_get_rows (PvDeviceList *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICE_LIST (self), NULL);
+  return self->rows;
+}
+
+gint64
+pv_device_list_get_hub_answered (PvDeviceList *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICE_LIST (self), 0);
+  return self->hub_answered;
+}
+
+const char *
+pv_device_list_get_hub_error (PvDeviceList *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICE_LIST (self), NULL);
+  return self->hub_error;
+}
+
+void
+pv_device_list_count (PvDeviceList *self, gint64 now, guint *out_online, guint *out_stale)
+{
+  guint online = 0, stale = 0;
+
+  g_return_if_fail (PV_IS_DEVICE_LIST (self));
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      PvDeviceRow *row = self->rows->pdata[i];
+
+      if (row->status->revoked || row->status->this_device)
+        continue;
+      if (row->last_seen > 0 && now - row->last_seen <= PV_DEVICE_STALE_AFTER)
+        online++;
+      else
+        stale++;
+    }
+  *out_online = online;
+  *out_stale = stale;
+}
+
+static void
+pv_device_list_dispose (GObject *object)
+{
+  PvDeviceList *self = PV_DEVICE_LIST (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  G_OBJECT_CLASS (pv_device_list_parent_class)->dispose (object);
+}
+
+static void
+pv_device_list_finalize (GObject *object)
+{
+  PvDeviceList *self = PV_DEVICE_LIST (object);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->hub_answer, json_node_unref);
+  g_free (self->hub_error);
+  G_OBJECT_CLASS (pv_device_list_parent_class)->finalize (object);
+}
+
+static void
+pv_device_list_class_init (PvDeviceListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pv_device_list_dispose;
+  object_class->finalize = pv_device_list_finalize;
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                   NULL, G_TYPE_NONE, 0);
+}
+
+static void
+pv_device_list_init (PvDeviceList *self)
+{
+  self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) device_row_free);
+  self->cancellable = g_cancellable_new ();
+  self->session = pv_hub_session_new ();
+}
+
+PvDeviceList *
+pv_device_list_new (PvStore *store, guint interval_s)
+{
+  PvDeviceList *self = g_object_new (PV_TYPE_DEVICE_LIST, NULL);
+
+  self->store = g_object_ref (store);
+  read_replica (self);
+  if (interval_s > 0)
+    {
+      self->poll_id = g_timeout_add_seconds (interval_s, poll_cb, self);
+      ask_hub (self);
+    }
+  return self;
+}

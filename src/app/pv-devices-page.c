@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-devices-page.c: the control room's devices (see the header). The
+ * list is redrawn from the shared device list whenever it changes; the
+ * hub's calls are async, and what they end in is said in words, on the
+ * page and in a toast. */
+#include "config.h"
+
+#include "pv-devices-page.h"
+
+#include <glib/gi18n.h>
+
+#include "pv-device-list.h"
+#include "pv-hub-call.h"
+#include "pv-keys.h"
+#include "pv-qr.h"
+#include "pv-window.h"
+
+struct _PvDevicesPage
+{
+  AdwBin parent_instance;
+
+  GtkListBox *list;
+  GtkLabel *status_label;
+
+  /* owned */
+  PvStore *store;
+  PvDeviceList *devices;
+  SoupSession *session;
+  GCancellable *cancellable;
+  char *pairing_code;
+  char *status;
+  gulong changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (PvDevicesPage, pv_devices_page, ADW_TYPE_BIN)
+
+/* "just now", "4 min ago", "3 h ago", or the date for older. */
+static char *
+format_ago (gint64 at, gint64 now)
+{
+  gint64 seconds = (now - at) / G_USEC_PER_SEC;
+  g_autoptr (GDateTime) when = NULL;
+
+  if (at <= 0)
+    return g_strdup (_ ("never heard from"));
+  if (seconds < 60)
+    return g_strdup (_ ("seen just now"));
+  if (seconds < 3600)
+    return g_strdup_printf (ngettext ("seen %d min ago", "seen %d min ago", (gulong) (seconds / 60)),
+                            (int) (seconds / 60));
+  if (seconds < 24 * 3600)
+    return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
+                            (int) (seconds / 3600));
+  when = g_date_time_new_from_unix_local (at / G_USEC_PER_SEC);
+  return g_date_time_format (when, _ ("last seen %e %b %H:%M"));
+}
+
+static void
+say (PvDevicesPage *self, const char *text)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  g_free (self->status);
+  self->status = g_strdup (text);
+  gtk_label_set_text (self->status_label, text);
+  if (PV_IS_WINDOW (root))
+    pv_window_toast (PV_WINDOW (root), text);
+}
+
+/* ---- revoking ---- */
+
+static void
+revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvDevicesPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (answer == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Not revoked: %s"), error->message);
+      say (self, text);
+      return;
+    }
+  say (self, _ ("Revoked. Every device learns of it at its next sync."));
+  pv_device_list_refresh (self->devices);
+}
+
+void
+pv_devices_page_revoke (PvDevicesPage *self, guint device, const char *reason)
+{
+  g_autoptr (JsonBuilder) body = json_builder_new ();
+
+  g_return_if_fail (PV_IS_DEVICES_PAGE (self));
+  json_builder_begin_object (body);
+  json_builder_set_member_name (body, "device");
+  json_builder_add_int_value (body, device);
+  json_builder_set_member_name (body, "reason");
+  json_builder_add_string_value (body, reason);
+  json_builder_end_object (body);
+  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices/revoke", body, 10000, self->cancellable,
+                     revoked_cb, g_object_ref (self));
+}
+
+static void
+revoke_response_cb (AdwMessageDialog *dialog, const char *response, PvDevicesPage *self)
+{
+  GtkEditable *reason = g_object_get_data (G_OBJECT (dialog), "reason");
+  guint device = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "device"));
+
+  if (g_str_equal (response, "revoke"))
+    pv_devices_page_revoke (self, device, gtk_editable_get_text (reason));
+}
+
+static void
+reason_changed_cb (GtkEditable *reason, AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (reason)));
+  adw_message_dialog_set_response_enabled (dialog, "revoke", *text != '\0');
+}
+
+static void
+revoke_clicked_cb (GtkButton *button, PvDevicesPage *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (button), "name");
+  guint device = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "device"));
+  g_autofree char *heading = g_strdup_printf (_ ("Revoke “%s”?"), name);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+                                              _ ("It can no longer sync, and tickets it issues from now on "
+                                                 "are refused at every gate. This cannot be undone: pair it "
+                                                 "again to bring it back."));
+  GtkWidget *reason = gtk_entry_new ();
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (reason), _ ("Reason, e.g. “Laptop stolen”"));
+  gtk_entry_set_activates_default (GTK_ENTRY (reason), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), reason);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "revoke", _ ("_Revoke"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "revoke",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "revoke", FALSE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "reason", reason);
+  g_object_set_data (G_OBJECT (dialog), "device", GUINT_TO_POINTER (device));
+  g_signal_connect (reason, "changed", G_CALLBACK (reason_changed_cb), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (revoke_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- the list ---- */
+
+static GtkWidget *
+make_pill (const char *text, const char *style)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_widget_add_css_class (label, "pill-status");
+  gtk_widget_add_css_class (label, style);
+  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  return label;
+}
+
+static void
+show_rows (PvDevicesPage *self)
+{
+  GPtrArray *rows = pv_device_list_get_rows (self->devices);
+  gint64 now = g_get_real_time (), answered = pv_device_list_get_hub_answered (self->devices);
+  const char *hub_error = pv_device_list_get_hub_error (self->devices);
+  GtkListBoxRow *old;
+
+  while ((old = gtk_list_box_get_row_at_index (self->list, 0)) != NULL)
+    gtk_list_box_remove (self->list, GTK_WIDGET (old));
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      PvDeviceRow *row = rows->pdata[i];
+      GtkWidget *widget = adw_action_row_new ();
+      g_autoptr (GString) subtitle = g_string_new (pv_role_title (row->status->role));
+      g_autofree char *ago = format_ago (row->last_seen, now);
+      gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (widget), FALSE);
+      if (row->status->this_device)
+        g_string_append_printf (subtitle, " · %s", _ ("this device"));
+      else
+        g_string_append_printf (subtitle, " · %s", ago);
+      if (row->behind >= 0)
+        g_string_append_printf (subtitle, ngettext (" · %lld record behind", " · %lld records behind", (gulong) row->behind),
+                                (long long) row->behind);
+      if (row->pending > 0)
+        g_string_append_printf (subtitle, ngettext (" · %lld record to send", " · %lld records to send", (gulong) row->pending),
+                                (long long) row->pending);
+      if (row->has_skew)
+        /* Translators: how far the device's clock is from the hub's, in seconds. */
+        g_string_append_printf (subtitle, _ (" · clock %+.1f s"), row->skew_ms / 1000.0);
+      if (row->status->revoked)
+        g_string_append_printf (subtitle, " · %s",
+                                row->status->revoke_reason ? row->status->revoke_reason : _ ("revoked"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (widget), subtitle->str);
+
+      if (row->status->revoked)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Revoked"), "revoked"));
+      else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
+      else if (!row->status->this_device)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (widget),
+                                   quiet ? make_pill (_ ("Quiet"), "warning") : make_pill (_ ("Online"), "online"));
+      if (!row->status->revoked && !row->status->this_device)
+        {
+          GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
+
+          gtk_widget_set_valign (revoke, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (revoke, "destructive-action");
+          gtk_widget_add_css_class (revoke, "flat");
+          g_object_set_data_full (G_OBJECT (revoke), "name", g_strdup (row->status->name), g_free);
+          g_object_set_data (G_OBJECT (revoke), "device", GUINT_TO_POINTER (row->status->id));
+          g_signal_connect (revoke, "clicked", G_CALLBACK (revoke_clicked_cb), self);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (widget), revoke);
+        }
+      gtk_list_box_append (self->list, widget);
+    }
+
+  if (hub_error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("The hub cannot be asked (%s). Shown is what this "
+                                                  "device’s own copy knows."),
+                                               hub_error);
+      gtk_label_set_text (self->status_label, text);
+    }
+  else if (answered > 0)
+    {
+      g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (answered / G_USEC_PER_SEC);
+      g_autofree char *time = g_date_time_format (when, "%H:%M:%S");
+      g_autofree char *text = g_strdup_printf (_ ("As the hub saw them at %s."), time);
+      gtk_label_set_text (self->status_label, text);
+    }
+}
+
+/* ---- pairing ---- */
+
+static void
+draw_pairing_qr (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  const char *code = user_data;
+  double size = MIN (width, height);
+
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  pv_qr_draw (cr, code, (width - size) / 2, (height - size) / 2, size, NULL);
+}
+
+static void
+show_pairing_code (PvDevicesPage *self, const char *name, const char *code, gint64 expires)
+{
+  g_autofree char *heading = g_strdup_printf (_ ("Pair “%s”"), name);
+  g_autoptr (GDateTime) until = g_date_time_new_from_unix_local (expires / G_USEC_PER_SEC);
+  g_autofree char *when = until ? g_date_time_format (until, "%e %b %H:%M") : g_strdup ("?");
+  g_autofree char *body = g_strdup_printf (_ ("On the new device, choose “Pair with a Hub” and scan this "
+                                              "code, or paste it. It works once, until %s."),
+                                           when);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *qr = gtk_drawing_area_new ();
+  GtkWidget *text = gtk_label_new (code);
+
+  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (qr), 300);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (qr), 300);
+  gtk_widget_set_halign (qr, GTK_ALIGN_CENTER);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (qr), draw_pairing_qr, g_strdup (code), g_free);
+  gtk_box_append (GTK_BOX (box), qr);
+  gtk_label_set_selectable (GTK_LABEL (text), TRUE);
+  gtk_label_set_wrap (GTK_LABEL (text), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (text), 40);
+  gtk_widget_add_css_class (text, "monospace");
+  gtk_box_append (GTK_BOX (box), text);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Done"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+invited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvDevicesPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  JsonObject *object;
+  const char *code;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  object = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  code = object ? json_object_get_string_member_with_default (object, "code", NULL) : NULL;
+  if (code == NULL || !g_str_has_prefix (code, "PVPAIR:"))
+    {
+      g_autofree char *text = g_strdup_printf (_ ("No pairing code: %s"),
+                                               error ? error->message : _ ("the hub’s answer made no sense"));
+      say (self, text);
+      return;
+    }
+  g_free (self->pairing_code);
+  self->pairing_code = g_strdup (code);
+  show_pairing_code (self, json_object_get_string_member_with_default (object, "name", ""), code,
+                     json_object_get_int_member_with_default (object, "expires", 0));
+}
+
+void
+pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name)
+{
+  g_autoptr (JsonBuilder) body = json_builder_new ();
+
+  g_return_if_fail (PV_IS_DEVICES_PAGE (self));
+  json_builder_begin_object (body);
+  json_builder_set_member_name (body, "role");
+  json_builder_add_string_value (body, role);
+  json_builder_set_member_name (body, "name");
+  json_builder_add_string_value (body, name);
+  json_builder_end_object (body);
+  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
+                     invited_cb, g_object_ref (self));
+}
+
+static const char *const ROLES[] = { "gate", "desk", "admin" };
+
+static void
+invite_response_cb (AdwMessageDialog *dialog, const char *response, PvDevicesPage *self)
+{
+  GtkDropDown *role = g_object_get_data (G_OBJECT (dialog), "role");
+  GtkEditable *name = g_object_get_data (G_OBJECT (dialog), "name");
+  guint chosen = gtk_drop_down_get_selected (role);
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (name)));
+
+  if (g_str_equal (response, "pair") && chosen < G_N_ELEMENTS (ROLES) && *text != '\0')
+    pv_devices_page_invite (self, ROLES[chosen], text);
+}
+
+static void
+name_changed_cb (GtkEditable *name, AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (name)));
+  adw_message_dialog_set_response_enabled (dialog, "pair", *text != '\0');
+}
+
+static void
+pair_clicked_cb (PvDevicesPage *self)
+{
+  const char *roles[] = { _ ("Gate"), _ ("Desk"), _ ("Control room"), NULL };
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _ ("Pair a New Device"),
+                                              _ ("The hub makes a one-time code for it, shown here as a QR."));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *role = gtk_drop_down_new_from_strings (roles);
+  GtkWidget *name = gtk_entry_new ();
+
+  gtk_entry_set_placeholder_text (GTK_ENTRY (name), _ ("Name, e.g. “Gate 5”"));
+  gtk_entry_set_activates_default (GTK_ENTRY (name), TRUE);
+  gtk_box_append (GTK_BOX (box), role);
+  gtk_box_append (GTK_BOX (box), name);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "pair",
+                                    _ ("_Make Code"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "pair", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "pair", FALSE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "pair");
+  g_object_set_data (G_OBJECT (dialog), "role", role);
+  g_object_set_data (G_OBJECT (dialog), "name", name);
+  g_signal_connect (name, "changed", G_CALLBACK (name_changed_cb), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (invite_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- the object ---- */
+
+static void
+pv_devices_page_dispose (GObject *object)
+{
+  PvDevicesPage *self = PV_DEVICES_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_signal_handler (&self->changed_id, self->devices);
+  G_OBJECT_CLASS (pv_devices_page_parent_class)->dispose (object);
+}
+
+static void
+pv_devices_page_finalize (GObject *object)
+{
+  PvDevicesPage *self = PV_DEVICES_PAGE (object);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->devices);
+  g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
+  g_free (self->pairing_code);
+  g_free (self->status);
+  G_OBJECT_CLASS (pv_devices_page_parent_class)->finalize (object);
+}
+
+static void
+pv_devices_page_class_init (PvDevicesPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pv_devices_page_dispose;
+  object_class->finalize = pv_devices_page_finalize;
+}
+
+static void
+pv_devices_page_init (PvDevicesPage *self)
+{
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *title = gtk_label_new (_ ("Devices"));
+  GtkWidget *pair = gtk_button_new_with_mnemonic (_ ("_Pair a New Device…"));
+
+  self->cancellable = g_cancellable_new ();
+  self->session = pv_hub_session_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
+  gtk_widget_set_margin_top (box, 24);
+  gtk_widget_set_margin_bottom (box, 24);
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_widget_set_hexpand (title, TRUE);
+  gtk_widget_add_css_class (title, "title-2");
+  gtk_box_append (GTK_BOX (header), title);
+  gtk_widget_add_css_class (pair, "suggested-action");
+  g_signal_connect_swapped (pair, "clicked", G_CALLBACK (pair_clicked_cb), self);
+  gtk_box_append (GTK_BOX (header), pair);
+  gtk_box_append (GTK_BOX (box), header);
+  self->status_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->status_label, 0);
+  gtk_label_set_wrap (self->status_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
+  self->list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  adw_bin_set_child (ADW_BIN (self), scrolled);
+}
+
+GtkWidget *
+pv_devices_page_new (PvStore *store, PvDeviceList *devices)
+{
+  PvDevicesPage *self = g_object_new (PV_TYPE_DEVICES_PAGE, NULL);
+
+  self->store = g_object_ref (store);
+  self->devices = g_object_ref (devices);
+  self->changed_id = g_signal_connect_swapped (devices, "changed", G_CALLBACK (show_rows), self);
+  show_rows (self);
+  return GTK_WIDGET (self);
+}
+
+GtkListBox *
+pv_devices_page_get_list (PvDevicesPage *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICES_PAGE (self), NULL);
+  return self->list;
+}
+
+const char *
+pv_devices_page_get_pairing_code (PvDevicesPage *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICES_PAGE (self), NULL);
+  return self->pairing_code;
+}
+
+const char *
+pv_devices_page_get_status (PvDevicesPage *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICES_PAGE (self), NULL);
+  return self->status;
+}
+
+void
+pv_devices_page_refresh (PvDevicesPage *self)
+{
+  g_return_if_fail (PV_IS_DEVICES_PAGE (self));
+  pv_device_list_refresh (self->devices);
+}
+
+guint
+pv_devices_page_find_device (PvDevicesPage *self, const char *name)
+{
+  GPtrArray *rows;
+
+  g_return_val_if_fail (PV_IS_DEVICES_PAGE (self), 0);
+  rows = pv_device_list_get_rows (self->devices);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      PvDeviceRow *row = rows->pdata[i];
+      if (g_strcmp0 (row->status->name, name) == 0)
+        return row->status->id;
+    }
+  return 0;
+}
+
+const char *
+pv_devices_page_get_note (PvDevicesPage *self)
+{
+  g_return_val_if_fail (PV_IS_DEVICES_PAGE (self), NULL);
+  return gtk_label_get_text (self->status_label);
+}

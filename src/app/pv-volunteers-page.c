@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-volunteers-page.c: the control room's volunteers (see the header).
+ * Every change is one async call to the hub followed by a reload of both
+ * lists, so what is shown is what the hub holds. */
+#include "config.h"
+
+#include "pv-volunteers-page.h"
+
+#include <glib/gi18n.h>
+
+#include "pv-device-list.h"
+#include "pv-hub-call.h"
+#include "pv-window.h"
+
+struct _PvVolunteersPage
+{
+  AdwBin parent_instance;
+
+  AdwEntryRow *name_row;
+  AdwEntryRow *phone_row;
+  AdwComboRow *role_row;
+  GtkListBox *list;
+  GtkListBox *sign_ins;
+  GtkLabel *status_label;
+  GtkLabel *form_error;
+
+  /* owned */
+  PvStore *store;
+  SoupSession *session;
+  GCancellable *cancellable;
+  char *status;
+  guint n_loads;
+  guint loading; /* calls in flight */
+  guint poll_id;
+};
+
+G_DEFINE_FINAL_TYPE (PvVolunteersPage, pv_volunteers_page, ADW_TYPE_BIN)
+
+static const char *const ROLES[] = { "desk", "gate", "admin" };
+
+static char *
+format_time (gint64 at)
+{
+  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (at / G_USEC_PER_SEC);
+  return when ? g_date_time_format (when, "%e %b %H:%M") : g_strdup ("?");
+}
+
+static void
+say (PvVolunteersPage *self, const char *text, gboolean toast)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  g_free (self->status);
+  self->status = g_strdup (text);
+  /* News goes in a toast; the line over the page is for the hub's
+   * reachability, which lasts. */
+  if (toast && PV_IS_WINDOW (root))
+    pv_window_toast (PV_WINDOW (root), text);
+  else if (!toast)
+    {
+      gtk_label_set_text (self->status_label, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_label), *text != '\0');
+    }
+}
+
+/* Rows only: the placeholder is a child too, and stays. */
+static void
+clear_list (GtkListBox *list)
+{
+  GtkListBoxRow *row;
+
+  while ((row = gtk_list_box_get_row_at_index (list, 0)) != NULL)
+    gtk_list_box_remove (list, GTK_WIDGET (row));
+}
+
+static JsonArray *
+answer_array (JsonNode *answer, const char *member)
+{
+  JsonObject *object = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
+
+  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static JsonObject *
+element_object (JsonArray *array, guint i)
+{
+  JsonNode *node = json_array_get_element (array, i);
+  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* ---- changes ---- */
+
+static void reload (PvVolunteersPage *self);
+
+typedef struct
+{
+  PvVolunteersPage *self;
+  char *done; /* what to say when the hub agreed */
+  gboolean from_form;
+} Change;
+
+static void
+changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Change *change = user_data;
+  g_autoptr (PvVolunteersPage) self = change->self;
+  g_autofree char *done = change->done;
+  gboolean from_form = change->from_form;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+
+  g_free (change);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (answer == NULL)
+    {
+      /* Said beside the form, where the volunteer's details still are. */
+      gtk_label_set_text (self->form_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
+      g_free (self->status);
+      self->status = g_strdup (error->message);
+      return;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
+  if (from_form)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->name_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->phone_row), "");
+    }
+  say (self, done, TRUE);
+  reload (self);
+}
+
+static void
+post (PvVolunteersPage *self, const char *path, JsonBuilder *body, const char *done)
+{
+  Change *change = g_new0 (Change, 1);
+
+  change->self = g_object_ref (self);
+  change->done = g_strdup (done);
+  change->from_form = g_str_equal (path, "/api/v1/volunteers");
+  pv_hub_call_async (self->store, self->session, NULL, path, body, 10000, self->cancellable, changed_cb,
+                     change);
+}
+
+void
+pv_volunteers_page_add (PvVolunteersPage *self, const char *name, const char *phone, const char *role)
+{
+  g_autoptr (JsonBuilder) body = json_builder_new ();
+  g_autofree char *clean_name = NULL, *clean_phone = NULL, *done = NULL;
+  guint chosen = adw_combo_row_get_selected (self->role_row);
+
+  g_return_if_fail (PV_IS_VOLUNTEERS_PAGE (self));
+  if (name == NULL)
+    {
+      name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+      phone = gtk_editable_get_text (GTK_EDITABLE (self->phone_row));
+      role = chosen < G_N_ELEMENTS (ROLES) ? ROLES[chosen] : "desk";
+    }
+  clean_name = g_strstrip (g_strdup (name));
+  clean_phone = g_strstrip (g_strdup (phone));
+  if (*clean_name == '\0' || *clean_phone == '\0')
+    {
+      gtk_label_set_text (self->form_error, _ ("A volunteer needs a name and a mobile number."));
+      gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
+      return;
+    }
+  json_builder_begin_object (body);
+  json_builder_set_member_name (body, "name");
+  json_builder_add_string_value (body, clean_name);
+  json_builder_set_member_name (body, "phone");
+  json_builder_add_string_value (body, clean_phone);
+  json_builder_set_member_name (body, "role");
+  json_builder_add_string_value (body, role);
+  json_builder_end_object (body);
+  done = g_strdup_printf (_ ("%s can now sign in with their phone."), clean_name);
+  post (self, "/api/v1/volunteers", body, done);
+}
+
+static void
+add_clicked_cb (PvVolunteersPage *self)
+{
+  pv_volunteers_page_add (self, NULL, NULL, NULL);
+}
+
+static void
+active_toggled_cb (GtkSwitch *toggle, GParamSpec *pspec, PvVolunteersPage *self)
+{
+  g_autoptr (JsonBuilder) body = json_builder_new ();
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toggle), "id"));
+  const char *name = g_object_get_data (G_OBJECT (toggle), "name");
+  gboolean active = gtk_switch_get_active (toggle);
+  g_autofree char *done = active ? g_strdup_printf (_ ("%s may sign in again."), name)
+                                 : g_strdup_printf (_ ("%s can no longer sign in."), name);
+
+  json_builder_begin_object (body);
+  json_builder_set_member_name (body, "id");
+  json_builder_add_int_value (body, id);
+  json_builder_set_member_name (body, "active");
+  json_builder_add_boolean_value (body, active);
+  json_builder_end_object (body);
+  post (self, "/api/v1/volunteers/deactivate", body, done);
+}
+
+/* ---- loading ---- */
+
+static void
+show_volunteers (PvVolunteersPage *self, JsonArray *volunteers)
+{
+  clear_list (self->list);
+  for (guint i = 0; volunteers && i < json_array_get_length (volunteers); i++)
+    {
+      JsonObject *volunteer = element_object (volunteers, i);
+      GtkWidget *row, *toggle;
+      JsonNode *last;
+      g_autoptr (GString) subtitle = NULL;
+      const char *name;
+
+      if (volunteer == NULL)
+        continue;
+      name = json_object_get_string_member_with_default (volunteer, "name", "?");
+      row = adw_action_row_new ();
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      subtitle = g_string_new (json_object_get_string_member_with_default (volunteer, "phone", ""));
+      g_string_append_printf (subtitle, " · %s",
+                              pv_role_title (json_object_get_string_member_with_default (volunteer, "role", "")));
+      last = json_object_get_member (volunteer, "last_sign_in");
+      if (last != NULL && JSON_NODE_HOLDS_OBJECT (last))
+        {
+          JsonObject *sign_in = json_node_get_object (last);
+          g_autofree char *when = format_time (json_object_get_int_member_with_default (sign_in, "at", 0));
+          /* Translators: where and when a volunteer last signed in. */
+          g_string_append_printf (subtitle, _ (" · last signed in at %s, %s"),
+                                  json_object_get_string_member_with_default (sign_in, "device_name", "?"),
+                                  when);
+        }
+      else
+        g_string_append_printf (subtitle, " · %s", _ ("never signed in"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
+      toggle = gtk_switch_new ();
+      gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
+      gtk_switch_set_active (GTK_SWITCH (toggle),
+                             json_object_get_boolean_member_with_default (volunteer, "active", TRUE));
+      gtk_widget_set_tooltip_text (toggle, _ ("May sign in"));
+      g_object_set_data (G_OBJECT (toggle), "id",
+                         GSIZE_TO_POINTER (json_object_get_int_member_with_default (volunteer, "id", 0)));
+      g_object_set_data_full (G_OBJECT (toggle), "name", g_strdup (name), g_free);
+      g_signal_connect (toggle, "notify::active", G_CALLBACK (active_toggled_cb), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
+      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+      gtk_list_box_append (self->list, row);
+    }
+}
+
+static void
+show_sign_ins (PvVolunteersPage *self, JsonArray *sign_ins)
+{
+  clear_list (self->sign_ins);
+  for (guint i = 0; sign_ins && i < json_array_get_length (sign_ins); i++)
+    {
+      JsonObject *sign_in = element_object (sign_ins, i);
+      GtkWidget *row;
+      g_autofree char *when = NULL, *subtitle = NULL;
+
+      if (sign_in == NULL)
+        continue;
+      when = format_time (json_object_get_int_member_with_default (sign_in, "at", 0));
+      row = adw_action_row_new ();
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                     json_object_get_string_member_with_default (sign_in, "name", "?"));
+      /* Translators: a sign-in: at which device, and when. */
+      subtitle = g_strdup_printf (_ ("at %s, %s"),
+                                  json_object_get_string_member_with_default (sign_in, "device_name", "?"), when);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_list_box_append (self->sign_ins, row);
+    }
+}
+
+static void
+loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvVolunteersPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->loading--;
+  if (answer == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Volunteers are kept at the hub, which cannot be asked "
+                                                  "now (%s). Shown is what it said last."),
+                                               error->message);
+      say (self, text, FALSE);
+      return;
+    }
+  if (answer_array (answer, "volunteers") != NULL)
+    show_volunteers (self, answer_array (answer, "volunteers"));
+  else if (answer_array (answer, "sign_ins") != NULL)
+    show_sign_ins (self, answer_array (answer, "sign_ins"));
+  if (self->loading == 0)
+    {
+      if (self->status && g_str_has_prefix (self->status, _ ("Volunteers are kept at the hub")))
+        say (self, "", FALSE);
+      self->n_loads++;
+    }
+}
+
+static void
+reload (PvVolunteersPage *self)
+{
+  if (self->loading > 0)
+    return;
+  self->loading = 2;
+  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers", NULL, 10000, self->cancellable,
+                     loaded_cb, g_object_ref (self));
+  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers/sign-ins", NULL, 10000,
+                     self->cancellable, loaded_cb, g_object_ref (self));
+}
+
+void
+pv_volunteers_page_reload (PvVolunteersPage *self)
+{
+  g_return_if_fail (PV_IS_VOLUNTEERS_PAGE (self));
+  reload (self);
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  PvVolunteersPage *self = user_data;
+
+  /* Sign-ins happen all day; while the page is on screen it keeps up. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    reload (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- the object ---- */
+
+static void
+pv_volunteers_page_dispose (GObject *object)
+{
+  PvVolunteersPage *self = PV_VOLUNTEERS_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  G_OBJECT_CLASS (pv_volunteers_page_parent_class)->dispose (object);
+}
+
+static void
+pv_volunteers_page_finalize (GObject *object)
+{
+  PvVolunteersPage *self = PV_VOLUNTEERS_PAGE (object);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
+  g_free (self->status);
+  G_OBJECT_CLASS (pv_volunteers_page_parent_class)->finalize (object);
+}
+
+static void
+pv_volunteers_page_class_init (PvVolunteersPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pv_volunteers_page_dispose;
+  object_class->finalize = pv_volunteers_page_finalize;
+}
+
+static GtkWidget *
+make_group (const char *title, GtkWidget *child)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
+  if (child)
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), child);
+  return group;
+}
+
+static GtkListBox *
+make_list (const char *empty)
+{
+  GtkListBox *list = GTK_LIST_BOX (gtk_list_box_new ());
+  GtkWidget *placeholder = gtk_label_new (empty);
+
+  gtk_list_box_set_selection_mode (list, GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (GTK_WIDGET (list), "boxed-list");
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 12);
+  gtk_widget_set_margin_bottom (placeholder, 12);
+  gtk_list_box_set_placeholder (list, placeholder);
+  return list;
+}
+
+static void
+pv_volunteers_page_init (PvVolunteersPage *self)
+{
+  const char *roles[] = { _ ("Desk"), _ ("Gate"), _ ("Control room"), NULL };
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
+  GtkWidget *form = make_group (_ ("Add a Volunteer"), NULL);
+  GtkWidget *add = gtk_button_new_with_mnemonic (_ ("_Add Volunteer"));
+  GtkWidget *lists = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
+  GtkWidget *group;
+
+  self->cancellable = g_cancellable_new ();
+  self->session = pv_hub_session_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1200);
+  gtk_widget_set_margin_top (box, 24);
+  gtk_widget_set_margin_bottom (box, 24);
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+
+  self->status_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->status_label, 0);
+  gtk_label_set_wrap (self->status_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
+
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (form),
+                                         _ ("They sign in at any station with this phone and a code "
+                                            "sent to it."));
+  self->name_row = ADW_ENTRY_ROW (adw_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->name_row), _ ("Name"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->name_row));
+  self->phone_row = ADW_ENTRY_ROW (adw_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->phone_row), _ ("Mobile number"));
+  adw_entry_row_set_input_purpose (self->phone_row, GTK_INPUT_PURPOSE_PHONE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->phone_row));
+  self->role_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->role_row), _ ("Works at"));
+  adw_combo_row_set_model (self->role_row, G_LIST_MODEL (gtk_string_list_new (roles)));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->role_row));
+  {
+    GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+
+    self->form_error = GTK_LABEL (gtk_label_new (NULL));
+    gtk_label_set_xalign (self->form_error, 0);
+    gtk_label_set_wrap (self->form_error, TRUE);
+    gtk_widget_set_hexpand (GTK_WIDGET (self->form_error), TRUE);
+    gtk_widget_add_css_class (GTK_WIDGET (self->form_error), "error");
+    gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
+    gtk_box_append (GTK_BOX (actions), GTK_WIDGET (self->form_error));
+    gtk_widget_set_valign (add, GTK_ALIGN_START);
+    gtk_widget_add_css_class (add, "suggested-action");
+    g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_clicked_cb), self);
+    gtk_box_append (GTK_BOX (actions), add);
+    gtk_widget_set_margin_top (actions, 12);
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), actions);
+  }
+  gtk_box_append (GTK_BOX (box), form);
+
+  self->list = make_list (_ ("No volunteers yet"));
+  group = make_group (_ ("Volunteers"), GTK_WIDGET (self->list));
+  gtk_widget_set_hexpand (group, TRUE);
+  gtk_box_append (GTK_BOX (lists), group);
+  self->sign_ins = make_list (_ ("Nobody has signed in yet"));
+  group = make_group (_ ("Recent Sign-ins"), GTK_WIDGET (self->sign_ins));
+  gtk_widget_set_hexpand (group, TRUE);
+  gtk_box_append (GTK_BOX (lists), group);
+  gtk_box_set_homogeneous (GTK_BOX (lists), TRUE);
+  gtk_box_append (GTK_BOX (box), lists);
+
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  adw_bin_set_child (ADW_BIN (self), scrolled);
+  g_signal_connect_swapped (self, "map", G_CALLBACK (reload), self);
+}
+
+GtkWidget *
+pv_volunteers_page_new (PvStore *store)
+{
+  PvVolunteersPage *self = g_object_new (PV_TYPE_VOLUNTEERS_PAGE, NULL);
+
+  self->store = g_object_ref (store);
+  self->poll_id = g_timeout_add_seconds (15, poll_cb, self);
+  return GTK_WIDGET (self);
+}
+
+GtkListBox *
+pv_volunteers_page_get_list (PvVolunteersPage *self)
+{
+  g_return_val_if_fail (PV_IS_VOLUNTEERS_PAGE (self), NULL);
+  return self->list;
+}
+
+GtkListBox *
+pv_volunteers_page_get_sign_ins (PvVolunteersPage *self)
+{
+  g_return_val_if_fail (PV_IS_VOLUNTEERS_PAGE (self), NULL);
+  return self->sign_ins;
+}
+
+guint
+pv_volunteers_page_get_n_loads (PvVolunteersPage *self)
+{
+  g_return_val_if_fail (PV_IS_VOLUNTEERS_PAGE (self), 0);
+  return self->n_loads;
+}
+
+const char *
+pv_volunteers_page_get_status (PvVolunteersPage *self)
+{
+  g_return_val_if_fail (PV_IS_VOLUNTEERS_PAGE (self), NULL);
+  return self->status;
+}
