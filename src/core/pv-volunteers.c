@@ -442,7 +442,7 @@ pv_volunteers_set_active (PvStore *store, gint64 id, gboolean active, GError **e
   exists = sqlite3_step (stmt) == SQLITE_ROW;
   sqlite3_reset (stmt);
   if (!exists)
-    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("There is no volunteer %" G_GINT64_FORMAT), id),
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("There is no volunteer %lld"), (long long) id),
            FALSE;
   /* The first deactivation's time is kept when it is asked for again. */
   stmt = pv_store_prepare (store,
