@@ -25,6 +25,7 @@ struct _PvDeviceList
   char *hub_error;
   guint poll_id;
   gboolean asking;
+  gboolean ask_again; /* asked for while a call was on its way */
 };
 
 G_DEFINE_FINAL_TYPE (PvDeviceList, pv_device_list, G_TYPE_OBJECT)
@@ -46,6 +47,8 @@ pv_role_title (const char *role)
     return _ ("Desk");
   if (g_strcmp0 (role, "admin") == 0)
     return _ ("Control room");
+  if (g_strcmp0 (role, "hub") == 0)
+    return _ ("Hub");
   return role;
 }
 
@@ -61,14 +64,16 @@ static JsonObject *
 hub_device (PvDeviceList *self, guint id)
 {
   JsonArray *devices;
+  JsonNode *node;
 
   if (self->hub_answer == NULL || !JSON_NODE_HOLDS_OBJECT (self->hub_answer))
     return NULL;
-  devices = json_object_get_array_member (json_node_get_object (self->hub_answer), "devices");
+  node = json_object_get_member (json_node_get_object (self->hub_answer), "devices");
+  devices = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
   for (guint i = 0; devices && i < json_array_get_length (devices); i++)
     {
-      JsonNode *node = json_array_get_element (devices, i);
-      JsonObject *device = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      JsonNode *element = json_array_get_element (devices, i);
+      JsonObject *device = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
 
       if (device && json_object_get_int_member_with_default (device, "id", -1) == id)
         return device;
@@ -107,7 +112,7 @@ read_replica (PvDeviceList *self)
 
       row->status = g_steal_pointer (&devices->pdata[i]);
       heard = hub_device (self, row->status->id);
-      row->last_seen = MAX (row->status->last_record, row->status->last_contact);
+      row->last_seen = row->status->last_seen;
       row->behind = row->status->behind;
       row->pending = row->status->pending;
       row->has_skew = row->status->has_skew;
@@ -126,12 +131,22 @@ read_replica (PvDeviceList *self)
             }
           if (json_object_has_member (heard, "url") && !json_object_get_null_member (heard, "url"))
             row->url = g_strdup (json_object_get_string_member_with_default (heard, "url", NULL));
+          /* A revocation the hub made shows before its record syncs here. */
+          if (json_object_get_boolean_member_with_default (heard, "revoked", FALSE) && !row->status->revoked)
+            {
+              row->status->revoked = TRUE;
+              row->status->revoked_at = int_member (heard, "revoked_at", 0);
+              g_free (row->status->revoke_reason);
+              row->status->revoke_reason = g_strdup (json_object_get_string_member_with_default (heard, "revoke_reason", NULL));
+            }
         }
       if (row->status->this_device)
         row->last_seen = g_get_real_time ();
       g_ptr_array_add (self->rows, row);
     }
 }
+
+static void ask_hub (PvDeviceList *self);
 
 static void
 answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -157,13 +172,22 @@ answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     self->hub_error = g_strdup (error ? error->message : _ ("The hub’s answer made no sense"));
   read_replica (self);
   g_signal_emit (self, signals[CHANGED], 0);
+  /* A revocation just made: its answer must not wait for the next poll. */
+  if (self->ask_again)
+    {
+      self->ask_again = FALSE;
+      ask_hub (self);
+    }
 }
 
 static void
 ask_hub (PvDeviceList *self)
 {
   if (self->asking)
-    return;
+    {
+      self->ask_again = TRUE;
+      return;
+    }
   self->asking = TRUE;
   pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices", NULL, 5000, self->cancellable,
                      answered_cb, g_object_ref (self));

@@ -10,7 +10,9 @@
 #include <glib/gi18n.h>
 
 #include "pv-device-list.h"
+#include "pv-event.h"
 #include "pv-hub-call.h"
+#include "pv-store.h"
 #include "pv-keys.h"
 #include "pv-qr.h"
 #include "pv-window.h"
@@ -34,12 +36,20 @@ struct _PvDevicesPage
 
 G_DEFINE_FINAL_TYPE (PvDevicesPage, pv_devices_page, ADW_TYPE_BIN)
 
+/* Times as the event's clocks show them, as on every other page. */
+static char *
+event_time (PvDevicesPage *self, gint64 at, const char *format)
+{
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+
+  return event ? pv_event_format_time (event, at, format) : g_strdup ("?");
+}
+
 /* "just now", "4 min ago", "3 h ago", or the date for older. */
 static char *
-format_ago (gint64 at, gint64 now)
+format_ago (PvDevicesPage *self, gint64 at, gint64 now)
 {
   gint64 seconds = (now - at) / G_USEC_PER_SEC;
-  g_autoptr (GDateTime) when = NULL;
 
   if (at <= 0)
     return g_strdup (_ ("never heard from"));
@@ -51,8 +61,8 @@ format_ago (gint64 at, gint64 now)
   if (seconds < 24 * 3600)
     return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
                             (int) (seconds / 3600));
-  when = g_date_time_new_from_unix_local (at / G_USEC_PER_SEC);
-  return g_date_time_format (when, _ ("last seen %e %b %H:%M"));
+  /* Translators: a date in strftime form, e.g. "last seen 27 Nov 10:42". */
+  return event_time (self, at, _ ("last seen %e %b %H:%M"));
 }
 
 static void
@@ -145,7 +155,7 @@ revoke_clicked_cb (GtkButton *button, PvDevicesPage *self)
   g_object_set_data (G_OBJECT (dialog), "reason", reason);
   g_object_set_data (G_OBJECT (dialog), "device", GUINT_TO_POINTER (device));
   g_signal_connect (reason, "changed", G_CALLBACK (reason_changed_cb), dialog);
-  g_signal_connect (dialog, "response", G_CALLBACK (revoke_response_cb), self);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (revoke_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -178,7 +188,7 @@ show_rows (PvDevicesPage *self)
       PvDeviceRow *row = rows->pdata[i];
       GtkWidget *widget = adw_action_row_new ();
       g_autoptr (GString) subtitle = g_string_new (pv_role_title (row->status->role));
-      g_autofree char *ago = format_ago (row->last_seen, now);
+      g_autofree char *ago = format_ago (self, row->last_seen, now);
       gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
@@ -201,13 +211,15 @@ show_rows (PvDevicesPage *self)
                                 row->status->revoke_reason ? row->status->revoke_reason : _ ("revoked"));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (widget), subtitle->str);
 
+      /* Quiet says more than a wrong clock: it may be off or cut off. */
       if (row->status->revoked)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Revoked"), "revoked"));
+      else if (!row->status->this_device && quiet)
+        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Quiet"), "warning"));
       else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
       else if (!row->status->this_device)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget),
-                                   quiet ? make_pill (_ ("Quiet"), "warning") : make_pill (_ ("Online"), "online"));
+        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Online"), "online"));
       if (!row->status->revoked && !row->status->this_device)
         {
           GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
@@ -232,8 +244,7 @@ show_rows (PvDevicesPage *self)
     }
   else if (answered > 0)
     {
-      g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (answered / G_USEC_PER_SEC);
-      g_autofree char *time = g_date_time_format (when, "%H:%M:%S");
+      g_autofree char *time = event_time (self, answered, "%H:%M:%S");
       g_autofree char *text = g_strdup_printf (_ ("As the hub saw them at %s."), time);
       gtk_label_set_text (self->status_label, text);
     }
@@ -256,8 +267,8 @@ static void
 show_pairing_code (PvDevicesPage *self, const char *name, const char *code, gint64 expires)
 {
   g_autofree char *heading = g_strdup_printf (_ ("Pair “%s”"), name);
-  g_autoptr (GDateTime) until = g_date_time_new_from_unix_local (expires / G_USEC_PER_SEC);
-  g_autofree char *when = until ? g_date_time_format (until, "%e %b %H:%M") : g_strdup ("?");
+  /* Translators: a date in strftime form, e.g. "28 Nov 10:42". */
+  g_autofree char *when = event_time (self, expires, _ ("%e %b %H:%M"));
   g_autofree char *body = g_strdup_printf (_ ("On the new device, choose “Pair with a Hub” and scan this "
                                               "code, or paste it. It works once, until %s."),
                                            when);
@@ -369,7 +380,7 @@ pair_clicked_cb (PvDevicesPage *self)
   g_object_set_data (G_OBJECT (dialog), "role", role);
   g_object_set_data (G_OBJECT (dialog), "name", name);
   g_signal_connect (name, "changed", G_CALLBACK (name_changed_cb), dialog);
-  g_signal_connect (dialog, "response", G_CALLBACK (invite_response_cb), self);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (invite_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

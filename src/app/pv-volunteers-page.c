@@ -9,7 +9,9 @@
 #include <glib/gi18n.h>
 
 #include "pv-device-list.h"
+#include "pv-event.h"
 #include "pv-hub-call.h"
+#include "pv-store.h"
 #include "pv-window.h"
 
 struct _PvVolunteersPage
@@ -30,7 +32,9 @@ struct _PvVolunteersPage
   GCancellable *cancellable;
   char *status;
   guint n_loads;
-  guint loading; /* calls in flight */
+  guint loading;          /* calls in flight */
+  gboolean load_again;    /* asked for while they were */
+  gboolean hub_unreached; /* the line over the page says so */
   guint poll_id;
 };
 
@@ -38,11 +42,14 @@ G_DEFINE_FINAL_TYPE (PvVolunteersPage, pv_volunteers_page, ADW_TYPE_BIN)
 
 static const char *const ROLES[] = { "desk", "gate", "admin" };
 
+/* In event time, as on every other page. */
 static char *
-format_time (gint64 at)
+format_time (PvVolunteersPage *self, gint64 at)
 {
-  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (at / G_USEC_PER_SEC);
-  return when ? g_date_time_format (when, "%e %b %H:%M") : g_strdup ("?");
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+
+  /* Translators: a date in strftime form, e.g. "28 Nov 10:42". */
+  return event ? pv_event_format_time (event, at, _ ("%e %b %H:%M")) : g_strdup ("?");
 }
 
 static void
@@ -113,13 +120,20 @@ changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (change);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (answer == NULL)
+  if (answer == NULL && from_form)
     {
       /* Said beside the form, where the volunteer's details still are. */
       gtk_label_set_text (self->form_error, error->message);
       gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
       g_free (self->status);
       self->status = g_strdup (error->message);
+      return;
+    }
+  if (answer == NULL)
+    {
+      /* A switch the hub did not follow goes back to what the hub holds. */
+      say (self, error->message, TRUE);
+      reload (self);
       return;
     }
   gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
@@ -230,7 +244,7 @@ show_volunteers (PvVolunteersPage *self, JsonArray *volunteers)
       if (last != NULL && JSON_NODE_HOLDS_OBJECT (last))
         {
           JsonObject *sign_in = json_node_get_object (last);
-          g_autofree char *when = format_time (json_object_get_int_member_with_default (sign_in, "at", 0));
+          g_autofree char *when = format_time (self, json_object_get_int_member_with_default (sign_in, "at", 0));
           /* Translators: where and when a volunteer last signed in. */
           g_string_append_printf (subtitle, _ (" · last signed in at %s, %s"),
                                   json_object_get_string_member_with_default (sign_in, "device_name", "?"),
@@ -266,7 +280,7 @@ show_sign_ins (PvVolunteersPage *self, JsonArray *sign_ins)
 
       if (sign_in == NULL)
         continue;
-      when = format_time (json_object_get_int_member_with_default (sign_in, "at", 0));
+      when = format_time (self, json_object_get_int_member_with_default (sign_in, "at", 0));
       row = adw_action_row_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
@@ -295,17 +309,25 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                   "now (%s). Shown is what it said last."),
                                                error->message);
       say (self, text, FALSE);
-      return;
+      self->hub_unreached = TRUE;
     }
-  if (answer_array (answer, "volunteers") != NULL)
+  else if (answer_array (answer, "volunteers") != NULL)
     show_volunteers (self, answer_array (answer, "volunteers"));
   else if (answer_array (answer, "sign_ins") != NULL)
     show_sign_ins (self, answer_array (answer, "sign_ins"));
-  if (self->loading == 0)
+  if (self->loading > 0)
+    return;
+  if (answer != NULL && self->hub_unreached)
     {
-      if (self->status && g_str_has_prefix (self->status, _ ("Volunteers are kept at the hub")))
-        say (self, "", FALSE);
-      self->n_loads++;
+      self->hub_unreached = FALSE;
+      gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
+    }
+  self->n_loads++;
+  /* A change made while this load was on its way. */
+  if (self->load_again)
+    {
+      self->load_again = FALSE;
+      reload (self);
     }
 }
 
@@ -313,7 +335,10 @@ static void
 reload (PvVolunteersPage *self)
 {
   if (self->loading > 0)
-    return;
+    {
+      self->load_again = TRUE;
+      return;
+    }
   self->loading = 2;
   pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers", NULL, 10000, self->cancellable,
                      loaded_cb, g_object_ref (self));

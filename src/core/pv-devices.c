@@ -270,19 +270,24 @@ pv_device_status_free (PvDeviceStatus *status)
   g_free (status);
 }
 
+/* A record stamped later than this past now came from a clock running
+ * fast: it says nothing of when its device was last heard from. */
+#define CLOCK_TOLERANCE (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
+
 GPtrArray *
 pv_devices_list (PvStore *store, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store,
                                          "SELECT d.id, d.name, d.role, d.revoked_at, d.revoke_reason, "
                                          "       d.valid_from, d.valid_until, c.seen_at, c.behind, "
-                                         "       c.pending, c.skew_ms, "
+                                         "       c.pending, c.skew_ms, c.held, "
                                          "       (SELECT hlc FROM records r WHERE r.device_id = d.id "
                                          "        ORDER BY seq DESC LIMIT 1) "
                                          "FROM devices d LEFT JOIN device_contacts c ON c.device_id = d.id "
                                          "ORDER BY d.id",
                                          error);
   g_autoptr (GPtrArray) devices = NULL;
+  gint64 now = g_get_real_time ();
   int rc;
 
   if (stmt == NULL)
@@ -307,8 +312,13 @@ pv_devices_list (PvStore *store, GError **error)
       device->pending = contacted && sqlite3_column_type (stmt, 9) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 9) : -1;
       device->has_skew = sqlite3_column_type (stmt, 10) != SQLITE_NULL;
       device->skew_ms = sqlite3_column_int64 (stmt, 10);
-      if (sqlite3_column_type (stmt, 11) != SQLITE_NULL)
-        device->last_record = pv_hlc_wall_ms ((PvHlc) sqlite3_column_int64 (stmt, 11)) * 1000;
+      /* How far behind it was is known only once it said what it held. */
+      if (contacted && sqlite3_column_int64 (stmt, 11) < 0)
+        device->behind = -1;
+      if (sqlite3_column_type (stmt, 12) != SQLITE_NULL)
+        device->last_record = pv_hlc_wall_ms ((PvHlc) sqlite3_column_int64 (stmt, 12)) * 1000;
+      device->last_seen = MAX (device->last_record <= now + CLOCK_TOLERANCE ? device->last_record : 0,
+                               device->last_contact);
       g_ptr_array_add (devices, device);
     }
   sqlite3_reset (stmt);

@@ -64,6 +64,8 @@ typedef struct
   gint64 valid_from, valid_until; /* its certificate's, µs */
   gint64 last_record;             /* wall time (µs) of its newest record here; 0: none */
   gint64 last_contact;            /* when it last called this replica (µs); 0: never */
+  gint64 last_seen;               /* the later of the two, a record stamped in the
+                                   * future (a clock running fast) not counting */
   gint64 behind;                  /* records it lacked then; -1 when unknown */
   gint64 pending;                 /* records only it held then; -1 when unknown */
   gboolean has_skew;

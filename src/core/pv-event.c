@@ -475,6 +475,15 @@ pv_event_local_time (PvEvent *self, gint64 at_us)
   return g_date_time_to_timezone (utc, self->tz);
 }
 
+char *
+pv_event_format_time (PvEvent *self, gint64 at_us, const char *format)
+{
+  g_autoptr (GDateTime) local = pv_event_local_time (self, at_us);
+  char *text = local ? g_date_time_format (local, format) : NULL;
+
+  return text ? text : g_strdup ("?");
+}
+
 int
 pv_event_day_at (PvEvent *self, gint64 at_us)
 {

@@ -101,6 +101,9 @@ void pv_event_add_default_categories (PvEvent *self);
 
 /* Calendar arithmetic in the event's time zone. */
 GDateTime *pv_event_local_time (PvEvent *self, gint64 at_us);
+/* @at_us in the event's zone by g_date_time_format's @format, or "?" when
+ * out of range. */
+char *pv_event_format_time (PvEvent *self, gint64 at_us, const char *format);
 /* Event day index of @at_us: negative before the first day, ≥ n_days after. */
 int pv_event_day_at (PvEvent *self, gint64 at_us);
 /* TRUE when @at_us lies within the opening hours of its day. */

@@ -849,7 +849,7 @@ pv_ctl_device_list (PvCtl *ctl, int argc, char **argv)
       gboolean contacted = d->last_contact != 0;
       /* Last seen: its newest record here, or its last call to this replica
        * (the hub's view), whichever is later. */
-      gint64 last_seen = MAX (d->last_record, d->last_contact);
+      gint64 last_seen = d->last_seen;
       g_autofree char *seen_text = last_seen ? pv_ctl_format_time (event, last_seen) : NULL;
       char **row;
 

@@ -512,8 +512,8 @@ handle_devices (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       gboolean called = pv_sync_server_lookup_contact (hub->sync, d->id, &contact);
       /* Last seen, as "pravesh-ctl device list" says it: its last call here
        * or its newest record (which may have come by a peer), whichever is
-       * later; never later than now, whatever its clock said. */
-      gint64 last_seen = MAX (MIN (d->last_record, now), called ? contact.seen : 0);
+       * later; a record from a clock running fast does not count. */
+      gint64 last_seen = MAX (d->last_seen, called ? contact.seen : 0);
 
       /* The hub is up: it is answering. */
       if (d->this_device)
