@@ -88,6 +88,8 @@ build_hub (PvDemo *self, GError **error)
   if (event == NULL)
     return FALSE;
   pv_event_set_venue (event, "Pragati Maidan, New Delhi");
+  /* What the fire marshal allows inside at once: the dashboard's tile. */
+  pv_event_set_capacity (event, 3200);
   if (!pv_event_set_timezone (event, zone, error))
     return FALSE;
   /* Open round the clock so the demo's gates admit at any hour; the
