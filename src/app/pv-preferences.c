@@ -331,6 +331,29 @@ add_network_group (PvPreferences *self, AdwPreferencesPage *page)
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
 }
 
+/* The control room's own: only an admin station shows the dashboard. */
+static void
+add_control_room_group (PvPreferences *self, AdwPreferencesPage *page)
+{
+  const PvDeviceInfo *device = self->store ? pv_store_lookup_device (self->store, pv_store_get_device_id (self->store))
+                                           : NULL;
+  PvEvent *event = self->store ? pv_store_get_event (self->store, NULL) : NULL;
+  g_autofree char *subtitle = NULL;
+  GtkWidget *group;
+
+  if (device == NULL || (device->role != PV_ROLE_ADMIN && device->role != PV_ROLE_HUB))
+    return;
+  group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Control Room"));
+  /* Translators: %u is the capacity the event itself names. */
+  subtitle = g_strdup_printf (_ ("People allowed inside at once: the dashboard warns at 90 %% and alarms at "
+                                 "100 %%. 0 takes the event’s figure (%u)."),
+                              event ? pv_event_get_capacity (event) : 0);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             spin_row (self, "venue-capacity", _ ("Venue capacity"), subtitle, 1, 100, 0));
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+}
+
 static void
 add_kiosk_group (PvPreferences *self, AdwPreferencesPage *page)
 {
@@ -379,6 +402,7 @@ pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
   adw_preferences_page_set_icon_name (page, "preferences-system-symbolic");
   add_gate_group (self, page, store);
   add_network_group (self, page);
+  add_control_room_group (self, page);
   add_kiosk_group (self, page);
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
   return self;
