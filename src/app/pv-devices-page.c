@@ -12,9 +12,9 @@
 #include "pv-device-list.h"
 #include "pv-event.h"
 #include "pv-hub-call.h"
-#include "pv-store.h"
 #include "pv-keys.h"
 #include "pv-qr.h"
+#include "pv-store.h"
 #include "pv-window.h"
 
 struct _PvDevicesPage
