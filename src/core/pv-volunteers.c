@@ -9,10 +9,20 @@
 
 #include "pv-error.h"
 #include "pv-keys.h"
+#include "pv-otp.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
 
-#define SALT_SIZE 16
+/* Volunteers' sign-in codes, in the table otps. */
+static const PvOtpKind sign_in_codes = {
+  PV_OTP_TABLE ("otps"),
+  .digits = PV_OTP_DIGITS,
+  .lifetime = PV_OTP_LIFETIME,
+  .requests = PV_OTP_REQUESTS,
+  .window = PV_OTP_WINDOW,
+  .failures = PV_OTP_FAILURES,
+  .lockout = PV_OTP_LOCKOUT,
+};
 
 void
 pv_volunteer_clear (PvVolunteer *volunteer)
@@ -71,12 +81,6 @@ pv_volunteers_add (PvStore *store, const char *name, const char *phone, PvRole r
   return TRUE;
 }
 
-static void
-code_digest (const guint8 salt[SALT_SIZE], const char *code, guint8 out[32])
-{
-  crypto_generichash (out, 32, (const guint8 *) code, strlen (code), salt, SALT_SIZE);
-}
-
 /* The volunteer with @phone (normalised), if any, active or not (see
  * out->active). */
 static gboolean
@@ -109,80 +113,6 @@ find_volunteer (PvStore *store, const char *phone, PvVolunteer *out, gboolean *o
   return TRUE;
 }
 
-typedef struct
-{
-  gboolean present;
-  gint64 locked_until, window_start, requests, failures, expires_at;
-  guint8 digest[32], salt[SALT_SIZE];
-  gboolean has_code;
-} OtpRow;
-
-static gboolean
-read_otp (PvStore *store, const char *phone, OtpRow *row, GError **error)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT locked_until, window_start, requests, failures, expires_at, "
-                                         "       code_digest, salt FROM otps WHERE phone = ?1",
-                                         error);
-
-  memset (row, 0, sizeof *row);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, phone, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      row->present = TRUE;
-      row->locked_until = sqlite3_column_int64 (stmt, 0);
-      row->window_start = sqlite3_column_int64 (stmt, 1);
-      row->requests = sqlite3_column_int64 (stmt, 2);
-      row->failures = sqlite3_column_int64 (stmt, 3);
-      row->expires_at = sqlite3_column_int64 (stmt, 4);
-      row->has_code = sqlite3_column_bytes (stmt, 5) == 32 && sqlite3_column_bytes (stmt, 6) == SALT_SIZE;
-      if (row->has_code)
-        {
-          memcpy (row->digest, sqlite3_column_blob (stmt, 5), 32);
-          memcpy (row->salt, sqlite3_column_blob (stmt, 6), SALT_SIZE);
-        }
-    }
-  sqlite3_reset (stmt);
-  return TRUE;
-}
-
-static gboolean
-write_otp (PvStore *store, const char *phone, const OtpRow *row, GError **error)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "INSERT OR REPLACE INTO otps (phone, code_digest, salt, expires_at, failures, "
-                                         "  locked_until, window_start, requests) "
-                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                                         error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, phone, -1, SQLITE_STATIC);
-  if (row->has_code)
-    {
-      sqlite3_bind_blob (stmt, 2, row->digest, 32, SQLITE_STATIC);
-      sqlite3_bind_blob (stmt, 3, row->salt, SALT_SIZE, SQLITE_STATIC);
-    }
-  sqlite3_bind_int64 (stmt, 4, row->expires_at);
-  sqlite3_bind_int64 (stmt, 5, row->failures);
-  sqlite3_bind_int64 (stmt, 6, row->locked_until);
-  sqlite3_bind_int64 (stmt, 7, row->window_start);
-  sqlite3_bind_int64 (stmt, 8, row->requests);
-  return pv_store_step_done (store, stmt, error);
-}
-
-static gboolean
-locked_out (const OtpRow *row, gint64 now, GError **error)
-{
-  if (row->locked_until <= now)
-    return FALSE;
-  g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "Too many wrong codes: try again in %" G_GINT64_FORMAT " minutes",
-               (row->locked_until - now) / (60 * G_USEC_PER_SEC) + 1);
-  return TRUE;
-}
-
 gboolean
 pv_otp_request (PvStore *store, const char *phone, GError **error)
 {
@@ -193,38 +123,15 @@ pv_otp_request (PvStore *store, const char *phone, GError **error)
   gint64 now = pv_store_now (store);
   gboolean found;
   sqlite3_stmt *stmt;
-  OtpRow row;
 
   if (normal == NULL || !pv_store_begin (store, TRUE, error))
     return FALSE;
-  if (!read_otp (store, normal, &row, error) || !find_volunteer (store, normal, &volunteer, &found, error))
+  /* A deactivated volunteer is answered as a stranger is. */
+  if (!find_volunteer (store, normal, &volunteer, &found, error)
+      || !pv_otp_issue (store, &sign_in_codes, normal, now, found && volunteer.active, code, NULL, error))
     goto fail;
-  if (locked_out (&row, now, error))
-    goto fail;
-  if (now - row.window_start >= PV_OTP_WINDOW)
+  if (code[0] != '\0')
     {
-      row.window_start = now;
-      row.requests = 0;
-    }
-  if (row.requests >= PV_OTP_REQUESTS)
-    {
-      g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                   "Codes were sent to this phone %d times lately: try again in %" G_GINT64_FORMAT " minutes",
-                   PV_OTP_REQUESTS, (row.window_start + PV_OTP_WINDOW - now) / (60 * G_USEC_PER_SEC) + 1);
-      goto fail;
-    }
-  row.requests++;
-  /* Counted either way, so unknown phones cannot be told apart by limits;
-   * a deactivated volunteer is answered as a stranger is. */
-  if (found && volunteer.active)
-    {
-      g_snprintf (code, sizeof code, "%0*u", PV_OTP_DIGITS, randombytes_uniform (1000000));
-      randombytes_buf (row.salt, sizeof row.salt);
-      code_digest (row.salt, code, row.digest);
-      row.has_code = TRUE;
-      row.expires_at = now + PV_OTP_LIFETIME;
-      /* Wrong guesses count across codes: asking for a new code after four
-       * must not start the count again. */
       body = g_strdup_printf (_ ("Pravesh sign-in code for %s: %s (valid 5 minutes). Do not share it."),
                               volunteer.name, code);
       sodium_memzero (code, sizeof code);
@@ -239,7 +146,7 @@ pv_otp_request (PvStore *store, const char *phone, GError **error)
       if (!pv_store_step_done (store, stmt, error))
         goto fail;
     }
-  if (!write_otp (store, normal, &row, error) || !pv_store_commit (store, error))
+  if (!pv_store_commit (store, error))
     goto fail;
   pv_volunteer_clear (&volunteer);
   return TRUE;
@@ -272,61 +179,45 @@ pv_otp_verify (PvStore *store, const char *phone, const char *code, guint16 devi
                GError **error)
 {
   g_autofree char *normal = pv_normalize_phone (phone, error);
+  g_autoptr (GError) local = NULL;
   g_autoptr (GError) refusal = NULL;
-  guint8 digest[32];
   gint64 now = pv_store_now (store);
   gboolean found = FALSE, right;
-  OtpRow row;
+  PvOtpOutcome outcome = PV_OTP_WRONG;
+  PvOtpRow row;
 
   memset (out, 0, sizeof *out);
   if (normal == NULL || !pv_store_begin (store, TRUE, error))
     return FALSE;
-  if (!read_otp (store, normal, &row, error))
-    goto fail;
-  if (locked_out (&row, now, error))
+  if (!pv_otp_check (store, &sign_in_codes, normal, code, now, &row, &right, NULL, &local))
     {
+      gboolean locked = g_error_matches (local, PV_ERROR, PV_ERROR_PERMISSION);
+
+      g_propagate_error (error, g_steal_pointer (&local));
+      if (!locked)
+        goto fail;
+      /* A lockout wrote nothing and is no failure of the store. */
       pv_store_commit (store, NULL);
       return FALSE;
-    }
-  right = row.has_code && row.expires_at > now && code != NULL && strlen (code) == PV_OTP_DIGITS;
-  if (right)
-    {
-      code_digest (row.salt, code, digest);
-      right = sodium_memcmp (digest, row.digest, sizeof digest) == 0;
     }
   if (right && !find_volunteer (store, normal, out, &found, error))
     goto fail;
   if (right && found && out->active)
     {
-      /* Spent: one code, one sign-in. */
-      row.has_code = FALSE;
-      row.expires_at = 0;
-      row.failures = 0;
+      /* One code, one sign-in. */
+      outcome = PV_OTP_USED;
       if (!record_sign_in (store, out->id, device_id, now, error))
         goto fail;
     }
   else if (right && found)
     {
       /* Sent before the volunteer was deactivated: spent, and no guess. */
-      row.has_code = FALSE;
-      row.expires_at = 0;
+      outcome = PV_OTP_REFUSED;
       g_set_error_literal (&refusal, PV_ERROR, PV_ERROR_PERMISSION,
                            _ ("This volunteer is deactivated and cannot sign in; ask the control room"));
     }
-  else
-    {
-      row.failures++;
-      if (row.failures >= PV_OTP_FAILURES)
-        {
-          row.locked_until = now + PV_OTP_LOCKOUT;
-          row.failures = 0;
-          row.has_code = FALSE;
-        }
-      g_set_error_literal (&refusal, PV_ERROR, PV_ERROR_PERMISSION,
-                           row.locked_until > now ? "Wrong code; too many wrong codes: locked for 15 minutes"
-                                                  : "Wrong or expired code");
-    }
-  if (!write_otp (store, normal, &row, error) || !pv_store_commit (store, error))
+  if (!pv_otp_settle (store, &sign_in_codes, normal, now, &row, outcome, NULL, &refusal, error)
+      || !pv_store_commit (store, error))
     goto fail;
   if (refusal != NULL)
     {

@@ -105,6 +105,10 @@ static const PvCtlCommand commands[] = {
   { "otp show", N_ ("PHONE"), N_ ("Show the newest message for a phone in the hub’s outbox (its sign-in code)"),
     N_ ("Until messages go out by SMS or WhatsApp, the organiser on site reads the code to the volunteer."),
     TRUE, pv_ctl_otp_show },
+  { "outbox", NULL, N_ ("List the hub’s outgoing messages (WhatsApp, SMS) with their status"),
+    N_ ("Newest first: channel, phone, kind, status, tries and the last error. With --retry ID, a failed or "
+        "held message is queued again; the running hub sends it. Admin and hub devices only."),
+    TRUE, pv_ctl_outbox },
   { "signin", NULL, N_ ("Sign a volunteer in at this device: ask for a code, then give it with --code"), NULL, TRUE,
     pv_ctl_signin },
   { "device add", NULL, N_ ("Enrol a new device and write its replica file"), NULL, TRUE,

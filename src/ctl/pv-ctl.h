@@ -154,6 +154,9 @@ char *pv_ctl_hub_url (PvStore *store, const char *given, GError **error);
 /* pv-ctl-hub.c */
 int pv_ctl_hub_cert (PvCtl *ctl, int argc, char **argv);
 
+/* pv-ctl-outbox.c */
+int pv_ctl_outbox (PvCtl *ctl, int argc, char **argv);
+
 /* pv-ctl-scan.c */
 int pv_ctl_scan (PvCtl *ctl, int argc, char **argv);
 

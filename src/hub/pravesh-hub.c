@@ -22,6 +22,9 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hlc.h"
+#include "pv-hub-outbox.h"
+#include "pv-hub-web.h"
+#include "pv-hub-whatsapp.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
 #include "pv-pairing.h"
@@ -58,6 +61,12 @@ typedef struct
   char *url;
   gboolean pinned;
   guint8 fingerprint[PV_FINGERPRINT_SIZE];
+  /* the public channels */
+  GKeyFile *config; /* never NULL */
+  PvHubContext context;
+  PvHubOutbox *outbox;
+  PvHubWhatsapp *whatsapp;
+  PvHubWeb *web;
 } Hub;
 
 typedef struct
@@ -329,6 +338,8 @@ handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
                                                                                        : SOUP_STATUS_SERVICE_UNAVAILABLE,
                                 error->message);
+  /* The code's message is in the outbox: send it now. */
+  pv_hub_outbox_kick (hub->outbox);
   json_builder_begin_object (builder);
   pv_json_add_bool (builder, "sent", TRUE);
   json_builder_end_object (builder);
@@ -824,6 +835,10 @@ handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   g_string_append (out, "# HELP pravesh_ledger_records Records in the hub's ledger.\n"
                         "# TYPE pravesh_ledger_records gauge\n");
   g_string_append_printf (out, "pravesh_ledger_records %" G_GUINT64_FORMAT "\n", pv_ledger_count (hub->store));
+  if (hub->outbox != NULL)
+    pv_hub_outbox_write_metrics (hub->outbox, out);
+  if (hub->whatsapp != NULL)
+    pv_hub_whatsapp_write_metrics (hub->whatsapp, out);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE, out->str, out->len);
   g_string_free (out, FALSE);
@@ -874,9 +889,10 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
     }
+  hub.config = g_key_file_new ();
   if (config != NULL)
     {
-      g_autoptr (GKeyFile) keys = g_key_file_new ();
+      GKeyFile *keys = hub.config;
 
       if (!g_key_file_load_from_file (keys, config, G_KEY_FILE_NONE, &error))
         {
@@ -988,6 +1004,17 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
     }
+  /* The public channels, each mounted on the same server. */
+  hub.context = (PvHubContext){
+    .store = hub.store, .watch = hub.watch, .server = hub.server, .config = hub.config, .url = hub.url
+  };
+  if (!(hub.outbox = pv_hub_outbox_new (&hub.context, &error))
+      || !(hub.whatsapp = pv_hub_whatsapp_new (&hub.context, hub.outbox, &error))
+      || !(hub.web = pv_hub_web_new (&hub.context, hub.outbox, &error)))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      return 1;
+    }
   /* The first line a supervisor (or a test) reads: where to connect, once
    * pairing codes made on this file will say so. */
   g_print ("listening %s\n", url);
@@ -1001,6 +1028,9 @@ main (int argc, char *argv[])
   while (!g_queue_is_empty (&hub.pending))
     flush_admissions (&hub);
   g_clear_handle_id (&hub.flush_id, g_source_remove);
+  g_clear_pointer (&hub.web, pv_hub_web_free);
+  g_clear_pointer (&hub.whatsapp, pv_hub_whatsapp_free);
+  g_clear_pointer (&hub.outbox, pv_hub_outbox_free);
   soup_server_disconnect (hub.server);
   g_clear_object (&hub.server);
   /* Let the closed connections' last callbacks run and free them. */
@@ -1012,5 +1042,6 @@ main (int argc, char *argv[])
   g_hash_table_unref (hub.pair_attempts);
   g_main_loop_unref (hub.loop);
   g_free (hub.url);
+  g_key_file_unref (hub.config);
   return 0;
 }

@@ -138,7 +138,7 @@ class TestHelpAndErrors(CtlTestCase):
                     "export tickets", "export entries", "stats", "doubles", "ledger digest",
                     "ledger state-digest", "ledger apply", "ledger rebuild", "ledger count",
                     "sync", "token", "pair", "peers", "hub cert", "device invite", "devices",
-                    "volunteer add", "volunteer list", "volunteer deactivate", "otp show", "signin",
+                    "volunteer add", "volunteer list", "volunteer deactivate", "otp show", "outbox", "signin",
                     "device add", "device list",
                     "device revoke"}
         self.assertEqual({" ".join(c) for c in commands}, expected)

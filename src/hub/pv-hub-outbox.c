@@ -1,0 +1,1210 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-hub-outbox.c: the outbox worker (see the header). It runs on the
+ * hub's main loop: it claims due rows a few at a time — no more than the
+ * channel's token bucket and the free request slots allow, so a crash
+ * leaves few rows half-done — and sends each with an async SoupSession
+ * call, writing the outcome to the row as soon as the answer comes. A
+ * rate-limit answer pauses the whole channel; other retryable failures
+ * wait out an exponential backoff on the row alone. */
+#include "config.h"
+
+#include "pv-hub-outbox.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "pv-error.h"
+#include "pv-outbox.h"
+#include "pv-qr.h"
+#include "pv-store.h"
+#include "pv-tickets.h"
+
+/* Sections: settings; sending one message (WhatsApp, SMS); the pump;
+ * life. */
+
+#define DEFAULT_GRAPH_URL "https://graph.facebook.com/v21.0"
+#define QR_MODULE_PX 10
+/* A bucket holds a tenth of a second's messages: the rate is kept over any
+ * second, not just on average. */
+#define BURST_SECONDS 0.1
+/* Rate-limit pauses without Retry-After: 1 s, doubling while they go on. */
+#define RATE_LIMIT_PAUSE_US (1 * G_USEC_PER_SEC)
+#define RATE_LIMIT_PAUSE_MAX_US (60 * G_USEC_PER_SEC)
+/* How long shutting down waits for the requests in flight. */
+#define DRAIN_US (3 * G_USEC_PER_SEC)
+/* Of a provider's error answer, what is kept as the reason. */
+#define MAX_REASON 300
+
+typedef enum
+{
+  CHANNEL_WHATSAPP,
+  CHANNEL_SMS,
+  N_CHANNELS
+} ChannelId;
+
+typedef struct
+{
+  const char *name;
+  gboolean configured;
+  gboolean told_unconfigured; /* the one log line said so */
+  double rate;                /* messages per second */
+  double tokens;
+  double burst;
+  gint64 refilled_at;
+  gint64 paused_until;
+  guint rate_limits; /* in a row, for the pause's length */
+  guint in_flight;
+  /* WhatsApp */
+  char *graph_url;
+  char *phone_number_id;
+  char *access_token;
+  char *template_name;
+  char *template_language;
+  /* SMS */
+  char *url_template;
+  char *method;
+  char *auth_name;
+  char *auth_value;
+  char *body_template;
+  char *content_type;
+  char *from;
+} Channel;
+
+struct _PvHubOutbox
+{
+  const PvHubContext *hub;
+  SoupSession *session;
+  GCancellable *cancellable;
+  Channel channels[N_CHANNELS];
+  PvOutboxBackoff backoff;
+  gint64 poll_us;
+  guint concurrency;
+  guint in_flight;
+  GList *jobs; /* Job, those in flight */
+  gulong changed_id;
+  guint timer_id;
+  gint64 timer_at;
+  guint idle_id;
+  gboolean stopping;
+  PvHubOutboxWindowFunc window_func;
+  gpointer window_data;
+  /* since the start, for /metrics */
+  guint64 sent, retried, failed, rate_limited;
+};
+
+typedef enum
+{
+  OUTCOME_SENT,
+  OUTCOME_RETRY,      /* a server or network failure: back off and try again */
+  OUTCOME_RATE_LIMIT, /* the provider asks us to slow down */
+  OUTCOME_WINDOW,     /* WhatsApp: outside the 24-hour window */
+  OUTCOME_PERMANENT,  /* it will not go better next time */
+} Outcome;
+
+typedef enum
+{
+  STEP_UPLOAD,
+  STEP_SEND,
+  STEP_TEMPLATE,
+} Step;
+
+typedef struct
+{
+  PvHubOutbox *self; /* NULL once the worker stopped without it */
+  Channel *channel;
+  PvOutboxMessage *message;
+  char *code; /* a ticket's */
+  char *serial_text;
+  Step step;
+  GCancellable *cancellable;
+} Job;
+
+static void schedule_pump (PvHubOutbox *self);
+static void job_step (Job *job);
+
+/* ---- settings ---- */
+
+static char *
+config_string (GKeyFile *config, const char *group, const char *key, const char *fallback)
+{
+  g_autofree char *value = g_key_file_get_string (config, group, key, NULL);
+
+  if (value != NULL)
+    g_strstrip (value);
+  if (value == NULL || *value == '\0')
+    return g_strdup (fallback);
+  return g_steal_pointer (&value);
+}
+
+/* A number from the settings, @fallback when absent, else within
+ * [@min, @max] or an error naming it. */
+static gboolean
+config_number (GKeyFile *config, const char *group, const char *key, double fallback, double min, double max,
+               double *out, GError **error)
+{
+  g_autofree char *text = config_string (config, group, key, NULL);
+  char *end = NULL;
+  double value;
+
+  if (text == NULL)
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !(value >= min && value <= max))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[%s] %s = %s: give a number from %g to %g", group, key,
+                        text, min, max),
+           FALSE;
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+read_settings (PvHubOutbox *self, GKeyFile *config, GError **error)
+{
+  Channel *wa = &self->channels[CHANNEL_WHATSAPP], *sms = &self->channels[CHANNEL_SMS];
+  g_autofree char *graph_url = config_string (config, "whatsapp", "graph-url", DEFAULT_GRAPH_URL);
+  g_autofree char *auth = config_string (config, "sms", "auth-header", NULL);
+  double number;
+
+  wa->name = PV_DELIVERY_WHATSAPP;
+  sms->name = PV_DELIVERY_SMS;
+
+  /* [outbox] */
+  if (!config_number (config, "outbox", "poll-seconds", 5, 0.05, 3600, &number, error))
+    return FALSE;
+  self->poll_us = (gint64) (number * G_USEC_PER_SEC);
+  if (!config_number (config, "outbox", "max-attempts", 8, 1, 1000, &number, error))
+    return FALSE;
+  self->backoff.max_attempts = (guint) number;
+  if (!config_number (config, "outbox", "base-backoff-ms", 2000, 1, 3600000, &number, error))
+    return FALSE;
+  self->backoff.base_us = (gint64) (number * 1000);
+  if (!config_number (config, "outbox", "max-backoff-ms", 600000, 1, 86400000, &number, error))
+    return FALSE;
+  self->backoff.cap_us = MAX ((gint64) (number * 1000), self->backoff.base_us);
+  if (!config_number (config, "outbox", "concurrency", 16, 1, 256, &number, error))
+    return FALSE;
+  self->concurrency = (guint) number;
+  if (!config_number (config, "outbox", "timeout-seconds", 30, 1, 600, &number, error))
+    return FALSE;
+  g_object_set (self->session, "timeout", (guint) number, NULL);
+
+  /* [whatsapp] */
+  if (!g_str_has_prefix (graph_url, "http://") && !g_str_has_prefix (graph_url, "https://"))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[whatsapp] graph-url = %s: not an http(s) URL", graph_url),
+           FALSE;
+  while (g_str_has_suffix (graph_url, "/"))
+    graph_url[strlen (graph_url) - 1] = '\0';
+  wa->graph_url = g_steal_pointer (&graph_url);
+  wa->phone_number_id = config_string (config, "whatsapp", "phone-number-id", NULL);
+  wa->access_token = config_string (config, "whatsapp", "access-token", NULL);
+  wa->template_name = config_string (config, "whatsapp", "ticket-template", NULL);
+  wa->template_language = config_string (config, "whatsapp", "template-language", "en");
+  if (!config_number (config, "whatsapp", "messages-per-second", 80, 0.01, 10000, &wa->rate, error))
+    return FALSE;
+  wa->configured = wa->phone_number_id != NULL && wa->access_token != NULL;
+  if (wa->phone_number_id != NULL && strpbrk (wa->phone_number_id, "/?#% ") != NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[whatsapp] phone-number-id = %s: not an id",
+                        wa->phone_number_id),
+           FALSE;
+
+  /* [sms] */
+  sms->url_template = config_string (config, "sms", "url-template", NULL);
+  sms->method = config_string (config, "sms", "method", "GET");
+  sms->body_template = config_string (config, "sms", "body-template", NULL);
+  sms->content_type = config_string (config, "sms", "content-type", "application/x-www-form-urlencoded");
+  sms->from = config_string (config, "sms", "from", "");
+  if (!config_number (config, "sms", "messages-per-second", 10, 0.01, 10000, &sms->rate, error))
+    return FALSE;
+  sms->configured = sms->url_template != NULL;
+  if (sms->url_template != NULL && !g_str_has_prefix (sms->url_template, "http://")
+      && !g_str_has_prefix (sms->url_template, "https://"))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[sms] url-template = %s: not an http(s) URL",
+                        sms->url_template),
+           FALSE;
+  if (g_ascii_strcasecmp (sms->method, "GET") != 0 && g_ascii_strcasecmp (sms->method, "POST") != 0)
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[sms] method = %s: GET or POST", sms->method), FALSE;
+  for (char *c = sms->method; *c; c++)
+    *c = g_ascii_toupper (*c);
+  if (auth != NULL)
+    {
+      const char *colon = strchr (auth, ':');
+
+      if (colon == NULL || colon == auth)
+        return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                    "[sms] auth-header: give “Name: value”, e.g. “Authorization: Bearer …”"),
+               FALSE;
+      sms->auth_name = g_strstrip (g_strndup (auth, (gsize) (colon - auth)));
+      sms->auth_value = g_strstrip (g_strdup (colon + 1));
+    }
+
+  for (guint i = 0; i < N_CHANNELS; i++)
+    {
+      Channel *c = &self->channels[i];
+
+      c->burst = MAX (1.0, c->rate * BURST_SECONDS);
+      c->tokens = c->burst;
+      c->refilled_at = g_get_monotonic_time ();
+    }
+  return TRUE;
+}
+
+static void
+channel_clear (Channel *c)
+{
+  g_free (c->graph_url);
+  g_free (c->phone_number_id);
+  g_free (c->access_token);
+  g_free (c->template_name);
+  g_free (c->template_language);
+  g_free (c->url_template);
+  g_free (c->method);
+  g_free (c->auth_name);
+  g_free (c->auth_value);
+  g_free (c->body_template);
+  g_free (c->content_type);
+  g_free (c->from);
+}
+
+static Channel *
+find_channel (PvHubOutbox *self, const char *name)
+{
+  for (guint i = 0; i < N_CHANNELS; i++)
+    if (g_strcmp0 (self->channels[i].name, name) == 0)
+      return &self->channels[i];
+  return NULL;
+}
+
+/* ---- sending one message ---- */
+
+static void
+job_free (Job *job)
+{
+  pv_outbox_message_free (job->message);
+  g_free (job->code);
+  g_free (job->serial_text);
+  g_clear_object (&job->cancellable);
+  g_free (job);
+}
+
+/* What the logs call a message: its id, kind and channel, and the last
+ * digits of the phone only. */
+static char *
+describe (const PvOutboxMessage *m)
+{
+  g_autofree char *masked = pv_outbox_mask_phone (m->recipient);
+
+  return g_strdup_printf ("message %" G_GINT64_FORMAT " (%s %s to %s)", m->id, m->channel,
+                          pv_outbox_kind_to_string (m->kind), masked);
+}
+
+/* The job is over: the row says how. */
+static void
+job_done (Job *job)
+{
+  PvHubOutbox *self = job->self;
+
+  if (self != NULL)
+    {
+      self->jobs = g_list_remove (self->jobs, job);
+      self->in_flight--;
+      job->channel->in_flight--;
+      schedule_pump (self);
+    }
+  job_free (job);
+}
+
+static void
+log_store_error (const PvOutboxMessage *m, GError *error)
+{
+  g_autofree char *what = describe (m);
+
+  g_message ("Outbox: cannot record the outcome of %s: %s", what, error->message);
+}
+
+static void
+finish_sent (Job *job, const char *provider_id)
+{
+  PvHubOutbox *self = job->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *what = describe (job->message);
+  Channel *c = job->channel;
+
+  c->rate_limits = 0;
+  self->sent++;
+  if (!pv_outbox_mark_sent (self->hub->store, job->message->id, provider_id, &error))
+    log_store_error (job->message, error);
+  else
+    g_debug ("Outbox: %s sent", what);
+  job_done (job);
+}
+
+static void
+finish_failed (Job *job, const char *reason, gboolean retryable)
+{
+  PvHubOutbox *self = job->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *what = describe (job->message);
+  g_autofree char *said = pv_outbox_mask_digits (reason);
+  PvOutboxStatus status = PV_OUTBOX_FAILED;
+  gint64 next = 0;
+
+  if (!pv_outbox_mark_failed (self->hub->store, job->message->id, reason, retryable, &self->backoff, &status, &next,
+                              &error))
+    log_store_error (job->message, error);
+  else if (status == PV_OUTBOX_QUEUED)
+    {
+      self->retried++;
+      g_message ("Outbox: %s failed (%s); retry %u in %.1f s", what, said, job->message->attempts + 1,
+                 (double) (next - pv_store_now (self->hub->store)) / G_USEC_PER_SEC);
+    }
+  else
+    {
+      self->failed++;
+      g_message ("Outbox: %s failed for good after %u attempts: %s", what, job->message->attempts + 1, said);
+    }
+  job_done (job);
+}
+
+/* The provider asks us to slow down: the channel pauses (as long as it
+ * said, else a second, doubling while it goes on) and the message waits
+ * without a failure counted against it. */
+static void
+finish_rate_limited (Job *job, const char *reason, gint64 retry_after_us)
+{
+  PvHubOutbox *self = job->self;
+  Channel *c = job->channel;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *what = describe (job->message);
+  g_autofree char *said = pv_outbox_mask_digits (reason);
+  gint64 pause = RATE_LIMIT_PAUSE_US, now = pv_store_now (self->hub->store);
+
+  for (guint i = 0; i < c->rate_limits && pause < RATE_LIMIT_PAUSE_MAX_US; i++)
+    pause *= 2;
+  pause = MIN (pause, RATE_LIMIT_PAUSE_MAX_US);
+  pause = MAX (pause, retry_after_us);
+  c->rate_limits++;
+  self->rate_limited++;
+  if (now + pause > c->paused_until)
+    {
+      c->paused_until = now + pause;
+      g_message ("Outbox: %s is rate-limited (%s); pausing the %s channel for %.1f s", what, said, c->name,
+                 (double) pause / G_USEC_PER_SEC);
+    }
+  c->tokens = 0;
+  if (!pv_outbox_requeue (self->hub->store, job->message->id, c->paused_until, reason, &error))
+    log_store_error (job->message, error);
+  job_done (job);
+}
+
+/* Retry-After: seconds, or an HTTP date; 0 when absent or past. */
+static gint64
+retry_after (SoupMessage *msg)
+{
+  const char *value = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After");
+  guint64 seconds;
+
+  if (value == NULL)
+    return 0;
+  if (g_ascii_string_to_unsigned (value, 10, 0, 86400, &seconds, NULL))
+    return (gint64) seconds * G_USEC_PER_SEC;
+  {
+    g_autoptr (GDateTime) when = soup_date_time_new_from_http_string (value);
+    gint64 delta = when ? g_date_time_to_unix (when) * G_USEC_PER_SEC - g_get_real_time () : 0;
+
+    return CLAMP (delta, 0, (gint64) 86400 * G_USEC_PER_SEC);
+  }
+}
+
+/* A reason short enough to keep and show, valid UTF-8, on one line. */
+static char *
+clip_reason (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text ? text : "", -1);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = valid; *p && g_utf8_strlen (out->str, -1) < MAX_REASON; p = g_utf8_next_char (p))
+    {
+      gunichar ch = g_utf8_get_char (p);
+
+      g_string_append_unichar (out, g_unichar_iscntrl (ch) ? ' ' : ch);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Parses a JSON object reply; NULL when it is not one. */
+static JsonObject *
+reply_object (JsonParser *parser, GBytes *body)
+{
+  gsize len = 0;
+  const char *data = body ? g_bytes_get_data (body, &len) : NULL;
+  JsonNode *root;
+
+  if (data == NULL || len == 0 || !json_parser_load_from_data (parser, data, (gssize) len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+}
+
+static const char *
+object_string (JsonObject *object, const char *member)
+{
+  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
+
+  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+           ? json_node_get_string (node)
+           : NULL;
+}
+
+/* How an answer of the Graph API turns out, by the HTTP status and the
+ * error's code (Meta's advice: act on the code, not the message). */
+static Outcome
+graph_outcome (guint status, JsonObject *reply, char **out_reason)
+{
+  JsonObject *error = reply && json_object_has_member (reply, "error")
+                          && JSON_NODE_HOLDS_OBJECT (json_object_get_member (reply, "error"))
+                        ? json_object_get_object_member (reply, "error")
+                        : NULL;
+  gint64 code = error ? json_object_get_int_member_with_default (error, "code", 0) : 0;
+  const char *message = object_string (error, "message");
+  JsonObject *data = error && json_object_has_member (error, "error_data")
+                         && JSON_NODE_HOLDS_OBJECT (json_object_get_member (error, "error_data"))
+                       ? json_object_get_object_member (error, "error_data")
+                       : NULL;
+  const char *details = object_string (data, "details");
+  g_autofree char *text = NULL;
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    return OUTCOME_SENT;
+  text = g_strdup_printf ("HTTP %u%s%s%s%s", status, message ? ": " : "", message ? message : "",
+                          details ? ": " : "", details ? details : "");
+  *out_reason = clip_reason (text);
+  switch (code)
+    {
+    case 4:      /* application request limit */
+    case 80007:  /* the business account's rate limit */
+    case 130429: /* the number's throughput */
+    case 131056: /* too many messages to one customer */
+      return OUTCOME_RATE_LIMIT;
+    case 131047: /* more than 24 hours since the customer wrote */
+      return OUTCOME_WINDOW;
+    case 1:      /* unknown error */
+    case 2:      /* service temporarily unavailable */
+    case 131000: /* something went wrong */
+    case 131016: /* service overloaded */
+    case 133004: /* server temporarily unavailable */
+      return OUTCOME_RETRY;
+    default:
+      break;
+    }
+  if (status == 429)
+    return OUTCOME_RATE_LIMIT;
+  if (status >= 500 || status == 408)
+    return OUTCOME_RETRY;
+  return OUTCOME_PERMANENT;
+}
+
+/* A POST to the Graph API's @endpoint for the sending number, with the
+ * token; @form the multipart body, else none yet. NULL when the settings
+ * do not make a URL. */
+static SoupMessage *
+graph_message (Job *job, const char *endpoint, SoupMultipart *form)
+{
+  Channel *c = job->channel;
+  g_autofree char *url = g_strdup_printf ("%s/%s/%s", c->graph_url, c->phone_number_id, endpoint);
+  g_autofree char *bearer = g_strconcat ("Bearer ", c->access_token, NULL);
+  SoupMessage *msg;
+
+  if (!g_uri_is_valid (url, G_URI_FLAGS_NONE, NULL))
+    return NULL;
+  msg = form ? soup_message_new_from_multipart (url, form) : soup_message_new ("POST", url);
+  if (msg != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  return msg;
+}
+
+static void
+add_json_string (JsonBuilder *builder, const char *member, const char *value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, value);
+}
+
+/* The JSON of a message to the job's recipient: text, image or template. */
+static GBytes *
+whatsapp_body (Job *job)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *opaque = g_strdup_printf ("pv-outbox:%" G_GINT64_FORMAT, job->message->id);
+  const PvOutboxMessage *m = job->message;
+  gsize len;
+  char *text;
+
+  json_builder_begin_object (builder);
+  add_json_string (builder, "messaging_product", "whatsapp");
+  add_json_string (builder, "recipient_type", "individual");
+  /* The wa_id form, digits only, as webhooks name the customer. */
+  add_json_string (builder, "to", m->recipient[0] == '+' ? m->recipient + 1 : m->recipient);
+  /* Comes back in the status webhooks: tells our messages apart even if the
+   * provider's id were lost. */
+  add_json_string (builder, "biz_opaque_callback_data", opaque);
+  if (job->step == STEP_TEMPLATE)
+    {
+      add_json_string (builder, "type", "template");
+      json_builder_set_member_name (builder, "template");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "name", job->channel->template_name);
+      json_builder_set_member_name (builder, "language");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "code", job->channel->template_language);
+      json_builder_end_object (builder);
+      json_builder_set_member_name (builder, "components");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "header");
+      json_builder_set_member_name (builder, "parameters");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "image");
+      json_builder_set_member_name (builder, "image");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "id", m->media_id);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "body");
+      json_builder_set_member_name (builder, "parameters");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "text");
+      add_json_string (builder, "text", job->serial_text);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+    }
+  else if (m->kind == PV_OUTBOX_TICKET)
+    {
+      add_json_string (builder, "type", "image");
+      json_builder_set_member_name (builder, "image");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "id", m->media_id);
+      add_json_string (builder, "caption", m->body);
+      json_builder_end_object (builder);
+    }
+  else
+    {
+      add_json_string (builder, "type", "text");
+      json_builder_set_member_name (builder, "text");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "preview_url");
+      json_builder_add_boolean_value (builder, FALSE);
+      add_json_string (builder, "body", m->body);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &len);
+  return g_bytes_new_take (text, len);
+}
+
+static cairo_status_t
+append_png (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+static GBytes *
+render_png (const char *code, GError **error)
+{
+  cairo_surface_t *surface = pv_qr_render (code, QR_MODULE_PX, error);
+  GByteArray *png;
+  cairo_status_t status;
+
+  if (surface == NULL)
+    return NULL;
+  png = g_byte_array_new ();
+  status = cairo_surface_write_to_png_stream (surface, append_png, png);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_byte_array_unref (png);
+      return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "Cannot write the ticket's image: %s",
+                          cairo_status_to_string (status)),
+             NULL;
+    }
+  return g_byte_array_free_to_bytes (png);
+}
+
+/* Whether the job can take the template route, saying why not in the log. */
+static gboolean
+can_use_template (Job *job)
+{
+  g_autofree char *what = NULL;
+
+  if (job->message->kind == PV_OUTBOX_TICKET && job->channel->template_name != NULL)
+    return TRUE;
+  what = describe (job->message);
+  g_message ("Outbox: %s is outside the 24-hour customer-service window and %s", what,
+             job->message->kind == PV_OUTBOX_TICKET
+               ? "no template is set ([whatsapp] ticket-template): it cannot be sent"
+               : "only a template may be sent then: it cannot be sent");
+  return FALSE;
+}
+
+static void
+whatsapp_answered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job *job = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *reason = NULL;
+  JsonObject *reply;
+  Outcome outcome;
+
+  if (job->self == NULL)
+    return job_free (job);
+  if (body == NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("no answer: %s", error->message);
+      return finish_failed (job, text, TRUE);
+    }
+  reply = reply_object (parser, body);
+  outcome = graph_outcome (soup_message_get_status (msg), reply, &reason);
+  if (outcome == OUTCOME_SENT && job->step == STEP_UPLOAD)
+    {
+      const char *media = object_string (reply, "id");
+      g_autoptr (GError) store_error = NULL;
+
+      if (media == NULL)
+        return finish_failed (job, "the media upload's answer has no id", TRUE);
+      g_free (job->message->media_id);
+      job->message->media_id = g_strdup (media);
+      /* Kept, so a retry sends the image without uploading it again. */
+      if (!pv_outbox_set_media (job->self->hub->store, job->message->id, media, &store_error))
+        log_store_error (job->message, store_error);
+      job->step = job->self->window_func && job->self->window_func (job->message->recipient, job->self->window_data)
+                    ? STEP_TEMPLATE
+                    : STEP_SEND;
+      if (job->step == STEP_TEMPLATE && !can_use_template (job))
+        return finish_failed (job, "outside the 24-hour window, and no template to send instead", FALSE);
+      return job_step (job);
+    }
+  if (outcome == OUTCOME_SENT)
+    {
+      JsonArray *messages = reply && json_object_has_member (reply, "messages")
+                                && JSON_NODE_HOLDS_ARRAY (json_object_get_member (reply, "messages"))
+                              ? json_object_get_array_member (reply, "messages")
+                              : NULL;
+      JsonNode *first = messages && json_array_get_length (messages) > 0 ? json_array_get_element (messages, 0) : NULL;
+      const char *id = first && JSON_NODE_HOLDS_OBJECT (first) ? object_string (json_node_get_object (first), "id")
+                                                               : NULL;
+
+      return finish_sent (job, id);
+    }
+  if (outcome == OUTCOME_WINDOW && job->step == STEP_SEND)
+    {
+      if (!can_use_template (job))
+        return finish_failed (job, reason, FALSE);
+      job->step = STEP_TEMPLATE;
+      return job_step (job);
+    }
+  if (outcome == OUTCOME_RATE_LIMIT)
+    return finish_rate_limited (job, reason, retry_after (msg));
+  return finish_failed (job, reason, outcome == OUTCOME_RETRY);
+}
+
+static void
+whatsapp_step (Job *job)
+{
+  PvHubOutbox *self = job->self;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  if (job->step == STEP_UPLOAD)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) png = render_png (job->code, &error);
+      g_autofree char *filename = g_strdup_printf ("ticket-%s.png", job->serial_text);
+      SoupMultipart *form;
+
+      if (png == NULL)
+        return finish_failed (job, error->message, FALSE);
+      form = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
+      soup_multipart_append_form_string (form, "messaging_product", "whatsapp");
+      soup_multipart_append_form_string (form, "type", "image/png");
+      soup_multipart_append_form_file (form, "file", filename, "image/png", png);
+      msg = graph_message (job, "media", form);
+      soup_multipart_free (form);
+    }
+  else
+    {
+      g_autoptr (GBytes) body = whatsapp_body (job);
+
+      msg = graph_message (job, "messages", NULL);
+      if (msg != NULL)
+        soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  if (msg == NULL)
+    return finish_failed (job, "[whatsapp] graph-url or phone-number-id does not make a URL", FALSE);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, job->cancellable, whatsapp_answered, job);
+}
+
+/* @text escaped for where a template puts it. */
+static char *
+escape_for (const char *text, gboolean json)
+{
+  GString *out;
+
+  if (!json)
+    return g_uri_escape_string (text, NULL, FALSE);
+  out = g_string_new (NULL);
+  for (const char *p = text; *p; p++)
+    {
+      guchar ch = (guchar) *p;
+
+      if (ch == '"' || ch == '\\')
+        g_string_append_printf (out, "\\%c", ch);
+      else if (ch < 0x20)
+        g_string_append_printf (out, "\\u%04x", ch);
+      else
+        g_string_append_c (out, (char) ch);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Fills {to}, {to-digits}, {text} and {from} in @template; other braces
+ * stay as they are. */
+static char *
+expand (const char *template, const char *to, const char *text, const char *from, gboolean json)
+{
+  const char *names[] = { "{to}", "{to-digits}", "{text}", "{from}" };
+  const char *values[] = { to, to[0] == '+' ? to + 1 : to, text, from };
+  GString *out = g_string_new (NULL);
+  const char *p = template;
+
+  while (*p)
+    {
+      gboolean matched = FALSE;
+
+      for (guint i = 0; *p == '{' && i < G_N_ELEMENTS (names); i++)
+        if (g_str_has_prefix (p, names[i]))
+          {
+            g_autofree char *escaped = escape_for (values[i], json);
+
+            g_string_append (out, escaped);
+            p += strlen (names[i]);
+            matched = TRUE;
+            break;
+          }
+      if (!matched)
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+sms_answered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job *job = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *reason = NULL, *text = NULL;
+  const char *const id_members[] = { "id", "message_id", "messageId", "sid" };
+  guint status;
+  JsonObject *reply;
+
+  if (job->self == NULL)
+    return job_free (job);
+  if (body == NULL)
+    {
+      reason = g_strdup_printf ("no answer: %s", error->message);
+      return finish_failed (job, reason, TRUE);
+    }
+  status = soup_message_get_status (msg);
+  reply = reply_object (parser, body);
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (id_members); i++)
+        {
+          JsonNode *node = reply ? json_object_get_member (reply, id_members[i]) : NULL;
+
+          if (node && JSON_NODE_HOLDS_VALUE (node))
+            {
+              text = json_node_get_value_type (node) == G_TYPE_STRING
+                       ? g_strdup (json_node_get_string (node))
+                       : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+              break;
+            }
+        }
+      return finish_sent (job, text);
+    }
+  {
+    gsize len = 0;
+    const char *data = g_bytes_get_data (body, &len);
+    g_autofree char *answer = g_strndup (data ? data : "", MIN (len, 4 * MAX_REASON));
+
+    text = g_strdup_printf ("HTTP %u%s%s", status, *answer ? ": " : "", answer);
+    reason = clip_reason (text);
+  }
+  if (status == 429)
+    return finish_rate_limited (job, reason, retry_after (msg));
+  finish_failed (job, reason, status >= 500 || status == 408);
+}
+
+static void
+sms_step (Job *job)
+{
+  Channel *c = job->channel;
+  const PvOutboxMessage *m = job->message;
+  /* A ticket by SMS: the caption and the code, which a desk or the web
+   * page turns back into the QR. */
+  g_autofree char *text = m->kind == PV_OUTBOX_TICKET ? g_strdup_printf ("%s\n%s", m->body, job->code)
+                                                      : g_strdup (m->body);
+  g_autofree char *url = expand (c->url_template, m->recipient, text, c->from, FALSE);
+  gboolean json = strstr (c->content_type, "json") != NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new (c->method, url);
+
+  if (msg == NULL)
+    return finish_failed (job, "[sms] url-template does not make a URL", FALSE);
+  if (c->auth_name != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), c->auth_name, c->auth_value);
+  if (g_str_equal (c->method, "POST"))
+    {
+      const char *template = c->body_template ? c->body_template
+                             : json           ? "{\"to\": \"{to}\", \"text\": \"{text}\"}"
+                                              : "to={to}&text={text}";
+      char *filled = expand (template, m->recipient, text, c->from, json);
+      g_autoptr (GBytes) body = g_bytes_new_take (filled, strlen (filled));
+
+      soup_message_set_request_body_from_bytes (msg, c->content_type, body);
+    }
+  soup_session_send_and_read_async (job->self->session, msg, G_PRIORITY_DEFAULT, job->cancellable, sms_answered, job);
+}
+
+static void
+job_step (Job *job)
+{
+  if (job->channel == &job->self->channels[CHANNEL_WHATSAPP])
+    whatsapp_step (job);
+  else
+    sms_step (job);
+}
+
+/* Starts sending a claimed message. */
+static void
+job_start (PvHubOutbox *self, Channel *c, PvOutboxMessage *message)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->self = self;
+  job->channel = c;
+  job->message = message;
+  job->cancellable = g_object_ref (self->cancellable);
+  self->jobs = g_list_prepend (self->jobs, job);
+  self->in_flight++;
+  c->in_flight++;
+
+  if (message->kind == PV_OUTBOX_TICKET)
+    {
+      g_auto (PvTicketInfo) info = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      if (!pv_tickets_lookup (self->hub->store, message->issuer, message->serial, &info, &error))
+        return finish_failed (job, error->message, TRUE);
+      if (!info.known)
+        return finish_failed (job, "the ticket is not known here", FALSE);
+      if (info.revoked)
+        return finish_failed (job, "the ticket is revoked", FALSE);
+      job->code = g_strdup (info.code);
+      job->serial_text = g_strdup (info.serial_text);
+    }
+  if (c == &self->channels[CHANNEL_WHATSAPP])
+    {
+      gboolean closed = self->window_func != NULL && self->window_func (message->recipient, self->window_data);
+
+      if (message->kind == PV_OUTBOX_TICKET)
+        job->step = message->media_id != NULL ? (closed ? STEP_TEMPLATE : STEP_SEND) : STEP_UPLOAD;
+      else if (closed)
+        {
+          can_use_template (job);
+          return finish_failed (job, "outside the 24-hour window: only a template may be sent", FALSE);
+        }
+      else
+        job->step = STEP_SEND;
+      if (job->step == STEP_TEMPLATE && !can_use_template (job))
+        return finish_failed (job, "outside the 24-hour window, and no template to send instead", FALSE);
+    }
+  job_step (job);
+}
+
+/* ---- the pump ---- */
+
+static gboolean
+timer_fired (gpointer user_data);
+
+static void
+refill (Channel *c)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  c->tokens = MIN (c->burst, c->tokens + (double) (now - c->refilled_at) * c->rate / G_USEC_PER_SEC);
+  c->refilled_at = now;
+}
+
+/* Claims what each channel may send now and starts it; sets the timer for
+ * the next moment something may be due. */
+static void
+pump (PvHubOutbox *self)
+{
+  PvStore *store = self->hub->store;
+  gint64 now = pv_store_now (store), mono = g_get_monotonic_time ();
+  gint64 wake = mono + self->poll_us;
+
+  if (self->stopping)
+    return;
+  for (guint i = 0; i < N_CHANNELS; i++)
+    {
+      Channel *c = &self->channels[i];
+      g_autoptr (GPtrArray) claimed = NULL;
+      g_autoptr (GError) error = NULL;
+      guint room;
+      gint64 next;
+
+      if (!c->configured)
+        {
+          if (!c->told_unconfigured && pv_outbox_next_due (store, c->name, NULL) != G_MAXINT64)
+            {
+              c->told_unconfigured = TRUE;
+              g_message ("Outbox: messages wait for the %s channel, which is not configured (%s); they stay "
+                         "queued",
+                         c->name,
+                         i == CHANNEL_WHATSAPP ? "[whatsapp] phone-number-id and access-token" : "[sms] url-template");
+            }
+          continue;
+        }
+      if (c->paused_until > now)
+        {
+          wake = MIN (wake, mono + (c->paused_until - now));
+          continue;
+        }
+      refill (c);
+      room = MIN ((guint) c->tokens, self->concurrency - MIN (self->in_flight, self->concurrency));
+      if (room > 0)
+        {
+          if (!(claimed = pv_outbox_claim (store, c->name, now, room, &error)))
+            {
+              g_message ("Outbox: cannot read the queue: %s", error->message);
+              continue;
+            }
+          for (guint j = 0; j < claimed->len; j++)
+            {
+              c->tokens -= 1;
+              job_start (self, c, g_steal_pointer (&claimed->pdata[j]));
+            }
+        }
+      if (claimed != NULL && claimed->len < room)
+        next = pv_outbox_next_due (store, c->name, NULL);
+      else
+        next = now; /* maybe more due: when a token or a slot is free */
+      if (next == G_MAXINT64)
+        continue;
+      if (next <= now)
+        {
+          /* A slot frees when a job ends, which pumps; a token comes in time. */
+          if (self->in_flight < self->concurrency && c->tokens < 1)
+            wake = MIN (wake, mono + (gint64) ((1 - c->tokens) * G_USEC_PER_SEC / c->rate) + 1);
+        }
+      else
+        wake = MIN (wake, mono + (next - now));
+    }
+  if (self->timer_id != 0 && self->timer_at <= wake)
+    return;
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->timer_at = wake;
+  self->timer_id = g_timeout_add ((guint) MAX (1, (wake - mono + 999) / 1000), timer_fired, self);
+}
+
+static gboolean
+timer_fired (gpointer user_data)
+{
+  PvHubOutbox *self = user_data;
+
+  self->timer_id = 0;
+  pump (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+idle_pump (gpointer user_data)
+{
+  PvHubOutbox *self = user_data;
+
+  self->idle_id = 0;
+  pump (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_pump (PvHubOutbox *self)
+{
+  if (self->idle_id == 0 && !self->stopping)
+    self->idle_id = g_idle_add (idle_pump, self);
+}
+
+/* The desks' requests that came by sync become messages. */
+static void
+take_deliveries (PvHubOutbox *self)
+{
+  g_autoptr (GError) error = NULL;
+  guint queued = 0;
+
+  if (!pv_outbox_take_deliveries (self->hub->store, &queued, &error))
+    g_message ("Outbox: cannot take the delivery requests: %s", error->message);
+  else if (queued > 0)
+    g_message ("Outbox: %u ticket%s to send for the desks", queued, queued == 1 ? "" : "s");
+}
+
+static void
+store_changed (PvStoreWatch *watch, gpointer user_data)
+{
+  PvHubOutbox *self = user_data;
+
+  take_deliveries (self);
+  schedule_pump (self);
+}
+
+/* ---- life ---- */
+
+PvHubOutbox *
+pv_hub_outbox_new (const PvHubContext *hub, GError **error)
+{
+  g_autoptr (PvHubOutbox) self = g_new0 (PvHubOutbox, 1);
+  g_autoptr (GError) local = NULL;
+  guint recovered = 0;
+
+  self->hub = hub;
+  self->cancellable = g_cancellable_new ();
+  self->session = soup_session_new_with_options ("user-agent", "pravesh-hub/" PACKAGE_VERSION " ", "max-conns", 64,
+                                                 "max-conns-per-host", 32, "idle-timeout", 60, NULL);
+  if (!read_settings (self, hub->config, error))
+    return NULL;
+  if (!pv_outbox_recover (hub->store, &recovered, error))
+    return NULL;
+  if (recovered > 0)
+    g_message ("Outbox: %u message%s cut off by the last stop will be sent again", recovered,
+               recovered == 1 ? "" : "s");
+  for (guint i = 0; i < N_CHANNELS; i++)
+    if (self->channels[i].configured)
+      g_message ("Outbox: sending by %s, %g messages a second at most", self->channels[i].name,
+                 self->channels[i].rate);
+  take_deliveries (self);
+  self->changed_id = g_signal_connect (hub->watch, "changed", G_CALLBACK (store_changed), self);
+  schedule_pump (self);
+  return g_steal_pointer (&self);
+}
+
+void
+pv_hub_outbox_kick (PvHubOutbox *self)
+{
+  /* Callers need not know whether the hub is still starting or stopping. */
+  if (self != NULL)
+    schedule_pump (self);
+}
+
+gboolean
+pv_hub_outbox_is_configured (PvHubOutbox *self, const char *channel)
+{
+  Channel *c = find_channel (self, channel);
+
+  return c != NULL && c->configured;
+}
+
+void
+pv_hub_outbox_set_window_func (PvHubOutbox *self, PvHubOutboxWindowFunc func, gpointer user_data)
+{
+  self->window_func = func;
+  self->window_data = user_data;
+}
+
+void
+pv_hub_outbox_write_metrics (PvHubOutbox *self, GString *out)
+{
+  guint64 counts[PV_OUTBOX_N_STATUSES];
+
+  if (pv_outbox_count (self->hub->store, counts, NULL))
+    {
+      g_string_append (out, "# HELP pravesh_outbox_messages Messages in the hub's outbox by status.\n"
+                            "# TYPE pravesh_outbox_messages gauge\n");
+      for (guint i = 0; i < PV_OUTBOX_N_STATUSES; i++)
+        g_string_append_printf (out, "pravesh_outbox_messages{status=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                                pv_outbox_status_to_string (i), counts[i]);
+    }
+  g_string_append (out, "# HELP pravesh_outbox_sends_total What the outbox worker's sends came to.\n"
+                        "# TYPE pravesh_outbox_sends_total counter\n");
+  g_string_append_printf (out,
+                          "pravesh_outbox_sends_total{outcome=\"sent\"} %" G_GUINT64_FORMAT "\n"
+                          "pravesh_outbox_sends_total{outcome=\"retried\"} %" G_GUINT64_FORMAT "\n"
+                          "pravesh_outbox_sends_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n"
+                          "pravesh_outbox_sends_total{outcome=\"rate_limited\"} %" G_GUINT64_FORMAT "\n",
+                          self->sent, self->retried, self->failed, self->rate_limited);
+}
+
+static gboolean
+drain_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+pv_hub_outbox_free (PvHubOutbox *self)
+{
+  if (self == NULL)
+    return;
+  self->stopping = TRUE;
+  g_clear_signal_handler (&self->changed_id, self->hub->watch);
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  /* Let the answers in flight arrive, for a moment: a message whose answer
+   * never comes is sent again at the next start. */
+  if (self->in_flight > 0)
+    {
+      gint64 deadline = g_get_monotonic_time () + DRAIN_US;
+      guint tick = g_timeout_add (50, drain_tick, NULL);
+
+      while (self->in_flight > 0 && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_source_remove (tick);
+    }
+  g_cancellable_cancel (self->cancellable);
+  for (GList *l = self->jobs; l != NULL; l = l->next)
+    {
+      Job *job = l->data;
+      g_autoptr (GError) error = NULL;
+
+      /* Its callback comes later, with no worker: it only frees the job. */
+      job->self = NULL;
+      if (!pv_outbox_requeue (self->hub->store, job->message->id, 0, NULL, &error))
+        log_store_error (job->message, error);
+    }
+  g_clear_pointer (&self->jobs, g_list_free);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
+  for (guint i = 0; i < N_CHANNELS; i++)
+    channel_clear (&self->channels[i]);
+  g_free (self);
+}

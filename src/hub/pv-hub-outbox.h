@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-hub-outbox.h: the hub's outbox worker: every message (WhatsApp, SMS) is a row in the
+ * hub's SQLite first (src/core/pv-outbox.h), sent with retries, backoff and the channel's
+ * throughput limits, its status kept for the control room. It also turns the desks'
+ * "send this ticket" requests, which arrive by sync, into messages.
+ *
+ * Settings (the hub's key file):
+ *
+ *   [whatsapp]                 the WhatsApp Cloud API; the channel works when
+ *                              both phone-number-id and access-token are set
+ *   graph-url = https://graph.facebook.com/v21.0
+ *   phone-number-id = …        the sending number's id
+ *   access-token = …           sent as "Authorization: Bearer …"
+ *   messages-per-second = 80   the number's throughput
+ *   ticket-template = …        outside the 24-hour customer-service window a
+ *   template-language = en     ticket goes as this approved template: an
+ *                              IMAGE header (the QR) and one body variable
+ *                              {{1}}, the serial; without one it fails
+ *
+ *   [sms]                      a generic HTTP gateway; works when url-template is set
+ *   url-template = https://gw.example/send?to={to}&text={text}
+ *   method = GET               or POST
+ *   auth-header = Authorization: Bearer …
+ *   body-template = to={to}&text={text}   POST only (JSON: {"to": "{to}", "text": "{text}"})
+ *   content-type = application/x-www-form-urlencoded
+ *   from = …                   the sender id, for {from}
+ *   messages-per-second = 10
+ *     Placeholders: {to} (+919876543210), {to-digits} (919876543210),
+ *     {text}, {from}; each value is URL-encoded in the URL and in a form
+ *     body, JSON-escaped in a body whose content type names JSON. A 2xx
+ *     answer is sent; its JSON "id" (or "message_id", "messageId", "sid")
+ *     is kept.
+ *
+ *   [outbox]
+ *   poll-seconds = 5           look at the queue at least this often
+ *   max-attempts = 8           failures before a message is given up
+ *   base-backoff-ms = 2000     the first retry's wait; it doubles each time
+ *   max-backoff-ms = 600000
+ *   concurrency = 16           requests in flight at once
+ *   timeout-seconds = 30       for one request
+ *
+ * A channel that is not configured leaves its messages queued. Phones are
+ * never logged whole. */
+#pragma once
+
+#include "pv-hub.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PvHubOutbox PvHubOutbox;
+
+/* Starts the worker on @hub's outbox with the settings in @hub->config.
+ * PV_ERROR_INVALID for settings that cannot work. */
+PvHubOutbox *pv_hub_outbox_new (const PvHubContext *hub, GError **error);
+/* Something was queued: look now rather than at the next poll. */
+void pv_hub_outbox_kick (PvHubOutbox *self);
+void pv_hub_outbox_free (PvHubOutbox *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvHubOutbox, pv_hub_outbox_free)
+
+/* Whether @channel ("whatsapp", "sms") has the settings to send. */
+gboolean pv_hub_outbox_is_configured (PvHubOutbox *self, const char *channel);
+
+/* Returns TRUE when the 24-hour customer-service window with @recipient
+ * (a normalised phone) is known to be closed: its last message to us is
+ * older than 24 hours, or it never wrote. FALSE when open or unknown. */
+typedef gboolean (*PvHubOutboxWindowFunc) (const char *recipient, gpointer user_data);
+
+/* The WhatsApp bot tells the outbox what it knows of conversations, so a
+ * ticket outside the window goes the template route at once rather than
+ * after the API refused it (which also works). */
+void pv_hub_outbox_set_window_func (PvHubOutbox *self, PvHubOutboxWindowFunc func, gpointer user_data);
+
+/* Prometheus lines for /metrics: messages by status, and what the worker
+ * did since it started. */
+void pv_hub_outbox_write_metrics (PvHubOutbox *self, GString *out);
+
+G_END_DECLS

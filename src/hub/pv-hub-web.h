@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-hub-web.h: the hub's public web pages: the event, self-registration ending
+ * in a signed ticket, and finding a ticket again by phone and code.
+ *
+ *   GET  /                  the event: when, where, hours, what each ticket allows
+ *   GET  /register          the form: name, phone, ticket, day, party size
+ *   POST /register          checked; a ticket issued (channel "web"), then
+ *                           303 to its page, or the form again with messages
+ *   GET  /ticket/view?t=T   a ticket's page: QR code (inline SVG), serial,
+ *                           category, day; PNG download; "send to my WhatsApp"
+ *   GET  /ticket.png?t=T    the QR code as a PNG to keep
+ *   POST /ticket/send       queues the ticket to the visitor's WhatsApp
+ *   GET  /ticket            finding tickets again: the phone number...
+ *   POST /ticket            ...a one-time code sent to it (pv-visitor-codes.h),
+ *                           then the code: the phone's tickets
+ *   GET  /static/style.css  the style sheet
+ *
+ * T is an opaque token the hub signs (HMAC-SHA256 with a key kept in the
+ * store's secrets) naming one ticket until it expires; a ticket's code never
+ * appears in a URL. Every page is in English or Hindi, by the browser's
+ * Accept-Language or the switch on the page (remembered in a cookie); forms
+ * carry a token bound to a cookie (CSRF) and work without JavaScript.
+ * Requests are limited per client address and per phone number by token
+ * buckets, answered 429 with Retry-After and a page that says when to try
+ * again. Phone numbers and names never reach the log.
+ *
+ * Settings, group [web] of the hub's key file (defaults in brackets):
+ *   requests-per-minute  [600]  pages and files, per client address (an IPv6
+ *   requests-burst       [200]  client by its /64)
+ *   posts-per-minute     [60]   form submissions (register, find, send), per
+ *   posts-burst          [30]   client address
+ *   phone-per-hour       [10]   tickets registered and sent to WhatsApp, per
+ *   phone-burst          [10]   phone number
+ *   ticket-link-hours    [24]   how long a ticket page's link (and its PNG) works
+ *   categories           [none] the categories open to self-registration, by
+ *                               name, separated by ";"; until it is set the
+ *                               pages say tickets are had at the desk
+ *   code-channel         [sms]  how the code to find tickets again is sent:
+ *                               sms, or whatsapp (which reaches a visitor
+ *                               who has not written to the number only by
+ *                               an approved template)
+ * "Send to my WhatsApp" is offered only when [whatsapp] has phone-number-id
+ * and access-token.
+ *
+ * Pages are made from templates in data/hub/ (a GResource) by one function,
+ * pv_hub_web_fill (), which HTML-escapes every value it is given as text;
+ * the only markup it inserts as it is comes from its own results or from
+ * pv_web_markup_qr (), so nothing a visitor typed reaches a page raw. */
+#pragma once
+
+#include "pv-hub-outbox.h"
+#include "pv-hub.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PvHubWeb PvHubWeb;
+
+/* Mounts its paths on @hub->server, settings from @hub->config; what it
+ * sends goes through @outbox. */
+PvHubWeb *pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error);
+void pv_hub_web_free (PvHubWeb *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvHubWeb, pv_hub_web_free)
+
+/* HTML that is safe to put in a page as it is: only pv_hub_web_fill () and
+ * pv_web_markup_qr () make it. */
+typedef struct _PvWebMarkup PvWebMarkup;
+
+PvWebMarkup *pv_web_markup_new (void);
+/* Appends @part (taken) to @self. */
+void pv_web_markup_append (PvWebMarkup *self, PvWebMarkup *part);
+const char *pv_web_markup_get_html (PvWebMarkup *self);
+void pv_web_markup_free (PvWebMarkup *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebMarkup, pv_web_markup_free)
+
+/* The QR symbol of @code as an inline <svg> (no XML declaration), hidden
+ * from screen readers: the element around it names it. */
+PvWebMarkup *pv_web_markup_qr (const char *code, GError **error);
+
+/* The values a template is filled with, in a page's language ("en" or
+ * "hi"): {{name}} is the value set for name, {{t.KEY}} the string KEY of
+ * data/hub/strings.ini in that language. */
+typedef struct _PvWebVars PvWebVars;
+
+PvWebVars *pv_web_vars_new (PvHubWeb *web, const char *lang);
+/* Text, HTML-escaped where it is put (in an element or an attribute). */
+void pv_web_vars_text (PvWebVars *self, const char *name, const char *text);
+/* Markup (taken), put as it is. */
+void pv_web_vars_markup (PvWebVars *self, const char *name, PvWebMarkup *markup);
+void pv_web_vars_free (PvWebVars *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebVars, pv_web_vars_free)
+
+/* Fills the template data/hub/@template_name with @vars. A name a template
+ * uses but @vars lacks is a bug: it is logged and left empty. */
+PvWebMarkup *pv_hub_web_fill (const char *template_name, PvWebVars *vars);
+
+G_END_DECLS

@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test-outbox.py: the hub's outbox between real processes — pravesh-hub on
+# a real SQLite file, pravesh-ctl as the admin and as a desk, and local
+# stand-ins for Meta's Graph API and an SMS gateway (fake_services.py)
+# that record what the hub sends: texts and tickets go out (the uploaded
+# QR decodes to a code that verifies), failures are retried with growing
+# waits, rate limits pause the channel, a refusal fails the message with
+# its reason, the throughput limit holds, a killed hub sends every message
+# after its restart (and only those it could not know were sent twice),
+# a desk's "send this ticket" is sent within a second of its sync, SMS go
+# through the gateway with its auth header, and the admin sees it all.
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_services  # noqa: E402
+import hubtest  # noqa: E402
+from hubtest import HUB, SLOW  # noqa: E402
+
+TOKEN = "EAAG-test-token"
+SMS_AUTH = "Authorization: Bearer sms-s3cret"
+PHONE_ID = "106540352242922"
+ASHA = "+919876543210"
+
+
+class OutboxTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pravesh-outbox-test-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.hub_db = self.path("hub.db")
+        self.servers = []
+        self.addCleanup(self._stop_all)
+        self.graph = fake_services.GraphFake(token=TOKEN)
+        self.addCleanup(self.graph.stop)
+        self.sms = fake_services.SmsFake(auth_header=SMS_AUTH)
+        self.addCleanup(self.sms.stop)
+        hubtest.make_event(self.hub_db, self.dir, "Outbox Fair", "--gates", "Gate 1")
+
+    def _stop_all(self):
+        for server in self.servers:
+            server.kill()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    # -- processes --
+
+    def ctl(self, *args, db, rc=0):
+        return hubtest.ctl(*args, db=db, cwd=self.dir, rc=rc)
+
+    def ctl_json(self, *args, db, rc=0):
+        return json.loads(self.ctl(*args, db=db, rc=rc).stdout)
+
+    def config(self, **groups):
+        """Writes the hub's settings: the fakes, quick retries, and @groups
+        ({"whatsapp": {"key": "value"}, …}; a value None drops the key)."""
+        settings = {
+            "whatsapp": {"graph-url": self.graph.url, "phone-number-id": PHONE_ID, "access-token": TOKEN,
+                         "app-secret": "test-app-secret", "verify-token": "test-verify-token"},
+            "sms": {"url-template": self.sms.url + "send?to={to}&text={text}&from={from}",
+                    "auth-header": SMS_AUTH, "from": "PRAVESH"},
+            "outbox": {"poll-seconds": "1", "base-backoff-ms": "300", "max-attempts": "4",
+                       "timeout-seconds": "5" if SLOW else "2"},
+        }
+        for group, keys in groups.items():
+            if keys is None:
+                settings.pop(group, None)
+                continue
+            settings.setdefault(group, {}).update(keys)
+        return hubtest.write_config(self.path("hub.conf"), settings)
+
+    def start_hub(self, **groups):
+        hub = hubtest.start_hub(self.hub_db, self.config(**groups), self.path("hub.log"))
+        self.servers.append(hub)
+        return hub
+
+    def assertStops(self, hub):
+        hub.stop_cleanly()
+
+    def log(self):
+        return hubtest.read_log(self.path("hub.log"))
+
+    # -- the outbox --
+
+    def enqueue(self, channel, recipient, body, kind="text", issuer=None, serial=None):
+        """A row as the hub's own writers make it (another process writing
+        the file is noticed within a moment)."""
+        now = int(time.time() * 1e6)
+        with sqlite3.connect(self.hub_db, timeout=30) as db:
+            return db.execute("INSERT INTO outbox (channel, recipient, body, created_at, kind, issuer, serial, "
+                              "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              (channel, recipient, body, now, kind, issuer, serial, now)).lastrowid
+
+    def enqueue_many(self, channel, count, prefix="Message"):
+        now = int(time.time() * 1e6)
+        phones = [f"+9198{i:08d}" for i in range(count)]
+        self.wrote_lately(*phones)
+        with sqlite3.connect(self.hub_db, timeout=30) as db:
+            first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM outbox").fetchone()[0]
+            db.executemany("INSERT INTO outbox (channel, recipient, body, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           [(channel, phone, f"{prefix} {i}", now, now) for i, phone in enumerate(phones)])
+        return list(range(first, first + count))
+
+    def wrote_lately(self, *phones):
+        """These visitors wrote to the WhatsApp number a minute ago, as the
+        bot records it: free-form messages to them are allowed (Meta takes
+        only templates from a business that was not written to for 24 h)."""
+        now = int(time.time() * 1e6)
+        with sqlite3.connect(self.hub_db, timeout=30) as db:
+            db.executemany("INSERT OR REPLACE INTO whatsapp_conversations (wa_id, state, last_inbound_at, "
+                           "created_at, updated_at) VALUES (?, 'done', ?, ?, ?)",
+                           [(phone.lstrip("+"), now - 60_000_000, now, now) for phone in phones])
+
+    def outbox(self, *extra):
+        return {m["id"]: m for m in self.ctl_json("outbox", "--json", *extra, db=self.hub_db)}
+
+    def wait_status(self, ids, status, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.outbox()
+            if all(messages[i]["status"] == status for i in ids):
+                return messages
+            if time.monotonic() > deadline:
+                self.fail(f"not all {status}: {[messages[i] for i in ids if messages[i]['status'] != status]}")
+            time.sleep(0.1)
+
+    def issue(self, db, *extra):
+        code = self.ctl("ticket", "issue", "--category", "Season pass", "--name", "Asha Rao", "--phone",
+                        "98765 43210", *extra, db=db).stdout.splitlines()[0]
+        shown = self.ctl_json("ticket", "show", code, "--json", db=db)
+        return code, shown
+
+    def decode_png(self, data):
+        return hubtest.decode_qr(data, self.path("ticket.png"))
+
+    def assertNoPhonesLogged(self, *phones):
+        log = self.log()
+        for phone in phones:
+            self.assertNotIn(phone.lstrip("+")[-10:], log)
+
+
+def opaque_id(message):
+    return int(message["biz_opaque_callback_data"].split(":")[1])
+
+
+class TestWhatsapp(OutboxTestCase):
+    def test_text_and_ticket(self):
+        code, shown = self.issue(self.hub_db)
+        issuer, serial = (int(x) for x in shown["serial"].split("-"))
+        self.wrote_lately(ASHA)
+        text_id = self.enqueue("whatsapp", ASHA, "Welcome to the Outbox Fair")
+        ticket_id = self.enqueue("whatsapp", ASHA, "Your ticket " + shown["serial"], "ticket", issuer, serial)
+        hub = self.start_hub()
+        sent = self.graph.wait_messages(2, timeout=20)
+        requests = self.graph.snapshot()
+
+        by_type = {m["type"]: m for m in sent}
+        text = by_type["text"]
+        self.assertEqual(text["messaging_product"], "whatsapp")
+        self.assertEqual(text["to"], ASHA.lstrip("+"))
+        self.assertEqual(text["text"]["body"], "Welcome to the Outbox Fair")
+        self.assertEqual(opaque_id(text), text_id)
+        for request in requests:
+            self.assertEqual(request.headers["authorization"], "Bearer " + TOKEN)
+            self.assertTrue(request.path.startswith(f"/v21.0/{PHONE_ID}/"), request.path)
+
+        # The ticket: uploaded as a PNG, then sent by its media id.
+        [(upload, media_id)] = self.graph.uploads()
+        self.assertEqual(upload.form["messaging_product"].text, "whatsapp")
+        self.assertEqual(upload.form["type"].text, "image/png")
+        self.assertEqual(upload.form["file"].content_type, "image/png")
+        self.assertTrue(upload.form["file"].filename.endswith(".png"))
+        image = by_type["image"]
+        self.assertEqual(image["image"]["id"], media_id)
+        self.assertEqual(image["image"]["caption"], "Your ticket " + shown["serial"])
+        self.assertEqual(opaque_id(image), ticket_id)
+        decoded = self.decode_png(upload.form["file"].data)
+        self.assertEqual(decoded, code)
+        verdict = self.ctl("verify", decoded, db=self.hub_db)
+        self.assertIn("VALID", verdict.stdout)
+
+        messages = self.wait_status([text_id, ticket_id], "sent")
+        wamids = {r.reply["messages"][0]["id"] for r in requests if r.endpoint == "messages"}
+        self.assertEqual({messages[i]["provider_id"] for i in (text_id, ticket_id)}, wamids)
+        self.assertEqual(messages[ticket_id]["ticket"], shown["serial"])
+        self.assertEqual(messages[text_id]["recipient"], ASHA)  # the admin sees it whole
+        table = self.ctl("outbox", db=self.hub_db).stdout
+        self.assertIn("sent", table)
+        self.assertIn("ticket " + shown["serial"], table)
+        metrics = urllib.request.urlopen(hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn('pravesh_outbox_messages{status="sent"} 2', metrics)
+        self.assertStops(hub)
+        self.assertNoPhonesLogged(ASHA)
+
+    def test_retries_with_growing_waits(self):
+        # Two server errors, then an answer too slow to wait for (which the
+        # provider may still have taken: delivery is at least once): three
+        # failures, then it goes through.
+        self.graph.fail("500", count=1)
+        self.graph.fail("503", count=1)
+        self.graph.fail("slow", count=1, delay=6 if SLOW else 2.5)
+        self.wrote_lately(ASHA)
+        message = self.enqueue("whatsapp", ASHA, "Third time lucky")
+        hub = self.start_hub()
+        self.graph.wait_messages(1, timeout=30)
+        messages = self.wait_status([message], "sent")
+        self.assertEqual(messages[message]["attempts"], 3)
+        self.assertIsNone(messages[message]["last_error"])
+        calls = [r for r in self.graph.snapshot() if r.endpoint == "messages"]
+        self.assertEqual(len(calls), 4)
+        self.assertEqual([r.status for r in calls[:2]], [500, 503])
+        first, second = calls[1].t - calls[0].t, calls[2].t - calls[1].t
+        # 300 ms, then 600 ms, each less up to half at random.
+        self.assertGreaterEqual(first, 0.14)
+        self.assertGreaterEqual(second, 0.29)
+        self.assertGreaterEqual(second, first * 0.9)
+        self.assertIn("failed (HTTP 500", self.log())
+        self.assertStops(hub)
+
+    def test_rate_limit_pauses_the_channel(self):
+        # HTTP 429 with Retry-After, then Meta's 130429 in a 400 without it.
+        self.graph.fail("429", count=1, retry_after=1)
+        self.graph.fail("429", count=1, status=400)
+        self.wrote_lately(ASHA)
+        message = self.enqueue("whatsapp", ASHA, "Patience")
+        hub = self.start_hub()
+        self.graph.wait_messages(1, timeout=20)
+        messages = self.wait_status([message], "sent")
+        self.assertEqual(messages[message]["attempts"], 0)  # slowing down is no failure
+        calls = [r for r in self.graph.snapshot() if r.endpoint == "messages"]
+        self.assertEqual([r.status for r in calls], [429, 400, 200])
+        self.assertGreaterEqual(calls[1].t - calls[0].t, 0.95)
+        self.assertGreaterEqual(calls[2].t - calls[1].t, 1.9)  # the second pause in a row is longer
+        self.assertIn("rate-limited", self.log())
+        self.assertStops(hub)
+
+    def test_refusal_fails_with_the_reason_and_retry(self):
+        self.graph.fail("400", count=1)
+        self.wrote_lately(ASHA)
+        message = self.enqueue("whatsapp", ASHA, "Refused")
+        hub = self.start_hub()
+        failed = self.wait_status([message], "failed")[message]
+        self.assertIn("HTTP 400", failed["last_error"])
+        self.assertIn("Invalid parameter", failed["last_error"])
+        self.assertEqual(failed["attempts"], 1)
+        time.sleep(0.5)
+        self.assertEqual(len([r for r in self.graph.snapshot() if r.endpoint == "messages"]), 1)
+        self.assertEqual(list(self.outbox("--status", "failed")), [message])
+        self.assertEqual(self.outbox("--status", "sent"), {})
+        self.assertIn("Invalid parameter", self.ctl("outbox", "--status", "failed", db=self.hub_db).stdout)
+
+        # The admin sends it again; the running hub notices.
+        self.ctl("outbox", "--retry", str(message), db=self.hub_db)
+        self.wait_status([message], "sent")
+        again = self.ctl("outbox", "--retry", str(message), db=self.hub_db, rc=1)
+        self.assertIn("only a failed or held", again.stderr)
+        self.ctl("outbox", "--retry", "999", db=self.hub_db, rc=1)
+        self.ctl("outbox", "--status", "lost", db=self.hub_db, rc=1)
+        self.assertStops(hub)
+
+    def test_template_outside_the_window(self):
+        code, shown = self.issue(self.hub_db)
+        issuer, serial = (int(x) for x in shown["serial"].split("-"))
+        template_settings = {"ticket-template": "pravesh_ticket", "template-language": "hi"}
+        # Asha never wrote: the hub knows the window is closed and sends the
+        # template at once.
+        first = self.enqueue("whatsapp", ASHA, "Ticket", "ticket", issuer, serial)
+        hub = self.start_hub(whatsapp=template_settings)
+        self.wait_status([first], "sent")
+        sent = self.graph.messages()
+        self.assertEqual([m["type"] for m in sent], ["template"])
+        template = sent[0]["template"]
+        self.assertEqual((template["name"], template["language"]["code"]), ("pravesh_ticket", "hi"))
+        [(_, media_id)] = self.graph.uploads()
+        header, body = template["components"]
+        self.assertEqual(header["parameters"][0]["image"]["id"], media_id)
+        self.assertEqual(body["parameters"][0]["text"], shown["serial"])
+
+        # Ravi wrote, the hub thinks, but Meta says the window is closed:
+        # the image is refused (131047) and the template goes instead.
+        ravi = "+919810000000"
+        self.wrote_lately(ravi)
+        self.graph.close_window(ravi)
+        second = self.enqueue("whatsapp", ravi, "Ticket", "ticket", issuer, serial)
+        self.wait_status([second], "sent")
+        calls = [r for r in self.graph.snapshot() if r.endpoint == "messages"][1:]
+        self.assertEqual([(r.json["type"], r.status) for r in calls], [("image", 400), ("template", 200)])
+        self.assertEqual(calls[0].reply["error"]["code"], 131047)
+        self.assertStops(hub)
+
+        # With no template, a ticket fails and the log says why; so does a
+        # text, which has no template route.
+        third = self.enqueue("whatsapp", ASHA, "Ticket", "ticket", issuer, serial)
+        text = self.enqueue("whatsapp", ASHA, "Hello again")
+        hub = self.start_hub()
+        messages = self.wait_status([third, text], "failed")
+        self.assertIn("24-hour", messages[third]["last_error"])
+        self.assertIn("24-hour", messages[text]["last_error"])
+        self.assertIn("no template is set", self.log())
+        self.assertStops(hub)
+
+
+class TestThroughput(OutboxTestCase):
+    def test_messages_per_second(self):
+        ids = self.enqueue_many("whatsapp", 200)
+        hub = self.start_hub(whatsapp={"messages-per-second": "50"})
+        self.graph.wait_messages(200, timeout=60)
+        times = sorted(r.t for r in self.graph.snapshot() if r.endpoint == "messages")
+        # No second holds more than the rate, and the bucket's small burst.
+        busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+        self.assertLessEqual(busiest, 50 + 5 + 2, f"{busiest} requests in one second")
+        self.assertGreaterEqual(times[-1] - times[0], (200 - 6) / 50 * 0.95)
+        self.assertEqual(sorted(opaque_id(m) for m in self.graph.messages()), ids)
+        self.wait_status(ids, "sent")
+        self.assertStops(hub)
+
+    def test_killed_and_restarted(self):
+        ids = self.enqueue_many("whatsapp", 120)
+        hub = self.start_hub(whatsapp={"messages-per-second": "40"})
+        self.graph.wait_messages(30, timeout=30)
+        hub.kill()
+        with sqlite3.connect(self.hub_db, timeout=30) as db:
+            cut_off = {row[0] for row in db.execute("SELECT id FROM outbox WHERE status = 'sending'")}
+        before = len(self.graph.messages())
+        self.assertLess(before, 120)
+
+        hub = self.start_hub(whatsapp={"messages-per-second": "40"})
+        self.wait_status(ids, "sent", timeout=30)
+        seen = {}
+        for message in self.graph.messages():
+            seen[opaque_id(message)] = seen.get(opaque_id(message), 0) + 1
+        self.assertEqual(sorted(seen), ids)
+        # Twice only what the crash cut off between the answer and the row.
+        twice = {i for i, n in seen.items() if n > 1}
+        self.assertLessEqual(twice, cut_off)
+        self.assertEqual(max(seen.values()), 2 if twice else 1)
+        if cut_off:
+            self.assertIn("cut off by the last stop", self.log())
+        self.assertStops(hub)
+
+
+class TestDesksAndSms(OutboxTestCase):
+    def test_a_desk_asks_and_the_hub_sends(self):
+        desk = self.path("desk.db")
+        self.ctl("device", "add", "--role", "desk", "--name", "Desk 1", "--out", desk, db=self.hub_db)
+        # A visitor at a desk has not written to the WhatsApp number: the
+        # ticket goes as the approved template.
+        hub = self.start_hub(whatsapp={"ticket-template": "pravesh_ticket"})
+        code, shown = self.issue(desk)
+        self.ctl("ticket", "send", shown["serial"], "--via", "whatsapp", db=desk)
+        self.ctl("ticket", "send", shown["serial"], "--via", "sms", db=desk)
+        self.ctl_json("sync", "--once", "--hub", hub.url, db=desk)
+        synced = time.monotonic()
+        [sent] = self.graph.wait_messages(1, timeout=10)
+        self.assertLess(self.graph.snapshot()[0].t - synced, 3.0 if SLOW else 1.0)
+        self.assertEqual((sent["type"], sent["to"]), ("template", ASHA.lstrip("+")))
+        self.assertEqual(sent["template"]["components"][1]["parameters"][0]["text"], shown["serial"])
+        [(upload, _)] = self.graph.uploads()
+        self.assertEqual(self.decode_png(upload.form["file"].data), code)
+        [sms] = self.sms.wait_messages(1, timeout=10)
+        self.assertEqual(sms.query["to"], [ASHA])
+        self.assertIn(code, sms.query["text"][0])
+        self.assertIn(shown["serial"], sms.query["text"][0])
+
+        # Each request is one message, its status the request's too.
+        deadline = time.monotonic() + 10
+        while True:
+            deliveries = self.ctl_json("ticket", "show", shown["serial"], "--json", db=self.hub_db)["deliveries"]
+            if [d["status"] for d in deliveries] == ["sent", "sent"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual([(d["channel"], d["status"]) for d in deliveries], [("whatsapp", "sent"), ("sms", "sent")])
+        messages = self.outbox()
+        self.assertEqual(len(messages), 2)
+        self.assertTrue(all(m["delivery"]["device"] == 2 and m["kind"] == "ticket" for m in messages.values()))
+        # A later sync brings nothing new to send.
+        self.ctl_json("sync", "--once", db=desk)
+        time.sleep(0.5)
+        self.assertEqual(len(self.outbox()), 2)
+        self.assertEqual(len(self.graph.messages()), 1)
+        self.assertStops(hub)
+        self.assertNoPhonesLogged(ASHA)
+
+    def test_sms_gateway_and_volunteer_codes(self):
+        gate = self.path("gate.db")
+        self.ctl("device", "add", "--role", "gate", "--name", "Gate 1", "--out", gate, db=self.hub_db)
+        self.ctl("volunteer", "add", "--name", "Meera", "--phone", "98000 00001", db=self.hub_db)
+        hub = self.start_hub()
+        self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate), {"sent": True})
+        [sms] = self.sms.wait_messages(1, timeout=10)
+        self.assertEqual(sms.headers["authorization"], SMS_AUTH.split(": ", 1)[1])
+        self.assertEqual((sms.query["to"], sms.query["from"]), (["+919800000001"], ["PRAVESH"]))
+        code = re.search(r"\b(\d{6})\b", sms.query["text"][0]).group(1)
+        # The admin's way to read it still works, and the code signs in.
+        self.assertIn(code, self.ctl("otp", "show", "9800000001", db=self.hub_db).stdout)
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", "--code", code, db=gate)["name"], "Meera")
+        [otp] = self.outbox().values()
+        self.assertEqual((otp["channel"], otp["status"], otp["provider_id"]), ("sms", "sent", "sms-1"))
+        self.assertStops(hub)
+        self.assertNoPhonesLogged("+919800000001")
+
+        # A POST gateway with a JSON body; one that refuses the key fails it.
+        message = self.enqueue("sms", ASHA, 'Line "one"\nline two')
+        hub = self.start_hub(sms={"url-template": self.sms.url + "v2/messages", "method": "POST",
+                                  "content-type": "application/json",
+                                  "body-template": '{"to": "{to-digits}", "body": "{text}"}'})
+        self.wait_status([message], "sent")
+        posted = self.sms.messages()[-1]
+        self.assertEqual(posted.method, "POST")
+        self.assertEqual(posted.json, {"to": ASHA.lstrip("+"), "body": 'Line "one"\nline two'})
+        self.assertStops(hub)
+        refused = self.enqueue("sms", ASHA, "Wrong key")
+        hub = self.start_hub(sms={"auth-header": "Authorization: Bearer wrong"})
+        failed = self.wait_status([refused], "failed")[refused]
+        self.assertIn("HTTP 401", failed["last_error"])
+        self.assertStops(hub)
+
+    def test_unconfigured_channel_waits(self):
+        message = self.enqueue("sms", ASHA, "Waiting")
+        hub = self.start_hub(sms=None, whatsapp={"access-token": None})
+        time.sleep(1.5)
+        self.assertEqual(self.outbox()[message]["status"], "queued")
+        self.assertEqual(self.sms.snapshot(), [])
+        self.assertEqual(self.log().count("not configured"), 1)
+        self.assertStops(hub)
+
+    def test_bad_settings_are_refused(self):
+        # main () leaves what it made so far to the exit on this path.
+        env = dict(os.environ)
+        if SLOW:
+            env["ASAN_OPTIONS"] += ":detect_leaks=0"
+        for groups in ({"outbox": {"max-attempts": "0"}}, {"sms": {"method": "PUT"}},
+                       {"sms": {"auth-header": "no colon"}}, {"whatsapp": {"messages-per-second": "fast"}}):
+            proc = subprocess.run([HUB, "--db", self.hub_db, "--listen", "127.0.0.1:0",
+                                   "--config", self.config(**groups)],
+                                  capture_output=True, text=True, timeout=60, env=env)
+            self.assertEqual(proc.returncode, 1, f"{groups}: {proc.stderr}")
+            self.assertIn("pravesh-hub: [", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,908 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test-web.py: the hub's public registration pages, between real processes
+# on 127.0.0.1 — pravesh-hub on a real SQLite file, pravesh-ctl to make the
+# event and check tickets, local stand-ins for WhatsApp and the SMS gateway
+# (fake_services.py), and Debian's chromium, headless, driven through the
+# DevTools protocol on a pipe. A visitor fills the form in the browser with
+# JavaScript on, and again with it off and in Hindi; the QR code is read
+# back from the page's SVG and verified by pravesh-ctl; screenshots of a
+# 390×844 phone screen are kept under PRAVESH_ARTIFACTS. Plain HTTP
+# requests check the rest: both languages, validation messages next to the
+# fields, CSRF, hostile bodies and names, rate limits with Retry-After,
+# finding a ticket again by phone and code, sending it to WhatsApp, and no
+# phone number in the hub's log. Python's standard library only; nothing is
+# downloaded. Exits 77 (skipped) after the other tests when chromium is
+# missing.
+
+import base64
+import datetime
+import fcntl
+import html
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_services  # noqa: E402
+import hubtest  # noqa: E402
+from hubtest import CTL, HUB, START, TODAY  # noqa: E402
+
+CHROMIUM = shutil.which("chromium")
+ZBARIMG = shutil.which("zbarimg")
+
+# The event runs from yesterday (in its own zone) for five days, open all
+# day: today can still be chosen, yesterday no longer.
+TOMORROW = (TODAY + datetime.timedelta(days=1)).isoformat()
+YESTERDAY = START
+TOKEN = "EAAG-test-token"
+PHONE_ID = "106540352242922"
+SMS_AUTH = "Authorization: Bearer sms-s3cret"
+VIEWPORT = (390, 844)
+
+
+class Reply:
+    def __init__(self, response):
+        self.status = response.status
+        self.headers = response.headers
+        self.body = response.read()
+        self.text = self.body.decode("utf-8", errors="replace")
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def field(self, name):
+        """The value of the form field @name (an input's value attribute)."""
+        match = re.search(r'<input[^>]*\bname="%s"[^>]*\bvalue="([^"]*)"' % re.escape(name), self.text)
+        return html.unescape(match.group(1)) if match else None
+
+    def by_id(self, element_id):
+        """The text inside the element with @element_id."""
+        match = re.search(r'<(\w+)[^>]*\bid="%s"[^>]*>(.*?)</\1>' % re.escape(element_id), self.text, re.S)
+        return html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip() if match else None
+
+    def tag(self, element_id):
+        match = re.search(r'<[^>]*\bid="%s"[^>]*>' % re.escape(element_id), self.text)
+        return match.group(0) if match else None
+
+
+class Visitor:
+    """One browser without a browser: its own cookies, its own address."""
+
+    def __init__(self, url, source="127.0.0.1", lang=None):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+        self.source = source
+        self.lang = lang
+        self.cookies = {}
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None, keep=False):
+        headers = dict(headers or {})
+        if self.lang and "Accept-Language" not in headers:
+            headers["Accept-Language"] = self.lang
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30,
+                                                   source_address=(self.source, 0))
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            reply = Reply(self.conn.getresponse())
+        except (ConnectionError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = None
+            raise
+        for value in reply.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        if not keep or reply.header("Connection") == "close":
+            self.conn.close()
+            self.conn = None
+        return reply
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def post(self, path, fields, **kwargs):
+        body = fields if isinstance(fields, bytes) else urllib.parse.urlencode(fields).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers.update(kwargs.pop("headers", {}))
+        return self.request("POST", path, body=body, headers=headers, **kwargs)
+
+    def register(self, **fields):
+        """Fills the form as a browser would: GET it, then POST it with its
+        token. Returns the answer to the POST."""
+        form = self.get("/register")
+        values = {"csrf": form.field("csrf"), "name": "Asha Verma", "phone": "98765 43210", "category": "1",
+                  "day": TOMORROW, "party": "1"}
+        values.update(fields)
+        return self.post("/register", values)
+
+
+def decode_png(data, directory):
+    return hubtest.decode_qr(data, os.path.join(directory, f"qr-{secrets.token_hex(4)}.png"))
+
+
+class DevTools:
+    """Chromium, headless, driven with the DevTools protocol over
+    --remote-debugging-pipe: JSON messages ending in NUL, read by the
+    browser on its fd 3 and answered on its fd 4."""
+
+    def __init__(self, profile, log_path, lang="en-US"):
+        to_browser_r, self.to_browser = os.pipe()
+        self.from_browser, from_browser_w = os.pipe()
+        # A shell puts the pipe ends at fds 3 and 4, then becomes chromium;
+        # first they move out of the way of those two.
+        to_browser_r, from_browser_w = [self._move_up(fd) for fd in (to_browser_r, from_browser_w)]
+        script = f'exec 3<&{to_browser_r} 4>&{from_browser_w} {to_browser_r}<&- {from_browser_w}>&-; exec "$0" "$@"'
+        args = [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+            f"--user-data-dir={profile}", f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}", "--hide-scrollbars",
+            "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
+            "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+            "--disable-client-side-phishing-detection", "--disable-domain-reliability", "--no-pings",
+            "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+            "--mute-audio", f"--lang={lang}",
+            # Nothing leaves the machine: every address but loopback goes to
+            # a proxy that is not there.
+            "--proxy-server=http://127.0.0.1:9", "about:blank",
+        ]
+        env = dict(os.environ)
+        env.pop("ASAN_OPTIONS", None)
+        env.pop("UBSAN_OPTIONS", None)
+        env.pop("LSAN_OPTIONS", None)
+        env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(["bash", "-c", script] + args, pass_fds=(to_browser_r, from_browser_w),
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=env)
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self.next_id = 0
+        self.lock = threading.Condition()
+        self.replies = {}
+        self.events = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    @staticmethod
+    def _move_up(fd):
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(fd)
+        return high
+
+    def _read(self):
+        buffer = b""
+        while True:
+            try:
+                chunk = os.read(self.from_browser, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with self.lock:
+                    self.replies[None] = "closed"
+                    self.lock.notify_all()
+                return
+            buffer += chunk
+            while b"\0" in buffer:
+                raw, buffer = buffer.split(b"\0", 1)
+                message = json.loads(raw)
+                with self.lock:
+                    if "id" in message:
+                        self.replies[message["id"]] = message
+                    else:
+                        self.events.append(message)
+                    self.lock.notify_all()
+
+    def call(self, method, session=None, timeout=30, **params):
+        with self.lock:
+            self.next_id += 1
+            ident = self.next_id
+        message = {"id": ident, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self.to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while ident not in self.replies:
+                if None in self.replies or not self.lock.wait(max(0.0, deadline - time.monotonic())):
+                    raise AssertionError(f"chromium did not answer {method}")
+            reply = self.replies.pop(ident)
+        if "error" in reply:
+            raise AssertionError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def mark(self):
+        with self.lock:
+            return len(self.events)
+
+    def wait_event(self, method, session, since, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for event in self.events[since:]:
+                    if event.get("method") == method and event.get("sessionId") == session:
+                        return event
+                if not self.lock.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() > deadline:
+                    raise AssertionError(f"no {method} from chromium in {timeout} s")
+
+    def events_of(self, method, session):
+        with self.lock:
+            return [e for e in self.events if e.get("method") == method and e.get("sessionId") == session]
+
+    def new_page(self, javascript=True, accept_language=None):
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        page = Page(self, session)
+        page.call("Page.enable")
+        page.call("Log.enable")
+        page.call("Emulation.setDeviceMetricsOverride", width=VIEWPORT[0], height=VIEWPORT[1],
+                  deviceScaleFactor=2, mobile=True)
+        page.call("Emulation.setTouchEmulationEnabled", enabled=True)
+        if accept_language:
+            agent = self.call("Browser.getVersion")["userAgent"]
+            page.call("Emulation.setUserAgentOverride", userAgent=agent, acceptLanguage=accept_language)
+        if not javascript:
+            page.call("Emulation.setScriptExecutionDisabled", value=True)
+        return page
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=10)
+        except AssertionError:
+            pass
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.to_browser)
+        os.close(self.from_browser)
+        self.log.close()
+
+
+class Page:
+    """One tab, used as a visitor uses a phone: taps and typing."""
+
+    def __init__(self, tools, session):
+        self.tools = tools
+        self.session = session
+
+    def call(self, method, **params):
+        return self.tools.call(method, session=self.session, **params)
+
+    def _loaded(self, since):
+        self.tools.wait_event("Page.loadEventFired", self.session, since)
+
+    def navigate(self, url):
+        since = self.tools.mark()
+        self.call("Page.navigate", url=url)
+        self._loaded(since)
+
+    def node(self, selector):
+        root = self.call("DOM.getDocument", depth=0)["root"]["nodeId"]
+        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        if not node:
+            raise AssertionError(f"no {selector} on the page")
+        return node
+
+    def html(self, selector="html"):
+        return self.call("DOM.getOuterHTML", nodeId=self.node(selector))["outerHTML"]
+
+    def url(self):
+        return self.call("Page.getNavigationHistory")["entries"][-1]["url"]
+
+    def box(self, selector):
+        """(x, y, width, height) of the element's border box, page CSS px."""
+        node = self.node(selector)
+        self.call("DOM.scrollIntoViewIfNeeded", nodeId=node)
+        quad = self.call("DOM.getBoxModel", nodeId=node)["model"]["border"]
+        xs, ys = quad[0::2], quad[1::2]
+        return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+    def tap(self, selector, navigates=False):
+        since = self.tools.mark()
+        x, y, width, height = self.box(selector)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x + width / 2, y=y + height / 2, button="left",
+                      clickCount=1)
+        if navigates:
+            self._loaded(since)
+
+    def type(self, selector, text):
+        self.call("DOM.focus", nodeId=self.node(selector))
+        self.call("Input.insertText", text=text)
+
+    def key(self, selector, key, code, times=1):
+        self.call("DOM.focus", nodeId=self.node(selector))
+        for _ in range(times):
+            for kind in ("keyDown", "keyUp"):
+                self.call("Input.dispatchKeyEvent", type=kind, key=key, code=code, windowsVirtualKeyCode=40,
+                          nativeVirtualKeyCode=40)
+
+    def screenshot(self, path=None, clip=None):
+        params = {"format": "png"}
+        if clip:
+            x, y, width, height = clip
+            params.update(clip={"x": x, "y": y, "width": width, "height": height, "scale": 1},
+                          captureBeyondViewport=True)
+        else:
+            self.call("Page.bringToFront")
+        data = base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
+        if path:
+            with open(path, "wb") as out:
+                out.write(data)
+        return data
+
+    def full_screenshot(self, path):
+        """The whole page, as long as it is, at the phone's width."""
+        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        self.screenshot(path, clip=(0, 0, VIEWPORT[0], size["height"]))
+
+    def scroll_to_top(self):
+        self.call("Input.dispatchMouseEvent", type="mouseWheel", x=10, y=10, deltaX=0, deltaY=-100000)
+
+    def scripting(self):
+        """Whether the page runs scripts: the HTML parser reads a <noscript>
+        as markup only when they are off."""
+        probe = ("(() => { const d = document.createElement('div'); d.innerHTML = '<noscript><i></i></noscript>';"
+                 " return d.querySelector('i') === null; })()")
+        return self.call("Runtime.evaluate", expression=probe)["result"]["value"]
+
+    def csp_errors(self):
+        return [e["params"]["entry"]["text"] for e in self.tools.events_of("Log.entryAdded", self.session)
+                if "Content Security Policy" in e["params"]["entry"].get("text", "")]
+
+
+class WebTestCase(unittest.TestCase):
+    """A hub of its own for each class: the limits count per hub."""
+
+    # Opened explicitly: without it the hub offers no category.
+    web_settings = {"categories": "One-day;Season pass;School group"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="pravesh-web-test-")
+        cls.artifacts = os.environ.get("PRAVESH_ARTIFACTS") or cls.dir
+        os.makedirs(cls.artifacts, exist_ok=True)
+        cls.graph = fake_services.GraphFake(token=TOKEN)
+        cls.sms = fake_services.SmsFake(auth_header=SMS_AUTH)
+        cls.hub_db = os.path.join(cls.dir, "hub.db")
+        hubtest.make_event(cls.hub_db, cls.dir, "Delhi Book Fair", "--venue", "Pragati Maidan, Halls 2 & 3",
+                           "--gates", "Gate 1,Gate 2", days=5)
+        cls.hub = cls.start_hub()
+
+    @classmethod
+    def tearDownClass(cls):
+        # Stopped, not killed: it must end cleanly (under the sanitizers,
+        # with no leak).
+        try:
+            cls.hub.stop_cleanly()
+        finally:
+            cls.graph.stop()
+            cls.sms.stop()
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def start_hub(cls, web=None, env=None):
+        settings = {
+            "whatsapp": {"graph-url": cls.graph.url, "phone-number-id": PHONE_ID, "access-token": TOKEN,
+                         "app-secret": "test-app-secret", "verify-token": "test-verify-token",
+                         "ticket-template": "pravesh_ticket"},
+            "sms": {"url-template": cls.sms.url + "send?to={to}&text={text}", "auth-header": SMS_AUTH},
+            "outbox": {"poll-seconds": "1"},
+            "web": dict(cls.web_settings, **(web or {})),
+        }
+        config = hubtest.write_config(os.path.join(cls.dir, "hub.conf"), settings)
+        return hubtest.start_hub(cls.hub_db, config, os.path.join(cls.dir, "hub.log"), env=env)
+
+    @classmethod
+    def ctl(cls, *args, rc=0):
+        return hubtest.ctl(*args, db=cls.hub_db, cwd=cls.dir, rc=rc)
+
+    def visitor(self, **kwargs):
+        return Visitor(self.hub.url, **kwargs)
+
+    def tickets(self):
+        return hubtest.query(self.hub_db, "SELECT count(*) FROM people")[0][0]
+
+    def view(self, visitor, reply):
+        self.assertEqual(reply.status, 303, reply.text)
+        location = reply.header("Location")
+        self.assertTrue(location.startswith("/ticket/view?t="), location)
+        return visitor.get(location)
+
+    def code_in(self, page):
+        """The ticket code in a ticket page: its PNG, decoded."""
+        href = html.unescape(re.search(r'href="(/ticket\.png\?t=[^"]+)"', page.text).group(1))
+        png = self.visitor().get(href)
+        self.assertEqual(png.status, 200)
+        self.assertEqual(png.header("Content-Type"), "image/png")
+        self.assertIn("attachment", png.header("Content-Disposition"))
+        return decode_png(png.body, self.dir)
+
+    def verify(self, code):
+        verdict = json.loads(self.ctl("verify", code).stdout)
+        self.assertEqual(verdict["verdict"], "VALID", verdict)
+        return verdict
+
+
+class TestPages(WebTestCase):
+    # Many forms from one address here; the limits are TestHostile's.
+    web_settings = {"categories": "One-day;Season pass;School group", "posts-burst": "1000"}
+
+    def test_event_page_in_both_languages(self):
+        visitor = self.visitor()
+        page = visitor.get("/")
+        self.assertEqual(page.status, 200)
+        self.assertIn('<html lang="en">', page.text)
+        self.assertIn("<h1>Delhi Book Fair</h1>", page.text)
+        self.assertIn("Pragati Maidan, Halls 2 &amp; 3", page.text)
+        self.assertIn("00:00 to 23:59, every day", page.text)
+        for name in ("One-day", "Season pass", "School group"):
+            self.assertIn(f"<h3>{name}</h3>", page.text)
+        # Not opened to the public: the exhibitors' pass is not offered.
+        self.assertNotIn("<h3>Exhibitor</h3>", page.text)
+        self.assertIn("Admits a group of up to 200 with one scan", page.text)
+        self.assertIn('href="/register"', page.text)
+        # What every page sends.
+        self.assertIn("default-src 'none'", page.header("Content-Security-Policy"))
+        self.assertIn("frame-ancestors 'none'", page.header("Content-Security-Policy"))
+        self.assertEqual(page.header("X-Content-Type-Options"), "nosniff")
+        self.assertEqual(page.header("Referrer-Policy"), "no-referrer")
+        self.assertRegex(page.header("Set-Cookie"), r"^pv_form=[A-Za-z0-9_-]{22}; Path=/; HttpOnly; SameSite=Strict$")
+        self.assertNotIn("<script", page.text)
+        css = visitor.get("/static/style.css")
+        self.assertEqual((css.status, css.header("Content-Type")), (200, "text/css; charset=utf-8"))
+        self.assertNotIn("url(", css.text)  # no font or image from anywhere
+
+        # Hindi by the browser's wish, English by the switch, which sticks.
+        hindi = self.visitor(lang="hi-IN,hi;q=0.9,en;q=0.5")
+        page = hindi.get("/")
+        self.assertIn('<html lang="hi">', page.text)
+        self.assertIn("मेले के हर दिन", page.text)
+        self.assertIn("<h3>स्कूल समूह</h3>", page.text)
+        self.assertIn('href="/?lang=en" lang="en" hreflang="en">English</a>', page.text)
+        page = hindi.get("/?lang=en")
+        self.assertIn('<html lang="en">', page.text)
+        self.assertIn("pv_lang=en", page.header("Set-Cookie"))
+        self.assertIn('<html lang="en">', hindi.get("/register").text)
+        self.assertIn('<html lang="hi">', self.visitor(lang="en;q=0.2, hi").get("/").text)
+        self.assertIn('<html lang="en">', self.visitor(lang="fr, de;q=0.5").get("/").text)
+
+    def test_register_and_see_the_ticket(self):
+        visitor = self.visitor()
+        before = self.tickets()
+        reply = visitor.register(name="Asha Verma", phone="98765 43210", category="1", day=TOMORROW)
+        # The code is never in a URL.
+        self.assertNotIn("PV1", reply.header("Location"))
+        page = self.view(visitor, reply)
+        self.assertEqual(page.status, 200)
+        self.assertEqual(self.tickets(), before + 1)
+        self.assertIn("<h1>Your ticket</h1>", page.text)
+        self.assertRegex(page.text, r'<figure class="qr" role="img" aria-label="QR code of ticket \d+-\d{6}">'
+                                    r'<svg aria-hidden="true"')
+        self.assertIn('<dd class="ticket-category">One-day</dd>', page.text)
+        self.assertIn('<dd class="ticket-name">Asha Verma</dd>', page.text)
+        self.assertIn("Send it to my WhatsApp", page.text)
+        self.assertEqual(page.header("Cache-Control"), "no-store")
+        code = self.code_in(page)
+        self.assertTrue(code.startswith("PV1:"), code)
+        verdict = self.verify(code)
+        self.assertEqual((verdict["category"], verdict["valid_day"], verdict["party"]), ("One-day", TOMORROW, 1))
+        # Issued by the hub for the web, the visitor's name and phone kept.
+        shown = json.loads(self.ctl("ticket", "show", verdict["serial"], "--json").stdout)
+        self.assertEqual((shown["channel"], shown["name"], shown["phone"]), ("web", "Asha Verma", "+919876543210"))
+
+        # A link another way: forged, cut short, or for another ticket.
+        token = reply.header("Location").split("t=", 1)[1]
+        forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+        for bad in (forged, token[:20], "", "../../hub.db", "%FF%FE"):
+            for path in ("/ticket/view?t=", "/ticket.png?t="):
+                answer = visitor.get(path + bad)
+                self.assertEqual(answer.status, 404, path + bad)
+                self.assertIn("This link has expired", answer.text)
+
+    def test_the_same_form_sent_twice_is_one_ticket(self):
+        visitor = self.visitor()
+        before = self.tickets()
+        form = visitor.get("/register")
+        fields = {"csrf": form.field("csrf"), "name": "Double Tap", "phone": "9822200001", "category": "2",
+                  "party": "1"}
+        # Twice at once (a second tap while the first is on its way), then
+        # once more later: one ticket, the same for all three.
+        replies = []
+        tabs = [self.visitor() for _ in range(2)]
+        for tab in tabs:
+            tab.cookies = dict(visitor.cookies)
+        threads = [threading.Thread(target=lambda tab=tab: replies.append(tab.post("/register", fields)))
+                   for tab in tabs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        replies.append(visitor.post("/register", fields))
+        serials = {re.search(r'<dd class="ticket-serial">([^<]+)<', self.view(visitor, reply).text).group(1)
+                   for reply in replies}
+        self.assertEqual(len(serials), 1, serials)
+        self.assertEqual(self.tickets(), before + 1)
+        # The same form with another name is another ticket.
+        self.assertEqual(visitor.post("/register", dict(fields, name="Double Tap Two")).status, 303)
+        self.assertEqual(self.tickets(), before + 2)
+
+    def test_a_season_pass_takes_no_day_and_a_group_its_size(self):
+        visitor = self.visitor()
+        page = self.view(visitor, visitor.register(category="2", day=TOMORROW, phone="9811111111"))
+        verdict = self.verify(self.code_in(page))
+        self.assertEqual((verdict["category"], verdict["valid_day"]), ("Season pass", None))
+        self.assertIn("Every day of the fair", page.text)
+        page = self.view(visitor, visitor.register(category="3", party="40", day=TODAY.isoformat(),
+                                                   phone="9811111112", name="Class 7B, St. Mary’s"))
+        verdict = self.verify(self.code_in(page))
+        self.assertEqual((verdict["category"], verdict["party"], verdict["valid_day"]),
+                         ("School group", 40, TODAY.isoformat()))
+
+    def test_messages_next_to_the_fields(self):
+        visitor = self.visitor()
+        before = self.tickets()
+        form = visitor.get("/register")
+        reply = visitor.post("/register", {"csrf": form.field("csrf"), "name": "  ", "phone": "12", "category": "1",
+                                           "day": YESTERDAY, "party": "2"})
+        self.assertEqual(reply.status, 422)
+        self.assertIn("<title>Error: Register · Delhi Book Fair</title>", reply.text)
+        self.assertEqual(reply.by_id("name-error"), "Enter your name.")
+        self.assertIn("Enter a mobile number like 98765 43210", reply.by_id("phone-error"))
+        self.assertEqual(reply.by_id("day-error"), "Choose one of the days in the list.")
+        # A personal ticket admits one, whatever the hidden field says.
+        self.assertEqual(reply.by_id("party-error"), "")
+        self.assertEqual(reply.by_id("category-error"), "")
+        self.assertIn('aria-invalid="true" aria-describedby="name-hint name-error"', reply.tag("name"))
+        self.assertIn('aria-invalid="true"', reply.tag("day"))
+        # The summary leads to each field; what was typed stays.
+        self.assertIn('<a href="#phone">', reply.text)
+        self.assertEqual(reply.field("phone"), "12")
+        self.assertIn(f'<option value="{TOMORROW}" >', reply.text)
+        self.assertNotIn(f'value="{YESTERDAY}"', reply.text)
+        self.assertIn('value="1" data-day="yes" data-party="one" aria-describedby="category-1-allows" checked>',
+                      reply.text)
+
+        cases = [
+            ({"name": "x" * 81}, "name-error", "Use at most 80 letters for the name."),
+            ({"name": "Asha\u202eevil"}, "name-error", "The name has characters that cannot be used."),
+            ({"name": "Asha\x07"}, "name-error", "The name has characters that cannot be used."),
+            ({"phone": ""}, "phone-error", "Enter your mobile number."),
+            ({"phone": "98765 43210; DROP TABLE"}, "phone-error", None),
+            ({"phone": "9" * 40}, "phone-error", None),
+            ({"category": "99"}, "category-error", "Choose a ticket."),
+            ({"category": "x"}, "category-error", "Choose a ticket."),
+            ({"day": ""}, "day-error", "Choose the day of your visit."),
+            ({"day": "2031-01-01"}, "day-error", "Choose one of the days in the list."),
+            ({"category": "3", "party": "201"}, "party-error", "Enter a number from 1 to 200 for this ticket."),
+            ({"category": "3", "party": "0"}, "party-error", None),
+            ({"category": "3", "party": "-1"}, "party-error", None),
+            ({"category": "3", "party": "1e3"}, "party-error", None),
+            ({"category": "3", "party": ""}, "party-error", None),
+        ]
+        for fields, where, message in cases:
+            reply = visitor.register(**fields)
+            self.assertEqual(reply.status, 422, fields)
+            self.assertTrue(reply.by_id(where), (fields, where))
+            if message:
+                self.assertEqual(reply.by_id(where), message, fields)
+        # A Hindi visitor reads them in Hindi.
+        hindi = self.visitor(lang="hi")
+        reply = hindi.register(name="")
+        self.assertEqual(reply.by_id("name-error"), "अपना नाम लिखें।")
+        self.assertIn("<title>त्रुटि: पंजीकरण", reply.text)
+        self.assertEqual(self.tickets(), before)
+
+    def test_finding_a_ticket_again(self):
+        visitor = self.visitor()
+        page = self.view(visitor, visitor.register(phone="+91 99999 00001", name="Ravi <b>Kumar</b>"))
+        code = self.code_in(page)
+        self.sms.reset()
+
+        lookup = self.visitor()
+        form = lookup.get("/ticket")
+        self.assertEqual(form.status, 200)
+        asked = lookup.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": "9999900001"})
+        self.assertEqual(asked.status, 200, asked.text)
+        self.assertIn("If tickets were registered with +919999900001", asked.text)
+        [sms] = self.sms.wait_messages(1, timeout=20)
+        self.assertEqual(sms.query["to"][0], "+919999900001")
+        sent = re.search(r"\b(\d{6})\b", sms.query["text"][0]).group(1)
+        self.assertIn("Delhi Book Fair: your code to see your tickets is", sms.query["text"][0])
+
+        # A wrong code, then the right one: the tickets, names escaped.
+        wrong = "000000" if sent != "000000" else "111111"
+        reply = lookup.post("/ticket", {"csrf": asked.field("csrf"), "step": "verify", "phone": "+919999900001",
+                                        "code": wrong})
+        self.assertEqual(reply.status, 422)
+        self.assertEqual(reply.by_id("code-error"), "That code is wrong or has expired.")
+        reply = lookup.post("/ticket", {"csrf": reply.field("csrf"), "step": "verify", "phone": "+919999900001",
+                                        "code": sent})
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertIn('<dd class="ticket-name">Ravi &lt;b&gt;Kumar&lt;/b&gt;</dd>', reply.text)
+        self.assertEqual(self.code_in(reply), code)
+        # Spent.
+        again = lookup.post("/ticket", {"csrf": reply.field("csrf") or asked.field("csrf"), "step": "verify",
+                                        "phone": "+919999900001", "code": sent})
+        self.assertEqual(again.status, 422)
+
+        # A number with no tickets: the same answer, no message.
+        stranger = self.visitor()
+        form = stranger.get("/ticket")
+        answer = stranger.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": "9999900002"})
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(re.sub(r'value="[^"]*"', "", answer.text.replace("9999900002", "9999900001")),
+                         re.sub(r'value="[^"]*"', "", asked.text))
+        time.sleep(1.5)
+        self.assertEqual(len(self.sms.messages()), 1)
+
+    def test_send_to_whatsapp(self):
+        visitor = self.visitor()
+        page = self.view(visitor, visitor.register(phone="9888800001"))
+        code = self.code_in(page)
+        self.graph.reset()
+        token = re.search(r'name="t" value="([^"]+)"', page.text).group(1)
+        csrf = re.search(r'<form class="whatsapp"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"',
+                         page.text).group(1)
+        reply = visitor.post("/ticket/send", {"csrf": csrf, "t": token})
+        self.assertEqual(reply.status, 303, reply.text)
+        page = visitor.get(reply.header("Location"))
+        self.assertIn("Your ticket is on its way to your WhatsApp.", page.text)
+        self.graph.wait_messages(1, timeout=20)
+        [(upload, _)] = self.graph.uploads()
+        self.assertEqual(decode_png(upload.form["file"].data, self.dir), code)
+        self.assertEqual(self.graph.messages()[0]["to"], "919888800001")
+        # Without the form's token, nothing is sent.
+        self.assertEqual(visitor.post("/ticket/send", {"t": token}).status, 403)
+        self.assertEqual(self.visitor().post("/ticket/send", {"csrf": csrf, "t": token}).status, 403)
+
+
+class TestHostile(WebTestCase):
+    def test_csrf(self):
+        before = self.tickets()
+        fields = {"name": "Mallory", "phone": "9800000666", "category": "1", "day": TOMORROW, "party": "1"}
+        # No cookie (a post from another site, or a form the hub never gave).
+        token = self.visitor().get("/register").field("csrf")
+        for extra in ({}, {"csrf": token}):
+            reply = self.visitor().post("/register", dict(fields, **extra))
+            self.assertEqual(reply.status, 403)
+            self.assertIn("The form has expired", reply.text)
+        # A cookie, but the token missing, forged, cut, or made for another cookie.
+        visitor = self.visitor()
+        mine = visitor.get("/register").field("csrf")
+        forged = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+        for bad in ({}, {"csrf": ""}, {"csrf": forged}, {"csrf": mine[:-3]}, {"csrf": mine + "A"},
+                    {"csrf": token}):
+            reply = visitor.post("/register", dict(fields, **bad))
+            self.assertEqual(reply.status, 403, bad)
+        self.assertEqual(self.tickets(), before)
+        # And the genuine one works.
+        self.assertEqual(visitor.post("/register", dict(fields, csrf=mine)).status, 303)
+
+    def test_hostile_requests(self):
+        visitor = self.visitor()
+        token = visitor.get("/register").field("csrf")
+        before = self.tickets()
+        good = urllib.parse.urlencode({"csrf": token, "name": "A", "phone": "9800000001", "category": "1",
+                                       "day": TOMORROW, "party": "1"}).encode()
+        # Too big, said or unsaid: refused from the headers.
+        big = visitor.post("/register", good + b"&x=" + b"a" * 100000)
+        self.assertEqual(big.status, 413)
+        conn = http.client.HTTPConnection("127.0.0.1", self.hub.port, timeout=30)
+        conn.putrequest("POST", "/register")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        conn.send(b"10\r\n" + b"a" * 16 + b"\r\n")
+        self.assertEqual(conn.getresponse().status, 413)
+        conn.close()
+        # Bodies that are not a form of UTF-8 text.
+        for body, headers in ((good + b"&name=%FF%FE", {}), (good.replace(b"name=A", b"name=A\0B"), {}),
+                              (b'{"name": "A"}', {"Content-Type": "application/json"}),
+                              (good, {"Content-Type": "multipart/form-data; boundary=x"})):
+            reply = visitor.post("/register", body, headers=headers)
+            self.assertEqual(reply.status, 400, body[:60])
+            self.assertIn("The form could not be read", reply.text)
+        self.assertEqual(self.tickets(), before)
+        # Paths and methods nobody serves.
+        for path in ("/nothing", "/register/x", "/static/../hub.db", "/static/nothing.css", "/ticket.png/x",
+                     "/%00", "/index.html"):
+            reply = visitor.get(path)
+            self.assertIn(reply.status, (400, 404), path)
+            if reply.status == 404:
+                self.assertIn("Page not found", reply.text)
+        reply = visitor.get("/api/v1/nothing")
+        self.assertEqual((reply.status, json.loads(reply.text)["error"]), (404, "There is no such endpoint"))
+        reply = visitor.request("PUT", "/register", body=b"", headers={"Content-Length": "0"})
+        self.assertEqual((reply.status, reply.header("Allow")), (405, "GET, HEAD, POST"))
+        self.assertEqual(visitor.request("POST", "/", body=b"", headers={"Content-Length": "0"}).status, 405)
+        # A body where none belongs.
+        self.assertEqual(visitor.post("/ticket.png", b"x" * 10).status, 413)
+        # Headers with rubbish: ignored.
+        reply = visitor.get("/?lang=%0d%0aSet-Cookie:%20x=1", headers={"Accept-Language": "\x7f;q=abc,,;;"})
+        self.assertEqual(reply.status, 200)
+        self.assertNotIn("x=1", str(reply.headers))
+        reply = visitor.get("/", headers={"Cookie": "pv_lang=<script>; pv_form=" + "A" * 5000})
+        self.assertEqual(reply.status, 200)
+        self.assertIn('<html lang="en">', reply.text)
+        self.assertEqual(self.tickets(), before)
+
+    def test_script_in_the_name_is_text_everywhere(self):
+        names = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "=HYPERLINK(\"http://x\",\"y\")",
+                 "Ravi' OR '1'='1"]
+        visitor = self.visitor()
+        for i, name in enumerate(names):
+            page = self.view(visitor, visitor.register(name=name, phone=f"97000000{i:02d}"))
+            self.assertIn(f'<dd class="ticket-name">{html.escape(name, quote=True).replace("&#x27;", "&#39;")}</dd>',
+                          page.text)
+            self.assertNotIn(name, page.text)
+        # The control room's CSV: text, and no formula.
+        csv = self.ctl("export", "tickets").stdout
+        self.assertIn('<script>alert(""x"")</script>', csv)
+        self.assertIn("'=HYPERLINK", csv)
+
+    def test_rate_limit_per_address(self):
+        # 1,000 requests from one address on one connection: refused after
+        # the burst, with when to come back.
+        flood = Visitor(self.hub.url, source="127.0.0.9")
+        statuses, first_refused = [], None
+        for i in range(1000):
+            reply = flood.get("/", keep=True)
+            statuses.append(reply.status)
+            if reply.status == 429 and first_refused is None:
+                first_refused = reply
+        flood.close()
+        self.assertEqual(set(statuses), {200, 429})
+        self.assertGreaterEqual(statuses.index(429), 200)
+        self.assertLess(statuses.index(429), 240)
+        self.assertGreater(statuses.count(429), 700)
+        retry = int(first_refused.header("Retry-After"))
+        self.assertTrue(1 <= retry <= 2, retry)
+        self.assertIn("Too many tries", first_refused.text)
+        self.assertRegex(first_refused.text, r"Please wait \d+ seconds and try again, after \d\d:\d\d\.")
+        # Everyone else is served.
+        self.assertEqual(self.visitor().get("/").status, 200)
+        self.assertEqual(Visitor(self.hub.url, source="127.0.0.10").get("/register").status, 200)
+
+    def test_rate_limit_per_phone(self):
+        before = self.tickets()
+        for i in range(10):
+            visitor = Visitor(self.hub.url, source=f"127.0.1.{i + 1}")
+            self.assertEqual(visitor.register(phone="98000 12345", name=f"Family {i}").status, 303)
+        reply = Visitor(self.hub.url, source="127.0.1.99", lang="hi").register(phone="+919800012345")
+        self.assertEqual(reply.status, 429)
+        self.assertTrue(300 <= int(reply.header("Retry-After")) <= 360, reply.header("Retry-After"))
+        self.assertRegex(reply.text, r"कृपया [56] मिनट रुकें")
+        self.assertEqual(self.tickets(), before + 10)
+        # Another phone from the same address is fine.
+        self.assertEqual(Visitor(self.hub.url, source="127.0.1.99").register(phone="9800012346").status, 303)
+
+    def test_no_phone_number_in_the_log(self):
+        hub = self.start_hub(env=dict(os.environ, G_MESSAGES_DEBUG="all"))
+        try:
+            visitor = Visitor(hub.url, source="127.0.2.1")
+            page = self.view(visitor, visitor.register(phone="91234 56789", name="Log Watcher"))
+            form = visitor.get("/ticket")
+            visitor.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": "9123456789"})
+            token = re.search(r'name="t" value="([^"]+)"', page.text).group(1)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            visitor.post("/ticket/send", {"csrf": csrf, "t": token})
+            time.sleep(1.5)
+        finally:
+            hub.stop_cleanly()
+        text = hubtest.read_log(os.path.join(self.dir, "hub.log")) + "".join(hub.lines)
+        self.assertIn("Web registration: ticket", text)
+        for needle in ("9123456789", "91234 56789", "Log Watcher", "56789"):
+            self.assertNotIn(needle, text)
+
+
+class TestBrowser(WebTestCase):
+    """The form in Debian's chromium, on a phone-sized screen."""
+
+    @classmethod
+    def setUpClass(cls):
+        if CHROMIUM is None:
+            raise unittest.SkipTest("chromium is not installed")
+        super().setUpClass()
+        cls.tools = DevTools(os.path.join(cls.dir, "profile"), os.path.join(cls.dir, "chromium.log"))
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "tools"):
+            cls.tools.close()
+        super().tearDownClass()
+
+    def shot(self, page, name):
+        page.screenshot(os.path.join(self.artifacts, name))
+
+    def read_qr(self, page):
+        """The code in the page's SVG, as a phone's screen shows it."""
+        x, y, width, height = page.box(".qr svg")
+        self.assertGreaterEqual(width, 280)
+        self.assertAlmostEqual(width, height, delta=1)
+        png = page.screenshot(clip=(x, y, width, height))
+        return decode_png(png, self.dir)
+
+    def fill_and_send(self, page, javascript, hindi=False):
+        suffix = ("-hi" if hindi else "") + ("" if javascript else "-nojs")
+        page.navigate(self.hub.url)
+        self.shot(page, f"web-event{suffix}.png")
+        page.tap('a.button[href="/register"]', navigates=True)
+        self.assertTrue(page.url().endswith("/register"))
+        self.shot(page, f"web-register{suffix}.png")
+        page.full_screenshot(os.path.join(self.artifacts, f"web-register-full{suffix}.png"))
+
+        # First with the phone missing and no day: messages by the fields.
+        page.type("#name", "Meera Iyer" if not hindi else "मीरा अय्यर")
+        page.tap("#category-1")
+        page.tap("button[type=submit]", navigates=True)
+        body = page.html("main")
+        self.assertIn('id="phone-error">', body)
+        self.assertRegex(body, r'id="phone-error">[^<]+</p>')
+        self.assertRegex(body, r'id="day-error">[^<]+</p>')
+        self.assertIn('value="Meera Iyer"' if not hindi else 'value="मीरा अय्यर"', page.html("#name"))
+        page.scroll_to_top()
+        self.shot(page, f"web-register-errors{suffix}.png")
+
+        # Then right: a phone, the day after today (the list starts today).
+        page.type("#phone", "98100 55555" if not hindi else "98100 55556")
+        page.key("#day", "ArrowDown", "ArrowDown", times=2)
+        page.tap("button[type=submit]", navigates=True)
+        self.assertIn("/ticket/view?t=", page.url())
+        self.assertNotIn("PV1", page.url())
+        page.scroll_to_top()
+        self.shot(page, f"web-ticket{suffix}.png")
+        code = self.read_qr(page)
+        self.assertTrue(code.startswith("PV1:"), code)
+        verdict = self.verify(code)
+        self.assertEqual((verdict["category"], verdict["valid_day"]), ("One-day", TOMORROW))
+        self.assertEqual(page.csp_errors(), [])
+        return code
+
+    def test_register_with_javascript(self):
+        page = self.tools.new_page(javascript=True)
+        code = self.fill_and_send(page, javascript=True)
+        self.assertTrue(page.scripting())
+        self.assertIn("Your ticket", page.html("h1"))
+        # The download link gives the same code.
+        href = html.unescape(re.search(r'href="(/ticket\.png\?t=[^"]+)"', page.html("main")).group(1))
+        self.assertEqual(decode_png(self.visitor().get(href).body, self.dir), code)
+
+    def test_register_without_javascript_in_hindi(self):
+        page = self.tools.new_page(javascript=False, accept_language="hi-IN,hi")
+        self.fill_and_send(page, javascript=False, hindi=True)
+        self.assertFalse(page.scripting())
+        self.assertIn("आपका टिकट", page.html("h1"))
+        self.assertIn('lang="hi"', page.html("html")[:100])
+
+
+def main():
+    if not (CTL and HUB and ZBARIMG):
+        print("PRAVESH_CTL, PRAVESH_HUB and zbarimg are needed", file=sys.stderr)
+        return 1
+    result = unittest.main(exit=False, verbosity=2).result
+    if not result.wasSuccessful():
+        return 1
+    # Everything else passed; without a browser the pages were not seen.
+    return 77 if CHROMIUM is None else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
