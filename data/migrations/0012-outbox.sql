@@ -4,12 +4,13 @@
 -- with retries and backoff, and keeps each one's status for the control
 -- room. Local to the hub, like the outbox itself.
 --
+-- kind: text, ticket (the QR as an image), or code (a one-time code).
 -- status: queued (waiting, from next_attempt_at on) → sending (claimed by
 -- the worker; one found at start-up was cut off by a crash and is sent
 -- again) → sent (the provider took it; provider_id is its id) → delivered
 -- → read (the provider's status reports); failed (given up: last_error
 -- says why); held (never sent unless an admin asks).
-ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'ticket'));
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'ticket', 'code'));
 ALTER TABLE outbox ADD COLUMN issuer INTEGER;  -- a ticket's, for kind 'ticket'
 ALTER TABLE outbox ADD COLUMN serial INTEGER;
 ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'queued'
@@ -25,6 +26,12 @@ ALTER TABLE outbox ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
 -- the delivery-requested record this message carries out, if any
 ALTER TABLE outbox ADD COLUMN delivery_device INTEGER;
 ALTER TABLE outbox ADD COLUMN delivery_seq INTEGER;
+-- a one-time code alone (kind 'code'; the body says it in words), for the
+-- approved template that carries it to a phone that never wrote to us
+ALTER TABLE outbox ADD COLUMN otp TEXT;
+-- 1: send it as the channel's approved template from now on (WhatsApp
+-- reported the visitor's 24-hour window closed after taking it)
+ALTER TABLE outbox ADD COLUMN by_template INTEGER NOT NULL DEFAULT 0 CHECK (by_template IN (0, 1));
 
 -- What was queued before there was a worker (volunteers' sign-in codes,
 -- long expired) must not go out the first time one runs.

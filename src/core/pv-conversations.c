@@ -18,7 +18,6 @@
 #include "pv-tickets.h"
 
 #define MAX_NAME_CHARS 100
-#define MAX_NAME_BYTES 200
 #define MAX_MESSAGE_ID 256
 #define CHANNEL "whatsapp"
 
@@ -56,6 +55,7 @@ typedef enum
   T_HELP,
   T_NOT_TEXT,
   T_ISSUE_FAILED,
+  T_TOO_MANY_TICKETS,
   T_EVERY_DAY,
   T_ANY_DAY,
   T_CHOSEN_DAY_NOTE,
@@ -138,6 +138,10 @@ static const struct
                    "क्षमा करें, मैं केवल लिखा हुआ संदेश पढ़ सकता हूँ। कृपया अपना उत्तर टाइप करें।" },
   [T_ISSUE_FAILED] = { N_ ("Sorry, your ticket could not be made just now. Please reply 1 again in a few minutes."),
                        "क्षमा करें, अभी आपका टिकट नहीं बन सका। कृपया कुछ मिनट बाद फिर से 1 भेजें।" },
+  [T_TOO_MANY_TICKETS] = { N_ ("Sorry, this number has had as many tickets in the last hour as one number may ({0}). "
+                               "Please try again after {1}, or ask at the registration desk."),
+                           "क्षमा करें, इस नंबर से पिछले एक घंटे में उतने टिकट बन चुके हैं जितने एक नंबर से बन सकते हैं ({0})। "
+                           "कृपया {1} के बाद फिर से कोशिश करें, या पंजीकरण काउंटर पर पूछें।" },
   [T_EVERY_DAY] = { N_ ("every day"), "सभी दिन" },
   [T_ANY_DAY] = { N_ ("any one day"), "कोई भी एक दिन" },
   [T_CHOSEN_DAY_NOTE] = { N_ ("one day of your choice"), "आपके चुने हुए एक दिन के लिए" },
@@ -297,7 +301,7 @@ clean_name (const char *text)
       letter = letter || g_unichar_isalpha (c);
       g_string_append_unichar (out, c);
     }
-  if (!letter || g_utf8_strlen (out->str, -1) > MAX_NAME_CHARS || out->len > MAX_NAME_BYTES)
+  if (!letter || g_utf8_strlen (out->str, -1) > MAX_NAME_CHARS || out->len > PV_TICKET_NAME_MAX_BYTES)
     return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -819,6 +823,62 @@ send_ticket_again (Step *s, GError **error)
   return TRUE;
 }
 
+/* Whether this phone has had as many tickets from the bot in the last hour
+ * as PvBotOptions allows; *@out_until is when it may have the next. A
+ * script answering "new" and "1" in a loop gets no more than that. */
+static gboolean
+reached_ticket_limit (Step *s, gboolean *out_reached, gint64 *out_until, GError **error)
+{
+  guint limit = s->options ? s->options->tickets_per_hour : 0;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  *out_reached = FALSE;
+  if (limit == 0)
+    return TRUE;
+  /* The limit-th newest ticket within the hour, if there is one. */
+  stmt = pv_store_prepare (s->store,
+                           "SELECT t.issued_at FROM people p "
+                           "JOIN tickets t ON t.issuer = p.issuer AND t.serial = p.serial "
+                           "WHERE p.phone = ?1 AND t.channel = '" CHANNEL "' AND t.issued_at > ?2 "
+                           "ORDER BY t.issued_at DESC LIMIT 1 OFFSET ?3",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, s->phone, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, s->now - G_TIME_SPAN_HOUR);
+  sqlite3_bind_int64 (stmt, 3, limit - 1);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *out_reached = TRUE;
+      *out_until = sqlite3_column_int64 (stmt, 0) + G_TIME_SPAN_HOUR;
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || pv_store_fail (s->store, error, "Cannot count the tickets");
+}
+
+/* Says so when the limit is reached; FALSE only for a store failure. */
+static gboolean
+check_ticket_limit (Step *s, gboolean *out_reached, GError **error)
+{
+  gint64 until = 0;
+
+  if (!reached_ticket_limit (s, out_reached, &until, error))
+    return FALSE;
+  if (*out_reached)
+    {
+      g_autofree char *n = g_strdup_printf ("%u", s->options->tickets_per_hour);
+      /* The minute it may be tried again, rounded up, on the event's clock. */
+      g_autofree char *at = pv_event_format_time (s->event, until + 59 * G_USEC_PER_SEC, "%H:%M");
+      const char *args[] = { n, at ? at : "", NULL };
+
+      g_message ("WhatsApp bot: a visitor reached the limit of %u tickets an hour", s->options->tickets_per_hour);
+      reply_text (s, T_TOO_MANY_TICKETS, args);
+    }
+  return TRUE;
+}
+
 static gboolean
 issue_ticket (Step *s, GError **error)
 {
@@ -827,6 +887,7 @@ issue_ticket (Step *s, GError **error)
   const PvDeviceInfo *self;
   PvIssuedTicket *ticket;
   PvIssueRequest request = { 0 };
+  gboolean reached = FALSE;
 
   /* What was fine when asked may not be now: the organisers changed the
    * event, or the chosen day has gone by while the visitor was away. */
@@ -858,6 +919,11 @@ issue_ticket (Step *s, GError **error)
       reply_text (s, T_ISSUE_FAILED, NULL);
       return TRUE;
     }
+  /* The conversation stays at the confirmation: "1" after the hour works. */
+  if (!check_ticket_limit (s, &reached, error))
+    return FALSE;
+  if (reached)
+    return TRUE;
 
   request.category = category->name;
   request.day = s->c->day;
@@ -956,6 +1022,13 @@ step (Step *s, const char *text, GError **error)
     }
   if (is_one_of (folded, new_words))
     {
+      gboolean reached = FALSE;
+
+      /* No use asking for a name that cannot have a ticket now. */
+      if (!check_ticket_limit (s, &reached, error))
+        return FALSE;
+      if (reached)
+        return TRUE;
       reset_answers (c);
       if (s->lang == LANG_NONE)
         ask_language (s);

@@ -56,6 +56,9 @@ typedef struct
   /* Names of the categories offered, in this order; NULL: every category
    * of the event, in the event's order. */
   const char *const *categories;
+  /* Tickets the bot issues to one phone in any hour; 0: no limit. Beyond
+   * it the visitor is told, politely, when to try again. */
+  guint tickets_per_hour;
 } PvBotOptions;
 
 /* Steps the conversation of @message->wa_id with @message, in one

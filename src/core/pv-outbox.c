@@ -48,7 +48,15 @@ pv_outbox_status_from_string (const char *text, PvOutboxStatus *out_status)
 const char *
 pv_outbox_kind_to_string (PvOutboxKind kind)
 {
-  return kind == PV_OUTBOX_TICKET ? "ticket" : "text";
+  return kind == PV_OUTBOX_TICKET ? "ticket" : kind == PV_OUTBOX_CODE ? "code"
+                                                                      : "text";
+}
+
+static PvOutboxKind
+kind_from_string (const char *text)
+{
+  return g_strcmp0 (text, "ticket") == 0 ? PV_OUTBOX_TICKET : g_strcmp0 (text, "code") == 0 ? PV_OUTBOX_CODE
+                                                                                            : PV_OUTBOX_TEXT;
 }
 
 char *
@@ -93,6 +101,7 @@ pv_outbox_message_free (PvOutboxMessage *message)
   g_free (message->last_error);
   g_free (message->provider_id);
   g_free (message->media_id);
+  g_free (message->otp);
   g_free (message);
 }
 
@@ -106,16 +115,25 @@ is_normal_phone (const char *phone)
   return normal != NULL && g_str_equal (normal, phone);
 }
 
-gboolean
-pv_outbox_enqueue (PvStore *store,
-                   const char *channel,
-                   const char *recipient,
-                   PvOutboxKind kind,
-                   const char *body,
-                   guint16 issuer,
-                   guint32 serial,
-                   gint64 *out_id,
-                   GError **error)
+static gboolean
+is_otp (const char *otp)
+{
+  gsize len = otp ? strlen (otp) : 0;
+
+  return len >= 4 && len <= 10 && strspn (otp, "0123456789") == len;
+}
+
+static gboolean
+enqueue (PvStore *store,
+         const char *channel,
+         const char *recipient,
+         PvOutboxKind kind,
+         const char *body,
+         guint16 issuer,
+         guint32 serial,
+         const char *otp,
+         gint64 *out_id,
+         GError **error)
 {
   g_autofree char *caption = NULL;
   gint64 now = pv_store_now (store);
@@ -129,6 +147,8 @@ pv_outbox_enqueue (PvStore *store,
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
                                 "The recipient is not a normalised phone number (+ and digits)"),
            FALSE;
+  if (kind == PV_OUTBOX_CODE && !is_otp (otp))
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A one-time code is 4 to 10 digits"), FALSE;
   if (kind == PV_OUTBOX_TICKET && (body == NULL || *body == '\0'))
     {
       /* The caption says which ticket it is; one is made when none is given. */
@@ -142,9 +162,9 @@ pv_outbox_enqueue (PvStore *store,
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "The message is not valid UTF-8"), FALSE;
 
   stmt = pv_store_prepare (store,
-                           "INSERT INTO outbox (channel, recipient, body, created_at, kind, issuer, serial, "
+                           "INSERT INTO outbox (channel, recipient, body, created_at, kind, issuer, serial, otp, "
                            "  status, updated_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?4)",
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?4)",
                            error);
   if (stmt == NULL)
     return FALSE;
@@ -158,6 +178,8 @@ pv_outbox_enqueue (PvStore *store,
       sqlite3_bind_int (stmt, 6, issuer);
       sqlite3_bind_int64 (stmt, 7, serial);
     }
+  if (kind == PV_OUTBOX_CODE)
+    sqlite3_bind_text (stmt, 8, otp, -1, SQLITE_STATIC);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   if (out_id != NULL)
@@ -165,11 +187,41 @@ pv_outbox_enqueue (PvStore *store,
   return TRUE;
 }
 
+gboolean
+pv_outbox_enqueue (PvStore *store,
+                   const char *channel,
+                   const char *recipient,
+                   PvOutboxKind kind,
+                   const char *body,
+                   guint16 issuer,
+                   guint32 serial,
+                   gint64 *out_id,
+                   GError **error)
+{
+  /* A code without its digits could not go as a template. */
+  if (kind == PV_OUTBOX_CODE)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A one-time code is queued with its digits"),
+           FALSE;
+  return enqueue (store, channel, recipient, kind, body, issuer, serial, NULL, out_id, error);
+}
+
+gboolean
+pv_outbox_enqueue_code (PvStore *store,
+                        const char *channel,
+                        const char *recipient,
+                        const char *body,
+                        const char *otp,
+                        gint64 *out_id,
+                        GError **error)
+{
+  return enqueue (store, channel, recipient, PV_OUTBOX_CODE, body, 0, 0, otp, out_id, error);
+}
+
 /* ---- the worker's side ---- */
 
 #define MESSAGE_COLUMNS                                                                            \
   "id, channel, recipient, kind, body, issuer, serial, status, attempts, created_at, updated_at, " \
-  "next_attempt_at, sent_at, last_error, provider_id, media_id, delivery_device, delivery_seq"
+  "next_attempt_at, sent_at, last_error, provider_id, media_id, delivery_device, delivery_seq, otp, by_template"
 
 static char *
 column_dup (sqlite3_stmt *stmt, int column)
@@ -188,8 +240,7 @@ read_message (sqlite3_stmt *stmt)
   m->id = sqlite3_column_int64 (stmt, 0);
   m->channel = column_dup (stmt, 1);
   m->recipient = column_dup (stmt, 2);
-  m->kind = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), "ticket") == 0 ? PV_OUTBOX_TICKET
-                                                                                    : PV_OUTBOX_TEXT;
+  m->kind = kind_from_string ((const char *) sqlite3_column_text (stmt, 3));
   m->body = column_dup (stmt, 4);
   m->issuer = (guint16) sqlite3_column_int (stmt, 5);
   m->serial = (guint32) sqlite3_column_int64 (stmt, 6);
@@ -207,6 +258,8 @@ read_message (sqlite3_stmt *stmt)
   m->media_id = column_dup (stmt, 15);
   m->delivery_device = (guint16) sqlite3_column_int (stmt, 16);
   m->delivery_seq = (guint64) sqlite3_column_int64 (stmt, 17);
+  m->otp = column_dup (stmt, 18);
+  m->by_template = sqlite3_column_int (stmt, 19) != 0;
   return m;
 }
 
@@ -278,18 +331,27 @@ fail:
 gint64
 pv_outbox_next_due (PvStore *store, const char *channel, GError **error)
 {
+  /* One channel at a time, so the lookup is a seek in outbox_due: with
+   * "any channel" in one statement SQLite reads every queued row, and a
+   * backlog of replies made each look take milliseconds. */
+  static const char *const channels[] = { "whatsapp", "sms" };
   sqlite3_stmt *stmt = pv_store_prepare (store,
                                          "SELECT min (next_attempt_at) FROM outbox "
-                                         "WHERE status = 'queued' AND (?1 IS NULL OR channel = ?1)",
+                                         "WHERE status = 'queued' AND channel = ?1",
                                          error);
   gint64 next = G_MAXINT64;
 
   if (stmt == NULL)
     return G_MAXINT64;
-  sqlite3_bind_text (stmt, 1, channel, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-    next = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
+  for (guint i = 0; i < G_N_ELEMENTS (channels); i++)
+    {
+      if (channel != NULL && !g_str_equal (channel, channels[i]))
+        continue;
+      sqlite3_bind_text (stmt, 1, channels[i], -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+        next = MIN (next, sqlite3_column_int64 (stmt, 0));
+      sqlite3_reset (stmt);
+    }
   return next;
 }
 
@@ -502,6 +564,59 @@ fail:
   return FALSE;
 }
 
+PvOutboxMessage *
+pv_outbox_find_by_provider (PvStore *store, const char *provider_id, GError **error)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_outbox_message_free);
+  sqlite3_stmt *stmt;
+
+  if (provider_id == NULL || *provider_id == '\0')
+    return NULL;
+  stmt = pv_store_prepare (store, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE provider_id = ?1 ORDER BY id LIMIT 1",
+                           error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, provider_id, -1, SQLITE_STATIC);
+  if (!read_messages (store, stmt, found, error) || found->len == 0)
+    return NULL;
+  return g_ptr_array_steal_index (found, 0);
+}
+
+gboolean
+pv_outbox_requeue_by_template (PvStore *store, gint64 id, const char *reason, GError **error)
+{
+  gint64 now = pv_store_now (store);
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "UPDATE outbox SET status = 'queued', by_template = 1, next_attempt_at = ?2, "
+                                         "  last_error = coalesce (?3, last_error), updated_at = ?2 "
+                                         "WHERE id = ?1 AND status = 'sent' AND by_template = 0",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, now);
+  sqlite3_bind_text (stmt, 3, reason, -1, SQLITE_STATIC);
+  if (!pv_store_step_done (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (pv_store_get_db (store)) > 0)
+    return TRUE;
+  stmt = pv_store_prepare (store, "SELECT 1 FROM outbox WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "No message %" G_GINT64_FORMAT " in the outbox", id),
+             FALSE;
+    }
+  sqlite3_reset (stmt);
+  return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                      "Message %" G_GINT64_FORMAT " is not a sent message that may go again as a template", id),
+         FALSE;
+}
+
 gboolean
 pv_outbox_recover (PvStore *store, guint *out_count, GError **error)
 {
@@ -525,17 +640,21 @@ pv_outbox_retry (PvStore *store, gint64 id, GError **error)
 {
   sqlite3_stmt *stmt;
   PvOutboxStatus status = PV_OUTBOX_QUEUED;
+  g_autofree char *channel = NULL;
   gboolean found;
 
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
-  stmt = pv_store_prepare (store, "SELECT status FROM outbox WHERE id = ?1", error);
+  stmt = pv_store_prepare (store, "SELECT status, channel FROM outbox WHERE id = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, id);
   found = sqlite3_step (stmt) == SQLITE_ROW;
   if (found)
-    pv_outbox_status_from_string ((const char *) sqlite3_column_text (stmt, 0), &status);
+    {
+      pv_outbox_status_from_string ((const char *) sqlite3_column_text (stmt, 0), &status);
+      channel = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+    }
   sqlite3_reset (stmt);
   if (!found)
     {
@@ -547,6 +666,13 @@ pv_outbox_retry (PvStore *store, gint64 id, GError **error)
       g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
                    _ ("Message %" G_GINT64_FORMAT " is %s: only a failed or held message can be sent again"), id,
                    pv_outbox_status_to_string (status));
+      goto fail;
+    }
+  /* No worker would ever claim it. */
+  if (!pv_delivery_channel_is_known (channel))
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("Message %" G_GINT64_FORMAT " is for “%s”, which is not a channel to send by"), id,
+                   channel ? channel : "");
       goto fail;
     }
   stmt = pv_store_prepare (store,
@@ -761,7 +887,12 @@ pv_outbox_take_deliveries (PvStore *store, guint *out_queued, GError **error)
       /* The issue record may come with a later sync: the request waits. */
       if (!info.known)
         continue;
-      if (info.revoked)
+      /* The record was checked when it arrived, but a desk of a newer
+       * version may know a channel this hub does not: it would wait for
+       * ever, since no worker claims it. */
+      if (!pv_delivery_channel_is_known (d->channel))
+        refusal = g_strdup_printf (_ ("“%s” is not a channel this hub can send by"), d->channel ? d->channel : "");
+      else if (info.revoked)
         refusal = g_strdup_printf (_ ("Ticket %s is revoked"), info.serial_text);
       else if (info.phone == NULL || *info.phone == '\0')
         refusal = g_strdup_printf (_ ("The visitor of ticket %s gave no phone number"), info.serial_text);

@@ -23,6 +23,7 @@ typedef enum
 {
   PV_OUTBOX_TEXT,   /* @body as it is */
   PV_OUTBOX_TICKET, /* the ticket's QR as an image, @body its caption (SMS: the text and the code) */
+  PV_OUTBOX_CODE,   /* a one-time code: @body says it in words, @otp is the code alone (for a template) */
 } PvOutboxKind;
 
 typedef enum
@@ -37,7 +38,7 @@ typedef enum
   PV_OUTBOX_N_STATUSES
 } PvOutboxStatus;
 
-/* "queued", "sending", …, as stored. */
+/* "queued", "sending", …, as stored (and "text", "ticket", "code"). */
 const char *pv_outbox_status_to_string (PvOutboxStatus status);
 gboolean pv_outbox_status_from_string (const char *text, PvOutboxStatus *out_status);
 const char *pv_outbox_kind_to_string (PvOutboxKind kind);
@@ -58,6 +59,19 @@ gboolean pv_outbox_enqueue (PvStore *store,
                             guint32 serial,
                             gint64 *out_id,
                             GError **error);
+
+/* Queues one-time code @otp (4 to 10 digits) to @recipient on @channel, as
+ * pv_outbox_enqueue () does a text: @body is what SMS and a free-form
+ * WhatsApp message say; a WhatsApp template (to a phone that has not
+ * written to us) carries @otp alone. PV_ERROR_INVALID as above, and for an
+ * @otp that is not digits. */
+gboolean pv_outbox_enqueue_code (PvStore *store,
+                                 const char *channel,
+                                 const char *recipient,
+                                 const char *body,
+                                 const char *otp,
+                                 gint64 *out_id,
+                                 GError **error);
 
 /* One row of the outbox. Times are µs since the epoch, 0 when none. */
 typedef struct
@@ -80,6 +94,8 @@ typedef struct
   char *media_id;          /* an uploaded image's id, else NULL */
   guint16 delivery_device; /* the delivery request it carries out, 0 when none */
   guint64 delivery_seq;
+  char *otp;            /* PV_OUTBOX_CODE only */
+  gboolean by_template; /* it goes as the channel's approved template, whatever the window */
 } PvOutboxMessage;
 
 void pv_outbox_message_free (PvOutboxMessage *message);
@@ -147,6 +163,20 @@ gboolean pv_outbox_update_status (PvStore *store,
                                   gboolean *out_found,
                                   GError **error);
 
+/* The message the provider knows as @provider_id, or NULL — with no
+ * error — when there is none. */
+PvOutboxMessage *pv_outbox_find_by_provider (PvStore *store, const char *provider_id, GError **error);
+
+/* The provider took message @id (sent) and then reported that it could
+ * not be delivered as it was, but would be as an approved template
+ * (WhatsApp's error 131047: the visitor's 24-hour window had closed): it
+ * is queued again, due now, to go as the template from now on
+ * (by_template), without a failure counted; @reason is kept.
+ * PV_ERROR_NOT_FOUND when there is no such message, PV_ERROR_INVALID when
+ * it is not sent or went as a template already (so a template that fails
+ * the same way is not sent for ever). */
+gboolean pv_outbox_requeue_by_template (PvStore *store, gint64 id, const char *reason, GError **error);
+
 /* At the worker's start: the messages a crash left in sending are queued
  * again (their answer never came; see above). *@out_count (optional) is
  * how many. */
@@ -169,10 +199,12 @@ gboolean pv_outbox_count (PvStore *store, guint64 counts[PV_OUTBOX_N_STATUSES], 
  * ticket", arrived by sync) into outbox messages, each exactly once: a
  * ticket message to the phone the hub holds for the ticket's visitor,
  * captioned with its serial, category and day. A request whose ticket has
- * not arrived yet waits; one for a revoked ticket or a visitor with no
- * phone is failed. A request's status then follows its message's:
- * "pending" while it waits in the outbox, then "sent", "delivered", "read"
- * or "failed" (a trigger of the outbox table keeps them together).
+ * not arrived yet waits; one for a revoked ticket, a visitor with no
+ * phone, or a channel this hub does not know (a newer desk's, say) is
+ * failed with the reason, so none waits for ever. A request's status then
+ * follows its message's: "pending" while it waits in the outbox, then
+ * "sent", "delivered", "read" or "failed" (a trigger of the outbox table
+ * keeps them together).
  * *@out_queued (optional) is how many messages were queued. */
 gboolean pv_outbox_take_deliveries (PvStore *store, guint *out_queued, GError **error);
 

@@ -55,6 +55,13 @@ pv_normalize_phone (const char *phone, GError **error)
           return NULL;
         }
     }
+  /* "00" is how the international prefix is dialled in India and most of
+   * the world: "0091 98…" is "+91 98…". */
+  if (!plus && digits->len > 2 && digits->str[0] == '0' && digits->str[1] == '0')
+    {
+      g_string_erase (digits, 0, 2);
+      plus = TRUE;
+    }
   /* A bare 10-digit number is Indian, the local case at an Indian fair. */
   if (!plus && digits->len == 10)
     g_string_prepend (digits, "91");
@@ -62,6 +69,14 @@ pv_normalize_phone (const char *phone, GError **error)
     {
       g_string_erase (digits, 0, 1);
       g_string_prepend (digits, "91");
+    }
+  /* Country codes start at 1: "+0…" is a local number with a + typed in
+   * front, which would be a second key for one phone. */
+  if (plus && digits->len > 0 && digits->str[0] == '0')
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                   "“%s” is not a phone number: a country code does not start with 0", phone);
+      return NULL;
     }
   if (digits->len < 8 || digits->len > 15)
     {
@@ -127,9 +142,9 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
     return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
                         "At most %d tickets at once, not %u", PV_MAX_BULK_ISSUE, count),
            FALSE;
-  if (request->name && (strlen (request->name) > 200 || !g_utf8_validate (request->name, -1, NULL)))
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
-                                "A name is at most 200 bytes of UTF-8 text"),
+  if (request->name && (strlen (request->name) > PV_TICKET_NAME_MAX_BYTES || !g_utf8_validate (request->name, -1, NULL)))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "A name is at most %d bytes of UTF-8 text",
+                        PV_TICKET_NAME_MAX_BYTES),
            FALSE;
   *out_phone = NULL;
   if (request->phone && *request->phone && !(*out_phone = pv_normalize_phone (request->phone, error)))

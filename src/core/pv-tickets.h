@@ -14,6 +14,10 @@
 G_BEGIN_DECLS
 
 #define PV_MAX_BULK_ISSUE 1000000
+/* The longest name a ticket keeps, in bytes of UTF-8: 200 is 200 Latin
+ * letters but only about 66 Devanagari ones (3 bytes each) or 50 emoji (4).
+ * Forms that take a name check it against this, not a count of letters. */
+#define PV_TICKET_NAME_MAX_BYTES 200
 
 typedef struct
 {
@@ -47,7 +51,10 @@ void pv_tickets_pii_digest (const guint8 salt[PV_PII_SALT_SIZE],
                             guint8 out[PV_PII_DIGEST_SIZE]);
 
 /* Normalises a phone number to "+" and digits (8 to 15 digits; a 10-digit
- * number gets India's +91). PV_ERROR_INVALID for anything else. */
+ * number, or 11 with a leading 0, gets India's +91; a leading "00", the
+ * international prefix, is "+"), so one number has one key however it is
+ * written. PV_ERROR_INVALID for anything else, and for "+0…": no country
+ * code starts with 0. */
 char *pv_normalize_phone (const char *phone, GError **error);
 
 /* Issues @request->count tickets in one transaction. Returns an array of

@@ -1015,13 +1015,13 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
     }
-  /* The first line a supervisor (or a test) reads: where to connect, once
-   * pairing codes made on this file will say so. */
-  g_print ("listening %s\n", url);
-
   hub.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, &hub);
   g_unix_signal_add (SIGINT, on_signal, &hub);
+  /* The first line a supervisor (or a test) reads: where to connect, once
+   * pairing codes made on this file will say so — and once SIGTERM is
+   * ours, so a hub stopped the moment it is up stops cleanly. */
+  g_print ("listening %s\n", url);
   g_main_loop_run (hub.loop);
 
   /* Answer what is queued before leaving: those are decided and durable. */

@@ -4,8 +4,9 @@
  * channel's token bucket and the free request slots allow, so a crash
  * leaves few rows half-done — and sends each with an async SoupSession
  * call, writing the outcome to the row as soon as the answer comes. A
- * rate-limit answer pauses the whole channel; other retryable failures
- * wait out an exponential backoff on the row alone. */
+ * rate-limit answer pauses the whole channel, except WhatsApp's limit on
+ * messages to one person, which delays that message alone; other
+ * retryable failures wait out an exponential backoff on the row alone. */
 #include "config.h"
 
 #include "pv-hub-outbox.h"
@@ -30,6 +31,9 @@
 /* Rate-limit pauses without Retry-After: 1 s, doubling while they go on. */
 #define RATE_LIMIT_PAUSE_US (1 * G_USEC_PER_SEC)
 #define RATE_LIMIT_PAUSE_MAX_US (60 * G_USEC_PER_SEC)
+/* WhatsApp takes about one message every 6 s to one person ("pair rate
+ * limit", error 131056); a message over it waits that long, others go on. */
+#define PAIR_LIMIT_WAIT_US (6 * G_USEC_PER_SEC)
 /* How long shutting down waits for the requests in flight. */
 #define DRAIN_US (3 * G_USEC_PER_SEC)
 /* Of a provider's error answer, what is kept as the reason. */
@@ -58,7 +62,8 @@ typedef struct
   char *graph_url;
   char *phone_number_id;
   char *access_token;
-  char *template_name;
+  char *template_name; /* for tickets */
+  char *code_template; /* for one-time codes */
   char *template_language;
   /* SMS */
   char *url_template;
@@ -97,6 +102,7 @@ typedef enum
   OUTCOME_SENT,
   OUTCOME_RETRY,      /* a server or network failure: back off and try again */
   OUTCOME_RATE_LIMIT, /* the provider asks us to slow down */
+  OUTCOME_PAIR_LIMIT, /* WhatsApp: too many messages to this one person */
   OUTCOME_WINDOW,     /* WhatsApp: outside the 24-hour window */
   OUTCOME_PERMANENT,  /* it will not go better next time */
 } Outcome;
@@ -201,6 +207,7 @@ read_settings (PvHubOutbox *self, GKeyFile *config, GError **error)
   wa->phone_number_id = config_string (config, "whatsapp", "phone-number-id", NULL);
   wa->access_token = config_string (config, "whatsapp", "access-token", NULL);
   wa->template_name = config_string (config, "whatsapp", "ticket-template", NULL);
+  wa->code_template = config_string (config, "whatsapp", "code-template", NULL);
   wa->template_language = config_string (config, "whatsapp", "template-language", "en");
   if (!config_number (config, "whatsapp", "messages-per-second", 80, 0.01, 10000, &wa->rate, error))
     return FALSE;
@@ -258,6 +265,7 @@ channel_clear (Channel *c)
   g_free (c->phone_number_id);
   g_free (c->access_token);
   g_free (c->template_name);
+  g_free (c->code_template);
   g_free (c->template_language);
   g_free (c->url_template);
   g_free (c->method);
@@ -399,6 +407,25 @@ finish_rate_limited (Job *job, const char *reason, gint64 retry_after_us)
   job_done (job);
 }
 
+/* WhatsApp's limit on messages to one person: this message waits (as long
+ * as it was told, else PAIR_LIMIT_WAIT_US) with no failure counted; the
+ * channel, and every other visitor's messages, go on. */
+static void
+finish_pair_limited (Job *job, const char *reason, gint64 retry_after_us)
+{
+  PvHubOutbox *self = job->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *what = describe (job->message);
+  gint64 wait = MAX (PAIR_LIMIT_WAIT_US, retry_after_us);
+
+  self->rate_limited++;
+  g_message ("Outbox: %s is over WhatsApp's limit of messages to one person; it waits %.1f s", what,
+             (double) wait / G_USEC_PER_SEC);
+  if (!pv_outbox_requeue (self->hub->store, job->message->id, pv_store_now (self->hub->store) + wait, reason, &error))
+    log_store_error (job->message, error);
+  job_done (job);
+}
+
 /* Retry-After: seconds, or an HTTP date; 0 when absent or past. */
 static gint64
 retry_after (SoupMessage *msg)
@@ -486,8 +513,9 @@ graph_outcome (guint status, JsonObject *reply, char **out_reason)
     case 4:      /* application request limit */
     case 80007:  /* the business account's rate limit */
     case 130429: /* the number's throughput */
-    case 131056: /* too many messages to one customer */
       return OUTCOME_RATE_LIMIT;
+    case 131056: /* too many messages to one customer: that customer's alone */
+      return OUTCOME_PAIR_LIMIT;
     case 131047: /* more than 24 hours since the customer wrote */
       return OUTCOME_WINDOW;
     case 1:      /* unknown error */
@@ -552,7 +580,46 @@ whatsapp_body (Job *job)
   /* Comes back in the status webhooks: tells our messages apart even if the
    * provider's id were lost. */
   add_json_string (builder, "biz_opaque_callback_data", opaque);
-  if (job->step == STEP_TEMPLATE)
+  if (job->step == STEP_TEMPLATE && m->kind == PV_OUTBOX_CODE)
+    {
+      /* An authentication template: the code in the body's {{1}} and in
+       * its copy-code button, as Meta requires of one. */
+      add_json_string (builder, "type", "template");
+      json_builder_set_member_name (builder, "template");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "name", job->channel->code_template);
+      json_builder_set_member_name (builder, "language");
+      json_builder_begin_object (builder);
+      add_json_string (builder, "code", job->channel->template_language);
+      json_builder_end_object (builder);
+      json_builder_set_member_name (builder, "components");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "body");
+      json_builder_set_member_name (builder, "parameters");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "text");
+      add_json_string (builder, "text", m->otp);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "button");
+      add_json_string (builder, "sub_type", "url");
+      add_json_string (builder, "index", "0");
+      json_builder_set_member_name (builder, "parameters");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      add_json_string (builder, "type", "text");
+      add_json_string (builder, "text", m->otp);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+    }
+  else if (job->step == STEP_TEMPLATE)
     {
       add_json_string (builder, "type", "template");
       json_builder_set_member_name (builder, "template");
@@ -645,19 +712,51 @@ render_png (const char *code, GError **error)
   return g_byte_array_free_to_bytes (png);
 }
 
+/* The approved template @m may go as on WhatsApp, NULL when there is none
+ * for its kind (a free-form text has none). */
+static const char *
+template_for (const Channel *c, const PvOutboxMessage *m)
+{
+  switch (m->kind)
+    {
+    case PV_OUTBOX_TICKET:
+      return c->template_name;
+    case PV_OUTBOX_CODE:
+      return c->code_template;
+    case PV_OUTBOX_TEXT:
+    default:
+      return NULL;
+    }
+}
+
+/* Whether @m goes as a template rather than free-form: WhatsApp said so
+ * after taking it once (by_template); the visitor's 24-hour window is
+ * closed, as the bot knows it; or, with nobody to know (the webhook is
+ * off), whenever there is a template, since a visitor who never wrote —
+ * at the web page, at a desk — is reached by nothing else. */
+static gboolean
+goes_by_template (PvHubOutbox *self, const Channel *c, const PvOutboxMessage *m)
+{
+  if (m->by_template)
+    return TRUE;
+  if (self->window_func != NULL)
+    return self->window_func (m->recipient, self->window_data);
+  return template_for (c, m) != NULL;
+}
+
 /* Whether the job can take the template route, saying why not in the log. */
 static gboolean
 can_use_template (Job *job)
 {
   g_autofree char *what = NULL;
 
-  if (job->message->kind == PV_OUTBOX_TICKET && job->channel->template_name != NULL)
+  if (template_for (job->channel, job->message) != NULL)
     return TRUE;
   what = describe (job->message);
   g_message ("Outbox: %s is outside the 24-hour customer-service window and %s", what,
-             job->message->kind == PV_OUTBOX_TICKET
-               ? "no template is set ([whatsapp] ticket-template): it cannot be sent"
-               : "only a template may be sent then: it cannot be sent");
+             job->message->kind == PV_OUTBOX_TICKET ? "no template is set ([whatsapp] ticket-template): it cannot be sent"
+             : job->message->kind == PV_OUTBOX_CODE ? "no template is set ([whatsapp] code-template): it cannot be sent"
+                                                    : "only a template may be sent then: it cannot be sent");
   return FALSE;
 }
 
@@ -694,9 +793,7 @@ whatsapp_answered (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Kept, so a retry sends the image without uploading it again. */
       if (!pv_outbox_set_media (job->self->hub->store, job->message->id, media, &store_error))
         log_store_error (job->message, store_error);
-      job->step = job->self->window_func && job->self->window_func (job->message->recipient, job->self->window_data)
-                    ? STEP_TEMPLATE
-                    : STEP_SEND;
+      job->step = goes_by_template (job->self, job->channel, job->message) ? STEP_TEMPLATE : STEP_SEND;
       if (job->step == STEP_TEMPLATE && !can_use_template (job))
         return finish_failed (job, "outside the 24-hour window, and no template to send instead", FALSE);
       return job_step (job);
@@ -722,6 +819,8 @@ whatsapp_answered (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (outcome == OUTCOME_RATE_LIMIT)
     return finish_rate_limited (job, reason, retry_after (msg));
+  if (outcome == OUTCOME_PAIR_LIMIT)
+    return finish_pair_limited (job, reason, retry_after (msg));
   return finish_failed (job, reason, outcome == OUTCOME_RETRY);
 }
 
@@ -933,19 +1032,18 @@ job_start (PvHubOutbox *self, Channel *c, PvOutboxMessage *message)
     }
   if (c == &self->channels[CHANNEL_WHATSAPP])
     {
-      gboolean closed = self->window_func != NULL && self->window_func (message->recipient, self->window_data);
+      gboolean closed = goes_by_template (self, c, message);
 
-      if (message->kind == PV_OUTBOX_TICKET)
-        job->step = message->media_id != NULL ? (closed ? STEP_TEMPLATE : STEP_SEND) : STEP_UPLOAD;
-      else if (closed)
-        {
-          can_use_template (job);
-          return finish_failed (job, "outside the 24-hour window: only a template may be sent", FALSE);
-        }
+      if (message->kind == PV_OUTBOX_TICKET && message->media_id == NULL)
+        job->step = STEP_UPLOAD; /* then as @closed says */
       else
-        job->step = STEP_SEND;
+        job->step = closed ? STEP_TEMPLATE : STEP_SEND;
       if (job->step == STEP_TEMPLATE && !can_use_template (job))
-        return finish_failed (job, "outside the 24-hour window, and no template to send instead", FALSE);
+        return finish_failed (job,
+                              message->kind == PV_OUTBOX_TEXT
+                                ? "outside the 24-hour window: only a template may be sent"
+                                : "outside the 24-hour window, and no template to send instead",
+                              FALSE);
     }
   job_step (job);
 }
@@ -1130,6 +1228,51 @@ pv_hub_outbox_is_configured (PvHubOutbox *self, const char *channel)
   Channel *c = find_channel (self, channel);
 
   return c != NULL && c->configured;
+}
+
+gboolean
+pv_hub_outbox_can_reach_anyone (PvHubOutbox *self, const char *channel, PvOutboxKind kind)
+{
+  Channel *c = self ? find_channel (self, channel) : NULL;
+  PvOutboxMessage probe = { .kind = kind };
+
+  if (c == NULL || !c->configured)
+    return FALSE;
+  if (c == &self->channels[CHANNEL_SMS])
+    return TRUE;
+  return template_for (c, &probe) != NULL;
+}
+
+gboolean
+pv_hub_outbox_resend_by_template (PvHubOutbox *self,
+                                  const char *provider_id,
+                                  const char *reason,
+                                  gboolean *out_requeued,
+                                  GError **error)
+{
+  Channel *c = &self->channels[CHANNEL_WHATSAPP];
+  g_autoptr (PvOutboxMessage) m = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *what = NULL;
+
+  *out_requeued = FALSE;
+  if (!(m = pv_outbox_find_by_provider (self->hub->store, provider_id, &local)))
+    {
+      if (local == NULL)
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!g_str_equal (m->channel, c->name) || m->status != PV_OUTBOX_SENT || m->by_template
+      || template_for (c, m) == NULL)
+    return TRUE;
+  if (!pv_outbox_requeue_by_template (self->hub->store, m->id, reason, error))
+    return FALSE;
+  what = describe (m);
+  g_message ("Outbox: %s was refused outside the 24-hour window; it goes again as the template", what);
+  *out_requeued = TRUE;
+  schedule_pump (self);
+  return TRUE;
 }
 
 void

@@ -16,6 +16,15 @@
  *   template-language = en     ticket goes as this approved template: an
  *                              IMAGE header (the QR) and one body variable
  *                              {{1}}, the serial; without one it fails
+ *   code-template = …          and a one-time code as this approved
+ *                              authentication template: the code in its
+ *                              body's {{1}} and its copy-code button
+ *     Outside the window means: the bot knows the visitor has not written
+ *     for 24 hours (or never); WhatsApp refused the free-form message
+ *     (error 131047), at once or later by a status report; or, with the
+ *     webhook off and so nothing known, always when there is a template.
+ *     Error 131056 (too many messages to one person) delays that message
+ *     alone; the other rate limits pause the channel.
  *
  *   [sms]                      a generic HTTP gateway; works when url-template is set
  *   url-template = https://gw.example/send?to={to}&text={text}
@@ -44,6 +53,7 @@
 #pragma once
 
 #include "pv-hub.h"
+#include "pv-outbox.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +69,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvHubOutbox, pv_hub_outbox_free)
 
 /* Whether @channel ("whatsapp", "sms") has the settings to send. */
 gboolean pv_hub_outbox_is_configured (PvHubOutbox *self, const char *channel);
+
+/* Whether @channel can deliver a message of @kind to a phone that never
+ * wrote to us (a visitor at the web page or a desk): SMS whenever it is
+ * configured; WhatsApp only by an approved template, so a ticket with
+ * ticket-template, a code with code-template, a text never. What the
+ * pages offer depends on it: nothing is offered that cannot arrive. */
+gboolean pv_hub_outbox_can_reach_anyone (PvHubOutbox *self, const char *channel, PvOutboxKind kind);
+
+/* WhatsApp reported, by a status webhook, that the message it knows as
+ * @provider_id failed outside the visitor's 24-hour window (error 131047)
+ * after taking it. When it is a ticket or a code with a template
+ * configured and it has not gone as the template yet, it is queued again
+ * to go as the template (*@out_requeued) and sent soon; otherwise nothing
+ * changes (the caller records the failure). FALSE only when the store
+ * fails. */
+gboolean pv_hub_outbox_resend_by_template (PvHubOutbox *self,
+                                           const char *provider_id,
+                                           const char *reason,
+                                           gboolean *out_requeued,
+                                           GError **error);
 
 /* Returns TRUE when the 24-hour customer-service window with @recipient
  * (a normalised phone) is known to be closed: its last message to us is

@@ -39,7 +39,9 @@
 #define QR_MODULE_PX 8
 #define PNG_MODULE_PX 12
 #define MAX_GROUP 256
-#define MAX_BUCKETS 50000
+/* Defaults of [web] limit-entries and remembered-forms. */
+#define DEFAULT_LIMIT_ENTRIES 50000
+#define DEFAULT_REMEMBERED_FORMS 20000
 #define MAX_SHOWN_TICKETS 20
 #define FORM_COOKIE "pv_form"
 #define LANG_COOKIE "pv_lang"
@@ -53,14 +55,18 @@
 typedef struct
 {
   GHashTable *buckets; /* key → Bucket */
+  GQueue order;        /* Bucket, the least recently used first */
   double per_us;       /* tokens added per µs */
   double burst;
+  guint max_entries;
 } Limit;
 
 typedef struct
 {
   double tokens;
-  gint64 at; /* monotonic µs */
+  gint64 at;  /* monotonic µs */
+  char *key;  /* owned; the table's key too */
+  GList link; /* in Limit.order */
 } Bucket;
 
 struct _PvHubWeb
@@ -74,9 +80,11 @@ struct _PvHubWeb
   gint64 link_lifetime_s;
   char **categories; /* open to self-registration; NULL: all */
   gboolean whatsapp;
-  char *code_channel;
-  GQueue pending;        /* Registration */
-  GHashTable *submitted; /* key → Submitted */
+  char *code_channel;     /* NULL: no channel can send a code to just anyone */
+  GQueue pending;         /* Registration */
+  GHashTable *submitted;  /* key → Submitted */
+  GQueue submitted_order; /* Submitted, the oldest first */
+  guint max_submitted;
   guint flush_id;
   GBytes *css;
 };
@@ -561,27 +569,50 @@ load_key (PvHubWeb *self, GError **error)
 /* ---- Rate limits: token buckets ---- */
 
 static void
-limit_init (Limit *limit, double per_minute, double burst)
+limit_init (Limit *limit, double per_minute, double burst, guint max_entries)
 {
-  limit->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  limit->buckets = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&limit->order);
   limit->per_us = per_minute / (60.0 * G_USEC_PER_SEC);
   limit->burst = burst;
+  limit->max_entries = MAX (max_entries, 1);
 }
 
-/* Forgets buckets that have filled up again (they say nothing); if a flood
- * of addresses leaves too many, forgets them all rather than grow. */
 static void
-limit_prune (Limit *limit, gint64 now)
+limit_drop (Limit *limit, Bucket *bucket)
 {
-  GHashTableIter iter;
-  Bucket *bucket;
+  g_hash_table_remove (limit->buckets, bucket->key);
+  g_queue_unlink (&limit->order, &bucket->link);
+  g_free (bucket->key);
+  g_free (bucket);
+}
 
-  g_hash_table_iter_init (&iter, limit->buckets);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &bucket))
-    if (bucket->tokens + (double) (now - bucket->at) * limit->per_us >= limit->burst)
-      g_hash_table_iter_remove (&iter);
-  if (g_hash_table_size (limit->buckets) >= MAX_BUCKETS)
-    g_hash_table_remove_all (limit->buckets);
+static void
+limit_clear (Limit *limit)
+{
+  while (limit->order.head != NULL)
+    limit_drop (limit, limit->order.head->data);
+  g_clear_pointer (&limit->buckets, g_hash_table_unref);
+}
+
+/* Makes room for a new key. Buckets that have filled up again say nothing
+ * and go first, the least recently used ones, as many as are found there;
+ * when the table is still full, the least recently used goes all the same
+ * (its bucket has had the longest to fill). Never all at once: a flood of
+ * new addresses costs the quietest their count, not the busy ones theirs,
+ * and the work is a few buckets, not the table. */
+static void
+limit_make_room (Limit *limit, gint64 now)
+{
+  while (limit->order.head != NULL)
+    {
+      Bucket *oldest = limit->order.head->data;
+
+      if (oldest->tokens + (double) (now - oldest->at) * limit->per_us < limit->burst
+          && limit->order.length < limit->max_entries)
+        break;
+      limit_drop (limit, oldest);
+    }
 }
 
 /* Takes a token from @key's bucket; FALSE with the wait for the next one. */
@@ -593,13 +624,17 @@ limit_take (Limit *limit, const char *key, gint64 *out_wait_us)
 
   if (bucket == NULL)
     {
-      if (g_hash_table_size (limit->buckets) >= MAX_BUCKETS)
-        limit_prune (limit, now);
+      limit_make_room (limit, now);
       bucket = g_new0 (Bucket, 1);
       bucket->tokens = limit->burst;
       bucket->at = now;
-      g_hash_table_insert (limit->buckets, g_strdup (key), bucket);
+      bucket->key = g_strdup (key);
+      bucket->link.data = bucket;
+      g_hash_table_insert (limit->buckets, bucket->key, bucket);
     }
+  else
+    g_queue_unlink (&limit->order, &bucket->link);
+  g_queue_push_tail_link (&limit->order, &bucket->link);
   bucket->tokens = MIN (limit->burst, bucket->tokens + (double) (now - bucket->at) * limit->per_us);
   bucket->at = now;
   if (bucket->tokens >= 1.0)
@@ -1152,6 +1187,7 @@ handle_index (Request *r)
       pv_web_markup_append (categories, pv_hub_web_fill ("category.html", item));
     }
   pv_web_vars_markup (vars, "categories", categories);
+  pv_web_vars_markup (vars, "find", pv_hub_web_fill (r->self->code_channel ? "find-link.html" : "find-desk.html", vars));
   pv_web_vars_text (vars, "event", pv_event_get_name (event));
   reply_page (r, SOUP_STATUS_OK, pv_event_get_name (event), pv_hub_web_fill ("index.html", vars));
 }
@@ -1391,6 +1427,11 @@ check_register_form (Request *r, GHashTable *fields, RegisterForm *form)
     field_error (form, FIELD_NAME, say_error (r, "err_name_missing", 0));
   else if (g_utf8_strlen (form->name, -1) > NAME_MAX_CHARS)
     field_error (form, FIELD_NAME, say_error (r, "err_name_long", 0));
+  /* What a ticket keeps is counted in bytes: 70 Devanagari letters (3
+   * bytes each) or 51 emoji (4) are more than it takes, and would
+   * otherwise fail only at the issue. */
+  else if (strlen (form->name) > PV_TICKET_NAME_MAX_BYTES)
+    field_error (form, FIELD_NAME, say_error (r, "err_name_bytes", 0));
   else if (!name_chars_ok (form->name))
     field_error (form, FIELD_NAME, say_error (r, "err_name_chars", 0));
 
@@ -1445,31 +1486,63 @@ typedef struct
 
 /* A form sent before, by its token and fields: a second tap on a slow
  * network, or the browser sending it again, gets the first one's ticket,
- * not a second ticket. */
+ * not a second ticket. Kept in the order they came, and forgotten from the
+ * oldest: once their form's token has expired, or when there are more
+ * than [web] remembered-forms. */
 typedef struct
 {
   Registration *pending; /* until it is answered */
   guint16 issuer;
   guint32 serial;
-  gint64 at; /* monotonic µs */
+  gint64 at;  /* monotonic µs */
+  char *key;  /* owned; the table's key too */
+  GList link; /* in PvHubWeb's submitted_order */
 } Submitted;
 
-#define MAX_SUBMITTED 20000
+static Submitted *
+submitted_add (PvHubWeb *self, char *key)
+{
+  Submitted *submitted = g_new0 (Submitted, 1);
 
+  submitted->key = key;
+  submitted->at = g_get_monotonic_time ();
+  submitted->link.data = submitted;
+  g_hash_table_insert (self->submitted, submitted->key, submitted);
+  g_queue_push_tail_link (&self->submitted_order, &submitted->link);
+  return submitted;
+}
+
+static void
+submitted_remove (PvHubWeb *self, Submitted *submitted)
+{
+  g_hash_table_remove (self->submitted, submitted->key);
+  g_queue_unlink (&self->submitted_order, &submitted->link);
+  g_free (submitted->key);
+  g_free (submitted);
+}
+
+/* Makes room for one more, from the oldest; the work is what is forgotten.
+ * One still being issued is kept (its answer finds it), whatever its age:
+ * it is answered within a turn of the main loop. */
 static void
 forget_old_submissions (PvHubWeb *self)
 {
   gint64 now = g_get_monotonic_time ();
-  GHashTableIter iter;
-  Submitted *submitted;
+  GList *l = self->submitted_order.head;
 
-  if (g_hash_table_size (self->submitted) < MAX_SUBMITTED)
-    return;
-  /* A form's token is no good after its lifetime anyway. */
-  g_hash_table_iter_init (&iter, self->submitted);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &submitted))
-    if (submitted->pending == NULL && now - submitted->at > (gint64) FORM_LIFETIME_S * G_USEC_PER_SEC)
-      g_hash_table_iter_remove (&iter);
+  while (l != NULL)
+    {
+      Submitted *submitted = l->data;
+      GList *next = l->next;
+
+      /* A form's token is no good after its lifetime anyway. */
+      if (now - submitted->at <= (gint64) FORM_LIFETIME_S * G_USEC_PER_SEC
+          && self->submitted_order.length < self->max_submitted)
+        break;
+      if (submitted->pending == NULL)
+        submitted_remove (self, submitted);
+      l = next;
+    }
 }
 
 static void
@@ -1533,7 +1606,7 @@ answer_registration (PvHubWeb *self, Registration *reg)
        * the event since the form was checked), never the visitor's; the
        * same form may be sent again. */
       g_warning ("Web registration failed: %s", reg->error ? reg->error->message : "no ticket");
-      g_hash_table_remove (self->submitted, reg->key);
+      submitted_remove (self, submitted);
       reply_said (reg->request, SOUP_STATUS_SERVICE_UNAVAILABLE, "e503_title", "e503_text", "/register",
                   "fill_again");
       for (guint i = 0; i < reg->repeats->len; i++)
@@ -1636,10 +1709,8 @@ handle_register (Request *r, const char *client)
   reg->request = r;
   reg->repeats = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
   reg->key = g_strdup (key);
-  submitted = g_new0 (Submitted, 1);
+  submitted = submitted_add (self, g_steal_pointer (&key));
   submitted->pending = reg;
-  submitted->at = g_get_monotonic_time ();
-  g_hash_table_insert (self->submitted, g_steal_pointer (&key), submitted);
   r->deferred = TRUE;
   reg->name = g_steal_pointer (&form.name);
   reg->phone = g_steal_pointer (&form.phone);
@@ -1672,31 +1743,44 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
   PvEvent *event = pv_store_get_event (r->self->hub->store, NULL);
   const PvCategory *category = pv_event_get_category (event, info->category);
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autoptr (GError) error = NULL;
   g_autofree char *valid = ticket_valid_text (vars, event, info, category);
-  g_autofree char *label = NULL;
-  PvWebMarkup *qr = pv_web_markup_qr (info->code, &error);
 
-  if (qr == NULL)
-    g_warning ("No QR code for ticket %s: %s", info->serial_text, error->message);
   pv_web_vars_text (vars, "serial", info->serial_text);
-  label = say_plain (vars, "qr_label");
-  pv_web_vars_text (vars, "qr_label", label);
-  pv_web_vars_markup (vars, "qr", qr);
   pv_web_vars_text (vars, "category", category ? category_name (vars, category) : "?");
   pv_web_vars_text (vars, "valid", valid);
   vars_int (vars, "party", info->party);
   pv_web_vars_text (vars, "name", info->name && *info->name ? info->name : "—");
-  pv_web_vars_text (vars, "token", token);
   if (info->revoked)
     {
+      /* No code to show, save or send: the gates refuse it. */
       g_autoptr (PvWebVars) notice = page_vars (r);
       pv_web_vars_markup (notice, "text", say (notice, "revoked"));
       pv_web_vars_markup (vars, "status", pv_hub_web_fill ("notice.html", notice));
+      pv_web_vars_markup (vars, "qr", NULL);
+      pv_web_vars_markup (vars, "download", NULL);
+      pv_web_vars_markup (vars, "whatsapp", NULL);
+      return pv_hub_web_fill ("ticket-card.html", vars);
     }
-  else
-    pv_web_vars_markup (vars, "status", NULL);
-  if (r->self->whatsapp && info->phone && !info->revoked)
+  {
+    g_autoptr (PvWebVars) figure = page_vars (r);
+    g_autoptr (PvWebVars) download = page_vars (r);
+    g_autoptr (GError) error = NULL;
+    g_autofree char *label = NULL;
+    PvWebMarkup *qr = pv_web_markup_qr (info->code, &error);
+
+    if (qr == NULL)
+      g_warning ("No QR code for ticket %s: %s", info->serial_text, error->message);
+    pv_web_vars_text (figure, "serial", info->serial_text);
+    label = say_plain (figure, "qr_label");
+    pv_web_vars_text (figure, "qr_label", label);
+    pv_web_vars_markup (figure, "qr", qr);
+    pv_web_vars_markup (vars, "qr", pv_hub_web_fill ("ticket-qr.html", figure));
+    pv_web_vars_text (download, "serial", info->serial_text);
+    pv_web_vars_text (download, "token", token);
+    pv_web_vars_markup (vars, "download", pv_hub_web_fill ("ticket-download.html", download));
+  }
+  pv_web_vars_markup (vars, "status", NULL);
+  if (r->self->whatsapp && info->phone)
     {
       g_autoptr (PvWebVars) form = page_vars (r);
       g_autofree char *csrf = form_token (r->self, r->nonce);
@@ -1738,6 +1822,8 @@ reply_tickets (Request *r, PvWebMarkup *cards, guint count, gboolean sent)
 static void
 reply_link_expired (Request *r)
 {
+  if (r->self->code_channel == NULL)
+    return reply_said (r, SOUP_STATUS_NOT_FOUND, "lookup_title", "link_expired_desk", "/", "back_home");
   reply_said (r, SOUP_STATUS_NOT_FOUND, "lookup_title", "link_expired", "/ticket", "lookup_title");
 }
 
@@ -1792,6 +1878,9 @@ handle_png (Request *r, GHashTable *query)
 
   if (!ticket_from_token (r, query ? g_hash_table_lookup (query, "t") : NULL, &info))
     return;
+  /* A link made before the ticket was revoked gives no code to keep. */
+  if (info.revoked)
+    return reply_said (r, SOUP_STATUS_GONE, "revoked_title", "revoked", "/", "back_home");
   if ((surface = pv_qr_render (info.code, PNG_MODULE_PX, &error)) == NULL)
     {
       g_warning ("No QR code for ticket %s: %s", info.serial_text, error->message);
@@ -1894,12 +1983,6 @@ reply_code_form (Request *r, const char *phone, PvWebMarkup *taken_error, guint 
   reply_page (r, status, title, pv_hub_web_fill ("lookup-code.html", vars));
 }
 
-static const char *
-code_channel (PvHubWeb *self)
-{
-  return self->code_channel;
-}
-
 /* The phone asks for a code: made and queued in one transaction, or, for
  * a phone with no tickets, nothing, with the same answer. */
 static void
@@ -1926,19 +2009,20 @@ lookup_request_code (Request *r, const char *phone)
     {
       g_autoptr (PvWebVars) vars = page_vars (r);
       g_autofree char *body = NULL;
+      gboolean queued;
 
       pv_web_vars_text (vars, "event", event_name (self));
       pv_web_vars_text (vars, "code", code);
       body = say_plain (vars, "code_message");
+      queued = pv_outbox_enqueue_code (store, self->code_channel, normal, body, code, NULL, &error);
       sodium_memzero (code, sizeof code);
-      if (!pv_outbox_enqueue (store, code_channel (self), normal, PV_OUTBOX_TEXT, body, 0, 0, NULL, &error))
+      sodium_memzero (body, strlen (body));
+      if (!queued)
         {
-          sodium_memzero (body, strlen (body));
           pv_store_rollback (store);
           g_warning ("Cannot queue a visitor's code: %s", error->message);
           return reply_said (r, SOUP_STATUS_SERVICE_UNAVAILABLE, "e503_title", "e503_text", "/ticket", "fill_again");
         }
-      sodium_memzero (body, strlen (body));
     }
   if (!pv_store_commit (store, &error))
     {
@@ -2001,6 +2085,9 @@ handle_lookup (Request *r, const char *client)
   const char *step;
   gint64 wait;
 
+  /* Nothing can send a visitor the code: the desk finds tickets again. */
+  if (r->self->code_channel == NULL)
+    return reply_said (r, SOUP_STATUS_OK, "lookup_title", "lookup_desk", "/", "back_home");
   if (!g_str_equal (soup_server_message_get_method (r->msg), "POST"))
     return reply_lookup_form (r, NULL, NULL, SOUP_STATUS_OK);
   if (!limit_take (&r->self->posts, client, &wait))
@@ -2115,13 +2202,38 @@ setting_string (GKeyFile *config, const char *group, const char *key)
   return value && *value ? g_steal_pointer (&value) : NULL;
 }
 
+/* The channel codes to find tickets again go by: @wanted if it can reach
+ * a visitor who never wrote to us, else the other one if that can; NULL
+ * when neither can (the pages then send visitors to the desk). */
+static char *
+choose_code_channel (PvHubWeb *self, const char *wanted)
+{
+  const char *order[] = { wanted ? wanted : PV_DELIVERY_SMS,
+                          g_strcmp0 (wanted, PV_DELIVERY_WHATSAPP) == 0 ? PV_DELIVERY_SMS : PV_DELIVERY_WHATSAPP };
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    if (pv_hub_outbox_can_reach_anyone (self->outbox, order[i], PV_OUTBOX_CODE))
+      {
+        if (wanted != NULL && i > 0)
+          g_message ("[" GROUP "] code-channel = %s cannot reach a visitor who never wrote to us; codes to find "
+                     "tickets again go by %s",
+                     wanted, order[i]);
+        return g_strdup (order[i]);
+      }
+  /* A visitor who registered on this page has not written to the WhatsApp
+   * number: outside that 24-hour window WhatsApp takes only approved
+   * templates. */
+  g_message ("Finding tickets again on the web is off: no channel can send a visitor a code ([sms] url-template, "
+             "or [whatsapp] code-template); the pages send visitors to the desk");
+  return NULL;
+}
+
 static gboolean
 read_settings (PvHubWeb *self, GError **error)
 {
   GKeyFile *config = self->hub->config;
-  g_autofree char *phone_number_id = setting_string (config, "whatsapp", "phone-number-id");
-  g_autofree char *access_token = setting_string (config, "whatsapp", "access-token");
-  gint64 pages, pages_burst, posts, posts_burst, phones, phones_burst, hours;
+  g_autofree char *wanted = NULL;
+  gint64 pages, pages_burst, posts, posts_burst, phones, phones_burst, hours, entries, forms;
 
   if (!setting_number (config, "requests-per-minute", 600, 1000000, &pages, error)
       || !setting_number (config, "requests-burst", 200, 1000000, &pages_burst, error)
@@ -2129,13 +2241,18 @@ read_settings (PvHubWeb *self, GError **error)
       || !setting_number (config, "posts-burst", 30, 1000000, &posts_burst, error)
       || !setting_number (config, "phone-per-hour", 10, 1000000, &phones, error)
       || !setting_number (config, "phone-burst", 10, 1000000, &phones_burst, error)
-      || !setting_number (config, "ticket-link-hours", 24, 24 * 366, &hours, error))
+      || !setting_number (config, "ticket-link-hours", 24, 24 * 366, &hours, error)
+      || !setting_number (config, "limit-entries", DEFAULT_LIMIT_ENTRIES, 10000000, &entries, error)
+      || !setting_number (config, "remembered-forms", DEFAULT_REMEMBERED_FORMS, 10000000, &forms, error))
     return FALSE;
-  limit_init (&self->pages, (double) pages, (double) pages_burst);
-  limit_init (&self->posts, (double) posts, (double) posts_burst);
-  limit_init (&self->phones, (double) phones / 60.0, (double) phones_burst);
+  limit_init (&self->pages, (double) pages, (double) pages_burst, (guint) entries);
+  limit_init (&self->posts, (double) posts, (double) posts_burst, (guint) entries);
+  limit_init (&self->phones, (double) phones / 60.0, (double) phones_burst, (guint) entries);
   self->link_lifetime_s = hours * 3600;
-  self->whatsapp = phone_number_id != NULL && access_token != NULL;
+  self->max_submitted = (guint) forms;
+  /* A visitor here has not written to the WhatsApp number: only the
+   * ticket's template reaches them. */
+  self->whatsapp = pv_hub_outbox_can_reach_anyone (self->outbox, PV_DELIVERY_WHATSAPP, PV_OUTBOX_TICKET);
 
   if (g_key_file_has_key (config, GROUP, "categories", NULL))
     {
@@ -2149,14 +2266,10 @@ read_settings (PvHubWeb *self, GError **error)
                               "[" GROUP "] categories: the event has no category “%s”", self->categories[i]),
                  FALSE;
     }
-  /* SMS by default: a visitor who registered on the web has not written to
-   * the WhatsApp number, and outside that 24-hour window WhatsApp takes
-   * only approved templates. */
-  self->code_channel = setting_string (config, GROUP, "code-channel");
-  if (self->code_channel == NULL)
-    self->code_channel = g_strdup ("sms");
-  else if (!g_str_equal (self->code_channel, "sms") && !g_str_equal (self->code_channel, "whatsapp"))
+  wanted = setting_string (config, GROUP, "code-channel");
+  if (wanted != NULL && !g_str_equal (wanted, PV_DELIVERY_SMS) && !g_str_equal (wanted, PV_DELIVERY_WHATSAPP))
     return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[" GROUP "] code-channel: “sms” or “whatsapp”"), FALSE;
+  self->code_channel = choose_code_channel (self, wanted);
   return TRUE;
 }
 
@@ -2170,7 +2283,8 @@ pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
   self->outbox = outbox;
   g_queue_init (&self->pending);
   self->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->submitted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->submitted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->submitted_order);
   if (!load_strings (self, error) || !read_settings (self, error) || !load_key (self, error)
       || !(self->css = g_resources_lookup_data (RESOURCES "style.css", G_RESOURCE_LOOKUP_FLAGS_NONE, error)))
     return NULL;
@@ -2188,7 +2302,8 @@ pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
   soup_server_add_handler (server, "/ticket.png", handle_request, self, NULL);
   soup_server_add_early_handler (server, "/static", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
   soup_server_add_handler (server, "/static", handle_request, self, NULL);
-  g_message ("Web registration at %s%s", hub->url, self->whatsapp ? " (tickets can be sent to WhatsApp)" : "");
+  g_message ("Web registration at %s%s", hub->url,
+             self->whatsapp ? " (tickets can be sent to WhatsApp by its template)" : "");
   return g_steal_pointer (&self);
 }
 
@@ -2211,10 +2326,12 @@ pv_hub_web_free (PvHubWeb *self)
   for (guint l = 0; l < G_N_ELEMENTS (self->strings); l++)
     g_clear_pointer (&self->strings[l], g_hash_table_unref);
   g_clear_pointer (&self->templates, g_hash_table_unref);
+  while (self->submitted_order.head != NULL)
+    submitted_remove (self, self->submitted_order.head->data);
   g_clear_pointer (&self->submitted, g_hash_table_unref);
-  g_clear_pointer (&self->pages.buckets, g_hash_table_unref);
-  g_clear_pointer (&self->posts.buckets, g_hash_table_unref);
-  g_clear_pointer (&self->phones.buckets, g_hash_table_unref);
+  limit_clear (&self->pages);
+  limit_clear (&self->posts);
+  limit_clear (&self->phones);
   g_clear_pointer (&self->css, g_bytes_unref);
   g_strfreev (self->categories);
   g_free (self->code_channel);

@@ -8,11 +8,14 @@
  *                           303 to its page, or the form again with messages
  *   GET  /ticket/view?t=T   a ticket's page: QR code (inline SVG), serial,
  *                           category, day; PNG download; "send to my WhatsApp"
- *   GET  /ticket.png?t=T    the QR code as a PNG to keep
+ *                           (a revoked ticket: the notice, no code)
+ *   GET  /ticket.png?t=T    the QR code as a PNG to keep (410 once revoked)
  *   POST /ticket/send       queues the ticket to the visitor's WhatsApp
  *   GET  /ticket            finding tickets again: the phone number...
  *   POST /ticket            ...a one-time code sent to it (pv-visitor-codes.h),
- *                           then the code: the phone's tickets
+ *                           then the code: the phone's tickets; when no
+ *                           channel can send the code, a page that says
+ *                           the desk finds tickets again
  *   GET  /static/style.css  the style sheet
  *
  * T is an opaque token the hub signs (HMAC-SHA256 with a key kept in the
@@ -22,7 +25,10 @@
  * carry a token bound to a cookie (CSRF) and work without JavaScript.
  * Requests are limited per client address and per phone number by token
  * buckets, answered 429 with Retry-After and a page that says when to try
- * again. Phone numbers and names never reach the log.
+ * again. Phone numbers and names never reach the log. A name is checked
+ * against what a ticket keeps (PV_TICKET_NAME_MAX_BYTES) as well as its
+ * 80 letters, so a long name in Hindi is told at the form, not refused at
+ * the issue.
  *
  * Settings, group [web] of the hub's key file (defaults in brackets):
  *   requests-per-minute  [600]  pages and files, per client address (an IPv6
@@ -32,15 +38,28 @@
  *   phone-per-hour       [10]   tickets registered and sent to WhatsApp, per
  *   phone-burst          [10]   phone number
  *   ticket-link-hours    [24]   how long a ticket page's link (and its PNG) works
+ *   limit-entries        [50000] addresses (and phones) each limit keeps
+ *                               count of; beyond, the least recently seen
+ *                               is forgotten first, never everyone's at once
+ *   remembered-forms     [20000] forms answered that the same form sent
+ *                               again (a second tap) gets its ticket from,
+ *                               for the two hours a form works, the oldest
+ *                               forgotten first beyond this
  *   categories           [none] the categories open to self-registration, by
  *                               name, separated by ";"; until it is set the
  *                               pages say tickets are had at the desk
  *   code-channel         [sms]  how the code to find tickets again is sent:
  *                               sms, or whatsapp (which reaches a visitor
  *                               who has not written to the number only by
- *                               an approved template)
- * "Send to my WhatsApp" is offered only when [whatsapp] has phone-number-id
- * and access-token.
+ *                               an approved template, [whatsapp]
+ *                               code-template); when the one chosen cannot
+ *                               reach such a visitor the other is used if
+ *                               it can, and if neither can, finding tickets
+ *                               again is not offered (said once in the log)
+ * "Send to my WhatsApp" is offered only when the outbox can deliver a
+ * ticket to a visitor who never wrote to the number: [whatsapp] set up
+ * with a ticket-template (pv_hub_outbox_can_reach_anyone ()); the page
+ * after it says the ticket is queued, not that it arrived.
  *
  * Pages are made from templates in data/hub/ (a GResource) by one function,
  * pv_hub_web_fill (), which HTML-escapes every value it is given as text;

@@ -35,6 +35,9 @@
  * kept longer than that, and forgotten once an hour. */
 #define SEEN_KEEP (14 * G_TIME_SPAN_DAY)
 #define FORGET_INTERVAL_S 3600
+/* WhatsApp's error for a free-form message outside the 24-hour window. */
+#define ERROR_REENGAGEMENT 131047
+#define DEFAULT_TICKETS_PER_HOUR 10
 
 struct _PvHubWhatsapp
 {
@@ -226,14 +229,15 @@ take_message (PvHubWhatsapp *self, JsonObject *message, guint *queued, GError **
 }
 
 static gboolean
-take_status (PvHubWhatsapp *self, JsonObject *report, GError **error)
+take_status (PvHubWhatsapp *self, JsonObject *report, guint *queued, GError **error)
 {
   const char *id = member_string (report, "id");
   const char *status_text = member_string (report, "status");
   JsonArray *errors = member_array (report, "errors");
   g_autofree char *reason = NULL;
   PvOutboxStatus status;
-  gboolean found = FALSE;
+  gboolean found = FALSE, requeued = FALSE;
+  gint64 error_code = 0;
 
   /* sent, delivered, read, failed; anything else ("deleted", "warning")
    * says nothing about delivery. */
@@ -248,11 +252,23 @@ take_status (PvHubWhatsapp *self, JsonObject *report, GError **error)
       const char *title = member_string (first, "title");
       const char *details = member_string (member_object (first, "error_data"), "details");
 
-      reason = g_strdup_printf ("WhatsApp error %" G_GINT64_FORMAT ": %s%s%s",
-                                code && JSON_NODE_HOLDS_VALUE (code) && json_node_get_value_type (code) == G_TYPE_INT64
-                                  ? json_node_get_int (code)
-                                  : 0,
-                                title ? title : "failed", details ? " — " : "", details ? details : "");
+      if (code && JSON_NODE_HOLDS_VALUE (code) && json_node_get_value_type (code) == G_TYPE_INT64)
+        error_code = json_node_get_int (code);
+      reason = g_strdup_printf ("WhatsApp error %" G_GINT64_FORMAT ": %s%s%s", error_code, title ? title : "failed",
+                                details ? " — " : "", details ? details : "");
+    }
+  /* Taken, then refused because the visitor's window had closed: a ticket
+   * or a code goes again as the approved template, when there is one. */
+  if (status == PV_OUTBOX_FAILED && error_code == ERROR_REENGAGEMENT && self->outbox != NULL)
+    {
+      if (!pv_hub_outbox_resend_by_template (self->outbox, id, reason, &requeued, error))
+        return FALSE;
+      if (requeued)
+        {
+          (*queued)++;
+          self->statuses++;
+          return TRUE;
+        }
     }
   if (!pv_outbox_update_status (self->hub->store, id, status, reason, &found, error))
     return FALSE;
@@ -314,7 +330,7 @@ process_payload (PvHubWhatsapp *self, GBytes *payload, guint *queued, GError **e
           for (guint s = 0; statuses && s < json_array_get_length (statuses); s++)
             {
               JsonObject *report = element_object (statuses, s);
-              if (report && !take_status (self, report, error))
+              if (report && !take_status (self, report, queued, error))
                 return FALSE;
             }
         }
@@ -623,6 +639,22 @@ setting (GKeyFile *config, const char *key)
   return value && *value ? g_steal_pointer (&value) : NULL;
 }
 
+/* [whatsapp] tickets-per-hour: how many tickets the bot issues to one
+ * phone in any hour. */
+static gboolean
+read_ticket_limit (GKeyFile *config, guint *out, GError **error)
+{
+  g_autofree char *text = setting (config, "tickets-per-hour");
+  guint64 value = DEFAULT_TICKETS_PER_HOUR;
+
+  if (text != NULL && !g_ascii_string_to_unsigned (text, 10, 1, 10000, &value, NULL))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "[" GROUP "] tickets-per-hour = %s: a whole number from 1 to 10000 is expected", text),
+           FALSE;
+  *out = (guint) value;
+  return TRUE;
+}
+
 PvHubWhatsapp *
 pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
 {
@@ -652,6 +684,8 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
         }
       self->options.categories = (const char *const *) self->categories;
     }
+  if (!read_ticket_limit (hub->config, &self->options.tickets_per_hour, error))
+    return NULL;
   if (self->app_secret == NULL)
     {
       /* Sending alone (the outbox) is a setup of its own, not a fault. */

@@ -16,11 +16,16 @@
  *   categories     the ticket categories the bot offers, in order, by name
  *                  (a list: "One-day;School group"); default every
  *                  category of the event.
+ *   tickets-per-hour  the tickets the bot issues to one phone in any hour
+ *                  (default 10): a script cannot have it issue more, and
+ *                  a visitor over it is told when to try again.
  *
  * POST /webhooks/whatsapp takes a signed body of at most
  * PV_HUB_WHATSAPP_MAX_BODY bytes, stores it, answers 200 once it is
  * durable and processes it after: a body Meta was answered for survives a
- * crash, and a message delivered twice is acted on once. */
+ * crash, and a message delivered twice is acted on once. A status report
+ * that a ticket or a code failed outside the 24-hour window (error 131047)
+ * has it sent again as the approved template (pv-hub-outbox.h). */
 #pragma once
 
 #include "pv-hub-outbox.h"

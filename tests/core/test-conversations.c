@@ -15,6 +15,8 @@
 #define PHONE "+" WA_ID
 
 static guint message_counter;
+/* The bot's settings for chat_as (): none unless a test sets them. */
+static const PvBotOptions *chat_options;
 
 /* Sends @text (NULL: an image) as @wa_id and returns what the bot queued,
  * its bodies joined with "\n---\n" ("" when nothing). */
@@ -29,7 +31,7 @@ chat_as (PvStore *store, const char *wa_id, const char *text)
   sqlite3_stmt *stmt;
   guint queued = 99;
 
-  g_assert_true (pv_conversations_receive (store, &message, NULL, &queued, &error));
+  g_assert_true (pv_conversations_receive (store, &message, chat_options, &queued, &error));
   g_assert_no_error (error);
   /* One message in, one out: a text, or the ticket. */
   g_assert_cmpuint (queued, ==, 1);
@@ -289,6 +291,59 @@ test_options (Fixture *f, gconstpointer data)
   g_assert_cmpint (state_of (f->admin, WA_ID), ==, PV_CONVERSATION_CATEGORY);
 }
 
+/* A script answering "new" and "1" in a loop gets no more tickets an hour
+ * than the settings allow, and is told when it may have the next. */
+static void
+test_ticket_limit (Fixture *f, gconstpointer data)
+{
+  PvBotOptions options = { .tickets_per_hour = 2 };
+  const char *again = "Sorry, this number has had as many tickets in the last hour as one number may (2).";
+
+  chat_options = &options;
+  g_free (chat (f->admin, "Hi"));
+  g_free (chat (f->admin, "English"));
+  g_free (chat (f->admin, "Asha"));
+  g_free (chat (f->admin, "2"));
+  assert_says (f->admin, "1", "Serial 1-000001");
+  f->clock += 10 * G_TIME_SPAN_MINUTE;
+  g_free (chat (f->admin, "new"));
+  g_free (chat (f->admin, "Ravi"));
+  g_free (chat (f->admin, "2"));
+  assert_says (f->admin, "1", "Serial 1-000002");
+  f->clock += 10 * G_TIME_SPAN_MINUTE;
+
+  /* "new" is told at once, not after a name and a choice. */
+  assert_says (f->admin, "new", again);
+  assert_says (f->admin, "naya", "Please try again after 13:00, or ask at the registration desk.");
+  g_assert_cmpint (state_of (f->admin, WA_ID), ==, PV_CONVERSATION_DONE);
+  /* Nor does starting over reach a third ticket: the confirmation is. */
+  g_free (chat (f->admin, "cancel"));
+  g_free (chat (f->admin, "Hi"));
+  g_free (chat (f->admin, "English"));
+  g_free (chat (f->admin, "Meera"));
+  g_free (chat (f->admin, "2"));
+  assert_says (f->admin, "1", again);
+  g_assert_cmpint (state_of (f->admin, WA_ID), ==, PV_CONVERSATION_CONFIRM);
+  g_assert_cmpint (count (f->admin, "SELECT count(*) FROM tickets"), ==, 2);
+
+  /* Another number is another count. */
+  g_free (chat_as (f->admin, "919800000001", "Hi"));
+  g_free (chat_as (f->admin, "919800000001", "2"));
+  g_free (chat_as (f->admin, "919800000001", "सीता"));
+  g_free (chat_as (f->admin, "919800000001", "2"));
+  {
+    g_autofree char *said = chat_as (f->admin, "919800000001", "1");
+    g_assert_nonnull (strstr (said, "क्रमांक 1-000003"));
+  }
+
+  /* An hour after the first ticket, one more; then the limit again. */
+  f->clock = test_iso ("2026-11-28T13:00:01+05:30");
+  assert_says (f->admin, "1", "Serial 1-000004");
+  assert_says (f->admin, "new", "Please try again after 13:10");
+  g_assert_cmpint (count (f->admin, "SELECT count(*) FROM tickets"), ==, 4);
+  chat_options = NULL;
+}
+
 static void
 test_late (Fixture *f, gconstpointer data)
 {
@@ -345,6 +400,7 @@ main (int argc, char *argv[])
   TEST_ADD ("/conversations/hostile-text", test_hostile_text);
   TEST_ADD ("/conversations/options", test_options);
   TEST_ADD ("/conversations/late", test_late);
+  TEST_ADD ("/conversations/ticket-limit", test_ticket_limit);
   TEST_ADD ("/conversations/inbox", test_inbox);
   return g_test_run ();
 }

@@ -358,6 +358,133 @@ test_deliveries (Fixture *f, gconstpointer data)
   pv_issued_ticket_free (gone);
 }
 
+/* A one-time code keeps its digits for a template; a message WhatsApp
+ * refused outside the window after taking it goes again as the template,
+ * once, with no failure counted. */
+static void
+test_codes_and_templates (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvOutboxMessage) m = NULL;
+  g_autoptr (GPtrArray) claimed = NULL;
+  const char *const bad_codes[] = { NULL, "", "123", "12345678901", "12a456", "１２３４５６" };
+  gint64 id = 0, text;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_codes); i++)
+    {
+      g_assert_false (pv_outbox_enqueue_code (f->admin, "whatsapp", "+919876543210", "Your code", bad_codes[i], NULL,
+                                              &error));
+      g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+  /* Without its digits a code could not go as a template. */
+  g_assert_false (pv_outbox_enqueue (f->admin, "whatsapp", "+919876543210", PV_OUTBOX_CODE, "Your code 123456", 0, 0,
+                                     NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (pv_outbox_enqueue_code (f->admin, "fax", "+919876543210", "Your code", "123456", NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM outbox"), ==, 0);
+
+  g_assert_true (pv_outbox_enqueue_code (f->admin, "whatsapp", "+919876543210", "Your code is 123456", "123456", &id,
+                                         &error));
+  g_assert_no_error (error);
+  text = enqueue_text (f->admin, "whatsapp", "+919876543210", "Hello");
+  m = find (f->admin, id);
+  g_assert_cmpint (m->kind, ==, PV_OUTBOX_CODE);
+  g_assert_cmpstr (pv_outbox_kind_to_string (m->kind), ==, "code");
+  g_assert_cmpstr (m->otp, ==, "123456");
+  g_assert_cmpstr (m->body, ==, "Your code is 123456");
+  g_assert_false (m->by_template);
+  g_clear_pointer (&m, pv_outbox_message_free);
+
+  claimed = pv_outbox_claim (f->admin, "whatsapp", f->clock, 10, &error);
+  g_assert_cmpuint (claimed->len, ==, 2);
+  g_assert_true (pv_outbox_mark_sent (f->admin, id, "wamid.CODE", &error));
+  g_assert_true (pv_outbox_mark_sent (f->admin, text, "wamid.TEXT", &error));
+  g_assert_no_error (error);
+
+  g_assert_null (pv_outbox_find_by_provider (f->admin, "wamid.nobody", &error));
+  g_assert_no_error (error);
+  g_assert_null (pv_outbox_find_by_provider (f->admin, NULL, &error));
+  g_assert_no_error (error);
+  m = pv_outbox_find_by_provider (f->admin, "wamid.CODE", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (m->id, ==, id);
+  g_assert_cmpint (m->status, ==, PV_OUTBOX_SENT);
+  g_clear_pointer (&m, pv_outbox_message_free);
+
+  f->clock += G_USEC_PER_SEC;
+  g_assert_true (pv_outbox_requeue_by_template (f->admin, id, "WhatsApp error 131047: Re-engagement message", &error));
+  g_assert_no_error (error);
+  m = find (f->admin, id);
+  g_assert_cmpint (m->status, ==, PV_OUTBOX_QUEUED);
+  g_assert_true (m->by_template);
+  g_assert_cmpuint (m->attempts, ==, 0);
+  g_assert_cmpint (m->next_attempt_at, ==, f->clock);
+  g_assert_cmpstr (m->last_error, ==, "WhatsApp error 131047: Re-engagement message");
+  g_clear_pointer (&m, pv_outbox_message_free);
+  /* Due now, and it stays a template through a claim and a retry. */
+  g_clear_pointer (&claimed, g_ptr_array_unref);
+  claimed = pv_outbox_claim (f->admin, "whatsapp", f->clock, 10, &error);
+  g_assert_cmpuint (claimed->len, ==, 1);
+  g_assert_true (((PvOutboxMessage *) claimed->pdata[0])->by_template);
+  g_assert_cmpstr (((PvOutboxMessage *) claimed->pdata[0])->otp, ==, "123456");
+  /* A template refused the same way is not sent for ever. */
+  g_assert_true (pv_outbox_mark_sent (f->admin, id, "wamid.CODE2", &error));
+  g_assert_false (pv_outbox_requeue_by_template (f->admin, id, "again", &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (pv_outbox_requeue_by_template (f->admin, 9999, "x", &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Only a message the provider took. */
+  g_assert_true (pv_outbox_update_status (f->admin, "wamid.TEXT", PV_OUTBOX_DELIVERED, NULL, NULL, &error));
+  g_assert_false (pv_outbox_requeue_by_template (f->admin, text, "x", &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_clear_error (&error);
+  m = find (f->admin, text);
+  g_assert_cmpint (m->status, ==, PV_OUTBOX_DELIVERED);
+  g_assert_false (m->by_template);
+}
+
+/* A request naming a channel this hub does not know (a newer desk's) is
+ * failed with the reason, not left queued where no worker would take it. */
+static void
+test_deliveries_unknown_channel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  PvIssuedTicket *asha = issue_with_phone (f->admin, "9876543210");
+  const PvOutboxMessage *m;
+  guint queued = 99;
+
+  g_assert_true (pv_tickets_request_delivery (f->admin, asha->ticket.issuer, asha->ticket.serial, PV_DELIVERY_SMS,
+                                              &error));
+  g_assert_no_error (error);
+  /* As a record from a later version would leave it. */
+  g_assert_true (pv_store_exec (f->admin, "UPDATE deliveries SET channel = 'telegram'", &error));
+  g_assert_true (pv_outbox_take_deliveries (f->admin, &queued, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (queued, ==, 0);
+  list = pv_outbox_list (f->admin, NULL, 0, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  m = list->pdata[0];
+  g_assert_cmpint (m->status, ==, PV_OUTBOX_FAILED);
+  g_assert_cmpstr (m->channel, ==, "telegram");
+  g_assert_nonnull (strstr (m->last_error, "“telegram” is not a channel"));
+  g_assert_cmpstr (delivery_status (f->admin, asha->ticket.issuer, asha->ticket.serial, 0), ==, "failed");
+  g_assert_cmpint (pv_outbox_next_due (f->admin, NULL, &error), ==, G_MAXINT64);
+  /* And an admin cannot queue it again where nothing would send it. */
+  g_assert_false (pv_outbox_retry (f->admin, m->id, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (pv_outbox_take_deliveries (f->admin, &queued, &error));
+  g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM outbox"), ==, 1);
+  pv_issued_ticket_free (asha);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -366,5 +493,7 @@ main (int argc, char *argv[])
   TEST_ADD ("/outbox/claim-and-send", test_claim_and_send);
   TEST_ADD ("/outbox/backoff", test_backoff);
   TEST_ADD ("/outbox/deliveries", test_deliveries);
+  TEST_ADD ("/outbox/deliveries-unknown-channel", test_deliveries_unknown_channel);
+  TEST_ADD ("/outbox/codes-and-templates", test_codes_and_templates);
   return g_test_run ();
 }

@@ -609,10 +609,89 @@ test_search_timing (Fixture *f, gconstpointer data)
     }
 }
 
+/* One number, however it is written, is one key; what cannot be a number
+ * is refused. */
+static void
+test_normalize_phone (void)
+{
+  static const struct
+  {
+    const char *in;
+    const char *out; /* NULL: refused */
+  } cases[] = {
+    { "+919812345678", "+919812345678" },
+    { "9812345678", "+919812345678" },
+    { "09812345678", "+919812345678" },
+    { "+91 98123-45678", "+919812345678" },
+    { "(+91) 98123 45678", "+919812345678" },
+    /* "00" is the international prefix: the same number again. */
+    { "00919812345678", "+919812345678" },
+    { "0091 98123 45678", "+919812345678" },
+    { "0044 20 7946 0018", "+442079460018" },
+    { "+442079460018", "+442079460018" },
+    /* No country code starts with 0. */
+    { "+0919812345678", NULL },
+    { "+00919812345678", NULL },
+    { "+0 98123 45678", NULL },
+    { "000919812345678", NULL },
+    { "00", NULL },
+    { "0091", NULL },
+    { "", NULL },
+    { "12345", NULL },
+    { "+1234567890123456", NULL },
+    { "98123 45678 ext 2", NULL },
+    { "9812345678+", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *normal = pv_normalize_phone (cases[i].in, &error);
+
+      if (cases[i].out != NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpstr (normal, ==, cases[i].out);
+        }
+      else
+        {
+          if (normal != NULL)
+            g_error ("“%s” was taken as %s", cases[i].in, normal);
+          g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+        }
+    }
+}
+
+/* A name is limited in bytes, which is what a ticket keeps: 66 Devanagari
+ * letters pass, 67 do not, and nothing is written. */
+static void
+test_name_bytes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) name = g_string_new (NULL);
+  PvIssuedTicket *issued;
+  guint64 records = pv_ledger_count (f->admin);
+
+  while (name->len + strlen ("क") <= PV_TICKET_NAME_MAX_BYTES)
+    g_string_append (name, "क");
+  g_assert_cmpuint (name->len, ==, 198);
+  issued = issue (f->admin, name->str, NULL);
+  pv_issued_ticket_free (issued);
+  g_string_append (name, "क");
+  {
+    PvIssueRequest request = { .category = "Season pass", .day = -1, .name = name->str };
+    g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  }
+  g_assert_cmpuint (pv_ledger_count (f->admin), ==, records + 1);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tickets/normalize-phone", test_normalize_phone);
+  TEST_ADD ("/tickets/name-bytes", test_name_bytes);
   TEST_ADD ("/tickets/lookup", test_lookup);
   TEST_ADD ("/tickets/search", test_search);
   TEST_ADD ("/tickets/search-on-gate", test_search_on_gate);

@@ -63,15 +63,27 @@
 #                   than 24 hours since the customer last replied)
 #          "400"    HTTP 400, code 100 ("Invalid parameter")
 #          "131026" HTTP 400, code 131026 ("Message undeliverable")
+#          "131056" HTTP 400, code 131056 (pair rate limit: too many
+#                   messages to this one recipient)
+#          "131047-webhook"  the message is taken (200, a wamid), and a
+#                   moment later a "statuses" webhook reports it failed
+#                   with 131047, as Meta often does (needs set_webhook)
 #          "slow"   the normal reply, after `delay` seconds
 #          "drop"   close the connection without an answer
 #     endpoint: "messages" or "media" (None: both); to: only messages to
 #     this number (digits, with or without "+"); status overrides the HTTP
 #     status (Meta answers some errors with 400 rather than 429).
 #   graph.clear_failures()
-#   graph.close_window(to) / graph.open_window(to): a customer whose
-#     24-hour window is closed — every non-template message to them gets
-#     the 131047 error, templates go through (as the real API does).
+#   graph.close_window(to, report="answer") / graph.open_window(to): a
+#     customer whose 24-hour window is closed — every non-template message
+#     to them gets the 131047 error, templates go through (as the real API
+#     does); with report="webhook" the message is taken and the error comes
+#     by a statuses webhook instead (as "131047-webhook" above).
+#   graph.set_webhook(url, app_secret): where status webhooks go — the
+#     hub's /webhooks/whatsapp — POSTed as Meta does, the JSON body signed
+#     in X-Hub-Signature-256 with the app secret. graph.webhooks: what was
+#     posted, a list of {"wamid", "status" (the hub's HTTP answer, 0 when
+#     none), "body"}; graph.wait_webhooks(n, timeout).
 #   graph.set_delay(seconds): answer every request this much later.
 #
 #   sms = fake_services.SmsFake(auth_header="Authorization: Bearer s3cret")
@@ -93,7 +105,8 @@
 #   POST /_fake/fail      {"mode": ..., "count": ..., "endpoint": ...,
 #                          "to": ..., "retry_after": ..., "delay": ...,
 #                          "status": ...}
-#   POST /_fake/window    {"to": ..., "open": false}
+#   POST /_fake/window    {"to": ..., "open": false, "report": "answer"|"webhook"}
+#   POST /_fake/webhook   {"url": ..., "app_secret": ...}
 #   POST /_fake/delay     {"seconds": ...}
 #   POST /_fake/reset
 #   GET  /_fake/media/ID  → the uploaded bytes
@@ -103,6 +116,7 @@
 #   (the Graph fake's URL with its version) and serves until SIGTERM.
 
 import base64
+import hmac
 import email.parser
 import email.policy
 import hashlib
@@ -112,7 +126,9 @@ import re
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GRAPH_VERSION = "v21.0"
@@ -197,7 +213,7 @@ def parse_multipart(content_type, body):
 
 class Rule:
     def __init__(self, mode, count=1, endpoint=None, to=None, retry_after=None, delay=0.0, status=None):
-        if mode not in ("500", "503", "429", "131047", "400", "131026", "slow", "drop"):
+        if mode not in ("500", "503", "429", "131047", "400", "131026", "131056", "131047-webhook", "slow", "drop"):
             raise ValueError(f"unknown failure mode {mode!r}")
         self.mode = str(mode)
         self.count = count
@@ -209,6 +225,9 @@ class Rule:
 
     def matches(self, request):
         if self.endpoint is not None and request.endpoint != self.endpoint:
+            return False
+        # What only a message can be refused for leaves a media upload alone.
+        if self.mode in ("131056", "131047-webhook") and request.endpoint != "messages":
             return False
         if self.to is not None:
             to = (request.json or {}).get("to") if isinstance(request.json, dict) else None
@@ -234,6 +253,9 @@ GRAPH_ERRORS = {
     "400": (400, 100, "Invalid parameter", "OAuthException", "Invalid parameter"),
     "131026": (400, 131026, "Message undeliverable", "OAuthException",
                "Message undeliverable."),
+    "131056": (400, 131056, "(Business Account, Consumer Account) pair rate limit hit", "OAuthException",
+               "Message failed to send because there were too many messages sent from this phone number to the "
+               "same phone number in a short period of time."),
 }
 
 
@@ -436,23 +458,44 @@ class GraphFake(_Fake):
         self.token = token
         self.version = version
         self.media = {}
-        self.closed_windows = set()
+        self.closed_windows = {}  # digits → "answer" or "webhook"
+        self.webhook_url = None
+        self.app_secret = None
+        self.webhooks = []
         self._ids = itertools.count(1)
         super().__init__(port)
         self.url = f"http://127.0.0.1:{self.port}/{version}"
 
-    def close_window(self, to):
+    def close_window(self, to, report="answer"):
+        if report not in ("answer", "webhook"):
+            raise ValueError(f"unknown report {report!r}")
         with self.lock:
-            self.closed_windows.add(to.lstrip("+"))
+            self.closed_windows[to.lstrip("+")] = report
 
     def open_window(self, to):
         with self.lock:
-            self.closed_windows.discard(to.lstrip("+"))
+            self.closed_windows.pop(to.lstrip("+"), None)
+
+    def set_webhook(self, url, app_secret):
+        with self.lock:
+            self.webhook_url = url
+            self.app_secret = app_secret
+
+    def wait_webhooks(self, n, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len([w for w in self.webhooks if w["status"]]) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"graph fake: {n} webhooks not answered in {timeout} s: {self.webhooks}")
+                self.lock.wait(min(left, 0.2))
+            return list(self.webhooks)
 
     def reset(self):
         super().reset()
         with self.lock:
             self.closed_windows.clear()
+            self.webhooks.clear()
 
     def messages(self, requests=None):
         """The JSON bodies of the /messages calls answered 200, in order."""
@@ -470,7 +513,16 @@ class GraphFake(_Fake):
 
     def _control_more(self, handler, request, body):
         if request.path == "/_fake/window":
-            (self.open_window if body.get("open") else self.close_window)(body.get("to", ""))
+            if body.get("open"):
+                self.open_window(body.get("to", ""))
+            else:
+                try:
+                    self.close_window(body.get("to", ""), body.get("report", "answer"))
+                except ValueError as error:
+                    return self._send(handler, request, 400, {"error": str(error)})
+            return self._send(handler, request, 200, {"ok": True})
+        if request.path == "/_fake/webhook":
+            self.set_webhook(body.get("url"), body.get("app_secret"))
             return self._send(handler, request, 200, {"ok": True})
         m = re.fullmatch(r"/_fake/media/([^/]+)", request.path)
         if m and m.group(1) in self.media:
@@ -505,9 +557,12 @@ class GraphFake(_Fake):
         rule = self._take_rule(request)
         if rule is None and request.endpoint == "messages" and isinstance(request.json, dict):
             with self.lock:
-                closed = str(request.json.get("to", "")).lstrip("+") in self.closed_windows
+                closed = self.closed_windows.get(str(request.json.get("to", "")).lstrip("+"))
             if closed and request.json.get("type") != "template":
-                rule = Rule("131047")
+                rule = Rule("131047" if closed == "answer" else "131047-webhook")
+        late_refusal = False
+        if rule is not None and rule.mode == "131047-webhook":
+            late_refusal, rule = request.endpoint == "messages", None
         if rule is not None:
             if self._drop_or_delay(handler, request, rule):
                 return
@@ -517,7 +572,7 @@ class GraphFake(_Fake):
                                    rule.headers())
 
         if request.endpoint == "messages":
-            return self._messages(handler, request)
+            return self._messages(handler, request, m_messages.group(2), late_refusal)
         if request.endpoint == "media":
             return self._media(handler, request)
         if request.endpoint == "media-get":
@@ -534,7 +589,7 @@ class GraphFake(_Fake):
             return self._send(handler, request, 404, {"error": "not found"})
         return self._send(handler, request, 200, None, raw=media["data"], content_type=media["type"])
 
-    def _messages(self, handler, request):
+    def _messages(self, handler, request, phone_number_id=None, late_refusal=False):
         body = request.json
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
             return self._error(handler, request, 400, 100, "Invalid parameter",
@@ -565,6 +620,49 @@ class GraphFake(_Fake):
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": re.sub(r"\D", "", to)}],
             "messages": [message]})
+        if late_refusal:
+            threading.Thread(target=self._report_failed, daemon=True,
+                             args=(phone_number_id, wamid, to, body.get("biz_opaque_callback_data"))).start()
+
+    def _report_failed(self, phone_number_id, wamid, to, opaque, code=131047):
+        """A statuses webhook saying message @wamid failed with @code, as Meta
+        posts it a moment after taking the message, signed with the app
+        secret."""
+        time.sleep(0.3)
+        _status, _code, title, _etype, details = GRAPH_ERRORS[str(code)]
+        report = {"id": wamid, "status": "failed", "timestamp": str(int(time.time())),
+                  "recipient_id": to.lstrip("+"),
+                  "errors": [{"code": code, "title": title, "message": title,
+                              "error_data": {"details": details},
+                              "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]}
+        if opaque is not None:
+            report["biz_opaque_callback_data"] = opaque
+        body = {"object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+                    "statuses": [report]}}]}]}
+        data = json.dumps(body).encode()
+        record = {"wamid": wamid, "status": 0, "body": body}
+        with self.lock:
+            url, secret = self.webhook_url, self.app_secret
+            self.webhooks.append(record)
+        if url is None or secret is None:
+            return
+        signature = "sha256=" + hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(url, data=data, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "facebookexternalua",
+            "X-Hub-Signature-256": signature})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as reply:
+                status = reply.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = -1
+        with self.lock:
+            record["status"] = status
+            self.lock.notify_all()
 
     def _media(self, handler, request):
         form = request.form
@@ -592,6 +690,7 @@ SMS_ERRORS = {
     "400": (400, "invalid number"),
     "131047": (400, "invalid request"),
     "131026": (400, "undeliverable"),
+    "131056": (429, "too many messages to this number"),
 }
 
 
@@ -626,6 +725,8 @@ class SmsFake(_Fake):
         if rule is not None:
             if self._drop_or_delay(handler, request, rule):
                 return
+            if rule.mode not in SMS_ERRORS and rule.mode != "slow":
+                return self._send(handler, request, 400, {"error": f"no such failure for SMS: {rule.mode}"})
             if rule.mode != "slow":
                 status, text = SMS_ERRORS[rule.mode]
                 return self._send(handler, request, rule.status or status, {"error": text}, rule.headers())

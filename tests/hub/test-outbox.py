@@ -5,8 +5,12 @@
 # stand-ins for Meta's Graph API and an SMS gateway (fake_services.py)
 # that record what the hub sends: texts and tickets go out (the uploaded
 # QR decodes to a code that verifies), failures are retried with growing
-# waits, rate limits pause the channel, a refusal fails the message with
-# its reason, the throughput limit holds, a killed hub sends every message
+# waits, rate limits pause the channel (but WhatsApp's limit on messages
+# to one person delays that message alone), a refusal fails the message
+# with its reason, a ticket outside the 24-hour window goes as the approved
+# template (known before, refused at once, reported later by a status
+# webhook, or — with the webhook off — whenever there is a template), the
+# throughput limit holds, a killed hub sends every message
 # after its restart (and only those it could not know were sent twice),
 # a desk's "send this ticket" is sent within a second of its sync, SMS go
 # through the gateway with its auth header, and the admin sees it all.
@@ -313,6 +317,95 @@ class TestWhatsapp(OutboxTestCase):
         self.assertStops(hub)
 
 
+    def test_pair_limit_delays_one_message(self):
+        # Too many messages to Asha: hers waits, Ravi's go on at once.
+        ravi = "+919810000000"
+        self.graph.fail("131056", count=1, to=ASHA)
+        self.wrote_lately(ASHA, ravi)
+        first = self.enqueue("whatsapp", ASHA, "For Asha")
+        hub = self.start_hub()
+        self.graph.wait_for(lambda requests: any(r.status == 400 for r in requests), 15)
+        refused = time.monotonic()
+        later = [self.enqueue("whatsapp", ravi, f"For Ravi {i}") for i in range(3)]
+        messages = self.wait_status(later, "sent", timeout=15)
+        self.assertLess(time.monotonic() - refused, 5.0)
+        self.assertEqual(messages[first]["status"], "queued")
+        self.assertIn("131056", messages[first]["last_error"])
+        messages = self.wait_status([first], "sent", timeout=20)
+        self.assertEqual(messages[first]["attempts"], 0)  # waiting is no failure
+        calls = [r for r in self.graph.snapshot() if r.endpoint == "messages" and r.json["to"] == ASHA.lstrip("+")]
+        self.assertEqual([r.status for r in calls], [400, 200])
+        self.assertGreaterEqual(calls[1].t - calls[0].t, 5.9)
+        to_ravi = [r.t for r in self.graph.snapshot() if r.endpoint == "messages" and r.json["to"] == ravi.lstrip("+")]
+        self.assertEqual(len(to_ravi), 3)
+        self.assertLess(max(to_ravi), calls[1].t)
+        self.assertIn("limit of messages to one person", self.log())
+        self.assertNotIn("pausing the whatsapp channel", self.log())
+        self.assertStops(hub)
+
+    def test_template_when_nothing_knows_the_window(self):
+        # The webhook is off: nothing tells the outbox who wrote lately.
+        # With a template a ticket goes as it at once, since a visitor at a
+        # desk or the web page has most likely never written.
+        code, shown = self.issue(self.hub_db)
+        issuer, serial = (int(x) for x in shown["serial"].split("-"))
+        first = self.enqueue("whatsapp", ASHA, "Ticket", "ticket", issuer, serial)
+        hub = self.start_hub(whatsapp={"app-secret": None, "ticket-template": "pravesh_ticket"})
+        self.wait_status([first], "sent")
+        self.assertEqual([m["type"] for m in self.graph.messages()], ["template"])
+        self.assertIn("The WhatsApp webhook is off", self.log())
+        self.assertStops(hub)
+        # Without one, the image is tried (and goes, to someone who wrote).
+        second = self.enqueue("whatsapp", ASHA, "Ticket", "ticket", issuer, serial)
+        hub = self.start_hub(whatsapp={"app-secret": None})
+        self.wait_status([second], "sent")
+        self.assertEqual([m["type"] for m in self.graph.messages()], ["template", "image"])
+        self.assertStops(hub)
+
+    def test_window_closed_reported_later(self):
+        # Meta takes the image, then reports by a status webhook that it
+        # failed: more than 24 hours since the visitor wrote (131047). The
+        # ticket goes again as the template, once; a text cannot.
+        code, shown = self.issue(self.hub_db)
+        issuer, serial = (int(x) for x in shown["serial"].split("-"))
+        ravi, meera = "+919810000001", "+919810000002"
+        self.wrote_lately(ASHA, ravi, meera)  # as far as the hub knows
+        hub = self.start_hub(whatsapp={"ticket-template": "pravesh_ticket"})
+        self.graph.set_webhook(hub.url + "webhooks/whatsapp", "test-app-secret")
+        self.graph.close_window(ASHA, report="webhook")
+        self.graph.close_window(ravi, report="webhook")
+        ticket = self.enqueue("whatsapp", ASHA, "Ticket", "ticket", issuer, serial)
+        text = self.enqueue("whatsapp", ravi, "Hello Ravi")
+
+        def sent_to(phone):
+            return [m["type"] for m in self.graph.messages() if m["to"] == phone.lstrip("+")]
+
+        self.graph.wait_for(lambda requests: "template" in [m["type"] for m in self.graph.messages(requests)
+                                                            if m["to"] == ASHA.lstrip("+")], 20)
+        messages = self.wait_status([ticket], "sent")
+        self.assertEqual(sent_to(ASHA), ["image", "template"])
+        self.assertEqual(messages[ticket]["attempts"], 0)
+        self.assertEqual(hubtest.query(self.hub_db, "SELECT by_template FROM outbox WHERE id = ?", ticket), [(1,)])
+        template = [m for m in self.graph.messages() if m["type"] == "template"][0]
+        self.assertEqual(template["template"]["components"][1]["parameters"][0]["text"], shown["serial"])
+        messages = self.wait_status([text], "failed")
+        self.assertIn("131047", messages[text]["last_error"])
+        self.assertEqual(sent_to(ravi), ["text"])
+        self.assertTrue(all(w["status"] == 200 for w in self.graph.wait_webhooks(2)))
+        self.assertIn("goes again as the template", self.log())
+
+        # A template refused the same way is not sent again and again.
+        self.graph.fail("131047-webhook", count=None, to=meera)
+        again = self.enqueue("whatsapp", meera, "Ticket", "ticket", issuer, serial)
+        messages = self.wait_status([again], "failed", timeout=20)
+        self.assertIn("131047", messages[again]["last_error"])
+        self.assertEqual(sent_to(meera), ["image", "template"])
+        time.sleep(1.0)
+        self.assertEqual(sent_to(meera), ["image", "template"])
+        self.assertStops(hub)
+        self.assertNoPhonesLogged(ASHA, ravi, meera)
+
+
 class TestThroughput(OutboxTestCase):
     def test_messages_per_second(self):
         ids = self.enqueue_many("whatsapp", 200)
@@ -444,7 +537,8 @@ class TestDesksAndSms(OutboxTestCase):
         if SLOW:
             env["ASAN_OPTIONS"] += ":detect_leaks=0"
         for groups in ({"outbox": {"max-attempts": "0"}}, {"sms": {"method": "PUT"}},
-                       {"sms": {"auth-header": "no colon"}}, {"whatsapp": {"messages-per-second": "fast"}}):
+                       {"sms": {"auth-header": "no colon"}}, {"whatsapp": {"messages-per-second": "fast"}},
+                {"whatsapp": {"tickets-per-hour": "0"}}, {"whatsapp": {"tickets-per-hour": "many"}}):
             proc = subprocess.run([HUB, "--db", self.hub_db, "--listen", "127.0.0.1:0",
                                    "--config", self.config(**groups)],
                                   capture_output=True, text=True, timeout=60, env=env)

@@ -9,9 +9,14 @@
 # back from the page's SVG and verified by pravesh-ctl; screenshots of a
 # 390×844 phone screen are kept under PRAVESH_ARTIFACTS. Plain HTTP
 # requests check the rest: both languages, validation messages next to the
-# fields, CSRF, hostile bodies and names, rate limits with Retry-After,
-# finding a ticket again by phone and code, sending it to WhatsApp, and no
-# phone number in the hub's log. Python's standard library only; nothing is
+# fields (a name too long in bytes for a ticket among them), CSRF, hostile
+# bodies and names, rate limits with Retry-After (and a full table of them
+# forgetting the quietest, never everyone), forms remembered for a second
+# tap up to a bound, finding a ticket again by phone and code, sending it
+# to WhatsApp, a revoked ticket shown without its code, only what can
+# arrive offered (no WhatsApp button without a ticket template, no finding
+# again without a channel for the code; a code by WhatsApp's template), and
+# no phone number in the hub's log. Python's standard library only; nothing is
 # downloaded. Exits 77 (skipped) after the other tests when chromium is
 # missing.
 
@@ -373,6 +378,9 @@ class WebTestCase(unittest.TestCase):
 
     # Opened explicitly: without it the hub offers no category.
     web_settings = {"categories": "One-day;Season pass;School group"}
+    # Changes to the other groups: {"group": None} drops the group,
+    # {"group": {"key": None}} the key.
+    hub_settings = {}
 
     @classmethod
     def setUpClass(cls):
@@ -407,6 +415,15 @@ class WebTestCase(unittest.TestCase):
             "outbox": {"poll-seconds": "1"},
             "web": dict(cls.web_settings, **(web or {})),
         }
+        for group, keys in cls.hub_settings.items():
+            if keys is None:
+                settings.pop(group, None)
+                continue
+            for key, value in keys.items():
+                if value is None:
+                    settings.setdefault(group, {}).pop(key, None)
+                else:
+                    settings.setdefault(group, {})[key] = value
         config = hubtest.write_config(os.path.join(cls.dir, "hub.conf"), settings)
         return hubtest.start_hub(cls.hub_db, config, os.path.join(cls.dir, "hub.log"), env=env)
 
@@ -610,6 +627,53 @@ class TestPages(WebTestCase):
         self.assertIn("<title>त्रुटि: पंजीकरण", reply.text)
         self.assertEqual(self.tickets(), before)
 
+    def test_a_long_name_is_told_at_the_form(self):
+        # 80 letters, but more bytes than a ticket keeps (Devanagari takes
+        # 3 a letter, emoji 4): told beside the field, in the visitor's
+        # language, and neither a ticket nor the phone's allowance spent.
+        before = self.tickets()
+        visitor = self.visitor()
+        message = "The name is too long to keep on a ticket. Please write a shorter form of it."
+        for name in ("क" * 70, "😀" * 51, "क्षत्रिय" * 10):
+            self.assertLessEqual(len(name), 80)
+            reply = visitor.register(name=name, phone="98444 00001")
+            self.assertEqual(reply.status, 422, name)
+            self.assertEqual(reply.by_id("name-error"), message)
+        reply = self.visitor(lang="hi").register(name="क" * 70, phone="98444 00001")
+        self.assertEqual(reply.status, 422)
+        self.assertEqual(reply.by_id("name-error"), "यह नाम टिकट पर रखने के लिए बहुत लंबा है। कृपया इसे छोटा करके लिखें।")
+        self.assertEqual(self.tickets(), before)
+        # The longest that fits (66 letters, 198 bytes) is a ticket, and so
+        # are the phone's nine others of the hour.
+        page = self.view(visitor, visitor.register(name="क" * 66, phone="98444 00001"))
+        self.assertIn('<dd class="ticket-name">' + "क" * 66 + "</dd>", page.text)
+        for i in range(9):
+            self.assertEqual(visitor.register(name=f"Family {i}", phone="98444 00001").status, 303, i)
+        self.assertEqual(self.tickets(), before + 10)
+
+    def test_a_revoked_ticket_shows_no_code(self):
+        visitor = self.visitor()
+        reply = visitor.register(name="Cancelled Visitor", phone="98555 00001")
+        page = self.view(visitor, reply)
+        serial = re.search(r'<dd class="ticket-serial">([^<]+)<', page.text).group(1)
+        png = html.unescape(re.search(r'href="(/ticket\.png\?t=[^"]+)"', page.text).group(1))
+        self.assertEqual(visitor.get(png).status, 200)
+        self.ctl("ticket", "revoke", serial, "--reason", "Registered twice")
+        page = visitor.get(reply.header("Location"))
+        self.assertEqual(page.status, 200)
+        self.assertIn("This ticket was cancelled and will not open the gate.", page.text)
+        self.assertIn(f'<dd class="ticket-serial">{serial}</dd>', page.text)
+        for gone in ("<svg", 'class="qr"', "/ticket.png", "Download the QR code", "Send it to my WhatsApp"):
+            self.assertNotIn(gone, page.text)
+        # The link to the PNG, kept from before, gives no code either.
+        answer = visitor.get(png)
+        self.assertEqual(answer.status, 410)
+        self.assertIn("Ticket cancelled", answer.text)
+        self.assertNotEqual(answer.header("Content-Type"), "image/png")
+        hindi = self.visitor(lang="hi").get(reply.header("Location"))
+        self.assertIn("यह टिकट रद्द कर दिया गया है", hindi.text)
+        self.assertNotIn("<svg", hindi.text)
+
     def test_finding_a_ticket_again(self):
         visitor = self.visitor()
         page = self.view(visitor, visitor.register(phone="+91 99999 00001", name="Ravi <b>Kumar</b>"))
@@ -664,7 +728,8 @@ class TestPages(WebTestCase):
         reply = visitor.post("/ticket/send", {"csrf": csrf, "t": token})
         self.assertEqual(reply.status, 303, reply.text)
         page = visitor.get(reply.header("Location"))
-        self.assertIn("Your ticket is on its way to your WhatsApp.", page.text)
+        # Queued, which is all the hub can know yet.
+        self.assertIn("Your ticket is queued to be sent to your WhatsApp.", page.text)
         self.graph.wait_messages(1, timeout=20)
         [(upload, _)] = self.graph.uploads()
         self.assertEqual(decode_png(upload.form["file"].data, self.dir), code)
@@ -811,6 +876,127 @@ class TestHostile(WebTestCase):
         self.assertIn("Web registration: ticket", text)
         for needle in ("9123456789", "91234 56789", "Log Watcher", "56789"):
             self.assertNotIn(needle, text)
+
+
+class TestLimitTable(WebTestCase):
+    # A table of four addresses, three requests each, a token a minute.
+    web_settings = {"categories": "One-day", "requests-burst": "3", "requests-per-minute": "1", "limit-entries": "4"}
+
+    def test_a_flood_of_addresses_resets_nobody_busy(self):
+        busy = Visitor(self.hub.url, source="127.0.5.1")
+        quiet = Visitor(self.hub.url, source="127.0.5.2")
+        self.assertEqual([busy.get("/").status for _ in range(4)], [200, 200, 200, 429])
+        self.assertEqual([quiet.get("/").status for _ in range(4)], [200, 200, 200, 429])
+        # Many new addresses, the busy one asking again between them: the
+        # table is full over and over, and the busy one stays counted.
+        for i in range(12):
+            self.assertEqual(Visitor(self.hub.url, source=f"127.0.5.{10 + i}").get("/").status, 200, i)
+            self.assertEqual(busy.get("/").status, 429, i)
+        # The one that went quiet was forgotten first: it starts afresh.
+        self.assertEqual(quiet.get("/").status, 200)
+        self.assertEqual(busy.get("/").status, 429)
+
+
+class TestRememberedForms(WebTestCase):
+    web_settings = {"categories": "One-day;Season pass;School group", "remembered-forms": "3",
+                    "posts-burst": "1000"}
+
+    def test_the_oldest_forms_are_forgotten(self):
+        visitor = self.visitor()
+        csrf = visitor.get("/register").field("csrf")
+
+        def send(i):
+            reply = visitor.post("/register", {"csrf": csrf, "name": f"Form {i}", "phone": f"98333000{i:02d}",
+                                               "category": "2", "party": "1"})
+            return re.search(r'<dd class="ticket-serial">([^<]+)<', self.view(visitor, reply).text).group(1)
+
+        first = [send(i) for i in range(5)]
+        self.assertEqual(len(set(first)), 5)
+        before = self.tickets()
+        # The newest three are remembered: sent again, the same ticket.
+        for i in (4, 3, 2):
+            self.assertEqual(send(i), first[i], i)
+        self.assertEqual(self.tickets(), before)
+        # The oldest are not: sent again, each is another ticket.
+        self.assertNotEqual(send(0), first[0])
+        self.assertEqual(self.tickets(), before + 1)
+
+
+class TestNothingToSendBy(WebTestCase):
+    """WhatsApp without a ticket template, and no SMS gateway: a visitor at
+    the page has never written to the WhatsApp number, so neither a ticket
+    nor a code can reach them, and neither is offered."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000"}
+    hub_settings = {"sms": None, "whatsapp": {"ticket-template": None}}
+
+    def test_only_what_can_arrive_is_offered(self):
+        visitor = self.visitor()
+        page = self.view(visitor, visitor.register(phone="9866600001", category="2"))
+        self.assertIn("Download the QR code", page.text)
+        self.assertNotIn("Send it to my WhatsApp", page.text)
+        self.assertNotIn('action="/ticket/send"', page.text)
+        token = re.search(r"/ticket\.png\?t=([^\"&]+)", page.text).group(1)
+        csrf = visitor.get("/register").field("csrf")
+        self.assertEqual(visitor.post("/ticket/send", {"csrf": csrf, "t": token}).status, 404)
+
+        # Finding tickets again: the desk does it.
+        index = visitor.get("/")
+        self.assertNotIn('href="/ticket"', index.text)
+        self.assertIn("The registration desk finds it again by your mobile number.", index.text)
+        for reply in (visitor.get("/ticket"),
+                      visitor.post("/ticket", {"csrf": csrf, "step": "code", "phone": "9866600001"})):
+            self.assertEqual(reply.status, 200)
+            self.assertIn("Tickets are found again at the registration desk", reply.text)
+            self.assertNotIn("<form", reply.text)
+        self.assertIn("पंजीकरण काउंटर", self.visitor(lang="hi").get("/ticket").text)
+        expired = visitor.get("/ticket/view?t=" + "A" * 40)
+        self.assertEqual(expired.status, 404)
+        self.assertIn("The registration desk can find your ticket again", expired.text)
+        self.assertNotIn('href="/ticket"', expired.text)
+        time.sleep(1.0)
+        self.assertEqual(hubtest.query(self.hub_db, "SELECT count(*) FROM outbox"), [(0,)])
+        self.assertEqual(self.graph.snapshot(), [])
+        log = hubtest.read_log(os.path.join(self.dir, "hub.log"))
+        self.assertEqual(log.count("Finding tickets again on the web is off"), 1)
+
+
+class TestCodeByTemplate(WebTestCase):
+    """No SMS gateway, but WhatsApp with an approved authentication
+    template: the code to find tickets again goes as that template."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000", "code-channel": "sms"}
+    hub_settings = {"sms": None, "whatsapp": {"code-template": "pravesh_code", "template-language": "en_US"}}
+
+    def test_the_code_goes_as_the_template(self):
+        visitor = self.visitor()
+        page = self.view(visitor, visitor.register(phone="9877700001", category="2", name="Template Visitor"))
+        code = self.code_in(page)
+        self.graph.reset()
+        form = visitor.get("/ticket")
+        self.assertIn('action="/ticket"', form.text)
+        asked = visitor.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": "9877700001"})
+        self.assertEqual(asked.status, 200, asked.text)
+        [sent] = self.graph.wait_messages(1, timeout=20)
+        self.assertEqual((sent["type"], sent["to"]), ("template", "919877700001"))
+        template = sent["template"]
+        self.assertEqual((template["name"], template["language"]["code"]), ("pravesh_code", "en_US"))
+        body, button = template["components"]
+        digits = body["parameters"][0]["text"]
+        self.assertRegex(digits, r"^\d{6}$")
+        self.assertEqual((button["type"], button["sub_type"], button["index"]), ("button", "url", "0"))
+        self.assertEqual(button["parameters"][0]["text"], digits)
+        reply = visitor.post("/ticket", {"csrf": asked.field("csrf"), "step": "verify", "phone": "+919877700001",
+                                         "code": digits})
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertEqual(self.code_in(reply), code)
+        [row] = hubtest.query(self.hub_db, "SELECT kind, channel, otp, status FROM outbox")
+        self.assertEqual(row[:3], ("code", "whatsapp", digits))
+        log = hubtest.read_log(os.path.join(self.dir, "hub.log"))
+        self.assertIn("code-channel = sms cannot reach a visitor who never wrote to us; codes to find tickets "
+                      "again go by whatsapp", log)
+        self.assertNotIn("Finding tickets again on the web is off", log)
+        self.assertNotIn("9877700001", log)
 
 
 class TestBrowser(WebTestCase):

@@ -10,7 +10,8 @@
 # handshake; forged, missing and malformed signatures refused with nothing
 # changed; a delivery repeated giving one ticket; a hub killed
 # mid-conversation carrying on after a restart; delivery reports marking
-# the outbox. Python's standard library only (and zbarimg).
+# the outbox; no more tickets to one number an hour than the settings
+# allow. Python's standard library only (and zbarimg).
 
 import hashlib
 import hmac
@@ -68,17 +69,20 @@ class WhatsAppTestCase(unittest.TestCase):
         # From yesterday to tomorrow, open all day: "day 1" of the bot's
         # list is today, whatever the hour.
         hubtest.make_event(self.db, self.dir, "Book Fair", close="24:00")
-        self.config = hubtest.write_config(self.path("hub.conf"), {
-            "whatsapp": {"graph-url": self.graph.url, "phone-number-id": PHONE_NUMBER_ID,
-                         "access-token": ACCESS_TOKEN, "app-secret": APP_SECRET, "verify-token": VERIFY_TOKEN,
-                         "ticket-template": "pravesh_ticket"},
-            "outbox": {"poll-seconds": "1", "base-backoff-ms": "100"},
-        })
+        self.config = self.write_config()
         self.counter = 0
         self.start_hub()
 
     def path(self, name):
         return os.path.join(self.dir, name)
+
+    def write_config(self, **whatsapp):
+        return hubtest.write_config(self.path("hub.conf"), {
+            "whatsapp": {"graph-url": self.graph.url, "phone-number-id": PHONE_NUMBER_ID,
+                         "access-token": ACCESS_TOKEN, "app-secret": APP_SECRET, "verify-token": VERIFY_TOKEN,
+                         "ticket-template": "pravesh_ticket", **whatsapp},
+            "outbox": {"poll-seconds": "1", "base-backoff-ms": "100"},
+        })
 
     def ctl(self, *args, rc=0):
         return hubtest.ctl(*args, db=self.db, cwd=self.dir, rc=rc)
@@ -308,6 +312,37 @@ class TestChat(WhatsAppTestCase):
         self.wait_for(lambda: self.counts()["whatsapp_inbox"] == 0, 10, "the change processed")
         self.assertEqual(self.query("SELECT count(*) FROM whatsapp_conversations WHERE wa_id = '919800000077'"),
                          [(0,)])
+
+
+class TestTicketLimit(WhatsAppTestCase):
+    def test_tickets_per_hour(self):
+        # A script cannot have the bot issue tickets without end from one
+        # number: past the limit it is told, in its language, when to try.
+        self.stop_hub()
+        self.write_config(**{"tickets-per-hour": "2"})
+        self.start_hub()
+        wa_id = "919900011133"
+        self.say("नमस्ते", "स्वागत", wa_id=wa_id)
+        self.say("2", "आपका पूरा नाम क्या है?", wa_id=wa_id)
+        self.say("सीता", "आपको कौन-सा टिकट चाहिए?", wa_id=wa_id)
+        self.say("2", "कृपया जाँच लें", wa_id=wa_id)
+        self.assertEqual(self.say("हाँ", "क्रमांक", wa_id=wa_id)[0], "image")
+        self.say("नया", "आपका पूरा नाम क्या है?", wa_id=wa_id)
+        self.say("गीता", "आपको कौन-सा टिकट चाहिए?", wa_id=wa_id)
+        self.say("2", "कृपया जाँच लें", wa_id=wa_id)
+        self.assertEqual(self.say("1", "क्रमांक", wa_id=wa_id)[0], "image")
+        kind, said, _ = self.say("नया", "क्षमा करें, इस नंबर से पिछले एक घंटे में उतने टिकट बन चुके हैं", wa_id=wa_id)
+        self.assertEqual(kind, "text")
+        self.assertRegex(said, r"कृपया \d\d:\d\d के बाद फिर से कोशिश करें")
+        self.assertEqual(self.counts()["tickets"], 2)
+        # Others are not held back by it.
+        self.say("Hi", "Welcome")
+        self.say("1", "What is your full name?")
+        self.say("Asha", "Which ticket")
+        self.say("2", "Reply 1 to confirm")
+        self.assertEqual(self.say("1", "Your ticket")[0], "image")
+        self.assertEqual(self.counts()["tickets"], 3)
+        self.assertIn("limit of 2 tickets an hour", hubtest.read_log(self.hub.log_path))
 
 
 class TestWindow(WhatsAppTestCase):
