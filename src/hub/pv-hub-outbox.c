@@ -19,6 +19,7 @@
 #include "pv-qr.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
+#include "pv-wire.h"
 
 /* Sections: settings; sending one message (WhatsApp, SMS); the pump;
  * life. */
@@ -553,11 +554,48 @@ graph_message (Job *job, const char *endpoint, SoupMultipart *form)
   return msg;
 }
 
+/* A template message's opening, up to its list of components. */
 static void
-add_json_string (JsonBuilder *builder, const char *member, const char *value)
+begin_template (JsonBuilder *builder, const char *name, const char *language)
 {
-  json_builder_set_member_name (builder, member);
-  json_builder_add_string_value (builder, value);
+  pv_json_add_string (builder, "type", "template");
+  json_builder_set_member_name (builder, "template");
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "name", name);
+  json_builder_set_member_name (builder, "language");
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "code", language);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "components");
+  json_builder_begin_array (builder);
+}
+
+static void
+end_template (JsonBuilder *builder)
+{
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+}
+
+/* A component whose one parameter is @text ({{1}}); @sub_type for a button. */
+static void
+add_text_component (JsonBuilder *builder, const char *type, const char *sub_type, const char *text)
+{
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "type", type);
+  if (sub_type != NULL)
+    {
+      pv_json_add_string (builder, "sub_type", sub_type);
+      pv_json_add_string (builder, "index", "0");
+    }
+  json_builder_set_member_name (builder, "parameters");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "type", "text");
+  pv_json_add_string (builder, "text", text);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
 }
 
 /* The JSON of a message to the job's recipient: text, image or template. */
@@ -573,107 +611,60 @@ whatsapp_body (Job *job)
   char *text;
 
   json_builder_begin_object (builder);
-  add_json_string (builder, "messaging_product", "whatsapp");
-  add_json_string (builder, "recipient_type", "individual");
+  pv_json_add_string (builder, "messaging_product", "whatsapp");
+  pv_json_add_string (builder, "recipient_type", "individual");
   /* The wa_id form, digits only, as webhooks name the customer. */
-  add_json_string (builder, "to", m->recipient[0] == '+' ? m->recipient + 1 : m->recipient);
+  pv_json_add_string (builder, "to", m->recipient[0] == '+' ? m->recipient + 1 : m->recipient);
   /* Comes back in the status webhooks: tells our messages apart even if the
    * provider's id were lost. */
-  add_json_string (builder, "biz_opaque_callback_data", opaque);
+  pv_json_add_string (builder, "biz_opaque_callback_data", opaque);
   if (job->step == STEP_TEMPLATE && m->kind == PV_OUTBOX_CODE)
     {
       /* An authentication template: the code in the body's {{1}} and in
        * its copy-code button, as Meta requires of one. */
-      add_json_string (builder, "type", "template");
-      json_builder_set_member_name (builder, "template");
-      json_builder_begin_object (builder);
-      add_json_string (builder, "name", job->channel->code_template);
-      json_builder_set_member_name (builder, "language");
-      json_builder_begin_object (builder);
-      add_json_string (builder, "code", job->channel->template_language);
-      json_builder_end_object (builder);
-      json_builder_set_member_name (builder, "components");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "body");
-      json_builder_set_member_name (builder, "parameters");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "text");
-      add_json_string (builder, "text", m->otp);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "button");
-      add_json_string (builder, "sub_type", "url");
-      add_json_string (builder, "index", "0");
-      json_builder_set_member_name (builder, "parameters");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "text");
-      add_json_string (builder, "text", m->otp);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
+      begin_template (builder, job->channel->code_template, job->channel->template_language);
+      add_text_component (builder, "body", NULL, m->otp);
+      add_text_component (builder, "button", "url", m->otp);
+      end_template (builder);
     }
   else if (job->step == STEP_TEMPLATE)
     {
-      add_json_string (builder, "type", "template");
-      json_builder_set_member_name (builder, "template");
+      /* The ticket template: its QR as the IMAGE header, the serial as
+       * the body's {{1}}. */
+      begin_template (builder, job->channel->template_name, job->channel->template_language);
       json_builder_begin_object (builder);
-      add_json_string (builder, "name", job->channel->template_name);
-      json_builder_set_member_name (builder, "language");
-      json_builder_begin_object (builder);
-      add_json_string (builder, "code", job->channel->template_language);
-      json_builder_end_object (builder);
-      json_builder_set_member_name (builder, "components");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "header");
+      pv_json_add_string (builder, "type", "header");
       json_builder_set_member_name (builder, "parameters");
       json_builder_begin_array (builder);
       json_builder_begin_object (builder);
-      add_json_string (builder, "type", "image");
+      pv_json_add_string (builder, "type", "image");
       json_builder_set_member_name (builder, "image");
       json_builder_begin_object (builder);
-      add_json_string (builder, "id", m->media_id);
+      pv_json_add_string (builder, "id", m->media_id);
       json_builder_end_object (builder);
       json_builder_end_object (builder);
       json_builder_end_array (builder);
       json_builder_end_object (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "body");
-      json_builder_set_member_name (builder, "parameters");
-      json_builder_begin_array (builder);
-      json_builder_begin_object (builder);
-      add_json_string (builder, "type", "text");
-      add_json_string (builder, "text", job->serial_text);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
+      add_text_component (builder, "body", NULL, job->serial_text);
+      end_template (builder);
     }
   else if (m->kind == PV_OUTBOX_TICKET)
     {
-      add_json_string (builder, "type", "image");
+      pv_json_add_string (builder, "type", "image");
       json_builder_set_member_name (builder, "image");
       json_builder_begin_object (builder);
-      add_json_string (builder, "id", m->media_id);
-      add_json_string (builder, "caption", m->body);
+      pv_json_add_string (builder, "id", m->media_id);
+      pv_json_add_string (builder, "caption", m->body);
       json_builder_end_object (builder);
     }
   else
     {
-      add_json_string (builder, "type", "text");
+      pv_json_add_string (builder, "type", "text");
       json_builder_set_member_name (builder, "text");
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "preview_url");
       json_builder_add_boolean_value (builder, FALSE);
-      add_json_string (builder, "body", m->body);
+      pv_json_add_string (builder, "body", m->body);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
