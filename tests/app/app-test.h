@@ -273,3 +273,35 @@ app_test_screenshot_when_drawn (GtkWidget *widget, const char *name)
     }
   g_free (path);
 }
+
+/* Runs `pravesh-ctl ARGS…` (NULL-terminated); TRUE when it exits 0. With
+ * @out, its standard output, trailing newline cut; without, it is dropped.
+ * Its standard error goes to the test's. */
+static inline gboolean
+app_test_ctl_run (const char *const *args, char **out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, out ? G_SPAWN_DEFAULT : G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, out, NULL, &status, &error));
+  g_assert_no_error (error);
+  if (out != NULL)
+    g_strchomp (*out);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* As app_test_ctl_run (), which must succeed: its output. */
+static inline char *
+app_test_ctl (const char *const *args)
+{
+  char *out = NULL;
+
+  g_assert_true (app_test_ctl_run (args, &out));
+  return out;
+}

@@ -66,15 +66,9 @@ find_preferences (void)
 static void
 admit_elsewhere (Dashboard *dashboard)
 {
-  g_autoptr (GError) error = NULL;
-  const char *argv[] = { g_getenv ("PRAVESH_CTL"), "--db", dashboard->db, "admit", "--offline", "--gate",
-                         "Gate 3", dashboard->spare, NULL };
-  int status = 0;
+  const char *args[] = { "--db", dashboard->db, "admit", "--offline", "--gate", "Gate 3", dashboard->spare, NULL };
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (app_test_ctl_run (args, NULL));
 }
 
 static gboolean

@@ -149,9 +149,7 @@ room_step (AppRun *run, PvWindow *window, gpointer data)
     case 2:
       {
         g_autofree char *db = NULL;
-        g_autoptr (GError) error = NULL;
         GtkWindow *dialog = find_dialog (window);
-        int status = 0;
 
         if (pv_devices_page_get_pairing_code (devices) == NULL || dialog == NULL)
           return FALSE;
@@ -162,13 +160,9 @@ room_step (AppRun *run, PvWindow *window, gpointer data)
         /* The code on screen pairs a real device. */
         db = g_build_filename (room->dir, "gate9.db", NULL);
         {
-          const char *argv[] = { g_getenv ("PRAVESH_CTL"), "--db", db, "pair",
-                                 pv_devices_page_get_pairing_code (devices), NULL };
-          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                                       NULL, &status, &error));
+          const char *args[] = { "--db", db, "pair", pv_devices_page_get_pairing_code (devices), NULL };
+          g_assert_true (app_test_ctl_run (args, NULL));
         }
-        g_assert_no_error (error);
-        g_assert_true (g_spawn_check_wait_status (status, NULL));
         room->waits = 0;
         room->stage = 3;
         return FALSE;

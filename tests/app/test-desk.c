@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/wait.h>
 
 #include "app-test.h"
 #include "pv-desk-page.h"
@@ -164,23 +163,6 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
   }
 }
 
-static int
-run_ctl (const char *const *args)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = 0;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-                               &status, &error));
-  g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
-}
-
 static void
 run_desk (Desk *desk)
 {
@@ -210,7 +192,7 @@ test_walk_in (void)
   g_assert_cmpstr (decoded, ==, desk.code);
   {
     const char *verify[] = { "--db", db_path, "verify", decoded, NULL };
-    g_assert_cmpint (run_ctl (verify), ==, 0);
+    g_assert_true (app_test_ctl_run (verify, NULL));
   }
   g_free (desk.code);
   g_free (desk.qr_png);

@@ -277,41 +277,14 @@ test_lookup (void)
 
 /* ---- with a hub ---- */
 
+/* Its output, or NULL when the command fails (a code not sent yet). */
 static char *
-ctl_output (const char *const *args)
+ctl_or_null (const char *const *args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   char *out = NULL;
-  int status = 0;
 
-  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
-                               &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  return g_strchomp (out);
-}
-
-/* As ctl_output(), NULL when the command fails. */
-static char *
-ctl_output_or_null (const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  char *out = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
-                     NULL)
-      || !g_spawn_check_wait_status (status, NULL))
-    return g_free (out), NULL;
+  if (!app_test_ctl_run (args, &out))
+    g_clear_pointer (&out, g_free);
   return out;
 }
 
@@ -365,7 +338,7 @@ test_online (void)
   g_autofree char *code = issue ("One-day", 0, 1);
   GSubprocess *hub = start_hub ();
   const char *invite[] = { "--db", db_path, "device", "invite", "--role", "gate", "--name", "Gate 1 laptop", NULL };
-  g_autofree char *pairing = ctl_output (invite);
+  g_autofree char *pairing = app_test_ctl (invite);
   Seen seen = { .name = "gate-online-admit" };
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) hub_store = NULL;
@@ -375,7 +348,7 @@ test_online (void)
   gate_db_path = g_build_filename (tmpdir, "gate.db", NULL);
   {
     const char *pair[] = { "--db", gate_db_path, "pair", pairing, NULL };
-    g_autofree char *out = ctl_output (pair);
+    g_autofree char *out = app_test_ctl (pair);
   }
   seen.db = gate_db_path;
   run_gate (code, FALSE, &seen);
@@ -416,7 +389,7 @@ sign_in_step (AppRun *run, PvWindow *window, gpointer data)
     {
       /* What the organiser reads out on site until SMS is wired. */
       const char *show[] = { "--db", db_path, "otp", "show", "9800000001", NULL };
-      g_autofree char *message = ctl_output_or_null (show);
+      g_autofree char *message = ctl_or_null (show);
       g_autoptr (GRegex) digits = g_regex_new ("\\b(\\d{6})\\b", 0, 0, NULL);
       g_autoptr (GMatchInfo) match = NULL;
 
@@ -444,7 +417,7 @@ test_sign_in (void)
 {
   GSubprocess *hub = start_hub ();
   const char *add[] = { "--db", db_path, "volunteer", "add", "--name", "Meera", "--phone", "98000 00001", NULL };
-  g_autofree char *added = ctl_output (add);
+  g_autofree char *added = app_test_ctl (add);
   const char *args[] = { "--db", gate_db_path, "--camera", "none", NULL };
   SignIn sign_in = { 0 };
 

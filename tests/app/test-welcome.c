@@ -66,25 +66,6 @@ welcome_step (AppRun *run, PvWindow *window, gpointer data)
   return FALSE;
 }
 
-static char *
-ctl_output (const char *const *args)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  char *out = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("PRAVESH_CTL"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
-                               &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  return g_strchomp (out);
-}
-
 static guint
 count_replicas (void)
 {
@@ -137,7 +118,7 @@ test_pair_by_camera (void)
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hub));
   line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
   g_assert_true (g_str_has_prefix (line, "listening "));
-  code = ctl_output (invite);
+  code = app_test_ctl (invite);
   g_assert_true (pv_qr_write_png (code, png, 8, &error));
 
   g_assert_cmpint (app_test_run (args, welcome_step, &w), ==, 0);
