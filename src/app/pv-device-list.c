@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "pv-hub-call.h"
+#include "pv-wire.h"
 
 struct _PvDeviceList
 {
@@ -64,16 +65,13 @@ static JsonObject *
 hub_device (PvDeviceList *self, guint id)
 {
   JsonArray *devices;
-  JsonNode *node;
 
   if (self->hub_answer == NULL || !JSON_NODE_HOLDS_OBJECT (self->hub_answer))
     return NULL;
-  node = json_object_get_member (json_node_get_object (self->hub_answer), "devices");
-  devices = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  devices = pv_json_member_array (json_node_get_object (self->hub_answer), "devices");
   for (guint i = 0; devices && i < json_array_get_length (devices); i++)
     {
-      JsonNode *element = json_array_get_element (devices, i);
-      JsonObject *device = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+      JsonObject *device = pv_json_element_object (devices, i);
 
       if (device && json_object_get_int_member_with_default (device, "id", -1) == id)
         return device;
@@ -85,11 +83,9 @@ hub_device (PvDeviceList *self, guint id)
 static gint64
 int_member (JsonObject *object, const char *name, gint64 fallback)
 {
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  JsonNode *node = pv_json_member_of_type (object, name, G_TYPE_INT64);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return fallback;
-  return json_node_get_int (node);
+  return node ? json_node_get_int (node) : fallback;
 }
 
 static void

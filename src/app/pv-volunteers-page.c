@@ -13,6 +13,7 @@
 #include "pv-hub-call.h"
 #include "pv-store.h"
 #include "pv-window.h"
+#include "pv-wire.h"
 
 struct _PvVolunteersPage
 {
@@ -78,22 +79,6 @@ clear_list (GtkListBox *list)
 
   while ((row = gtk_list_box_get_row_at_index (list, 0)) != NULL)
     gtk_list_box_remove (list, GTK_WIDGET (row));
-}
-
-static JsonArray *
-answer_array (JsonNode *answer, const char *member)
-{
-  JsonObject *object = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
-
-  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static JsonObject *
-element_object (JsonArray *array, guint i)
-{
-  JsonNode *node = json_array_get_element (array, i);
-  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
 
 /* ---- changes ---- */
@@ -225,7 +210,7 @@ show_volunteers (PvVolunteersPage *self, JsonArray *volunteers)
   clear_list (self->list);
   for (guint i = 0; volunteers && i < json_array_get_length (volunteers); i++)
     {
-      JsonObject *volunteer = element_object (volunteers, i);
+      JsonObject *volunteer = pv_json_element_object (volunteers, i);
       GtkWidget *row, *toggle;
       JsonNode *last;
       g_autoptr (GString) subtitle = NULL;
@@ -274,7 +259,7 @@ show_sign_ins (PvVolunteersPage *self, JsonArray *sign_ins)
   clear_list (self->sign_ins);
   for (guint i = 0; sign_ins && i < json_array_get_length (sign_ins); i++)
     {
-      JsonObject *sign_in = element_object (sign_ins, i);
+      JsonObject *sign_in = pv_json_element_object (sign_ins, i);
       GtkWidget *row;
       g_autofree char *when = NULL, *subtitle = NULL;
 
@@ -299,6 +284,7 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (PvVolunteersPage) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  JsonArray *list;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -311,10 +297,10 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       say (self, text, FALSE);
       self->hub_unreached = TRUE;
     }
-  else if (answer_array (answer, "volunteers") != NULL)
-    show_volunteers (self, answer_array (answer, "volunteers"));
-  else if (answer_array (answer, "sign_ins") != NULL)
-    show_sign_ins (self, answer_array (answer, "sign_ins"));
+  else if ((list = pv_json_member_array (json_node_get_object (answer), "volunteers")) != NULL)
+    show_volunteers (self, list);
+  else if ((list = pv_json_member_array (json_node_get_object (answer), "sign_ins")) != NULL)
+    show_sign_ins (self, list);
   if (self->loading > 0)
     return;
   if (answer != NULL && self->hub_unreached)

@@ -355,6 +355,13 @@ pv_outbox_next_due (PvStore *store, const char *channel, GError **error)
   return next;
 }
 
+static gboolean
+no_such_message (gint64 id, GError **error)
+{
+  g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "No message %" G_GINT64_FORMAT " in the outbox", id);
+  return FALSE;
+}
+
 /* Runs @stmt (bound) expecting it to change exactly one row. */
 static gboolean
 update_one (PvStore *store, sqlite3_stmt *stmt, gint64 id, GError **error)
@@ -362,8 +369,7 @@ update_one (PvStore *store, sqlite3_stmt *stmt, gint64 id, GError **error)
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   if (sqlite3_changes (pv_store_get_db (store)) == 0)
-    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "No message %" G_GINT64_FORMAT " in the outbox", id),
-           FALSE;
+    return no_such_message (id, error);
   return TRUE;
 }
 
@@ -431,8 +437,7 @@ pv_outbox_mark_failed (PvStore *store,
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_reset (stmt);
-      return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "No message %" G_GINT64_FORMAT " in the outbox", id),
-             FALSE;
+      return no_such_message (id, error);
     }
   attempts = (guint) sqlite3_column_int (stmt, 0) + 1;
   sqlite3_reset (stmt);
@@ -608,8 +613,7 @@ pv_outbox_requeue_by_template (PvStore *store, gint64 id, const char *reason, GE
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_reset (stmt);
-      return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "No message %" G_GINT64_FORMAT " in the outbox", id),
-             FALSE;
+      return no_such_message (id, error);
     }
   sqlite3_reset (stmt);
   return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,

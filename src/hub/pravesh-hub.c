@@ -423,18 +423,10 @@ admin_allowed (Hub *hub, SoupServerMessage *msg, const char *path, const char *s
 }
 
 /* Typed members: FALSE when absent or of another JSON type. */
-static JsonNode *
-member_of_type (JsonObject *root, const char *name, GType type)
-{
-  JsonNode *node = json_object_get_member (root, name);
-
-  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
-}
-
 static gboolean
 member_string (JsonObject *root, const char *name, const char **out)
 {
-  JsonNode *node = member_of_type (root, name, G_TYPE_STRING);
+  JsonNode *node = pv_json_member_of_type (root, name, G_TYPE_STRING);
 
   return node && (*out = json_node_get_string (node), TRUE);
 }
@@ -442,7 +434,7 @@ member_string (JsonObject *root, const char *name, const char **out)
 static gboolean
 member_int (JsonObject *root, const char *name, gint64 *out)
 {
-  JsonNode *node = member_of_type (root, name, G_TYPE_INT64);
+  JsonNode *node = pv_json_member_of_type (root, name, G_TYPE_INT64);
 
   return node && (*out = json_node_get_int (node), TRUE);
 }
@@ -450,7 +442,7 @@ member_int (JsonObject *root, const char *name, gint64 *out)
 static gboolean
 member_bool (JsonObject *root, const char *name, gboolean *out)
 {
-  JsonNode *node = member_of_type (root, name, G_TYPE_BOOLEAN);
+  JsonNode *node = pv_json_member_of_type (root, name, G_TYPE_BOOLEAN);
 
   return node && (*out = json_node_get_boolean (node), TRUE);
 }

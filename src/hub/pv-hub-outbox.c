@@ -476,16 +476,6 @@ reply_object (JsonParser *parser, GBytes *body)
   return root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 }
 
-static const char *
-object_string (JsonObject *object, const char *member)
-{
-  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
-
-  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-           ? json_node_get_string (node)
-           : NULL;
-}
-
 /* How an answer of the Graph API turns out, by the HTTP status and the
  * error's code (Meta's advice: act on the code, not the message). */
 static Outcome
@@ -496,12 +486,12 @@ graph_outcome (guint status, JsonObject *reply, char **out_reason)
                         ? json_object_get_object_member (reply, "error")
                         : NULL;
   gint64 code = error ? json_object_get_int_member_with_default (error, "code", 0) : 0;
-  const char *message = object_string (error, "message");
+  const char *message = pv_json_member_string (error, "message");
   JsonObject *data = error && json_object_has_member (error, "error_data")
                          && JSON_NODE_HOLDS_OBJECT (json_object_get_member (error, "error_data"))
                        ? json_object_get_object_member (error, "error_data")
                        : NULL;
-  const char *details = object_string (data, "details");
+  const char *details = pv_json_member_string (data, "details");
   g_autofree char *text = NULL;
 
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
@@ -774,7 +764,7 @@ whatsapp_answered (GObject *source, GAsyncResult *result, gpointer user_data)
   outcome = graph_outcome (soup_message_get_status (msg), reply, &reason);
   if (outcome == OUTCOME_SENT && job->step == STEP_UPLOAD)
     {
-      const char *media = object_string (reply, "id");
+      const char *media = pv_json_member_string (reply, "id");
       g_autoptr (GError) store_error = NULL;
 
       if (media == NULL)
@@ -796,7 +786,7 @@ whatsapp_answered (GObject *source, GAsyncResult *result, gpointer user_data)
                               ? json_object_get_array_member (reply, "messages")
                               : NULL;
       JsonNode *first = messages && json_array_get_length (messages) > 0 ? json_array_get_element (messages, 0) : NULL;
-      const char *id = first && JSON_NODE_HOLDS_OBJECT (first) ? object_string (json_node_get_object (first), "id")
+      const char *id = first && JSON_NODE_HOLDS_OBJECT (first) ? pv_json_member_string (json_node_get_object (first), "id")
                                                                : NULL;
 
       return finish_sent (job, id);

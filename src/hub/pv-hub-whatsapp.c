@@ -20,6 +20,7 @@
 #include "pv-outbox.h"
 #include "pv-store.h"
 #include "pv-sync-server.h"
+#include "pv-wire.h"
 
 #define GROUP "whatsapp"
 #define SIGNATURE_HEADER "X-Hub-Signature-256"
@@ -79,46 +80,6 @@ static void schedule_processing (PvHubWhatsapp *self);
 
 /* Reading the payload: each member looked up by its type, absent otherwise */
 
-static JsonNode *
-member (JsonObject *object, const char *name)
-{
-  return object ? json_object_get_member (object, name) : NULL;
-}
-
-static JsonObject *
-member_object (JsonObject *object, const char *name)
-{
-  JsonNode *node = member (object, name);
-
-  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static JsonArray *
-member_array (JsonObject *object, const char *name)
-{
-  JsonNode *node = member (object, name);
-
-  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static const char *
-member_string (JsonObject *object, const char *name)
-{
-  JsonNode *node = member (object, name);
-
-  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-           ? json_node_get_string (node)
-           : NULL;
-}
-
-static JsonObject *
-element_object (JsonArray *array, guint i)
-{
-  JsonNode *node = json_array_get_element (array, i);
-
-  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
 /* Meta's timestamps are seconds as a decimal string; 0 when not that. */
 static gint64
 timestamp_us (const char *text)
@@ -168,26 +129,26 @@ message_text (JsonObject *message, const char *type, gboolean *skip)
 {
   *skip = FALSE;
   if (g_strcmp0 (type, "text") == 0)
-    return member_string (member_object (message, "text"), "body");
+    return pv_json_member_string (pv_json_member_object (message, "text"), "body");
   if (g_strcmp0 (type, "interactive") == 0)
     {
-      JsonObject *interactive = member_object (message, "interactive");
-      const char *kind = member_string (interactive, "type");
+      JsonObject *interactive = pv_json_member_object (message, "interactive");
+      const char *kind = pv_json_member_string (interactive, "type");
       JsonObject *chosen = NULL;
       const char *id;
 
       if (g_strcmp0 (kind, "button_reply") == 0)
-        chosen = member_object (interactive, "button_reply");
+        chosen = pv_json_member_object (interactive, "button_reply");
       else if (g_strcmp0 (kind, "list_reply") == 0)
-        chosen = member_object (interactive, "list_reply");
-      id = member_string (chosen, "id");
-      return id ? id : member_string (chosen, "title");
+        chosen = pv_json_member_object (interactive, "list_reply");
+      id = pv_json_member_string (chosen, "id");
+      return id ? id : pv_json_member_string (chosen, "title");
     }
   if (g_strcmp0 (type, "button") == 0)
     {
-      JsonObject *button = member_object (message, "button");
-      const char *text = member_string (button, "text");
-      return text ? text : member_string (button, "payload");
+      JsonObject *button = pv_json_member_object (message, "button");
+      const char *text = pv_json_member_string (button, "text");
+      return text ? text : pv_json_member_string (button, "payload");
     }
   if (g_strcmp0 (type, "reaction") == 0 || g_strcmp0 (type, "system") == 0 || type == NULL)
     *skip = TRUE;
@@ -197,9 +158,9 @@ message_text (JsonObject *message, const char *type, gboolean *skip)
 static gboolean
 take_message (PvHubWhatsapp *self, JsonObject *message, guint *queued, GError **error)
 {
-  const char *from = member_string (message, "from");
-  const char *id = member_string (message, "id");
-  const char *type = member_string (message, "type");
+  const char *from = pv_json_member_string (message, "from");
+  const char *id = pv_json_member_string (message, "id");
+  const char *type = pv_json_member_string (message, "type");
   gboolean skip = FALSE;
   PvInbound inbound = { 0 };
   g_autoptr (GError) local_error = NULL;
@@ -210,7 +171,7 @@ take_message (PvHubWhatsapp *self, JsonObject *message, guint *queued, GError **
     return TRUE;
   inbound.wa_id = from;
   inbound.message_id = id;
-  inbound.sent_at = timestamp_us (member_string (message, "timestamp"));
+  inbound.sent_at = timestamp_us (pv_json_member_string (message, "timestamp"));
   if (!pv_conversations_receive (self->hub->store, &inbound, &self->options, &n, &local_error))
     {
       /* A message without a sender or an id cannot be answered, whatever
@@ -231,9 +192,9 @@ take_message (PvHubWhatsapp *self, JsonObject *message, guint *queued, GError **
 static gboolean
 take_status (PvHubWhatsapp *self, JsonObject *report, guint *queued, GError **error)
 {
-  const char *id = member_string (report, "id");
-  const char *status_text = member_string (report, "status");
-  JsonArray *errors = member_array (report, "errors");
+  const char *id = pv_json_member_string (report, "id");
+  const char *status_text = pv_json_member_string (report, "status");
+  JsonArray *errors = pv_json_member_array (report, "errors");
   g_autofree char *reason = NULL;
   PvOutboxStatus status;
   gboolean found = FALSE, requeued = FALSE;
@@ -247,12 +208,12 @@ take_status (PvHubWhatsapp *self, JsonObject *report, guint *queued, GError **er
     return TRUE;
   if (status == PV_OUTBOX_FAILED && errors && json_array_get_length (errors) > 0)
     {
-      JsonObject *first = element_object (errors, 0);
-      JsonNode *code = member (first, "code");
-      const char *title = member_string (first, "title");
-      const char *details = member_string (member_object (first, "error_data"), "details");
+      JsonObject *first = pv_json_element_object (errors, 0);
+      JsonNode *code;
+      const char *title = pv_json_member_string (first, "title");
+      const char *details = pv_json_member_string (pv_json_member_object (first, "error_data"), "details");
 
-      if (code && JSON_NODE_HOLDS_VALUE (code) && json_node_get_value_type (code) == G_TYPE_INT64)
+      if ((code = pv_json_member_of_type (first, "code", G_TYPE_INT64)) != NULL)
         error_code = json_node_get_int (code);
       reason = g_strdup_printf ("WhatsApp error %" G_GINT64_FORMAT ": %s%s%s", error_code, title ? title : "failed",
                                 details ? " — " : "", details ? details : "");
@@ -296,25 +257,25 @@ process_payload (PvHubWhatsapp *self, GBytes *payload, guint *queued, GError **e
       g_message ("WhatsApp webhook body ignored: not a JSON object");
       return TRUE;
     }
-  if (g_strcmp0 (member_string (json_node_get_object (root), "object"), "whatsapp_business_account") != 0
-      || !(entries = member_array (json_node_get_object (root), "entry")))
+  if (g_strcmp0 (pv_json_member_string (json_node_get_object (root), "object"), "whatsapp_business_account") != 0
+      || !(entries = pv_json_member_array (json_node_get_object (root), "entry")))
     {
       g_message ("WhatsApp webhook body ignored: not about a WhatsApp Business Account");
       return TRUE;
     }
   for (guint e = 0; e < json_array_get_length (entries); e++)
     {
-      JsonArray *changes = member_array (element_object (entries, e), "changes");
+      JsonArray *changes = pv_json_member_array (pv_json_element_object (entries, e), "changes");
 
       for (guint c = 0; changes && c < json_array_get_length (changes); c++)
         {
-          JsonObject *change = element_object (changes, c);
-          JsonObject *value = member_object (change, "value");
-          const char *number = member_string (member_object (value, "metadata"), "phone_number_id");
-          JsonArray *messages = member_array (value, "messages");
-          JsonArray *statuses = member_array (value, "statuses");
+          JsonObject *change = pv_json_element_object (changes, c);
+          JsonObject *value = pv_json_member_object (change, "value");
+          const char *number = pv_json_member_string (pv_json_member_object (value, "metadata"), "phone_number_id");
+          JsonArray *messages = pv_json_member_array (value, "messages");
+          JsonArray *statuses = pv_json_member_array (value, "statuses");
 
-          if (g_strcmp0 (member_string (change, "field"), "messages") != 0 || value == NULL)
+          if (g_strcmp0 (pv_json_member_string (change, "field"), "messages") != 0 || value == NULL)
             continue;
           if (self->phone_number_id && g_strcmp0 (number, self->phone_number_id) != 0)
             {
@@ -323,13 +284,13 @@ process_payload (PvHubWhatsapp *self, GBytes *payload, guint *queued, GError **e
             }
           for (guint m = 0; messages && m < json_array_get_length (messages); m++)
             {
-              JsonObject *message = element_object (messages, m);
+              JsonObject *message = pv_json_element_object (messages, m);
               if (message && !take_message (self, message, queued, error))
                 return FALSE;
             }
           for (guint s = 0; statuses && s < json_array_get_length (statuses); s++)
             {
-              JsonObject *report = element_object (statuses, s);
+              JsonObject *report = pv_json_element_object (statuses, s);
               if (report && !take_status (self, report, queued, error))
                 return FALSE;
             }

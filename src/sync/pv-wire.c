@@ -1147,3 +1147,43 @@ pv_json_add_null (JsonBuilder *builder, const char *member)
   json_builder_set_member_name (builder, member);
   json_builder_add_null_value (builder);
 }
+
+JsonNode *
+pv_json_member_of_type (JsonObject *object, const char *name, GType type)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type ? node : NULL;
+}
+
+const char *
+pv_json_member_string (JsonObject *object, const char *name)
+{
+  JsonNode *node = pv_json_member_of_type (object, name, G_TYPE_STRING);
+
+  return node ? json_node_get_string (node) : NULL;
+}
+
+JsonObject *
+pv_json_member_object (JsonObject *object, const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+JsonArray *
+pv_json_member_array (JsonObject *object, const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+JsonObject *
+pv_json_element_object (JsonArray *array, guint i)
+{
+  JsonNode *node = array && i < json_array_get_length (array) ? json_array_get_element (array, i) : NULL;
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}

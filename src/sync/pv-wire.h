@@ -92,6 +92,16 @@ G_BEGIN_DECLS
 GBytes *pv_json_to_bytes (JsonNode *root);
 GBytes *pv_json_builder_to_bytes (JsonBuilder *builder);
 
+/* Reading JSON from outside: a member of @object (which may be NULL) of
+ * the JSON type asked for, or NULL when it is absent, null or of another
+ * type. */
+JsonNode *pv_json_member_of_type (JsonObject *object, const char *name, GType type);
+const char *pv_json_member_string (JsonObject *object, const char *name);
+JsonObject *pv_json_member_object (JsonObject *object, const char *name);
+JsonArray *pv_json_member_array (JsonObject *object, const char *name);
+/* Element @i of @array when it is an object, else NULL. */
+JsonObject *pv_json_element_object (JsonArray *array, guint i);
+
 /* One member of the object @builder is building: a string (null when
  * @value is NULL), an integer, a boolean, a null. */
 void pv_json_add_string (JsonBuilder *builder, const char *member, const char *value);
