@@ -7,6 +7,7 @@
 #include <locale.h>
 
 #include "pv-application.h"
+#include "pv-listener.h"
 
 int
 main (int argc, char **argv)
@@ -14,6 +15,8 @@ main (int argc, char **argv)
   g_autoptr (PvApplication) app = NULL;
 
   pv_application_choose_renderer ();
+  /* Its hub and its peers' connections: TLS 1.2 and newer only. */
+  pv_tls_policy_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pv-ctl.h"
+#include "pv-listener.h"
 
 static const PvCtlCommand commands[] = {
   { "event init", NULL,
@@ -230,6 +231,8 @@ main (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
 
+  /* Before any command can touch TLS (sync, pairing, a peer's server). */
+  pv_tls_policy_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -22,6 +22,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hlc.h"
+#include "pv-hub-config.h"
 #include "pv-hub-outbox.h"
 #include "pv-hub-web.h"
 #include "pv-hub-whatsapp.h"
@@ -46,6 +47,7 @@ typedef struct
   PvStoreWatch *watch;
   PvSyncServer *sync;
   SoupServer *server;
+  SoupServer *metrics_server; /* [hub] metrics-listen, or NULL */
   GMainLoop *loop;
   GQueue pending; /* Admission* waiting for the next group commit */
   guint flush_id;
@@ -135,7 +137,7 @@ flush_admissions (gpointer user_data)
       n++;
     }
   if (!g_queue_is_empty (&hub->pending))
-    hub->flush_id = g_idle_add (flush_admissions, hub);
+    hub->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_admissions, hub, NULL);
 
   ok = pv_store_begin (hub->store, TRUE, &error);
   for (GList *l = group.head; ok && l != NULL; l = l->next)
@@ -226,10 +228,12 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   admission->is_exit = json_object_get_boolean_member_with_default (root, "exit", FALSE);
   soup_server_message_pause (msg);
   g_queue_push_tail (&hub->pending, admission);
-  /* An idle source runs once the requests already read this turn of the
-   * loop have queued: they share one commit. */
+  /* Decided at the start of the loop's next turn, before anything else:
+   * the requests read in this turn share one commit, and no other traffic
+   * (a flood of cheap requests keeps the loop busy for good) can hold an
+   * admission back until the gate gives up and decides offline. */
   if (hub->flush_id == 0)
-    hub->flush_id = g_idle_add (flush_admissions, hub);
+    hub->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_admissions, hub, NULL);
 }
 
 /* Pairing attempts per remote address per minute: the secret is 128 bits,
@@ -806,7 +810,13 @@ static void
 handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
 {
   Hub *hub = user_data;
-  GString *out = g_string_new (NULL);
+  GString *out;
+
+  if (g_strcmp0 (path, "/metrics") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such path");
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET && soup_server_message_get_method (msg) != SOUP_METHOD_HEAD)
+    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Use GET here");
+  out = g_string_new (NULL);
 
   g_string_append (out, "# HELP pravesh_admit_requests_total Online admission requests received.\n"
                         "# TYPE pravesh_admit_requests_total counter\n");
@@ -826,7 +836,9 @@ handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   pv_sync_server_write_metrics (hub->sync, out);
   g_string_append (out, "# HELP pravesh_ledger_records Records in the hub's ledger.\n"
                         "# TYPE pravesh_ledger_records gauge\n");
-  g_string_append_printf (out, "pravesh_ledger_records %" G_GUINT64_FORMAT "\n", pv_ledger_count (hub->store));
+  g_string_append_printf (out, "pravesh_ledger_records %" G_GINT64_FORMAT "\n",
+                          pv_sync_server_count_records (hub->sync));
+  pv_listen_write_metrics (hub->server, "pravesh_http", out);
   if (hub->outbox != NULL)
     pv_hub_outbox_write_metrics (hub->outbox, out);
   if (hub->whatsapp != NULL)
@@ -834,6 +846,35 @@ handle_metrics (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE, out->str, out->len);
   g_string_free (out, FALSE);
+}
+
+/* [hub] max-connections and the rest: the caps and deadlines of the hub's
+ * listener (pv-listener.h), each refused at start when out of range. */
+static gboolean
+read_listen_limits (GKeyFile *config, PvListenLimits *limits, GError **error)
+{
+  guint by_fd_limit = pv_listen_max_for_fd_limit ();
+
+  pv_listen_limits_init (limits);
+  if (!pv_hub_config_uint (config, "hub", "max-connections", 0, 0, 1u << 20, &limits->max_connections, error)
+      || !pv_hub_config_uint (config, "hub", "max-connections-per-address", limits->max_per_address, 1, 1u << 20,
+                              &limits->max_per_address, error)
+      || !pv_hub_config_uint (config, "hub", "tls-handshake-timeout", limits->handshake_timeout_s, 1, 3600,
+                              &limits->handshake_timeout_s, error)
+      || !pv_hub_config_uint (config, "hub", "header-timeout", limits->header_timeout_s, 1, 3600,
+                              &limits->header_timeout_s, error)
+      || !pv_hub_config_uint (config, "hub", "idle-timeout", limits->idle_timeout_s, 1, 86400,
+                              &limits->idle_timeout_s, error)
+      || !pv_hub_config_uint (config, "hub", "body-timeout", limits->body_timeout_s, 1, 3600,
+                              &limits->body_timeout_s, error))
+    return FALSE;
+  if (limits->max_connections == 0)
+    limits->max_connections = by_fd_limit;
+  else if (limits->max_connections > by_fd_limit)
+    g_message ("[hub] max-connections = %u is more than the file-descriptor limit leaves room for (%u): when "
+               "descriptors run out the hub stops accepting for a moment",
+               limits->max_connections, by_fd_limit);
+  return TRUE;
 }
 
 static gboolean
@@ -850,8 +891,10 @@ int
 main (int argc, char *argv[])
 {
   g_autofree char *db = NULL, *listen = NULL, *config = NULL, *url = NULL, *public_url = NULL;
-  g_autofree char *tls_cert = NULL, *tls_key = NULL;
+  g_autofree char *tls_cert = NULL, *tls_key = NULL, *metrics_listen = NULL, *metrics_url = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
+  PvListenLimits limits;
+  guint64 fd_limit;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   Hub hub = { 0 };
@@ -868,6 +911,8 @@ main (int argc, char *argv[])
     G_OPTION_ENTRY_NULL
   };
 
+  /* Before anything can touch TLS: the policy is read once. */
+  pv_tls_policy_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -902,6 +947,16 @@ main (int argc, char *argv[])
       if (tls_key == NULL)
         tls_key = g_key_file_get_string (keys, "hub", "tls-key", NULL);
     }
+  metrics_listen = pv_hub_config_string (hub.config, "hub", "metrics-listen", NULL);
+  /* A service is given a high hard limit (LimitNOFILE) and a soft one of
+   * 1,024: every connection is a descriptor, so take all there is, and
+   * work the connection cap out from it. */
+  fd_limit = pv_listen_raise_fd_limit ();
+  if (!read_listen_limits (hub.config, &limits, &error))
+    {
+      g_printerr ("pravesh-hub: %s\n", error->message);
+      return 1;
+    }
   if (db == NULL)
     {
       g_printerr ("pravesh-hub: --db FILE is required\n");
@@ -926,7 +981,9 @@ main (int argc, char *argv[])
   hub.watch = pv_store_watch_new (hub.store, 20);
   hub.pair_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   hub.sync = pv_sync_server_new (hub.watch);
-  hub.server = soup_server_new ("server-header", "pravesh-hub/" PACKAGE_VERSION " ", "tls-certificate", certificate, NULL);
+  /* No version in the Server header, and none of libsoup's: nothing to
+   * look up in a list of known holes. */
+  hub.server = soup_server_new ("server-header", "pravesh-hub", "tls-certificate", certificate, NULL);
   pv_sync_server_mount (hub.sync, hub.server);
   pv_sync_server_guard (hub.sync, hub.server, "/api/v1/admit", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/admit", handle_admit, &hub, NULL);
@@ -950,13 +1007,39 @@ main (int argc, char *argv[])
   soup_server_add_handler (hub.server, "/api/v1/volunteers/deactivate", handle_volunteers_deactivate, &hub, NULL);
   pv_sync_server_guard (hub.sync, hub.server, "/api/v1/volunteers/sign-ins", 0);
   soup_server_add_handler (hub.server, "/api/v1/volunteers/sign-ins", handle_sign_ins, &hub, NULL);
-  soup_server_add_early_handler (hub.server, "/metrics", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
-  soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
-  if (!pv_sync_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &url, &error))
+  /* /metrics where [hub] metrics-listen says (an address only the
+   * monitoring reaches, as exporters usually are), else beside the rest. */
+  if (metrics_listen != NULL)
+    {
+      PvListenLimits metrics_limits;
+
+      /* Few clients, each scraping now and then. */
+      pv_listen_limits_init (&metrics_limits);
+      metrics_limits.max_connections = 64;
+      metrics_limits.max_per_address = 16;
+      hub.metrics_server = soup_server_new ("server-header", "pravesh-hub", NULL);
+      soup_server_add_early_handler (hub.metrics_server, NULL, pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0),
+                                     NULL);
+      soup_server_add_handler (hub.metrics_server, NULL, handle_metrics, &hub, NULL);
+      if (!pv_listen (hub.metrics_server, metrics_listen, &metrics_limits, &metrics_url, &error))
+        {
+          g_printerr ("pravesh-hub: [hub] metrics-listen: %s\n", error->message);
+          return 1;
+        }
+      g_message ("Metrics at %smetrics", metrics_url);
+    }
+  else
+    {
+      soup_server_add_early_handler (hub.server, "/metrics", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
+      soup_server_add_handler (hub.server, "/metrics", handle_metrics, &hub, NULL);
+    }
+  if (!pv_listen (hub.server, listen ? listen : DEFAULT_LISTEN, &limits, &url, &error))
     {
       g_printerr ("pravesh-hub: --listen %s\n", error->message);
       return 1;
     }
+  g_message ("Taking up to %u connections (%u from one address); file-descriptor limit %" G_GUINT64_FORMAT,
+             limits.max_connections, limits.max_per_address, fd_limit);
   /* Pairing codes made on this file point devices here, unless the
    * settings name the address devices reach the hub by. */
   if (certificate != NULL)
@@ -1025,6 +1108,9 @@ main (int argc, char *argv[])
   g_clear_pointer (&hub.outbox, pv_hub_outbox_free);
   soup_server_disconnect (hub.server);
   g_clear_object (&hub.server);
+  if (hub.metrics_server != NULL)
+    soup_server_disconnect (hub.metrics_server);
+  g_clear_object (&hub.metrics_server);
   /* Let the closed connections' last callbacks run and free them. */
   while (g_main_context_iteration (NULL, FALSE))
     ;

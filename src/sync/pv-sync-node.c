@@ -2,7 +2,6 @@
 /* pv-sync-node.c: a device taking part in sync (see the header). The hub
  * is asked for the peer list every few seconds; each answer also tells the
  * hub where this node listens. */
-#include "config.h"
 
 #include "pv-sync-node.h"
 
@@ -112,10 +111,10 @@ pv_sync_node_start (PvSyncNode *self, const char *listen, GError **error)
   g_return_val_if_fail (PV_IS_SYNC_NODE (self), FALSE);
   g_return_val_if_fail (self->server == NULL, FALSE);
 
-  self->server = soup_server_new ("server-header", "pravesh/" PACKAGE_VERSION " ", NULL);
+  self->server = soup_server_new ("server-header", "pravesh", NULL);
   self->endpoints = pv_sync_server_new (self->watch);
   pv_sync_server_mount (self->endpoints, self->server);
-  if (!pv_sync_listen (self->server, listen, &self->own_url, error))
+  if (!pv_listen (self->server, listen, NULL, &self->own_url, error))
     {
       g_clear_object (&self->endpoints);
       g_clear_object (&self->server);

@@ -4,18 +4,14 @@
  * refused from its headers, before it is read. */
 #include "pv-sync-server.h"
 
-#include <errno.h>
 #include <json-glib/json-glib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
+#include "pv-listener.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
 #include "pv-token.h"
@@ -51,6 +47,12 @@ struct _PvSyncServer
   guint flush_id;
   GHashTable *tokens;    /* token → PvTokenInfo*, verified */
   GByteArray *audiences; /* the URLs this server answers at, as token tags */
+  /* Records in the ledger (the sum of every author's chain head), worked
+   * out again only after the ledger changed, so /metrics costs nothing
+   * the ledger's size decides. */
+  gint64 records;
+  gboolean records_stale;
+  gulong changed_id;
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
@@ -221,6 +223,25 @@ flush_contacts (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+on_ledger_changed (PvStoreWatch *watch, PvSyncServer *self)
+{
+  self->records_stale = TRUE;
+}
+
+gint64
+pv_sync_server_count_records (PvSyncServer *self)
+{
+  g_autoptr (GHashTable) vector = NULL;
+
+  if (self->records_stale && (vector = pv_ledger_version_vector (pv_store_watch_get_store (self->watch), NULL)))
+    {
+      self->records = pv_vector_total (vector);
+      self->records_stale = FALSE;
+    }
+  return self->records;
+}
+
 void
 pv_sync_server_write_metrics (PvSyncServer *self, GString *out)
 {
@@ -228,7 +249,9 @@ pv_sync_server_write_metrics (PvSyncServer *self, GString *out)
   gpointer key, value;
   gint64 now = g_get_real_time ();
 
-  flush_contacts (self);
+  /* In memory only: a scrape writes nothing (the contacts are written
+   * down on their own timer). */
+  update_contacts (self, pv_sync_server_count_records (self), FALSE);
   g_string_append (out, "# HELP pravesh_live_sessions Devices connected for live sync.\n"
                         "# TYPE pravesh_live_sessions gauge\n");
   g_string_append_printf (out, "pravesh_live_sessions %u\n", self->sessions->len);
@@ -687,6 +710,8 @@ handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupW
       soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Not authorized");
       return;
     }
+  /* The session watches its own connection from here on. */
+  pv_listen_release (msg);
   session = pv_sync_session_new (self->watch, connection, who->device_id, FALSE);
 
   g_signal_connect (session, "closed", G_CALLBACK (on_session_closed), self);
@@ -760,7 +785,9 @@ refuse_and_close (SoupServerMessage *msg, guint status, const char *message)
   head = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                           "Connection: close\r\n\r\n",
                           status, soup_status_get_phrase (status), g_bytes_get_size (body));
-  /* Taken from libsoup, which would otherwise read the whole body first. */
+  /* Taken from libsoup, which would otherwise read the whole body first;
+   * the linger below is its only deadline now. */
+  pv_listen_release (msg);
   linger = g_new0 (Lingering, 1);
   linger->stream = soup_server_message_steal_connection (msg);
   linger->cancellable = g_cancellable_new ();
@@ -776,6 +803,20 @@ refuse_and_close (SoupServerMessage *msg, guint status, const char *message)
                                    linger->cancellable, linger_read_cb, linger);
 }
 
+/* Whether a Content-Length header is a plain count of bytes. libsoup reads
+ * "-1" or one past 2^64 as a length of -1, which slips under every limit
+ * and means "read until the client stops". */
+static gboolean
+content_length_ok (SoupMessageHeaders *headers)
+{
+  const char *text = soup_message_headers_get_one (headers, "Content-Length");
+  gsize digits = text ? strspn (text, "0123456789") : 0;
+
+  return text == NULL
+         || (digits > 0 && digits <= 18 && text[digits] == '\0'
+             && soup_message_headers_get_content_length (headers) >= 0);
+}
+
 /* TRUE when the body is refused (and the connection taken over). */
 static gboolean
 refused_for_size (SoupServerMessage *msg, gsize max_bytes)
@@ -784,6 +825,11 @@ refused_for_size (SoupServerMessage *msg, gsize max_bytes)
   goffset length = soup_message_headers_get_content_length (headers);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
+  if (!content_length_ok (headers))
+    {
+      refuse_and_close (msg, SOUP_STATUS_BAD_REQUEST, "Content-Length must be a number of bytes");
+      return TRUE;
+    }
   if (encoding == SOUP_ENCODING_NONE || (encoding == SOUP_ENCODING_CONTENT_LENGTH && length <= (goffset) max_bytes))
     return FALSE;
   refuse_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
@@ -857,146 +903,6 @@ pv_sync_server_mount (PvSyncServer *self, SoupServer *server)
   soup_server_add_websocket_handler (server, "/sync/v1/live", NULL, NULL, handle_live, self, NULL);
 }
 
-typedef struct
-{
-  SoupServer *server;
-  GSocketAddress *local, *remote;
-} Handshake;
-
-static void
-handshake_free (Handshake *handshake)
-{
-  g_object_unref (handshake->server);
-  g_clear_object (&handshake->local);
-  g_clear_object (&handshake->remote);
-  g_free (handshake);
-}
-
-static void
-handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Handshake *handshake = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
-    soup_server_accept_iostream (handshake->server, G_IO_STREAM (source), handshake->local, handshake->remote, NULL);
-  else
-    g_debug ("TLS handshake failed: %s", error->message);
-  handshake_free (handshake);
-}
-
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, gpointer server)
-{
-  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
-  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autoptr (GTlsCertificate) certificate = NULL;
-  g_autoptr (GIOStream) tls = NULL;
-  g_autoptr (GError) error = NULL;
-  Handshake *handshake;
-
-  /* Headers and body go out as separate writes: without this, Nagle's
-   * algorithm holds the body back for the client's delayed ACK (40 ms). */
-  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  g_object_get (server, "tls-certificate", &certificate, NULL);
-  if (certificate == NULL)
-    {
-      soup_server_accept_iostream (server, G_IO_STREAM (connection), local, remote, NULL);
-      return TRUE;
-    }
-  if (!(tls = g_tls_server_connection_new (G_IO_STREAM (connection), certificate, &error)))
-    {
-      g_warning ("Cannot serve TLS: %s", error->message);
-      return TRUE;
-    }
-  handshake = g_new0 (Handshake, 1);
-  handshake->server = g_object_ref (server);
-  handshake->local = g_steal_pointer (&local);
-  handshake->remote = g_steal_pointer (&remote);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL, handshake_cb, handshake);
-  return TRUE;
-}
-
-/* libsoup 3.2 keeps a connection open for the next request only on a server
- * that has a listener of its own; connections handed over with
- * soup_server_accept_iostream() would otherwise close after one answer. So
- * the server gets a listener that never hears anything: one end of a
- * socket pair whose other end stays quiet, reachable by no one. */
-static gboolean
-keep_alive_for_handed_connections (SoupServer *server, GError **error)
-{
-  g_autoptr (GSocket) quiet = NULL, other = NULL;
-  int fds[2];
-
-  if (g_object_get_data (G_OBJECT (server), "pv-quiet-listener") != NULL)
-    return TRUE;
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "socketpair: %s", g_strerror (errno)),
-           FALSE;
-  if (!(quiet = g_socket_new_from_fd (fds[0], error)))
-    {
-      close (fds[0]);
-      close (fds[1]);
-      return FALSE;
-    }
-  if (!(other = g_socket_new_from_fd (fds[1], error)) || !soup_server_listen_socket (server, quiet, 0, error))
-    return FALSE;
-  g_object_set_data_full (G_OBJECT (server), "pv-quiet-listener", g_steal_pointer (&other), g_object_unref);
-  return TRUE;
-}
-
-static void
-service_close (GSocketService *service)
-{
-  g_socket_service_stop (service);
-  g_socket_listener_close (G_SOCKET_LISTENER (service));
-  g_object_unref (service);
-}
-
-gboolean
-pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error)
-{
-  g_autoptr (GSocketAddress) wanted = NULL, bound = NULL;
-  g_autoptr (GSocketService) service = NULL;
-  g_autoptr (GTlsCertificate) certificate = NULL;
-  g_autofree char *host = NULL, *ip = NULL;
-  const char *colon = strrchr (address, ':');
-  guint64 port = 0;
-
-  if (colon != NULL)
-    host = g_strndup (address, (gsize) (colon - address));
-  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL)
-      || !(wanted = g_inet_socket_address_new_from_string (host, (guint) port)))
-    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                        "%s: expected ADDRESS:PORT, e.g. 127.0.0.1:8470 (port 0 for any free one)", address),
-           FALSE;
-  /* Connections are accepted here and handed to the server: libsoup 3.2's
-   * own listener keeps a reference to every socket it accepts (and to its
-   * address when asked for its URIs), which a hub up for nine days would
-   * pile up. */
-  service = g_socket_service_new ();
-  /* Every gate of a fair may reconnect in the same second after a network
-   * blip; GIO's default queue of 10 would turn most of them away. */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), 1024);
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), wanted, G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, error))
-    return FALSE;
-  g_signal_connect_object (service, "incoming", G_CALLBACK (on_incoming), server, 0);
-  g_socket_service_start (service);
-  if (!keep_alive_for_handed_connections (server, error))
-    return FALSE;
-  g_object_set_data_full (G_OBJECT (server), "pv-sync-listener", g_steal_pointer (&service),
-                          (GDestroyNotify) service_close);
-  g_object_get (server, "tls-certificate", &certificate, NULL);
-  if (out_url != NULL)
-    {
-      ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
-      *out_url = g_strdup_printf (strchr (ip, ':') ? "%s://[%s]:%u/" : "%s://%s:%u/", certificate ? "https" : "http",
-                                  ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-    }
-  return TRUE;
-}
-
 void
 pv_sync_server_add_audience (PvSyncServer *self, const char *url)
 {
@@ -1027,6 +933,8 @@ pv_sync_server_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->sessions->pdata[i], self);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
   g_clear_handle_id (&self->flush_id, g_source_remove);
+  if (self->watch != NULL)
+    g_clear_signal_handler (&self->changed_id, self->watch);
   g_clear_pointer (&self->contacts, g_hash_table_unref);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_clear_pointer (&self->audiences, g_byte_array_unref);
@@ -1055,6 +963,8 @@ pv_sync_server_new (PvStoreWatch *watch)
   PvSyncServer *self = g_object_new (PV_TYPE_SYNC_SERVER, NULL);
 
   self->watch = g_object_ref (watch);
+  self->records_stale = TRUE;
+  self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_ledger_changed), self);
   load_contacts (self);
   self->flush_id = g_timeout_add_seconds (CONTACTS_FLUSH_S, flush_contacts, self);
   return self;

@@ -25,6 +25,7 @@
 
 #include <libsoup/soup.h>
 
+#include "pv-listener.h"
 #include "pv-store-watch.h"
 #include "pv-token.h"
 
@@ -48,6 +49,9 @@ guint pv_sync_server_get_n_live (PvSyncServer *self);
  * restart; revoked devices left out): a JSON object as GET /sync/v1/peers
  * gives it. */
 GBytes *pv_sync_server_dup_peers (PvSyncServer *self);
+/* Records in this replica's ledger: kept, and counted again (by chain
+ * heads, one look per author) only after the ledger changed. */
+gint64 pv_sync_server_count_records (PvSyncServer *self);
 /* Appends Prometheus lines: live sessions, and per device the records it
  * lacked when last heard from and the seconds since, the records it held
  * that this server lacked, and its clock's skew. */
@@ -75,12 +79,6 @@ typedef struct
 void pv_sync_server_update_contacts (PvSyncServer *self);
 /* FALSE (and @out emptied, with unknowns -1) when @device never called. */
 gboolean pv_sync_server_lookup_contact (PvSyncServer *self, guint16 device, PvDeviceContact *out);
-
-/* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
- * served, e.g. "http://127.0.0.1:41234/": HTTPS when @server has a
- * "tls-certificate". Only one such call per server; the listening socket
- * closes when @server is finalized. */
-gboolean pv_sync_listen (SoupServer *server, const char *address, char **out_url, GError **error);
 
 /* Guards @path of @server before any body is read: a body over @max_body
  * (0: none at all) or of unknown length is refused from its headers, and

@@ -203,7 +203,7 @@ hub_setup (Hub *hub, gconstpointer data)
   g_signal_connect (hub->server, "request-started", G_CALLBACK (request_started_cb), hub);
   soup_server_add_handler (hub->server, "/api/v1/admit", handle_admit, hub, NULL);
   soup_server_add_handler (hub->server, "/api/v1/pair", handle_pair, hub, NULL);
-  g_assert_true (pv_sync_listen (hub->server, "127.0.0.1:0", &hub->url, &error));
+  g_assert_true (pv_listen (hub->server, "127.0.0.1:0", NULL, &hub->url, &error));
   g_assert_no_error (error);
   pv_sync_server_add_audience (hub->sync, hub->url);
 }

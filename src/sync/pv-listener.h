@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pv-listener.h: how every server we run (the hub's, a gate's for its
+ * peers) takes connections: accepted here and handed to a SoupServer, with
+ * a cap on open connections in all and per client address, deadlines for
+ * each step of a request (TLS handshake, headers, body, answer, idle
+ * keep-alive), a pause instead of a spin when file descriptors run out,
+ * and the TLS versions and suites we allow.
+ *
+ * A connection over a cap is refused at once (plain HTTP gets a 503 with
+ * Retry-After first); a connection past a deadline is shut down. A
+ * connection a handler takes over for good (a WebSocket) is released from
+ * the deadlines with pv_listen_release(): its own protocol watches it. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint max_connections;     /* open at once; 0: from the file-descriptor limit */
+  guint max_per_address;     /* open at once from one address (IPv6: its /64) */
+  guint handshake_timeout_s; /* TLS handshake, from accept */
+  guint header_timeout_s;    /* a request's headers, from its connection or first byte */
+  guint idle_timeout_s;      /* a kept-alive connection with no new request */
+  guint body_timeout_s;      /* a body, from its headers (plus length / PV_LISTEN_MIN_RATE);
+                              * also the longest pause while an answer is written */
+} PvListenLimits;
+
+/* Bytes per second a body must at least arrive at: a push of megabytes
+ * over a weak venue Wi-Fi gets longer than a small form. */
+#define PV_LISTEN_MIN_RATE (16 * 1024)
+
+/* The defaults, with max_connections 0 (worked out from the limit). */
+void pv_listen_limits_init (PvListenLimits *limits);
+
+/* Connections a process may hold open under its file-descriptor limit,
+ * leaving room for its own files and outgoing connections. */
+guint pv_listen_max_for_fd_limit (void);
+
+/* Raises this process's soft file-descriptor limit to its hard limit (a
+ * service's LimitNOFILE); returns the limit now in force. */
+guint64 pv_listen_raise_fd_limit (void);
+
+/* Listens on "ADDRESS:PORT" (port 0 for any free one) and gives the URL
+ * served, e.g. "http://127.0.0.1:41234/": HTTPS when @server has a
+ * "tls-certificate". @limits NULL: the defaults. Only one such call per
+ * server; the listening socket closes when @server is finalized. */
+gboolean pv_listen (SoupServer *server,
+                    const char *address,
+                    const PvListenLimits *limits,
+                    char **out_url,
+                    GError **error);
+
+/* The caps in force on @server's listener (after pv_listen). */
+void pv_listen_get_limits (SoupServer *server, PvListenLimits *out);
+
+/* Frees @msg's connection from its deadlines: it was taken over for a
+ * protocol that keeps itself alive (a WebSocket session). */
+void pv_listen_release (SoupServerMessage *msg);
+
+/* Appends Prometheus lines for @server's listener, each name prefixed by
+ * @prefix (e.g. "pravesh_http"): connections open and allowed, refused by
+ * reason, closed by deadline, pauses for want of file descriptors. */
+void pv_listen_write_metrics (SoupServer *server, const char *prefix, GString *out);
+
+/* Restricts TLS, for everything this process does, to TLS 1.2 and newer
+ * with AEAD suites and forward secrecy. Call at the start of main, before
+ * any TLS is used; an administrator's own G_TLS_GNUTLS_PRIORITY wins. */
+void pv_tls_policy_init (void);
+
+G_END_DECLS
