@@ -6,7 +6,20 @@
  * costs one fsync per group, not per gate. It also serves the control
  * room's admin API (devices, invitations, volunteers), for admin devices
  * only: the hub holds the event key and the volunteers' phones, which an
- * admin laptop does not. */
+ * admin laptop does not.
+ *
+ * Settings, group [hub] of --config (the command line wins where both
+ * name one):
+ *   db, listen, public-url, tls-cert, tls-key   as the options
+ *   metrics-listen     ADDRESS:PORT to serve /metrics on alone (none:
+ *                      /metrics beside everything else)
+ *   max-connections    connections open at once (default: the
+ *                      file-descriptor limit, raised to its hard limit at
+ *                      start, less an eighth; at most 16,384)
+ *   max-connections-per-address  from one client address, an IPv6 /64,
+ *                      live sync sessions not counted (default 256)
+ *   tls-handshake-timeout, header-timeout, body-timeout, idle-timeout
+ *                      seconds (10, 15, 60, 30): see pv-listener.h */
 #include "config.h"
 
 #include <glib-unix.h>
@@ -1013,10 +1026,11 @@ main (int argc, char *argv[])
     {
       PvListenLimits metrics_limits;
 
-      /* Few clients, each scraping now and then. */
+      /* Few clients, each scraping now and then; their descriptors come
+       * out of the reserve below the main listener's cap. */
       pv_listen_limits_init (&metrics_limits);
-      metrics_limits.max_connections = 64;
-      metrics_limits.max_per_address = 16;
+      metrics_limits.max_connections = 16;
+      metrics_limits.max_per_address = 8;
       hub.metrics_server = soup_server_new ("server-header", "pravesh-hub", NULL);
       soup_server_add_early_handler (hub.metrics_server, NULL, pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0),
                                      NULL);

@@ -13,9 +13,13 @@
 
 #include "pv-error.h"
 
-/* Behind a carrier's NAT hundreds of phones share an address; each holds
- * a connection for a few seconds at most. */
-#define DEFAULT_MAX_PER_ADDRESS 128
+/* Behind a carrier's NAT, or a venue's, many phones and gates share one
+ * address, and a kept-alive connection waits up to idle_timeout_s; at the
+ * cap the oldest idle one from there makes room before anyone is refused. */
+#define DEFAULT_MAX_PER_ADDRESS 256
+/* Each open connection costs libsoup some buffers as well as a descriptor:
+ * past this many, the descriptor limit is not what should decide. */
+#define DEFAULT_MAX_CONNECTIONS 16384
 #define DEFAULT_HANDSHAKE_S 10
 #define DEFAULT_HEADER_S 15
 #define DEFAULT_IDLE_S 30
@@ -77,7 +81,9 @@ typedef struct
   char *key;                     /* the client address, as counted */
   GSource *deadline;
   Phase phase;
-  gboolean kept; /* handed back after an answer: waiting for the next request */
+  gboolean kept;    /* handed back after an answer: waiting for the next request */
+  gboolean counted; /* in per_address (a released connection is not) */
+  GList *idle_link; /* in the listener's idle queue, while PHASE_IDLE */
   GCancellable *handshake;
 } Conn;
 
@@ -89,12 +95,14 @@ struct _Listener
   GTlsCertificate *certificate;
   PvListenLimits limits;
   GHashTable *conns;       /* Conn* set */
-  GHashTable *per_address; /* key → open connections */
+  GHashTable *per_address; /* key → open connections, but released ones */
+  GQueue idle;             /* Conn* waiting for a next request, oldest first */
   guint backoff_id;
   guint backoff_ms;
   gulong started_id;
   guint64 accepted;
   guint64 refused[N_REFUSALS];
+  guint64 evicted;
   guint64 timeouts[N_PHASES];
   guint64 pauses;
   guint64 refused_unlogged;
@@ -130,7 +138,7 @@ pv_listen_max_for_fd_limit (void)
   soft = limit.rlim_cur == RLIM_INFINITY ? MAX_CONNECTIONS_EVER : MIN (limit.rlim_cur, MAX_CONNECTIONS_EVER);
   if (soft <= 2 * MIN_RESERVED_FDS)
     return 1;
-  return (guint) (soft - MAX (MIN_RESERVED_FDS, soft / 8));
+  return (guint) MIN (soft - MAX (MIN_RESERVED_FDS, soft / 8), DEFAULT_MAX_CONNECTIONS);
 }
 
 guint64
@@ -251,9 +259,35 @@ set_phase (Conn *conn, Phase phase, gint64 seconds)
 {
   if (conn->phase == PHASE_RELEASED || conn->deadline == NULL)
     return;
+  if (conn->idle_link != NULL && phase != PHASE_IDLE)
+    {
+      g_queue_delete_link (&conn->listener->idle, conn->idle_link);
+      conn->idle_link = NULL;
+    }
+  else if (conn->idle_link == NULL && phase == PHASE_IDLE && conn->listener != NULL)
+    {
+      g_queue_push_tail (&conn->listener->idle, conn);
+      conn->idle_link = conn->listener->idle.tail;
+    }
   conn->phase = phase;
   g_source_set_ready_time (conn->deadline,
                            seconds > 0 ? g_get_monotonic_time () + seconds * G_USEC_PER_SEC : -1);
+}
+
+static void
+uncount (Conn *conn)
+{
+  Listener *listener = conn->listener;
+  guint n;
+
+  if (!conn->counted || listener == NULL)
+    return;
+  conn->counted = FALSE;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, conn->key));
+  if (n > 1)
+    g_hash_table_insert (listener->per_address, g_strdup (conn->key), GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (listener->per_address, conn->key);
 }
 
 static void
@@ -268,12 +302,10 @@ conn_forget (Conn *conn)
     }
   if (listener != NULL)
     {
-      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, conn->key));
-
-      if (n > 1)
-        g_hash_table_insert (listener->per_address, g_strdup (conn->key), GUINT_TO_POINTER (n - 1));
-      else
-        g_hash_table_remove (listener->per_address, conn->key);
+      uncount (conn);
+      if (conn->idle_link != NULL)
+        g_queue_delete_link (&listener->idle, conn->idle_link);
+      conn->idle_link = NULL;
       g_hash_table_remove (listener->conns, conn);
       conn->listener = NULL;
     }
@@ -308,6 +340,7 @@ conn_new (Listener *listener, GSocketConnection *connection, GSocketAddress *rem
   g_source_attach (conn->deadline, g_main_context_get_thread_default ());
   g_object_weak_ref (G_OBJECT (connection), connection_finalized, conn);
   g_hash_table_add (listener->conns, conn);
+  conn->counted = TRUE;
   g_hash_table_insert (listener->per_address, g_strdup (key),
                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, key)) + 1));
   return conn;
@@ -328,9 +361,318 @@ pv_listen_release (SoupServerMessage *msg)
 
   if (conn != NULL)
     {
-      set_phase (conn, PHASE_IDLE, 0);
+      /* A device's live session is its own, authenticated, and long: it
+       * does not take the place of its address's visitors. */
+      set_phase (conn, PHASE_HEADERS, 0);
       conn->phase = PHASE_RELEASED;
+      uncount (conn);
     }
+}
+
+/* ---- the head guard ----
+ *
+ * libsoup 3.2 leaks the request's path when a head's Content-Length is not
+ * a number ("5, 6", two of them, "0x10") or its Transfer-Encoding neither
+ * chunked nor identity (parse_headers returns before freeing it): up to
+ * 64 KiB a request, which an attacker can repeat for ever. Each request
+ * is read through this filter, which passes bytes through unchanged and
+ * ends the connection, before libsoup has the whole head, at a header
+ * line libsoup would take that way. (A Content-Length that libsoup does
+ * read as a number, "-1" included, is left to pv-sync-server's check,
+ * which answers in words.) After the head it only passes bytes on. */
+
+#define GUARD_MAX_LINE (64 * 1024)
+
+typedef struct
+{
+  GFilterInputStream parent_instance;
+  GString *line;    /* the head's current line so far */
+  gboolean started; /* the request line was seen */
+  gboolean done;    /* the head is through */
+  guint lengths;    /* Content-Length lines seen */
+  guint encodings;  /* Transfer-Encoding lines seen */
+  const char *refusal;
+} PvHeadGuard;
+
+typedef GFilterInputStreamClass PvHeadGuardClass;
+
+static GType pv_head_guard_get_type (void);
+static void head_guard_pollable_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (PvHeadGuard,
+                         pv_head_guard,
+                         G_TYPE_FILTER_INPUT_STREAM,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM, head_guard_pollable_init))
+
+/* The value after "NAME:" if @line is that header (any case), trimmed
+ * into @out; else FALSE. */
+static gboolean
+header_value (const char *line, const char *name, GString *out)
+{
+  gsize n = strlen (name);
+
+  if (g_ascii_strncasecmp (line, name, n) != 0 || line[n] != ':')
+    return FALSE;
+  g_string_assign (out, line + n + 1);
+  g_strstrip (out->str);
+  out->len = strlen (out->str);
+  return TRUE;
+}
+
+/* Checks one whole header line (no line end); FALSE with a reason. */
+static gboolean
+head_guard_line (PvHeadGuard *self, const char *line)
+{
+  g_autoptr (GString) value = g_string_new (NULL);
+  char *end = NULL;
+
+  if (!self->started)
+    {
+      self->started = *line != '\0';
+      return TRUE;
+    }
+  if (*line == '\0')
+    {
+      self->done = TRUE;
+      return TRUE;
+    }
+  /* A folded line would join its value to the one before. */
+  if (*line == ' ' || *line == '\t')
+    return self->refusal = "a folded header line", FALSE;
+  if (header_value (line, "Content-Length", value))
+    {
+      g_ascii_strtoull (value->str, &end, 10);
+      if (++self->lengths > 1 || *end != '\0')
+        return self->refusal = "a Content-Length that is not one number", FALSE;
+    }
+  if (header_value (line, "Transfer-Encoding", value)
+      && (++self->encodings > 1
+          || (g_ascii_strcasecmp (value->str, "chunked") != 0 && g_ascii_strcasecmp (value->str, "identity") != 0)))
+    return self->refusal = "a Transfer-Encoding other than chunked", FALSE;
+  return TRUE;
+}
+
+/* Looks at @n bytes read; FALSE (and @error set) to end the connection. */
+static gboolean
+head_guard_scan (PvHeadGuard *self, const char *buffer, gssize n, GError **error)
+{
+  for (gssize i = 0; i < n && !self->done; i++)
+    {
+      if (buffer[i] != '\n')
+        {
+          if (self->line->len < GUARD_MAX_LINE)
+            g_string_append_c (self->line, buffer[i]);
+          continue;
+        }
+      if (self->line->len > 0 && self->line->str[self->line->len - 1] == '\r')
+        g_string_truncate (self->line, self->line->len - 1);
+      if (!head_guard_line (self, self->line->str))
+        return g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Refused a request head: %s",
+                            self->refusal),
+               FALSE;
+      g_string_truncate (self->line, 0);
+    }
+  return TRUE;
+}
+
+static GInputStream *
+head_guard_base (PvHeadGuard *self)
+{
+  return g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (self));
+}
+
+static gssize
+head_guard_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable, GError **error)
+{
+  PvHeadGuard *self = (PvHeadGuard *) stream;
+  gssize n = g_input_stream_read (head_guard_base (self), buffer, count, cancellable, error);
+
+  return n > 0 && !head_guard_scan (self, buffer, n, error) ? -1 : n;
+}
+
+static gssize
+head_guard_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count, GError **error)
+{
+  PvHeadGuard *self = (PvHeadGuard *) stream;
+  gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (head_guard_base (self)), buffer,
+                                                       count, NULL, error);
+
+  return n > 0 && !head_guard_scan (self, buffer, n, error) ? -1 : n;
+}
+
+static gboolean
+head_guard_can_poll (GPollableInputStream *stream)
+{
+  GInputStream *base = head_guard_base ((PvHeadGuard *) stream);
+
+  return G_IS_POLLABLE_INPUT_STREAM (base) && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (base));
+}
+
+static gboolean
+head_guard_is_readable (GPollableInputStream *stream)
+{
+  return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (head_guard_base ((PvHeadGuard *) stream)));
+}
+
+static GSource *
+head_guard_create_source (GPollableInputStream *stream, GCancellable *cancellable)
+{
+  GInputStream *base = head_guard_base ((PvHeadGuard *) stream);
+  g_autoptr (GSource) base_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (base), NULL);
+
+  return g_pollable_source_new_full (stream, base_source, cancellable);
+}
+
+static void
+head_guard_pollable_init (GPollableInputStreamInterface *iface)
+{
+  iface->can_poll = head_guard_can_poll;
+  iface->is_readable = head_guard_is_readable;
+  iface->create_source = head_guard_create_source;
+  iface->read_nonblocking = head_guard_read_nonblocking;
+}
+
+static void
+pv_head_guard_finalize (GObject *object)
+{
+  PvHeadGuard *self = (PvHeadGuard *) object;
+
+  g_string_free (self->line, TRUE);
+  G_OBJECT_CLASS (pv_head_guard_parent_class)->finalize (object);
+}
+
+static void
+pv_head_guard_class_init (PvHeadGuardClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pv_head_guard_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = head_guard_read;
+}
+
+static void
+pv_head_guard_init (PvHeadGuard *self)
+{
+  self->line = g_string_new (NULL);
+}
+
+/* A guard over @base that leaves @base open when it is closed: the
+ * connection goes on to its next request. */
+static GInputStream *
+head_guard_new (GInputStream *base)
+{
+  return g_object_new (pv_head_guard_get_type (), "base-stream", base, "close-base-stream", FALSE, NULL);
+}
+
+/* The stream libsoup gets for one request: reads through a head guard,
+ * writes straight to the connection. Let go of (after an answer, when the
+ * connection is taken back) it closes nothing, as the connection lives on;
+ * closed on purpose (libsoup ending the connection), it closes the
+ * connection. */
+typedef struct
+{
+  GIOStream parent_instance;
+  GIOStream *real;
+  GInputStream *guard;
+  gboolean disposing;
+} PvGuardedStream;
+
+typedef GIOStreamClass PvGuardedStreamClass;
+
+static GType pv_guarded_stream_get_type (void);
+G_DEFINE_TYPE (PvGuardedStream, pv_guarded_stream, G_TYPE_IO_STREAM)
+
+static GInputStream *
+guarded_get_input_stream (GIOStream *stream)
+{
+  return ((PvGuardedStream *) stream)->guard;
+}
+
+static GOutputStream *
+guarded_get_output_stream (GIOStream *stream)
+{
+  return g_io_stream_get_output_stream (((PvGuardedStream *) stream)->real);
+}
+
+static gboolean
+guarded_close (GIOStream *stream, GCancellable *cancellable, GError **error)
+{
+  PvGuardedStream *self = (PvGuardedStream *) stream;
+
+  return self->disposing || g_io_stream_close (self->real, cancellable, error);
+}
+
+static void
+guarded_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (g_io_stream_close_finish (G_IO_STREAM (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* On the caller's thread, not GIO's default worker thread. */
+static void
+guarded_close_async (GIOStream *stream,
+                     int priority,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  GTask *task = g_task_new (stream, cancellable, callback, user_data);
+
+  g_io_stream_close_async (((PvGuardedStream *) stream)->real, priority, cancellable, guarded_closed_cb, task);
+}
+
+static gboolean
+guarded_close_finish (GIOStream *stream, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+pv_guarded_stream_dispose (GObject *object)
+{
+  ((PvGuardedStream *) object)->disposing = TRUE;
+  G_OBJECT_CLASS (pv_guarded_stream_parent_class)->dispose (object);
+}
+
+static void
+pv_guarded_stream_finalize (GObject *object)
+{
+  PvGuardedStream *self = (PvGuardedStream *) object;
+
+  g_clear_object (&self->guard);
+  g_clear_object (&self->real);
+  G_OBJECT_CLASS (pv_guarded_stream_parent_class)->finalize (object);
+}
+
+static void
+pv_guarded_stream_class_init (PvGuardedStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pv_guarded_stream_dispose;
+  G_OBJECT_CLASS (klass)->finalize = pv_guarded_stream_finalize;
+  klass->get_input_stream = guarded_get_input_stream;
+  klass->get_output_stream = guarded_get_output_stream;
+  klass->close_fn = guarded_close;
+  klass->close_async = guarded_close_async;
+  klass->close_finish = guarded_close_finish;
+}
+
+static void
+pv_guarded_stream_init (PvGuardedStream *self)
+{
+}
+
+static GIOStream *
+guarded_stream_new (GIOStream *real)
+{
+  PvGuardedStream *self = g_object_new (pv_guarded_stream_get_type (), NULL);
+
+  self->real = g_object_ref (real);
+  self->guard = head_guard_new (g_io_stream_get_input_stream (real));
+  return G_IO_STREAM (self);
 }
 
 /* ---- the steps of a request ---- */
@@ -374,6 +716,38 @@ finished_cb (SoupServerMessage *msg, Conn *conn)
 }
 
 static void hand_over (Listener *listener, Conn *conn, GIOStream *stream);
+
+/* What a stream libsoup gives back wraps (its SoupIOStream's
+ * "base-iostream"), or @stream itself; a new reference. */
+static GIOStream *
+base_stream (GIOStream *stream)
+{
+  GIOStream *base = NULL, *real;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "base-iostream") != NULL)
+    g_object_get (stream, "base-iostream", &base, NULL);
+  if (base == NULL)
+    base = g_object_ref (stream);
+  /* Under the head guard (see hand_over). */
+  if (G_TYPE_CHECK_INSTANCE_TYPE (base, pv_guarded_stream_get_type ()))
+    {
+      real = g_object_ref (((PvGuardedStream *) base)->real);
+      g_object_unref (base);
+      base = real;
+    }
+  return base;
+}
+
+GSocket *
+pv_listen_socket_of (GIOStream *stream)
+{
+  g_autoptr (GIOStream) base = base_stream (stream);
+  GIOStream *inner = base;
+
+  if (G_IS_TLS_CONNECTION (base))
+    g_object_get (base, "base-io-stream", &inner, NULL), g_object_unref (inner);
+  return G_IS_SOCKET_CONNECTION (inner) ? g_socket_connection_get_socket (G_SOCKET_CONNECTION (inner)) : NULL;
+}
 
 typedef struct
 {
@@ -420,13 +794,18 @@ static void
 wrote_body_cb (SoupServerMessage *msg, Conn *conn)
 {
   gboolean again = keeps_alive (msg);
-  GIOStream *stream;
+  GIOStream *stolen, *stream;
   Kept *kept;
 
   if (conn->listener == NULL || conn->connection == NULL || conn->phase == PHASE_RELEASED)
     return;
-  if (!(stream = soup_server_message_steal_connection (msg)))
+  if (!(stolen = soup_server_message_steal_connection (msg)))
     return;
+  /* libsoup hands back its own wrapper (with its read buffer) of the
+   * stream it was given; that stream goes back, or wrappers would pile up
+   * one per request. */
+  stream = base_stream (stolen);
+  g_object_unref (stolen);
   if (!again)
     {
       g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
@@ -474,9 +853,12 @@ static void
 hand_over (Listener *listener, Conn *conn, GIOStream *stream)
 {
   g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (conn->connection, NULL);
+  /* libsoup reads the request through a guard; the stream itself is what
+   * goes back to it after the answer. */
+  g_autoptr (GIOStream) guarded = guarded_stream_new (stream);
 
   g_hash_table_insert (by_remote, conn->remote, conn);
-  soup_server_accept_iostream (listener->server, stream, local, conn->remote, NULL);
+  soup_server_accept_iostream (listener->server, guarded, local, conn->remote, NULL);
 }
 
 static void
@@ -543,6 +925,34 @@ refuse (Listener *listener, GSocketConnection *connection)
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
 }
 
+/* Makes room at a cap: the oldest connection waiting idle between
+ * requests (from @key, else from anywhere) is shut and stops counting; its
+ * client opens another when it has something to ask. FALSE if none. */
+static gboolean
+evict_idle (Listener *listener, const char *key)
+{
+  for (GList *l = listener->idle.head; l != NULL; l = l->next)
+    {
+      Conn *conn = l->data;
+
+      if (key != NULL && g_strcmp0 (conn->key, key) != 0)
+        continue;
+      listener->evicted++;
+      set_phase (conn, PHASE_HEADERS, 0);
+      uncount (conn);
+      /* Out of the total too, though its descriptor closes a moment
+       * later: the reserve below the file-descriptor limit covers that. */
+      g_hash_table_remove (listener->conns, conn);
+      if (conn->deadline != NULL)
+        g_source_destroy (conn->deadline);
+      g_clear_pointer (&conn->deadline, g_source_unref);
+      conn->listener = NULL;
+      shut_down (conn);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 take (Listener *listener, GSocketConnection *connection)
 {
@@ -555,9 +965,10 @@ take (Listener *listener, GSocketConnection *connection)
   if (remote == NULL)
     return (void) g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
   key = address_key (remote);
-  if (g_hash_table_size (listener->conns) >= listener->limits.max_connections)
+  if (g_hash_table_size (listener->conns) >= listener->limits.max_connections && !evict_idle (listener, NULL))
     return note_refusal (listener, REFUSED_CAPACITY, key), refuse (listener, connection);
-  if (GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, key)) >= listener->limits.max_per_address)
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, key)) >= listener->limits.max_per_address
+      && !evict_idle (listener, key))
     return note_refusal (listener, REFUSED_ADDRESS, key), refuse (listener, connection);
   listener->accepted++;
   /* Headers and body go out as separate writes: without this, Nagle's
@@ -653,10 +1064,12 @@ listener_free (Listener *listener)
           g_source_destroy (conn->deadline);
           g_clear_pointer (&conn->deadline, g_source_unref);
         }
+      conn->idle_link = NULL;
       conn->listener = NULL;
     }
   g_hash_table_unref (listener->conns);
   g_hash_table_unref (listener->per_address);
+  g_queue_clear (&listener->idle);
   g_free (listener);
 }
 
@@ -748,6 +1161,7 @@ pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits
   if (listener->limits.max_per_address == 0)
     listener->limits.max_per_address = DEFAULT_MAX_PER_ADDRESS;
   listener->conns = g_hash_table_new (NULL, NULL);
+  g_queue_init (&listener->idle);
   listener->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   listener->started_id = g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), NULL);
   g_object_set_data_full (G_OBJECT (server), LISTENER_KEY, listener, server_gone);
@@ -800,6 +1214,11 @@ pv_listen_write_metrics (SoupServer *server, const char *prefix, GString *out)
                           "%s_connections_refused_total{reason=\"address\"} %" G_GUINT64_FORMAT "\n",
                           prefix, prefix, prefix, listener->refused[REFUSED_CAPACITY], prefix,
                           listener->refused[REFUSED_ADDRESS]);
+  g_string_append_printf (out,
+                          "# HELP %s_connections_evicted_total Idle kept-alive connections closed to make room "
+                          "at a cap.\n# TYPE %s_connections_evicted_total counter\n"
+                          "%s_connections_evicted_total %" G_GUINT64_FORMAT "\n",
+                          prefix, prefix, prefix, listener->evicted);
   g_string_append_printf (out,
                           "# HELP %s_timeouts_total Connections closed for making no progress in time, by "
                           "the step they were at.\n# TYPE %s_timeouts_total counter\n",

@@ -55,9 +55,14 @@ gboolean pv_listen (SoupServer *server,
 /* The caps in force on @server's listener (after pv_listen). */
 void pv_listen_get_limits (SoupServer *server, PvListenLimits *out);
 
-/* Frees @msg's connection from its deadlines: it was taken over for a
- * protocol that keeps itself alive (a WebSocket session). */
+/* Frees @msg's connection from its deadlines and its address's count: it
+ * was taken over for a protocol that keeps itself alive (a WebSocket
+ * session, or a refusal that closes it). */
 void pv_listen_release (SoupServerMessage *msg);
+
+/* The socket under a stream taken from libsoup (its wrapper, a TLS
+ * connection, a socket connection), or NULL. */
+GSocket *pv_listen_socket_of (GIOStream *stream);
 
 /* Appends Prometheus lines for @server's listener, each name prefixed by
  * @prefix (e.g. "pravesh_http"): connections open and allowed, refused by

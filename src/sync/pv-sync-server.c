@@ -718,15 +718,19 @@ handle_live (SoupServer *server, SoupServerMessage *msg, const char *path, SoupW
   g_ptr_array_add (self->sessions, session);
 }
 
-/* A connection being shut after a refusal: what the client still sends is
- * read and dropped for a moment, so closing does not reset the connection
- * (and destroy the answer) while its body is still arriving. */
+/* A connection being shut after a refusal: the answer is written without
+ * blocking (a client that reads nothing must not stall the server's one
+ * thread), then what the client still sends is read and dropped for a
+ * moment, so closing does not reset the connection (and destroy the
+ * answer) while its body is still arriving. One step runs at a time; the
+ * timer cuts it short. */
 typedef struct
 {
   GIOStream *stream;
   GCancellable *cancellable;
   guint timeout_id;
   gsize drained;
+  GBytes *answer;
 } Lingering;
 
 #define LINGER_MS 2000
@@ -735,10 +739,17 @@ typedef struct
 static void
 lingering_free (Lingering *linger)
 {
+  GSocket *socket = pv_listen_socket_of (linger->stream);
+
   g_clear_handle_id (&linger->timeout_id, g_source_remove);
-  g_io_stream_close (linger->stream, NULL, NULL);
+  /* Shut first: closing a TLS stream would otherwise wait to write to a
+   * peer that may never read. */
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  g_io_stream_close_async (linger->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   g_object_unref (linger->stream);
   g_object_unref (linger->cancellable);
+  g_bytes_unref (linger->answer);
   g_free (linger);
 }
 
@@ -769,38 +780,52 @@ linger_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+linger_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Lingering *linger = user_data;
+  GSocket *socket;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    {
+      lingering_free (linger);
+      return;
+    }
+  /* Nothing more to say: the client sees the end of the answer. */
+  if ((socket = pv_listen_socket_of (linger->stream)) != NULL)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (linger->stream), 64 * 1024, G_PRIORITY_LOW,
+                                   linger->cancellable, linger_read_cb, linger);
+}
+
+static void
 refuse_and_close (SoupServerMessage *msg, guint status, const char *message)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GBytes) body = NULL;
-  g_autofree char *head = NULL;
+  GString *answer = g_string_new (NULL);
   Lingering *linger;
-  GSocket *socket;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "error");
   json_builder_add_string_value (builder, message);
   json_builder_end_object (builder);
   body = pv_json_builder_to_bytes (builder);
-  head = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                          "Connection: close\r\n\r\n",
-                          status, soup_status_get_phrase (status), g_bytes_get_size (body));
+  g_string_printf (answer,
+                   "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n",
+                   status, soup_status_get_phrase (status), g_bytes_get_size (body));
+  g_string_append_len (answer, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body));
   /* Taken from libsoup, which would otherwise read the whole body first;
    * the linger below is its only deadline now. */
   pv_listen_release (msg);
   linger = g_new0 (Lingering, 1);
   linger->stream = soup_server_message_steal_connection (msg);
   linger->cancellable = g_cancellable_new ();
-  g_output_stream_write_all (g_io_stream_get_output_stream (linger->stream), head, strlen (head), NULL, NULL, NULL);
-  g_output_stream_write_all (g_io_stream_get_output_stream (linger->stream), g_bytes_get_data (body, NULL),
-                             g_bytes_get_size (body), NULL, NULL, NULL);
-  g_output_stream_flush (g_io_stream_get_output_stream (linger->stream), NULL, NULL);
-  if (G_IS_SOCKET_CONNECTION (linger->stream)
-      && (socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (linger->stream))) != NULL)
-    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  linger->answer = g_string_free_to_bytes (answer);
   linger->timeout_id = g_timeout_add (LINGER_MS, linger_timeout, linger);
-  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (linger->stream), 64 * 1024, G_PRIORITY_LOW,
-                                   linger->cancellable, linger_read_cb, linger);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (linger->stream),
+                                   g_bytes_get_data (linger->answer, NULL), g_bytes_get_size (linger->answer),
+                                   G_PRIORITY_DEFAULT, linger->cancellable, linger_written_cb, linger);
 }
 
 /* Whether a Content-Length header is a plain count of bytes. libsoup reads

@@ -80,6 +80,22 @@ def closed_by_server(sock, timeout):
         return False
 
 
+def read_answer(sock):
+    """One whole HTTP answer (it has a Content-Length) from @sock: (head,
+    body)."""
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        part = sock.recv(65536)
+        if not part:
+            raise ConnectionResetError("the server closed the connection")
+        reply += part
+    head, _, body = reply.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head, body
+
+
 def unverified():
     """A TLS context that takes the hub's self-signed certificate."""
     context = ssl.create_default_context()
@@ -179,10 +195,12 @@ class TestContentLength(HardeningTestCase):
     """A Content-Length that is not a plain count is refused from the
     headers, on every path of every server, token or not."""
 
-    # Refused by our check, in words; and by libsoup's own parser (400
-    # with no body), which never reads a body either.
+    # Refused from the headers in words; and heads libsoup 3.2 would leak
+    # the path of (it reads no number in them), on which the connection
+    # ends before libsoup has the whole head.
     HOSTILE = ["-1", "99999999999999999999", "18446744073709551615", "-5", "+5"]
-    UNPARSED = ["5, 6", "0x10"]
+    UNPARSED = ["5, 6", "0x10", "5\r\nContent-Length: 5", "5\r\n 6", "5\r\nTransfer-Encoding: gzip",
+                "5\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked"]
 
     def refused(self, port, method, path, length):
         with connect(port) as sock:
@@ -198,11 +216,16 @@ class TestContentLength(HardeningTestCase):
 
     def assertRefusedEverywhere(self, port, paths):
         for method, path in paths:
-            for length in self.HOSTILE + self.UNPARSED:
+            for length in self.HOSTILE:
                 status, reply = self.refused(port, method, path, length)
                 self.assertTrue(status.startswith("HTTP/1.1 400"), f"{method} {path} {length}: {reply}")
-                if length in self.HOSTILE:
-                    self.assertIn('"error":"Content-Length must be a number of bytes"', reply)
+                self.assertIn('"error":"Content-Length must be a number of bytes"', reply)
+            for length in self.UNPARSED:
+                try:
+                    status, reply = self.refused(port, method, path, length)
+                except ConnectionResetError:
+                    status, reply = "", ""
+                self.assertEqual(status, "", f"{method} {path} {length!r}: {reply}")
 
     def stream_after_headers(self, pid, port, path, mib):
         """Sends @mib MiB of body after a Content-Length of -1; returns how
@@ -277,6 +300,28 @@ class TestConnections(HardeningTestCase):
         self.assertEqual(self.log().count("Refusing connections"), 1, "one line for the whole flood")
         self.stop(hub)
 
+    def test_idle_connections_make_room(self):
+        # Phones behind one NAT each keep a connection alive after their
+        # page: at the address's cap the oldest idle one is closed for the
+        # next visitor, who is served, not refused.
+        hub = self.start_hub({"hub": {"max-connections-per-address": 5, "idle-timeout": 3600}})
+        kept = []
+        for _ in range(5):
+            sock = connect(hub.port, "127.0.0.4")
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(read_answer(sock)[0].startswith(b"HTTP/1.1 200"))
+            kept.append(sock)
+        self.addCleanup(lambda: [sock.close() for sock in kept])
+        self.assertEqual(self.get(hub.url, source="127.0.0.4")[0], 200)
+        self.assertTrue(closed_by_server(kept[0], PATIENCE_S), "the oldest idle connection is still open")
+        self.assertEqual(metrics(hub.url)["pravesh_http_connections_evicted_total"], 1)
+        # A connection keeps serving request after request (each answer
+        # hands it back to libsoup afresh).
+        for _ in range(2000):
+            kept[-1].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(read_answer(kept[-1])[0].startswith(b"HTTP/1.1 200"))
+        self.stop(hub)
+
     def test_the_cap_follows_the_descriptor_limit(self):
         hub = self.start_hub({"hub": {"max-connections-per-address": 5000}}, fd_limit=256)
         cap = metrics(hub.url)["pravesh_http_connections_max"]
@@ -327,7 +372,7 @@ class TestConnections(HardeningTestCase):
         half_body.sendall(b"POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                           b"Content-Length: 1000\r\n\r\nname=A")
         idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        self.assertTrue(idle.recv(65536).startswith(b"HTTP/1.1 200"))
+        self.assertTrue(read_answer(idle)[0].startswith(b"HTTP/1.1 200"))
 
         # Headers a byte at a time, forever: the deadline counts from the
         # first byte, not the last.
@@ -451,13 +496,7 @@ class TestMetrics(HardeningTestCase):
                 request = f"GET /{path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
                 while not stop.is_set():
                     sock.sendall(request)
-                    reply = b""
-                    while b"\r\n\r\n" not in reply:
-                        reply += sock.recv(65536)
-                    head, _, body = reply.partition(b"\r\n\r\n")
-                    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
-                    while len(body) < length:
-                        body += sock.recv(65536)
+                    read_answer(sock)
                     answered[0] += 1
 
         threads = [threading.Thread(target=flood, args=("no/such/page",), daemon=True) for _ in range(16)]
@@ -467,7 +506,10 @@ class TestMetrics(HardeningTestCase):
         self.addCleanup(stop.set)
         self.wait_for(lambda: answered[0] > 200, "the flood to start")
         # The gate's real path: ask the hub, decide alone past the bound.
-        bound = "3000" if SLOW else "800"
+        # Starved, an admission waits as long as the flood lasts; the bound
+        # only has to be finite (the gate's own is 800 ms, a busy test
+        # machine gets more).
+        bound = "5000" if SLOW else "2000"
         for code in codes:
             verdict = json.loads(self.ctl("admit", code, "--gate", "Gate 1", "--bound", bound, db=gate).stdout)
             self.assertEqual((verdict["verdict"], verdict["decided"]), ("ADMIT", "online"), verdict)
