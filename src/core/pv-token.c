@@ -111,6 +111,25 @@ pv_token_sign (guint32 event_id, guint16 device, const guint8 sk[PV_SECRET_KEY_S
   return g_strconcat (PREFIX, payload_text, ".", signature_text, NULL);
 }
 
+/* A key no device has: a token naming a device this replica does not
+ * know is checked against it, so its refusal costs what any other does. */
+static const guint8 *
+decoy_public_key (void)
+{
+  static guint8 key[PV_PUBLIC_KEY_SIZE];
+  static gsize made = 0;
+
+  if (g_once_init_enter (&made))
+    {
+      guint8 seed[crypto_sign_SEEDBYTES] = { 0 }, secret[crypto_sign_SECRETKEYBYTES];
+
+      crypto_sign_seed_keypair (key, secret, seed);
+      sodium_memzero (secret, sizeof secret);
+      g_once_init_leave (&made, 1);
+    }
+  return key;
+}
+
 gboolean
 pv_token_verify (PvStore *store,
                  const char *token,
@@ -120,10 +139,10 @@ pv_token_verify (PvStore *store,
                  PvTokenInfo *out,
                  GError **error)
 {
-  gboolean for_us = FALSE;
+  gboolean for_us = FALSE, signed_by_device;
   guint8 payload[PAYLOAD_SIZE], message[4 + PAYLOAD_SIZE], signature[PV_SIGNATURE_SIZE];
   const PvDeviceInfo *device;
-  const char *dot;
+  const char *dot, *reason = NULL;
   guint32 event_id = (guint32) pv_store_get_meta_int (store, "event-id", 0);
   gsize len = token ? strnlen (token, MAX_TOKEN + 1) : 0;
 
@@ -140,40 +159,40 @@ pv_token_verify (PvStore *store,
   for (guint i = 0; i < n_audiences && !for_us; i++)
     for_us = sodium_memcmp (payload + 15, audiences + i * PV_TOKEN_AUDIENCE_SIZE, PV_TOKEN_AUDIENCE_SIZE) == 0;
 
-  if (out->event_id != event_id)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token is for event %08x, not this one",
-                        out->event_id),
-           FALSE;
+  /* Every token that parses costs one signature check, and every refusal
+   * reads the same: whoever holds no key learns nothing from the answer,
+   * or its time, about which device ids exist here or what became of
+   * them. The reason goes to the debug log. */
   device = pv_store_lookup_device (store, out->device_id);
   signed_message (payload, message);
-  if (device == NULL)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                        "Device %u is not known here (yet): sync with the hub first", out->device_id),
-           FALSE;
-  if (crypto_sign_verify_detached (signature, message, sizeof message, device->public_key) != 0)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token is not signed by device %u",
-                        out->device_id),
-           FALSE;
+  signed_by_device = crypto_sign_verify_detached (signature, message, sizeof message,
+                                                  device ? device->public_key : decoy_public_key ())
+                       == 0
+                     && device != NULL;
+  if (out->event_id != event_id)
+    reason = "it is for another event";
+  else if (device == NULL)
+    reason = "its device is not known here";
+  else if (!signed_by_device)
+    reason = "it is not signed by its device";
   /* A token made out to another server (a peer it was sent to, say) is
    * no good here. */
-  if (!for_us)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The token of device %u is made out to another server",
-                        out->device_id),
-           FALSE;
-  if (out->expires_at <= now)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                        "The token of device %u has expired (is its clock right?)", out->device_id),
-           FALSE;
-  if (out->expires_at - now > PV_TOKEN_MAX_AHEAD)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                        "The token of device %u expires too far ahead (is its clock right?)", out->device_id),
-           FALSE;
-  if (device->revoked_at <= now)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "Device %u is revoked", out->device_id), FALSE;
-  if (now < device->valid_from || now >= device->valid_until)
-    return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "The certificate of device %u is not in force",
-                        out->device_id),
-           FALSE;
+  else if (!for_us)
+    reason = "it is made out to another server";
+  else if (out->expires_at <= now)
+    reason = "it has expired";
+  else if (out->expires_at - now > PV_TOKEN_MAX_AHEAD)
+    reason = "it expires too far ahead";
+  else if (device->revoked_at <= now)
+    reason = "its device is revoked";
+  else if (now < device->valid_from || now >= device->valid_until)
+    reason = "its device's certificate is not in force";
+  if (reason != NULL)
+    {
+      g_debug ("Token of device %u refused: %s", out->device_id, reason);
+      memset (out, 0, sizeof *out);
+      return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION, PV_TOKEN_REFUSED), FALSE;
+    }
   out->role = device->role;
   return TRUE;
 }

@@ -48,12 +48,19 @@ char *pv_token_sign (guint32 event_id,
                      gint64 now,
                      const char *audience);
 
+/* What every refusal of a well-formed token says, whatever the reason. */
+#define PV_TOKEN_REFUSED                                                                     \
+  "The token is not accepted here: check this device's clock and the server's address, and " \
+  "that the device is enrolled here and not revoked"
+
 /* Checks @token against @store at @now: well formed (else
  * PV_ERROR_MALFORMED), of this event, signed by a device this replica
  * holds a certificate for, made out to one of @audiences (@n_audiences
  * tags of PV_TOKEN_AUDIENCE_SIZE bytes: the URLs this server answers at),
- * not expired, not revoked, certificate in force (else PV_ERROR_PERMISSION
- * with the reason). */
+ * not expired, not revoked, certificate in force. Else PV_ERROR_PERMISSION
+ * with PV_TOKEN_REFUSED for every reason alike, so that the error can go
+ * back to the caller as it is without telling a device id that exists
+ * from one that does not; the reason is logged at debug level. */
 gboolean pv_token_verify (PvStore *store,
                           const char *token,
                           gint64 now,

@@ -6,7 +6,20 @@
  * so an admission at one gate reaches the others in milliseconds. A side
  * that could not use a batch whole says again what it holds. Requests are
  * text (JSON); batches are binary messages in pv-wire's binary framing (a
- * text message holding a JSON batch is understood too). */
+ * text message holding a JSON batch is understood too).
+ *
+ * Flow control: a side acknowledges each batch it applied with an empty
+ * batch (data batches are never empty; a peer from before this applies it
+ * as the nothing it is). A sender keeps at most about four pages of
+ * unacknowledged batches in flight and collects nothing more until an
+ * acknowledgement makes room — nor while the connection's own output is
+ * full, whatever the acknowledgements say — so a peer that reads slowly is
+ * sent at its own pace and one that stops reading costs a bounded amount
+ * of memory. A session in which nothing sent is acknowledged, nothing is
+ * read, or nothing at all is heard (pings are answered by the other side's
+ * WebSocket layer itself) for the stall timeout is closed with the reason;
+ * the device catches up when it connects again, from what it holds by
+ * then. A peer that never acknowledges is closed that way too. */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -25,6 +38,10 @@ G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
  * builds a tree several times the size of the text. */
 #define PV_SYNC_MAX_MESSAGE (64 * 1024 * 1024)
 #define PV_SYNC_MAX_JSON (8 * 1024 * 1024)
+
+/* Seconds without an acknowledgement (or without a word) before a live
+ * session is closed: 60, or $PRAVESH_LIVE_STALL_TIMEOUT (1…86400). */
+guint pv_sync_stall_timeout (void);
 
 /* Takes over @connection (open). @authorized: on the serving side, the
  * device the other side's token proved (its requests must name it), 0 on
