@@ -56,6 +56,7 @@ typedef enum
   T_NOT_TEXT,
   T_ISSUE_FAILED,
   T_TOO_MANY_TICKETS,
+  T_SLOW_DOWN,
   T_EVERY_DAY,
   T_ANY_DAY,
   T_CHOSEN_DAY_NOTE,
@@ -142,6 +143,10 @@ static const struct
                                "Please try again after {1}, or ask at the registration desk."),
                            "क्षमा करें, इस नंबर से पिछले एक घंटे में उतने टिकट बन चुके हैं जितने एक नंबर से बन सकते हैं ({0})। "
                            "कृपया {1} के बाद फिर से कोशिश करें, या पंजीकरण काउंटर पर पूछें।" },
+  [T_SLOW_DOWN] = { N_ ("You are writing faster than I can answer, so I will not reply for a little while. "
+                        "Please wait a few minutes, then send your message again."),
+                    "आप इतनी जल्दी-जल्दी लिख रहे हैं कि मैं उत्तर नहीं दे पा रहा, इसलिए कुछ देर मैं जवाब नहीं दूँगा। "
+                    "कृपया कुछ मिनट रुकें, फिर अपना संदेश दोबारा भेजें।" },
   [T_EVERY_DAY] = { N_ ("every day"), "सभी दिन" },
   [T_ANY_DAY] = { N_ ("any one day"), "कोई भी एक दिन" },
   [T_CHOSEN_DAY_NOTE] = { N_ ("one day of your choice"), "आपके चुने हुए एक दिन के लिए" },
@@ -790,6 +795,40 @@ queue_ticket (Step *s, guint16 issuer, guint32 serial, char *body)
   g_ptr_array_add (s->out, o);
 }
 
+/* "ticket" in a chat that made none: the tickets registered elsewhere
+ * (the web page, a desk) with this very phone, newest first. Writing from
+ * it shows the visitor holds it, which a form that names a number does
+ * not: the web page sends visitors here (pv-hub-web.c) rather than sending
+ * to the number typed in. */
+#define MAX_PHONE_TICKETS 10
+
+static gboolean
+send_phone_tickets (Step *s, GError **error)
+{
+  g_autoptr (GPtrArray) found = pv_tickets_search (s->store, s->phone, MAX_PHONE_TICKETS * 2, error);
+  guint sent = 0;
+
+  if (found == NULL)
+    return FALSE;
+  for (guint i = 0; i < found->len && sent < MAX_PHONE_TICKETS; i++)
+    {
+      PvTicketInfo *info = g_ptr_array_index (found, i);
+      const PvCategory *category = pv_event_get_category (s->event, info->category);
+
+      /* The search pools readings (a name may hold the digits): only the
+       * tickets issued to this very phone. */
+      if (!info->known || info->revoked || category == NULL || g_strcmp0 (info->phone, s->phone) != 0)
+        continue;
+      queue_ticket (s, info->issuer, info->serial,
+                    caption (s, category, info->day == PV_TICKET_DAY_NONE ? -1 : info->day, info->party, info->name,
+                             info->serial_text));
+      sent++;
+    }
+  if (sent == 0)
+    reply_text (s, T_NO_TICKET, NULL);
+  return TRUE;
+}
+
 /* "ticket": the last ticket of this chat again, as the gate will see it. */
 static gboolean
 send_ticket_again (Step *s, GError **error)
@@ -798,10 +837,7 @@ send_ticket_again (Step *s, GError **error)
   const PvCategory *category;
 
   if (s->c->ticket_serial == 0)
-    {
-      reply_text (s, T_NO_TICKET, NULL);
-      return TRUE;
-    }
+    return send_phone_tickets (s, error);
   if (!pv_tickets_lookup (s->store, s->c->ticket_issuer, s->c->ticket_serial, &info, error))
     return FALSE;
   if (!info.known || info.revoked)
@@ -1181,7 +1217,9 @@ valid_wa_id (const char *wa_id)
   return TRUE;
 }
 
-/* One attempt in one transaction; @may_issue FALSE after a ticket failed. */
+/* One attempt in one transaction; @may_issue FALSE after a ticket failed.
+ * *@pace is asked of the options the first time a fresh message comes by
+ * (*@paced FALSE), and kept for a second attempt. */
 static gboolean
 receive_once (PvStore *store,
               const PvInbound *message,
@@ -1189,6 +1227,8 @@ receive_once (PvStore *store,
               const char *text,
               const PvBotOptions *options,
               gboolean may_issue,
+              PvBotPace *pace,
+              gboolean *paced,
               guint *out_queued,
               GError **error)
 {
@@ -1223,10 +1263,22 @@ receive_once (PvStore *store,
   s.lang = lang_of (c.language);
   s.out = out;
   s.may_issue = may_issue;
-  offer_categories (&s);
-  offer_days (&s);
-  if (!step (&s, text, error))
-    goto fail;
+  if (!*paced)
+    {
+      *pace = options && options->pace ? options->pace (message, options->pace_data) : PV_BOT_ANSWER;
+      *paced = TRUE;
+    }
+  /* A message over its sender's limit still counts as written (it opens
+   * the 24-hour window) but moves nothing. */
+  if (*pace == PV_BOT_SLOW_DOWN)
+    reply_text (&s, T_SLOW_DOWN, NULL);
+  else if (*pace == PV_BOT_ANSWER)
+    {
+      offer_categories (&s);
+      offer_days (&s);
+      if (!step (&s, text, error))
+        goto fail;
+    }
 
   if (!save (store, &c, now, error))
     goto fail;
@@ -1256,7 +1308,8 @@ pv_conversations_receive (PvStore *store,
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char *phone = NULL, *text = NULL;
-  gboolean nested = pv_store_in_transaction (store);
+  gboolean nested = pv_store_in_transaction (store), paced = FALSE;
+  PvBotPace pace = PV_BOT_ANSWER;
   guint queued = 0;
 
   if (!valid_wa_id (message->wa_id))
@@ -1279,7 +1332,7 @@ pv_conversations_receive (PvStore *store,
       text = g_utf8_make_valid (message->text, end ? end - message->text : 0);
     }
 
-  if (receive_once (store, message, phone, text, options, TRUE, &queued, &local_error))
+  if (receive_once (store, message, phone, text, options, TRUE, &pace, &paced, &queued, &local_error))
     {
       if (out_queued)
         *out_queued = queued;
@@ -1293,7 +1346,7 @@ pv_conversations_receive (PvStore *store,
       return FALSE;
     }
   g_warning ("WhatsApp bot: no ticket for a visitor: %s", local_error->message);
-  if (!receive_once (store, message, phone, text, options, FALSE, &queued, error))
+  if (!receive_once (store, message, phone, text, options, FALSE, &pace, &paced, &queued, error))
     return FALSE;
   if (out_queued)
     *out_queued = queued;

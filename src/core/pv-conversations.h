@@ -50,6 +50,17 @@ typedef struct
   gint64 sent_at;         /* µs, the message's timestamp; 0 or later than now: now */
 } PvInbound;
 
+/* What the bot does with a message it has not seen before: the hub's
+ * limit on how fast one sender is answered decides (see PvBotOptions). */
+typedef enum
+{
+  PV_BOT_ANSWER,    /* step the conversation, as always */
+  PV_BOT_SLOW_DOWN, /* only ask the visitor, in their language, to slow down */
+  PV_BOT_SILENT,    /* record the message as seen; no answer, no ticket */
+} PvBotPace;
+
+typedef PvBotPace (*PvBotPaceFunc) (const PvInbound *message, gpointer user_data);
+
 /* Settings of the bot. */
 typedef struct
 {
@@ -59,6 +70,11 @@ typedef struct
   /* Tickets the bot issues to one phone in any hour; 0: no limit. Beyond
    * it the visitor is told, politely, when to try again. */
   guint tickets_per_hour;
+  /* Asked once for each message not seen before, inside its transaction
+   * (so a delivery repeated is never counted twice); NULL: every message
+   * is answered. */
+  PvBotPaceFunc pace;
+  gpointer pace_data;
 } PvBotOptions;
 
 /* Steps the conversation of @message->wa_id with @message, in one
@@ -68,7 +84,8 @@ typedef struct
  * outbox the replies (PV_OUTBOX_TEXT) and the ticket (PV_OUTBOX_TICKET, its
  * caption the body) on channel "whatsapp". @out_queued (optional) gets the
  * number of messages queued, 0 for a message seen before. Anything a
- * visitor types gets an answer, never an error; FALSE only for a store
+ * visitor types gets an answer (unless @options->pace holds the message
+ * back), never an error; FALSE only for a store
  * failure or a @message without a well-formed wa_id or message id
  * (PV_ERROR_MALFORMED). Inside a caller's transaction, a ticket that
  * cannot be issued fails the whole transaction (the caller retries the

@@ -113,6 +113,9 @@ pv_otp_issue (PvStore *store,
       return FALSE;
     }
   row.requests++;
+  /* A new code is guessed at afresh: its wrong guesses are its own. */
+  if (deliver && kind->per_code)
+    row.failures = 0;
   if (deliver)
     {
       for (guint i = 0; i < kind->digits; i++)
@@ -155,6 +158,32 @@ pv_otp_check (PvStore *store,
   return TRUE;
 }
 
+/* A wrong guess for a kind that counts them per code: against the live
+ * code only, which is spent at the last one it takes; with none live,
+ * nothing is written, so guessing at a phone leaves no trace its owner
+ * could trip over. */
+static gboolean
+settle_wrong_per_code (PvStore *store,
+                       const PvOtpKind *kind,
+                       const char *phone,
+                       gint64 now,
+                       PvOtpRow *row,
+                       GError **refusal,
+                       GError **error)
+{
+  g_set_error_literal (refusal, PV_ERROR, PV_ERROR_PERMISSION, "Wrong or expired code");
+  if (!row->has_code || row->expires_at <= now)
+    return TRUE;
+  row->failures++;
+  if (row->failures >= kind->failures)
+    {
+      row->has_code = FALSE;
+      row->expires_at = 0;
+      row->failures = 0;
+    }
+  return write_row (store, kind, phone, row, error);
+}
+
 gboolean
 pv_otp_settle (PvStore *store,
                const PvOtpKind *kind,
@@ -179,6 +208,8 @@ pv_otp_settle (PvStore *store,
       row->expires_at = 0;
       break;
     case PV_OTP_WRONG:
+      if (kind->per_code)
+        return settle_wrong_per_code (store, kind, phone, now, row, refusal, error);
       row->failures++;
       if (row->failures >= kind->failures)
         {

@@ -4,7 +4,8 @@
  * visitors' codes to find their tickets again (pv-visitor-codes.h, table
  * visitor_codes). Per phone, one row keeps only a salted digest of the live
  * code and when it expires, the requests counted in the current window,
- * and the wrong codes counted toward a lockout; codes are compared in
+ * and the wrong codes counted toward a lockout (or, for a kind whose
+ * guesses count per code, toward spending the code); codes are compared in
  * constant time. Each kind names its table and its limits in a PvOtpKind;
  * who may get a code, what the message says and what a right code opens
  * stay with the kind's own module, as do transactions: these functions
@@ -44,6 +45,13 @@ typedef struct
   /* Wrong codes before the phone is locked out, and for how long. */
   guint failures;
   gint64 lockout;
+  /* Wrong codes count against the live code alone: a guess when no code
+   * is live counts nowhere and writes nothing, and @failures wrong ones
+   * spend the code instead of locking the phone out (@lockout unused).
+   * For codes anyone may guess at for any phone — on a public page —,
+   * where a lockout per phone would let a stranger lock its owner out;
+   * the caller limits guesses per client instead. */
+  gboolean per_code;
 } PvOtpKind;
 
 /* A phone's row (all zero when it has none). */
@@ -59,7 +67,7 @@ typedef enum
 {
   PV_OTP_USED,    /* right, and let in: spent, the wrong codes before it forgotten */
   PV_OTP_REFUSED, /* right, but its holder may no longer use it: spent, and no guess */
-  PV_OTP_WRONG,   /* wrong or expired: counted toward a lockout */
+  PV_OTP_WRONG,   /* wrong or expired: counted toward a lockout (per_code: against the live code) */
 } PvOtpOutcome;
 
 /* Counts a request for a code to @phone (normalised) at @now and, when
@@ -67,7 +75,8 @@ typedef enum
  * (kind->digits + 1 bytes) for the caller to send; @out_code is "" when not
  * @deliver, and the request is counted all the same, so a phone that may
  * have no code cannot be told apart by when the limit bites. Wrong codes
- * count across codes: a new code does not start that count again.
+ * count across codes: a new code does not start that count again (unless
+ * the kind counts them per code).
  * PV_ERROR_PERMISSION when the phone is locked out or asked too often,
  * with @out_retry_at (optional) set to when it may ask again; then, as on
  * any error, nothing is written and @out_code is "". */
@@ -98,7 +107,8 @@ gboolean pv_otp_check (PvStore *store,
 /* Writes what @outcome makes of @row, checked by pv_otp_check() at @now.
  * For PV_OTP_WRONG, @refusal gets the PV_ERROR_PERMISSION for the person
  * (and @out_retry_at, optional, the lockout's end when this guess began
- * one). FALSE only when the store fails. */
+ * one); for a per_code kind with no live code, nothing is written. FALSE
+ * only when the store fails. */
 gboolean pv_otp_settle (PvStore *store,
                         const PvOtpKind *kind,
                         const char *phone,

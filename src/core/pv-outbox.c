@@ -15,7 +15,7 @@
 #include "pv-tickets.h"
 
 /* Sections: names; queuing; the worker's side; reports and the admin's
- * side; delivery requests. */
+ * side; spending; delivery requests. */
 
 static const char *const status_names[PV_OUTBOX_N_STATUSES] = {
   [PV_OUTBOX_QUEUED] = "queued",
@@ -219,9 +219,10 @@ pv_outbox_enqueue_code (PvStore *store,
 
 /* ---- the worker's side ---- */
 
-#define MESSAGE_COLUMNS                                                                            \
-  "id, channel, recipient, kind, body, issuer, serial, status, attempts, created_at, updated_at, " \
-  "next_attempt_at, sent_at, last_error, provider_id, media_id, delivery_device, delivery_seq, otp, by_template"
+#define MESSAGE_COLUMNS                                                                                            \
+  "id, channel, recipient, kind, body, issuer, serial, status, attempts, created_at, updated_at, "                 \
+  "next_attempt_at, sent_at, last_error, provider_id, media_id, delivery_device, delivery_seq, otp, by_template, " \
+  "sign_in"
 
 static char *
 column_dup (sqlite3_stmt *stmt, int column)
@@ -260,6 +261,7 @@ read_message (sqlite3_stmt *stmt)
   m->delivery_seq = (guint64) sqlite3_column_int64 (stmt, 17);
   m->otp = column_dup (stmt, 18);
   m->by_template = sqlite3_column_int (stmt, 19) != 0;
+  m->sign_in = sqlite3_column_int (stmt, 20) != 0;
   return m;
 }
 
@@ -725,7 +727,9 @@ pv_outbox_list (PvStore *store, const char *status, guint limit, GError **error)
 gboolean
 pv_outbox_count (PvStore *store, guint64 counts[PV_OUTBOX_N_STATUSES], GError **error)
 {
-  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT status, count(*) FROM outbox GROUP BY status", error);
+  /* Not a count (*) of the outbox: /metrics asks every few seconds, and
+   * by the fair's last day the outbox holds a million rows. */
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT status, n FROM outbox_counts", error);
   int rc;
 
   memset (counts, 0, sizeof (guint64) * PV_OUTBOX_N_STATUSES);
@@ -736,10 +740,112 @@ pv_outbox_count (PvStore *store, guint64 counts[PV_OUTBOX_N_STATUSES], GError **
       PvOutboxStatus status;
 
       if (pv_outbox_status_from_string ((const char *) sqlite3_column_text (stmt, 0), &status))
-        counts[status] = (guint64) sqlite3_column_int64 (stmt, 1);
+        counts[status] = (guint64) MAX (sqlite3_column_int64 (stmt, 1), 0);
     }
   sqlite3_reset (stmt);
   return rc == SQLITE_DONE || pv_store_fail (store, error, "Cannot count the outbox");
+}
+
+gboolean
+pv_outbox_hold (PvStore *store, gint64 id, const char *reason, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "UPDATE outbox SET status = 'held', last_error = ?2, updated_at = ?3 "
+                                         "WHERE id = ?1",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, pv_store_now (store));
+  return update_one (store, stmt, id, error);
+}
+
+/* ---- spending ---- */
+
+/* Calling codes are prefix-free, one to three digits: these are the
+ * assigned ones of one and two digits (ITU-T E.164, Annex to OB 1114);
+ * every other starts a three-digit code. */
+#define SHORT_CALLING_CODES                                                 \
+  " 1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 " \
+  "55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98 "
+
+char *
+pv_outbox_calling_code (const char *phone)
+{
+  gsize digits = phone ? strspn (phone + (phone[0] == '+'), "0123456789") : 0;
+
+  if (phone == NULL || phone[0] != '+' || digits < 1 || phone[1 + digits] != '\0')
+    return NULL;
+  /* A prefix as the settings name one ("+91") is read as a phone is, as
+   * far as its digits go: too few to tell the code, and there is none. */
+  for (gsize len = 1; len <= 2 && len <= digits; len++)
+    {
+      g_autofree char *needle = g_strdup_printf (" %.*s ", (int) len, phone + 1);
+
+      if (strstr (SHORT_CALLING_CODES, needle) != NULL)
+        return g_strndup (phone, 1 + len);
+    }
+  return digits >= 3 ? g_strndup (phone, 4) : NULL;
+}
+
+static const char *const spend_names[PV_OUTBOX_N_SPENDS] = {
+  [PV_OUTBOX_SPEND_SENT] = "sent",
+  [PV_OUTBOX_SPEND_OVER_BUDGET] = "over-budget",
+  [PV_OUTBOX_SPEND_NOT_ALLOWED] = "not-allowed",
+};
+
+const char *
+pv_outbox_spend_to_string (PvOutboxSpend spend)
+{
+  return spend < PV_OUTBOX_N_SPENDS ? spend_names[spend] : "unknown";
+}
+
+gboolean
+pv_outbox_spend_add (PvStore *store, const char *day, const char *prefix, PvOutboxSpend spend, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (spend < PV_OUTBOX_N_SPENDS, FALSE);
+  stmt = pv_store_prepare (store,
+                           "INSERT INTO outbox_spend (day, prefix, outcome, n) VALUES (?1, ?2, ?3, 1) "
+                           "ON CONFLICT (day, prefix, outcome) DO UPDATE SET n = n + 1",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, prefix, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, spend_names[spend], -1, SQLITE_STATIC);
+  return pv_store_step_done (store, stmt, error);
+}
+
+GHashTable *
+pv_outbox_spend_read (PvStore *store, const char *day, GError **error)
+{
+  g_autoptr (GHashTable) spent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT prefix, outcome, n FROM outbox_spend WHERE day = ?1", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, day, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *prefix = (const char *) sqlite3_column_text (stmt, 0);
+      const char *outcome = (const char *) sqlite3_column_text (stmt, 1);
+      guint64 *n = g_hash_table_lookup (spent, prefix);
+
+      if (n == NULL)
+        g_hash_table_insert (spent, g_strdup (prefix), (n = g_new0 (guint64, PV_OUTBOX_N_SPENDS)));
+      for (guint i = 0; i < PV_OUTBOX_N_SPENDS; i++)
+        if (g_strcmp0 (outcome, spend_names[i]) == 0)
+          n[i] = (guint64) MAX (sqlite3_column_int64 (stmt, 2), 0);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read what the outbox spent"), NULL;
+  return g_steal_pointer (&spent);
 }
 
 /* ---- delivery requests ---- */

@@ -96,6 +96,7 @@ typedef struct
   guint64 delivery_seq;
   char *otp;            /* PV_OUTBOX_CODE only */
   gboolean by_template; /* it goes as the channel's approved template, whatever the window */
+  gboolean sign_in;     /* a volunteer's sign-in code (pv_otp_request () alone queues them) */
 } PvOutboxMessage;
 
 void pv_outbox_message_free (PvOutboxMessage *message);
@@ -192,8 +193,44 @@ gboolean pv_outbox_retry (PvStore *store, gint64 id, GError **error);
  * @limit (0: all) (element-type PvOutboxMessage). */
 GPtrArray *pv_outbox_list (PvStore *store, const char *status, guint limit, GError **error);
 
-/* How many messages are in each status. */
+/* How many messages are in each status: kept as they change (by triggers
+ * of the outbox table, whoever writes it), so the cost is seven rows read,
+ * whatever the outbox holds, and nothing written. */
 gboolean pv_outbox_count (PvStore *store, guint64 counts[PV_OUTBOX_N_STATUSES], GError **error);
+
+/* Message @id (being sent, or queued) is held — not sent unless an admin
+ * retries it (pv_outbox_retry ()) — with @reason kept as its last error:
+ * the day's budget for it was spent. PV_ERROR_NOT_FOUND when there is no
+ * such message. */
+gboolean pv_outbox_hold (PvStore *store, gint64 id, const char *reason, GError **error);
+
+/* The country calling code @phone (normalised, "+447700900123", or a
+ * prefix of one such as "+91" or "+1416") starts with, by ITU-T E.164's
+ * assignments ("+44"; "+1" for every country of the North American plan),
+ * or NULL when @phone is not "+" and digits, or too short to tell ("+8"). */
+char *pv_outbox_calling_code (const char *phone);
+
+/* What became of a paid message (an SMS, a WhatsApp template) the worker
+ * was about to send, as the day's spending counts it. */
+typedef enum
+{
+  PV_OUTBOX_SPEND_SENT,        /* handed to the provider */
+  PV_OUTBOX_SPEND_OVER_BUDGET, /* held: the day's budget was spent */
+  PV_OUTBOX_SPEND_NOT_ALLOWED, /* failed: a country the fair does not send to */
+  PV_OUTBOX_N_SPENDS
+} PvOutboxSpend;
+
+/* "sent", "over-budget", "not-allowed", as stored. */
+const char *pv_outbox_spend_to_string (PvOutboxSpend spend);
+
+/* Counts one paid message to @prefix ("+91") with @spend on @day (the
+ * event's date in its time zone, "2026-12-05"), durably: a restart does
+ * not forget what a day spent. */
+gboolean pv_outbox_spend_add (PvStore *store, const char *day, const char *prefix, PvOutboxSpend spend, GError **error);
+
+/* What @day spent, per prefix: prefix → guint64[PV_OUTBOX_N_SPENDS]
+ * (empty when nothing yet), NULL on a store error. */
+GHashTable *pv_outbox_spend_read (PvStore *store, const char *day, GError **error);
 
 /* Turns the delivery requests still queued (the desks' "send this
  * ticket", arrived by sync) into outbox messages, each exactly once: a

@@ -17,7 +17,7 @@ static const PvOtpKind visitor_codes = {
   .requests = PV_VISITOR_CODE_REQUESTS,
   .window = PV_VISITOR_CODE_WINDOW,
   .failures = PV_VISITOR_CODE_FAILURES,
-  .lockout = PV_VISITOR_CODE_LOCKOUT,
+  .per_code = TRUE,
 };
 
 static gboolean

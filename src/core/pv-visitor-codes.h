@@ -3,10 +3,14 @@
  * tickets again on the hub's web pages: six digits sent to the phone the
  * tickets were issued to, good for five minutes and for one look, kept only
  * as a salted digest. As for volunteers' sign-in codes (pv-volunteers.h),
- * requests are limited per phone and a phone is locked out for a while
- * after repeated wrong codes, so a code cannot be guessed; and a phone that
- * holds no tickets gets the same answer, so nobody learns from it whether a
- * number registered. The table lives in the hub's file only. */
+ * requests are limited per phone; and a phone that holds no tickets gets
+ * the same answer, so nobody learns from it whether a number registered.
+ * Unlike them, anyone on the web may guess at any phone, so wrong guesses
+ * never lock a phone out (a stranger would lock its owner out): they count
+ * against the code actually sent, which a few of them spend — the owner
+ * asks for another —, and a guess when no code is live counts nowhere.
+ * What slows a guesser down is the caller's, per client (pv-hub-web.c).
+ * The table lives in the hub's file only. */
 #pragma once
 
 #include <glib.h>
@@ -20,9 +24,11 @@ G_BEGIN_DECLS
 /* Codes a phone may ask for in one window. */
 #define PV_VISITOR_CODE_REQUESTS 3
 #define PV_VISITOR_CODE_WINDOW (G_GINT64_CONSTANT (15 * 60) * G_USEC_PER_SEC)
-/* Wrong codes before the phone is locked out, and for how long. */
-#define PV_VISITOR_CODE_FAILURES 5
-#define PV_VISITOR_CODE_LOCKOUT (G_GINT64_CONSTANT (15 * 60) * G_USEC_PER_SEC)
+/* Wrong guesses a code takes before it is spent. More than one client
+ * makes in the code's five minutes once the web's limits per client slow
+ * it down, so one stranger cannot spend the owner's code; few enough that
+ * guessing one stays a one in 100,000 chance. */
+#define PV_VISITOR_CODE_FAILURES 10
 
 /* Makes a new code for @phone (written any way pv_normalize_phone() takes)
  * when this store holds tickets issued to it, and gives it in @out_code for
@@ -30,9 +36,9 @@ G_BEGIN_DECLS
  * request is counted all the same. Joins the caller's transaction when one
  * is open, so the message carrying the code can be queued in it.
  * PV_ERROR_INVALID for a bad phone; PV_ERROR_PERMISSION when the phone
- * asked too often or is locked out, with @out_retry_at (optional) set to
- * the time (µs, the store's clock) it may ask again. On any error nothing
- * is written and an open transaction is rolled back. */
+ * asked too often, with @out_retry_at (optional) set to the time (µs, the
+ * store's clock) it may ask again. On any error nothing is written and an
+ * open transaction is rolled back. */
 gboolean pv_visitor_code_request (PvStore *store,
                                   const char *phone,
                                   char out_code[PV_VISITOR_CODE_DIGITS + 1],
@@ -40,9 +46,10 @@ gboolean pv_visitor_code_request (PvStore *store,
                                   GError **error);
 
 /* TRUE when @code is the code last sent to @phone and still in time: the
- * code is then spent. Otherwise PV_ERROR_PERMISSION, the failure counted
- * toward a lockout (@out_retry_at, optional, set when the phone is locked
- * out); PV_ERROR_INVALID for a bad phone. */
+ * code is then spent. Otherwise PV_ERROR_PERMISSION, the guess counted
+ * against the live code (the PV_VISITOR_CODE_FAILURES-th spends it), or
+ * nowhere when there is none; PV_ERROR_INVALID for a bad phone.
+ * @out_retry_at (optional) is 0. */
 gboolean pv_visitor_code_verify (PvStore *store,
                                  const char *phone,
                                  const char *code,

@@ -135,8 +135,12 @@ pv_otp_request (PvStore *store, const char *phone, GError **error)
       body = g_strdup_printf (_ ("Pravesh sign-in code for %s: %s (valid 5 minutes). Do not share it."),
                               volunteer.name, code);
       sodium_memzero (code, sizeof code);
+      /* Marked as a sign-in code: of all messages, these alone go past
+       * spent budgets in the hub's outbox, so the fair's people can sign
+       * in whatever the public spent. */
       stmt = pv_store_prepare (store,
-                               "INSERT INTO outbox (channel, recipient, body, created_at) VALUES ('sms', ?1, ?2, ?3)",
+                               "INSERT INTO outbox (channel, recipient, body, created_at, sign_in) "
+                               "VALUES ('sms', ?1, ?2, ?3, 1)",
                                error);
       if (stmt == NULL)
         goto fail;

@@ -82,9 +82,10 @@ gboolean pv_volunteers_set_active (PvStore *store, gint64 id, gboolean active, G
  * element-type PvSignIn cleared with the array. */
 GArray *pv_volunteers_sign_ins (PvStore *store, guint max, GError **error);
 
-/* Makes a code for @phone and puts the message carrying it in the outbox.
- * A phone that is no volunteer's gets no code but the same answer, so the
- * list of volunteers cannot be probed. PV_ERROR_PERMISSION when the phone
+/* Makes a code for @phone and puts the message carrying it in the outbox,
+ * marked as a sign-in code (PvOutboxMessage.sign_in). A phone that is no
+ * volunteer's gets no code but the same answer, so the list of volunteers
+ * cannot be probed. PV_ERROR_PERMISSION when the phone
  * asked too often or is locked out (with when to try again). */
 gboolean pv_otp_request (PvStore *store, const char *phone, GError **error);
 

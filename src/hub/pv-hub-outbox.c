@@ -15,14 +15,16 @@
 #include <string.h>
 
 #include "pv-error.h"
+#include "pv-event.h"
+#include "pv-hub-config.h"
 #include "pv-outbox.h"
 #include "pv-qr.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
 #include "pv-wire.h"
 
-/* Sections: settings; sending one message (WhatsApp, SMS); the pump;
- * life. */
+/* Sections: settings; what a day may spend; sending one message
+ * (WhatsApp, SMS); the pump; life. */
 
 #define DEFAULT_GRAPH_URL "https://graph.facebook.com/v21.0"
 #define QR_MODULE_PX 10
@@ -39,6 +41,16 @@
 #define DRAIN_US (3 * G_USEC_PER_SEC)
 /* Of a provider's error answer, what is kept as the reason. */
 #define MAX_REASON 300
+/* [outbox] countries, daily-limit: the event's own country (phones are
+ * read as Indian when written without a code, pv_normalize_phone ()), and
+ * about a day of the paid messages a fair of a million visitors sends
+ * (codes to find tickets again, desks' tickets by SMS, volunteers' codes)
+ * with room to spare, so a day's loss to an abuser stays a known sum. */
+#define DEFAULT_COUNTRIES "+91"
+#define DEFAULT_DAILY_LIMIT 20000
+#define MAX_LIMIT 10000000
+/* The longest prefix the settings take: a calling code and an area. */
+#define MAX_PREFIX_DIGITS 7
 
 typedef enum
 {
@@ -46,6 +58,23 @@ typedef enum
   CHANNEL_SMS,
   N_CHANNELS
 } ChannelId;
+
+/* A destination prefix's paid messages today, and its budget. */
+typedef struct
+{
+  guint64 n[PV_OUTBOX_N_SPENDS];
+  gint64 limit;
+  gboolean own_limit; /* named in [outbox] prefix-limits */
+  /* The log said so today: */
+  gboolean told_refused, told_spent;
+} Spend;
+
+/* [outbox] prefix-limits: a prefix with a budget of its own. */
+typedef struct
+{
+  char *prefix;
+  gint64 limit;
+} PrefixLimit;
 
 typedef struct
 {
@@ -96,6 +125,16 @@ struct _PvHubOutbox
   gpointer window_data;
   /* since the start, for /metrics */
   guint64 sent, retried, failed, rate_limited;
+  /* What paid messages may go where: the settings, */
+  char **countries;         /* "+91", …; NULL: anywhere */
+  char *countries_text;     /* "+91, +977", or "any" */
+  GPtrArray *prefix_limits; /* PrefixLimit, the longest prefixes first */
+  gint64 daily_limit, prefix_daily_limit;
+  /* and what today (the event's date) spent so far. */
+  char *day;
+  GHashTable *spend; /* prefix → Spend */
+  guint64 day_sent;  /* every prefix's */
+  gboolean told_daily;
 };
 
 typedef enum
@@ -123,6 +162,7 @@ typedef struct
   char *code; /* a ticket's */
   char *serial_text;
   Step step;
+  gboolean charged; /* counted as a paid message already */
   GCancellable *cancellable;
 } Job;
 
@@ -131,39 +171,111 @@ static void job_step (Job *job);
 
 /* ---- settings ---- */
 
-static char *
-config_string (GKeyFile *config, const char *group, const char *key, const char *fallback)
+/* "+91", "+1416": a + and one to MAX_PREFIX_DIGITS digits, not starting
+ * with 0 (no calling code does). */
+static gboolean
+is_prefix (const char *text)
 {
-  g_autofree char *value = g_key_file_get_string (config, group, key, NULL);
+  gsize digits = strlen (text) - 1;
 
-  if (value != NULL)
-    g_strstrip (value);
-  if (value == NULL || *value == '\0')
-    return g_strdup (fallback);
-  return g_steal_pointer (&value);
+  return text[0] == '+' && digits >= 1 && digits <= MAX_PREFIX_DIGITS && text[1] != '0'
+         && strspn (text + 1, "0123456789") == digits;
 }
 
-/* A number from the settings, @fallback when absent, else within
- * [@min, @max] or an error naming it. */
-static gboolean
-config_number (GKeyFile *config, const char *group, const char *key, double fallback, double min, double max,
-               double *out, GError **error)
+/* A list as people write one: separated by ";" or ",", and by spaces too
+ * unless @spaced (whose items may hold spaces, dropped: "+977 = 200"). */
+static GStrv
+config_list (GKeyFile *config, const char *group, const char *key, const char *fallback, gboolean spaced)
 {
-  g_autofree char *text = config_string (config, group, key, NULL);
-  char *end = NULL;
-  double value;
+  g_autofree char *text = pv_hub_config_string (config, group, key, fallback);
+  g_auto (GStrv) parts = g_strsplit_set (text ? text : "", spaced ? ";," : ";, \t", -1);
+  GPtrArray *list = g_ptr_array_new ();
 
-  if (text == NULL)
+  for (guint i = 0; parts[i]; i++)
     {
-      *out = fallback;
-      return TRUE;
+      GString *item = g_string_new (NULL);
+
+      for (const char *c = parts[i]; *c; c++)
+        if (!g_ascii_isspace (*c))
+          g_string_append_c (item, *c);
+      if (item->len > 0)
+        g_ptr_array_add (list, g_string_free (item, FALSE));
+      else
+        g_string_free (item, TRUE);
     }
-  value = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0' || !(value >= min && value <= max))
-    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[%s] %s = %s: give a number from %g to %g", group, key,
-                        text, min, max),
+  g_ptr_array_add (list, NULL);
+  return (GStrv) g_ptr_array_free (list, FALSE);
+}
+
+static int
+longest_first (gconstpointer a, gconstpointer b)
+{
+  const PrefixLimit *x = *(PrefixLimit *const *) a, *y = *(PrefixLimit *const *) b;
+
+  return (int) strlen (y->prefix) - (int) strlen (x->prefix);
+}
+
+static void
+prefix_limit_free (PrefixLimit *limit)
+{
+  g_free (limit->prefix);
+  g_free (limit);
+}
+
+/* [outbox] countries, daily-limit, prefix-daily-limit, prefix-limits. */
+static gboolean
+read_spending (PvHubOutbox *self, GKeyFile *config, GError **error)
+{
+  g_auto (GStrv) countries = config_list (config, "outbox", "countries", DEFAULT_COUNTRIES, FALSE);
+  g_auto (GStrv) limits = config_list (config, "outbox", "prefix-limits", NULL, TRUE);
+  double number;
+
+  if (countries[0] == NULL)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                "[outbox] countries: name the calling codes messages may go to, like +91 "
+                                "(or * for anywhere)"),
            FALSE;
-  *out = value;
+  if (g_str_equal (countries[0], "*") && countries[1] == NULL)
+    self->countries_text = g_strdup ("any");
+  else
+    {
+      for (guint i = 0; countries[i]; i++)
+        if (!is_prefix (countries[i]))
+          return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                              "[outbox] countries: “%s” is not a calling code like +91 (or * alone, for anywhere)",
+                              countries[i]),
+                 FALSE;
+      self->countries = g_steal_pointer (&countries);
+      self->countries_text = g_strjoinv (", ", self->countries);
+    }
+
+  if (!pv_hub_config_number (config, "outbox", "daily-limit", DEFAULT_DAILY_LIMIT, 0, MAX_LIMIT, &number, error))
+    return FALSE;
+  self->daily_limit = (gint64) number;
+  if (!pv_hub_config_number (config, "outbox", "prefix-daily-limit", number, 0, MAX_LIMIT, &number, error))
+    return FALSE;
+  self->prefix_daily_limit = (gint64) number;
+
+  self->prefix_limits = g_ptr_array_new_with_free_func ((GDestroyNotify) prefix_limit_free);
+  for (guint i = 0; limits[i]; i++)
+    {
+      const char *equals = strchr (limits[i], '=');
+      g_autofree char *prefix = equals ? g_strndup (limits[i], (gsize) (equals - limits[i])) : NULL;
+      guint64 limit = 0;
+      PrefixLimit *entry;
+
+      if (prefix == NULL || !is_prefix (prefix)
+          || !g_ascii_string_to_unsigned (equals + 1, 10, 0, MAX_LIMIT, &limit, NULL))
+        return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                            "[outbox] prefix-limits: “%s” is not a prefix and a day's budget, like +9190=500",
+                            limits[i]),
+               FALSE;
+      entry = g_new0 (PrefixLimit, 1);
+      entry->prefix = g_steal_pointer (&prefix);
+      entry->limit = (gint64) limit;
+      g_ptr_array_add (self->prefix_limits, entry);
+    }
+  g_ptr_array_sort (self->prefix_limits, longest_first);
   return TRUE;
 }
 
@@ -171,32 +283,34 @@ static gboolean
 read_settings (PvHubOutbox *self, GKeyFile *config, GError **error)
 {
   Channel *wa = &self->channels[CHANNEL_WHATSAPP], *sms = &self->channels[CHANNEL_SMS];
-  g_autofree char *graph_url = config_string (config, "whatsapp", "graph-url", DEFAULT_GRAPH_URL);
-  g_autofree char *auth = config_string (config, "sms", "auth-header", NULL);
+  g_autofree char *graph_url = pv_hub_config_string (config, "whatsapp", "graph-url", DEFAULT_GRAPH_URL);
+  g_autofree char *auth = pv_hub_config_string (config, "sms", "auth-header", NULL);
   double number;
 
   wa->name = PV_DELIVERY_WHATSAPP;
   sms->name = PV_DELIVERY_SMS;
 
   /* [outbox] */
-  if (!config_number (config, "outbox", "poll-seconds", 5, 0.05, 3600, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "poll-seconds", 5, 0.05, 3600, &number, error))
     return FALSE;
   self->poll_us = (gint64) (number * G_USEC_PER_SEC);
-  if (!config_number (config, "outbox", "max-attempts", 8, 1, 1000, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "max-attempts", 8, 1, 1000, &number, error))
     return FALSE;
   self->backoff.max_attempts = (guint) number;
-  if (!config_number (config, "outbox", "base-backoff-ms", 2000, 1, 3600000, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "base-backoff-ms", 2000, 1, 3600000, &number, error))
     return FALSE;
   self->backoff.base_us = (gint64) (number * 1000);
-  if (!config_number (config, "outbox", "max-backoff-ms", 600000, 1, 86400000, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "max-backoff-ms", 600000, 1, 86400000, &number, error))
     return FALSE;
   self->backoff.cap_us = MAX ((gint64) (number * 1000), self->backoff.base_us);
-  if (!config_number (config, "outbox", "concurrency", 16, 1, 256, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "concurrency", 16, 1, 256, &number, error))
     return FALSE;
   self->concurrency = (guint) number;
-  if (!config_number (config, "outbox", "timeout-seconds", 30, 1, 600, &number, error))
+  if (!pv_hub_config_number (config, "outbox", "timeout-seconds", 30, 1, 600, &number, error))
     return FALSE;
   g_object_set (self->session, "timeout", (guint) number, NULL);
+  if (!read_spending (self, config, error))
+    return FALSE;
 
   /* [whatsapp] */
   if (!g_str_has_prefix (graph_url, "http://") && !g_str_has_prefix (graph_url, "https://"))
@@ -205,12 +319,12 @@ read_settings (PvHubOutbox *self, GKeyFile *config, GError **error)
   while (g_str_has_suffix (graph_url, "/"))
     graph_url[strlen (graph_url) - 1] = '\0';
   wa->graph_url = g_steal_pointer (&graph_url);
-  wa->phone_number_id = config_string (config, "whatsapp", "phone-number-id", NULL);
-  wa->access_token = config_string (config, "whatsapp", "access-token", NULL);
-  wa->template_name = config_string (config, "whatsapp", "ticket-template", NULL);
-  wa->code_template = config_string (config, "whatsapp", "code-template", NULL);
-  wa->template_language = config_string (config, "whatsapp", "template-language", "en");
-  if (!config_number (config, "whatsapp", "messages-per-second", 80, 0.01, 10000, &wa->rate, error))
+  wa->phone_number_id = pv_hub_config_string (config, "whatsapp", "phone-number-id", NULL);
+  wa->access_token = pv_hub_config_string (config, "whatsapp", "access-token", NULL);
+  wa->template_name = pv_hub_config_string (config, "whatsapp", "ticket-template", NULL);
+  wa->code_template = pv_hub_config_string (config, "whatsapp", "code-template", NULL);
+  wa->template_language = pv_hub_config_string (config, "whatsapp", "template-language", "en");
+  if (!pv_hub_config_number (config, "whatsapp", "messages-per-second", 80, 0.01, 10000, &wa->rate, error))
     return FALSE;
   wa->configured = wa->phone_number_id != NULL && wa->access_token != NULL;
   if (wa->phone_number_id != NULL && strpbrk (wa->phone_number_id, "/?#% ") != NULL)
@@ -219,12 +333,12 @@ read_settings (PvHubOutbox *self, GKeyFile *config, GError **error)
            FALSE;
 
   /* [sms] */
-  sms->url_template = config_string (config, "sms", "url-template", NULL);
-  sms->method = config_string (config, "sms", "method", "GET");
-  sms->body_template = config_string (config, "sms", "body-template", NULL);
-  sms->content_type = config_string (config, "sms", "content-type", "application/x-www-form-urlencoded");
-  sms->from = config_string (config, "sms", "from", "");
-  if (!config_number (config, "sms", "messages-per-second", 10, 0.01, 10000, &sms->rate, error))
+  sms->url_template = pv_hub_config_string (config, "sms", "url-template", NULL);
+  sms->method = pv_hub_config_string (config, "sms", "method", "GET");
+  sms->body_template = pv_hub_config_string (config, "sms", "body-template", NULL);
+  sms->content_type = pv_hub_config_string (config, "sms", "content-type", "application/x-www-form-urlencoded");
+  sms->from = pv_hub_config_string (config, "sms", "from", "");
+  if (!pv_hub_config_number (config, "sms", "messages-per-second", 10, 0.01, 10000, &sms->rate, error))
     return FALSE;
   sms->configured = sms->url_template != NULL;
   if (sms->url_template != NULL && !g_str_has_prefix (sms->url_template, "http://")
@@ -284,6 +398,140 @@ find_channel (PvHubOutbox *self, const char *name)
     if (g_strcmp0 (self->channels[i].name, name) == 0)
       return &self->channels[i];
   return NULL;
+}
+
+/* ---- what a day may spend ---- */
+
+/* The budget @phone's paid messages count against: the longest prefix of
+ * [outbox] prefix-limits it starts with, else its calling code. */
+static char *
+budget_prefix (PvHubOutbox *self, const char *phone)
+{
+  char *code;
+
+  for (guint i = 0; i < self->prefix_limits->len; i++)
+    {
+      PrefixLimit *entry = self->prefix_limits->pdata[i];
+
+      if (g_str_has_prefix (phone, entry->prefix))
+        return g_strdup (entry->prefix);
+    }
+  code = pv_outbox_calling_code (phone);
+  return code ? code : g_strdup ("?");
+}
+
+static Spend *
+spend_for (PvHubOutbox *self, const char *prefix)
+{
+  Spend *spend = g_hash_table_lookup (self->spend, prefix);
+
+  if (spend != NULL)
+    return spend;
+  spend = g_new0 (Spend, 1);
+  spend->limit = self->prefix_daily_limit;
+  for (guint i = 0; i < self->prefix_limits->len; i++)
+    {
+      PrefixLimit *entry = self->prefix_limits->pdata[i];
+
+      if (g_str_equal (entry->prefix, prefix))
+        {
+          spend->limit = entry->limit;
+          spend->own_limit = TRUE;
+        }
+    }
+  g_hash_table_insert (self->spend, g_strdup (prefix), spend);
+  return spend;
+}
+
+static gboolean
+sends_to (PvHubOutbox *self, const char *phone)
+{
+  for (guint i = 0; self->countries != NULL && self->countries[i] != NULL; i++)
+    if (g_str_has_prefix (phone, self->countries[i]))
+      return TRUE;
+  return self->countries == NULL;
+}
+
+/* The event's date now, in its own time zone: a fair's day ends at its
+ * midnight, wherever the hub's clock is set. */
+static char *
+today (PvHubOutbox *self)
+{
+  PvEvent *event = pv_store_get_event (self->hub->store, NULL);
+  gint64 now = pv_store_now (self->hub->store);
+  g_autoptr (GDateTime) utc = NULL;
+
+  if (event != NULL)
+    return pv_event_format_time (event, now, "%Y-%m-%d");
+  utc = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
+  return g_date_time_format (utc, "%Y-%m-%d");
+}
+
+/* Makes the counts today's, from what the store kept of the day: at the
+ * start (a restart forgets nothing the day spent) and at the event's
+ * midnight. One small read a day; nothing else here touches the store. */
+static void
+roll_day (PvHubOutbox *self)
+{
+  g_autofree char *day = today (self);
+  g_autoptr (GHashTable) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_strcmp0 (day, self->day) == 0)
+    return;
+  if (!(stored = pv_outbox_spend_read (self->hub->store, day, &error)))
+    {
+      /* The old day's counts go on until the store answers. */
+      g_message ("Outbox: cannot read what %s spent: %s", day, error->message);
+      return;
+    }
+  g_free (self->day);
+  self->day = g_steal_pointer (&day);
+  g_hash_table_remove_all (self->spend);
+  self->day_sent = 0;
+  self->told_daily = FALSE;
+  g_hash_table_iter_init (&iter, stored);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Spend *spend = spend_for (self, key);
+
+      memcpy (spend->n, value, sizeof spend->n);
+      self->day_sent += spend->n[PV_OUTBOX_SPEND_SENT];
+    }
+  /* What the settings name shows in /metrics from the day's start; a
+   * country too short to name a calling code ("+8") has no budget of its
+   * own to show, its numbers' are by their codes. */
+  for (guint i = 0; self->countries != NULL && self->countries[i] != NULL; i++)
+    {
+      g_autofree char *prefix = budget_prefix (self, self->countries[i]);
+
+      if (!g_str_equal (prefix, "?"))
+        spend_for (self, prefix);
+    }
+  for (guint i = 0; i < self->prefix_limits->len; i++)
+    spend_for (self, ((PrefixLimit *) self->prefix_limits->pdata[i])->prefix);
+}
+
+/* Whether a paid message to @phone may go now; *@out_prefix (optional)
+ * is the budget it counts against. */
+static PvHubOutboxReach
+judge (PvHubOutbox *self, const char *phone, char **out_prefix)
+{
+  g_autofree char *prefix = budget_prefix (self, phone);
+  PvHubOutboxReach reach = PV_HUB_OUTBOX_SENDS;
+  Spend *spend;
+
+  roll_day (self);
+  spend = spend_for (self, prefix);
+  if (!sends_to (self, phone))
+    reach = PV_HUB_OUTBOX_NOT_ALLOWED;
+  else if ((gint64) spend->n[PV_OUTBOX_SPEND_SENT] >= spend->limit || (gint64) self->day_sent >= self->daily_limit)
+    reach = PV_HUB_OUTBOX_OVER_BUDGET;
+  if (out_prefix != NULL)
+    *out_prefix = g_steal_pointer (&prefix);
+  return reach;
 }
 
 /* ---- sending one message ---- */
@@ -974,9 +1222,117 @@ sms_step (Job *job)
   soup_session_send_and_read_async (job->self->session, msg, G_PRIORITY_DEFAULT, job->cancellable, sms_answered, job);
 }
 
+/* A paid message that may not go: failed for good (a country the fair
+ * does not send to), or held (a budget is spent: an admin may send it on
+ * later). The log said so once for the day, not once a message. */
+static void
+finish_refused (Job *job, const char *reason, gboolean hold)
+{
+  PvHubOutbox *self = job->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *what = describe (job->message);
+  gboolean ok;
+
+  ok = hold ? pv_outbox_hold (self->hub->store, job->message->id, reason, &error)
+            : pv_outbox_mark_failed (self->hub->store, job->message->id, reason, FALSE, &self->backoff, NULL, NULL,
+                                     &error);
+  if (!ok)
+    log_store_error (job->message, error);
+  else
+    g_debug ("Outbox: %s %s: %s", what, hold ? "held" : "failed", reason);
+  job_done (job);
+}
+
+/* Whether the job's next step costs money: every SMS, and on WhatsApp a
+ * template (a free-form message answers someone who wrote within the
+ * day, which costs nothing and reaches only a number that proved itself
+ * by writing). */
+static gboolean
+is_paid (const Job *job)
+{
+  return job->channel == &job->self->channels[CHANNEL_SMS] || job->step == STEP_TEMPLATE;
+}
+
+/* Counts a paid message, and lets it go if its country is one the fair
+ * sends to and today's budgets are not spent; otherwise finishes the job
+ * (FALSE). Every message passes here whoever queued it — the web, the
+ * bot, a desk's request by sync, a volunteer's code —, so no door of the
+ * hub can spend what the settings do not allow. */
+static gboolean
+charge (Job *job)
+{
+  PvHubOutbox *self = job->self;
+  g_autofree char *prefix = NULL, *reason = NULL, *what = describe (job->message);
+  g_autoptr (GError) error = NULL;
+  PvHubOutboxReach reach = judge (self, job->message->recipient, &prefix);
+  PvOutboxSpend outcome;
+  Spend *spend = spend_for (self, prefix);
+  gboolean *told;
+
+  /* The fair's own people are not held back by what the public spent: a
+   * volunteer's sign-in code goes (and counts) whatever the budgets say;
+   * its country is checked all the same. The message, not its recipient,
+   * is what is exempt: anyone can have a visitor's code or a ticket sent
+   * to a volunteer's phone, and those count and are held like any. */
+  if (reach == PV_HUB_OUTBOX_OVER_BUDGET && job->message->sign_in)
+    reach = PV_HUB_OUTBOX_SENDS;
+  outcome = reach == PV_HUB_OUTBOX_SENDS         ? PV_OUTBOX_SPEND_SENT
+            : reach == PV_HUB_OUTBOX_NOT_ALLOWED ? PV_OUTBOX_SPEND_NOT_ALLOWED
+                                                 : PV_OUTBOX_SPEND_OVER_BUDGET;
+
+  job->charged = TRUE;
+  spend->n[outcome]++;
+  if (outcome == PV_OUTBOX_SPEND_SENT)
+    self->day_sent++;
+  if (!pv_outbox_spend_add (self->hub->store, self->day, prefix, outcome, &error))
+    g_message ("Outbox: cannot count %s against today's budget: %s", what, error->message);
+  if (reach == PV_HUB_OUTBOX_SENDS)
+    return TRUE;
+
+  if (reach == PV_HUB_OUTBOX_NOT_ALLOWED)
+    {
+      reason = g_strdup_printf ("%s is not among the countries this fair sends to ([outbox] countries: %s)", prefix,
+                                self->countries_text);
+      if (!spend->told_refused)
+        {
+          spend->told_refused = TRUE;
+          g_message ("Outbox: no paid message goes to %s numbers, which [outbox] countries (%s) leaves out: %s and "
+                     "any more today fail",
+                     prefix, self->countries_text, what);
+        }
+      finish_refused (job, reason, FALSE);
+      return FALSE;
+    }
+  if ((gint64) spend->n[PV_OUTBOX_SPEND_SENT] >= spend->limit)
+    {
+      reason = g_strdup_printf ("today's budget of paid messages to %s is spent (%" G_GINT64_FORMAT
+                                " a day, [outbox] %s)",
+                                prefix, spend->limit, spend->own_limit ? "prefix-limits" : "prefix-daily-limit");
+      told = &spend->told_spent;
+    }
+  else
+    {
+      reason = g_strdup_printf ("today's budget of paid messages is spent (%" G_GINT64_FORMAT
+                                " a day, [outbox] daily-limit)",
+                                self->daily_limit);
+      told = &self->told_daily;
+    }
+  if (!*told)
+    {
+      *told = TRUE;
+      g_message ("Outbox: %s: %s and any more today are held (pravesh-ctl outbox --retry sends one on)", reason,
+                 what);
+    }
+  finish_refused (job, reason, TRUE);
+  return FALSE;
+}
+
 static void
 job_step (Job *job)
 {
+  /* Money is spent here, and nowhere else. */
+  if (!job->charged && is_paid (job) && !charge (job))
+    return;
   if (job->channel == &job->self->channels[CHANNEL_WHATSAPP])
     whatsapp_step (job);
   else
@@ -1176,6 +1532,7 @@ pv_hub_outbox_new (const PvHubContext *hub, GError **error)
 
   self->hub = hub;
   self->cancellable = g_cancellable_new ();
+  self->spend = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->session = soup_session_new_with_options ("user-agent", "pravesh-hub/" PACKAGE_VERSION " ", "max-conns", 64,
                                                  "max-conns-per-host", 32, "idle-timeout", 60, NULL);
   if (!read_settings (self, hub->config, error))
@@ -1189,6 +1546,10 @@ pv_hub_outbox_new (const PvHubContext *hub, GError **error)
     if (self->channels[i].configured)
       g_message ("Outbox: sending by %s, %g messages a second at most", self->channels[i].name,
                  self->channels[i].rate);
+  roll_day (self);
+  g_message ("Outbox: paid messages (SMS, WhatsApp templates) go to %s numbers, %" G_GINT64_FORMAT
+             " a day at most",
+             self->countries ? self->countries_text : "all", self->daily_limit);
   take_deliveries (self);
   self->changed_id = g_signal_connect (hub->watch, "changed", G_CALLBACK (store_changed), self);
   schedule_pump (self);
@@ -1256,11 +1617,76 @@ pv_hub_outbox_resend_by_template (PvHubOutbox *self,
   return TRUE;
 }
 
+PvHubOutboxReach
+pv_hub_outbox_reach (PvHubOutbox *self, const char *phone)
+{
+  if (self == NULL)
+    return PV_HUB_OUTBOX_SENDS;
+  return judge (self, phone, NULL);
+}
+
+gboolean
+pv_hub_outbox_sends_to (PvHubOutbox *self, const char *phone)
+{
+  return self == NULL || sends_to (self, phone);
+}
+
+const char *
+pv_hub_outbox_get_countries (PvHubOutbox *self)
+{
+  return self != NULL ? self->countries_text : "any";
+}
+
 void
 pv_hub_outbox_set_window_func (PvHubOutbox *self, PvHubOutboxWindowFunc func, gpointer user_data)
 {
   self->window_func = func;
   self->window_data = user_data;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Today's paid messages per prefix and what is left of the budgets, from
+ * memory: a scrape reads nothing but, once a day, the new day's row. */
+static void
+write_spend_metrics (PvHubOutbox *self, GString *out)
+{
+  static const char *const outcomes[PV_OUTBOX_N_SPENDS] = { "sent", "over_budget", "not_allowed" };
+  g_autofree gpointer *prefixes = NULL;
+  guint n = 0;
+
+  roll_day (self);
+  prefixes = g_hash_table_get_keys_as_array (self->spend, &n);
+  qsort (prefixes, n, sizeof (gpointer), compare_strings);
+  g_string_append (out, "# HELP pravesh_outbox_paid_today Paid messages (SMS, WhatsApp templates) on the event's "
+                        "date so far, by destination prefix and outcome: sent, over_budget (held), not_allowed "
+                        "(failed: [outbox] countries).\n"
+                        "# TYPE pravesh_outbox_paid_today gauge\n");
+  for (guint i = 0; i < n; i++)
+    {
+      Spend *spend = g_hash_table_lookup (self->spend, prefixes[i]);
+
+      for (guint o = 0; o < PV_OUTBOX_N_SPENDS; o++)
+        g_string_append_printf (out, "pravesh_outbox_paid_today{prefix=\"%s\",outcome=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                                (const char *) prefixes[i], outcomes[o], spend->n[o]);
+    }
+  g_string_append (out, "# HELP pravesh_outbox_budget_remaining Paid messages today's budgets still allow: all "
+                        "together (prefix=\"all\", [outbox] daily-limit) and per destination prefix.\n"
+                        "# TYPE pravesh_outbox_budget_remaining gauge\n");
+  g_string_append_printf (out, "pravesh_outbox_budget_remaining{prefix=\"all\"} %" G_GINT64_FORMAT "\n",
+                          MAX (self->daily_limit - (gint64) self->day_sent, 0));
+  for (guint i = 0; i < n; i++)
+    {
+      Spend *spend = g_hash_table_lookup (self->spend, prefixes[i]);
+
+      g_string_append_printf (out, "pravesh_outbox_budget_remaining{prefix=\"%s\"} %" G_GINT64_FORMAT "\n",
+                              (const char *) prefixes[i],
+                              MAX (spend->limit - (gint64) spend->n[PV_OUTBOX_SPEND_SENT], 0));
+    }
 }
 
 void
@@ -1276,6 +1702,7 @@ pv_hub_outbox_write_metrics (PvHubOutbox *self, GString *out)
         g_string_append_printf (out, "pravesh_outbox_messages{status=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                 pv_outbox_status_to_string (i), counts[i]);
     }
+  write_spend_metrics (self, out);
   g_string_append (out, "# HELP pravesh_outbox_sends_total What the outbox worker's sends came to.\n"
                         "# TYPE pravesh_outbox_sends_total counter\n");
   g_string_append_printf (out,
@@ -1330,5 +1757,10 @@ pv_hub_outbox_free (PvHubOutbox *self)
   g_clear_object (&self->cancellable);
   for (guint i = 0; i < N_CHANNELS; i++)
     channel_clear (&self->channels[i]);
+  g_strfreev (self->countries);
+  g_free (self->countries_text);
+  g_clear_pointer (&self->prefix_limits, g_ptr_array_unref);
+  g_free (self->day);
+  g_clear_pointer (&self->spend, g_hash_table_unref);
   g_free (self);
 }

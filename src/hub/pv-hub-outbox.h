@@ -47,6 +47,34 @@
  *   max-backoff-ms = 600000
  *   concurrency = 16           requests in flight at once
  *   timeout-seconds = 30       for one request
+ *   countries = +91            the calling codes (or longer prefixes) paid
+ *                              messages go to, separated by ";" or ","; *
+ *                              alone: anywhere. A paid message to another
+ *                              number fails, its reason kept
+ *   daily-limit = 20000        paid messages in one day, all numbers
+ *                              together; beyond it they are held
+ *   prefix-daily-limit = …     paid messages in one day to one destination
+ *                              prefix (its calling code, or the longest
+ *                              prefix-limits entry it starts with); default
+ *                              the daily-limit
+ *   prefix-limits = …          prefixes with a day's budget of their own,
+ *                              like "+977=200; +9190=500"
+ *     Paid means every SMS and every WhatsApp template; a free-form
+ *     WhatsApp message answers someone who wrote within the day, costs
+ *     nothing and reaches only a number that proved itself by writing,
+ *     so it goes anywhere and counts against nothing. A day is the
+ *     event's date in its own time zone; what it spent is kept in the
+ *     store (a restart forgets nothing). Every attempt counts, a retry
+ *     too, as a provider may charge for each. A held message goes only when
+ *     an admin retries it (pravesh-ctl outbox --retry); the log says once
+ *     a day, not once a message, that a budget is spent or a country
+ *     refused. The web pages ask pv_hub_outbox_reach () before they queue
+ *     anything; the worker asks again before every paid send, whoever
+ *     queued it (the web, the bot, a desk's request, a volunteer's code).
+ *     A volunteer's sign-in code (PvOutboxMessage.sign_in) counts but is
+ *     never held, so the fair's people sign in whatever the public spent;
+ *     the mark is the message's, not the phone's: a visitor's code or a
+ *     ticket sent to a volunteer's phone is held like any.
  *
  * A channel that is not configured leaves its messages queued. Phones are
  * never logged whole. */
@@ -90,6 +118,27 @@ gboolean pv_hub_outbox_resend_by_template (PvHubOutbox *self,
                                            gboolean *out_requeued,
                                            GError **error);
 
+typedef enum
+{
+  PV_HUB_OUTBOX_SENDS,       /* a paid message to it would go now */
+  PV_HUB_OUTBOX_NOT_ALLOWED, /* its country is not among [outbox] countries */
+  PV_HUB_OUTBOX_OVER_BUDGET, /* today's budget for it, or for all, is spent */
+} PvHubOutboxReach;
+
+/* Whether a paid message (an SMS, a WhatsApp template) to @phone (a
+ * normalised phone) would go now, as the worker will judge it: for a page
+ * to say so beside the field before anything is queued. Reads no store
+ * but once a day. A NULL @self sends anywhere. */
+PvHubOutboxReach pv_hub_outbox_reach (PvHubOutbox *self, const char *phone);
+
+/* Whether @phone (normalised) is in a country the fair sends paid
+ * messages to ([outbox] countries): the reach's first half, without the
+ * budgets, for a form that only takes a number. */
+gboolean pv_hub_outbox_sends_to (PvHubOutbox *self, const char *phone);
+
+/* [outbox] countries as people read them ("+91, +977"), or "any". */
+const char *pv_hub_outbox_get_countries (PvHubOutbox *self);
+
 /* Returns TRUE when the 24-hour customer-service window with @recipient
  * (a normalised phone) is known to be closed: its last message to us is
  * older than 24 hours, or it never wrote. FALSE when open or unknown. */
@@ -100,8 +149,9 @@ typedef gboolean (*PvHubOutboxWindowFunc) (const char *recipient, gpointer user_
  * after the API refused it (which also works). */
 void pv_hub_outbox_set_window_func (PvHubOutbox *self, PvHubOutboxWindowFunc func, gpointer user_data);
 
-/* Prometheus lines for /metrics: messages by status, and what the worker
- * did since it started. */
+/* Prometheus lines for /metrics: messages by status (kept counts, no
+ * scan), today's paid messages and budgets per destination prefix, and
+ * what the worker did since it started. */
 void pv_hub_outbox_write_metrics (PvHubOutbox *self, GString *out);
 
 G_END_DECLS

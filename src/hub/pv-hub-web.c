@@ -13,6 +13,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hub-config.h"
 #include "pv-hub-web.h"
 #include "pv-outbox.h"
 #include "pv-qr.h"
@@ -42,6 +43,28 @@
 /* Defaults of [web] limit-entries and remembered-forms. */
 #define DEFAULT_LIMIT_ENTRIES 50000
 #define DEFAULT_REMEMBERED_FORMS 20000
+/* Defaults of the limits on new tickets (see the header for why). */
+#define DEFAULT_NETWORK_TICKETS_PER_MINUTE 300
+#define DEFAULT_NETWORK_TICKETS_BURST 600
+#define DEFAULT_TICKETS_PER_MINUTE 30000
+#define DEFAULT_TICKETS_BURST 30000
+/* Wrong codes to find tickets again, per client (an IPv6 one by its /48):
+ * a few are free (a typo, a code misread), then each wrong code checked
+ * locks the client out twice as long as the last, from 30 s to an hour; an
+ * hour without one forgets them. A try while locked out is refused
+ * unchecked and counts for nothing: behind a carrier's or a venue's shared
+ * address, a stranger hammering must not keep everyone locked out, nor
+ * real users trying again make the wait longer. Per phone and client 3
+ * are free, so with the waits one client makes at most 7 guesses in a
+ * code's five minutes, short of the 10 that spend it
+ * (PV_VISITOR_CODE_FAILURES): a stranger cannot spend the owner's code.
+ * Per client whatever the phone, 10: guessing at many phones is slowed as
+ * well. */
+#define GUESSES_FREE_PER_PHONE 3
+#define GUESSES_FREE 10
+#define GUESS_LOCK_US (30 * G_USEC_PER_SEC)
+#define GUESS_LOCK_MAX_US (G_GINT64_CONSTANT (60 * 60) * G_USEC_PER_SEC)
+#define GUESS_FORGET_US (G_GINT64_CONSTANT (60 * 60) * G_USEC_PER_SEC)
 #define MAX_SHOWN_TICKETS 20
 #define FORM_COOKIE "pv_form"
 #define LANG_COOKIE "pv_lang"
@@ -52,6 +75,10 @@
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
   "base-uri 'none'"
 
+/* A table of token buckets, one per key (a client, a network, a phone),
+ * the least recently used forgotten first beyond max_entries. A table that
+ * counts wrong guesses (limit_init_guesses ()) uses the same entries for
+ * strikes and lockouts instead of tokens. */
 typedef struct
 {
   GHashTable *buckets; /* key → Bucket */
@@ -59,12 +86,18 @@ typedef struct
   double per_us;       /* tokens added per µs */
   double burst;
   guint max_entries;
+  /* Guesses: */
+  guint free_strikes;
+  gint64 lock_us, lock_max_us, forget_us;
 } Limit;
 
 typedef struct
 {
   double tokens;
-  gint64 at;  /* monotonic µs */
+  gint64 at; /* monotonic µs */
+  /* Guesses: wrong ones in a row, the last one's time, locked out until */
+  guint strikes;
+  gint64 struck_at, locked_until;
   char *key;  /* owned; the table's key too */
   GList link; /* in Limit.order */
 } Bucket;
@@ -77,9 +110,11 @@ struct _PvHubWeb
   GHashTable *templates;  /* name → text, leading comments dropped */
   GHashTable *strings[2]; /* en, hi: key → text */
   Limit pages, posts, phones;
+  Limit networks, tickets; /* new tickets: per network, and all together (one key) */
+  Limit guesses, guessers; /* wrong codes: per phone and client, per client */
   gint64 link_lifetime_s;
-  char **categories; /* open to self-registration; NULL: all */
-  gboolean whatsapp;
+  char **categories;      /* open to self-registration; NULL: all */
+  char *whatsapp_chat;    /* "https://wa.me/919810000000?text=", or NULL */
   char *code_channel;     /* NULL: no channel can send a code to just anyone */
   GQueue pending;         /* Registration */
   GHashTable *submitted;  /* key → Submitted */
@@ -578,6 +613,21 @@ limit_init (Limit *limit, double per_minute, double burst, guint max_entries)
   limit->max_entries = MAX (max_entries, 1);
 }
 
+/* A table of wrong guesses: @free_strikes in a row cost nothing, each
+ * after locks the key out, @lock_us the first time, twice as long each
+ * next, at most @lock_max_us; @forget_us after the last they are forgotten. */
+static void
+limit_init_guesses (Limit *limit, guint free_strikes, gint64 lock_us, gint64 lock_max_us, gint64 forget_us,
+                    guint max_entries)
+{
+  /* Tokens are not taken here: the buckets stay full. */
+  limit_init (limit, 1.0, 1.0, max_entries);
+  limit->free_strikes = free_strikes;
+  limit->lock_us = lock_us;
+  limit->lock_max_us = lock_max_us;
+  limit->forget_us = forget_us;
+}
+
 static void
 limit_drop (Limit *limit, Bucket *bucket)
 {
@@ -595,6 +645,15 @@ limit_clear (Limit *limit)
   g_clear_pointer (&limit->buckets, g_hash_table_unref);
 }
 
+/* Whether forgetting @bucket now changes nothing: its tokens have filled
+ * up again, and it holds no lockout nor strikes still remembered. */
+static gboolean
+bucket_idle (Limit *limit, Bucket *bucket, gint64 now)
+{
+  return bucket->tokens + (double) (now - bucket->at) * limit->per_us >= limit->burst
+         && now >= bucket->locked_until && (bucket->strikes == 0 || now - bucket->struck_at > limit->forget_us);
+}
+
 /* Makes room for a new key. Buckets that have filled up again say nothing
  * and go first, the least recently used ones, as many as are found there;
  * when the table is still full, the least recently used goes all the same
@@ -608,18 +667,17 @@ limit_make_room (Limit *limit, gint64 now)
     {
       Bucket *oldest = limit->order.head->data;
 
-      if (oldest->tokens + (double) (now - oldest->at) * limit->per_us < limit->burst
-          && limit->order.length < limit->max_entries)
+      if (!bucket_idle (limit, oldest, now) && limit->order.length < limit->max_entries)
         break;
       limit_drop (limit, oldest);
     }
 }
 
-/* Takes a token from @key's bucket; FALSE with the wait for the next one. */
-static gboolean
-limit_take (Limit *limit, const char *key, gint64 *out_wait_us)
+/* @key's bucket, made when there is none, marked the most recently used
+ * and its tokens brought up to @now. */
+static Bucket *
+limit_bucket (Limit *limit, const char *key, gint64 now)
 {
-  gint64 now = g_get_monotonic_time ();
   Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
 
   if (bucket == NULL)
@@ -637,38 +695,126 @@ limit_take (Limit *limit, const char *key, gint64 *out_wait_us)
   g_queue_push_tail_link (&limit->order, &bucket->link);
   bucket->tokens = MIN (limit->burst, bucket->tokens + (double) (now - bucket->at) * limit->per_us);
   bucket->at = now;
-  if (bucket->tokens >= 1.0)
+  return bucket;
+}
+
+/* Takes a token from each of @n buckets, @keys[i]'s in @limits[i] (each
+ * limit once), or from none: a refusal by one costs the others nothing.
+ * FALSE with the longest wait among those that refused. */
+static gboolean
+limits_take (Limit *const *limits, const char *const *keys, guint n, gint64 *out_wait_us)
+{
+  gint64 now = g_get_monotonic_time (), wait = 0;
+  Bucket *buckets[4];
+
+  g_return_val_if_fail (n <= G_N_ELEMENTS (buckets), FALSE);
+  for (guint i = 0; i < n; i++)
+    buckets[i] = limit_bucket (limits[i], keys[i], now);
+  for (guint i = 0; i < n; i++)
+    if (buckets[i]->tokens < 1.0)
+      wait = MAX (wait, (gint64) ((1.0 - buckets[i]->tokens) / limits[i]->per_us) + 1);
+  if (wait > 0)
     {
-      bucket->tokens -= 1.0;
-      return TRUE;
+      *out_wait_us = wait;
+      return FALSE;
     }
-  *out_wait_us = (gint64) ((1.0 - bucket->tokens) / limit->per_us) + 1;
-  return FALSE;
+  for (guint i = 0; i < n; i++)
+    buckets[i]->tokens -= 1.0;
+  return TRUE;
+}
+
+/* Takes a token from @key's bucket; FALSE with the wait for the next one. */
+static gboolean
+limit_take (Limit *limit, const char *key, gint64 *out_wait_us)
+{
+  return limits_take (&limit, &key, 1, out_wait_us);
+}
+
+/* How long @key is still locked out of guessing (0: it may guess). */
+static gint64
+guess_wait (Limit *limit, const char *key, gint64 now)
+{
+  Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
+
+  return bucket != NULL && bucket->locked_until > now ? bucket->locked_until - now : 0;
+}
+
+/* A wrong code checked for @key. Never a try while @key is locked out:
+ * that is refused unchecked (guess_wait ()), as it proves nothing and
+ * may be someone else behind the same address. */
+static void
+guess_strike (Limit *limit, const char *key, gint64 now)
+{
+  Bucket *bucket = limit_bucket (limit, key, now);
+
+  if (now - bucket->struck_at > limit->forget_us)
+    bucket->strikes = 0;
+  bucket->strikes++;
+  bucket->struck_at = now;
+  if (bucket->strikes > limit->free_strikes)
+    {
+      guint doublings = MIN (bucket->strikes - limit->free_strikes - 1, 20);
+
+      bucket->locked_until = MAX (bucket->locked_until, now + MIN (limit->lock_us << doublings, limit->lock_max_us));
+    }
+}
+
+/* The right code: @key's wrong ones before it are forgiven. */
+static void
+guess_forgive (Limit *limit, const char *key)
+{
+  Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
+
+  if (bucket != NULL)
+    limit_drop (limit, bucket);
 }
 
 /* Who is asking, as the limits count them: the address, an IPv6 client by
- * its /64 (which one household may fill with addresses). */
-static char *
-client_key (SoupServerMessage *msg)
+ * its /64 (which one household may fill with addresses); the network it
+ * is in, for the limits on new tickets: an IPv4 address by its /24, an
+ * IPv6 one by its /48 (a site's allocation), so one machine with many
+ * addresses counts once; and the guesser, for wrong codes: the address,
+ * an IPv6 client by its /48 too, as a phone or a machine can take a new
+ * /64 whenever it likes, and each would bring its free guesses. */
+static void
+client_keys (SoupServerMessage *msg, char **out_client, char **out_network, char **out_guesser)
 {
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   GInetAddress *address;
-  const guint8 *bytes;
+  const guint8 *b;
 
   if (!G_IS_INET_SOCKET_ADDRESS (remote))
-    return g_strdup ("unknown");
+    {
+      *out_client = g_strdup ("unknown");
+      *out_network = g_strdup ("unknown");
+      *out_guesser = g_strdup ("unknown");
+      return;
+    }
   address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
-  bytes = g_inet_address_to_bytes (address);
+  b = g_inet_address_to_bytes (address);
   if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 && !g_inet_address_get_is_loopback (address))
     {
       static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-      if (memcmp (bytes, mapped, sizeof mapped) == 0)
-        return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
-      return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", bytes[0], bytes[1], bytes[2], bytes[3],
-                              bytes[4], bytes[5], bytes[6], bytes[7]);
+      if (memcmp (b, mapped, sizeof mapped) == 0)
+        {
+          *out_client = g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+          *out_network = g_strdup_printf ("%u.%u.%u.0/24", b[12], b[13], b[14]);
+          *out_guesser = g_strdup (*out_client);
+          return;
+        }
+      *out_client = g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4], b[5],
+                                     b[6], b[7]);
+      *out_network = g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x::/48", b[0], b[1], b[2], b[3], b[4], b[5]);
+      *out_guesser = g_strdup (*out_network);
+      return;
     }
-  return g_inet_address_to_string (address);
+  *out_client = g_inet_address_to_string (address);
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
+    *out_network = g_strdup_printf ("%u.%u.%u.0/24", b[0], b[1], b[2]);
+  else
+    *out_network = g_strdup (*out_client);
+  *out_guesser = g_strdup (*out_client);
 }
 
 /* ---- Requests and answers ---- */
@@ -919,8 +1065,23 @@ reply_redirect (Request *r, const char *location)
   soup_server_message_set_status (r->msg, SOUP_STATUS_SEE_OTHER, NULL);
 }
 
+/* Whether @text is urlencoded as a form should be: every % starts an
+ * escape of two hex digits, and none of them a NUL. libsoup's decoder cuts
+ * a value at an escaped NUL ("A%00B" would be "A") and silently drops a
+ * field with a broken escape: either would be read as something other
+ * than what was sent. */
+static gboolean
+form_escapes_ok (const char *text)
+{
+  for (const char *p = strchr (text, '%'); p != NULL; p = strchr (p + 1, '%'))
+    if (!g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]) || (p[1] == '0' && p[2] == '0'))
+      return FALSE;
+  return TRUE;
+}
+
 /* The form's fields, or NULL after answering 400: only a urlencoded body,
- * no NUL, every name and value valid UTF-8. */
+ * no NUL (raw or escaped), no broken escape, every name and value valid
+ * UTF-8. Every form the pages take is read here. */
 static GHashTable *
 read_form (Request *r)
 {
@@ -934,7 +1095,8 @@ read_form (Request *r)
   gsize size;
 
   text = g_strndup (g_bytes_get_data (body, &size), g_bytes_get_size (body));
-  if (g_strcmp0 (type, "application/x-www-form-urlencoded") != 0 || size > MAX_FORM_BODY || strlen (text) != size)
+  if (g_strcmp0 (type, "application/x-www-form-urlencoded") != 0 || size > MAX_FORM_BODY || strlen (text) != size
+      || !form_escapes_ok (text))
     {
       reply_bad_form (r);
       return NULL;
@@ -1408,6 +1570,21 @@ say_error (Request *r, const char *key, guint max)
   return say (vars, key);
 }
 
+/* What to say beside a phone field of @phone (normalised) when the fair
+ * sends nothing to its country, else NULL: said before anything is
+ * written or queued. */
+static PvWebMarkup *
+phone_country_error (Request *r, const char *phone)
+{
+  g_autoptr (PvWebVars) vars = NULL;
+
+  if (pv_hub_outbox_sends_to (r->self->outbox, phone))
+    return NULL;
+  vars = page_vars (r);
+  pv_web_vars_text (vars, "countries", pv_hub_outbox_get_countries (r->self->outbox));
+  return say (vars, "err_phone_country");
+}
+
 /* Checks the fields into @form; the messages say what to change. */
 static void
 check_register_form (Request *r, GHashTable *fields, RegisterForm *form)
@@ -1415,6 +1592,7 @@ check_register_form (Request *r, GHashTable *fields, RegisterForm *form)
   PvEvent *event = pv_store_get_event (r->self->hub->store, NULL);
   g_autoptr (GPtrArray) open = open_categories (r->self, event);
   g_autofree char *trimmed = NULL, *phone = NULL;
+  PvWebMarkup *country;
   guint id = 0, party = 0;
   int first = first_open_day (r->self, event);
 
@@ -1441,6 +1619,10 @@ check_register_form (Request *r, GHashTable *fields, RegisterForm *form)
   else if (strlen (form->value[FIELD_PHONE]) > PHONE_MAX_BYTES
            || (form->phone = pv_normalize_phone (form->value[FIELD_PHONE], NULL)) == NULL)
     field_error (form, FIELD_PHONE, say_error (r, "err_phone", 0));
+  /* A ticket is sent to, and found again by, its phone: a number the fair
+   * sends nothing to is no use, and a door to messages it pays for. */
+  else if ((country = phone_country_error (r, form->phone)) != NULL)
+    field_error (form, FIELD_PHONE, country);
 
   if (parse_small_number (form->value[FIELD_CATEGORY], 3, &id))
     for (guint i = 0; i < open->len && !form->category; i++)
@@ -1634,7 +1816,7 @@ flush_registrations (gpointer user_data)
   for (guint n = 0; n < MAX_GROUP && !g_queue_is_empty (&self->pending); n++)
     g_queue_push_tail (&group, g_queue_pop_head (&self->pending));
   if (!g_queue_is_empty (&self->pending))
-    self->flush_id = g_idle_add (flush_registrations, self);
+    self->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_registrations, self, NULL);
 
   ok = pv_store_begin (store, TRUE, &error);
   for (GList *l = group.head; ok && l; l = l->next)
@@ -1667,7 +1849,7 @@ flush_registrations (gpointer user_data)
 }
 
 static void
-handle_register (Request *r, const char *client)
+handle_register (Request *r, const char *client, const char *network)
 {
   PvHubWeb *self = r->self;
   g_autoptr (GHashTable) fields = NULL;
@@ -1701,7 +1883,12 @@ handle_register (Request *r, const char *client)
     }
   if (submitted != NULL)
     return reply_to_ticket (r, submitted->issuer, submitted->serial);
-  if (!limit_take (&self->phones, form.phone, &wait))
+  /* Only a new ticket counts here — not pages, nor the same form again —,
+   * per phone, per network and for everyone: each is replicated to every
+   * gate, so many addresses (or one with many) must not be able to make
+   * them without end. */
+  if (!limits_take ((Limit *const[]){ &self->phones, &self->networks, &self->tickets },
+                    (const char *const[]){ form.phone, network, "all" }, 3, &wait))
     return reply_too_many (r, wait);
 
   forget_old_submissions (self);
@@ -1719,10 +1906,11 @@ handle_register (Request *r, const char *client)
   reg->party = form.party;
   soup_server_message_pause (r->msg);
   g_queue_push_tail (&self->pending, reg);
-  /* Runs once the requests read in this turn of the loop have queued:
-   * they share one commit. */
+  /* Runs first in the loop's next turn, once the requests read in this
+   * one have queued: they share one commit, and no flood of other
+   * requests holds a visitor's ticket back. */
   if (self->flush_id == 0)
-    self->flush_id = g_idle_add (flush_registrations, self);
+    self->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_registrations, self, NULL);
 }
 
 /* ---- Tickets ---- */
@@ -1780,14 +1968,19 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
     pv_web_vars_markup (vars, "download", pv_hub_web_fill ("ticket-download.html", download));
   }
   pv_web_vars_markup (vars, "status", NULL);
-  if (r->self->whatsapp && info->phone)
+  /* Not sent from here to the number the form named, which anyone could
+   * have typed: the visitor writes to the fair's number from the phone
+   * the ticket was issued to, and the bot answers with it (its "ticket"
+   * word, prefilled in the chat), so nothing goes to a number that did
+   * not ask, and the answer costs nothing inside WhatsApp's window. */
+  if (r->self->whatsapp_chat != NULL && info->phone != NULL)
     {
-      g_autoptr (PvWebVars) form = page_vars (r);
-      g_autofree char *csrf = form_token (r->self, r->nonce);
+      g_autoptr (PvWebVars) link = page_vars (r);
+      g_autofree char *word = g_uri_escape_string (web_text (r->self, r->lang, "whatsapp_word"), NULL, FALSE);
+      g_autofree char *href = g_strconcat (r->self->whatsapp_chat, word, NULL);
 
-      pv_web_vars_text (form, "csrf", csrf);
-      pv_web_vars_text (form, "token", token);
-      pv_web_vars_markup (vars, "whatsapp", pv_hub_web_fill ("whatsapp-form.html", form));
+      pv_web_vars_text (link, "href", href);
+      pv_web_vars_markup (vars, "whatsapp", pv_hub_web_fill ("whatsapp-link.html", link));
     }
   else
     pv_web_vars_markup (vars, "whatsapp", NULL);
@@ -1795,19 +1988,13 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
 }
 
 static void
-reply_tickets (Request *r, PvWebMarkup *cards, guint count, gboolean sent)
+reply_tickets (Request *r, PvWebMarkup *cards, guint count)
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
   g_autofree char *heading = g_strdup (web_text (r->self, r->lang, count > 1 ? "tickets_title" : "ticket_title"));
 
   pv_web_vars_text (vars, "heading", heading);
-  if (sent)
-    {
-      g_autoptr (PvWebVars) notice = page_vars (r);
-      pv_web_vars_markup (notice, "text", say (notice, "sent_whatsapp"));
-      pv_web_vars_markup (vars, "notice", pv_hub_web_fill ("notice.html", notice));
-    }
-  else if (count == 0)
+  if (count == 0)
     {
       g_autoptr (PvWebVars) notice = page_vars (r);
       pv_web_vars_markup (notice, "text", say (notice, "no_tickets"));
@@ -1857,7 +2044,7 @@ handle_view (Request *r, GHashTable *query)
 
   if (!ticket_from_token (r, token, &info))
     return;
-  reply_tickets (r, ticket_card (r, &info, token), 1, query && g_strcmp0 (g_hash_table_lookup (query, "sent"), "1") == 0);
+  reply_tickets (r, ticket_card (r, &info, token), 1);
 }
 
 static cairo_status_t
@@ -1895,56 +2082,6 @@ handle_png (Request *r, GHashTable *query)
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg), "Cache-Control", "no-store");
   soup_server_message_set_status (r->msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (r->msg, "image/png", SOUP_MEMORY_COPY, (const char *) png->data, png->len);
-}
-
-/* "Send it to my WhatsApp": to the phone the ticket was issued to, never
- * one the form names. */
-static void
-handle_send (Request *r, const char *client)
-{
-  PvHubWeb *self = r->self;
-  g_autoptr (GHashTable) fields = NULL;
-  g_auto (PvTicketInfo) info = { 0 };
-  g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *caption = NULL, *valid = NULL, *location = NULL;
-  const PvCategory *category;
-  const char *token;
-  PvEvent *event;
-  gint64 wait;
-
-  if (!self->whatsapp)
-    return reply_not_found (r);
-  if (!limit_take (&self->posts, client, &wait))
-    return reply_too_many (r, wait);
-  if ((fields = read_checked_form (r)) == NULL)
-    return;
-  token = g_hash_table_lookup (fields, "t");
-  if (!ticket_from_token (r, token, &info))
-    return;
-  if (info.phone == NULL || info.revoked)
-    return reply_link_expired (r);
-  if (!limit_take (&self->phones, info.phone, &wait))
-    return reply_too_many (r, wait);
-  event = pv_store_get_event (self->hub->store, NULL);
-  category = pv_event_get_category (event, info.category);
-  valid = ticket_valid_text (vars, event, &info, category);
-  pv_web_vars_text (vars, "event", pv_event_get_name (event));
-  pv_web_vars_text (vars, "serial", info.serial_text);
-  pv_web_vars_text (vars, "category", category ? category_name (vars, category) : "");
-  pv_web_vars_text (vars, "valid", valid);
-  caption = say_plain (vars, "whatsapp_caption");
-  if (!pv_outbox_enqueue (self->hub->store, "whatsapp", info.phone, PV_OUTBOX_TICKET, caption, info.issuer, info.serial,
-                          NULL, &error))
-    {
-      g_warning ("Cannot queue ticket %s for WhatsApp: %s", info.serial_text, error->message);
-      return reply_said (r, SOUP_STATUS_SERVICE_UNAVAILABLE, "e503_title", "e503_text", "/", "back_home");
-    }
-  if (self->outbox)
-    pv_hub_outbox_kick (self->outbox);
-  g_info ("Web: ticket %s queued for WhatsApp", info.serial_text);
-  location = g_strdup_printf ("/ticket/view?t=%s&sent=1", token);
-  reply_redirect (r, location);
 }
 
 /* ---- Finding tickets again ---- */
@@ -1993,11 +2130,18 @@ lookup_request_code (Request *r, const char *phone)
   g_autoptr (GError) error = NULL;
   g_autofree char *normal = NULL;
   char code[PV_VISITOR_CODE_DIGITS + 1];
+  PvWebMarkup *refusal;
   gint64 retry_at = 0;
 
   if (phone == NULL || strlen (phone) > PHONE_MAX_BYTES || !(normal = pv_normalize_phone (phone, NULL)))
     return reply_lookup_form (r, phone, say_error (r, phone && *phone ? "err_phone" : "err_phone_missing", 0),
                               SOUP_STATUS_UNPROCESSABLE_ENTITY);
+  /* The code is a paid message: refused here, nothing counted or queued,
+   * when the worker would refuse it (pv-hub-outbox.h). */
+  if ((refusal = phone_country_error (r, normal)) != NULL)
+    return reply_lookup_form (r, phone, refusal, SOUP_STATUS_UNPROCESSABLE_ENTITY);
+  if (pv_hub_outbox_reach (self->outbox, normal) == PV_HUB_OUTBOX_OVER_BUDGET)
+    return reply_lookup_form (r, phone, say_error (r, "err_code_budget", 0), SOUP_STATUS_SERVICE_UNAVAILABLE);
   if (!pv_store_begin (store, TRUE, &error) || !pv_visitor_code_request (store, normal, code, &retry_at, &error))
     {
       if (g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION))
@@ -2034,28 +2178,43 @@ lookup_request_code (Request *r, const char *phone)
   reply_code_form (r, normal, NULL, SOUP_STATUS_OK);
 }
 
+/* The code typed for a phone by @guesser (client_keys ()). Wrong ones
+ * count against the code sent (pv-visitor-codes.h) and against the
+ * guesser, for this phone and for any: one that guesses is locked out for
+ * longer and longer, while the phone's owner, elsewhere, is not touched.
+ * While locked out nothing is checked, and nothing counted. */
 static void
-lookup_verify_code (Request *r, const char *phone, const char *code)
+lookup_verify_code (Request *r, const char *guesser, const char *phone, const char *code)
 {
   PvHubWeb *self = r->self;
   PvStore *store = self->hub->store;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) found = NULL;
-  g_autofree char *normal = NULL, *typed = g_strstrip (g_strdup (code ? code : ""));
+  g_autofree char *normal = NULL, *typed = g_strstrip (g_strdup (code ? code : "")), *pair = NULL;
+  gint64 now = g_get_monotonic_time (), retry_at = 0, wait;
   PvWebMarkup *cards;
-  gint64 retry_at = 0;
   guint count = 0;
 
   if (phone == NULL || strlen (phone) > PHONE_MAX_BYTES || !(normal = pv_normalize_phone (phone, NULL)))
     return reply_bad_form (r);
+  pair = g_strconcat (normal, " ", guesser, NULL);
+  wait = MAX (guess_wait (&self->guesses, pair, now), guess_wait (&self->guessers, guesser, now));
+  if (wait > 0)
+    return reply_too_many (r, wait);
   if (!pv_visitor_code_verify (store, normal, typed, &retry_at, &error))
     {
       if (retry_at > 0)
         return reply_too_many (r, MAX (retry_at - pv_store_now (store), G_USEC_PER_SEC));
       if (!g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION))
         g_warning ("Cannot check a visitor's code: %s", error->message);
+      else
+        {
+          guess_strike (&self->guesses, pair, now);
+          guess_strike (&self->guessers, guesser, now);
+        }
       return reply_code_form (r, normal, say_error (r, "err_code", 0), SOUP_STATUS_UNPROCESSABLE_ENTITY);
     }
+  guess_forgive (&self->guesses, pair);
   if (!(found = pv_tickets_search (store, normal, MAX_SHOWN_TICKETS * 2, &error)))
     {
       g_warning ("Cannot look up a visitor's tickets: %s", error->message);
@@ -2075,11 +2234,11 @@ lookup_verify_code (Request *r, const char *phone, const char *code)
       pv_web_markup_append (cards, ticket_card (r, info, token));
       count++;
     }
-  reply_tickets (r, cards, count, FALSE);
+  reply_tickets (r, cards, count);
 }
 
 static void
-handle_lookup (Request *r, const char *client)
+handle_lookup (Request *r, const char *client, const char *guesser)
 {
   g_autoptr (GHashTable) fields = NULL;
   const char *step;
@@ -2098,7 +2257,7 @@ handle_lookup (Request *r, const char *client)
   if (g_strcmp0 (step, "code") == 0)
     lookup_request_code (r, g_hash_table_lookup (fields, "phone"));
   else if (g_strcmp0 (step, "verify") == 0)
-    lookup_verify_code (r, g_hash_table_lookup (fields, "phone"), g_hash_table_lookup (fields, "code"));
+    lookup_verify_code (r, guesser, g_hash_table_lookup (fields, "phone"), g_hash_table_lookup (fields, "code"));
   else
     reply_bad_form (r);
 }
@@ -2131,7 +2290,7 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   const char *method = soup_server_message_get_method (msg);
   gboolean get = g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
   gboolean post = g_str_equal (method, "POST");
-  g_autofree char *client = NULL;
+  g_autofree char *client = NULL, *network = NULL, *guesser = NULL;
   Request *r;
   gint64 wait;
 
@@ -2140,7 +2299,7 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
     return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such endpoint");
   pv_store_refresh (self->hub->store);
   r = request_new (self, msg, path, query);
-  client = client_key (msg);
+  client_keys (msg, &client, &network, &guesser);
   if (!limit_take (&self->pages, client, &wait))
     reply_too_many (r, wait);
   else if (g_str_equal (path, "/static/style.css") && get)
@@ -2148,19 +2307,15 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   else if (g_str_equal (path, "/") && get)
     handle_index (r);
   else if (g_str_equal (path, "/register") && (get || post))
-    handle_register (r, client);
+    handle_register (r, client, network);
   else if (g_str_equal (path, "/ticket") && (get || post))
-    handle_lookup (r, client);
+    handle_lookup (r, client, guesser);
   else if (g_str_equal (path, "/ticket/view") && get)
     handle_view (r, query);
   else if (g_str_equal (path, "/ticket.png") && get)
     handle_png (r, query);
-  else if (g_str_equal (path, "/ticket/send") && post)
-    handle_send (r, client);
   else if (g_str_equal (path, "/register") || g_str_equal (path, "/ticket"))
     reply_wrong_method (r, "GET, HEAD, POST");
-  else if (g_str_equal (path, "/ticket/send"))
-    reply_wrong_method (r, "POST");
   else if (g_str_equal (path, "/") || g_str_equal (path, "/ticket/view") || g_str_equal (path, "/ticket.png")
            || g_str_equal (path, "/static/style.css"))
     reply_wrong_method (r, "GET, HEAD");
@@ -2175,31 +2330,12 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
 static gboolean
 setting_number (GKeyFile *config, const char *key, gint64 fallback, gint64 max, gint64 *out, GError **error)
 {
-  g_autoptr (GError) local = NULL;
-  gint64 value;
+  guint value;
 
-  if (!g_key_file_has_key (config, GROUP, key, NULL))
-    {
-      *out = fallback;
-      return TRUE;
-    }
-  value = g_key_file_get_int64 (config, GROUP, key, &local);
-  if (local != NULL || value < 1 || value > max)
-    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
-                        "[" GROUP "] %s: a whole number from 1 to %" G_GINT64_FORMAT " is expected", key, max),
-           FALSE;
+  if (!pv_hub_config_uint (config, GROUP, key, (guint) fallback, 1, (guint) max, &value, error))
+    return FALSE;
   *out = value;
   return TRUE;
-}
-
-static char *
-setting_string (GKeyFile *config, const char *group, const char *key)
-{
-  g_autofree char *value = g_key_file_get_string (config, group, key, NULL);
-
-  if (value)
-    g_strstrip (value);
-  return value && *value ? g_steal_pointer (&value) : NULL;
 }
 
 /* The channel codes to find tickets again go by: @wanted if it can reach
@@ -2228,12 +2364,41 @@ choose_code_channel (PvHubWeb *self, const char *wanted)
   return NULL;
 }
 
+/* [web] whatsapp-number: the fair's WhatsApp number, which a ticket's
+ * page links a chat with; offered only when the bot is there to answer. */
+static gboolean
+read_whatsapp_number (PvHubWeb *self, GError **error)
+{
+  g_autofree char *number = pv_hub_config_string (self->hub->config, GROUP, "whatsapp-number", NULL);
+  g_autofree char *normal = number ? pv_normalize_phone (number, NULL) : NULL;
+  g_autofree char *secret = pv_hub_config_string (self->hub->config, "whatsapp", "app-secret", NULL);
+
+  if (number == NULL)
+    return TRUE;
+  if (normal == NULL)
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "[" GROUP "] whatsapp-number = %s: not a phone number (the fair's WhatsApp number, like "
+                        "+91 98100 00000)",
+                        number),
+           FALSE;
+  if (secret == NULL || !pv_hub_outbox_is_configured (self->outbox, PV_DELIVERY_WHATSAPP))
+    {
+      g_message ("[" GROUP "] whatsapp-number is set, but the WhatsApp bot cannot answer (it needs [whatsapp] "
+                 "app-secret, phone-number-id and access-token): ticket pages do not offer it");
+      return TRUE;
+    }
+  /* wa.me takes the number as digits, and a text to start the chat with. */
+  self->whatsapp_chat = g_strdup_printf ("https://wa.me/%s?text=", normal + 1);
+  return TRUE;
+}
+
 static gboolean
 read_settings (PvHubWeb *self, GError **error)
 {
   GKeyFile *config = self->hub->config;
   g_autofree char *wanted = NULL;
   gint64 pages, pages_burst, posts, posts_burst, phones, phones_burst, hours, entries, forms;
+  gint64 network_tickets, network_burst, tickets, tickets_burst;
 
   if (!setting_number (config, "requests-per-minute", 600, 1000000, &pages, error)
       || !setting_number (config, "requests-burst", 200, 1000000, &pages_burst, error)
@@ -2243,16 +2408,27 @@ read_settings (PvHubWeb *self, GError **error)
       || !setting_number (config, "phone-burst", 10, 1000000, &phones_burst, error)
       || !setting_number (config, "ticket-link-hours", 24, 24 * 366, &hours, error)
       || !setting_number (config, "limit-entries", DEFAULT_LIMIT_ENTRIES, 10000000, &entries, error)
-      || !setting_number (config, "remembered-forms", DEFAULT_REMEMBERED_FORMS, 10000000, &forms, error))
+      || !setting_number (config, "remembered-forms", DEFAULT_REMEMBERED_FORMS, 10000000, &forms, error)
+      || !setting_number (config, "network-tickets-per-minute", DEFAULT_NETWORK_TICKETS_PER_MINUTE, 1000000,
+                          &network_tickets, error)
+      || !setting_number (config, "network-tickets-burst", DEFAULT_NETWORK_TICKETS_BURST, 1000000, &network_burst,
+                          error)
+      || !setting_number (config, "tickets-per-minute", DEFAULT_TICKETS_PER_MINUTE, 1000000, &tickets, error)
+      || !setting_number (config, "tickets-burst", DEFAULT_TICKETS_BURST, 1000000, &tickets_burst, error))
     return FALSE;
   limit_init (&self->pages, (double) pages, (double) pages_burst, (guint) entries);
   limit_init (&self->posts, (double) posts, (double) posts_burst, (guint) entries);
   limit_init (&self->phones, (double) phones / 60.0, (double) phones_burst, (guint) entries);
+  limit_init (&self->networks, (double) network_tickets, (double) network_burst, (guint) entries);
+  limit_init (&self->tickets, (double) tickets, (double) tickets_burst, 1);
+  limit_init_guesses (&self->guesses, GUESSES_FREE_PER_PHONE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
+                      (guint) entries);
+  limit_init_guesses (&self->guessers, GUESSES_FREE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
+                      (guint) entries);
   self->link_lifetime_s = hours * 3600;
   self->max_submitted = (guint) forms;
-  /* A visitor here has not written to the WhatsApp number: only the
-   * ticket's template reaches them. */
-  self->whatsapp = pv_hub_outbox_can_reach_anyone (self->outbox, PV_DELIVERY_WHATSAPP, PV_OUTBOX_TICKET);
+  if (!read_whatsapp_number (self, error))
+    return FALSE;
 
   if (g_key_file_has_key (config, GROUP, "categories", NULL))
     {
@@ -2266,7 +2442,7 @@ read_settings (PvHubWeb *self, GError **error)
                               "[" GROUP "] categories: the event has no category “%s”", self->categories[i]),
                  FALSE;
     }
-  wanted = setting_string (config, GROUP, "code-channel");
+  wanted = pv_hub_config_string (config, GROUP, "code-channel", NULL);
   if (wanted != NULL && !g_str_equal (wanted, PV_DELIVERY_SMS) && !g_str_equal (wanted, PV_DELIVERY_WHATSAPP))
     return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "[" GROUP "] code-channel: “sms” or “whatsapp”"), FALSE;
   self->code_channel = choose_code_channel (self, wanted);
@@ -2303,7 +2479,7 @@ pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
   soup_server_add_early_handler (server, "/static", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
   soup_server_add_handler (server, "/static", handle_request, self, NULL);
   g_message ("Web registration at %s%s", hub->url,
-             self->whatsapp ? " (tickets can be sent to WhatsApp by its template)" : "");
+             self->whatsapp_chat ? " (ticket pages lead to a WhatsApp chat that sends the ticket)" : "");
   return g_steal_pointer (&self);
 }
 
@@ -2332,8 +2508,13 @@ pv_hub_web_free (PvHubWeb *self)
   limit_clear (&self->pages);
   limit_clear (&self->posts);
   limit_clear (&self->phones);
+  limit_clear (&self->networks);
+  limit_clear (&self->tickets);
+  limit_clear (&self->guesses);
+  limit_clear (&self->guessers);
   g_clear_pointer (&self->css, g_bytes_unref);
   g_strfreev (self->categories);
+  g_free (self->whatsapp_chat);
   g_free (self->code_channel);
   sodium_memzero (self->key, sizeof self->key);
   g_free (self);

@@ -7,10 +7,9 @@
  *   POST /register          checked; a ticket issued (channel "web"), then
  *                           303 to its page, or the form again with messages
  *   GET  /ticket/view?t=T   a ticket's page: QR code (inline SVG), serial,
- *                           category, day; PNG download; "send to my WhatsApp"
+ *                           category, day; PNG download; "get it on WhatsApp"
  *                           (a revoked ticket: the notice, no code)
  *   GET  /ticket.png?t=T    the QR code as a PNG to keep (410 once revoked)
- *   POST /ticket/send       queues the ticket to the visitor's WhatsApp
  *   GET  /ticket            finding tickets again: the phone number...
  *   POST /ticket            ...a one-time code sent to it (pv-visitor-codes.h),
  *                           then the code: the phone's tickets; when no
@@ -22,21 +21,51 @@
  * store's secrets) naming one ticket until it expires; a ticket's code never
  * appears in a URL. Every page is in English or Hindi, by the browser's
  * Accept-Language or the switch on the page (remembered in a cookie); forms
- * carry a token bound to a cookie (CSRF) and work without JavaScript.
+ * carry a token bound to a cookie (CSRF) and work without JavaScript. A
+ * form is read whole or refused (400): a NUL, raw or escaped as %00, or a
+ * broken escape would otherwise cut or drop a field unseen.
  * Requests are limited per client address and per phone number by token
  * buckets, answered 429 with Retry-After and a page that says when to try
- * again. Phone numbers and names never reach the log. A name is checked
- * against what a ticket keeps (PV_TICKET_NAME_MAX_BYTES) as well as its
- * 80 letters, so a long name in Hindi is told at the form, not refused at
- * the issue.
+ * again; new tickets (not pages, nor a form sent again, which gets its
+ * ticket) also per network and for everyone. A phone the outbox would send
+ * nothing to ([outbox] countries, pv-hub-outbox.h) is refused beside the
+ * field, at registration and at finding tickets again, before anything is
+ * written or queued; a code is not even asked for when today's budget for
+ * it is spent. Wrong codes count against the code sent (never the phone:
+ * pv-visitor-codes.h) and against the client (an IPv6 one by its /48),
+ * per phone and in all: 3 per phone and 10 in all are free, then each
+ * locks the client out twice as long as the last, from 30 seconds to an
+ * hour (forgotten after a quiet hour), so a stranger guessing is slowed
+ * while the owner elsewhere gets in. A try while locked out is refused
+ * unchecked and counts for nothing, so one guesser behind a shared
+ * address (a carrier's, the venue's Wi-Fi) does not keep the others
+ * locked out for ever. Phone numbers and names never
+ * reach the log. A name is checked against what a ticket keeps
+ * (PV_TICKET_NAME_MAX_BYTES) as well as its 80 letters, so a long name in
+ * Hindi is told at the form, not refused at the issue.
  *
  * Settings, group [web] of the hub's key file (defaults in brackets):
  *   requests-per-minute  [600]  pages and files, per client address (an IPv6
  *   requests-burst       [200]  client by its /64)
- *   posts-per-minute     [60]   form submissions (register, find, send), per
+ *   posts-per-minute     [60]   form submissions (register, find), per
  *   posts-burst          [30]   client address
- *   phone-per-hour       [10]   tickets registered and sent to WhatsApp, per
- *   phone-burst          [10]   phone number
+ *   phone-per-hour       [10]   tickets registered, per phone number
+ *   phone-burst          [10]
+ *   network-tickets-per-minute [300]  new tickets per network: an IPv4
+ *   network-tickets-burst      [600]  /24, an IPv6 /48. Mobile carriers put
+ *                               thousands of phones behind one address (CGNAT)
+ *                               and spread a city's phones over few /24s, and
+ *                               a crowd at the gates may share a few more: 5 a
+ *                               second from one network, 600 at once, carries
+ *                               a carrier's share of a rush, yet one network
+ *                               takes at most a hundredth of the global limit
+ *   tickets-per-minute   [30000] new tickets, everyone together: 500 a
+ *   tickets-burst        [30000] second, above the several hundred a second
+ *                               a newspaper's mention brings (the rehearsal
+ *                               carries them), a minute's worth at once; still
+ *                               a bound on what reaches every gate (each
+ *                               ticket goes to every gate; without one, one
+ *                               address made 86,000 a day)
  *   ticket-link-hours    [24]   how long a ticket page's link (and its PNG) works
  *   limit-entries        [50000] addresses (and phones) each limit keeps
  *                               count of; beyond, the least recently seen
@@ -56,10 +85,17 @@
  *                               reach such a visitor the other is used if
  *                               it can, and if neither can, finding tickets
  *                               again is not offered (said once in the log)
- * "Send to my WhatsApp" is offered only when the outbox can deliver a
- * ticket to a visitor who never wrote to the number: [whatsapp] set up
- * with a ticket-template (pv_hub_outbox_can_reach_anyone ()); the page
- * after it says the ticket is queued, not that it arrived.
+ *   whatsapp-number      [none] the fair's WhatsApp number: a ticket's page
+ *                               links a chat with it (wa.me) with the word
+ *                               "ticket" typed in, which the bot answers
+ *                               with the tickets registered with the phone
+ *                               that sent it. Offered when the bot can answer
+ *                               ([whatsapp] app-secret, phone-number-id,
+ *                               access-token). The hub sends no ticket to a
+ *                               number the form named: anyone could have
+ *                               typed it; a number that writes proves itself,
+ *                               and the answer costs nothing in WhatsApp's
+ *                               24-hour window.
  *
  * Pages are made from templates in data/hub/ (a GResource) by one function,
  * pv_hub_web_fill (), which HTML-escapes every value it is given as text;

@@ -39,6 +39,13 @@
 /* WhatsApp's error for a free-form message outside the 24-hour window. */
 #define ERROR_REENGAGEMENT 131047
 #define DEFAULT_TICKETS_PER_HOUR 10
+/* A person answering the bot sends a message every few seconds at most,
+ * and a registration or two takes about a dozen. */
+#define DEFAULT_SENDER_BURST 12
+#define DEFAULT_SENDER_PER_MINUTE 4.0
+/* Senders whose pace is kept track of at once; a bucket that has filled
+ * up again says nothing and goes first. */
+#define MAX_SENDERS 50000
 
 struct _PvHubWhatsapp
 {
@@ -58,9 +65,27 @@ struct _PvHubWhatsapp
   gint64 failing_id; /* the inbox item that failed alone last, and how often */
   guint failing_attempts;
   guint forget_id;
+  /* How fast one sender is answered: a token bucket per wa_id. */
+  GHashTable *senders;  /* wa_id → Sender */
+  GQueue senders_order; /* Sender, the least recently heard from first */
+  double sender_burst;
+  double sender_per_us;
+  /* What the senders' limits decided for the messages of the inbox items
+   * being processed (message id → PvBotPace), so that a batch rolled back
+   * and processed again one body at a time charges nobody twice. */
+  GHashTable *paced;
   /* since the start, for /metrics */
-  guint64 taken, refused, messages, statuses, dropped;
+  guint64 taken, refused, messages, statuses, dropped, slowed, silenced;
 };
+
+typedef struct
+{
+  double tokens;
+  gint64 at;     /* monotonic µs */
+  gboolean told; /* asked to slow down since the bucket was last full */
+  char *wa_id;   /* owned; the table's key too */
+  GList link;    /* in senders_order */
+} Sender;
 
 typedef struct
 {
@@ -153,6 +178,96 @@ message_text (JsonObject *message, const char *type, gboolean *skip)
   if (g_strcmp0 (type, "reaction") == 0 || g_strcmp0 (type, "system") == 0 || type == NULL)
     *skip = TRUE;
   return NULL;
+}
+
+/* Senders' limits */
+
+static void
+sender_drop (PvHubWhatsapp *self, Sender *sender)
+{
+  g_hash_table_remove (self->senders, sender->wa_id);
+  g_queue_unlink (&self->senders_order, &sender->link);
+  g_free (sender->wa_id);
+  g_free (sender);
+}
+
+/* Makes room for a new sender: buckets that have filled up again go first,
+ * as many as are found at the quiet end; when the table is still full the
+ * quietest sender goes all the same (and starts afresh if they write again). */
+static void
+senders_make_room (PvHubWhatsapp *self, gint64 now)
+{
+  while (self->senders_order.head != NULL)
+    {
+      Sender *quietest = self->senders_order.head->data;
+
+      if (quietest->tokens + (double) (now - quietest->at) * self->sender_per_us < self->sender_burst
+          && self->senders_order.length < MAX_SENDERS)
+        break;
+      sender_drop (self, quietest);
+    }
+}
+
+/* Takes a token from @wa_id's bucket. Without one the sender is told once
+ * to slow down, then not answered until a token is back; told again only
+ * after a quiet spell long enough to fill the bucket. */
+static PvBotPace
+sender_take (PvHubWhatsapp *self, const char *wa_id)
+{
+  gint64 now = g_get_monotonic_time ();
+  Sender *sender = g_hash_table_lookup (self->senders, wa_id);
+
+  if (sender == NULL)
+    {
+      senders_make_room (self, now);
+      sender = g_new0 (Sender, 1);
+      sender->tokens = self->sender_burst;
+      sender->at = now;
+      sender->wa_id = g_strdup (wa_id);
+      sender->link.data = sender;
+      g_hash_table_insert (self->senders, sender->wa_id, sender);
+    }
+  else
+    g_queue_unlink (&self->senders_order, &sender->link);
+  g_queue_push_tail_link (&self->senders_order, &sender->link);
+  sender->tokens = MIN (self->sender_burst, sender->tokens + (double) (now - sender->at) * self->sender_per_us);
+  sender->at = now;
+  if (sender->tokens >= self->sender_burst)
+    sender->told = FALSE;
+  if (sender->tokens >= 1.0)
+    {
+      sender->tokens -= 1.0;
+      return PV_BOT_ANSWER;
+    }
+  if (sender->told)
+    return PV_BOT_SILENT;
+  sender->told = TRUE;
+  return PV_BOT_SLOW_DOWN;
+}
+
+/* The bot asks this once for each message it has not seen before. */
+static PvBotPace
+pace_sender (const PvInbound *message, gpointer user_data)
+{
+  PvHubWhatsapp *self = user_data;
+  gpointer decided;
+  PvBotPace pace;
+
+  if (g_hash_table_lookup_extended (self->paced, message->message_id, NULL, &decided))
+    return (PvBotPace) GPOINTER_TO_INT (decided);
+  pace = sender_take (self, message->wa_id);
+  g_hash_table_insert (self->paced, g_strdup (message->message_id), GINT_TO_POINTER (pace));
+  if (pace == PV_BOT_SLOW_DOWN)
+    {
+      self->slowed++;
+      /* The number stays out of the log, as everywhere. */
+      g_message ("WhatsApp bot: a number wrote faster than %.0f messages at once and %g a minute: asked it to "
+                 "slow down",
+                 self->sender_burst, self->sender_per_us * 60.0 * G_USEC_PER_SEC);
+    }
+  else if (pace == PV_BOT_SILENT)
+    self->silenced++;
+  return pace;
 }
 
 static gboolean
@@ -365,24 +480,22 @@ process_alone (PvHubWhatsapp *self, PvInboxItem *item)
   return TRUE;
 }
 
-static gboolean
-process_cb (gpointer user_data)
+static void
+process_inbox (PvHubWhatsapp *self)
 {
-  PvHubWhatsapp *self = user_data;
   PvStore *store = self->hub->store;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) items = NULL;
   guint queued = 0;
   gboolean ok;
 
-  self->process_id = 0;
   if (!(items = pv_conversations_inbox_peek (store, PROCESS_BATCH, &error)))
     {
       g_warning ("Cannot read the WhatsApp inbox: %s", error->message);
       goto later;
     }
   if (items->len == 0)
-    return G_SOURCE_REMOVE;
+    return;
 
   /* All together first: one commit for the batch. */
   ok = pv_store_begin (store, TRUE, &error);
@@ -399,7 +512,7 @@ process_cb (gpointer user_data)
       self->retry_ms = 0;
       if (items->len == PROCESS_BATCH)
         schedule_processing (self);
-      return G_SOURCE_REMOVE;
+      return;
     }
   if (pv_store_in_transaction (store))
     pv_store_rollback (store);
@@ -412,12 +525,22 @@ process_cb (gpointer user_data)
       goto later;
   self->retry_ms = 0;
   schedule_processing (self);
-  return G_SOURCE_REMOVE;
+  return;
 
 later:
   self->retry_ms = self->retry_ms ? MIN (self->retry_ms * 2, RETRY_CAP_MS) : RETRY_FIRST_MS;
   if (self->retry_id == 0)
     self->retry_id = g_timeout_add (self->retry_ms, retry_cb, self);
+}
+
+static gboolean
+process_cb (gpointer user_data)
+{
+  PvHubWhatsapp *self = user_data;
+
+  self->process_id = 0;
+  process_inbox (self);
+  g_hash_table_remove_all (self->paced);
   return G_SOURCE_REMOVE;
 }
 
@@ -563,9 +686,10 @@ handle_webhook (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   delivery->body = g_steal_pointer (&body);
   soup_server_message_pause (msg);
   g_queue_push_tail (&self->pending, delivery);
-  /* Bodies read in this turn of the loop share one commit. */
+  /* Bodies read in this turn of the loop share one commit, first in the
+   * next turn: Meta gives up on a webhook that is not answered in time. */
   if (self->flush_id == 0)
-    self->flush_id = g_idle_add (flush_cb, self);
+    self->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_cb, self, NULL);
 }
 
 static gboolean
@@ -616,6 +740,47 @@ read_ticket_limit (GKeyFile *config, guint *out, GError **error)
   return TRUE;
 }
 
+/* [whatsapp] @key: a number from @min to @max, @fallback when not set. */
+static gboolean
+read_number (GKeyFile *config, const char *key, double fallback, double min, double max, double *out,
+             GError **error)
+{
+  g_autofree char *text = setting (config, key);
+  char *end = NULL;
+  double value = fallback;
+
+  if (text != NULL)
+    {
+      value = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0' || !(value >= min && value <= max))
+        return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                            "[" GROUP "] %s = %s: a number from %g to %g is expected", key, text, min, max),
+               FALSE;
+    }
+  *out = value;
+  return TRUE;
+}
+
+/* [whatsapp] sender-burst and sender-per-minute: how fast one sender is
+ * answered. */
+static gboolean
+read_sender_limit (PvHubWhatsapp *self, GKeyFile *config, GError **error)
+{
+  g_autofree char *text = setting (config, "sender-burst");
+  guint64 burst = DEFAULT_SENDER_BURST;
+  double per_minute;
+
+  if (text != NULL && !g_ascii_string_to_unsigned (text, 10, 1, 10000, &burst, NULL))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        "[" GROUP "] sender-burst = %s: a whole number from 1 to 10000 is expected", text),
+           FALSE;
+  if (!read_number (config, "sender-per-minute", DEFAULT_SENDER_PER_MINUTE, 0.001, 10000, &per_minute, error))
+    return FALSE;
+  self->sender_burst = (double) burst;
+  self->sender_per_us = per_minute / (60.0 * G_USEC_PER_SEC);
+  return TRUE;
+}
+
 PvHubWhatsapp *
 pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
 {
@@ -624,6 +789,13 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
   self->hub = hub;
   self->outbox = outbox;
   g_queue_init (&self->pending);
+  self->senders = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->senders_order);
+  self->paced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->options.pace = pace_sender;
+  self->options.pace_data = self;
+  self->sender_burst = DEFAULT_SENDER_BURST;
+  self->sender_per_us = DEFAULT_SENDER_PER_MINUTE / (60.0 * G_USEC_PER_SEC);
   if (!g_key_file_has_group (hub->config, GROUP))
     return g_steal_pointer (&self);
   self->app_secret = setting (hub->config, "app-secret");
@@ -645,7 +817,8 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
         }
       self->options.categories = (const char *const *) self->categories;
     }
-  if (!read_ticket_limit (hub->config, &self->options.tickets_per_hour, error))
+  if (!read_ticket_limit (hub->config, &self->options.tickets_per_hour, error)
+      || !read_sender_limit (self, hub->config, error))
     return NULL;
   if (self->app_secret == NULL)
     {
@@ -688,6 +861,14 @@ pv_hub_whatsapp_write_metrics (PvHubWhatsapp *self, GString *out)
                           self->messages);
   g_string_append_printf (out, "pravesh_whatsapp_processed_total{kind=\"status\"} %" G_GUINT64_FORMAT "\n",
                           self->statuses);
+  g_string_append (out, "# HELP pravesh_whatsapp_sender_limited_total Visitors' messages over their number's "
+                        "limit, taken but not acted on: the one answered with a request to slow down, and those "
+                        "not answered.\n"
+                        "# TYPE pravesh_whatsapp_sender_limited_total counter\n");
+  g_string_append_printf (out, "pravesh_whatsapp_sender_limited_total{reply=\"slow_down\"} %" G_GUINT64_FORMAT "\n",
+                          self->slowed);
+  g_string_append_printf (out, "pravesh_whatsapp_sender_limited_total{reply=\"none\"} %" G_GUINT64_FORMAT "\n",
+                          self->silenced);
 }
 
 void
@@ -715,5 +896,9 @@ pv_hub_whatsapp_free (PvHubWhatsapp *self)
   g_free (self->verify_token);
   g_free (self->phone_number_id);
   g_strfreev (self->categories);
+  while (self->senders_order.head != NULL)
+    sender_drop (self, self->senders_order.head->data);
+  g_clear_pointer (&self->senders, g_hash_table_unref);
+  g_clear_pointer (&self->paced, g_hash_table_unref);
   g_free (self);
 }

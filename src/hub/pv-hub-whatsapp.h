@@ -19,6 +19,15 @@
  *   tickets-per-hour  the tickets the bot issues to one phone in any hour
  *                  (default 10): a script cannot have it issue more, and
  *                  a visitor over it is told when to try again.
+ *   sender-burst   messages one WhatsApp number has answered at once
+ *                  (default 12) …
+ *   sender-per-minute  … and after that, per minute (default 4; a fraction
+ *                  is fine). A number over it is asked once, in its
+ *                  language, to slow down, then not answered until it is
+ *                  within the limit again; asked again only after a quiet
+ *                  spell that fills its allowance. Its messages are still
+ *                  taken and marked seen (a delivery repeated is acted on
+ *                  once) but move no conversation and issue no ticket.
  *
  * POST /webhooks/whatsapp takes a signed body of at most
  * PV_HUB_WHATSAPP_MAX_BODY bytes, stores it, answers 200 once it is
@@ -42,7 +51,9 @@ typedef struct _PvHubWhatsapp PvHubWhatsapp;
  * sends goes through @outbox. */
 PvHubWhatsapp *pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error);
 /* Prometheus lines for /metrics: webhook bodies taken, refused (bad
- * signature) and given up on, messages and delivery reports processed. */
+ * signature) and given up on, messages and delivery reports processed,
+ * messages over their sender's limit (asked to slow down, or not
+ * answered). */
 void pv_hub_whatsapp_write_metrics (PvHubWhatsapp *self, GString *out);
 void pv_hub_whatsapp_free (PvHubWhatsapp *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvHubWhatsapp, pv_hub_whatsapp_free)

@@ -3,8 +3,9 @@
  * a whole chat from "Hi" to a ticket in English and in Hindi (Devanagari
  * digits too), each wrong answer re-asked, the commands at any step, a
  * message delivered twice acted on once, a conversation carried on after
- * the file is closed and opened again, the 24-hour window, the inbox, and
- * bad input refused with nothing stored. */
+ * the file is closed and opened again, the 24-hour window, the inbox, a
+ * sender's limit holding messages back, and bad input refused with nothing
+ * stored. */
 #include <string.h>
 
 #include "pv-conversations.h"
@@ -344,6 +345,70 @@ test_ticket_limit (Fixture *f, gconstpointer data)
   chat_options = NULL;
 }
 
+/* Stands for the hub's limit on a sender: answers what the test says, and
+ * counts how often it was asked. */
+typedef struct
+{
+  PvBotPace next;
+  guint asked;
+} Pacer;
+
+static PvBotPace
+scripted_pace (const PvInbound *message, gpointer user_data)
+{
+  Pacer *pacer = user_data;
+
+  pacer->asked++;
+  return pacer->next;
+}
+
+/* A message the limit holds back is seen and opens the window, but moves
+ * nothing: one asks the visitor, in their language, to slow down; the rest
+ * get no answer and no ticket. The limit is asked once per message. */
+static void
+test_paced (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  Pacer pacer = { PV_BOT_ANSWER, 0 };
+  PvBotOptions options = { .pace = scripted_pace, .pace_data = &pacer };
+  PvInbound confirm = { .wa_id = WA_ID, .message_id = "wamid.paced", .text = "हाँ" };
+  g_auto (PvConversation) c = { 0 };
+  guint queued = 99;
+
+  chat_options = &options;
+  g_free (chat (f->admin, "नमस्ते"));
+  g_free (chat (f->admin, "2"));
+  g_free (chat (f->admin, "सीता"));
+  g_free (chat (f->admin, "2"));
+  g_assert_cmpint (state_of (f->admin, WA_ID), ==, PV_CONVERSATION_CONFIRM);
+  g_assert_cmpuint (pacer.asked, ==, 4);
+
+  pacer.next = PV_BOT_SLOW_DOWN;
+  assert_says (f->admin, "हाँ", "आप इतनी जल्दी-जल्दी लिख रहे हैं");
+  g_assert_cmpint (state_of (f->admin, WA_ID), ==, PV_CONVERSATION_CONFIRM);
+
+  pacer.next = PV_BOT_SILENT;
+  f->clock += G_TIME_SPAN_MINUTE;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (pv_conversations_receive (f->admin, &confirm, &options, &queued, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (queued, ==, 0);
+    }
+  g_assert_cmpuint (pacer.asked, ==, 6);
+  g_assert_cmpint (count (f->admin, "SELECT count(*) FROM whatsapp_seen WHERE message_id = 'wamid.paced'"), ==, 1);
+  g_assert_true (pv_conversations_lookup (f->admin, WA_ID, &c, &error));
+  g_assert_cmpint (c.state, ==, PV_CONVERSATION_CONFIRM);
+  g_assert_cmpint (c.last_inbound_at, ==, f->clock);
+  g_assert_cmpint (count (f->admin, "SELECT count(*) FROM tickets"), ==, 0);
+
+  /* Answered again, the same word issues the ticket. */
+  pacer.next = PV_BOT_ANSWER;
+  assert_says (f->admin, "हाँ", "क्रमांक 1-000001");
+  g_assert_cmpint (count (f->admin, "SELECT count(*) FROM tickets"), ==, 1);
+  chat_options = NULL;
+}
+
 static void
 test_late (Fixture *f, gconstpointer data)
 {
@@ -401,6 +466,7 @@ main (int argc, char *argv[])
   TEST_ADD ("/conversations/options", test_options);
   TEST_ADD ("/conversations/late", test_late);
   TEST_ADD ("/conversations/ticket-limit", test_ticket_limit);
+  TEST_ADD ("/conversations/paced", test_paced);
   TEST_ADD ("/conversations/inbox", test_inbox);
   return g_test_run ();
 }

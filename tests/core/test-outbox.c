@@ -5,7 +5,11 @@
  * rate limits and stops cost no attempt, providers' reports move a status
  * only forward, the admin lists, counts and retries, and the desks'
  * delivery requests become messages exactly once, their status following
- * the message's and surviving a rebuild of the derived state. */
+ * the message's and surviving a rebuild of the derived state. The counts
+ * by status are kept as rows change, whoever changes them, and read
+ * without touching the outbox table; held messages keep their reason; a
+ * phone's calling code is found by E.164's assignments; what a day spent
+ * is kept per prefix. */
 #include <string.h>
 
 #include "pv-outbox.h"
@@ -485,6 +489,173 @@ test_deliveries_unknown_channel (Fixture *f, gconstpointer data)
   pv_issued_ticket_free (asha);
 }
 
+/* Remembers whether a statement prepared while it is set reads or writes
+ * the outbox table. */
+static int
+authorize_cb (void *data, int action, const char *arg1, const char *arg2, const char *db, const char *trigger)
+{
+  gboolean *touched = data;
+
+  if ((action == SQLITE_READ || action == SQLITE_UPDATE || action == SQLITE_INSERT || action == SQLITE_DELETE)
+      && g_strcmp0 (arg1, "outbox") == 0)
+    *touched = TRUE;
+  if (action == SQLITE_UPDATE || action == SQLITE_INSERT || action == SQLITE_DELETE)
+    *touched = TRUE;
+  return SQLITE_OK;
+}
+
+/* The counts by status agree with the rows, whichever way they changed. */
+static void
+assert_counts (PvStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 counts[PV_OUTBOX_N_STATUSES];
+
+  g_assert_true (pv_outbox_count (store, counts, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < PV_OUTBOX_N_STATUSES; i++)
+    g_assert_cmpint ((gint64) counts[i], ==,
+                     test_query_int (store, "SELECT count(*) FROM outbox WHERE status = '%s'",
+                                     pv_outbox_status_to_string (i)));
+}
+
+static void
+test_counts_kept (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) claimed = NULL;
+  guint64 counts[PV_OUTBOX_N_STATUSES];
+  PvOutboxStatus status;
+  gboolean touched = FALSE;
+  gint64 a, b, c;
+
+  /* /metrics asks often, the outbox grows all fair long: the count reads
+   * neither the outbox table nor writes anything. */
+  sqlite3_set_authorizer (pv_store_get_db (f->admin), authorize_cb, &touched);
+  g_assert_true (pv_outbox_count (f->admin, counts, &error));
+  sqlite3_set_authorizer (pv_store_get_db (f->admin), NULL, NULL);
+  g_assert_false (touched);
+  for (guint i = 0; i < PV_OUTBOX_N_STATUSES; i++)
+    g_assert_cmpuint (counts[i], ==, 0);
+
+  a = enqueue_text (f->admin, "sms", "+919876543210", "One");
+  b = enqueue_text (f->admin, "sms", "+919876543211", "Two");
+  c = enqueue_text (f->admin, "whatsapp", "+919876543212", "Three");
+  assert_counts (f->admin);
+  claimed = pv_outbox_claim (f->admin, "sms", pv_store_now (f->admin), 10, &error);
+  g_assert_cmpuint (claimed->len, ==, 2);
+  assert_counts (f->admin);
+  g_assert_true (pv_outbox_mark_sent (f->admin, a, "p-1", &error));
+  g_assert_true (pv_outbox_mark_failed (f->admin, b, "no", FALSE, &(PvOutboxBackoff){ 1, 1, 1 }, &status, NULL,
+                                        &error));
+  g_assert_true (pv_outbox_hold (f->admin, c, "over budget", &error));
+  g_assert_no_error (error);
+  assert_counts (f->admin);
+  g_assert_true (pv_outbox_retry (f->admin, c, &error));
+  g_assert_true (pv_outbox_update_status (f->admin, "p-1", PV_OUTBOX_DELIVERED, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_counts (f->admin);
+  /* Another writer's SQL, as a volunteer's code is written, and a row
+   * taken away. */
+  g_assert_true (pv_store_exec (f->admin,
+                                "INSERT INTO outbox (channel, recipient, body, created_at) "
+                                "VALUES ('sms', '+919800000001', 'Code', 1);"
+                                "UPDATE outbox SET status = 'read' WHERE status = 'delivered';"
+                                "DELETE FROM outbox WHERE status = 'failed';",
+                                &error));
+  g_assert_no_error (error);
+  assert_counts (f->admin);
+  g_assert_true (pv_outbox_count (f->admin, counts, &error));
+  g_assert_cmpuint (counts[PV_OUTBOX_QUEUED], ==, 2);
+  g_assert_cmpuint (counts[PV_OUTBOX_READ], ==, 1);
+  g_assert_cmpuint (counts[PV_OUTBOX_FAILED], ==, 0);
+}
+
+static void
+test_hold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvOutboxMessage) held = NULL;
+  gint64 id = enqueue_text (f->admin, "sms", "+919876543210", "Code 123456");
+
+  g_assert_true (pv_outbox_hold (f->admin, id, "today's budget is spent", &error));
+  g_assert_no_error (error);
+  held = find (f->admin, id);
+  g_assert_cmpint (held->status, ==, PV_OUTBOX_HELD);
+  g_assert_cmpstr (held->last_error, ==, "today's budget is spent");
+  g_assert_cmpint (pv_outbox_next_due (f->admin, "sms", &error), ==, G_MAXINT64);
+  g_assert_false (pv_outbox_hold (f->admin, 999, "no", &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_NOT_FOUND);
+}
+
+static void
+test_calling_codes (void)
+{
+  const struct
+  {
+    const char *phone, *code;
+  } cases[] = {
+    { "+919876543210", "+91" },
+    { "+447700900123", "+44" },
+    { "+19005550100", "+1" },
+    { "+14165550100", "+1" },
+    { "+79161234567", "+7" },
+    { "+8801712345678", "+880" },
+    { "+9779812345678", "+977" },
+    { "+971501234567", "+971" },
+    { "+35312345678", "+353" },
+    { "+2348012345678", "+234" },
+    { "+201001234567", "+20" },
+    { "+88213012345", "+882" },
+    /* Prefixes, as the settings name them. */
+    { "+91", "+91" },
+    { "+1", "+1" },
+    { "+1416", "+1" },
+    { "+977", "+977" },
+    { "+9198", "+91" },
+    { "+8", NULL },
+    { "+88", NULL },
+    { "+", NULL },
+    { "919876543210", NULL },
+    { "+91 98765", NULL },
+    { "", NULL },
+    { NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *code = pv_outbox_calling_code (cases[i].phone);
+      g_assert_cmpstr (code, ==, cases[i].code);
+    }
+}
+
+static void
+test_spend (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) spent = NULL;
+  const guint64 *n;
+
+  g_assert_true (pv_outbox_spend_add (f->admin, "2026-12-05", "+91", PV_OUTBOX_SPEND_SENT, &error));
+  g_assert_true (pv_outbox_spend_add (f->admin, "2026-12-05", "+91", PV_OUTBOX_SPEND_SENT, &error));
+  g_assert_true (pv_outbox_spend_add (f->admin, "2026-12-05", "+91", PV_OUTBOX_SPEND_OVER_BUDGET, &error));
+  g_assert_true (pv_outbox_spend_add (f->admin, "2026-12-05", "+44", PV_OUTBOX_SPEND_NOT_ALLOWED, &error));
+  g_assert_true (pv_outbox_spend_add (f->admin, "2026-12-06", "+91", PV_OUTBOX_SPEND_SENT, &error));
+  g_assert_no_error (error);
+  spent = pv_outbox_spend_read (f->admin, "2026-12-05", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (spent), ==, 2);
+  n = g_hash_table_lookup (spent, "+91");
+  g_assert_cmpuint (n[PV_OUTBOX_SPEND_SENT], ==, 2);
+  g_assert_cmpuint (n[PV_OUTBOX_SPEND_OVER_BUDGET], ==, 1);
+  g_assert_cmpuint (n[PV_OUTBOX_SPEND_NOT_ALLOWED], ==, 0);
+  n = g_hash_table_lookup (spent, "+44");
+  g_assert_cmpuint (n[PV_OUTBOX_SPEND_NOT_ALLOWED], ==, 1);
+  g_clear_pointer (&spent, g_hash_table_unref);
+  spent = pv_outbox_spend_read (f->admin, "2026-12-07", &error);
+  g_assert_cmpuint (g_hash_table_size (spent), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -495,5 +666,9 @@ main (int argc, char *argv[])
   TEST_ADD ("/outbox/deliveries", test_deliveries);
   TEST_ADD ("/outbox/deliveries-unknown-channel", test_deliveries_unknown_channel);
   TEST_ADD ("/outbox/codes-and-templates", test_codes_and_templates);
+  TEST_ADD ("/outbox/counts-kept", test_counts_kept);
+  TEST_ADD ("/outbox/hold", test_hold);
+  TEST_ADD ("/outbox/spend", test_spend);
+  g_test_add_func ("/outbox/calling-codes", test_calling_codes);
   return g_test_run ();
 }

@@ -2,9 +2,11 @@
 /* test-volunteers.c: the control room's view of volunteers in the hub's
  * file — the list with each one's newest sign-in, deactivating (no code is
  * sent, a code sent before no longer works) and back, the sign-ins newest
- * first — and bad input refused with nothing changed. */
+ * first —, sign-in codes marked apart from whatever else goes to a
+ * volunteer's phone, and bad input refused with nothing changed. */
 #include <string.h>
 
+#include "pv-outbox.h"
 #include "pv-volunteers.h"
 #include "test-util.h"
 
@@ -150,6 +152,36 @@ test_deactivate (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_rows (f->admin, "volunteer_sign_ins"), ==, 1);
 }
 
+/* The outbox lets sign-in codes past spent budgets: the mark is the
+ * message's, which only pv_otp_request () sets, never the phone's. */
+static void
+test_sign_in_codes_marked (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  gint64 id = 0;
+
+  g_assert_true (pv_volunteers_add (f->admin, "Meera", "9800000001", PV_ROLE_GATE, &id, &error));
+  g_assert_true (pv_otp_request (f->admin, "9800000001", &error));
+  /* What anyone can have sent to her phone: a visitor's code, a text. */
+  g_assert_true (pv_outbox_enqueue_code (f->admin, "sms", "+919800000001", "Your code is 123456", "123456", NULL,
+                                         &error));
+  g_assert_true (pv_outbox_enqueue (f->admin, "sms", "+919800000001", PV_OUTBOX_TEXT, "Hello", 0, 0, NULL, &error));
+  g_assert_no_error (error);
+  messages = pv_outbox_list (f->admin, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 3);
+  /* The newest first: the text, the visitor's code, the sign-in code. */
+  for (guint i = 0; i < messages->len; i++)
+    {
+      const PvOutboxMessage *m = messages->pdata[i];
+
+      g_assert_cmpstr (m->recipient, ==, "+919800000001");
+      g_assert_cmpint (m->sign_in, ==, i == 2);
+    }
+  g_assert_nonnull (strstr (((PvOutboxMessage *) messages->pdata[2])->body, "sign-in code"));
+}
+
 static void
 test_refused (Fixture *f, gconstpointer data)
 {
@@ -189,6 +221,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   TEST_ADD ("/volunteers/list-and-sign-ins", test_list_and_sign_ins);
   TEST_ADD ("/volunteers/deactivate", test_deactivate);
+  TEST_ADD ("/volunteers/sign-in-codes-marked", test_sign_in_codes_marked);
   TEST_ADD ("/volunteers/refused", test_refused);
   return g_test_run ();
 }

@@ -84,6 +84,9 @@
 #     in X-Hub-Signature-256 with the app secret. graph.webhooks: what was
 #     posted, a list of {"wamid", "status" (the hub's HTTP answer, 0 when
 #     none), "body"}; graph.wait_webhooks(n, timeout).
+#   graph.deliver_text(wa_id, text): a visitor writes @text to the
+#     business number from @wa_id (digits, or +digits): a messages webhook
+#     posted and signed as above; returns the hub's HTTP status.
 #   graph.set_delay(seconds): answer every request this much later.
 #
 #   sms = fake_services.SmsFake(auth_header="Authorization: Bearer s3cret")
@@ -624,6 +627,41 @@ class GraphFake(_Fake):
             threading.Thread(target=self._report_failed, daemon=True,
                              args=(phone_number_id, wamid, to, body.get("biz_opaque_callback_data"))).start()
 
+    def deliver_text(self, wa_id, text):
+        """A messages webhook, as Meta posts one when @wa_id writes @text to
+        the business number. Returns the hub's HTTP status."""
+        digits = wa_id.lstrip("+")
+        n = next(self._ids)
+        message = {"from": digits, "id": f"wamid.inbound{n:020d}", "timestamp": str(int(time.time())),
+                   "type": "text", "text": {"body": text}}
+        body = {"object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                    "contacts": [{"profile": {"name": "Visitor"}, "wa_id": digits}],
+                    "messages": [message]}}]}]}
+        return self._post_webhook(body)
+
+    def _post_webhook(self, body):
+        """POSTs @body to the hub's webhook, signed with the app secret;
+        returns the HTTP status (0: no webhook set, -1: no answer)."""
+        with self.lock:
+            url, secret = self.webhook_url, self.app_secret
+        if url is None or secret is None:
+            return 0
+        data = json.dumps(body).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(url, data=data, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "facebookexternalua",
+            "X-Hub-Signature-256": signature})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            return -1
+
     def _report_failed(self, phone_number_id, wamid, to, opaque, code=131047):
         """A statuses webhook saying message @wamid failed with @code, as Meta
         posts it a moment after taking the message, signed with the app
@@ -642,24 +680,12 @@ class GraphFake(_Fake):
                     "messaging_product": "whatsapp",
                     "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
                     "statuses": [report]}}]}]}
-        data = json.dumps(body).encode()
         record = {"wamid": wamid, "status": 0, "body": body}
         with self.lock:
-            url, secret = self.webhook_url, self.app_secret
             self.webhooks.append(record)
-        if url is None or secret is None:
+        status = self._post_webhook(body)
+        if status == 0:
             return
-        signature = "sha256=" + hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
-        request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "facebookexternalua",
-            "X-Hub-Signature-256": signature})
-        try:
-            with urllib.request.urlopen(request, timeout=20) as reply:
-                status = reply.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError:
-            status = -1
         with self.lock:
             record["status"] = status
             self.lock.notify_all()

@@ -100,9 +100,10 @@ class Server:
         self.log.close()
 
 
-def start_hub(db, config, log_path, env=None):
-    """pravesh-hub on @db with the settings file @config, on a free port."""
-    return Server([HUB, "--db", db, "--listen", "127.0.0.1:0", "--config", config], log_path, env=env)
+def start_hub(db, config, log_path, env=None, listen="127.0.0.1:0"):
+    """pravesh-hub on @db with the settings file @config, on a free port
+    (of @listen's address)."""
+    return Server([HUB, "--db", db, "--listen", listen, "--config", config], log_path, env=env)
 
 
 def write_config(path, settings):

@@ -14,6 +14,15 @@
 # after its restart (and only those it could not know were sent twice),
 # a desk's "send this ticket" is sent within a second of its sync, SMS go
 # through the gateway with its auth header, and the admin sees it all.
+# Paid messages (SMS, WhatsApp templates) go only to the countries the
+# fair sends to — whoever queued them: a refused one fails with its
+# reason, free WhatsApp replies to someone who wrote still go — and within
+# the day's budgets per destination prefix and in all, held once spent
+# with one log line, not one per message, remembered across a restart
+# (a volunteer's sign-in code still goes, a visitor's code to her phone is
+# held like any); /metrics shows them, each country's budget from the
+# day's start, and its counts by status stay right whoever writes the
+# outbox.
 
 import json
 import os
@@ -98,14 +107,14 @@ class OutboxTestCase(unittest.TestCase):
 
     # -- the outbox --
 
-    def enqueue(self, channel, recipient, body, kind="text", issuer=None, serial=None):
+    def enqueue(self, channel, recipient, body, kind="text", issuer=None, serial=None, otp=None):
         """A row as the hub's own writers make it (another process writing
         the file is noticed within a moment)."""
         now = int(time.time() * 1e6)
         with sqlite3.connect(self.hub_db, timeout=30) as db:
             return db.execute("INSERT INTO outbox (channel, recipient, body, created_at, kind, issuer, serial, "
-                              "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                              (channel, recipient, body, now, kind, issuer, serial, now)).lastrowid
+                              "otp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (channel, recipient, body, now, kind, issuer, serial, otp, now)).lastrowid
 
     def enqueue_many(self, channel, count, prefix="Message"):
         now = int(time.time() * 1e6)
@@ -127,6 +136,16 @@ class OutboxTestCase(unittest.TestCase):
             db.executemany("INSERT OR REPLACE INTO whatsapp_conversations (wa_id, state, last_inbound_at, "
                            "created_at, updated_at) VALUES (?, 'done', ?, ?, ?)",
                            [(phone.lstrip("+"), now - 60_000_000, now, now) for phone in phones])
+
+    def metrics(self, hub):
+        return urllib.request.urlopen(hub.url + "metrics", timeout=10).read().decode()
+
+    def assertMetricsCounts(self, hub):
+        """The counts by status /metrics shows are the rows'."""
+        metrics = self.metrics(hub)
+        rows = dict(hubtest.query(self.hub_db, "SELECT status, count(*) FROM outbox GROUP BY status"))
+        for status in ("queued", "sending", "sent", "delivered", "read", "failed", "held"):
+            self.assertIn(f'pravesh_outbox_messages{{status="{status}"}} {rows.get(status, 0)}\n', metrics)
 
     def outbox(self, *extra):
         return {m["id"]: m for m in self.ctl_json("outbox", "--json", *extra, db=self.hub_db)}
@@ -538,12 +557,132 @@ class TestDesksAndSms(OutboxTestCase):
             env["ASAN_OPTIONS"] += ":detect_leaks=0"
         for groups in ({"outbox": {"max-attempts": "0"}}, {"sms": {"method": "PUT"}},
                        {"sms": {"auth-header": "no colon"}}, {"whatsapp": {"messages-per-second": "fast"}},
-                {"whatsapp": {"tickets-per-hour": "0"}}, {"whatsapp": {"tickets-per-hour": "many"}}):
+                {"whatsapp": {"tickets-per-hour": "0"}}, {"whatsapp": {"tickets-per-hour": "many"}},
+                {"outbox": {"countries": "India"}}, {"outbox": {"countries": "+0"}}, {"outbox": {"countries": "+91;*"}},
+                {"outbox": {"daily-limit": "-1"}}, {"outbox": {"prefix-limits": "+91"}},
+                {"outbox": {"prefix-limits": "91=5"}}, {"web": {"whatsapp-number": "the fair"}},
+                {"web": {"tickets-burst": "0"}}):
             proc = subprocess.run([HUB, "--db", self.hub_db, "--listen", "127.0.0.1:0",
                                    "--config", self.config(**groups)],
                                   capture_output=True, text=True, timeout=60, env=env)
             self.assertEqual(proc.returncode, 1, f"{groups}: {proc.stderr}")
             self.assertIn("pravesh-hub: [", proc.stderr)
+
+
+class TestPaidLimits(OutboxTestCase):
+    def test_countries_the_fair_does_not_send_to(self):
+        uk, nanp, satellite = "+447700900123", "+19005550100", "+8821234567890"
+        code, shown = self.issue(self.hub_db)
+        issuer, serial = (int(x) for x in shown["serial"].split("-"))
+        # As the hub's writers make them — a desk's request, a volunteer's
+        # code, the bot —, rows that never passed the web's checks.
+        refused = [self.enqueue("sms", uk, "Code 123456"), self.enqueue("sms", uk, "Code 654321"),
+                   self.enqueue("sms", nanp, "Premium"), self.enqueue("sms", satellite, "Satellite"),
+                   # never wrote: the template, which is paid
+                   self.enqueue("whatsapp", "+447700900999", "Ticket", "ticket", issuer, serial)]
+        home = self.enqueue("sms", ASHA, "Welcome")
+        # A free reply on WhatsApp to someone who wrote costs nothing: it goes.
+        self.wrote_lately(uk)
+        reply = self.enqueue("whatsapp", uk, "Hello from the fair")
+        hub = self.start_hub(whatsapp={"ticket-template": "pravesh_ticket"})
+        messages = self.wait_status(refused, "failed")
+        for i in refused:
+            self.assertIn("is not among the countries this fair sends to ([outbox] countries: +91)",
+                          messages[i]["last_error"])
+        self.assertTrue(messages[refused[0]]["last_error"].startswith("+44 "))
+        self.assertTrue(messages[refused[2]]["last_error"].startswith("+1 "))
+        self.assertTrue(messages[refused[3]]["last_error"].startswith("+882 "))
+        self.wait_status([home, reply], "sent")
+        self.assertEqual([m.query["to"] for m in self.sms.messages()], [[ASHA]])
+        self.assertEqual([(m["type"], m["to"]) for m in self.graph.messages()], [("text", uk.lstrip("+"))])
+        # Once in the log for +44, not once a message.
+        self.assertEqual(self.log().count("no paid message goes to +44 numbers"), 1)
+        self.assertEqual(self.log().count("no paid message goes to +1 numbers"), 1)
+        metrics = self.metrics(hub)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+44",outcome="not_allowed"} 3\n', metrics)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+1",outcome="not_allowed"} 1\n', metrics)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+91",outcome="sent"} 1\n', metrics)
+        self.assertMetricsCounts(hub)
+        self.assertStops(hub)
+
+        # The fair may open more: the admin sends one on.
+        hub = self.start_hub(outbox={"countries": "+91, +44"})
+        self.ctl("outbox", "--retry", str(refused[0]), db=self.hub_db)
+        self.wait_status([refused[0]], "sent")
+        self.assertEqual(self.sms.messages()[-1].query["to"], [uk])
+        self.assertStops(hub)
+        self.assertNoPhonesLogged(uk, nanp, ASHA)
+
+    def test_the_day_starts_with_each_country_budget(self):
+        # Nothing sent yet: /metrics shows the budget of each country the
+        # fair sends to, by its calling code, a bare "+91" as much as a
+        # longer prefix.
+        hub = self.start_hub(outbox={"countries": "+91, +1416", "daily-limit": "50", "prefix-daily-limit": "20"})
+        metrics = self.metrics(hub)
+        for prefix in ("+91", "+1"):
+            self.assertIn(f'pravesh_outbox_budget_remaining{{prefix="{prefix}"}} 20\n', metrics)
+            self.assertIn(f'pravesh_outbox_paid_today{{prefix="{prefix}",outcome="sent"}} 0\n', metrics)
+        self.assertIn('pravesh_outbox_budget_remaining{prefix="all"} 50\n', metrics)
+        self.assertNotIn('prefix="?"', metrics)
+        self.assertStops(hub)
+
+    def test_budgets_hold_and_outlive_a_restart(self):
+        # Four paid messages a day in all; two to +9198….
+        limits = {"daily-limit": "4", "prefix-limits": "+9198 = 2"}
+        gate = self.path("gate.db")
+        self.ctl("device", "add", "--role", "gate", "--name", "Gate 1", "--out", gate, db=self.hub_db)
+        self.ctl("volunteer", "add", "--name", "Meera", "--phone", "98000 00001", db=self.hub_db)
+        a = [self.enqueue("sms", f"+9198765000{i:02d}", f"A{i}") for i in range(3)]
+        b = [self.enqueue("sms", f"+9197765000{i:02d}", f"B{i}") for i in range(3)]
+        hub = self.start_hub(outbox=limits)
+        messages = self.wait_status([a[0], a[1], b[0], b[1]], "sent")
+        messages = self.wait_status([a[2], b[2]], "held")
+        self.assertIn("today's budget of paid messages to +9198 is spent (2 a day, [outbox] prefix-limits)",
+                      messages[a[2]]["last_error"])
+        self.assertIn("today's budget of paid messages is spent (4 a day, [outbox] daily-limit)",
+                      messages[b[2]]["last_error"])
+        self.assertEqual(len(self.sms.messages()), 4)
+        # More of the same are held too, and the log says so once.
+        more = [self.enqueue("sms", "+919876500099", "A9"), self.enqueue("sms", "+919776500099", "B9")]
+        self.wait_status(more, "held")
+        self.assertEqual(self.log().count("budget of paid messages to +9198 is spent"), 1)
+        self.assertEqual(self.log().count("budget of paid messages is spent"), 1)
+        metrics = self.metrics(hub)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+9198",outcome="sent"} 2\n', metrics)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+9198",outcome="over_budget"} 2\n', metrics)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+91",outcome="sent"} 2\n', metrics)
+        self.assertIn('pravesh_outbox_budget_remaining{prefix="all"} 0\n', metrics)
+        self.assertIn('pravesh_outbox_budget_remaining{prefix="+9198"} 0\n', metrics)
+        self.assertMetricsCounts(hub)
+        # A volunteer's sign-in code is not held back by what the public
+        # spent; what anyone can have sent to her phone — a visitor's code
+        # (a web ticket registered to her number), a text — is.
+        others = [self.enqueue("sms", "+919800000001", "Your code is 123456", kind="code", otp="123456"),
+                  self.enqueue("sms", "+919800000001", "Hello")]
+        self.wait_status(others, "held")
+        self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate), {"sent": True})
+        [staff] = [m for m in self.outbox().values() if m["id"] not in others and m["recipient"] == "+919800000001"]
+        self.wait_status([staff["id"]], "sent")
+        self.assertIn("sign-in code", self.sms.messages()[-1].query["text"][0])
+        self.assertStops(hub)
+
+        # A restart does not hand the day's budget out again; an admin's
+        # retry of a held one is held again, and the counts stay right.
+        hub = self.start_hub(outbox=limits)
+        later = self.enqueue("sms", "+919676500001", "C")
+        self.wait_status([later], "held")
+        self.ctl("outbox", "--retry", str(a[2]), db=self.hub_db)
+        self.wait_status([a[2]], "held")
+        self.assertEqual(len(self.sms.messages()), 5)
+        self.assertMetricsCounts(hub)
+        self.assertStops(hub)
+        # A bigger budget lets the admin send it on.
+        hub = self.start_hub(outbox={"daily-limit": "10"})
+        self.ctl("outbox", "--retry", str(a[2]), db=self.hub_db)
+        self.wait_status([a[2]], "sent")
+        self.assertMetricsCounts(hub)
+        self.assertStops(hub)
 
 
 if __name__ == "__main__":

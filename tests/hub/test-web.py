@@ -12,13 +12,21 @@
 # fields (a name too long in bytes for a ticket among them), CSRF, hostile
 # bodies and names, rate limits with Retry-After (and a full table of them
 # forgetting the quietest, never everyone), forms remembered for a second
-# tap up to a bound, finding a ticket again by phone and code, sending it
-# to WhatsApp, a revoked ticket shown without its code, only what can
-# arrive offered (no WhatsApp button without a ticket template, no finding
-# again without a channel for the code; a code by WhatsApp's template), and
-# no phone number in the hub's log. Python's standard library only; nothing is
-# downloaded. Exits 77 (skipped) after the other tests when chromium is
-# missing.
+# tap up to a bound, new tickets limited per network (/24) and for
+# everyone while pages and a form sent again still work (and, by default,
+# hundreds at once from one network), finding a ticket
+# again by phone and code, wrong codes locking the guesser out (tries
+# while locked out unchecked, never making the wait longer; an IPv6
+# guesser counted by its /48, in a network namespace of the test's own
+# where one can be made) while the owner elsewhere gets in, getting it
+# on WhatsApp by writing to the fair's number (nothing sent to a number
+# that did not write), phones of countries the fair does not send to refused beside the
+# field and no code asked for once the day's budget is spent, a revoked
+# ticket shown without its code, only what can arrive offered (no WhatsApp
+# link without the bot, no finding again without a channel for the code;
+# a code by WhatsApp's template), and no phone number in the hub's log.
+# Python's standard library only; nothing is downloaded. Exits 77
+# (skipped) after the other tests when chromium is missing.
 
 import base64
 import datetime
@@ -37,6 +45,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fake_services  # noqa: E402
@@ -53,6 +62,9 @@ YESTERDAY = START
 TOKEN = "EAAG-test-token"
 PHONE_ID = "106540352242922"
 SMS_AUTH = "Authorization: Bearer sms-s3cret"
+APP_SECRET = "test-app-secret"
+# The fair's WhatsApp number, which ticket pages link a chat with.
+FAIR_NUMBER = "919810000000"
 VIEWPORT = (390, 844)
 
 
@@ -381,6 +393,8 @@ class WebTestCase(unittest.TestCase):
     # Changes to the other groups: {"group": None} drops the group,
     # {"group": {"key": None}} the key.
     hub_settings = {}
+    # Where the hub listens.
+    listen = "127.0.0.1:0"
 
     @classmethod
     def setUpClass(cls):
@@ -409,11 +423,11 @@ class WebTestCase(unittest.TestCase):
     def start_hub(cls, web=None, env=None):
         settings = {
             "whatsapp": {"graph-url": cls.graph.url, "phone-number-id": PHONE_ID, "access-token": TOKEN,
-                         "app-secret": "test-app-secret", "verify-token": "test-verify-token",
+                         "app-secret": APP_SECRET, "verify-token": "test-verify-token",
                          "ticket-template": "pravesh_ticket"},
             "sms": {"url-template": cls.sms.url + "send?to={to}&text={text}", "auth-header": SMS_AUTH},
             "outbox": {"poll-seconds": "1"},
-            "web": dict(cls.web_settings, **(web or {})),
+            "web": {"whatsapp-number": "+" + FAIR_NUMBER, **cls.web_settings, **(web or {})},
         }
         for group, keys in cls.hub_settings.items():
             if keys is None:
@@ -425,7 +439,7 @@ class WebTestCase(unittest.TestCase):
                 else:
                     settings.setdefault(group, {})[key] = value
         config = hubtest.write_config(os.path.join(cls.dir, "hub.conf"), settings)
-        return hubtest.start_hub(cls.hub_db, config, os.path.join(cls.dir, "hub.log"), env=env)
+        return hubtest.start_hub(cls.hub_db, config, os.path.join(cls.dir, "hub.log"), env=env, listen=cls.listen)
 
     @classmethod
     def ctl(cls, *args, rc=0):
@@ -456,6 +470,25 @@ class WebTestCase(unittest.TestCase):
         verdict = json.loads(self.ctl("verify", code).stdout)
         self.assertEqual(verdict["verdict"], "VALID", verdict)
         return verdict
+
+    def outbox_rows(self):
+        return hubtest.query(self.hub_db, "SELECT count(*) FROM outbox")[0][0]
+
+    def ask_code(self, visitor, phone):
+        """Asks for a code to @phone as the form does; the answer."""
+        form = visitor.get("/ticket")
+        return visitor.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": phone})
+
+    def sms_code(self, phone, count):
+        """The code in the @count-th SMS the gateway has taken, which went to @phone."""
+        sms = self.sms.wait_messages(count, timeout=20)[count - 1]
+        self.assertEqual(sms.query["to"][0], phone)
+        return re.search(r"\b(\d{6})\b", sms.query["text"][0]).group(1)
+
+    def guess(self, visitor, phone, code):
+        """Types @code for @phone, with a form's token of @visitor's own."""
+        form = visitor.get("/ticket")
+        return visitor.post("/ticket", {"csrf": form.field("csrf"), "step": "verify", "phone": phone, "code": code})
 
 
 class TestPages(WebTestCase):
@@ -515,7 +548,8 @@ class TestPages(WebTestCase):
                                     r'<svg aria-hidden="true"')
         self.assertIn('<dd class="ticket-category">One-day</dd>', page.text)
         self.assertIn('<dd class="ticket-name">Asha Verma</dd>', page.text)
-        self.assertIn("Send it to my WhatsApp", page.text)
+        self.assertIn(f'href="https://wa.me/{FAIR_NUMBER}?text=ticket"', page.text)
+        self.assertIn("Get it on WhatsApp", page.text)
         self.assertEqual(page.header("Cache-Control"), "no-store")
         code = self.code_in(page)
         self.assertTrue(code.startswith("PV1:"), code)
@@ -663,7 +697,7 @@ class TestPages(WebTestCase):
         self.assertEqual(page.status, 200)
         self.assertIn("This ticket was cancelled and will not open the gate.", page.text)
         self.assertIn(f'<dd class="ticket-serial">{serial}</dd>', page.text)
-        for gone in ("<svg", 'class="qr"', "/ticket.png", "Download the QR code", "Send it to my WhatsApp"):
+        for gone in ("<svg", 'class="qr"', "/ticket.png", "Download the QR code", "Get it on WhatsApp", "wa.me"):
             self.assertNotIn(gone, page.text)
         # The link to the PNG, kept from before, gives no code either.
         answer = visitor.get(png)
@@ -717,26 +751,41 @@ class TestPages(WebTestCase):
         time.sleep(1.5)
         self.assertEqual(len(self.sms.messages()), 1)
 
-    def test_send_to_whatsapp(self):
+    def test_get_it_on_whatsapp(self):
+        # The page sends nothing to the number the form named, which anyone
+        # could have typed: it links a chat with the fair's number, "ticket"
+        # typed in, and the bot answers the phone that writes it.
         visitor = self.visitor()
         page = self.view(visitor, visitor.register(phone="9888800001"))
         code = self.code_in(page)
         self.graph.reset()
-        token = re.search(r'name="t" value="([^"]+)"', page.text).group(1)
-        csrf = re.search(r'<form class="whatsapp"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"',
-                         page.text).group(1)
-        reply = visitor.post("/ticket/send", {"csrf": csrf, "t": token})
-        self.assertEqual(reply.status, 303, reply.text)
-        page = visitor.get(reply.header("Location"))
-        # Queued, which is all the hub can know yet.
-        self.assertIn("Your ticket is queued to be sent to your WhatsApp.", page.text)
-        self.graph.wait_messages(1, timeout=20)
+        rows = self.outbox_rows()
+        self.assertIn(f'<a class="button secondary" href="https://wa.me/{FAIR_NUMBER}?text=ticket"', page.text)
+        self.assertNotIn('action="/ticket/send"', page.text)
+        token = re.search(r"/ticket\.png\?t=([^\"&]+)", page.text).group(1)
+        hindi = self.visitor(lang="hi").get("/ticket/view?t=" + token)
+        self.assertIn(f'href="https://wa.me/{FAIR_NUMBER}?text=%E0%A4%9F%E0%A4%BF%E0%A4%95%E0%A4%9F"', hindi.text)
+        self.assertIn("WhatsApp पर पाएँ", hindi.text)
+        # The old way in is gone, and nothing was queued by looking.
+        csrf = visitor.get("/register").field("csrf")
+        self.assertEqual(visitor.post("/ticket/send", {"csrf": csrf, "t": token}).status, 404)
+        self.assertEqual(self.outbox_rows(), rows)
+
+        # The visitor writes from the phone the ticket was issued to: the
+        # ticket comes back, as an image that decodes to its code.
+        self.graph.set_webhook(self.hub.url + "webhooks/whatsapp", APP_SECRET)
+        self.assertEqual(self.graph.deliver_text("919888800001", "ticket"), 200)
+        [sent] = self.graph.wait_messages(1, timeout=20)
+        self.assertEqual((sent["type"], sent["to"]), ("image", "919888800001"))
         [(upload, _)] = self.graph.uploads()
         self.assertEqual(decode_png(upload.form["file"].data, self.dir), code)
-        self.assertEqual(self.graph.messages()[0]["to"], "919888800001")
-        # Without the form's token, nothing is sent.
-        self.assertEqual(visitor.post("/ticket/send", {"t": token}).status, 403)
-        self.assertEqual(self.visitor().post("/ticket/send", {"csrf": csrf, "t": token}).status, 403)
+        # Another number writing the same word gets no one's ticket.
+        self.assertEqual(self.graph.deliver_text("919888800002", "टिकट"), 200)
+        self.graph.wait_messages(2, timeout=20)
+        other = [m for m in self.graph.messages() if m["to"] == "919888800002"]
+        self.assertEqual([m["type"] for m in other], ["text"])
+        self.assertIn("no ticket", other[0]["text"]["body"])
+        self.assertEqual(len(self.graph.uploads()), 1)
 
 
 class TestHostile(WebTestCase):
@@ -778,14 +827,38 @@ class TestHostile(WebTestCase):
         conn.send(b"10\r\n" + b"a" * 16 + b"\r\n")
         self.assertEqual(conn.getresponse().status, 413)
         conn.close()
-        # Bodies that are not a form of UTF-8 text.
+        # Bodies that are not a form of UTF-8 text. A NUL escaped as %00
+        # would cut the value ("A%00B" read as "A"), a broken escape drop
+        # the field: refused whole, wherever a form is read.
         for body, headers in ((good + b"&name=%FF%FE", {}), (good.replace(b"name=A", b"name=A\0B"), {}),
+                              (good.replace(b"name=A", b"name=A%00B"), {}),
+                              (good.replace(b"name=A", b"name=Asha%00Verma"), {}),
+                              (good.replace(b"phone=", b"phone=%00"), {}),
+                              (good.replace(b"name=A", b"name%00x=A"), {}),
+                              (good.replace(b"name=A", b"name=A%ZZ"), {}),
+                              (good.replace(b"name=A", b"name=A%2"), {}),
                               (b'{"name": "A"}', {"Content-Type": "application/json"}),
                               (good, {"Content-Type": "multipart/form-data; boundary=x"})):
             reply = visitor.post("/register", body, headers=headers)
             self.assertEqual(reply.status, 400, body[:60])
             self.assertIn("The form could not be read", reply.text)
-        self.assertEqual(self.tickets(), before)
+        token = visitor.get("/ticket").field("csrf")
+        for fields in (b"step=code&phone=98765%0043210", b"step=verify&phone=9876543210&code=123%00456",
+                       b"step=code%00&phone=9876543210"):
+            reply = visitor.post("/ticket", b"csrf=" + token.encode() + b"&" + fields)
+            self.assertEqual(reply.status, 400, fields)
+            self.assertIn("The form could not be read", reply.text)
+        hindi = self.visitor(lang="hi")
+        reply = hindi.post("/register", urllib.parse.urlencode({"csrf": hindi.get("/register").field("csrf")}).encode()
+                           + b"&name=A%00B")
+        self.assertEqual(reply.status, 400)
+        self.assertIn("फ़ॉर्म पढ़ा नहीं जा सका", reply.text)
+        # An escaped percent sign is text like any other.
+        reply = visitor.post("/register", good.replace(b"name=A", b"name=100%25%20Asha"))
+        self.assertEqual(reply.status, 303)
+        self.assertIn('<dd class="ticket-name">100% Asha</dd>', self.view(visitor, reply).text)
+        self.assertEqual(self.tickets(), before + 1)
+        before += 1
         # Paths and methods nobody serves.
         for path in ("/nothing", "/register/x", "/static/../hub.db", "/static/nothing.css", "/ticket.png/x",
                      "/%00", "/index.html"):
@@ -866,9 +939,12 @@ class TestHostile(WebTestCase):
             page = self.view(visitor, visitor.register(phone="91234 56789", name="Log Watcher"))
             form = visitor.get("/ticket")
             visitor.post("/ticket", {"csrf": form.field("csrf"), "step": "code", "phone": "9123456789"})
-            token = re.search(r'name="t" value="([^"]+)"', page.text).group(1)
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-            visitor.post("/ticket/send", {"csrf": csrf, "t": token})
+            self.guess(visitor, "9123456789", "000000")
+            self.assertIn("wa.me", page.text)
+            self.graph.set_webhook(hub.url + "webhooks/whatsapp", APP_SECRET)
+            self.assertEqual(self.graph.deliver_text("919123456789", "ticket"), 200)
+            self.graph.wait_for(lambda requests: any(m["to"] == "919123456789" for m in self.graph.messages(requests)),
+                                20)
             time.sleep(1.5)
         finally:
             hub.stop_cleanly()
@@ -922,20 +998,270 @@ class TestRememberedForms(WebTestCase):
         self.assertEqual(self.tickets(), before + 1)
 
 
-class TestNothingToSendBy(WebTestCase):
-    """WhatsApp without a ticket template, and no SMS gateway: a visitor at
-    the page has never written to the WhatsApp number, so neither a ticket
-    nor a code can reach them, and neither is offered."""
+class TestTicketLimits(WebTestCase):
+    """New tickets per network and for everyone: three a /24 at once, six
+    in all (a token a minute after that)."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000",
+                    "network-tickets-burst": "3", "network-tickets-per-minute": "1",
+                    "tickets-burst": "6", "tickets-per-minute": "1"}
+
+    def register(self, source, phone, lang=None):
+        visitor = Visitor(self.hub.url, source=source, lang=lang)
+        return visitor, visitor.register(phone=phone, category="2", name=f"Visitor {phone[-3:]}")
+
+    def serial(self, visitor, reply):
+        return re.search(r'<dd class="ticket-serial">([^<]+)<', self.view(visitor, reply).text).group(1)
+
+    def test_many_addresses_of_one_network_and_many_networks(self):
+        before = self.tickets()
+        # Three addresses of 127.0.1.0/24: a ticket each.
+        first = Visitor(self.hub.url, source="127.0.1.1")
+        fields = {"csrf": first.get("/register").field("csrf"), "name": "First Visitor", "phone": "9870000001",
+                  "category": "2", "party": "1"}
+        reply = first.post("/register", fields)
+        self.assertEqual(reply.status, 303)
+        serial = self.serial(first, reply)
+        for i in (2, 3):
+            self.assertEqual(self.register(f"127.0.1.{i}", f"987000000{i}")[1].status, 303, i)
+        # A fourth address of the same network: refused politely, in the
+        # visitor's language, with when to come back.
+        _, reply = self.register("127.0.1.4", "9870000004")
+        self.assertEqual(reply.status, 429)
+        retry = int(reply.header("Retry-After"))
+        self.assertTrue(1 <= retry <= 60, retry)
+        self.assertIn("Too many tries", reply.text)
+        self.assertRegex(reply.text, r"Please wait \d+ seconds and try again, after \d\d:\d\d\.")
+        _, reply = self.register("127.0.1.5", "9870000005", lang="hi")
+        self.assertEqual(reply.status, 429)
+        self.assertIn("बहुत अधिक प्रयास", reply.text)
+        self.assertIsNotNone(reply.header("Retry-After"))
+        # Pages are not new tickets, nor is the same form sent again: it
+        # still gets its ticket.
+        neighbour = Visitor(self.hub.url, source="127.0.1.4")
+        self.assertEqual(neighbour.get("/").status, 200)
+        self.assertEqual(neighbour.get("/register").status, 200)
+        again = first.post("/register", fields)
+        self.assertEqual(again.status, 303)
+        self.assertEqual(self.serial(first, again), serial)
+        # Another network is another count.
+        for i, source in enumerate(("127.0.2.1", "127.0.3.1", "127.0.4.1")):
+            self.assertEqual(self.register(source, f"98710000{i:02d}")[1].status, 303, source)
+        # Six in all: the seventh is refused whatever its network.
+        _, reply = self.register("127.0.5.1", "9872000001")
+        self.assertEqual(reply.status, 429)
+        self.assertEqual(self.tickets(), before + 6)
+
+
+class TestDefaultTicketLimits(WebTestCase):
+    """The default limits on new tickets carry a rush after a newspaper's
+    mention: carrier NAT puts many phones in one /24."""
+
+    def test_hundreds_at_once_from_one_network(self):
+        before = self.tickets()
+        # More than the 240 the defaults once allowed a /24 at once, from
+        # twenty addresses of it (each within its own limits on requests).
+        statuses = [Visitor(self.hub.url, source=f"127.0.7.{i % 20 + 1}")
+                    .register(phone=f"98730{i:05d}", category="1", name=f"Visitor {i}").status for i in range(260)]
+        self.assertEqual(statuses, [303] * 260)
+        self.assertEqual(self.tickets(), before + 260)
+
+
+class TestCountries(WebTestCase):
+    """The fair sends to +91 numbers only (the default [outbox] countries)
+    and, here, one paid message a day ([outbox] daily-limit)."""
 
     web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000"}
-    hub_settings = {"sms": None, "whatsapp": {"ticket-template": None}}
+    hub_settings = {"outbox": {"daily-limit": "1"}}
+
+    def test_foreign_numbers_are_refused_beside_the_field(self):
+        visitor = self.visitor()
+        before, rows = self.tickets(), self.outbox_rows()
+        message = ("This fair sends messages only to mobile numbers starting +91. Enter such a number, or ask at "
+                   "the registration desk.")
+        for phone in ("+44 7700 900123", "+1 900 555 0100", "00882 1234 5678", "+977 981 2345678"):
+            reply = visitor.register(phone=phone, category="2")
+            self.assertEqual(reply.status, 422, phone)
+            self.assertEqual(reply.by_id("phone-error"), message, phone)
+            self.assertEqual(reply.field("phone"), phone)
+            reply = self.ask_code(visitor, phone)
+            self.assertEqual(reply.status, 422, phone)
+            self.assertEqual(reply.by_id("phone-error"), message, phone)
+        hindi = self.visitor(lang="hi")
+        reply = hindi.register(phone="+44 7700 900123", category="2")
+        self.assertEqual(reply.by_id("phone-error"), "यह मेला केवल +91 से शुरू होने वाले मोबाइल नंबरों पर संदेश भेजता "
+                                                     "है। ऐसा नंबर लिखें, या पंजीकरण काउंटर पर पूछें।")
+        # Nothing issued, counted or queued.
+        self.assertEqual(self.tickets(), before)
+        self.assertEqual(self.outbox_rows(), rows)
+        self.assertEqual(hubtest.query(self.hub_db, "SELECT count(*) FROM visitor_codes"), [(0,)])
+        self.assertEqual(visitor.register(phone="+91 98765 11111", category="2").status, 303)
+
+    def test_no_code_once_the_day_budget_is_spent(self):
+        visitor = self.visitor()
+        for phone in ("9876522221", "9876522222"):
+            self.assertEqual(visitor.register(phone=phone, category="2").status, 303)
+        self.sms.reset()
+        self.assertEqual(self.ask_code(visitor, "9876522221").status, 200)
+        self.sms_code("+919876522221", 1)
+        # The day's one paid message went: the next code is not asked for,
+        # nothing is queued, and the visitor is sent to the desk.
+        rows = self.outbox_rows()
+        reply = self.ask_code(self.visitor(), "9876522222")
+        self.assertEqual(reply.status, 503)
+        self.assertEqual(reply.by_id("phone-error"), "No more codes can be sent today. The registration desk can "
+                                                     "find your ticket again by your mobile number.")
+        self.assertEqual(self.outbox_rows(), rows)
+        reply = self.ask_code(self.visitor(lang="hi"), "9876522222")
+        self.assertIn("आज और कोड नहीं भेजे जा सकते", reply.by_id("phone-error"))
+        metrics = urllib.request.urlopen(self.hub.url + "metrics", timeout=10).read().decode()
+        self.assertIn('pravesh_outbox_budget_remaining{prefix="all"} 0\n', metrics)
+        self.assertIn('pravesh_outbox_paid_today{prefix="+91",outcome="sent"} 1\n', metrics)
+        self.assertEqual(len(self.sms.messages()), 1)
+
+
+class TestCodeGuesses(WebTestCase):
+    """Wrong codes at /ticket from a stranger's address."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000"}
+
+    def hammer(self, visitor, phone, code, times):
+        """@times guesses of @code; their statuses, and the waits of those refused."""
+        answers = [self.guess(visitor, phone, code) for _ in range(times)]
+        return [a.status for a in answers], [int(a.header("Retry-After")) for a in answers if a.status == 429]
+
+    def assertLockedOut(self, statuses, waits):
+        # Told "wrong" a few times, then only refused until the first
+        # lockout ends: a try while locked out is not checked and makes the
+        # wait no longer (behind a carrier's address, the next person's try
+        # must not keep everyone there out for an hour).
+        told = statuses.index(429)
+        self.assertTrue(1 <= told <= 4, statuses)
+        self.assertEqual(statuses[:told], [422] * told, statuses)
+        self.assertEqual(statuses[told:], [429] * (len(statuses) - told), statuses)
+        self.assertGreaterEqual(len(waits), 2)
+        self.assertTrue(all(1 <= w <= 30 for w in waits), waits)
+        self.assertTrue(all(a >= b for a, b in zip(waits, waits[1:])), waits)
+
+    def test_a_stranger_cannot_lock_the_owner_out(self):
+        owner = Visitor(self.hub.url, source="127.0.4.1")
+        for phone in ("9812300001", "9812300002"):
+            self.assertEqual(owner.register(phone=phone, category="2", name="Owner").status, 303)
+        self.sms.reset()
+        self.assertEqual(self.ask_code(owner, "9812300001").status, 200)
+        code = self.sms_code("+919812300001", 1)
+        wrong = "000000" if code != "000000" else "111111"
+
+        # A stranger guesses at a phone with no code on its way, then at
+        # the one whose owner is waiting for theirs: locked out after a
+        # few, however hard they keep trying; the guesses at the first
+        # phone left no trace.
+        stranger = Visitor(self.hub.url, source="127.0.3.1")
+        self.assertLockedOut(*self.hammer(stranger, "9812300002", wrong, 20))
+        self.assertEqual(hubtest.query(self.hub_db, "SELECT count(*) FROM visitor_codes WHERE phone = ?",
+                                       "+919812300002"), [(0,)])
+        statuses, waits = self.hammer(stranger, "9812300001", wrong, 6)
+        self.assertLockedOut(statuses, waits)
+        # Locked out, even the right code gets the stranger nothing.
+        self.assertEqual(self.guess(stranger, "9812300001", code).status, 429)
+        [(failures,)] = hubtest.query(self.hub_db, "SELECT failures FROM visitor_codes WHERE phone = ?",
+                                      "+919812300001")
+        self.assertLess(failures, 5)
+
+        # The owner, at another address, gets in with the code; the other
+        # phone's owner asks for one and gets in too.
+        reply = self.guess(owner, "9812300001", code)
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertIn("Your ticket", reply.text)
+        other = Visitor(self.hub.url, source="127.0.4.2")
+        self.assertEqual(self.ask_code(other, "9812300002").status, 200)
+        reply = self.guess(other, "9812300002", self.sms_code("+919812300002", 2))
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertIn('<dd class="ticket-name">Owner</dd>', reply.text)
+
+
+# Set in the run of TestIPv6Guessers that TestIPv6GuessersInANamespace
+# starts in a network namespace of its own, whose loopback has these
+# addresses: four /64s of one /48, and another /48 (no machine has them).
+NETNS_ENV = "PRAVESH_WEB_TEST_NETNS"
+GUESSERS_V6 = [f"2001:db8:1:{i}::1" for i in range(1, 5)]
+OWNER_V6 = "2001:db8:2:1::1"
+
+
+class TestIPv6Guessers(WebTestCase):
+    """Wrong codes from IPv6 addresses: a phone (or a machine) takes a new
+    /64 whenever it likes, so guessers count by their /48."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000"}
+    listen = "[::1]:0"
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get(NETNS_ENV):
+            raise unittest.SkipTest("runs in a network namespace of its own (TestIPv6GuessersInANamespace)")
+        super().setUpClass()
+
+    def test_new_64s_bring_no_new_guesses(self):
+        owner = Visitor(self.hub.url, source=OWNER_V6)
+        self.assertEqual(owner.register(phone="9812300011", category="2", name="Owner").status, 303)
+        self.sms.reset()
+        self.assertEqual(self.ask_code(owner, "9812300011").status, 200)
+        code = self.sms_code("+919812300011", 1)
+        wrong = "000000" if code != "000000" else "111111"
+        # Four /64s of one /48, four guesses each: by /64 that would be 16
+        # checked, past the 10 that spend the owner's code; by /48, 4.
+        statuses = [self.guess(Visitor(self.hub.url, source=source), "9812300011", wrong).status
+                    for source in GUESSERS_V6 for _ in range(4)]
+        self.assertEqual(statuses, [422] * 4 + [429] * 12, statuses)
+        self.assertEqual(hubtest.query(self.hub_db, "SELECT failures FROM visitor_codes WHERE phone = ?",
+                                       "+919812300011"), [(4,)])
+        # The owner, in another /48, gets in.
+        reply = self.guess(owner, "9812300011", code)
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertIn('<dd class="ticket-name">Owner</dd>', reply.text)
+
+
+class TestIPv6GuessersInANamespace(unittest.TestCase):
+    """Runs TestIPv6Guessers in a user and network namespace of its own
+    (unshare), with GUESSERS_V6 and OWNER_V6 on its loopback; skipped
+    where namespaces cannot be made."""
+
+    def test_ipv6_guessers(self):
+        if os.environ.get(NETNS_ENV):
+            self.skipTest("inside the namespace already")
+        path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+        unshare, ip = shutil.which("unshare", path=path), shutil.which("ip", path=path)
+        if unshare is None or ip is None:
+            self.skipTest("needs unshare and ip")
+        namespace = [unshare, "--user", "--map-root-user", "--net"]
+        probe = subprocess.run(namespace + [ip, "link", "set", "lo", "up"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            self.skipTest(f"cannot make a network namespace: {probe.stderr.strip()}")
+        setup = " && ".join([f"{ip} link set lo up"] + [f"{ip} -6 addr add {a}/128 dev lo nodad"
+                                                         for a in GUESSERS_V6 + [OWNER_V6]])
+        proc = subprocess.run(namespace + ["sh", "-c", setup + ' && exec "$@"', "sh", sys.executable,
+                                           os.path.abspath(__file__), "TestIPv6Guessers"],
+                              env=dict(os.environ, **{NETNS_ENV: "1"}), capture_output=True, text=True,
+                              timeout=240)
+        self.assertIn(proc.returncode, (0, 77), proc.stderr[-4000:])
+        self.assertRegex(proc.stderr, r"test_new_64s_bring_no_new_guesses .* \.\.\. ok\n", proc.stderr[-4000:])
+
+
+class TestNothingToSendBy(WebTestCase):
+    """WhatsApp without its webhook (no bot to answer a visitor who writes)
+    nor templates, and no SMS gateway: a visitor at the page has never
+    written to the WhatsApp number, so neither a ticket nor a code can reach
+    them, and neither is offered."""
+
+    web_settings = {"categories": "One-day;Season pass", "posts-burst": "1000"}
+    hub_settings = {"sms": None, "whatsapp": {"ticket-template": None, "app-secret": None}}
 
     def test_only_what_can_arrive_is_offered(self):
         visitor = self.visitor()
         page = self.view(visitor, visitor.register(phone="9866600001", category="2"))
         self.assertIn("Download the QR code", page.text)
-        self.assertNotIn("Send it to my WhatsApp", page.text)
-        self.assertNotIn('action="/ticket/send"', page.text)
+        self.assertNotIn("Get it on WhatsApp", page.text)
+        self.assertNotIn("wa.me", page.text)
         token = re.search(r"/ticket\.png\?t=([^\"&]+)", page.text).group(1)
         csrf = visitor.get("/register").field("csrf")
         self.assertEqual(visitor.post("/ticket/send", {"csrf": csrf, "t": token}).status, 404)
@@ -959,6 +1285,7 @@ class TestNothingToSendBy(WebTestCase):
         self.assertEqual(self.graph.snapshot(), [])
         log = hubtest.read_log(os.path.join(self.dir, "hub.log"))
         self.assertEqual(log.count("Finding tickets again on the web is off"), 1)
+        self.assertEqual(log.count("[web] whatsapp-number is set, but the WhatsApp bot cannot answer"), 1)
 
 
 class TestCodeByTemplate(WebTestCase):

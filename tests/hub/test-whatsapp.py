@@ -11,7 +11,8 @@
 # changed; a delivery repeated giving one ticket; a hub killed
 # mid-conversation carrying on after a restart; delivery reports marking
 # the outbox; no more tickets to one number an hour than the settings
-# allow. Python's standard library only (and zbarimg).
+# allow; a number flooding the bot told once to slow down, then not
+# answered. Python's standard library only (and zbarimg).
 
 import hashlib
 import hmac
@@ -343,6 +344,58 @@ class TestTicketLimit(WhatsAppTestCase):
         self.assertEqual(self.say("1", "Your ticket")[0], "image")
         self.assertEqual(self.counts()["tickets"], 3)
         self.assertIn("limit of 2 tickets an hour", hubtest.read_log(self.hub.log_path))
+
+
+class TestSenderLimit(WhatsAppTestCase):
+    def metrics(self):
+        with urllib.request.urlopen(self.hub.url + "metrics", timeout=10) as reply:
+            return reply.read().decode()
+
+    def test_flood_from_one_number(self):
+        # 300 "help"s from one number as fast as Meta can deliver them: the
+        # first ten are answered, one more asks it to slow down, the rest
+        # are taken and marked seen, and nothing else. Another number
+        # writing in the middle of it is answered as ever.
+        self.stop_hub()
+        # A trickle so slow that nothing refills during the test.
+        self.write_config(**{"sender-burst": "10", "sender-per-minute": "0.001"})
+        self.start_hub()
+        flood, other = "919812300001", "919812300002"
+        bodies = [json.dumps(self.message("help", wa_id=flood)).encode() for _ in range(300)]
+        for i, body in enumerate(bodies):
+            self.assertEqual(self.post(body)[0], 200)
+            if i == 150:
+                self.say("Hi", "Welcome to Book Fair!", wa_id=other)
+        self.wait_for(lambda: self.counts()["whatsapp_inbox"] == 0, 60, "the flood processed")
+        self.assertEqual(self.query("SELECT count(*) FROM whatsapp_seen")[0][0], 301)
+        self.wait_for(lambda: self.query("SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending')")
+                      == [(0,)], 60, "the outbox sent")
+        said = [text for _, text, _ in self.sent(flood)]
+        self.assertEqual(len(said), 11, f"{len(said)} replies")
+        slow = [text for text in said if "You are writing faster than I can answer" in text]
+        self.assertEqual(len(slow), 1, said)
+        # Before a language is chosen the bot speaks both.
+        self.assertIn("आप इतनी जल्दी-जल्दी लिख रहे हैं", slow[0])
+        # The outbox sends several at once: the order they reach Meta in is
+        # not the order they were written in.
+        self.assertTrue(all("TICKET — get your ticket again" in text for text in said if text != slow[0]), said)
+        self.assertEqual(len(self.sent(other)), 1)
+        self.assertEqual(self.counts()["tickets"], 0)
+        metrics = self.metrics()
+        self.assertIn('pravesh_whatsapp_sender_limited_total{reply="slow_down"} 1\n', metrics)
+        self.assertIn('pravesh_whatsapp_sender_limited_total{reply="none"} 289\n', metrics)
+
+        # Meta delivering again, an answered message or one held back, is
+        # neither answered nor counted again.
+        before = len(self.graph.messages())
+        for body in (bodies[0], bodies[200]):
+            self.assertEqual(self.post(body)[0], 200)
+        self.wait_for(lambda: self.counts()["whatsapp_inbox"] == 0, 10, "the repeats processed")
+        time.sleep(0.5)
+        self.assertEqual(len(self.graph.messages()), before)
+        self.assertIn('pravesh_whatsapp_sender_limited_total{reply="none"} 289\n', self.metrics())
+        self.assertEqual(self.query("SELECT count(*) FROM whatsapp_seen")[0][0], 301)
+        self.assertNotIn(flood, hubtest.read_log(self.hub.log_path))
 
 
 class TestWindow(WhatsAppTestCase):
