@@ -681,6 +681,7 @@ handle_webhook (SoupServer *server, SoupServerMessage *msg, const char *path, GH
                                                                      : "Invalid " SIGNATURE_HEADER);
     }
   self->taken++;
+  pv_listen_prefer (msg);
   delivery = g_new0 (Delivery, 1);
   delivery->msg = g_object_ref (msg);
   delivery->body = g_steal_pointer (&body);

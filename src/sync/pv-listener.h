@@ -60,6 +60,11 @@ void pv_listen_get_limits (SoupServer *server, PvListenLimits *out);
  * session, or a refusal that closes it). */
 void pv_listen_release (SoupServerMessage *msg);
 
+/* @msg came from a device that proved itself (a valid token, a valid
+ * webhook signature): its connection's next request is read before the
+ * public's. */
+void pv_listen_prefer (SoupServerMessage *msg);
+
 /* The socket under a stream taken from libsoup (its wrapper, a TLS
  * connection, a socket connection), or NULL. */
 GSocket *pv_listen_socket_of (GIOStream *stream);

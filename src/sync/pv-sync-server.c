@@ -417,7 +417,11 @@ pv_sync_server_authorize (PvSyncServer *self, SoupServerMessage *msg, PvTokenInf
   g_autoptr (GError) error = NULL;
 
   if (check_token (self, msg, out, &error))
-    return TRUE;
+    {
+      /* A device's connection is read before the public's (pv-listener.h). */
+      pv_listen_prefer (msg);
+      return TRUE;
+    }
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
                                 "Bearer realm=\"pravesh\"");
   pv_sync_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, error->message);

@@ -4,10 +4,13 @@
 # processes on 127.0.0.1 — pravesh-hub run with `ulimit -n 1024` as a
 # service would be, and a gate's own server for its peers
 # (`pravesh-ctl sync`): a Content-Length of -1 or past 2^64 refused from
-# the headers on any path; silent, slow and idle connections closed at
-# their deadlines; a cap on connections in all and per address, with the
-# hub still answering a visitor while one address holds a thousand
-# connections open; a pause, not a spin, when file descriptors run out;
+# the headers on any path, and heads libsoup would leak on ended before it
+# reads them; silent, slow and idle connections closed at their deadlines;
+# a cap on connections in all and per address, with the hub still
+# answering a visitor while one address holds a thousand connections open,
+# and idle kept-alive connections making room at a cap; thousands of
+# requests on one kept-alive connection; a pause, not a spin, when file
+# descriptors run out;
 # /metrics on its own address, writing nothing, counting the ledger
 # without reading it; online admissions decided in time while the hub is
 # flooded with cheap requests and /metrics polls; TLS 1.2+ with AEAD suites
