@@ -10,7 +10,10 @@
 -- or give PV_BENCH_CODES, PV_BENCH_THREADS, PV_BENCH_GATE and
 -- PV_BENCH_TOKEN in the environment instead; THREADS must equal -t
 -- (default 2); TOKEN, a device's bearer token (`pravesh-ctl token`), goes
--- into every request's Authorization header when given. At the end it
+-- into every request's Authorization header when given. With
+-- PV_BENCH_DELAY_MS each connection waits that long between an answer and
+-- its next request, as a gate between visitors does: a paced probe of
+-- latency, not a load. At the end it
 -- prints one line `admit.lua {…}` of JSON on stdout with what wrk measured,
 -- latencies in µs, for a program to read instead of wrk's table.
 
@@ -58,6 +61,13 @@ function init(args)
   file:close()
   if #bodies == 0 then
     error("admit.lua: no codes for thread " .. thread_id .. " in " .. path)
+  end
+  -- wrk paces requests only when the script has a delay() at all.
+  local pause = tonumber(os.getenv("PV_BENCH_DELAY_MS") or "0")
+  if pause > 0 then
+    delay = function()
+      return pause
+    end
   end
 end
 

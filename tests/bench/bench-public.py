@@ -67,7 +67,8 @@ PREFLIGHT_WA_ID = "918999999999"
 # from one address; each request takes a page token and a post token of
 # the client's address, and a phone token of its number.
 WEB_LIMITS = {key: "1000000" for key in ("requests-per-minute", "requests-burst", "posts-per-minute", "posts-burst",
-                                         "phone-per-hour", "phone-burst")}
+                                         "phone-per-hour", "phone-burst", "network-tickets-per-minute",
+                                         "network-tickets-burst", "tickets-per-minute", "tickets-burst")}
 # A store answers within this, or the run is broken.
 WAIT_TIMEOUT_S = 120
 POLL_S = 0.005

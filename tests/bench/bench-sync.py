@@ -13,7 +13,12 @@
 # records/s). (c) Peer propagation with the hub down: two headless gates
 # in a live session; an offline admission at one, the time from its process
 # exiting until the record is in the other's file, both ways (goal: p99 at
-# most 100 ms, and none later than 5 s). Meson passes the binaries in the
+# most 100 ms, and none later than 5 s). (d) Admissions under hostile load:
+# a paced probe (wrk, 8 connections, each a gate admitting a fresh code
+# every 10 ms) timed quiet, while 64 more connections flood the hub with
+# cheap requests (404s), and while /metrics is polled 20 times a second
+# (goal: p99 under either load at most twice the quiet p99, and at most
+# 10 ms). Meson passes the binaries in the
 # environment (PV_BENCH_CTL, PV_BENCH_HUB, PV_BENCH_BARE, PV_BENCH_ADMIT_LUA,
 # PV_BENCH_WRK, PV_BENCH_REDIS_SERVER, PV_BENCH_REDIS_BENCHMARK); by hand
 # give --build-dir. One JSON object per figure on stdout, as bench-core
@@ -27,6 +32,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import select
 import shutil
@@ -36,6 +42,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -621,6 +628,122 @@ def bench_peers(args, children, tmp):
               " the goal is not met" % (n_lost, PROPAGATION_TIMEOUT_S, late["a_to_b"] + late["b_to_a"]))
 
 
+# (d) Admissions under hostile load
+
+FLOOD_LUA = """
+-- Cheap requests as fast as the connection takes them: a path nobody serves.
+request = function() return wrk.format("GET", "/no/such/page") end
+"""
+
+
+def poll_metrics(url, per_second, stop_at, counts):
+    """GETs /metrics @per_second times a second until @stop_at, each on a
+    new connection, as a scraper does."""
+    period = 1.0 / per_second
+    next_at = time.monotonic()
+    while time.monotonic() < stop_at:
+        try:
+            with urllib.request.urlopen(url + "metrics", timeout=10) as reply:
+                reply.read()
+            counts["ok"] += 1
+        except OSError:
+            counts["failed"] += 1
+        next_at += period
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def bench_load(args, children, tmp):
+    if not args.wrk:
+        human("admissions under load: skipped, wrk not found (install wrk)")
+        emit("load.quiet", skipped="wrk not found")
+        return
+    phases = ("quiet", "flood", "metrics")
+    human("\nonline admission under load: a paced probe (wrk -c%d, one admission per connection every %d ms) "
+          "for %d s each: quiet, %d connections of cheap requests, /metrics %d times a second"
+          % (args.probe_connections, args.probe_delay_ms, args.duration, args.connections, args.metrics_per_second))
+    db = os.path.join(tmp, "load-hub.db")
+    gate = os.path.join(tmp, "load-gate.db")
+    new_event(args, db)
+    device_add(args, db, "probe", gate)
+    # A ledger of some size (a scan of it would show), and fresh codes for
+    # every phase, so that every probe admission is a first one.
+    all_codes = os.path.join(tmp, "load-codes.txt")
+    issue(args, db, args.load_tickets, all_codes)
+    with open(all_codes) as f:
+        lines = f.read().splitlines()
+    share = len(lines) // len(phases)
+    codes = {}
+    for i, phase in enumerate(phases):
+        codes[phase] = os.path.join(tmp, "load-codes-%s.txt" % phase)
+        with open(codes[phase], "w") as f:
+            f.write("\n".join(lines[i * share:(i + 1) * share]) + "\n")
+    flood_lua = os.path.join(tmp, "flood.lua")
+    with open(flood_lua, "w") as f:
+        f.write(FLOOD_LUA)
+
+    hub = children.start("pravesh-hub", [args.hub, "--db", db, "--listen", "127.0.0.1:0"])
+    url = children.listen_url(hub)
+    token = run(ctl(args, "--db", gate, "token", "--for", url), "token").strip()
+    probe_argv = [args.wrk, "-t1", "-c%d" % args.probe_connections, "-d%ds" % args.duration, "--latency",
+                  "-s", args.admit_lua, url, "--"]
+    results = {}
+    for phase in phases:
+        env = dict(os.environ, PV_BENCH_DELAY_MS=str(args.probe_delay_ms), PV_BENCH_CODES=codes[phase],
+                   PV_BENCH_THREADS="1", PV_BENCH_GATE=GATE, PV_BENCH_TOKEN=token)
+        load, polls, poller = None, {"ok": 0, "failed": 0}, None
+        if phase == "flood":
+            load = subprocess.Popen([args.wrk, "-t1", "-c%d" % args.connections, "-d%ds" % (args.duration + 2),
+                                     "-s", flood_lua, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            time.sleep(1)
+        elif phase == "metrics":
+            poller = threading.Thread(target=poll_metrics, args=(url, args.metrics_per_second,
+                                                                 time.monotonic() + args.duration + 1, polls))
+            poller.start()
+        cpu0 = cpu_seconds(hub.pid)
+        proc = subprocess.run(probe_argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=args.duration + 120)
+        cpu = cpu_seconds(hub.pid) - cpu0
+        out = proc.stdout.decode(errors="replace")
+        line = next((l for l in out.splitlines() if l.startswith("admit.lua ")), None)
+        if line is None:
+            raise BenchError("the probe printed no `admit.lua {…}` line:\n" + out)
+        w = json.loads(line[len("admit.lua "):])
+        extra = {}
+        if load is not None:
+            flood_out = load.communicate(timeout=args.duration + 120)[0].decode(errors="replace")
+            match = re.search(r"Requests/sec:\s+([\d.]+)", flood_out)
+            extra["flood_rate"] = float(match.group(1)) if match else float("nan")
+        if poller is not None:
+            poller.join()
+            extra["metrics_polls"] = polls["ok"]
+            extra["metrics_failed"] = polls["failed"]
+        results[phase] = w
+        errors = sum(w["errors"].values())
+        emit_rate("load.%s" % phase, w["requests"], w["duration_us"] / 1e6, errors=errors,
+                  server_cpu_us_per_second=cpu * 1e6 / (w["duration_us"] / 1e6), **extra)
+        emit_latency("load.%s.latency" % phase, w["p50_us"], w["p99_us"], w["max_us"], w["mean_us"], w["requests"],
+                     goal_max_us=None if phase == "quiet" else 10000)
+        note = ""
+        if "flood_rate" in extra:
+            note = "  (flood answered %.0f requests/s)" % extra["flood_rate"]
+        if "metrics_polls" in extra:
+            note = "  (/metrics answered %d times, %d failed)" % (extra["metrics_polls"], extra["metrics_failed"])
+        human("  %-36s %6.0f /s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  errors %d%s"
+              % ("admissions, " + phase, w["requests"] / (w["duration_us"] / 1e6), w["p50_us"] / 1000,
+                 w["p99_us"] / 1000, w["max_us"] / 1000, errors, note))
+    verdicts, _ = hub_metrics(url, hub)
+    children.stop(hub)
+    if verdicts is not None:
+        emit("load.verdicts", **verdicts)
+        human("  %-36s %s" % ("hub verdicts", ", ".join("%s %d" % kv for kv in sorted(verdicts.items()))))
+    quiet = results["quiet"]["p99_us"]
+    for phase in ("flood", "metrics"):
+        ratio = results[phase]["p99_us"] / quiet if quiet else float("nan")
+        emit("load.%s_vs_quiet" % phase, value=ratio, unit="x", goal_max=2.0,
+             **{"pass": ratio <= 2.0 and results[phase]["p99_us"] <= 10000})
+        human("  %-36s %6.2f x  (goal p99 ≤ 2× quiet and ≤ 10 ms)" % ("p99 %s / quiet" % phase, ratio))
+
+
 # Machine
 
 def tool_version(argv):
@@ -709,8 +832,8 @@ def parse_args():
     p.add_argument("--wrk", help="wrk (default $PV_BENCH_WRK or PATH)")
     p.add_argument("--redis-server", help="redis-server (default $PV_BENCH_REDIS_SERVER or PATH)")
     p.add_argument("--redis-benchmark", help="redis-benchmark (default $PV_BENCH_REDIS_BENCHMARK or PATH)")
-    p.add_argument("--only", default="admit,replicate,peers",
-                   help="Comma-separated parts to run: admit, replicate, peers (default all)")
+    p.add_argument("--only", default="admit,replicate,peers,load",
+                   help="Comma-separated parts to run: admit, replicate, peers, load (default all)")
     p.add_argument("--tickets", type=int, default=300000,
                    help="Fresh tickets in the online admission store (default 300000)")
     p.add_argument("--duration", type=int, default=10, help="Seconds of each wrk run (default 10)")
@@ -720,6 +843,14 @@ def parse_args():
     p.add_argument("--records", type=int, default=1000000, help="Records replicated by sync --once (default 1000000)")
     p.add_argument("--propagations", type=int, default=200,
                    help="Offline admissions timed each way between the gates (default 200)")
+    p.add_argument("--load-tickets", type=int, default=200000,
+                   help="Tickets in the store of the under-load figure, a third of them probed (default 200000)")
+    p.add_argument("--probe-connections", type=int, default=8,
+                   help="Gates of the under-load probe, each one connection (default 8)")
+    p.add_argument("--probe-delay-ms", type=int, default=10,
+                   help="Pause of each probe gate between an answer and its next admission (default 10)")
+    p.add_argument("--metrics-per-second", type=int, default=20,
+                   help="/metrics polls a second in the under-load figure (default 20)")
     p.add_argument("--dir", help="Work in DIR and keep it (default: a temporary folder, removed at the end)")
     p.add_argument("--json", action="store_true", help="Only the JSON lines on stdout, no table on stderr")
     args = p.parse_args()
@@ -736,10 +867,11 @@ def parse_args():
             setattr(args, attr, os.environ[env] if env in os.environ else (shutil.which(name) or ""))
     args.buildtype = os.environ.get("PV_BENCH_BUILDTYPE") or build_type(b)
     args.only = set(part.strip() for part in args.only.split(",") if part.strip())
-    unknown = args.only - {"admit", "replicate", "peers"}
+    unknown = args.only - {"admit", "replicate", "peers", "load"}
     if unknown:
         p.error("unknown part(s) for --only: %s" % ", ".join(sorted(unknown)))
-    for name in ("tickets", "duration", "connections", "threads", "redis_requests", "records", "propagations"):
+    for name in ("tickets", "duration", "connections", "threads", "redis_requests", "records", "propagations",
+                 "load_tickets", "probe_connections", "probe_delay_ms", "metrics_per_second"):
         if getattr(args, name) < 1:
             p.error("--%s must be positive" % name.replace("_", "-"))
     if args.connections < args.threads:
@@ -750,7 +882,7 @@ def parse_args():
                     % (name, "ctl" if name == "pravesh-ctl" else "hub"))
     if args.bare and not os.access(args.bare, os.X_OK):
         args.bare = ""
-    if "admit" in args.only and args.wrk and not os.path.exists(args.admit_lua):
+    if args.only & {"admit", "load"} and args.wrk and not os.path.exists(args.admit_lua):
         p.error("the wrk script %s does not exist" % args.admit_lua)
     return args
 
@@ -788,6 +920,8 @@ def main():
             bench_replicate(args, children, tmp)
         if "peers" in args.only:
             bench_peers(args, children, tmp)
+        if "load" in args.only:
+            bench_load(args, children, tmp)
         emit("total_seconds", value=time.monotonic() - t0, unit="s")
         human("\ndone in %.0f s" % (time.monotonic() - t0))
     except (BenchError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
