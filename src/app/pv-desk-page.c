@@ -309,9 +309,22 @@ clear_form_error (PvDeskPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
   gtk_widget_remove_css_class (GTK_WIDGET (self->name_row), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->phone_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->party_row), "error");
 }
 
 static void refresh_results (PvDeskPage *self);
+
+/* The People field's number as it reads now. A spin button takes typed
+ * text into its value only on Enter or when it loses focus (and then
+ * clamps it to the range without a word): Ctrl+Enter does neither, so the
+ * text is what the volunteer meant. FALSE when it is not a whole number. */
+static gboolean
+typed_party (PvDeskPage *self, guint64 *out)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->party))));
+
+  return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, out, NULL);
+}
 
 static void
 issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
@@ -325,6 +338,7 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   const PvCategory *category = chosen_category (self);
   PvIssueRequest request = { 0 };
   PvIssuedTicket *ticket;
+  guint64 party = 0;
 
   clear_form_error (self);
   if (*name == '\0')
@@ -344,9 +358,30 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
       return;
     }
 
+  if (!typed_party (self, &party) || party < 1)
+    {
+      g_autofree char *words = g_strdup_printf (_ ("Enter how many people the ticket is for: a number from 1 to %u"),
+                                                MAX (category->max_party, 1));
+      say_form_error (self, GTK_WIDGET (self->party_row), words);
+      return;
+    }
+  /* Never less than asked for without a word: a group of 500 given a
+   * ticket for 200 (or 1) finds out at the gate. */
+  if (party > MAX (category->max_party, 1))
+    {
+      g_autofree char *words = category->max_party <= 1
+                                 ? g_strdup_printf (_ ("A “%s” ticket is for one person: issue one ticket each"), category->name)
+                                 : g_strdup_printf (_ ("A “%s” ticket admits at most %u people: issue more than one ticket for %s"),
+                                                    category->name, category->max_party, gtk_editable_get_text (GTK_EDITABLE (self->party)));
+      say_form_error (self, GTK_WIDGET (self->party_row), words);
+      return;
+    }
+  /* The field shows what is issued. */
+  gtk_adjustment_set_value (self->party_adjustment, (double) party);
+
   request.category = category->name;
   request.day = category->validity == PV_VALIDITY_CHOSEN_DAY ? (int) adw_combo_row_get_selected (self->day_row) : -1;
-  request.party = (guint) gtk_spin_button_get_value_as_int (self->party);
+  request.party = (guint) party;
   request.name = name;
   request.phone = phone;
   request.channel = "desk";
@@ -378,6 +413,15 @@ static void
 phone_activated_cb (PvDeskPage *self)
 {
   gtk_widget_grab_focus (GTK_WIDGET (self->category_row));
+}
+
+void
+pv_desk_page_focus_party (PvDeskPage *self, const char *category)
+{
+  for (guint i = 0; category != NULL && i < self->categories->len; i++)
+    if (g_strcmp0 (((PvCategory *) g_ptr_array_index (self->categories, i))->name, category) == 0)
+      adw_combo_row_set_selected (self->category_row, i);
+  gtk_widget_grab_focus (GTK_WIDGET (self->party));
 }
 
 void

@@ -33,6 +33,8 @@ GtkWidget *pv_desk_page_get_qr (PvDeskPage *self);
 /* Puts the keyboard in the form's first field, or in the search. */
 void pv_desk_page_focus_form (PvDeskPage *self);
 void pv_desk_page_focus_search (PvDeskPage *self);
+/* Chooses @category (when not NULL) and puts the keyboard in People. */
+void pv_desk_page_focus_party (PvDeskPage *self, const char *category);
 /* The list of recent or found tickets (rows are AdwActionRows). */
 GtkListBox *pv_desk_page_get_results (PvDeskPage *self);
 /* The scans of the ticket on show (rows are AdwActionRows, titled "Entry ·
