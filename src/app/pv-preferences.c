@@ -49,14 +49,26 @@ pv_preferences_check_peers (const char *text)
   return NULL;
 }
 
+/* As the station's server takes it (pv_listen): a literal IP address
+ * (0.0.0.0 for all of this machine's) and a port. */
 const char *
 pv_preferences_check_listen (const char *text)
 {
-  g_autoptr (GSocketConnectable) address = g_network_address_parse (text, 0, NULL);
   const char *colon = strrchr (text, ':');
+  g_autofree char *host = colon ? g_strndup (text, (gsize) (colon - text)) : NULL;
+  g_autoptr (GInetAddress) address = NULL;
+  guint64 port;
 
-  if (address == NULL || colon == NULL || !g_ascii_isdigit (colon[1]))
-    return _ ("Give an address and a port like 192.168.1.20:8471 (port 0: any free one)");
+  if (host != NULL && host[0] == '[' && g_str_has_suffix (host, "]"))
+    {
+      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      g_free (host);
+      host = inner;
+    }
+  if (host == NULL || !(address = g_inet_address_new_from_string (host))
+      || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+    return _ ("Give an address of this computer and a port, like 192.168.1.20:8471 or 0.0.0.0:8471 for all of its "
+              "networks (port 0: any free one)");
   return NULL;
 }
 
@@ -116,7 +128,10 @@ text_applied_cb (AdwEntryRow *row, PvPreferences *self)
     }
   else
     {
+      /* Each field by its own rule: where this station serves is an
+       * address of this machine, not a URL. */
       problem = g_str_equal (key, "kiosk-pin") ? pv_preferences_check_pin (trimmed)
+                : g_str_equal (key, "listen")  ? pv_preferences_check_listen (trimmed)
                                                : pv_preferences_check_url (trimmed);
       if (problem != NULL)
         {
