@@ -11,6 +11,7 @@
 
 #include "pv-camera.h"
 #include "pv-event.h"
+#include "pv-listener.h"
 #include "pv-store.h"
 
 struct _PvPreferences
@@ -54,19 +55,9 @@ pv_preferences_check_peers (const char *text)
 const char *
 pv_preferences_check_listen (const char *text)
 {
-  const char *colon = strrchr (text, ':');
-  g_autofree char *host = colon ? g_strndup (text, (gsize) (colon - text)) : NULL;
-  g_autoptr (GInetAddress) address = NULL;
-  guint64 port;
+  g_autoptr (GSocketAddress) address = pv_listen_parse_address (text, NULL);
 
-  if (host != NULL && host[0] == '[' && g_str_has_suffix (host, "]"))
-    {
-      char *inner = g_strndup (host + 1, strlen (host) - 2);
-      g_free (host);
-      host = inner;
-    }
-  if (host == NULL || !(address = g_inet_address_new_from_string (host))
-      || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+  if (address == NULL)
     return _ ("Give an address of this computer and a port, like 192.168.1.20:8471 or 0.0.0.0:8471 for all of its "
               "networks (port 0: any free one)");
   return NULL;

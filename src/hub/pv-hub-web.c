@@ -780,41 +780,10 @@ static void
 client_keys (SoupServerMessage *msg, char **out_client, char **out_network, char **out_guesser)
 {
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-  GInetAddress *address;
-  const guint8 *b;
 
-  if (!G_IS_INET_SOCKET_ADDRESS (remote))
-    {
-      *out_client = g_strdup ("unknown");
-      *out_network = g_strdup ("unknown");
-      *out_guesser = g_strdup ("unknown");
-      return;
-    }
-  address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
-  b = g_inet_address_to_bytes (address);
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 && !g_inet_address_get_is_loopback (address))
-    {
-      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-      if (memcmp (b, mapped, sizeof mapped) == 0)
-        {
-          *out_client = g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
-          *out_network = g_strdup_printf ("%u.%u.%u.0/24", b[12], b[13], b[14]);
-          *out_guesser = g_strdup (*out_client);
-          return;
-        }
-      *out_client = g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4], b[5],
-                                     b[6], b[7]);
-      *out_network = g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x::/48", b[0], b[1], b[2], b[3], b[4], b[5]);
-      *out_guesser = g_strdup (*out_network);
-      return;
-    }
-  *out_client = g_inet_address_to_string (address);
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
-    *out_network = g_strdup_printf ("%u.%u.%u.0/24", b[0], b[1], b[2]);
-  else
-    *out_network = g_strdup (*out_client);
-  *out_guesser = g_strdup (*out_client);
+  *out_client = pv_address_key (remote, 32, 64);
+  *out_network = pv_address_key (remote, 24, 48);
+  *out_guesser = pv_address_key (remote, 32, 48);
 }
 
 /* ---- Requests and answers ---- */

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "pv-error.h"
 
@@ -102,7 +101,6 @@ struct _Listener
   guint backoff_ms;
   GQueue waiting; /* Kept*: the public's connections to hand back */
   guint pump_id;
-  gulong started_id;
   guint64 accepted;
   guint64 refused[N_REFUSALS];
   guint64 evicted;
@@ -196,28 +194,38 @@ conn_closure_unref (gpointer data, GClosure *closure)
   conn_unref (data);
 }
 
-/* The address as counted: IPv4 whole, IPv6 by its /64 (one subscriber's
- * network), an IPv4-mapped IPv6 address as the IPv4 one. */
-static char *
-address_key (GSocketAddress *address)
+char *
+pv_address_key (GSocketAddress *address, guint v4_bits, guint v6_bits)
 {
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
   GInetAddress *inet;
-  const guint8 *bytes;
+  const guint8 *b;
+  guint32 v4;
 
   if (!G_IS_INET_SOCKET_ADDRESS (address))
-    return g_strdup ("local");
+    return g_strdup ("unknown");
   inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
-  bytes = g_inet_address_to_bytes (inet);
+  b = g_inet_address_to_bytes (inet);
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
     {
-      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+      GString *key;
 
-      if (memcmp (bytes, mapped, sizeof mapped) == 0)
-        return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
-      return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", bytes[0], bytes[1], bytes[2], bytes[3],
-                              bytes[4], bytes[5], bytes[6], bytes[7]);
+      if (memcmp (b, mapped, sizeof mapped) != 0 && g_inet_address_get_is_loopback (inet))
+        return g_inet_address_to_string (inet);
+      if (memcmp (b, mapped, sizeof mapped) != 0)
+        {
+          key = g_string_new (NULL);
+          for (guint i = 0; i < MIN (v6_bits, 128) / 16; i++)
+            g_string_append_printf (key, "%02x%02x:", b[2 * i], b[2 * i + 1]);
+          g_string_append_printf (key, ":/%u", v6_bits);
+          return g_string_free (key, FALSE);
+        }
+      b += sizeof mapped;
     }
-  return g_inet_address_to_string (inet);
+  if (v4_bits >= 32)
+    return g_strdup_printf ("%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+  v4 = ((guint32) b[0] << 24 | (guint32) b[1] << 16 | (guint32) b[2] << 8 | b[3]) & ~(G_MAXUINT32 >> v4_bits);
+  return g_strdup_printf ("%u.%u.%u.%u/%u", v4 >> 24, (v4 >> 16) & 0xff, (v4 >> 8) & 0xff, v4 & 0xff, v4_bits);
 }
 
 static void
@@ -417,26 +425,23 @@ G_DEFINE_TYPE_WITH_CODE (PvHeadGuard,
                          G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM, head_guard_pollable_init))
 
 /* The value after "NAME:" if @line is that header (any case), trimmed
- * into @out; else FALSE. */
-static gboolean
-header_value (const char *line, const char *name, GString *out)
+ * in place; else NULL. */
+static char *
+header_value (char *line, const char *name)
 {
   gsize n = strlen (name);
 
   if (g_ascii_strncasecmp (line, name, n) != 0 || line[n] != ':')
-    return FALSE;
-  g_string_assign (out, line + n + 1);
-  g_strstrip (out->str);
-  out->len = strlen (out->str);
-  return TRUE;
+    return NULL;
+  return g_strstrip (line + n + 1);
 }
 
-/* Checks one whole header line (no line end); FALSE with a reason. */
+/* Checks one whole header line (no line end, and no longer needed: it is
+ * trimmed in place); FALSE with a reason. */
 static gboolean
-head_guard_line (PvHeadGuard *self, const char *line)
+head_guard_line (PvHeadGuard *self, char *line)
 {
-  g_autoptr (GString) value = g_string_new (NULL);
-  char *end = NULL;
+  char *value, *end = NULL;
 
   if (!self->started)
     {
@@ -451,15 +456,15 @@ head_guard_line (PvHeadGuard *self, const char *line)
   /* A folded line would join its value to the one before. */
   if (*line == ' ' || *line == '\t')
     return self->refusal = "a folded header line", FALSE;
-  if (header_value (line, "Content-Length", value))
+  if ((value = header_value (line, "Content-Length")) != NULL)
     {
-      g_ascii_strtoull (value->str, &end, 10);
+      g_ascii_strtoull (value, &end, 10);
       if (++self->lengths > 1 || *end != '\0')
         return self->refusal = "a Content-Length that is not one number", FALSE;
     }
-  if (header_value (line, "Transfer-Encoding", value)
+  if ((value = header_value (line, "Transfer-Encoding")) != NULL
       && (++self->encodings > 1
-          || (g_ascii_strcasecmp (value->str, "chunked") != 0 && g_ascii_strcasecmp (value->str, "identity") != 0)))
+          || (g_ascii_strcasecmp (value, "chunked") != 0 && g_ascii_strcasecmp (value, "identity") != 0)))
     return self->refusal = "a Transfer-Encoding other than chunked", FALSE;
   return TRUE;
 }
@@ -720,13 +725,6 @@ wrote_body_data_cb (SoupServerMessage *msg, guint size, Conn *conn)
     set_phase (conn, PHASE_ANSWER, conn->listener->limits.body_timeout_s);
 }
 
-static void
-finished_cb (SoupServerMessage *msg, Conn *conn)
-{
-  if (conn->listener != NULL)
-    set_phase (conn, PHASE_IDLE, conn->listener->limits.idle_timeout_s);
-}
-
 static void hand_over (Listener *listener, Conn *conn, GIOStream *stream);
 
 /* What a stream libsoup gives back wraps (its SoupIOStream's
@@ -892,7 +890,6 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
   g_signal_connect_data (msg, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), conn_ref (conn),
                          conn_closure_unref, 0);
   g_signal_connect_data (msg, "wrote-body", G_CALLBACK (wrote_body_cb), conn_ref (conn), conn_closure_unref, 0);
-  g_signal_connect_data (msg, "finished", G_CALLBACK (finished_cb), conn_ref (conn), conn_closure_unref, 0);
 }
 
 /* ---- accepting ---- */
@@ -988,15 +985,9 @@ evict_idle (Listener *listener, const char *key)
       if (key != NULL && g_strcmp0 (conn->key, key) != 0)
         continue;
       listener->evicted++;
-      set_phase (conn, PHASE_HEADERS, 0);
-      uncount (conn);
-      /* Out of the total too, though its descriptor closes a moment
+      /* Out of every count now, though its descriptor closes a moment
        * later: the reserve below the file-descriptor limit covers that. */
-      g_hash_table_remove (listener->conns, conn);
-      if (conn->deadline != NULL)
-        g_source_destroy (conn->deadline);
-      g_clear_pointer (&conn->deadline, g_source_unref);
-      conn->listener = NULL;
+      conn_forget (conn);
       shut_down (conn);
       return TRUE;
     }
@@ -1014,7 +1005,7 @@ take (Listener *listener, GSocketConnection *connection)
 
   if (remote == NULL)
     return (void) g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  key = address_key (remote);
+  key = pv_address_key (remote, 32, 64);
   if (g_hash_table_size (listener->conns) >= listener->limits.max_connections && !evict_idle (listener, NULL))
     return note_refusal (listener, REFUSED_CAPACITY, key), refuse (listener, connection);
   if (GPOINTER_TO_UINT (g_hash_table_lookup (listener->per_address, key)) >= listener->limits.max_per_address
@@ -1032,7 +1023,6 @@ take (Listener *listener, GSocketConnection *connection)
       g_warning ("Cannot serve TLS: %s", error->message);
       return;
     }
-  conn->phase = PHASE_HANDSHAKE;
   set_phase (conn, PHASE_HANDSHAKE, listener->limits.handshake_timeout_s);
   conn->handshake = g_cancellable_new ();
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, conn->handshake, handshake_cb,
@@ -1125,34 +1115,6 @@ listener_free (Listener *listener)
   g_free (listener);
 }
 
-/* libsoup 3.2 keeps a connection open for the next request only on a server
- * that has a listener of its own; connections handed over with
- * soup_server_accept_iostream() would otherwise close after one answer. So
- * the server gets a listener that never hears anything: one end of a
- * socket pair whose other end stays quiet, reachable by no one. */
-static gboolean
-keep_alive_for_handed_connections (SoupServer *server, GError **error)
-{
-  g_autoptr (GSocket) quiet = NULL, other = NULL;
-  int fds[2];
-
-  if (g_object_get_data (G_OBJECT (server), "pv-quiet-listener") != NULL)
-    return TRUE;
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "socketpair: %s", g_strerror (errno)),
-           FALSE;
-  if (!(quiet = g_socket_new_from_fd (fds[0], error)))
-    {
-      close (fds[0]);
-      close (fds[1]);
-      return FALSE;
-    }
-  if (!(other = g_socket_new_from_fd (fds[1], error)) || !soup_server_listen_socket (server, quiet, 0, error))
-    return FALSE;
-  g_object_set_data_full (G_OBJECT (server), "pv-quiet-listener", g_steal_pointer (&other), g_object_unref);
-  return TRUE;
-}
-
 static void
 server_gone (gpointer data)
 {
@@ -1161,18 +1123,14 @@ server_gone (gpointer data)
   listener_free (listener);
 }
 
-gboolean
-pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits, char **out_url, GError **error)
+GSocketAddress *
+pv_listen_parse_address (const char *address, GError **error)
 {
-  g_autoptr (GSocketAddress) wanted = NULL, bound = NULL;
-  g_autoptr (GSocketListener) sockets = NULL;
-  g_autofree char *host = NULL, *ip = NULL;
   const char *colon = strrchr (address, ':');
+  g_autofree char *host = colon ? g_strndup (address, (gsize) (colon - address)) : NULL;
+  GSocketAddress *parsed = NULL;
   guint64 port = 0;
-  Listener *listener;
 
-  if (colon != NULL)
-    host = g_strndup (address, (gsize) (colon - address));
   /* "[::1]:8470" names an IPv6 address as URLs do. */
   if (host != NULL && host[0] == '[' && g_str_has_suffix (host, "]"))
     {
@@ -1181,10 +1139,22 @@ pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits
       host = inner;
     }
   if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL)
-      || !(wanted = g_inet_socket_address_new_from_string (host, (guint) port)))
-    return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                        "%s: expected ADDRESS:PORT, e.g. 127.0.0.1:8470 (port 0 for any free one)", address),
-           FALSE;
+      || !(parsed = g_inet_socket_address_new_from_string (host, (guint) port)))
+    g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
+                 "%s: expected ADDRESS:PORT, e.g. 127.0.0.1:8470 (port 0 for any free one)", address);
+  return parsed;
+}
+
+gboolean
+pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits, char **out_url, GError **error)
+{
+  g_autoptr (GSocketAddress) wanted = pv_listen_parse_address (address, error), bound = NULL;
+  g_autoptr (GSocketListener) sockets = NULL;
+  g_autofree char *ip = NULL;
+  Listener *listener;
+
+  if (wanted == NULL)
+    return FALSE;
   /* Connections are accepted here and handed to the server: libsoup 3.2's
    * own listener keeps a reference to every socket it accepts (and to its
    * address when asked for its URIs), which a hub up for nine days would
@@ -1194,8 +1164,7 @@ pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits
    * blip; GIO's default queue of 10 would turn most of them away. */
   g_socket_listener_set_backlog (sockets, 1024);
   if (!g_socket_listener_add_address (sockets, wanted, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
-                                      error)
-      || !keep_alive_for_handed_connections (server, error))
+                                      error))
     return FALSE;
   if (by_remote == NULL)
     by_remote = g_hash_table_new (NULL, NULL);
@@ -1216,7 +1185,7 @@ pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits
   g_queue_init (&listener->idle);
   g_queue_init (&listener->waiting);
   listener->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  listener->started_id = g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), NULL);
+  g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), NULL);
   g_object_set_data_full (G_OBJECT (server), LISTENER_KEY, listener, server_gone);
   accept_next (listener);
   if (out_url != NULL)
@@ -1227,17 +1196,6 @@ pv_listen (SoupServer *server, const char *address, const PvListenLimits *limits
                                   g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
     }
   return TRUE;
-}
-
-void
-pv_listen_get_limits (SoupServer *server, PvListenLimits *out)
-{
-  Listener *listener = g_object_get_data (G_OBJECT (server), LISTENER_KEY);
-
-  if (listener != NULL)
-    *out = listener->limits;
-  else
-    pv_listen_limits_init (out);
 }
 
 void

@@ -52,8 +52,14 @@ gboolean pv_listen (SoupServer *server,
                     char **out_url,
                     GError **error);
 
-/* The caps in force on @server's listener (after pv_listen). */
-void pv_listen_get_limits (SoupServer *server, PvListenLimits *out);
+/* "ADDRESS:PORT" as pv_listen() takes it (a literal IP address, an IPv6
+ * one in brackets or not; port 0 for any free one); NULL with @error. */
+GSocketAddress *pv_listen_parse_address (const char *address, GError **error);
+
+/* A client as a limit counts it: @address cut to its first @v4_bits
+ * (IPv4, and IPv4 mapped into IPv6) or @v6_bits (a multiple of 16), so
+ * that one network is one key; IPv6 loopback whole. */
+char *pv_address_key (GSocketAddress *address, guint v4_bits, guint v6_bits);
 
 /* Frees @msg's connection from its deadlines and its address's count: it
  * was taken over for a protocol that keeps itself alive (a WebSocket

@@ -527,8 +527,10 @@ pv_sync_session_init (PvSyncSession *self)
   g_queue_init (&self->unacked);
 }
 
-guint
-pv_sync_stall_timeout (void)
+/* Seconds without progress before a live session is closed (see the
+ * header). */
+static guint
+stall_timeout (void)
 {
   const char *text = g_getenv ("PRAVESH_LIVE_STALL_TIMEOUT");
   guint64 seconds = DEFAULT_STALL_TIMEOUT_S;
@@ -554,7 +556,7 @@ pv_sync_session_new (PvStoreWatch *watch, SoupWebsocketConnection *connection, g
   self->watch = g_object_ref (watch);
   self->connection = g_object_ref (connection);
   self->event_id = pv_store_get_event_id (pv_store_watch_get_store (watch));
-  self->stall_timeout_s = pv_sync_stall_timeout ();
+  self->stall_timeout_s = stall_timeout ();
   self->heard_at = self->progress_at = g_get_monotonic_time ();
   /* Pings a few times per timeout, so that a live idle peer's pongs keep
    * it in good standing; the watchdog looks as often. */

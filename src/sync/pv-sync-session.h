@@ -17,7 +17,8 @@
  * sent at its own pace and one that stops reading costs a bounded amount
  * of memory. A session in which nothing sent is acknowledged, nothing is
  * read, or nothing at all is heard (pings are answered by the other side's
- * WebSocket layer itself) for the stall timeout is closed with the reason;
+ * WebSocket layer itself) for the stall timeout (60 s, or
+ * $PRAVESH_LIVE_STALL_TIMEOUT seconds) is closed with the reason;
  * the device catches up when it connects again, from what it holds by
  * then. A peer that never acknowledges is closed that way too. */
 #pragma once
@@ -38,10 +39,6 @@ G_DECLARE_FINAL_TYPE (PvSyncSession, pv_sync_session, PV, SYNC_SESSION, GObject)
  * builds a tree several times the size of the text. */
 #define PV_SYNC_MAX_MESSAGE (64 * 1024 * 1024)
 #define PV_SYNC_MAX_JSON (8 * 1024 * 1024)
-
-/* Seconds without an acknowledgement (or without a word) before a live
- * session is closed: 60, or $PRAVESH_LIVE_STALL_TIMEOUT (1…86400). */
-guint pv_sync_stall_timeout (void);
 
 /* Takes over @connection (open). @authorized: on the serving side, the
  * device the other side's token proved (its requests must name it), 0 on

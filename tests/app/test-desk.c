@@ -57,6 +57,19 @@ typedef struct
   char *qr_png;
 } Desk;
 
+/* Runs xdotool once per NULL-separated run of @keys (ended by two NULLs). */
+static void
+type_steps (PvWindow *window, const char *const *keys)
+{
+  for (const char *const *k = keys; *k != NULL;)
+    {
+      app_test_xdotool (GTK_WINDOW (window), k);
+      while (*k != NULL)
+        k++;
+      k++;
+    }
+}
+
 static gboolean
 desk_step (AppRun *run, PvWindow *window, gpointer data)
 {
@@ -70,13 +83,7 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
         pv_desk_page_focus_search (page);
       else
         pv_desk_page_focus_form (page);
-      for (const char *const *k = desk->keys; *k != NULL;)
-        {
-          app_test_xdotool (GTK_WINDOW (window), k);
-          while (*k != NULL)
-            k++;
-          k++;
-        }
+      type_steps (window, desk->keys);
       desk->typed = TRUE;
       desk->typed_at = run->ticks;
       return FALSE;
@@ -89,13 +96,7 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
       if (!GTK_IS_EDITABLE (focus) || g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (focus)), desk->typed_name) != 0)
         return FALSE;
       pv_desk_page_focus_party (page, desk->party_category);
-      for (const char *const *k = desk->party_keys; *k != NULL;)
-        {
-          app_test_xdotool (GTK_WINDOW (window), k);
-          while (*k != NULL)
-            k++;
-          k++;
-        }
+      type_steps (window, desk->party_keys);
       desk->party_keys = NULL;
       desk->typed_at = run->ticks;
       return FALSE;
