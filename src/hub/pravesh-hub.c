@@ -343,6 +343,7 @@ handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   g_autoptr (GError) error = NULL;
   JsonObject *root;
   PvTokenInfo who;
+  gboolean sent;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
     return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a JSON object here");
@@ -355,13 +356,43 @@ handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
                                                                                        : SOUP_STATUS_SERVICE_UNAVAILABLE,
                                 error->message);
-  /* The code's message is in the outbox: send it now. */
+  /* The code's message is in the outbox: send it now. Without SMS it
+   * waits there, for the control room to read out (pravesh-ctl otp show),
+   * and the device is told so rather than promised a message. The answer
+   * is the same whether the phone is a volunteer's or not. */
+  sent = pv_hub_outbox_is_configured (hub->outbox, PV_DELIVERY_SMS);
   pv_hub_outbox_kick (hub->outbox);
   json_builder_begin_object (builder);
-  pv_json_add_bool (builder, "sent", TRUE);
+  pv_json_add_bool (builder, "sent", sent);
+  if (sent)
+    pv_json_add_string (builder, "channel", PV_DELIVERY_SMS);
   json_builder_end_object (builder);
   reply = pv_json_builder_to_bytes (builder);
   pv_sync_reply_json (msg, reply);
+}
+
+/* Devices offer only what the hub can send: a desk's "Send by WhatsApp"
+ * only when a ticket by WhatsApp reaches a walk-in (who never wrote to
+ * the number, so only as the approved template), sign-in's "a code is on
+ * its way" only when SMS (the one channel codes go by) is set up. */
+static void
+tell_channels (Hub *hub)
+{
+  const char *tickets[3] = { NULL }, *codes[2] = { NULL };
+  guint n = 0;
+
+  if (pv_hub_outbox_can_reach_anyone (hub->outbox, PV_DELIVERY_WHATSAPP, PV_OUTBOX_TICKET))
+    tickets[n++] = PV_DELIVERY_WHATSAPP;
+  else if (pv_hub_outbox_is_configured (hub->outbox, PV_DELIVERY_WHATSAPP))
+    g_message ("[whatsapp] has no ticket-template: desks are not offered to send tickets by WhatsApp (a visitor "
+               "who never wrote to the number cannot be sent one)");
+  if (pv_hub_outbox_can_reach_anyone (hub->outbox, PV_DELIVERY_SMS, PV_OUTBOX_TICKET))
+    tickets[n++] = PV_DELIVERY_SMS;
+  if (pv_hub_outbox_is_configured (hub->outbox, PV_DELIVERY_SMS))
+    codes[0] = PV_DELIVERY_SMS;
+  else
+    g_message ("No [sms] set up: volunteers' sign-in codes are not sent; read one with pravesh-ctl otp show");
+  pv_sync_server_set_channels (hub->sync, tickets, codes);
 }
 
 /* {"phone": "…", "code": "123456"} → the volunteer signed in here. */
@@ -1104,6 +1135,7 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
     }
+  tell_channels (&hub);
   hub.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, &hub);
   g_unix_signal_add (SIGINT, on_signal, &hub);

@@ -21,6 +21,7 @@
 #include "pv-store-watch.h"
 #include "pv-store.h"
 #include "pv-sync-client.h"
+#include "pv-tickets.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
@@ -485,4 +486,80 @@ pv_pair_finish (GAsyncResult *result, JsonNode **out_summary, GError **error)
   if (out_summary != NULL)
     *out_summary = json_node_ref (pairing->summary);
   return store;
+}
+
+/* What the hub sends by */
+
+/* Meta values: the channels joined by ",", "" for none, "?" (or no
+ * value) for not known. */
+static const char *const channel_keys[] = {
+  [PV_HUB_SENDS_TICKETS] = "hub-ticket-channels",
+  [PV_HUB_SENDS_CODES] = "hub-code-channels",
+};
+
+static char *
+channels_value (JsonObject *channels, const char *member)
+{
+  JsonArray *list = pv_json_member_array (channels, member);
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_auto (GStrv) joined = NULL;
+
+  if (list == NULL)
+    return g_strdup ("?");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode *node = json_array_get_element (list, i);
+      const char *name = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+                           ? json_node_get_string (node)
+                           : NULL;
+
+      /* A channel this program cannot ask for is no use to offer. */
+      if (pv_delivery_channel_is_known (name))
+        g_strv_builder_add (names, name);
+    }
+  joined = g_strv_builder_end (names);
+  return g_strjoinv (",", joined);
+}
+
+gboolean
+pv_hub_channels_remember (PvStore *store, JsonObject *answer)
+{
+  JsonObject *channels = pv_json_member_object (answer, "channels");
+  gboolean changed = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (channel_keys); i++)
+    {
+      g_autofree char *value = channels ? channels_value (channels, i == PV_HUB_SENDS_TICKETS ? "tickets" : "codes")
+                                        : g_strdup ("?");
+      g_autofree char *old = pv_store_dup_meta_string (store, channel_keys[i]);
+      g_autoptr (GError) error = NULL;
+
+      if (g_strcmp0 (old, value) == 0 || (old == NULL && g_str_equal (value, "?")))
+        continue;
+      if (!pv_store_set_meta_string (store, channel_keys[i], value, &error))
+        {
+          g_message ("Cannot remember what the hub sends by: %s", error->message);
+          continue;
+        }
+      changed = TRUE;
+    }
+  return changed;
+}
+
+GStrv
+pv_hub_channels_lookup (PvStore *store, PvHubSends what)
+{
+  g_autofree char *value = pv_store_dup_meta_string (store, channel_keys[what]);
+
+  if (value == NULL || g_str_equal (value, "?"))
+    return NULL;
+  if (*value == '\0')
+    return g_new0 (char *, 1);
+  return g_strsplit (value, ",", -1);
+}
+
+gboolean
+pv_hub_channels_offer (const char *const *channels, const char *channel, gboolean unknown)
+{
+  return channels == NULL ? unknown : g_strv_contains (channels, channel);
 }

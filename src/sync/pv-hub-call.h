@@ -82,4 +82,26 @@ void pv_pair_async (const char *db_path,
  * "hub": "https://…", "records": 312 }. */
 PvStore *pv_pair_finish (GAsyncResult *result, JsonNode **out_summary, GError **error);
 
+/* What the hub can send to phones, as its peer list says it (see
+ * pv-sync-server.h), remembered in the replica so a station that is
+ * offline, or just started, knows as much as it last heard. */
+typedef enum
+{
+  PV_HUB_SENDS_TICKETS, /* a ticket, to any visitor */
+  PV_HUB_SENDS_CODES,   /* a volunteer's sign-in code */
+} PvHubSends;
+
+/* Remembers the "channels" of @answer, a hub's peer list (none there: a
+ * hub from before it told, so not known). TRUE when that changed what
+ * @store knew; a store that cannot be written is logged and keeps what it
+ * had. */
+gboolean pv_hub_channels_remember (PvStore *store, JsonObject *answer);
+/* The channels ("whatsapp", "sms") the hub sends @what by, possibly none;
+ * NULL when this replica does not know (it never heard, or the hub did
+ * not say). */
+GStrv pv_hub_channels_lookup (PvStore *store, PvHubSends what);
+/* Whether @channels (from pv_hub_channels_lookup (), NULL for not known)
+ * names @channel; @unknown when they are not known. */
+gboolean pv_hub_channels_offer (const char *const *channels, const char *channel, gboolean unknown);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "pv-hub-call.h"
 #include "pv-store.h"
 #include "pv-sync-server.h"
 
@@ -79,6 +80,11 @@ advertised_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       || !json_parser_load_from_data (parser, g_bytes_get_data (peers, NULL), (gssize) g_bytes_get_size (peers), NULL)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return;
+  /* The hub says with its peers what it can send to phones: the desk's
+   * and sign-in's words follow it. */
+  if (pv_hub_channels_remember (pv_store_watch_get_store (self->watch),
+                                json_node_get_object (json_parser_get_root (parser))))
+    pv_store_watch_notify (self->watch);
   list = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "peers");
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
     {

@@ -53,6 +53,10 @@ struct _PvSyncServer
   gint64 records;
   gboolean records_stale;
   gulong changed_id;
+  /* What the hub can send to phones (pv_sync_server_set_channels ()); NULL
+   * on a server never told, which then says nothing about it. */
+  GStrv ticket_channels;
+  GStrv code_channels;
 };
 
 G_DEFINE_FINAL_TYPE (PvSyncServer, pv_sync_server, G_TYPE_OBJECT)
@@ -601,6 +605,16 @@ compare_devices (gconstpointer a, gconstpointer b)
   return (int) GPOINTER_TO_UINT (a) - (int) GPOINTER_TO_UINT (b);
 }
 
+static void
+add_channels (JsonBuilder *builder, const char *member, GStrv channels)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; channels != NULL && channels[i] != NULL; i++)
+    json_builder_add_string_value (builder, channels[i]);
+  json_builder_end_array (builder);
+}
+
 GBytes *
 pv_sync_server_dup_peers (PvSyncServer *self)
 {
@@ -634,8 +648,27 @@ pv_sync_server_dup_peers (PvSyncServer *self)
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+  if (self->ticket_channels != NULL)
+    {
+      json_builder_set_member_name (builder, "channels");
+      json_builder_begin_object (builder);
+      add_channels (builder, "tickets", self->ticket_channels);
+      add_channels (builder, "codes", self->code_channels);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
   return pv_json_builder_to_bytes (builder);
+}
+
+void
+pv_sync_server_set_channels (PvSyncServer *self, const char *const *tickets, const char *const *codes)
+{
+  g_return_if_fail (PV_IS_SYNC_SERVER (self));
+
+  g_clear_pointer (&self->ticket_channels, g_strfreev);
+  g_clear_pointer (&self->code_channels, g_strfreev);
+  self->ticket_channels = g_strdupv ((char **) (tickets ? tickets : (const char *const[]){ NULL }));
+  self->code_channels = g_strdupv ((char **) (codes ? codes : (const char *const[]){ NULL }));
 }
 
 static void
@@ -966,6 +999,8 @@ pv_sync_server_dispose (GObject *object)
     g_clear_signal_handler (&self->changed_id, self->watch);
   g_clear_pointer (&self->contacts, g_hash_table_unref);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
+  g_clear_pointer (&self->ticket_channels, g_strfreev);
+  g_clear_pointer (&self->code_channels, g_strfreev);
   g_clear_pointer (&self->audiences, g_byte_array_unref);
   g_clear_object (&self->watch);
   G_OBJECT_CLASS (pv_sync_server_parent_class)->dispose (object);

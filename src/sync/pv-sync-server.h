@@ -10,6 +10,9 @@
  *   POST /sync/v1/peers   {"device": n, "url": "http://…"}: a device says
  *                         where its own endpoints are
  *   GET  /sync/v1/peers   {"peers": [{"device": n, "url": …, "seen": µs}]}
+ *                         and, from a hub, what it can send to phones:
+ *                         "channels": {"tickets": ["sms", …],
+ *                         "codes": ["sms"]} (see set_channels below)
  *
  * Every request carries "Authorization: Bearer PVT1.…", a token its device
  * signed (pv-token.h); the device it names decides what it may receive:
@@ -43,6 +46,13 @@ void pv_sync_server_mount (PvSyncServer *self, SoupServer *server);
 /* A URL devices reach this server at: tokens must be made out to one of
  * them (see pv-token.h). */
 void pv_sync_server_add_audience (PvSyncServer *self, const char *url);
+/* What this server (a hub) can send to phones, told to every device with
+ * the list of peers: @tickets, the channels ("whatsapp", "sms") a ticket
+ * reaches any visitor by; @codes, those a volunteer's sign-in code goes
+ * by (each NULL-terminated; NULL or empty: none). A server never told (a
+ * device's own, or a hub from before this) says nothing, and devices take
+ * that as "not known", never as "yes". */
+void pv_sync_server_set_channels (PvSyncServer *self, const char *const *tickets, const char *const *codes);
 /* Live sessions open now. */
 guint pv_sync_server_get_n_live (PvSyncServer *self);
 /* The peers advertised to this server (written down, so they outlive a

@@ -22,7 +22,9 @@
 # (a volunteer's sign-in code still goes, a visitor's code to her phone is
 # held like any); /metrics shows them, each country's budget from the
 # day's start, and its counts by status stay right whoever writes the
-# outbox.
+# outbox. Devices are told, with the list of peers, which channels the
+# hub can send a ticket or a sign-in code by, as its settings allow; the
+# sign-in answer says whether a code was sent.
 
 import json
 import os
@@ -512,7 +514,8 @@ class TestDesksAndSms(OutboxTestCase):
         self.ctl("volunteer", "add", "--name", "Meera", "--phone", "98000 00001", db=self.hub_db)
         hub = self.start_hub()
         self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
-        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate), {"sent": True})
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate),
+                         {"sent": True, "channel": "sms"})
         [sms] = self.sms.wait_messages(1, timeout=10)
         self.assertEqual(sms.headers["authorization"], SMS_AUTH.split(": ", 1)[1])
         self.assertEqual((sms.query["to"], sms.query["from"]), (["+919800000001"], ["PRAVESH"]))
@@ -661,7 +664,8 @@ class TestPaidLimits(OutboxTestCase):
                   self.enqueue("sms", "+919800000001", "Hello")]
         self.wait_status(others, "held")
         self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
-        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate), {"sent": True})
+        self.assertEqual(self.ctl_json("signin", "--phone", "9800000001", db=gate),
+                         {"sent": True, "channel": "sms"})
         [staff] = [m for m in self.outbox().values() if m["id"] not in others and m["recipient"] == "+919800000001"]
         self.wait_status([staff["id"]], "sent")
         self.assertIn("sign-in code", self.sms.messages()[-1].query["text"][0])
@@ -684,6 +688,39 @@ class TestPaidLimits(OutboxTestCase):
         self.assertMetricsCounts(hub)
         self.assertStops(hub)
 
+
+class TestChannelsTold(OutboxTestCase):
+    def told(self, hub, gate, phone):
+        """What the hub tells a device it can send by, and what sign-in says."""
+        token = self.ctl("token", "--for", hub.url, db=gate).stdout.strip()
+        request = urllib.request.Request(hub.url + "sync/v1/peers", headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            channels = json.loads(reply.read()).get("channels")
+        return channels, self.ctl_json("signin", "--phone", phone, db=gate)
+
+    def test_channels_follow_the_settings(self):
+        gate = self.path("gate.db")
+        self.ctl("device", "add", "--role", "gate", "--name", "Gate 1", "--out", gate, db=self.hub_db)
+        cases = [
+            # Nothing set up: nothing offered, and no code said to be sent.
+            ({"sms": None, "whatsapp": None}, {"tickets": [], "codes": []}, {"sent": False}),
+            # WhatsApp without a ticket template cannot reach a walk-in.
+            ({"sms": None}, {"tickets": [], "codes": []}, {"sent": False}),
+            ({"sms": None, "whatsapp": {"ticket-template": "pravesh_ticket"}},
+             {"tickets": ["whatsapp"], "codes": []}, {"sent": False}),
+            ({"whatsapp": None}, {"tickets": ["sms"], "codes": ["sms"]}, {"sent": True, "channel": "sms"}),
+            ({"whatsapp": {"ticket-template": "pravesh_ticket"}},
+             {"tickets": ["whatsapp", "sms"], "codes": ["sms"]}, {"sent": True, "channel": "sms"}),
+        ]
+        for i, (groups, channels, signin) in enumerate(cases):
+            with self.subTest(groups=groups):
+                hub = self.start_hub(**groups)
+                self.ctl_json("sync", "--once", "--hub", hub.url, db=gate)
+                # A phone of no volunteer gets the same answer as one of
+                # a volunteer; one each, as a phone may ask thrice in ten
+                # minutes.
+                self.assertEqual(self.told(hub, gate, f"98000 0010{i}"), (channels, signin))
+                self.assertStops(hub)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
