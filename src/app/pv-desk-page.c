@@ -12,6 +12,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hub-call.h"
 #include "pv-qr.h"
 #include "pv-store.h"
 #include "pv-ticket-code.h"
@@ -45,6 +46,9 @@ struct _PvDeskPage
   GtkLabel *what;
   GtkLabel *who;
   GtkLabel *status;
+  GtkLabel *delivery;
+  GtkWidget *send_whatsapp;
+  GtkWidget *send_sms;
   AdwStatusPage *empty_status;
   GtkListBox *history;
   GtkLabel *no_history;
@@ -170,6 +174,106 @@ show_history (PvDeskPage *self)
     gtk_list_box_append (self->history, history_row_new (event, g_ptr_array_index (scans, i)));
 }
 
+/* ---- sending ---- */
+
+static const char *
+channel_name (const char *channel)
+{
+  return g_strcmp0 (channel, PV_DELIVERY_WHATSAPP) == 0 ? _ ("WhatsApp") : _ ("SMS");
+}
+
+/* The send buttons offer what the hub said it can send by; when it never
+ * said (an older hub, or not heard from yet) both stay, and the words
+ * say it is not known. */
+static void
+update_send_offers (PvDeskPage *self, const char *const *channels)
+{
+  gtk_widget_set_visible (self->send_whatsapp, pv_hub_channels_offer (channels, PV_DELIVERY_WHATSAPP, TRUE));
+  gtk_widget_set_visible (self->send_sms, pv_hub_channels_offer (channels, PV_DELIVERY_SMS, TRUE));
+}
+
+static void
+set_delivery (PvDeskPage *self, const char *text, const char *style)
+{
+  static const char *const styles[] = { "dim-label", "success", "warning", "error" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->delivery), styles[i]);
+  gtk_label_set_text (self->delivery, text ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->delivery), text != NULL);
+  if (text != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->delivery), style);
+}
+
+/* Beside the ticket, where its sending has got to, as far as this device
+ * knows: the hub's outbox moves a request on only in the hub's own
+ * replica, so a desk says it is waiting for the hub until then, and
+ * plainly when the hub cannot send it at all. */
+static void
+show_delivery (PvDeskPage *self, gboolean revoked)
+{
+  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_TICKETS);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) deliveries = NULL;
+  g_autoptr (GDateTime) asked = NULL;
+  g_autofree char *clock = NULL, *text = NULL;
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  const PvDelivery *last;
+  const char *channel, *status;
+
+  update_send_offers (self, (const char *const *) channels);
+  if (revoked)
+    return set_delivery (self, NULL, NULL);
+  if (!(deliveries = pv_tickets_list_deliveries (self->store, self->issuer, self->serial_number, &error)))
+    return set_delivery (self, error->message, "error");
+  if (deliveries->len == 0)
+    {
+      if (channels != NULL && channels[0] == NULL)
+        return set_delivery (self, _ ("The hub sends no messages: print this ticket, or let the visitor photograph it"),
+                             "dim-label");
+      return set_delivery (self, NULL, NULL);
+    }
+  last = g_ptr_array_index (deliveries, deliveries->len - 1);
+  channel = channel_name (last->channel);
+  status = last->status ? last->status : "queued";
+  asked = event ? pv_event_local_time (event, last->requested_at) : NULL;
+  clock = asked ? g_date_time_format (asked, "%H:%M") : g_strdup ("?");
+  if (g_str_equal (status, "sent") || g_str_equal (status, "delivered") || g_str_equal (status, "read"))
+    {
+      /* Translators: "Sent by WhatsApp (asked at 10:42)". */
+      text = g_strdup_printf (g_str_equal (status, "sent") ? _ ("Sent by %s (asked at %s)")
+                                                           : _ ("Delivered by %s (asked at %s)"),
+                              channel, clock);
+      return set_delivery (self, text, "success");
+    }
+  if (g_str_equal (status, "failed"))
+    {
+      /* Translators: "Could not be sent by SMS: print this ticket or show it". */
+      text = g_strdup_printf (_ ("Could not be sent by %s: print this ticket, or let the visitor photograph it"),
+                              channel);
+      return set_delivery (self, text, "error");
+    }
+  if (channels != NULL && !g_strv_contains ((const char *const *) channels, last->channel))
+    {
+      /* Translators: "Cannot be sent: the hub has no WhatsApp set up. …". */
+      text = g_strdup_printf (_ ("Cannot be sent: the hub has no %s set up. Print this ticket, or let the visitor "
+                                 "photograph it"),
+                              channel);
+      return set_delivery (self, text, "warning");
+    }
+  if (channels == NULL)
+    {
+      /* Translators: "Asked at 10:42 to send it by WhatsApp: …". */
+      text = g_strdup_printf (_ ("Asked at %s to send it by %s: this desk has not heard yet whether the hub can "
+                                 "send messages"),
+                              clock, channel);
+      return set_delivery (self, text, "warning");
+    }
+  /* Translators: "Waiting for the hub to send it by WhatsApp (asked at 10:42)". */
+  text = g_strdup_printf (_ ("Waiting for the hub to send it by %s (asked at %s)"), channel, clock);
+  set_delivery (self, text, "dim-label");
+}
+
 static void
 show_ticket (PvDeskPage *self, const char *code, const char *name, const char *phone, const char *revoked)
 {
@@ -222,6 +326,7 @@ show_ticket (PvDeskPage *self, const char *code, const char *name, const char *p
   gtk_stack_set_visible_child_name (self->card_stack, "ticket");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", revoked == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", revoked == NULL);
+  show_delivery (self, revoked != NULL);
   show_history (self);
 }
 
@@ -644,10 +749,22 @@ send_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   PvDeskPage *self = PV_DESK_PAGE (widget);
   const char *channel = g_variant_get_string (parameter, NULL);
+  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_TICKETS);
   g_autoptr (GError) error = NULL;
+  g_autofree char *words = NULL;
 
   if (self->code == NULL)
     return;
+  /* Nothing is asked of the hub that it said it cannot do. */
+  if (pv_delivery_channel_is_known (channel) && !pv_hub_channels_offer ((const char *const *) channels, channel, TRUE))
+    {
+      /* Translators: "The hub cannot send tickets by WhatsApp: …". */
+      words = g_strdup_printf (_ ("The hub cannot send tickets by %s: print this ticket, or let the visitor "
+                                  "photograph it"),
+                               channel_name (channel));
+      say (self, words);
+      return;
+    }
   if (!pv_tickets_request_delivery (self->store, self->issuer, self->serial_number, channel, &error))
     {
       say (self, error->message);
@@ -655,8 +772,10 @@ send_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
     }
   if (self->watch != NULL)
     pv_store_watch_notify (self->watch);
-  say (self, g_str_equal (channel, PV_DELIVERY_WHATSAPP) ? _ ("Queued: the hub will send it by WhatsApp")
-                                                         : _ ("Queued: the hub will send it by SMS"));
+  /* Translators: "Asked the hub to send it by WhatsApp". */
+  words = g_strdup_printf (_ ("Asked the hub to send it by %s"), channel_name (channel));
+  say (self, words);
+  show_delivery (self, FALSE);
 }
 
 static void
@@ -706,6 +825,7 @@ revoke_response_cb (AdwMessageDialog *dialog, const char *response, PvDeskPage *
     gtk_widget_set_visible (GTK_WIDGET (self->status), TRUE);
     gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", FALSE);
     gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", FALSE);
+    show_delivery (self, TRUE);
   }
   refresh_results (self);
 }
@@ -764,6 +884,22 @@ GtkListBox *
 pv_desk_page_get_history (PvDeskPage *self)
 {
   return self->history;
+}
+
+const char *
+pv_desk_page_get_delivery (PvDeskPage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->delivery)) ? gtk_label_get_text (self->delivery) : NULL;
+}
+
+gboolean
+pv_desk_page_offers (PvDeskPage *self, const char *channel)
+{
+  GtkWidget *button = g_strcmp0 (channel, PV_DELIVERY_WHATSAPP) == 0 ? self->send_whatsapp
+                      : g_strcmp0 (channel, PV_DELIVERY_SMS) == 0    ? self->send_sms
+                                                                     : NULL;
+
+  return button != NULL && gtk_widget_get_visible (button) && gtk_widget_is_sensitive (button);
 }
 
 static void
@@ -827,6 +963,9 @@ pv_desk_page_class_init (PvDeskPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, what);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, who);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, status);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, delivery);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, send_whatsapp);
+  gtk_widget_class_bind_template_child (widget_class, PvDeskPage, send_sms);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, empty_status);
   gtk_widget_class_bind_template_child (widget_class, PvDeskPage, history);
 

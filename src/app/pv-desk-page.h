@@ -40,5 +40,10 @@ GtkListBox *pv_desk_page_get_results (PvDeskPage *self);
 /* The scans of the ticket on show (rows are AdwActionRows, titled "Entry ·
  * Gate 2", with the time and device in the subtitle). */
 GtkListBox *pv_desk_page_get_history (PvDeskPage *self);
+/* What the page says beside the ticket about sending it ("Waiting for the
+ * hub to send it by WhatsApp …"), NULL when it says nothing; and whether
+ * it offers to send it by @channel ("whatsapp", "sms"). */
+const char *pv_desk_page_get_delivery (PvDeskPage *self);
+gboolean pv_desk_page_offers (PvDeskPage *self, const char *channel);
 
 G_END_DECLS

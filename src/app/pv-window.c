@@ -23,6 +23,7 @@
 #include "pv-store.h"
 #include "pv-sync-node.h"
 #include "pv-volunteers-page.h"
+#include "pv-wire.h"
 
 struct _PvWindow
 {
@@ -55,6 +56,7 @@ struct _PvWindow
 
   char *volunteer;     /* signed in now: "Meera (gate)", or NULL */
   char *sign_in_phone; /* between asking for a code and giving it */
+  int sign_in_way;     /* CodeWay: how the hub said that code reaches them */
   GCancellable *sign_in_cancellable;
   guint wrong_pins;
   gboolean may_close; /* the PIN was given to close a locked station */
@@ -237,7 +239,16 @@ start_sync (PvWindow *self)
 
 /* ---- volunteers' sign-in ---- */
 
-static void show_sign_in (PvWindow *self, gboolean with_code, const char *problem);
+/* How a code reaches a volunteer, as far as the hub said. */
+typedef enum
+{
+  CODE_SENT,      /* the hub sends it by SMS */
+  CODE_NOT_SENT,  /* the hub cannot send it: the control room reads it out */
+  CODE_NOT_KNOWN, /* an older hub, which does not say */
+} CodeWay;
+
+static void show_sign_in (PvWindow *self, gboolean with_code, CodeWay way, const char *problem);
+static CodeWay code_way_known (PvWindow *self);
 
 static void
 update_volunteer (PvWindow *self)
@@ -259,7 +270,7 @@ verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (o == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_sign_in (self, TRUE, error ? error->message : _ ("The hub’s answer made no sense"));
+        show_sign_in (self, TRUE, self->sign_in_way, error ? error->message : _ ("The hub’s answer made no sense"));
       g_object_unref (self);
       return;
     }
@@ -279,13 +290,26 @@ code_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   PvWindow *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
 
   if (answer == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     ;
   else if (answer == NULL)
-    show_sign_in (self, FALSE, error->message);
+    show_sign_in (self, FALSE, code_way_known (self), error->message);
   else
-    show_sign_in (self, TRUE, NULL);
+    {
+      /* A hub that says how it sent the code is believed either way; one
+       * that says "sent" without saying how is from before it told, and
+       * said so whether it could send or not. */
+      if (o != NULL && pv_json_member_of_type (o, "sent", G_TYPE_BOOLEAN) != NULL
+          && !json_object_get_boolean_member (o, "sent"))
+        self->sign_in_way = CODE_NOT_SENT;
+      else if (o != NULL && pv_json_member_string (o, "channel") != NULL)
+        self->sign_in_way = CODE_SENT;
+      else
+        self->sign_in_way = CODE_NOT_KNOWN;
+      show_sign_in (self, TRUE, self->sign_in_way, NULL);
+    }
   g_object_unref (self);
 }
 
@@ -351,16 +375,40 @@ sign_in_response_cb (AdwMessageDialog *dialog, const char *response, PvWindow *s
     }
 }
 
+/* How the hub sends sign-in codes, as it last said with its peers. */
+static CodeWay
+code_way_known (PvWindow *self)
+{
+  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_CODES);
+
+  return channels == NULL ? CODE_NOT_KNOWN : channels[0] != NULL ? CODE_SENT
+                                                                 : CODE_NOT_SENT;
+}
+
+/* The dialog never promises a message the hub cannot send: without SMS
+ * the code waits at the hub, and the control room reads it out. */
 static void
-show_sign_in (PvWindow *self, gboolean with_code, const char *problem)
+show_sign_in (PvWindow *self, gboolean with_code, CodeWay way, const char *problem)
 {
   GtkWidget *dialog, *entry = gtk_entry_new ();
   g_autofree char *body = NULL;
 
-  if (with_code)
-    body = g_strdup_printf (_ ("A code is on its way to %s. Enter it here."), self->sign_in_phone);
+  if (with_code && way == CODE_SENT)
+    body = g_strdup_printf (_ ("A code is on its way to %s by SMS. Enter it here."), self->sign_in_phone);
+  else if (with_code && way == CODE_NOT_SENT)
+    body = g_strdup (_ ("The hub cannot send text messages. Ask the control room for your sign-in code, then enter "
+                        "it here."));
+  else if (with_code)
+    body = g_strdup_printf (_ ("If the hub can send text messages, a code is on its way to %s. If none comes, ask "
+                               "the control room for it. Enter it here."),
+                            self->sign_in_phone);
+  else if (way == CODE_SENT)
+    body = g_strdup (_ ("Enter your mobile number: a one-time code will be sent to it by SMS."));
+  else if (way == CODE_NOT_SENT)
+    body = g_strdup (_ ("Enter your mobile number. The hub cannot send text messages: the control room will give "
+                        "you your one-time code."));
   else
-    body = g_strdup (_ ("Enter your mobile number: a one-time code will be sent to it."));
+    body = g_strdup (_ ("Enter your mobile number to get a one-time code."));
   if (problem != NULL)
     {
       g_autofree char *both = g_strdup_printf ("%s\n\n%s", problem, body);
@@ -374,7 +422,8 @@ show_sign_in (PvWindow *self, gboolean with_code, const char *problem)
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"));
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
-                                   with_code ? _ ("_Sign In") : _ ("Send _Code"));
+                                   with_code ? _ ("_Sign In") : way == CODE_SENT ? _ ("Send _Code")
+                                                                                 : _ ("_Next"));
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
                                               ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone");
@@ -391,7 +440,7 @@ sign_in_activated (GSimpleAction *action, GVariant *parameter, gpointer user_dat
 
   if (self->volunteer == NULL)
     {
-      show_sign_in (self, FALSE, NULL);
+      show_sign_in (self, FALSE, code_way_known (self), NULL);
       return;
     }
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Sign Out?"), self->volunteer);

@@ -4,13 +4,21 @@
  * Ctrl+Enter; the QR on screen is rendered to PNG, read back by zbarimg
  * and verified by pravesh-ctl. A bad phone number is refused with a word
  * next to the form and nothing issued; so is a group over its category's
- * size, typed and issued with Ctrl+Enter at once. */
+ * size, typed and issued with Ctrl+Enter at once. Against a real
+ * pravesh-hub on 127.0.0.1, the desk offers to send a ticket only by what
+ * the hub can send (none set up: print or show it; a WhatsApp channel, to
+ * a local fake of Meta's Graph API: WhatsApp alone, and the ticket does
+ * go), and sign-in promises no code the hub cannot send. */
 #include "config.h"
 
+#include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "app-test.h"
 #include "pv-desk-page.h"
+#include "pv-hub-call.h"
 
 static char *tmpdir;
 static char *db_path;
@@ -59,7 +67,7 @@ typedef struct
 
 /* Runs xdotool once per NULL-separated run of @keys (ended by two NULLs). */
 static void
-type_steps (PvWindow *window, const char *const *keys)
+type_steps (gpointer window, const char *const *keys)
 {
   for (const char *const *k = keys; *k != NULL;)
     {
@@ -339,6 +347,269 @@ test_group_size (void)
   g_free (group.titles);
 }
 
+/* ---- sending, as far as the hub can ---- */
+
+/* The hub and the fake die with the test, whatever happens to the test. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Runs @argv (NULL-terminated) and returns it once it printed
+ * "listening URL", with the URL in @out_url. */
+static GSubprocess *
+start_listening (const char *const *argv, char **out_url)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "listening "));
+  *out_url = g_strdup (g_strchomp (line) + strlen ("listening "));
+  return process;
+}
+
+static void
+stop_process (GSubprocess *process)
+{
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_true (g_subprocess_wait (process, NULL, NULL));
+  g_object_unref (process);
+}
+
+typedef struct
+{
+  PvStore *desk; /* the desk's replica, looked at beside the app */
+  const char *hub_db;
+  gboolean whatsapp; /* the hub has a WhatsApp channel */
+  guint step;
+  guint at;
+  char *code;
+  gboolean offers_whatsapp;
+  gboolean offers_sms;
+  char *issued_says; /* beside the ticket once issued */
+  char *sent_says;   /* … and once sent */
+  gboolean hub_sent; /* the hub's outbox sent it */
+  char *ask_phone;   /* the sign-in dialog, asking for the phone */
+  char *ask_code;    /* … then for the code */
+} Sending;
+
+/* The status of the ticket's first delivery request in the hub's file, or NULL. */
+static char *
+hub_delivery_status (const char *hub_db, const char *code)
+{
+  const char *show[] = { "--db", hub_db, "ticket", "show", code, "--json", NULL };
+  g_autofree char *out = app_test_ctl (show);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *deliveries;
+
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  deliveries = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "deliveries");
+  if (deliveries == NULL || json_array_get_length (deliveries) == 0)
+    return NULL;
+  return g_strdup (json_object_get_string_member (json_array_get_object_element (deliveries, 0), "status"));
+}
+
+static gboolean
+sending_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Sending *s = data;
+  PvDeskPage *page = PV_DESK_PAGE (pv_window_get_desk_page (window));
+  AdwMessageDialog *dialog = shown_dialog ();
+
+  switch (s->step)
+    {
+    case 0:
+      {
+        g_auto (GStrv) tickets = pv_hub_channels_lookup (s->desk, PV_HUB_SENDS_TICKETS);
+        const char *const keys[] = { "type", "--delay", "10", "Asha Verma", NULL,  /* */
+                                     "key", "Return", NULL,                        /* to the phone */
+                                     "type", "--delay", "10", "98765 43210", NULL, /* */
+                                     "key", "ctrl+Return", NULL,                   /* issue */
+                                     NULL };
+
+        /* The volunteer starts once the hub has told the desk what it
+         * sends by (at the station's first contact with it). */
+        if (tickets == NULL || run->ticks < 3)
+          return FALSE;
+        pv_desk_page_focus_form (page);
+        type_steps (window, keys);
+        s->step = 1;
+        return FALSE;
+      }
+    case 1:
+      {
+        g_autofree char *shot = NULL;
+
+        if (pv_desk_page_get_code (page) == NULL
+            || !(shot = app_test_screenshot (GTK_WIDGET (window), s->whatsapp ? "desk-send-whatsapp"
+                                                                              : "desk-send-nothing")))
+          return FALSE;
+        s->code = g_strdup (pv_desk_page_get_code (page));
+        s->offers_whatsapp = pv_desk_page_offers (page, PV_DELIVERY_WHATSAPP);
+        s->offers_sms = pv_desk_page_offers (page, PV_DELIVERY_SMS);
+        s->issued_says = g_strdup (pv_desk_page_get_delivery (page));
+        if (s->whatsapp)
+          {
+            /* Send by _WhatsApp, by its mnemonic. */
+            const char *const keys[] = { "key", "alt+w", NULL };
+            app_test_xdotool (GTK_WINDOW (window), keys);
+          }
+        else
+          gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-in", NULL);
+        s->step = 2;
+        s->at = run->ticks;
+        return FALSE;
+      }
+    case 2:
+      if (s->whatsapp)
+        {
+          const char *says = pv_desk_page_get_delivery (page);
+
+          /* Said at once; then the hub sends it (looked at twice a second). */
+          if (says == NULL || (run->ticks - s->at) % 10 != 0)
+            return FALSE;
+          if (s->sent_says == NULL)
+            {
+              g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "desk-sent-whatsapp");
+              s->sent_says = g_strdup (says);
+            }
+          {
+            g_autofree char *status = hub_delivery_status (s->hub_db, s->code);
+            s->hub_sent = g_strcmp0 (status, "sent") == 0;
+          }
+          return s->hub_sent;
+        }
+      if (dialog == NULL)
+        return FALSE;
+      {
+        const char *const keys[] = { "type", "--delay", "10", "98000 00001", NULL, "key", "Return", NULL, NULL };
+        g_autofree char *shot = app_test_screenshot (GTK_WIDGET (dialog), "desk-sign-in-nothing");
+
+        if (shot == NULL)
+          return FALSE;
+        s->ask_phone = g_strdup (adw_message_dialog_get_body (dialog));
+        type_steps (dialog, keys);
+        s->step = 3;
+        return FALSE;
+      }
+    default:
+      /* The hub's answer: the next dialog, asking for the code. */
+      if (dialog == NULL || g_strcmp0 (adw_message_dialog_get_body (dialog), s->ask_phone) == 0)
+        return FALSE;
+      {
+        g_autofree char *shot = app_test_screenshot (GTK_WIDGET (dialog), "desk-sign-in-code-nothing");
+
+        if (shot == NULL)
+          return FALSE;
+        s->ask_code = g_strdup (adw_message_dialog_get_body (dialog));
+        gtk_window_destroy (GTK_WINDOW (dialog));
+        return TRUE;
+      }
+    }
+}
+
+/* A hub with @config (or none), a desk paired with it, the desk's app. */
+static void
+run_sending (const char *name, const char *config, Sending *s)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hub_db = g_strdup_printf ("%s/%s-hub.db", tmpdir, name);
+  g_autofree char *desk_db = g_strdup_printf ("%s/%s-desk.db", tmpdir, name);
+  g_autofree char *conf = g_strdup_printf ("%s/%s-hub.conf", tmpdir, name);
+  g_autofree char *hub_url = NULL, *pairing = NULL;
+  const char *hub_argv[] = { g_getenv ("PRAVESH_HUB"), "--db", hub_db, "--listen", "127.0.0.1:0", "--config", conf,
+                             NULL };
+  const char *invite[] = { "--db", hub_db, "device", "invite", "--role", "desk", "--name", "Desk 1", NULL };
+  const char *args[] = { "--db", desk_db, "--role", "desk", "--camera", "none", NULL };
+  GSubprocess *hub;
+
+  g_clear_object (&s->desk);
+  g_object_unref (app_test_create_event (hub_db));
+  g_assert_true (g_file_set_contents (conf, config, -1, &error));
+  hub = start_listening (hub_argv, &hub_url);
+  pairing = app_test_ctl (invite);
+  {
+    const char *pair[] = { "--db", desk_db, "pair", pairing, NULL };
+    g_autofree char *out = app_test_ctl (pair);
+  }
+  s->desk = pv_store_open_existing (desk_db, &error);
+  g_assert_no_error (error);
+  s->hub_db = hub_db;
+  g_assert_cmpint (app_test_run (args, sending_step, s), ==, 0);
+  stop_process (hub);
+  g_clear_object (&s->desk);
+  s->hub_db = NULL;
+}
+
+static void
+sending_clear (Sending *s)
+{
+  g_free (s->code);
+  g_free (s->issued_says);
+  g_free (s->sent_says);
+  g_free (s->ask_phone);
+  g_free (s->ask_code);
+}
+
+/* No WhatsApp or SMS set up: nothing offered, the ticket is to be printed
+ * or shown, and sign-in sends the volunteer to the control room for the
+ * code rather than promising one. */
+static void
+test_hub_sends_nothing (void)
+{
+  Sending s = { 0 };
+
+  run_sending ("nothing", "", &s);
+  g_assert_nonnull (s.code);
+  g_assert_false (s.offers_whatsapp);
+  g_assert_false (s.offers_sms);
+  g_assert_cmpstr (s.issued_says, ==, "The hub sends no messages: print this ticket, or let the visitor photograph it");
+  g_assert_cmpstr (s.ask_phone, ==,
+                   "Enter your mobile number. The hub cannot send text messages: the control room will give you "
+                   "your one-time code.");
+  g_assert_cmpstr (s.ask_code, ==,
+                   "The hub cannot send text messages. Ask the control room for your sign-in code, then enter it "
+                   "here.");
+  sending_clear (&s);
+}
+
+/* WhatsApp set up (to a fake Graph API): only WhatsApp is offered; sent,
+ * the ticket says it waits for the hub, and the hub does send it. */
+static void
+test_hub_sends_whatsapp (void)
+{
+  g_autofree char *fake_url = NULL, *config = NULL;
+  const char *fake_argv[] = { "python3", g_getenv ("PRAVESH_FAKE_SERVICES"), "graph", "--token", "test-token", NULL };
+  GSubprocess *graph;
+  Sending s = { .whatsapp = TRUE };
+
+  g_assert_nonnull (fake_argv[1]);
+  graph = start_listening (fake_argv, &fake_url);
+  config = g_strdup_printf ("[whatsapp]\ngraph-url=%s\nphone-number-id=106540352242922\naccess-token=test-token\n"
+                            "ticket-template=pravesh_ticket\n[outbox]\npoll-seconds=1\n",
+                            fake_url);
+  run_sending ("whatsapp", config, &s);
+  stop_process (graph);
+  g_assert_nonnull (s.code);
+  g_assert_true (s.offers_whatsapp);
+  g_assert_false (s.offers_sms);
+  g_assert_null (s.issued_says);
+  g_assert_nonnull (s.sent_says);
+  g_assert_true (g_str_has_prefix (s.sent_says, "Waiting for the hub to send it by WhatsApp (asked at "));
+  g_assert_true (s.hub_sent);
+  sending_clear (&s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,5 +627,7 @@ main (int argc, char **argv)
   g_test_add_func ("/desk/find", test_find);
   g_test_add_func ("/desk/bad-phone", test_bad_phone);
   g_test_add_func ("/desk/group-size", test_group_size);
+  g_test_add_func ("/desk/hub-sends-nothing", test_hub_sends_nothing);
+  g_test_add_func ("/desk/hub-sends-whatsapp", test_hub_sends_whatsapp);
   return g_test_run ();
 }
