@@ -361,6 +361,50 @@ test_get (Hub *hub, gconstpointer data)
   g_assert_cmpuint (hub->last_port, ==, port);
 }
 
+/* What the hub can send to phones comes with its peers, and is
+ * remembered: a hub that does not say is "not known", never "yes". */
+static void
+test_channels (Hub *hub, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) gate = add_gate (hub, "gate-1", TRUE);
+  g_autoptr (SoupSession) session = pv_hub_session_new ();
+  g_autoptr (JsonNode) older = NULL, told = NULL, none = NULL;
+  const char *const whatsapp[] = { "whatsapp", "fax", NULL };
+  g_auto (GStrv) tickets = NULL, codes = NULL;
+
+  older = get_peers (gate, session, &error);
+  g_assert_no_error (error);
+  g_assert_false (pv_hub_channels_remember (gate, json_node_get_object (older)));
+  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS));
+  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_CODES));
+  g_assert_true (pv_hub_channels_offer (NULL, "sms", TRUE));
+
+  /* A channel this program does not know is not offered. */
+  pv_sync_server_set_channels (hub->sync, whatsapp, NULL);
+  told = get_peers (gate, session, &error);
+  g_assert_no_error (error);
+  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (told)));
+  g_assert_false (pv_hub_channels_remember (gate, json_node_get_object (told)));
+  tickets = pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS);
+  codes = pv_hub_channels_lookup (gate, PV_HUB_SENDS_CODES);
+  g_assert_cmpstrv (tickets, ((const char *const[]){ "whatsapp", NULL }));
+  g_assert_cmpstrv (codes, ((const char *const[]){ NULL }));
+  g_assert_true (pv_hub_channels_offer ((const char *const *) tickets, "whatsapp", TRUE));
+  g_assert_false (pv_hub_channels_offer ((const char *const *) tickets, "sms", TRUE));
+
+  /* The hub's word changes: so does what the replica knows. */
+  pv_sync_server_set_channels (hub->sync, NULL, NULL);
+  none = get_peers (gate, session, &error);
+  g_assert_no_error (error);
+  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (none)));
+  g_clear_pointer (&tickets, g_strfreev);
+  tickets = pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS);
+  g_assert_cmpstrv (tickets, ((const char *const[]){ NULL }));
+  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (older)));
+  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS));
+}
+
 static void
 test_refused (Hub *hub, gconstpointer data)
 {
@@ -639,6 +683,7 @@ main (int argc, char **argv)
 #define HUB_TEST(path, func) g_test_add (path, Hub, NULL, hub_setup, func, hub_teardown)
   HUB_TEST ("/hub-call/admit", test_admit);
   HUB_TEST ("/hub-call/get", test_get);
+  HUB_TEST ("/hub-call/channels", test_channels);
   HUB_TEST ("/hub-call/refused", test_refused);
   HUB_TEST ("/hub-call/bound", test_bound);
   HUB_TEST ("/hub-call/cancel", test_cancel);
