@@ -199,8 +199,9 @@ set_delivery (PvDeskPage *self, const char *text, const char *style)
 
   for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (self->delivery), styles[i]);
+  /* Its line is kept when there is nothing to say, so the buttons below
+   * do not move when a ticket is sent. */
   gtk_label_set_text (self->delivery, text ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->delivery), text != NULL);
   if (text != NULL)
     gtk_widget_add_css_class (GTK_WIDGET (self->delivery), style);
 }
@@ -889,7 +890,9 @@ pv_desk_page_get_history (PvDeskPage *self)
 const char *
 pv_desk_page_get_delivery (PvDeskPage *self)
 {
-  return gtk_widget_get_visible (GTK_WIDGET (self->delivery)) ? gtk_label_get_text (self->delivery) : NULL;
+  const char *text = gtk_label_get_text (self->delivery);
+
+  return *text != '\0' ? text : NULL;
 }
 
 gboolean
