@@ -268,8 +268,12 @@ static guint signals[N_SIGNALS];
 static void
 forget_paint (PvGatePage *self)
 {
-  if (self->paint_clock != NULL)
-    g_clear_signal_handler (&self->paint_id, self->paint_clock);
+  /* A window closed right after a verdict disposes its frame clock, and
+   * with it the handler, before the clock is painted again. */
+  if (self->paint_clock != NULL && self->paint_id != 0
+      && g_signal_handler_is_connected (self->paint_clock, self->paint_id))
+    g_signal_handler_disconnect (self->paint_clock, self->paint_id);
+  self->paint_id = 0;
   g_clear_object (&self->paint_clock);
 }
 
