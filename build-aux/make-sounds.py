@@ -3,7 +3,8 @@
 # make-sounds.py DIR: writes the gate's verdict sounds into DIR at build time,
 # synthesised so their origin and licence are plain: rising for admit,
 # a low buzz for refuse, rising then falling for admit-offline (listen
-# twice), one soft tone for an exit. The build bundles them as resources.
+# twice), falling for an exit (admit's mirror: someone going, not coming).
+# The build bundles them as resources.
 import math
 import struct
 import sys
@@ -34,7 +35,7 @@ SOUNDS = {
     "admit": tone(660, 0.11) + tone(880, 0.16),
     "refuse": tone(196, 0.18, 0.45, True) + silence(0.06) + tone(196, 0.28, 0.45, True),
     "offline": tone(660, 0.11) + tone(880, 0.11) + tone(660, 0.16),
-    "exit": tone(523, 0.15, 0.35),
+    "exit": tone(880, 0.11) + tone(523, 0.2),
 }
 
 for name, samples in SOUNDS.items():

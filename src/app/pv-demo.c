@@ -26,6 +26,9 @@
 
 #define DEMO_TICKETS 3000
 #define DEMO_EVENT_ID 0xde3001u
+/* Turns of the demo camera (PV_DEMO_CODE_SECONDS each) with nobody in
+ * front of it after each ticket. */
+#define DEMO_PAUSE_TURNS 2
 
 struct _PvDemo
 {
@@ -176,6 +179,21 @@ build_hub (PvDemo *self, GError **error)
     forged = g_strdup (g_ptr_array_index (self->codes, 0));
     forged[strlen (forged) - 8] = forged[strlen (forged) - 8] == 'A' ? 'B' : 'A';
     g_ptr_array_add (self->codes, forged);
+  }
+  /* Pauses before and between the tickets, longer than a verdict stays,
+   * so a newcomer sees the idle page — the camera's picture, the count,
+   * exit mode — and not only one verdict after another. */
+  {
+    g_autoptr (GPtrArray) tickets = g_steal_pointer (&self->codes);
+
+    self->codes = g_ptr_array_new_with_free_func (g_free);
+    g_ptr_array_add (self->codes, g_strdup (""));
+    for (guint i = 0; i < tickets->len; i++)
+      {
+        g_ptr_array_add (self->codes, g_strdup (g_ptr_array_index (tickets, i)));
+        for (guint k = 0; k < DEMO_PAUSE_TURNS; k++)
+          g_ptr_array_add (self->codes, g_strdup (""));
+      }
   }
   g_ptr_array_add (self->codes, NULL);
   /* Volunteers for the control room's page (they live at the hub). */

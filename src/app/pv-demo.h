@@ -26,7 +26,8 @@ void pv_demo_start_async (PvDemo *self,
                           gpointer user_data);
 PvStore *pv_demo_start_finish (PvDemo *self, GAsyncResult *result, GError **error);
 /* Codes for the demo camera to show, in turn: tickets to admit, one to
- * refuse as used, one forged, one for another day. */
+ * refuse as used, one forged, one for another day, with pauses ("": nobody
+ * in front of the camera) before and between them. */
 const char *const *pv_demo_get_codes (PvDemo *self);
 const char *pv_demo_get_hub_url (PvDemo *self);
 

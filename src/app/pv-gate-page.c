@@ -24,6 +24,7 @@
 #include "pv-store.h"
 #include "pv-tickets.h"
 #include "pv-wedge.h"
+#include "pv-window.h"
 
 struct _PvGatePage
 {
@@ -37,6 +38,7 @@ struct _PvGatePage
   GtkSearchEntry *lookup;
   GtkDropDown *camera_choice;
   GtkToggleButton *exit_mode;
+  GtkLabel *exit_banner;
   GtkWidget *verdict;
   GtkLabel *headline;
   GtkLabel *party;
@@ -61,6 +63,7 @@ struct _PvGatePage
   GStrv demo_codes;
   GQueue admitted; /* Admitted: this station's admissions, last minute */
   GtkEventController *keys;
+  GtkWidget *styled_root; /* weak: the window whose header says exit mode */
   const char *style;
   gulong code_id, frame_id, error_id;
   guint clear_id, tick_id;
@@ -83,7 +86,7 @@ typedef struct
   guint party;
 } Admitted;
 
-static const char *const verdict_styles[] = { "admit", "refuse", "offline" };
+static const char *const verdict_styles[] = { "admit", "refuse", "offline", "exit", "manual" };
 
 /* ---- what the page says ---- */
 
@@ -155,6 +158,65 @@ clear_verdict_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Escape or a click: the volunteer has read it, the next visitor is
+ * waiting, the idle page comes back at once. */
+static gboolean
+dismiss_verdict (PvGatePage *self)
+{
+  if (!gtk_widget_get_visible (self->verdict))
+    return FALSE;
+  g_clear_handle_id (&self->clear_id, g_source_remove);
+  clear_verdict_cb (self);
+  return TRUE;
+}
+
+static void
+verdict_clicked_cb (GtkGestureClick *gesture, int n_press, double x, double y, PvGatePage *self)
+{
+  dismiss_verdict (self);
+}
+
+/* ---- exit mode ---- */
+
+/* Exit mode records people leaving: an accidental switch would record
+ * exits all day unnoticed, so the whole station says it — a banner in
+ * words, the bar and the window's header in the exit colour. */
+static void
+update_root_mode (PvGatePage *self)
+{
+  gboolean on = gtk_toggle_button_get_active (self->exit_mode) && gtk_widget_get_mapped (GTK_WIDGET (self));
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
+
+  if (self->styled_root != NULL && (!on || self->styled_root != root))
+    {
+      gtk_widget_remove_css_class (self->styled_root, "gate-exit-mode");
+      g_object_remove_weak_pointer (G_OBJECT (self->styled_root), (gpointer *) &self->styled_root);
+      self->styled_root = NULL;
+    }
+  if (on && root != NULL && self->styled_root == NULL)
+    {
+      self->styled_root = root;
+      g_object_add_weak_pointer (G_OBJECT (root), (gpointer *) &self->styled_root);
+      gtk_widget_add_css_class (root, "gate-exit-mode");
+    }
+}
+
+static void
+update_mode (PvGatePage *self)
+{
+  gboolean on = gtk_toggle_button_get_active (self->exit_mode);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->exit_banner), on);
+  if (on)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "exit-mode");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "exit-mode");
+  if (!gtk_widget_has_css_class (GTK_WIDGET (self->lookup), "error"))
+    gtk_label_set_text (self->hint, on ? _ ("Exit mode: hold a ticket up to record the visitor leaving")
+                                       : _ ("Hold a ticket up to the camera, or scan it"));
+  update_root_mode (self);
+}
+
 /* The one word read from across the queue. */
 static const char *
 headline_for (PvVerdict verdict)
@@ -206,8 +268,12 @@ static guint signals[N_SIGNALS];
 static void
 forget_paint (PvGatePage *self)
 {
-  if (self->paint_clock != NULL)
-    g_clear_signal_handler (&self->paint_id, self->paint_clock);
+  /* A window closed right after a verdict disposes its frame clock, and
+   * with it the handler, before the clock is painted again. */
+  if (self->paint_clock != NULL && self->paint_id != 0
+      && g_signal_handler_is_connected (self->paint_clock, self->paint_id))
+    g_signal_handler_disconnect (self->paint_clock, self->paint_id);
+  self->paint_id = 0;
   g_clear_object (&self->paint_clock);
 }
 
@@ -227,14 +293,28 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
 
   gboolean accepted = decision->verdict == PV_VERDICT_ADMIT || decision->verdict == PV_VERDICT_EXIT;
+  gboolean offline = decision->offline && hub_known;
+  gboolean manual = accepted && decision->manual;
   g_autofree char *what = NULL, *party = NULL;
+  g_autoptr (GString) note = g_string_new (NULL);
   guint seconds = g_settings_get_uint (self->settings, "verdict-seconds");
+  const char *style;
 
-  /* Amber says what the screen cannot: nobody else was asked, so the same
+  /* Each its own colour, none mistaken for another across the queue: a
+   * serial typed by hand proved nothing (violet), a visitor leaving is
+   * not one let in (blue), amber says nobody else was asked, so the same
    * ticket may be in use elsewhere. A refusal is certain either way. */
-  set_style (self, !accepted ? "refuse" : decision->offline && hub_known ? "offline"
-                                                                         : "admit");
-  gtk_label_set_text (self->headline, headline_for (decision->verdict));
+  style = !accepted                              ? "refuse"
+          : manual                               ? "manual"
+          : decision->verdict == PV_VERDICT_EXIT ? "exit"
+          : offline                              ? "offline"
+                                                 : "admit";
+  set_style (self, style);
+  if (manual)
+    gtk_label_set_text (self->headline,
+                        decision->verdict == PV_VERDICT_EXIT ? _ ("MANUAL EXIT") : _ ("MANUAL ADMIT"));
+  else
+    gtk_label_set_text (self->headline, headline_for (decision->verdict));
 
   if (decision->have_ticket && decision->category != NULL && decision->day >= 0 && decision->n_days > 0)
     /* Translators: category, then the day of the event: "School group · Day 3 of 9". */
@@ -253,11 +333,13 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
    * needs its reason in words. */
   gtk_label_set_text (self->detail, !accepted && decision->message ? decision->message : "");
 
-  if (decision->offline && hub_known)
-    gtk_label_set_text (self->note, self->offline_note ? self->offline_note : _ ("Decided offline"));
-  else
-    gtk_label_set_text (self->note, "");
-  gtk_widget_set_visible (GTK_WIDGET (self->note), decision->offline && hub_known);
+  if (manual)
+    g_string_append (note, _ ("Manual decision — check the visitor’s ticket by eye"));
+  if (offline)
+    g_string_append_printf (note, "%s%s", note->len > 0 ? "\n" : "",
+                            self->offline_note ? self->offline_note : _ ("Decided offline"));
+  gtk_label_set_text (self->note, note->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->note), note->len > 0);
 
   /* Which ticket this is about: the one in front of the volunteer? */
   if (decision->serial != NULL)
@@ -272,10 +354,8 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
   self->n_verdicts++;
   g_debug ("Verdict shown: %s", pv_verdict_to_string (decision->verdict));
   if (g_settings_get_boolean (self->settings, "sounds"))
-    pv_sounds_play (self->sounds, decision->verdict == PV_VERDICT_EXIT ? "exit"
-                                  : !accepted                          ? "refuse"
-                                  : decision->offline && hub_known     ? "offline"
-                                                                       : "admit");
+    /* A manual decision sounds like an offline one: listen twice. */
+    pv_sounds_play (self->sounds, g_str_equal (style, "manual") ? "offline" : style);
   g_clear_handle_id (&self->clear_id, g_source_remove);
   self->clear_id = g_timeout_add_seconds (seconds, clear_verdict_cb, self);
 
@@ -317,15 +397,17 @@ show_station_error (PvGatePage *self, const char *message, gint64 captured_at)
 }
 
 static void
-decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean hub_known, gint64 captured_at)
+decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean manual, gboolean hub_known,
+             gint64 captured_at)
 {
   g_autoptr (GError) error = NULL;
   PvDecision decision = { 0 };
 
   /* The store answers in well under a millisecond (see the benchmarks), so
    * the main loop can afford it. */
-  if (!pv_admission_scan (self->store, code, self->gate, pv_store_now (self->store), is_exit, hub_known,
-                          &decision, &error))
+  if (!(manual ? pv_admission_scan_manual : pv_admission_scan) (self->store, code, self->gate,
+                                                                pv_store_now (self->store), is_exit, hub_known,
+                                                                &decision, &error))
     {
       g_message ("Cannot decide at %s: %s", self->gate, error->message);
       show_station_error (self, error->message, captured_at);
@@ -388,6 +470,7 @@ typedef struct
   PvGatePage *self;
   char *code;
   gboolean is_exit;
+  gboolean manual;
   gint64 captured_at;
   guint seq;
 } Asking;
@@ -409,6 +492,7 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (answer != NULL && decision_from_hub (self, answer, &decision))
     {
       self->shown_seq = asking->seq;
+      decision.manual = asking->manual;
       show_decision (self, &decision, TRUE, asking->captured_at);
     }
   else
@@ -422,7 +506,7 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                              : _ ("Decided offline: the hub cannot be reached");
       g_debug ("The hub did not decide: %s", error ? error->message : "a garbled answer");
       self->shown_seq = asking->seq;
-      decide_here (self, asking->code, asking->is_exit, TRUE, asking->captured_at);
+      decide_here (self, asking->code, asking->is_exit, asking->manual, TRUE, asking->captured_at);
     }
   pv_decision_clear (&decision);
   g_object_unref (self);
@@ -431,7 +515,7 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-scan (PvGatePage *self, const char *code, gint64 captured_at)
+scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
 {
   g_autofree char *hub_url = NULL;
   gboolean is_exit;
@@ -443,7 +527,7 @@ scan (PvGatePage *self, const char *code, gint64 captured_at)
   if (hub_url == NULL)
     {
       self->shown_seq = self->scan_seq;
-      decide_here (self, code, is_exit, FALSE, captured_at);
+      decide_here (self, code, is_exit, manual, FALSE, captured_at);
       return;
     }
   /* With a hub, it decides first: a ticket cannot be used at two gates at
@@ -452,9 +536,10 @@ scan (PvGatePage *self, const char *code, gint64 captured_at)
   asking->self = g_object_ref (self);
   asking->code = g_strdup (code);
   asking->is_exit = is_exit;
+  asking->manual = manual;
   asking->captured_at = captured_at;
   asking->seq = self->scan_seq;
-  pv_hub_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit,
+  pv_hub_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit, manual,
                       g_settings_get_uint (self->settings, "offline-bound-ms"), self->cancellable, admitted_cb,
                       asking);
 }
@@ -463,13 +548,13 @@ void
 pv_gate_page_scan (PvGatePage *self, const char *code)
 {
   g_return_if_fail (PV_IS_GATE_PAGE (self));
-  scan (self, code, g_get_monotonic_time ());
+  scan (self, code, FALSE, g_get_monotonic_time ());
 }
 
 static void
 code_cb (PvDecoder *decoder, const char *text, gint64 captured_at, gint64 decode_us, PvGatePage *self)
 {
-  scan (self, text, captured_at);
+  scan (self, text, FALSE, captured_at);
 }
 
 /* A code that will not scan (a cracked phone screen, a smudged print):
@@ -483,22 +568,44 @@ lookup_activated_cb (PvGatePage *self)
   guint16 issuer;
   guint32 serial;
 
+  g_autofree char *allowed = g_settings_get_string (self->settings, "gate-lookup");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  const char *refusal = NULL;
+
   if (*text == '\0')
     return;
-  if (!pv_ticket_parse_serial (text, &issuer, &serial, &error)
-      || !pv_tickets_lookup (self->store, issuer, serial, &info, &error) || !info.known || info.code == NULL)
+  /* Serials run in order: anyone can type one, so the organiser says who
+   * may decide on one. Nothing is recorded when it is not allowed. */
+  if (g_str_equal (allowed, "off"))
+    refusal = _ ("Admitting by serial is turned off at this gate: ask the organiser");
+  else if (g_str_equal (allowed, "signed-in") && (!PV_IS_WINDOW (root) || !pv_window_get_volunteer (PV_WINDOW (root))))
+    refusal = _ ("Only a signed-in volunteer may admit by serial: sign in first");
+  if (refusal == NULL
+      && (!pv_ticket_parse_serial (text, &issuer, &serial, &error)
+          || !pv_tickets_lookup (self->store, issuer, serial, &info, &error) || !info.known || info.code == NULL))
+    refusal = error ? error->message : _ ("No ticket with that serial on this station yet");
+  if (refusal != NULL)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self->lookup), "error");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->lookup),
-                                   error ? error->message : _ ("No ticket with that serial on this station yet"));
-      gtk_label_set_text (self->hint, error ? error->message : _ ("No ticket with that serial on this station yet"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->lookup), refusal);
+      gtk_label_set_text (self->hint, refusal);
       return;
     }
   gtk_widget_remove_css_class (GTK_WIDGET (self->lookup), "error");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->lookup), _ ("Admit by serial when a code will not scan"));
-  gtk_label_set_text (self->hint, _ ("Hold a ticket up to the camera, or scan it"));
   gtk_editable_set_text (GTK_EDITABLE (self->lookup), "");
-  pv_gate_page_scan (self, info.code);
+  update_mode (self);
+  /* Nothing was read from the code: a manual decision, said and recorded
+   * as one. */
+  scan (self, info.code, TRUE, g_get_monotonic_time ());
+}
+
+static void
+update_lookup_allowed (PvGatePage *self)
+{
+  g_autofree char *allowed = g_settings_get_string (self->settings, "gate-lookup");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->lookup), !g_str_equal (allowed, "off"));
 }
 
 /* ---- the camera ---- */
@@ -654,6 +761,11 @@ settings_changed_cb (GSettings *settings, const char *key, PvGatePage *self)
       update_count (self);
       return;
     }
+  if (g_str_equal (key, "gate-lookup"))
+    {
+      update_lookup_allowed (self);
+      return;
+    }
   if (g_str_equal (key, "camera") && self->camera_override == NULL && self->started)
     start_camera (self);
   else if (g_str_equal (key, "hold-off-ms") && self->decoder != NULL)
@@ -722,6 +834,8 @@ key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode, 
 
   if (!gtk_widget_is_drawable (GTK_WIDGET (self)))
     return FALSE;
+  if (keyval == GDK_KEY_Escape && dismiss_verdict (self))
+    return TRUE;
   if (keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_Tab)
     {
       PvWedgeEvent event = pv_wedge_feed_end (self->wedge, now, &text);
@@ -799,6 +913,30 @@ pv_gate_page_focus_lookup (PvGatePage *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->lookup));
 }
 
+GtkWidget *
+pv_gate_page_get_lookup (PvGatePage *self)
+{
+  return GTK_WIDGET (self->lookup);
+}
+
+const char *
+pv_gate_page_get_hint (PvGatePage *self)
+{
+  return gtk_label_get_text (self->hint);
+}
+
+const char *
+pv_gate_page_get_exit_banner (PvGatePage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->exit_banner)) ? gtk_label_get_text (self->exit_banner) : NULL;
+}
+
+gboolean
+pv_gate_page_dismiss (PvGatePage *self)
+{
+  return dismiss_verdict (self);
+}
+
 static void
 focus_lookup_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
@@ -874,6 +1012,12 @@ pv_gate_page_dispose (GObject *object)
   g_clear_handle_id (&self->clear_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   forget_paint (self);
+  if (self->styled_root != NULL)
+    {
+      gtk_widget_remove_css_class (self->styled_root, "gate-exit-mode");
+      g_object_remove_weak_pointer (G_OBJECT (self->styled_root), (gpointer *) &self->styled_root);
+      self->styled_root = NULL;
+    }
   if (self->keys != NULL)
     {
       GtkWidget *owner = gtk_event_controller_get_widget (self->keys);
@@ -928,6 +1072,7 @@ pv_gate_page_class_init (PvGatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, lookup);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, camera_choice);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, exit_mode);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, exit_banner);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, verdict);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, headline);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, party);
@@ -953,6 +1098,15 @@ pv_gate_page_init (PvGatePage *self)
   g_queue_init (&self->admitted);
   g_signal_connect (self, "notify::root", G_CALLBACK (root_changed_cb), NULL);
   g_signal_connect_swapped (self->lookup, "activate", G_CALLBACK (lookup_activated_cb), self);
+  g_signal_connect_swapped (self->exit_mode, "notify::active", G_CALLBACK (update_mode), self);
+  g_signal_connect (self, "map", G_CALLBACK (update_root_mode), NULL);
+  g_signal_connect (self, "unmap", G_CALLBACK (update_root_mode), NULL);
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+
+    g_signal_connect (click, "pressed", G_CALLBACK (verdict_clicked_cb), self);
+    gtk_widget_add_controller (self->verdict, GTK_EVENT_CONTROLLER (click));
+  }
 }
 
 static void
@@ -976,6 +1130,8 @@ pv_gate_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings, cons
   self->camera_override = g_strdup (camera_source);
   resolve_gate (self);
   g_settings_bind (settings, "exit-mode", self->exit_mode, "active", G_SETTINGS_BIND_DEFAULT);
+  update_mode (self);
+  update_lookup_allowed (self);
   g_signal_connect (settings, "changed", G_CALLBACK (settings_changed_cb), self);
   pv_wedge_set_hold_off_ms (self->wedge, g_settings_get_uint (settings, "hold-off-ms"));
   fill_camera_choice (self);

@@ -35,8 +35,8 @@ void pv_gate_page_focus_lookup (PvGatePage *self);
 void pv_gate_page_scan (PvGatePage *self, const char *code);
 
 /* What the page shows now, for tests and screen readers: the verdict's
- * parts ("" when idle; the serial as "Ticket 3-000145") and its colour ("admit", "refuse", "offline" or
- * NULL when idle). */
+ * parts ("" when idle; the serial as "Ticket 3-000145") and its colour ("admit", "refuse", "offline",
+ * "exit", "manual" — a serial typed by hand — or NULL when idle). */
 const char *pv_gate_page_get_headline (PvGatePage *self);
 const char *pv_gate_page_get_what (PvGatePage *self);
 const char *pv_gate_page_get_detail (PvGatePage *self);
@@ -49,5 +49,14 @@ const char *pv_gate_page_get_style (PvGatePage *self);
  * How many verdicts the page has shown since it was made: */
 guint pv_gate_page_get_n_verdicts (PvGatePage *self);
 PvSounds *pv_gate_page_get_sounds (PvGatePage *self);
+/* The lookup by serial (hidden when Preferences turn it off), the line
+ * under the count (the lookup's refusals in words), and the exit mode's
+ * banner (NULL when not in exit mode). */
+GtkWidget *pv_gate_page_get_lookup (PvGatePage *self);
+const char *pv_gate_page_get_hint (PvGatePage *self);
+const char *pv_gate_page_get_exit_banner (PvGatePage *self);
+/* Returns to the idle page at once, as Escape or a click on the verdict
+ * does; FALSE when no verdict was shown. */
+gboolean pv_gate_page_dismiss (PvGatePage *self);
 
 G_END_DECLS

@@ -305,6 +305,24 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              spin_row (self, "hold-off-ms", _ ("Hold-off"),
                                        _ ("Seconds before the same code held in view is read again"), 1000, 0.5, 1));
+  /* Serials run in order: a typed one proves nothing, so who may type
+   * one is the organiser's call. */
+  {
+    g_autoptr (GPtrArray) lookup_ids = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GPtrArray) lookup_names = g_ptr_array_new_with_free_func (g_free);
+    GtkWidget *row;
+
+    g_ptr_array_add (lookup_ids, g_strdup ("anyone"));
+    g_ptr_array_add (lookup_names, g_strdup (_ ("Anyone at this station")));
+    g_ptr_array_add (lookup_ids, g_strdup ("signed-in"));
+    g_ptr_array_add (lookup_names, g_strdup (_ ("Signed-in volunteers only")));
+    g_ptr_array_add (lookup_ids, g_strdup ("off"));
+    g_ptr_array_add (lookup_names, g_strdup (_ ("Nobody (off)")));
+    row = choice_row (self, "gate-lookup", _ ("Admit by serial"), lookup_ids, lookup_names);
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                                 _ ("A typed serial is a manual decision: the ticket is checked by eye"));
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  }
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
 }
 

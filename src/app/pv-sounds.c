@@ -14,6 +14,7 @@ struct _PvSounds
   GstElement *playbin;
   guint bus_watch;
   guint n_finished;
+  char *last;      /* the name last asked for */
   gboolean broken; /* no audio here: stop trying */
 };
 
@@ -53,6 +54,8 @@ pv_sounds_play (PvSounds *self, const char *name)
   g_autofree char *uri = NULL;
 
   g_return_if_fail (PV_IS_SOUNDS (self));
+  g_free (self->last);
+  self->last = g_strdup (name);
   if (self->playbin == NULL || self->broken)
     return;
   uri = g_strdup_printf ("resource:///in/pravesh/Pravesh/sounds/%s.wav", name);
@@ -65,6 +68,12 @@ guint
 pv_sounds_get_n_finished (PvSounds *self)
 {
   return self->n_finished;
+}
+
+const char *
+pv_sounds_get_last (PvSounds *self)
+{
+  return self->last;
 }
 
 static void
@@ -82,9 +91,17 @@ pv_sounds_dispose (GObject *object)
 }
 
 static void
+pv_sounds_finalize (GObject *object)
+{
+  g_free (PV_SOUNDS (object)->last);
+  G_OBJECT_CLASS (pv_sounds_parent_class)->finalize (object);
+}
+
+static void
 pv_sounds_class_init (PvSoundsClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = pv_sounds_dispose;
+  G_OBJECT_CLASS (klass)->finalize = pv_sounds_finalize;
 }
 
 static void

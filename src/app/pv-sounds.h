@@ -18,7 +18,9 @@ PvSounds *pv_sounds_new (const char *sink);
  * before. A machine without sound is noted once in the log, never an
  * error on screen. */
 void pv_sounds_play (PvSounds *self, const char *name);
-/* Sounds played to their end, for tests. */
+/* Sounds played to their end, and the one last asked for ("exit"…), for
+ * tests. */
 guint pv_sounds_get_n_finished (PvSounds *self);
+const char *pv_sounds_get_last (PvSounds *self);
 
 G_END_DECLS

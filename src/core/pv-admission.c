@@ -316,9 +316,9 @@ pv_admission_decide (PvStore *store, const char *code, const char *gate, gint64 
   return event && decide (store, event, code, canonical_gate, at, is_exit, out, error);
 }
 
-gboolean
-pv_admission_scan (PvStore *store, const char *code, const char *gate, gint64 at,
-                   gboolean is_exit, gboolean offline, PvDecision *out, GError **error)
+static gboolean
+scan_and_record (PvStore *store, const char *code, const char *gate, gint64 at, gboolean is_exit,
+                 gboolean offline, gboolean manual, PvDecision *out, GError **error)
 {
   g_autoptr (PvRecord) record = NULL;
   const char *canonical_gate;
@@ -345,12 +345,16 @@ pv_admission_scan (PvStore *store, const char *code, const char *gate, gint64 at
   if (event == NULL || !decide (store, event, code, canonical_gate, at, is_exit, out, error))
     goto fail;
   out->offline = offline;
+  out->manual = manual;
   if (out->verdict == PV_VERDICT_ADMIT || out->verdict == PV_VERDICT_EXIT)
     {
       GVariant *body = g_variant_new (PV_SCAN_VARIANT_TYPE, out->ticket.issuer, out->ticket.serial,
                                       out->ticket.category, (gint16) out->day,
                                       (guint16) out->party, canonical_gate, at, offline);
-      if (!pv_ledger_append (store, is_exit ? PV_RECORD_EXIT : PV_RECORD_ENTRY, body, &record, error))
+      PvRecordKind kind = manual ? (is_exit ? PV_RECORD_MANUAL_EXIT : PV_RECORD_MANUAL_ENTRY)
+                                 : (is_exit ? PV_RECORD_EXIT : PV_RECORD_ENTRY);
+
+      if (!pv_ledger_append (store, kind, body, &record, error))
         goto fail;
       out->device_id = record->device_id;
       out->seq = record->seq;
@@ -363,6 +367,20 @@ fail:
   if (pv_store_in_transaction (store))
     pv_store_rollback (store);
   return FALSE;
+}
+
+gboolean
+pv_admission_scan (PvStore *store, const char *code, const char *gate, gint64 at,
+                   gboolean is_exit, gboolean offline, PvDecision *out, GError **error)
+{
+  return scan_and_record (store, code, gate, at, is_exit, offline, FALSE, out, error);
+}
+
+gboolean
+pv_admission_scan_manual (PvStore *store, const char *code, const char *gate, gint64 at,
+                          gboolean is_exit, gboolean offline, PvDecision *out, GError **error)
+{
+  return scan_and_record (store, code, gate, at, is_exit, offline, TRUE, out, error);
 }
 
 gboolean

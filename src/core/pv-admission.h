@@ -26,6 +26,7 @@ struct _PvDecision
   gint64 at;
   char *gate;
   gboolean offline;
+  gboolean manual;    /* decided by hand from a typed serial */
   gint64 previous_at; /* ALREADY_USED, WRONG_DAY: the earlier entry, or 0 */
   char *previous_gate;
   int valid_day;     /* WRONG_DAY: the ticket's day, or -1 */
@@ -56,6 +57,18 @@ gboolean pv_admission_scan (PvStore *store,
                             gboolean offline,
                             PvDecision *out,
                             GError **error);
+
+/* As pv_admission_scan (), for a decision made by hand: the volunteer typed
+ * the serial and checked the ticket by eye, no code was read. Recorded as
+ * a manual entry or exit, so it can be told apart. */
+gboolean pv_admission_scan_manual (PvStore *store,
+                                   const char *code,
+                                   const char *gate,
+                                   gint64 at,
+                                   gboolean is_exit,
+                                   gboolean offline,
+                                   PvDecision *out,
+                                   GError **error);
 
 /* Checks only that the ticket is genuine and in force (signature, issuer,
  * event, revocation): VALID or the refusal. */

@@ -27,6 +27,8 @@ static const char *const kind_names[] = {
   [PV_RECORD_ENTRY] = "entry",
   [PV_RECORD_EXIT] = "exit",
   [PV_RECORD_DELIVERY_REQUESTED] = "delivery-requested",
+  [PV_RECORD_MANUAL_ENTRY] = "manual-entry",
+  [PV_RECORD_MANUAL_EXIT] = "manual-exit",
 };
 
 const char *
@@ -54,6 +56,8 @@ pv_record_kind_body_type (guint kind)
       return G_VARIANT_TYPE ("(quxs)");
     case PV_RECORD_ENTRY:
     case PV_RECORD_EXIT:
+    case PV_RECORD_MANUAL_ENTRY:
+    case PV_RECORD_MANUAL_EXIT:
       return G_VARIANT_TYPE (PV_SCAN_VARIANT_TYPE);
     case PV_RECORD_DELIVERY_REQUESTED:
       return G_VARIANT_TYPE (PV_DELIVERY_VARIANT_TYPE);

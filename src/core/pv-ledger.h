@@ -22,6 +22,11 @@ typedef enum
   PV_RECORD_ENTRY = 6,              /* body: PV_SCAN_VARIANT_TYPE */
   PV_RECORD_EXIT = 7,               /* body: PV_SCAN_VARIANT_TYPE */
   PV_RECORD_DELIVERY_REQUESTED = 8, /* body: PV_DELIVERY_VARIANT_TYPE */
+  /* An entry or exit decided by hand: a serial typed in, the ticket
+   * checked by eye, no code read. Its own kind, so the body and older
+   * records keep their one type. */
+  PV_RECORD_MANUAL_ENTRY = 9, /* body: PV_SCAN_VARIANT_TYPE */
+  PV_RECORD_MANUAL_EXIT = 10, /* body: PV_SCAN_VARIANT_TYPE */
 } PvRecordKind;
 
 /* issuer, serial, category, event day, party, gate, at µs, decided offline */

@@ -42,6 +42,7 @@ typedef struct
   int day;
   guint party;
   gboolean is_exit;
+  gboolean manual; /* decided by hand from a typed serial, no code read */
   gboolean is_double;
   gboolean is_void;    /* by a device after its revocation: counts for nothing */
   guint8 category;     /* as the scanning gate read it from the code */

@@ -146,7 +146,7 @@ pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **er
 {
   sqlite3_stmt *stmt = pv_store_prepare (store,
                                          "SELECT device_id, seq, hlc, at, day, party, is_exit, "
-                                         "       is_double, gate, is_void, category, counted_party "
+                                         "       is_double, gate, is_void, category, counted_party, manual "
                                          "FROM scans WHERE issuer = ?1 AND serial = ?2 "
                                          "ORDER BY hlc, device_id, seq",
                                          error);
@@ -174,6 +174,7 @@ pv_state_load_scans (PvStore *store, guint16 issuer, guint32 serial, GError **er
       scan.is_void = sqlite3_column_int (stmt, 9);
       scan.category = (guint8) sqlite3_column_int (stmt, 10);
       scan.counted_party = (guint) sqlite3_column_int (stmt, 11);
+      scan.manual = sqlite3_column_int (stmt, 12);
       g_array_append_val (scans, scan);
     }
   sqlite3_reset (stmt);
@@ -790,7 +791,8 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   gint16 day;
   const char *gate;
   gint64 at;
-  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT;
+  gboolean offline, is_exit = record->kind == PV_RECORD_EXIT || record->kind == PV_RECORD_MANUAL_EXIT;
+  gboolean manual = record->kind == PV_RECORD_MANUAL_ENTRY || record->kind == PV_RECORD_MANUAL_EXIT;
   PvScan pending;
   const PvDeviceInfo *author;
   g_autoptr (GVariant) gate_v = NULL;
@@ -825,6 +827,7 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
     .day = day,
     .party = party,
     .is_exit = is_exit,
+    .manual = manual,
     .is_void = at >= author->revoked_at,
     .category = category,
   };
@@ -836,8 +839,8 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO scans (device_id, seq, hlc, at, issuer, serial, category, "
-                           "  day, gate, party, is_exit, offline, is_void, is_double, counted_party) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           "  day, gate, party, is_exit, offline, is_void, is_double, counted_party, manual) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                            error);
   if (stmt == NULL)
     return FALSE;
@@ -856,6 +859,7 @@ apply_scan (PvStore *store, const PvRecord *record, GVariant *body, GError **err
   sqlite3_bind_int (stmt, 13, pending.is_void);
   sqlite3_bind_int (stmt, 14, pending.is_double);
   sqlite3_bind_int (stmt, 15, (int) pending.counted_party);
+  sqlite3_bind_int (stmt, 16, manual);
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   if (!pending.is_void)
@@ -917,6 +921,8 @@ pv_state_apply (PvStore *store, const PvRecord *record, GVariant *body, GError *
       return apply_ticket_revoked (store, record, body, error);
     case PV_RECORD_ENTRY:
     case PV_RECORD_EXIT:
+    case PV_RECORD_MANUAL_ENTRY:
+    case PV_RECORD_MANUAL_EXIT:
       return apply_scan (store, record, body, error);
     case PV_RECORD_DELIVERY_REQUESTED:
       return apply_delivery_requested (store, record, body, error);
@@ -1023,7 +1029,7 @@ pv_state_digest (PvStore *store, guint8 out[PV_HASH_SIZE], GError **error)
     "rec_device, rec_seq FROM tickets ORDER BY issuer, serial",
     "SELECT issuer, serial, revoked_at, reason FROM ticket_revocations ORDER BY issuer, serial",
     "SELECT device_id, seq, hlc, at, issuer, serial, category, day, gate, party, is_exit, "
-    "offline, is_double, is_void, counted_party FROM scans ORDER BY device_id, seq",
+    "offline, is_double, is_void, counted_party, manual FROM scans ORDER BY device_id, seq",
     "SELECT name, key, value FROM counters WHERE value != 0 ORDER BY name, key",
     /* Not the status: only the hub's outbox moves it, on the hub alone. */
     "SELECT requested_by, rec_seq, issuer, serial, channel, requested_at FROM deliveries "

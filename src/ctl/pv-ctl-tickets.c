@@ -682,7 +682,7 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 
       if (bound == 0)
         bound = (guint64) CLAMP (pv_store_get_meta_int (store, "online-bound-ms", 800), 1, 60000);
-      pv_hub_admit_async (store, NULL, url, argv[1], gate, is_exit, (guint) bound, NULL, pv_ctl_got_result, &result);
+      pv_hub_admit_async (store, NULL, url, argv[1], gate, is_exit, FALSE, (guint) bound, NULL, pv_ctl_got_result, &result);
       verdict = pv_hub_admit_finish (pv_ctl_wait (&result), &error);
       if (verdict != NULL)
         {

@@ -90,6 +90,7 @@ typedef struct
   char *code;
   char *gate;
   gboolean is_exit;
+  gboolean manual; /* a serial typed at the gate, no code read */
   PvDecision decision;
 } Admission;
 
@@ -156,8 +157,10 @@ flush_admissions (gpointer user_data)
   for (GList *l = group.head; ok && l != NULL; l = l->next)
     {
       Admission *a = l->data;
-      ok = pv_admission_scan (hub->store, a->code, a->gate, pv_store_now (hub->store), a->is_exit, FALSE,
-                              &a->decision, &error);
+      ok = a->manual ? pv_admission_scan_manual (hub->store, a->code, a->gate, pv_store_now (hub->store),
+                                                 a->is_exit, FALSE, &a->decision, &error)
+                     : pv_admission_scan (hub->store, a->code, a->gate, pv_store_now (hub->store), a->is_exit,
+                                          FALSE, &a->decision, &error);
     }
   ok = ok && pv_store_commit (hub->store, &error);
   if (!ok && pv_store_in_transaction (hub->store))
@@ -239,6 +242,7 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   admission->code = g_strdup (code);
   admission->gate = g_strdup (gate);
   admission->is_exit = json_object_get_boolean_member_with_default (root, "exit", FALSE);
+  admission->manual = json_object_get_boolean_member_with_default (root, "manual", FALSE);
   soup_server_message_pause (msg);
   g_queue_push_tail (&hub->pending, admission);
   /* Decided at the start of the loop's next turn, before anything else:

@@ -56,6 +56,7 @@ struct _PvDemoSource
   cairo_surface_t *background;
   cairo_surface_t *phone;
   int phone_index; /* which code the phone shows; -1: none drawn yet */
+  gboolean nobody; /* the code is "": nobody in front of the camera */
   guint seen_serial;
   guint64 code_start_frame;
   guint64 frame_no;
@@ -288,6 +289,7 @@ update_phone (PvDemoSource *self, guint64 frame_no)
       g_clear_pointer (&self->phone, cairo_surface_destroy);
       self->phone = draw_phone (index >= 0 ? codes[index] : NULL);
       self->phone_index = index;
+      self->nobody = index >= 0 && *codes[index] == '\0';
     }
 }
 
@@ -512,7 +514,8 @@ pv_demo_source_render (PvDemoSource *self, guint64 frame_no, guint8 *pixels, int
               background + (gsize) y * cairo_image_surface_get_stride (self->background), STRIDE);
 
   phone_pose ((double) frame_no / PV_DEMO_FPS, &pose);
-  composite_phone (self->phone, &pose, pixels, stride);
+  if (!self->nobody)
+    composite_phone (self->phone, &pose, pixels, stride);
   add_noise (frame_no, pixels, stride);
 }
 

@@ -29,7 +29,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvDemoSource, pv_demo_source_unref)
 GstElement *pv_demo_source_create_element (PvDemoSource *self);
 
 /* The codes shown in turn, from the first, starting now; NULL or empty shows
- * the phone with a blank screen. Callable from any thread. */
+ * the phone with a blank screen, a code "" shows nobody in front of the
+ * camera for its turn. Callable from any thread. */
 void pv_demo_source_set_codes (PvDemoSource *self, const char *const *codes);
 
 /* Wakes a streaming thread waiting for the next frame time and makes it push

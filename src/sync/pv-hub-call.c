@@ -214,8 +214,8 @@ pv_hub_call_finish (GAsyncResult *result, GError **error)
 
 void
 pv_hub_admit_async (PvStore *store, SoupSession *session, const char *hub_url, const char *code, const char *gate,
-                    gboolean is_exit, guint bound_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
-                    gpointer user_data)
+                    gboolean is_exit, gboolean manual, guint bound_ms, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
@@ -226,6 +226,12 @@ pv_hub_admit_async (PvStore *store, SoupSession *session, const char *hub_url, c
   json_builder_add_string_value (builder, gate);
   json_builder_set_member_name (builder, "exit");
   json_builder_add_boolean_value (builder, is_exit);
+  /* Only when set: a hub from before manual records reads what it knows. */
+  if (manual)
+    {
+      json_builder_set_member_name (builder, "manual");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   json_builder_end_object (builder);
   pv_hub_call_async (store, session, hub_url, "/api/v1/admit", builder, bound_ms, cancellable, callback,
                      user_data);

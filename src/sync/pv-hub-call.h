@@ -48,7 +48,8 @@ void pv_hub_call_async (PvStore *store,
 JsonNode *pv_hub_call_finish (GAsyncResult *result, GError **error);
 
 /* Asks the hub to decide on the ticket @code scanned at @gate (an exit scan
- * when @is_exit): POST /api/v1/admit as pv_hub_call_async() does it. A gate
+ * when @is_exit; typed in by hand, no code read, when @manual): POST
+ * /api/v1/admit as pv_hub_call_async() does it. A gate
  * does not keep a visitor waiting on a slow network: when @bound_ms passes
  * (G_IO_ERROR_TIMED_OUT), or on any other error, it decides from its own
  * replica. */
@@ -58,6 +59,7 @@ void pv_hub_admit_async (PvStore *store,
                          const char *code,
                          const char *gate,
                          gboolean is_exit,
+                         gboolean manual,
                          guint bound_ms,
                          GCancellable *cancellable,
                          GAsyncReadyCallback callback,

@@ -19,7 +19,14 @@ typedef struct
 {
   char *headline;
   char *style;
+  guint idle_ticks;   /* in a row, on the idle page after the first verdict */
+  gboolean idle_seen; /* long enough to read it */
 } Demo;
+
+/* The demo camera's pauses: after its verdict goes by itself, the idle
+ * page — the camera's picture, the count, exit mode — stays long enough
+ * for a newcomer to read it before the next ticket comes. */
+#define IDLE_TICKS 20
 
 static gboolean
 demo_step (AppRun *run, PvWindow *window, gpointer data)
@@ -31,10 +38,27 @@ demo_step (AppRun *run, PvWindow *window, gpointer data)
   g_assert_nonnull (page);
   if (pv_gate_page_get_n_verdicts (page) == 0 || run->ticks < 4)
     return FALSE;
-  if (!(shot = app_test_screenshot (GTK_WIDGET (window), "demo-gate")))
+  if (demo->headline == NULL)
+    {
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "demo-gate")))
+        return FALSE;
+      demo->headline = g_strdup (pv_gate_page_get_headline (page));
+      demo->style = g_strdup (pv_gate_page_get_style (page));
+      return FALSE;
+    }
+  /* The next ticket's verdict must not come before the idle page was
+   * there to be read. */
+  g_assert_cmpuint (pv_gate_page_get_n_verdicts (page), ==, 1);
+  if (pv_gate_page_get_style (page) != NULL)
+    {
+      demo->idle_ticks = 0;
+      return FALSE;
+    }
+  if (++demo->idle_ticks < IDLE_TICKS)
     return FALSE;
-  demo->headline = g_strdup (pv_gate_page_get_headline (page));
-  demo->style = g_strdup (pv_gate_page_get_style (page));
+  if (!(shot = app_test_screenshot (GTK_WIDGET (window), "demo-gate-idle")))
+    return FALSE;
+  demo->idle_seen = TRUE;
   return TRUE;
 }
 
@@ -61,6 +85,7 @@ test_gate (void)
   /* The demo's first ticket is fresh, and the hub is up: green. */
   g_assert_cmpstr (demo.headline, ==, "ADMIT");
   g_assert_cmpstr (demo.style, ==, "admit");
+  g_assert_true (demo.idle_seen);
   g_assert_cmpuint (count_demo_dirs (), ==, dirs_before);
   g_free (demo.headline);
   g_free (demo.style);

@@ -256,12 +256,31 @@ test_wedge (void)
   seen_clear (&seen);
 }
 
-/* A code that will not scan: its serial typed into the lookup. */
+/* The scans of @code recorded in the event file. */
+static GArray *
+load_scans (const char *code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = pv_store_open_existing (db_path, &error);
+  GArray *scans;
+  PvTicket ticket;
+
+  g_assert_no_error (error);
+  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  scans = pv_state_load_scans (store, ticket.issuer, ticket.serial, &error);
+  g_assert_no_error (error);
+  return scans;
+}
+
+/* A code that will not scan: its serial typed into the lookup. Serials
+ * run in order, so that proves nothing: the verdict says it is the
+ * volunteer's own decision, in its own colour, and the record says so. */
 static void
 test_lookup (void)
 {
   g_autofree char *code = issue ("One-day", 0, 1);
   g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) scans = NULL;
   g_autofree char *serial = NULL;
   PvTicket ticket;
   Seen seen = { .name = "gate-lookup-admit" };
@@ -270,9 +289,365 @@ test_lookup (void)
   serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
   seen.serial = serial;
   run_gate (NULL, TRUE, &seen);
-  g_assert_cmpstr (seen.headline, ==, "ADMIT");
-  g_assert_cmpuint (count_scans (code), ==, 1);
+  g_assert_cmpstr (seen.headline, ==, "MANUAL ADMIT");
+  g_assert_cmpstr (seen.style, ==, "manual");
+  g_assert_cmpstr (seen.note, ==, "Manual decision — check the visitor’s ticket by eye");
+  scans = load_scans (code);
+  g_assert_cmpuint (scans->len, ==, 1);
+  g_assert_true (g_array_index (scans, PvScan, 0).manual);
+  g_assert_false (g_array_index (scans, PvScan, 0).is_exit);
   seen_clear (&seen);
+}
+
+/* A serial typed where the organiser allows only signed-in volunteers to
+ * admit by serial, and nobody is signed in: refused in words, nothing
+ * shown as a verdict, nothing recorded. */
+typedef struct
+{
+  const char *serial;
+  gboolean typed;
+  char *hint;
+  gboolean lookup_shown;
+  guint n_verdicts;
+} Refused;
+
+static gboolean
+lookup_refused_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Refused *refused = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  g_autofree char *shot = NULL;
+
+  if (run->ticks < 3)
+    return FALSE;
+  if (!refused->typed)
+    {
+      const char *keys[] = { "type", "--delay", "80", refused->serial, NULL };
+      const char *enter[] = { "key", "Return", NULL };
+
+      refused->typed = TRUE;
+      pv_gate_page_focus_lookup (page);
+      app_test_xdotool (GTK_WINDOW (window), keys);
+      app_test_xdotool (GTK_WINDOW (window), enter);
+      return FALSE;
+    }
+  if (!g_str_has_prefix (pv_gate_page_get_hint (page), "Only a signed-in volunteer"))
+    return FALSE;
+  if (!(shot = app_test_screenshot (GTK_WIDGET (window), "gate-lookup-refused")))
+    return FALSE;
+  refused->hint = g_strdup (pv_gate_page_get_hint (page));
+  refused->lookup_shown = gtk_widget_get_visible (pv_gate_page_get_lookup (page));
+  refused->n_verdicts = pv_gate_page_get_n_verdicts (page);
+  return TRUE;
+}
+
+static void
+test_lookup_signed_in_only (void)
+{
+  g_autofree char *code = issue ("One-day", 0, 1);
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *serial = NULL;
+  const char *args[] = { "--db", db_path, "--camera", "none", "--role", "gate", "--gate", "Gate 1", NULL };
+  Refused refused = { 0 };
+  PvTicket ticket;
+
+  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
+  refused.serial = serial;
+  g_settings_set_string (settings, "gate-lookup", "signed-in");
+  g_assert_cmpint (app_test_run (args, lookup_refused_step, &refused), ==, 0);
+  g_settings_reset (settings, "gate-lookup");
+  g_assert_cmpstr (refused.hint, ==, "Only a signed-in volunteer may admit by serial: sign in first");
+  g_assert_true (refused.lookup_shown);
+  g_assert_cmpuint (refused.n_verdicts, ==, 0);
+  g_assert_cmpuint (count_scans (code), ==, 0);
+  g_free (refused.hint);
+}
+
+/* The organiser turns admitting by serial off in Preferences, through the
+ * X server: the lookup leaves the gate at once. */
+typedef struct
+{
+  int stage;
+  guint waited;
+  GtkWindow *preferences;
+  gboolean shown_before, shown_after;
+  char *taken;
+} TurnOff;
+
+static AdwComboRow *
+find_combo_row (GtkWidget *widget, const char *key)
+{
+  if (ADW_IS_COMBO_ROW (widget) && g_strcmp0 (g_object_get_data (G_OBJECT (widget), "key"), key) == 0)
+    return ADW_COMBO_ROW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      AdwComboRow *found = find_combo_row (child, key);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+turn_off_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  TurnOff *off = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_autofree char *shot = NULL;
+  AdwComboRow *row;
+
+  if (run->ticks < 3)
+    return FALSE;
+  switch (off->stage)
+    {
+    case 0:
+      {
+        GListModel *toplevels = gtk_window_get_toplevels ();
+
+        off->shown_before = gtk_widget_get_visible (pv_gate_page_get_lookup (page));
+        gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+        for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+          {
+            g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+            if (ADW_IS_PREFERENCES_WINDOW (toplevel))
+              off->preferences = toplevel;
+          }
+        g_assert_nonnull (off->preferences);
+        off->stage = 1;
+        return FALSE;
+      }
+    case 1:
+      {
+        const char *open[] = { "key", "space", NULL };
+
+        row = find_combo_row (GTK_WIDGET (off->preferences), "gate-lookup");
+        g_assert_nonnull (row);
+        if (!gtk_widget_get_mapped (GTK_WIDGET (row)))
+          return FALSE;
+        /* As a person does with the keyboard: the row, its list open,
+         * the last choice, Enter. */
+        gtk_widget_grab_focus (GTK_WIDGET (row));
+        app_test_xdotool (off->preferences, open);
+        off->stage = 2;
+        return FALSE;
+      }
+    case 2:
+      {
+        const char *choose[] = { "key", "End", "Return", NULL };
+
+        /* The list is open when its popover has the keyboard. */
+        if (off->waited++ < 6)
+          return FALSE;
+        app_test_xdotool (off->preferences, choose);
+        off->stage = 3;
+        return FALSE;
+      }
+    case 3:
+      {
+        g_autofree char *allowed = g_settings_get_string (settings, "gate-lookup");
+
+        if (!g_str_equal (allowed, "off"))
+          return FALSE;
+        off->taken = g_steal_pointer (&allowed);
+        gtk_window_destroy (off->preferences);
+        off->stage = 4;
+        return FALSE;
+      }
+    default:
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "gate-lookup-off")))
+        return FALSE;
+      off->shown_after = gtk_widget_get_visible (pv_gate_page_get_lookup (page));
+      return TRUE;
+    }
+}
+
+static void
+test_lookup_off (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  const char *args[] = { "--db", db_path, "--camera", "none", "--role", "gate", "--gate", "Gate 1", NULL };
+  TurnOff off = { 0 };
+
+  g_assert_cmpint (app_test_run (args, turn_off_step, &off), ==, 0);
+  g_settings_reset (settings, "gate-lookup");
+  g_assert_true (off.shown_before);
+  g_assert_cmpstr (off.taken, ==, "off");
+  g_assert_false (off.shown_after);
+  g_free (off.taken);
+}
+
+/* Exit mode, switched on through the X server (Alt+E, the toggle's
+ * mnemonic): the station says it in words and in blue, header included;
+ * a scan then shows EXIT in its own colour and records an exit. */
+typedef struct
+{
+  const char *code;
+  int stage;
+  char *banner, *headline, *style, *sound;
+  gboolean header_marked;
+} ExitRun;
+
+static gboolean
+exit_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  ExitRun *exit_run = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  g_autofree char *shot = NULL;
+
+  if (run->ticks < 3)
+    return FALSE;
+  switch (exit_run->stage)
+    {
+    case 0:
+      {
+        const char *keys[] = { "key", "alt+e", NULL };
+
+        g_assert_null (pv_gate_page_get_exit_banner (page));
+        app_test_xdotool (GTK_WINDOW (window), keys);
+        exit_run->stage = 1;
+        return FALSE;
+      }
+    case 1:
+      if (pv_gate_page_get_exit_banner (page) == NULL)
+        return FALSE;
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "gate-exit-mode")))
+        return FALSE;
+      exit_run->banner = g_strdup (pv_gate_page_get_exit_banner (page));
+      exit_run->header_marked = gtk_widget_has_css_class (GTK_WIDGET (window), "gate-exit-mode");
+      app_test_type (GTK_WINDOW (window), exit_run->code);
+      exit_run->stage = 2;
+      return FALSE;
+    default:
+      if (pv_gate_page_get_n_verdicts (page) == 0 || pv_sounds_get_n_finished (pv_gate_page_get_sounds (page)) == 0)
+        return FALSE;
+      if (!(shot = app_test_screenshot (GTK_WIDGET (window), "gate-exit")))
+        return FALSE;
+      exit_run->headline = g_strdup (pv_gate_page_get_headline (page));
+      exit_run->style = g_strdup (pv_gate_page_get_style (page));
+      exit_run->sound = g_strdup (pv_sounds_get_last (pv_gate_page_get_sounds (page)));
+      return TRUE;
+    }
+}
+
+static void
+test_exit_mode (void)
+{
+  g_autofree char *code = issue ("One-day", 0, 1);
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) scans = NULL;
+  g_autoptr (PvStore) store = pv_store_open_existing (db_path, &error);
+  const char *args[] = { "--db", db_path, "--camera", "none", "--role", "gate", "--gate", "Gate 1", NULL };
+  PvDecision decision = { 0 };
+  ExitRun exit_run = { .code = code };
+
+  /* The visitor came in this morning. */
+  g_assert_no_error (error);
+  g_assert_true (pv_admission_scan (store, code, "Gate 1", pv_store_now (store), FALSE, FALSE, &decision, &error));
+  g_assert_cmpint (decision.verdict, ==, PV_VERDICT_ADMIT);
+  pv_decision_clear (&decision);
+  g_clear_object (&store);
+
+  g_assert_false (g_settings_get_boolean (settings, "exit-mode"));
+  g_assert_cmpint (app_test_run (args, exit_step, &exit_run), ==, 0);
+  g_assert_true (g_settings_get_boolean (settings, "exit-mode"));
+  g_settings_reset (settings, "exit-mode");
+  g_assert_cmpstr (exit_run.banner, ==, "EXIT MODE — scans record people leaving");
+  g_assert_true (exit_run.header_marked);
+  g_assert_cmpstr (exit_run.headline, ==, "EXIT");
+  /* Never ADMIT's green, never REFUSE's red. */
+  g_assert_cmpstr (exit_run.style, ==, "exit");
+  g_assert_cmpstr (exit_run.sound, ==, "exit");
+  scans = load_scans (code);
+  g_assert_cmpuint (scans->len, ==, 2);
+  g_assert_false (g_array_index (scans, PvScan, 0).is_exit);
+  g_assert_true (g_array_index (scans, PvScan, 1).is_exit);
+  g_assert_false (g_array_index (scans, PvScan, 1).manual);
+  g_free (exit_run.banner);
+  g_free (exit_run.headline);
+  g_free (exit_run.style);
+  g_free (exit_run.sound);
+}
+
+/* A verdict stays for the verdict time, here the longest: Escape, then a
+ * click on it, bring back the idle page at once. */
+typedef struct
+{
+  const char *codes[2];
+  int stage;
+  guint verdicts;
+  gboolean scanned;
+  gboolean escaped, clicked;
+} Dismiss;
+
+static gboolean
+dismiss_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Dismiss *dismiss = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  guint n = pv_gate_page_get_n_verdicts (page);
+
+  switch (dismiss->stage)
+    {
+    case 0:
+    case 2:
+      /* A ticket scanned, its verdict on screen. */
+      if (!dismiss->scanned && run->ticks > 2)
+        {
+          dismiss->scanned = TRUE;
+          app_test_type (GTK_WINDOW (window), dismiss->codes[dismiss->stage / 2]);
+        }
+      if (n <= dismiss->verdicts || pv_gate_page_get_style (page) == NULL || run->ticks < 4)
+        return FALSE;
+      dismiss->verdicts = n;
+      dismiss->scanned = FALSE;
+      if (dismiss->stage == 0)
+        {
+          const char *keys[] = { "key", "Escape", NULL };
+          app_test_xdotool (GTK_WINDOW (window), keys);
+        }
+      else
+        {
+          g_autofree char *x = g_strdup_printf ("%d", gtk_widget_get_width (GTK_WIDGET (page)) / 2);
+          g_autofree char *y = g_strdup_printf ("%d", gtk_widget_get_height (GTK_WIDGET (page)) / 3);
+          g_autofree char *xid = g_strdup_printf (
+            "%lu", (unsigned long) gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))));
+          const char *click[] = { "mousemove", "--window", xid, x, y, "click", "1", NULL };
+          app_test_xdotool (GTK_WINDOW (window), click);
+        }
+      dismiss->stage++;
+      return FALSE;
+    default:
+      /* Gone long before the verdict time: it was dismissed. */
+      if (pv_gate_page_get_style (page) != NULL)
+        return FALSE;
+      g_assert_cmpuint (n, ==, dismiss->verdicts);
+      if (dismiss->stage == 1)
+        dismiss->escaped = TRUE;
+      else
+        dismiss->clicked = TRUE;
+      dismiss->stage++;
+      return dismiss->stage > 3;
+    }
+}
+
+static void
+test_dismiss (void)
+{
+  g_autofree char *first = issue ("One-day", 0, 1);
+  g_autofree char *second = issue ("One-day", 0, 1);
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  const char *args[] = { "--db", db_path, "--camera", "none", "--role", "gate", "--gate", "Gate 1", NULL };
+  Dismiss dismiss = { .codes = { first, second } };
+
+  g_settings_set_uint (settings, "verdict-seconds", 30);
+  g_assert_cmpint (app_test_run (args, dismiss_step, &dismiss), ==, 0);
+  g_settings_reset (settings, "verdict-seconds");
+  g_assert_true (dismiss.escaped);
+  g_assert_true (dismiss.clicked);
 }
 
 /* ---- with a hub ---- */
@@ -373,7 +748,23 @@ typedef struct
 {
   guint step;
   char *volunteer;
+  /* Then, where only a signed-in volunteer may: a serial typed, once the
+   * gate has its ticket from the hub. */
+  const char *serial;
+  guint16 issuer;
+  guint32 number;
+  char *headline, *style;
 } SignIn;
+
+/* The gate's replica holds the ticket (it syncs in the background). */
+static gboolean
+gate_knows (guint16 issuer, guint32 serial)
+{
+  g_autoptr (PvStore) gate = pv_store_open_existing (gate_db_path, NULL);
+  g_auto (PvTicketInfo) info = { 0 };
+
+  return gate != NULL && pv_tickets_lookup (gate, issuer, serial, &info, NULL) && info.known;
+}
 
 static gboolean
 sign_in_step (AppRun *run, PvWindow *window, gpointer data)
@@ -407,6 +798,37 @@ sign_in_step (AppRun *run, PvWindow *window, gpointer data)
       if (shot == NULL)
         return FALSE;
       sign_in->volunteer = g_strdup (pv_window_get_volunteer (window));
+      sign_in->step = 3;
+    }
+  else if (sign_in->step == 3 && run->ticks % 10 == 0 && gate_knows (sign_in->issuer, sign_in->number))
+    {
+      PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+      const char *keys[] = { "type", "--delay", "80", sign_in->serial, NULL };
+      const char *enter[] = { "key", "Return", NULL };
+      GListModel *toplevels = gtk_window_get_toplevels ();
+
+      /* The code was given above, not typed into the sign-in dialog: it
+       * is still open, and would take the keys. */
+      for (guint i = g_list_model_get_n_items (toplevels); i-- > 0;)
+        {
+          g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+          if (ADW_IS_MESSAGE_DIALOG (toplevel))
+            gtk_window_destroy (toplevel);
+        }
+      pv_window_show_page (window, "gate");
+      pv_gate_page_focus_lookup (page);
+      app_test_xdotool (GTK_WINDOW (window), keys);
+      app_test_xdotool (GTK_WINDOW (window), enter);
+      sign_in->step = 4;
+    }
+  else if (sign_in->step == 4)
+    {
+      PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+
+      if (pv_gate_page_get_n_verdicts (page) == 0)
+        return FALSE;
+      sign_in->headline = g_strdup (pv_gate_page_get_headline (page));
+      sign_in->style = g_strdup (pv_gate_page_get_style (page));
       return TRUE;
     }
   return FALSE;
@@ -415,17 +837,39 @@ sign_in_step (AppRun *run, PvWindow *window, gpointer data)
 static void
 test_sign_in (void)
 {
+  g_autofree char *code = issue ("One-day", 0, 1);
   GSubprocess *hub = start_hub ();
   const char *add[] = { "--db", db_path, "volunteer", "add", "--name", "Meera", "--phone", "98000 00001", NULL };
   g_autofree char *added = app_test_ctl (add);
   const char *args[] = { "--db", gate_db_path, "--camera", "none", NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) scans = NULL;
+  g_autofree char *serial = NULL;
   SignIn sign_in = { 0 };
+  PvTicket ticket;
 
   g_assert_nonnull (gate_db_path);
+  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
+  sign_in.serial = serial;
+  sign_in.issuer = ticket.issuer;
+  sign_in.number = ticket.serial;
+  g_settings_set_string (settings, "gate-lookup", "signed-in");
   g_assert_cmpint (app_test_run (args, sign_in_step, &sign_in), ==, 0);
+  g_settings_reset (settings, "gate-lookup");
   g_assert_cmpstr (sign_in.volunteer, ==, "Meera (gate)");
   stop_hub (hub);
+  /* Signed in, the serial is taken: the hub decided, by hand, and
+   * recorded it so. */
+  g_assert_cmpstr (sign_in.headline, ==, "MANUAL ADMIT");
+  g_assert_cmpstr (sign_in.style, ==, "manual");
+  scans = load_scans (code);
+  g_assert_cmpuint (scans->len, ==, 1);
+  g_assert_true (g_array_index (scans, PvScan, 0).manual);
   g_free (sign_in.volunteer);
+  g_free (sign_in.headline);
+  g_free (sign_in.style);
 }
 
 /* A hub that takes the connection and never answers: past the offline
@@ -511,6 +955,10 @@ main (int argc, char **argv)
   g_test_add_func ("/gate/wrong-day", test_wrong_day);
   g_test_add_func ("/gate/wedge", test_wedge);
   g_test_add_func ("/gate/lookup", test_lookup);
+  g_test_add_func ("/gate/lookup-signed-in-only", test_lookup_signed_in_only);
+  g_test_add_func ("/gate/lookup-off", test_lookup_off);
+  g_test_add_func ("/gate/exit-mode", test_exit_mode);
+  g_test_add_func ("/gate/dismiss", test_dismiss);
   g_test_add_func ("/gate/online", test_online);
   g_test_add_func ("/gate/sign-in", test_sign_in);
   g_test_add_func ("/gate/hub-slow", test_hub_slow);

@@ -598,6 +598,81 @@ test_foreign_database (void)
   test_rmdir (dir);
 }
 
+/* The scans of @code in @store. */
+static GArray *
+scans_of (PvStore *store, const char *code)
+{
+  g_autoptr (GError) error = NULL;
+  GArray *scans;
+  PvTicket ticket;
+
+  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  scans = pv_state_load_scans (store, ticket.issuer, ticket.serial, &error);
+  g_assert_no_error (error);
+  return scans;
+}
+
+/* A gate's lookup by serial is recorded as a manual entry (or exit): its
+ * own kind with the scan's usual body, so it reaches another replica as
+ * one, is rebuilt as one, and counts as any entry does. */
+static void
+test_manual_scans (Fixture *f, gconstpointer data)
+{
+  gint64 gate_clock = f->clock;
+  g_autoptr (PvStore) gate = test_add_device (f->admin, f->dir, PV_ROLE_GATE, "gate-1", &gate_clock);
+  g_autofree char *code = test_issue (f->admin, "Season pass", -1, 1);
+  g_autofree char *scanned = test_issue (f->admin, "Season pass", -1, 1);
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GArray) scans = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 noon = test_time (f->admin, 0, 12, 0);
+  PvDecision d;
+
+  g_assert_true (pv_admission_scan_manual (f->admin, code, "Gate 1", noon, FALSE, FALSE, &d, &error));
+  g_assert_cmpint (d.verdict, ==, PV_VERDICT_ADMIT);
+  g_assert_true (d.manual);
+  pv_decision_clear (&d);
+  g_assert_true (pv_admission_scan_manual (f->admin, code, "Gate 1", noon + 60 * G_USEC_PER_SEC, TRUE, FALSE,
+                                           &d, &error));
+  g_assert_cmpint (d.verdict, ==, PV_VERDICT_EXIT);
+  pv_decision_clear (&d);
+  g_assert_cmpint (test_scan (f->admin, scanned, "Gate 1", noon, FALSE), ==, PV_VERDICT_ADMIT);
+
+  records = all_records (f->admin);
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, records->len - 3))->kind, ==, PV_RECORD_MANUAL_ENTRY);
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, records->len - 2))->kind, ==, PV_RECORD_MANUAL_EXIT);
+  g_assert_cmpint (((PvRecord *) g_ptr_array_index (records, records->len - 1))->kind, ==, PV_RECORD_ENTRY);
+  g_assert_cmpstr (pv_record_kind_to_string (PV_RECORD_MANUAL_ENTRY), ==, "manual-entry");
+
+  /* Another replica: the same scans, marked the same. */
+  apply_all (gate, records, 0);
+  for (guint r = 0; r < 3; r++)
+    {
+      PvStore *store = r == 1 ? gate : f->admin;
+
+      if (r == 2)
+        {
+          g_assert_true (pv_state_rebuild (f->admin, &error));
+          g_assert_no_error (error);
+        }
+      g_clear_pointer (&scans, g_array_unref);
+      scans = scans_of (store, code);
+      g_assert_cmpuint (scans->len, ==, 2);
+      g_assert_true (g_array_index (scans, PvScan, 0).manual);
+      g_assert_false (g_array_index (scans, PvScan, 0).is_exit);
+      g_assert_true (g_array_index (scans, PvScan, 1).manual);
+      g_assert_true (g_array_index (scans, PvScan, 1).is_exit);
+      g_clear_pointer (&scans, g_array_unref);
+      scans = scans_of (store, scanned);
+      g_assert_cmpuint (scans->len, ==, 1);
+      g_assert_false (g_array_index (scans, PvScan, 0).manual);
+    }
+  {
+    g_autofree char *here = test_digest (f->admin, TRUE), *there = test_digest (gate, TRUE);
+    g_assert_cmpstr (here, ==, there);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -618,6 +693,7 @@ main (int argc, char *argv[])
   ADD ("/ledger/head-history", test_head_history);
   ADD ("/ledger/fork-with-clock-behind", test_fork_with_clock_behind);
   ADD ("/ledger/all-configs-lapse", test_all_configs_lapse);
+  ADD ("/ledger/manual-scans", test_manual_scans);
   g_test_add_func ("/ledger/not-a-store", test_not_a_store);
   g_test_add_func ("/ledger/foreign-database", test_foreign_database);
   return g_test_run ();

@@ -285,7 +285,7 @@ admit (PvStore *gate, SoupSession *session, const char *hub_url, gboolean is_exi
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  pv_hub_admit_async (gate, session, hub_url, "PV1:TEST", "Gate 1", is_exit, bound_ms, NULL, got_result, &result);
+  pv_hub_admit_async (gate, session, hub_url, "PV1:TEST", "Gate 1", is_exit, FALSE, bound_ms, NULL, got_result, &result);
   /* Never answered before the loop turns: the caller's code after the
    * call runs first. */
   g_assert_null (result);
@@ -462,7 +462,7 @@ test_bound (Hub *hub, gconstpointer data)
   guint ticks = 0;
 
   hub->mode = HUB_SILENT;
-  pv_hub_admit_async (gate, session, NULL, "PV1:TEST", "Gate 1", FALSE, 300, NULL, got_result, &result);
+  pv_hub_admit_async (gate, session, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 300, NULL, got_result, &result);
   verdict = pv_hub_admit_finish (wait_for (&result, &ticks), &error);
   took = (g_get_monotonic_time () - started) / 1000;
   g_assert_null (verdict);
@@ -505,7 +505,7 @@ test_cancel (Hub *hub, gconstpointer data)
 
   /* No bound of its own: the caller gives up (the window closed). */
   hub->mode = HUB_SILENT;
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, 0, cancellable, got_result, &result);
+  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 0, cancellable, got_result, &result);
   g_timeout_add (100, cancel_later, cancellable);
   verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
@@ -514,7 +514,7 @@ test_cancel (Hub *hub, gconstpointer data)
   g_clear_object (&result);
 
   /* Cancelled before it starts: the same, and the bound is no matter. */
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, 5000, cancellable, got_result, &result);
+  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, cancellable, got_result, &result);
   verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -528,7 +528,7 @@ test_no_hub (Hub *hub, gconstpointer data)
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (JsonNode) verdict = NULL;
 
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, 5000, NULL, got_result, &result);
+  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, NULL, got_result, &result);
   g_assert_null (result);
   verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
