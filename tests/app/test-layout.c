@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-layout.c: the window fits the screen it runs on. Run on a 1024×576
+ * Xvfb screen (a netbook's 1024×600 less a panel) and on a 1920×1080 one
+ * (PRAVESH_XVFB_SCREEN, see run-xvfb.sh): every page of the control room
+ * and the desk is opened, the window must be no wider than the screen,
+ * the controls a volunteer needs must lie wholly inside it, and the
+ * control room's sidebar folds on the small screen only. Errors shown by
+ * a click through the X server must not move the button clicked.
+ * Screenshots of each page at each size go to the artifacts folder. */
+#include "config.h"
+
+#include "app-test.h"
+#include "pv-desk-page.h"
+
+/* The small screen folds the sidebar; the large one does not. */
+#define FOLD_BELOW 1280
+
+typedef struct
+{
+  const char *const *pages; /* to open in turn, NULL-terminated */
+  guint page;
+  int stage;
+  gint64 frame; /* the frame counter when the page was switched to */
+  PvStore *store;
+  guint16 issuer;
+  guint32 serial;
+  graphene_rect_t before; /* the button's bounds before the error */
+} Layout;
+
+static GtkWidget *
+find_widget (GtkWidget *widget, gboolean (*match) (GtkWidget *, gconstpointer), gconstpointer data)
+{
+  if (match (widget, data))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, data);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_css_class (GtkWidget *widget, gconstpointer name)
+{
+  return gtk_widget_has_css_class (widget, name);
+}
+
+static gboolean
+is_button_for (GtkWidget *widget, gconstpointer label_or_action)
+{
+  return GTK_IS_BUTTON (widget)
+         && (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label_or_action) == 0
+             || g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), label_or_action) == 0);
+}
+
+static gboolean
+is_leaflet (GtkWidget *widget, gconstpointer unused)
+{
+  return ADW_IS_LEAFLET (widget);
+}
+
+static void
+screen_size (PvWindow *window, int *width, int *height)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (window));
+  g_autoptr (GdkMonitor) monitor = g_list_model_get_item (gdk_display_get_monitors (display), 0);
+  GdkRectangle geometry;
+
+  gdk_monitor_get_geometry (monitor, &geometry);
+  *width = geometry.width;
+  *height = geometry.height;
+}
+
+static gint64
+frame_counter (PvWindow *window)
+{
+  return gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (window)));
+}
+
+/* Asserts that @widget is on screen, wholly inside @window. */
+static void
+assert_inside (PvWindow *window, GtkWidget *widget, const char *what)
+{
+  graphene_rect_t bounds;
+  int width = gtk_widget_get_width (GTK_WIDGET (window)), height = gtk_widget_get_height (GTK_WIDGET (window));
+
+  g_assert_nonnull (widget);
+  g_test_message ("%s: %s", what, G_OBJECT_TYPE_NAME (widget));
+  g_assert_true (gtk_widget_is_drawable (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
+  g_test_message ("%s at %.0f,%.0f %.0f×%.0f in a %d×%d window", what, bounds.origin.x, bounds.origin.y,
+                  bounds.size.width, bounds.size.height, width, height);
+  g_assert_cmpfloat (bounds.size.width, >, 0);
+  g_assert_cmpfloat (bounds.origin.x, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, width);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, height);
+}
+
+/* The window on @screen_width: no wider than it, and its sidebar (if any)
+ * folded on a small screen only. */
+static void
+assert_fits (PvWindow *window, gboolean with_sidebar)
+{
+  int screen_width, screen_height;
+  GtkWidget *leaflet = find_widget (GTK_WIDGET (window), is_leaflet, NULL);
+
+  screen_size (window, &screen_width, &screen_height);
+  g_test_message ("window %d×%d on a %d×%d screen", gtk_widget_get_width (GTK_WIDGET (window)),
+                  gtk_widget_get_height (GTK_WIDGET (window)), screen_width, screen_height);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, screen_width);
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window)), <=, screen_height);
+  if (with_sidebar)
+    {
+      g_assert_nonnull (leaflet);
+      g_test_message ("leaflet folded %d, showing %s %d wide", adw_leaflet_get_folded (ADW_LEAFLET (leaflet)),
+                      G_OBJECT_TYPE_NAME (adw_leaflet_get_visible_child (ADW_LEAFLET (leaflet))),
+                      gtk_widget_get_width (adw_leaflet_get_visible_child (ADW_LEAFLET (leaflet))));
+      g_assert_cmpint (adw_leaflet_get_folded (ADW_LEAFLET (leaflet)), ==, screen_width < FOLD_BELOW);
+    }
+}
+
+/* TRUE once a frame has been laid out and drawn since the last switch. */
+static gboolean
+drawn (Layout *layout, PvWindow *window, const char *shot)
+{
+  g_autofree char *path = NULL;
+
+  GtkWidget *leaflet = find_widget (GTK_WIDGET (window), is_leaflet, NULL);
+
+  /* The sidebar slides away when the leaflet folds: after, the page
+   * has the whole width. */
+  if (frame_counter (window) < layout->frame + 2
+      || (leaflet
+          && (adw_leaflet_get_child_transition_running (ADW_LEAFLET (leaflet))
+              || (adw_leaflet_get_folded (ADW_LEAFLET (leaflet))
+                  && gtk_widget_get_width (adw_leaflet_get_visible_child (ADW_LEAFLET (leaflet)))
+                       != gtk_widget_get_width (leaflet)))))
+    return FALSE;
+  if (!(path = app_test_screenshot (GTK_WIDGET (window), shot)))
+    return FALSE;
+  return TRUE;
+}
+
+static void
+show_page (Layout *layout, PvWindow *window, const char *name)
+{
+  pv_window_show_page (window, name);
+  layout->frame = frame_counter (window);
+}
+
+static char *
+shot_name (PvWindow *window, const char *page)
+{
+  int width, height;
+
+  screen_size (window, &width, &height);
+  return g_strdup_printf ("layout-%s-%d", page, width);
+}
+
+static gboolean
+control_room_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Layout *layout = data;
+  const char *name = layout->pages[layout->page];
+  GtkWidget *page;
+  g_autofree char *shot = NULL;
+
+  if (name == NULL)
+    return TRUE;
+  page = pv_window_get_page (window, name);
+  if (layout->stage == 0)
+    {
+      show_page (layout, window, name);
+      layout->stage = 1;
+      return FALSE;
+    }
+  shot = shot_name (window, name);
+  if (!drawn (layout, window, shot))
+    return FALSE;
+  assert_fits (window, TRUE);
+  if (g_str_equal (name, "dashboard"))
+    for (GtkWidget *tile = find_widget (page, has_css_class, "dashboard-tile"); tile;
+         tile = gtk_widget_get_next_sibling (tile))
+      if (gtk_widget_has_css_class (tile, "dashboard-tile"))
+        assert_inside (window, tile, "a dashboard tile");
+  if (g_str_equal (name, "devices"))
+    assert_inside (window, find_widget (page, is_button_for, "_Pair a New Device…"), "Pair a New Device");
+  if (g_str_equal (name, "tickets"))
+    assert_inside (window, page, "the tickets page");
+  layout->page++;
+  layout->stage = 0;
+  return FALSE;
+}
+
+static void
+test_control_room (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-layout-XXXXXX", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "event.db", NULL);
+  g_autoptr (PvStore) store = app_test_create_event (db_path);
+  const char *pages[] = { "dashboard", "gate", "desk", "tickets", "doubles", "devices", "volunteers", "export", NULL };
+  Layout layout = { .pages = pages };
+  const char *args[] = { "--db", db_path, "--role", "admin", "--camera", "none", NULL };
+
+  g_clear_object (&store);
+  g_assert_cmpint (app_test_run (args, control_room_step, &layout), ==, 0);
+}
+
+/* The desk: the form's Issue button and the ticket beside it on screen. */
+static gboolean
+desk_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Layout *layout = data;
+  PvDeskPage *page = PV_DESK_PAGE (pv_window_get_desk_page (window));
+  g_autofree char *shot = shot_name (window, "desk-ticket");
+
+  switch (layout->stage)
+    {
+    case 0:
+      g_assert_true (pv_desk_page_show_ticket (page, layout->issuer, layout->serial));
+      layout->frame = frame_counter (window);
+      layout->stage = 1;
+      return FALSE;
+    default:
+      if (!drawn (layout, window, shot))
+        return FALSE;
+      assert_fits (window, FALSE);
+      assert_inside (window, find_widget (GTK_WIDGET (page), is_button_for, "desk.issue"), "Issue Ticket");
+      assert_inside (window, find_widget (GTK_WIDGET (page), has_css_class, "ticket-card"), "the ticket");
+      return TRUE;
+    }
+}
+
+static void
+test_desk (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-layout-XXXXXX", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "event.db", NULL);
+  g_autoptr (PvStore) store = app_test_create_event (db_path);
+  g_autoptr (GError) error = NULL;
+  PvIssueRequest request = { .category = "School group", .day = app_test_today (store), .party = 40, .name = "Sunrise Public School, Class 7B" };
+  g_autoptr (GPtrArray) issued = pv_tickets_issue (store, &request, &error);
+  PvIssuedTicket *ticket;
+  Layout layout = { 0 };
+  const char *args[] = { "--db", db_path, "--role", "desk", NULL };
+
+  g_assert_no_error (error);
+  ticket = issued->pdata[0];
+  layout.issuer = ticket->ticket.issuer;
+  layout.serial = ticket->ticket.serial;
+  g_clear_object (&store);
+  g_assert_cmpint (app_test_run (args, desk_step, &layout), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/layout/control-room", test_control_room);
+  g_test_add_func ("/layout/desk", test_desk);
+  return g_test_run ();
+}
