@@ -255,11 +255,108 @@ test_desk (void)
   g_assert_cmpint (app_test_run (args, desk_step, &layout), ==, 0);
 }
 
+/* Clicks the middle of @widget through the X server. */
+static void
+click (PvWindow *window, GtkWidget *widget)
+{
+  graphene_rect_t bounds;
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (surface));
+  g_autofree char *x = NULL, *y = NULL;
+  double sx, sy;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
+  /* Window coordinates include the CSD shadow, if any. */
+  gtk_native_get_surface_transform (GTK_NATIVE (window), &sx, &sy);
+  x = g_strdup_printf ("%d", (int) (sx + bounds.origin.x + bounds.size.width / 2));
+  y = g_strdup_printf ("%d", (int) (sy + bounds.origin.y + bounds.size.height / 2));
+  {
+    const char *args[] = { "mousemove", "--window", xid, x, y, "click", "1", NULL };
+    app_test_xdotool (GTK_WINDOW (window), args);
+  }
+}
+
+static gboolean
+is_error_label (GtkWidget *widget, gconstpointer unused)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "error")
+         && gtk_widget_get_visible (widget) && gtk_widget_get_child_visible (widget)
+         && *gtk_label_get_text (GTK_LABEL (widget)) != '\0';
+}
+
+/* An error shown under a button (the form left empty) leaves it where
+ * it was: a second click lands on it. */
+static gboolean
+errors_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Layout *layout = data;
+  const char *name = layout->pages[layout->page];
+  GtkWidget *page, *button;
+  graphene_rect_t after;
+  g_autofree char *shot = NULL;
+
+  if (name == NULL)
+    return TRUE;
+  page = pv_window_get_page (window, name);
+  button = find_widget (page, is_button_for, g_str_equal (name, "volunteers") ? "_Add Volunteer" : "desk.issue");
+  g_assert_nonnull (button);
+  switch (layout->stage)
+    {
+    case 0:
+      show_page (layout, window, name);
+      layout->stage = 1;
+      return FALSE;
+    case 1:
+      shot = shot_name (window, name);
+      if (!drawn (layout, window, shot))
+        return FALSE;
+      g_assert_null (find_widget (page, is_error_label, NULL));
+      g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (window), &layout->before));
+      click (window, button);
+      layout->stage = 2;
+      return FALSE;
+    case 2:
+      if (!find_widget (page, is_error_label, NULL))
+        return FALSE;
+      layout->frame = frame_counter (window);
+      layout->stage = 3;
+      return FALSE;
+    default:
+      shot = g_strconcat (shot_name (window, name), "-error", NULL);
+      if (!drawn (layout, window, shot))
+        return FALSE;
+      g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (window), &after));
+      g_test_message ("%s: button at %.0f,%.0f %.0f×%.0f, then at %.0f,%.0f %.0f×%.0f", name,
+                      layout->before.origin.x, layout->before.origin.y, layout->before.size.width,
+                      layout->before.size.height, after.origin.x, after.origin.y, after.size.width,
+                      after.size.height);
+      g_assert_true (graphene_rect_equal (&layout->before, &after));
+      layout->page++;
+      layout->stage = 0;
+      return FALSE;
+    }
+}
+
+static void
+test_errors (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-layout-XXXXXX", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "event.db", NULL);
+  g_autoptr (PvStore) store = app_test_create_event (db_path);
+  const char *pages[] = { "volunteers", "desk", NULL };
+  Layout layout = { .pages = pages };
+  const char *args[] = { "--db", db_path, "--role", "admin", "--camera", "none", NULL };
+
+  g_clear_object (&store);
+  g_assert_cmpint (app_test_run (args, errors_step, &layout), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/layout/control-room", test_control_room);
   g_test_add_func ("/layout/desk", test_desk);
+  g_test_add_func ("/layout/errors", test_errors);
   return g_test_run ();
 }
