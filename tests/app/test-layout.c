@@ -149,6 +149,9 @@ drawn (Layout *layout, PvWindow *window, const char *shot)
 
   /* The sidebar slides away when the leaflet folds: after, the page
    * has the whole width. */
+  /* A window with nothing changing draws no frames: ask for them. */
+  if (frame_counter (window) < layout->frame + 2)
+    gtk_widget_queue_draw (GTK_WIDGET (window));
   if (frame_counter (window) < layout->frame + 2
       || (leaflet
           && (adw_leaflet_get_child_transition_running (ADW_LEAFLET (leaflet))
@@ -371,6 +374,81 @@ test_errors (void)
   g_assert_cmpint (app_test_run (args, errors_step, &layout), ==, 0);
 }
 
+static gboolean
+is_pages_button (GtkWidget *widget, gconstpointer unused)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (widget)), "sidebar-show-symbolic") == 0;
+}
+
+static gboolean
+is_row_named (GtkWidget *widget, gconstpointer name)
+{
+  return GTK_IS_LIST_BOX_ROW (widget) && g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+/* The sidebar folded on a small screen is still the way to every page:
+ * the header's button brings it back, a row chosen shows its page. On a
+ * large screen it is always there, and the button is not. */
+static gboolean
+sidebar_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Layout *layout = data;
+  AdwLeaflet *leaflet = ADW_LEAFLET (find_widget (GTK_WIDGET (window), is_leaflet, NULL));
+  GtkWidget *button = find_widget (GTK_WIDGET (window), is_pages_button, NULL);
+  GtkWidget *shown = adw_leaflet_get_visible_child (leaflet);
+  g_autofree char *shot = NULL;
+
+  switch (layout->stage)
+    {
+    case 0:
+      layout->frame = frame_counter (window);
+      layout->stage = 1;
+      return FALSE;
+    case 1:
+      shot = shot_name (window, "start");
+      if (!drawn (layout, window, shot) || gtk_widget_get_visible (button) != adw_leaflet_get_folded (leaflet))
+        return FALSE;
+      if (!adw_leaflet_get_folded (leaflet))
+        return TRUE;
+      g_assert_true (ADW_IS_VIEW_STACK (shown));
+      assert_inside (window, button, "All Pages");
+      click (window, button);
+      layout->stage = 2;
+      return FALSE;
+    case 2:
+      if (!GTK_IS_SCROLLED_WINDOW (shown) || adw_leaflet_get_child_transition_running (leaflet))
+        return FALSE;
+      layout->frame = frame_counter (window);
+      layout->stage = 3;
+      return FALSE;
+    case 3:
+      shot = shot_name (window, "sidebar");
+      if (!drawn (layout, window, shot))
+        return FALSE;
+      click (window, find_widget (shown, is_row_named, "devices"));
+      layout->stage = 4;
+      return FALSE;
+    default:
+      if (!ADW_IS_VIEW_STACK (shown) || adw_leaflet_get_child_transition_running (leaflet))
+        return FALSE;
+      g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (shown)), ==, "devices");
+      return TRUE;
+    }
+}
+
+static void
+test_sidebar (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-layout-XXXXXX", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "event.db", NULL);
+  g_autoptr (PvStore) store = app_test_create_event (db_path);
+  Layout layout = { 0 };
+  const char *args[] = { "--db", db_path, "--role", "admin", "--camera", "none", NULL };
+
+  g_clear_object (&store);
+  g_assert_cmpint (app_test_run (args, sidebar_step, &layout), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -378,5 +456,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layout/control-room", test_control_room);
   g_test_add_func ("/layout/desk", test_desk);
   g_test_add_func ("/layout/errors", test_errors);
+  g_test_add_func ("/layout/sidebar", test_sidebar);
   return g_test_run ();
 }
