@@ -278,6 +278,54 @@ test_desk (void)
   g_assert_cmpint (app_test_run (args, desk_step, &layout), ==, 0);
 }
 
+static gboolean
+is_type (GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+/* The gate's own toggle, not the one inside its camera's drop-down. */
+static gboolean
+is_exit_toggle (GtkWidget *widget, gconstpointer unused)
+{
+  return GTK_IS_TOGGLE_BUTTON (widget) && !gtk_widget_get_ancestor (widget, GTK_TYPE_DROP_DOWN);
+}
+
+/* A gate station: its lookup and its Exit toggle on screen. */
+static gboolean
+gate_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Layout *layout = data;
+  GtkWidget *page = pv_window_get_gate_page (window);
+  g_autofree char *shot = shot_name (window, "gate-station");
+
+  if (layout->stage == 0)
+    {
+      layout->frame = frame_counter (window);
+      layout->stage = 1;
+      return FALSE;
+    }
+  if (!drawn (layout, window, shot))
+    return FALSE;
+  assert_fits (window, FALSE);
+  assert_inside (window, find_widget (page, is_type, GSIZE_TO_POINTER (GTK_TYPE_SEARCH_ENTRY)), "the lookup");
+  assert_inside (window, find_widget (page, is_exit_toggle, NULL), "Exit");
+  return TRUE;
+}
+
+static void
+test_gate (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pv-layout-XXXXXX", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "event.db", NULL);
+  g_autoptr (PvStore) store = app_test_create_event (db_path);
+  Layout layout = { 0 };
+  const char *args[] = { "--db", db_path, "--role", "gate", "--gate", "Gate 2", "--camera", "none", NULL };
+
+  g_clear_object (&store);
+  g_assert_cmpint (app_test_run (args, gate_step, &layout), ==, 0);
+}
+
 /* Clicks the middle of @widget through the X server. */
 static void
 click (PvWindow *window, GtkWidget *widget)
@@ -462,6 +510,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/layout/control-room", test_control_room);
   g_test_add_func ("/layout/desk", test_desk);
+  g_test_add_func ("/layout/gate", test_gate);
   g_test_add_func ("/layout/errors", test_errors);
   g_test_add_func ("/layout/sidebar", test_sidebar);
   return g_test_run ();
