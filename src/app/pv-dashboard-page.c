@@ -29,7 +29,7 @@ struct _PvDashboardPage
   AdwBin parent_instance;
 
   /* template widgets */
-  GtkBox *tiles;
+  GtkFlowBox *tiles;
   GtkGrid *charts;
   GtkLabel *updated;
 
@@ -456,9 +456,13 @@ make_tile (PvDashboardPage *self, PvDashboardTile tile, const char *caption)
   self->detail[tile] = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_xalign (self->detail[tile], 0);
   gtk_label_set_wrap (self->detail[tile], TRUE);
+  /* Wraps rather than widen its tile: five tiles abreast from 980 px. */
+  gtk_label_set_max_width_chars (self->detail[tile], 16);
   gtk_widget_add_css_class (GTK_WIDGET (self->detail[tile]), "tile-detail");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->detail[tile]));
-  gtk_box_append (self->tiles, box);
+  gtk_flow_box_append (self->tiles, box);
+  /* A figure to read, not a button: no focus stop on its way. */
+  gtk_widget_set_focusable (gtk_widget_get_parent (box), FALSE);
   self->tile[tile] = box;
 }
 

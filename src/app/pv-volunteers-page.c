@@ -462,6 +462,9 @@ pv_volunteers_page_init (PvVolunteersPage *self)
     gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
     gtk_box_append (GTK_BOX (actions), GTK_WIDGET (self->form_error));
     gtk_widget_set_valign (add, GTK_ALIGN_START);
+    /* At the right end whether an error is shown beside it or not. */
+    gtk_widget_set_hexpand (add, TRUE);
+    gtk_widget_set_halign (add, GTK_ALIGN_END);
     gtk_widget_add_css_class (add, "suggested-action");
     g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_clicked_cb), self);
     gtk_box_append (GTK_BOX (actions), add);

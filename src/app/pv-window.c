@@ -43,6 +43,8 @@ struct _PvWindow
   AdwViewSwitcherBar *switcher_bar;
   GtkWidget *sidebar_scroller;
   GtkListBox *sidebar; /* the control room's pages */
+  AdwLeaflet *leaflet; /* folds the sidebar on a small screen */
+  GtkWidget *pages_button;
 
   /* owned */
   PvStore *store;
@@ -53,6 +55,7 @@ struct _PvWindow
   PvSyncNode *node;      /* NULL for a standalone event file */
   gint64 offline_since;
   guint status_id;
+  guint leaflet_idle_id;
 
   char *volunteer;     /* signed in now: "Meera (gate)", or NULL */
   char *sign_in_phone; /* between asking for a code and giving it */
@@ -633,6 +636,7 @@ pv_window_dispose (GObject *object)
   if (self->gate_page != NULL)
     pv_gate_page_stop (PV_GATE_PAGE (self->gate_page));
   stop_sync (self);
+  g_clear_handle_id (&self->leaflet_idle_id, g_source_remove);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_WINDOW);
@@ -673,6 +677,8 @@ pv_window_class_init (PvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, sidebar_scroller);
   gtk_widget_class_bind_template_child (widget_class, PvWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, PvWindow, pages_button);
 }
 
 static void
@@ -698,6 +704,41 @@ sidebar_row_selected_cb (GtkListBox *sidebar, GtkListBoxRow *row, PvWindow *self
     adw_view_stack_set_visible_child_name (self->stack, gtk_widget_get_name (GTK_WIDGET (row)));
 }
 
+/* Folded, a row chosen (even the page already open) shows its page. */
+static void
+sidebar_row_activated_cb (GtkListBox *sidebar, GtkListBoxRow *row, PvWindow *self)
+{
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->stack));
+}
+
+/* Folded over a page, the header offers the way back to the sidebar. */
+static gboolean
+update_pages_button_cb (gpointer user_data)
+{
+  PvWindow *self = user_data;
+
+  self->leaflet_idle_id = 0;
+  gtk_widget_set_visible (self->pages_button,
+                          gtk_widget_get_visible (self->sidebar_scroller) && adw_leaflet_get_folded (self->leaflet)
+                            && adw_leaflet_get_visible_child (self->leaflet) == GTK_WIDGET (self->stack));
+  return G_SOURCE_REMOVE;
+}
+
+/* The leaflet folds while it is being laid out, after the header was:
+ * the header changes on the next turn, not in the middle of a frame. */
+static void
+leaflet_changed_cb (PvWindow *self)
+{
+  if (self->leaflet_idle_id == 0)
+    self->leaflet_idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_pages_button_cb, self, NULL);
+}
+
+static void
+pages_clicked_cb (PvWindow *self)
+{
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_scroller);
+}
+
 /* A double entry clicked opens its ticket, history and all. */
 static void
 double_activated_cb (PvWindow *self, guint issuer, guint serial)
@@ -717,6 +758,13 @@ show_sidebar (PvWindow *self)
   adw_view_switcher_bar_set_stack (self->switcher_bar, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), FALSE);
   g_signal_connect (self->sidebar, "row-selected", G_CALLBACK (sidebar_row_selected_cb), self);
+  g_signal_connect (self->sidebar, "row-activated", G_CALLBACK (sidebar_row_activated_cb), self);
+  /* Opened folded, the window shows a page, not the list of them. */
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->stack));
+  g_signal_connect_swapped (self->leaflet, "notify::folded", G_CALLBACK (leaflet_changed_cb), self);
+  g_signal_connect_swapped (self->leaflet, "notify::visible-child", G_CALLBACK (leaflet_changed_cb), self);
+  g_signal_connect_swapped (self->pages_button, "clicked", G_CALLBACK (pages_clicked_cb), self);
+  leaflet_changed_cb (self);
 }
 
 static void
