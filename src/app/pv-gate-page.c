@@ -238,9 +238,11 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
 
   if (decision->have_ticket && decision->category != NULL && decision->day >= 0 && decision->n_days > 0)
     /* Translators: category, then the day of the event: "School group · Day 3 of 9". */
-    what = g_strdup_printf (_ ("%s · Day %d of %u"), decision->category, decision->day + 1, decision->n_days);
+    what = g_strdup_printf (_ ("%s · Day %d of %u"), g_dgettext (GETTEXT_PACKAGE, decision->category), decision->day + 1,
+                            decision->n_days);
   else if (decision->have_ticket && decision->category != NULL)
-    what = g_strdup (decision->category);
+    /* The default categories' names have translations (pv_category_get_label ()). */
+    what = g_strdup (g_dgettext (GETTEXT_PACKAGE, decision->category));
   gtk_label_set_text (self->what, accepted && what ? what : "");
 
   /* A school group's forty is what the volunteer must count in. */
