@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "pv-a11y.h"
 #include "pv-event.h"
 #include "pv-i18n.h"
 #include "pv-stats.h"
@@ -543,6 +544,11 @@ make_chart (PvDashboardPage *self, PvDashboardChart which, PvChartKind kind, con
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (save), "document-save-symbolic");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (save), G_MENU_MODEL (menu));
   gtk_widget_set_tooltip_text (save, _ ("Save this chart"));
+  {
+    /* Five of them on the page: each says which chart it saves. */
+    g_autofree char *name = g_strdup_printf (_ ("Save the chart “%s”"), title);
+    pv_a11y_set_label (save, name);
+  }
   gtk_widget_add_css_class (save, "flat");
   gtk_widget_set_halign (save, GTK_ALIGN_END);
   gtk_widget_set_valign (save, GTK_ALIGN_START);

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "pv-a11y.h"
 #include "pv-admission.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
@@ -948,6 +949,7 @@ static void
 pv_gate_page_init (PvGatePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  pv_a11y_set_label (GTK_WIDGET (self->camera_choice), _ ("Camera"));
   self->wedge = pv_wedge_new ();
   /* PRAVESH_AUDIO_SINK: where sounds go instead of the speakers (tests). */
   self->sounds = pv_sounds_new (g_getenv ("PRAVESH_AUDIO_SINK"));
