@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Every control of the app has a name a screen reader can say. The control
-# room (whose sidebar holds every page) runs on a private X display and a
+# room (whose sidebar holds every page), and before it the first-run
+# window of a station with no event yet, run on a private X display and a
 # private D-Bus session with its own accessibility bus, as Orca would find
 # it; this walker reads the app's accessibility tree through AT-SPI,
 # visits each page by selecting its sidebar row, opens Preferences through
@@ -115,6 +116,35 @@ def stable_walk(node):
         time.sleep(0.2)
 
 
+def start_app(build, args):
+    env = dict(os.environ, G_DEBUG=os.environ.get("PRAVESH_APP_G_DEBUG", ""))
+    return subprocess.Popen([os.path.join(build, "src", "app", "pravesh")] + args, env=env)
+
+
+def stop_app(app):
+    app.send_signal(signal.SIGTERM)
+    try:
+        app.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait()
+
+
+def check_first_run(build, n):
+    """The window a new station opens on: pair with a hub, or open a file."""
+    app = start_app(build, [])
+    try:
+        accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
+        frame = wait_for("its window", lambda: find(accessible, lambda x: role_of(x) == "frame"))
+        problems = stable_walk(frame)
+    finally:
+        stop_app(app)
+    print(f"{'ok' if not problems else 'not ok'} {n} - every control in the first-run window is named")
+    for p in problems:
+        print(f"# unnamed: {p}")
+    return bool(problems)
+
+
 def main():
     build = os.environ["PRAVESH_BUILD_ROOT"]
     ctl = os.environ["PRAVESH_CTL"]
@@ -127,11 +157,9 @@ def main():
                     "--name", "Asha Verma"], check=True, stdout=subprocess.DEVNULL)
 
     print("TAP version 13")
-    app_env = dict(os.environ, G_DEBUG=os.environ.get("PRAVESH_APP_G_DEBUG", ""))
-    app = subprocess.Popen([os.path.join(build, "src", "app", "pravesh"), "--db", db, "--role", "admin",
-                            "--camera", "none"], env=app_env)
-    failures = 0
-    n = 0
+    n = 1
+    failures = check_first_run(build, n)
+    app = start_app(build, ["--db", db, "--role", "admin", "--camera", "none"])
     try:
         accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
         frame = wait_for("its window", lambda: find(accessible, lambda x: role_of(x) == "frame"))
@@ -172,12 +200,7 @@ def main():
         for p in problems:
             print(f"# unnamed: {p}")
     finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop_app(app)
         subprocess.run(["rm", "-rf", "--", tmp], check=False)
     print(f"1..{n}")
     return 1 if failures else 0
