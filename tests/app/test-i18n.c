@@ -2,9 +2,10 @@
 /* test-i18n.c: the app in Hindi, run from the build tree as a developer
  * runs it with LANGUAGE=hi: the control room's header, sidebar and every
  * page read back from the window's labels are in Hindi, the dashboard's
- * "of 3,200" too, and a School group ticket found at the desk by its
- * serial reads "School group · Day 2 of 9" in Hindi. No English word a
- * person reads is left, beyond the event's own names. */
+ * "of 3,200" too, a School group ticket found at the desk by its serial
+ * reads "School group · Day 2 of 9" in Hindi, and one scanned at the gate
+ * is admitted in Hindi. No English word a person reads is left, beyond
+ * the event's own names. */
 #include "config.h"
 
 #include <locale.h>
@@ -13,6 +14,7 @@
 #include "app-test.h"
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
+#include "pv-gate-page.h"
 
 static char *tmpdir;
 static char *db_path;
@@ -73,6 +75,10 @@ typedef struct
   guint stage;
   guint typed_at;
   char *serial;
+  char *school_code; /* the ticket found at the desk */
+  char *gate_code;   /* a School group ticket for today, scanned at the gate */
+  char *verdict_what;
+  char *verdict_headline;
   GString *english; /* "page: text" of each English label found */
   gboolean saw_capacity;
   gboolean saw_station;
@@ -192,6 +198,13 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
           g_autofree char *capacity = g_strdup_printf ("%'u में से · 0 %%", 3200);
           hindi->saw_capacity = contains (texts, capacity);
         }
+      if (g_str_equal (name, "gate"))
+        {
+          /* Scanned as a USB scanner types it. */
+          app_test_type (GTK_WINDOW (window), hindi->gate_code);
+          hindi->stage = 3;
+          return FALSE;
+        }
       if (g_str_equal (name, "tickets"))
         {
           pv_desk_page_focus_search (PV_DESK_PAGE (page));
@@ -204,14 +217,24 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
         }
       break;
 
-    case 2: /* the serial typed: open the ticket found */
+    case 2: /* the serial typed: open the ticket found, as a volunteer clicks it */
       {
-        GtkListBoxRow *first = gtk_list_box_get_row_at_index (pv_desk_page_get_results (PV_DESK_PAGE (page)), 0);
+        GtkListBox *results = pv_desk_page_get_results (PV_DESK_PAGE (page));
+        g_autofree char *prefix = g_strconcat (hindi->serial, " · ", NULL);
+        GtkWidget *found = NULL;
 
-        if (pv_desk_page_get_code (PV_DESK_PAGE (page)) == NULL)
+        for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (results)); row;
+             row = gtk_widget_get_next_sibling (row))
           {
-            if (first != NULL)
-              g_signal_emit_by_name (first, "activate");
+            const char *subtitle = ADW_IS_ACTION_ROW (row) ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+            if (subtitle != NULL && g_str_has_prefix (subtitle, prefix))
+              found = row;
+          }
+        if (found == NULL)
+          return FALSE;
+        if (g_strcmp0 (pv_desk_page_get_code (PV_DESK_PAGE (page)), hindi->school_code) != 0)
+          {
+            g_signal_emit_by_name (found, "activate");
             return FALSE;
           }
         texts = labels_of (page);
@@ -222,6 +245,20 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
           return FALSE;
         note_english (hindi, "ticket", texts);
         g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-ticket"));
+      }
+      break;
+
+    case 3: /* the code scanned: the verdict */
+      {
+        PvGatePage *gate = PV_GATE_PAGE (page);
+
+        if (pv_gate_page_get_n_verdicts (gate) == 0)
+          return FALSE;
+        hindi->verdict_what = g_strdup (pv_gate_page_get_what (gate));
+        hindi->verdict_headline = g_strdup (pv_gate_page_get_headline (gate));
+        texts = labels_of (page);
+        note_english (hindi, "verdict", texts);
+        g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-verdict"));
       }
       break;
     }
@@ -240,13 +277,13 @@ test_hindi (void)
   g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = pv_store_open_existing (db_path, &error);
-  g_autofree char *code = NULL;
   PvTicket ticket;
 
   g_assert_no_error (error);
-  code = app_test_issue (store, "School group", 1, 40, "आशा वर्मा");
-  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  hindi.school_code = app_test_issue (store, "School group", 1, 40, "आशा वर्मा");
+  g_assert_true (pv_ticket_parse (hindi.school_code, -1, &ticket, &error));
   hindi.serial = pv_ticket_format_serial (ticket.issuer, ticket.serial);
+  hindi.gate_code = app_test_issue (store, "School group", app_test_today (store), 40, "रवि कुमार");
   g_clear_object (&store);
   g_settings_set_uint (settings, "venue-capacity", 3200);
 
@@ -256,12 +293,19 @@ test_hindi (void)
   g_assert_true (hindi.saw_capacity);
   g_assert_nonnull (hindi.ticket_line);
   g_assert_true (g_str_has_suffix (hindi.ticket_line, " · 40 लोग"));
+  g_test_message ("Verdict: %s / %s", hindi.verdict_headline, hindi.verdict_what);
+  g_assert_cmpstr (hindi.verdict_what, ==, "स्कूल समूह · दिन 1 / 9");
+  g_assert_false (has_english (hindi.verdict_headline));
   if (hindi.english->len > 0)
     g_test_message ("English on screen in Hindi:\n%s", hindi.english->str);
   g_assert_cmpstr (hindi.english->str, ==, "");
   g_string_free (hindi.english, TRUE);
   g_free (hindi.serial);
   g_free (hindi.ticket_line);
+  g_free (hindi.gate_code);
+  g_free (hindi.school_code);
+  g_free (hindi.verdict_what);
+  g_free (hindi.verdict_headline);
 }
 
 int
