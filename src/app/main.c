@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* main.c: the entry point of `pravesh`, the desktop app: translations,
- * then the application (pv-application.c) does the rest. */
+/* main.c: the entry point of `pravesh`, the desktop app: the application
+ * (pv-application.c, which also starts its translations) does the rest. */
 #include "config.h"
-
-#include <glib/gi18n.h>
-#include <locale.h>
 
 #include "pv-application.h"
 #include "pv-listener.h"
@@ -17,10 +14,6 @@ main (int argc, char **argv)
   pv_application_choose_renderer ();
   /* Its hub and its peers' connections: TLS 1.2 and newer only. */
   pv_tls_policy_init ();
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
 
   app = pv_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -12,6 +12,7 @@
 
 #include "pv-demo.h"
 #include "pv-error.h"
+#include "pv-i18n.h"
 #include "pv-keys.h"
 #include "pv-store.h"
 #include "pv-welcome.h"
@@ -350,6 +351,11 @@ pv_application_class_init (PvApplicationClass *klass)
   app_class->handle_local_options = pv_application_handle_local_options;
   app_class->startup = pv_application_startup;
   app_class->shutdown = pv_application_shutdown;
+  /* Before the first window, and before GTK starts: the locale is ours to
+   * set (pv_i18n_init () may pick C.UTF-8 for LANGUAGE to be honoured),
+   * and tests that run the application in-process get the same words. */
+  pv_i18n_init ();
+  gtk_disable_setlocale ();
 }
 
 static void

@@ -12,7 +12,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "pv-a11y.h"
 #include "pv-event.h"
+#include "pv-i18n.h"
 #include "pv-stats.h"
 #include "pv-store.h"
 
@@ -285,13 +287,17 @@ show_registrations (PvDashboardPage *self, const PvStats *stats, PvEvent *event)
 {
   GPtrArray *categories = pv_event_get_categories (event);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) name_labels = g_ptr_array_new ();
   g_autoptr (GPtrArray) channels = g_ptr_array_new ();
   g_autoptr (GPtrArray) channel_labels = g_ptr_array_new ();
   g_autoptr (GArray) per_channel = g_array_new (FALSE, FALSE, sizeof (double));
   gboolean add;
 
   for (guint i = 0; i < categories->len; i++)
-    g_ptr_array_add (names, ((PvCategory *) categories->pdata[i])->name);
+    {
+      g_ptr_array_add (names, ((PvCategory *) categories->pdata[i])->name);
+      g_ptr_array_add (name_labels, (gpointer) pv_category_get_label (categories->pdata[i]));
+    }
   /* The four channels always, in one order, so colours keep their
    * meaning; any other channel after them. */
   for (guint i = 0; i < G_N_ELEMENTS (CHANNELS); i++)
@@ -309,7 +315,7 @@ show_registrations (PvDashboardPage *self, const PvStats *stats, PvEvent *event)
       g_array_append_val (per_channel, value);
     }
 
-  add = set_categories (self, PV_DASHBOARD_CHART_CATEGORIES, names, names);
+  add = set_categories (self, PV_DASHBOARD_CHART_CATEGORIES, names, name_labels);
   if (!add && pv_chart_get_n_series (self->chart[PV_DASHBOARD_CHART_CATEGORIES]) != channels->len)
     {
       pv_chart_clear_series (self->chart[PV_DASHBOARD_CHART_CATEGORIES]);
@@ -542,6 +548,11 @@ make_chart (PvDashboardPage *self, PvDashboardChart which, PvChartKind kind, con
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (save), "document-save-symbolic");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (save), G_MENU_MODEL (menu));
   gtk_widget_set_tooltip_text (save, _ ("Save this chart"));
+  {
+    /* Five of them on the page: each says which chart it saves. */
+    g_autofree char *name = g_strdup_printf (_ ("Save the chart “%s”"), title);
+    pv_a11y_set_label (save, name);
+  }
   gtk_widget_add_css_class (save, "flat");
   gtk_widget_set_halign (save, GTK_ALIGN_END);
   gtk_widget_set_valign (save, GTK_ALIGN_START);

@@ -13,6 +13,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hub-call.h"
+#include "pv-i18n.h"
 #include "pv-qr.h"
 #include "pv-store.h"
 #include "pv-ticket-code.h"
@@ -299,9 +300,9 @@ show_ticket (PvDeskPage *self, const char *code, const char *name, const char *p
   if (ticket.party > 1)
     /* Translators: category, day, and how many the ticket admits. */
     what = g_strdup_printf (ngettext ("%s · %s · %u person", "%s · %s · %u people", ticket.party),
-                            category ? category->name : "?", days, ticket.party);
+                            pv_category_get_label (category), days, ticket.party);
   else
-    what = g_strdup_printf ("%s · %s", category ? category->name : "?", days);
+    what = g_strdup_printf ("%s · %s", pv_category_get_label (category), days);
   who = g_strjoin (" · ", name && *name ? name : "", phone && *phone ? phone : "", NULL);
   g_strstrip (who);
   if (g_str_has_prefix (who, "· ") || g_str_has_suffix (who, " ·"))
@@ -377,7 +378,7 @@ fill_form (PvDeskPage *self)
       for (guint i = 0; i < all->len; i++)
         {
           const PvCategory *category = g_ptr_array_index (all, i);
-          gtk_string_list_append (categories, category->name);
+          gtk_string_list_append (categories, pv_category_get_label (category));
           g_ptr_array_add (self->categories, pv_category_copy (category));
         }
       for (guint d = 0; d < pv_event_get_n_days (event); d++)
@@ -600,7 +601,7 @@ show_results (PvDeskPage *self, GPtrArray *found, gboolean searched)
       g_autofree char *subtitle = NULL;
       GtkWidget *row = adw_action_row_new ();
 
-      subtitle = g_strdup_printf ("%s · %s · %s%s", info->serial_text, category ? category->name : "?",
+      subtitle = g_strdup_printf ("%s · %s · %s%s", info->serial_text, pv_category_get_label (category),
                                   days ? days : "", info->revoked ? _ (" · revoked") : "");
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->name ? info->name : info->serial_text);

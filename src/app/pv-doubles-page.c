@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "pv-event.h"
+#include "pv-i18n.h"
 #include "pv-stats.h"
 #include "pv-store.h"
 #include "pv-ticket-code.h"
@@ -142,7 +143,7 @@ double_row_new (PvDoublesPage *self, PvEvent *event, const PvDoubleEntry *entry)
 
       if (info.party > 1)
         party = g_strdup_printf (ngettext ("%u person", "%u people", info.party), info.party);
-      what_text = g_strjoin (" · ", category ? category->name : "?", party ? party : info.name,
+      what_text = g_strjoin (" · ", pv_category_get_label (category), party ? party : info.name,
                              party ? info.name : NULL, NULL);
     }
   g_object_set_data (G_OBJECT (row), "issuer", GUINT_TO_POINTER (issuer));

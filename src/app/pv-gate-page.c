@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "pv-a11y.h"
 #include "pv-admission.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
@@ -318,9 +319,11 @@ show_decision (PvGatePage *self, const PvDecision *decision, gboolean hub_known,
 
   if (decision->have_ticket && decision->category != NULL && decision->day >= 0 && decision->n_days > 0)
     /* Translators: category, then the day of the event: "School group · Day 3 of 9". */
-    what = g_strdup_printf (_ ("%s · Day %d of %u"), decision->category, decision->day + 1, decision->n_days);
+    what = g_strdup_printf (_ ("%s · Day %d of %u"), g_dgettext (GETTEXT_PACKAGE, decision->category), decision->day + 1,
+                            decision->n_days);
   else if (decision->have_ticket && decision->category != NULL)
-    what = g_strdup (decision->category);
+    /* The default categories' names have translations (pv_category_get_label ()). */
+    what = g_strdup (g_dgettext (GETTEXT_PACKAGE, decision->category));
   gtk_label_set_text (self->what, accepted && what ? what : "");
 
   /* A school group's forty is what the volunteer must count in. */
@@ -1091,6 +1094,7 @@ static void
 pv_gate_page_init (PvGatePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  pv_a11y_set_label (GTK_WIDGET (self->camera_choice), _ ("Camera"));
   self->wedge = pv_wedge_new ();
   /* PRAVESH_AUDIO_SINK: where sounds go instead of the speakers (tests). */
   self->sounds = pv_sounds_new (g_getenv ("PRAVESH_AUDIO_SINK"));

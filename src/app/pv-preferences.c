@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "pv-a11y.h"
 #include "pv-camera.h"
 #include "pv-event.h"
 #include "pv-listener.h"
@@ -429,5 +430,9 @@ pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
   add_control_room_group (self, page);
   add_kiosk_group (self, page);
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
+  /* Off, but in the window and in what a screen reader walks. */
+  pv_a11y_label_search_entries (GTK_WIDGET (self), _ ("Search settings"));
+  /* The PIN row's eye, and the entry rows' apply buttons. */
+  pv_a11y_name_icon_buttons (GTK_WIDGET (self));
   return self;
 }

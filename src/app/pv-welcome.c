@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "pv-a11y.h"
 #include "pv-application.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
@@ -306,6 +307,7 @@ pair_page (PvWelcome *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->picture), "preview");
   self->code_entry = GTK_ENTRY (gtk_entry_new ());
   gtk_entry_set_placeholder_text (self->code_entry, "PVPAIR:…");
+  pv_a11y_set_label (GTK_WIDGET (self->code_entry), _ ("Pairing code"));
   gtk_widget_set_hexpand (GTK_WIDGET (self->code_entry), TRUE);
   self->pair_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_ ("P_air")));
   gtk_widget_add_css_class (GTK_WIDGET (self->pair_button), "suggested-action");

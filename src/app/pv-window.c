@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-a11y.h"
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
 #include "pv-device-list.h"
@@ -691,6 +692,8 @@ pv_window_init (PvWindow *self)
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  pv_a11y_set_label (GTK_WIDGET (self->menu_button), _ ("Main Menu"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sidebar), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Pages"), -1);
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
   g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (visible_page_changed_cb), self);
 }
@@ -784,6 +787,8 @@ add_page (PvWindow *self, GtkWidget *page, const char *name, const char *title, 
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_box_append (GTK_BOX (box), label);
       gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+      /* Else a screen reader says "list item" and nothing more. */
+      pv_a11y_set_labelled_by (row, label);
       gtk_list_box_append (self->sidebar, row);
     }
 }

@@ -12,6 +12,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-i18n.h"
 #include "pv-ledger.h"
 #include "pv-state.h"
 #include "pv-store.h"
@@ -220,7 +221,7 @@ decide (PvStore *store, PvEvent *event, const char *code, const char *gate, gint
     {
       g_autofree char *gates = g_strjoinv (", ", category->gates);
       return refuse (out, PV_VERDICT_WRONG_GATE,
-                     g_strdup_printf (_ ("Wrong gate: %s tickets enter at %s"), category->name, gates));
+                     g_strdup_printf (_ ("Wrong gate: %s tickets enter at %s"), pv_category_get_label (category), gates));
     }
 
   if (!(scans = pv_state_load_scans (store, out->ticket.issuer, out->ticket.serial, error)))
@@ -252,9 +253,9 @@ decide (PvStore *store, PvEvent *event, const char *code, const char *gate, gint
     case PV_VERDICT_ADMIT:
       if (out->party > 1)
         out->message = g_strdup_printf (_ ("Admit %u — %s, day %d of %u"), out->party,
-                                        category->name, day + 1, out->n_days);
+                                        pv_category_get_label (category), day + 1, out->n_days);
       else
-        out->message = g_strdup_printf (_ ("Welcome — %s, day %d of %u"), category->name,
+        out->message = g_strdup_printf (_ ("Welcome — %s, day %d of %u"), pv_category_get_label (category),
                                         day + 1, out->n_days);
       break;
     case PV_VERDICT_ALREADY_USED:

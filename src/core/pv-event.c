@@ -3,8 +3,11 @@
  * an event-config ledger record) and the calendar arithmetic in the event's
  * own time zone, so a gate whose system clock is set to UTC still knows that
  * 09:55 in Delhi is before opening. */
+#include "config.h"
+
 #include "pv-event.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -449,12 +452,13 @@ pv_event_add_default_categories (PvEvent *self)
 {
   /* What a book fair sells: a ticket for one named day (leave and come back
    * the same day), a season pass, free group entry for school classes (one
-   * scan lets the whole class in, once), and exhibitors who come and go. */
+   * scan lets the whole class in, once), and exhibitors who come and go.
+   * Stored in English, the names are shown translated (pv_category_get_label ()). */
   PvCategory *defaults[] = {
-    pv_category_new ("One-day", PV_VALIDITY_CHOSEN_DAY, 1, TRUE, NULL, 1),
-    pv_category_new ("Season pass", PV_VALIDITY_EVERY_DAY, 1, TRUE, NULL, 1),
-    pv_category_new ("School group", PV_VALIDITY_CHOSEN_DAY, 1, FALSE, NULL, 200),
-    pv_category_new ("Exhibitor", PV_VALIDITY_EVERY_DAY, 0, TRUE, NULL, 1),
+    pv_category_new (N_ ("One-day"), PV_VALIDITY_CHOSEN_DAY, 1, TRUE, NULL, 1),
+    pv_category_new (N_ ("Season pass"), PV_VALIDITY_EVERY_DAY, 1, TRUE, NULL, 1),
+    pv_category_new (N_ ("School group"), PV_VALIDITY_CHOSEN_DAY, 1, FALSE, NULL, 200),
+    pv_category_new (N_ ("Exhibitor"), PV_VALIDITY_EVERY_DAY, 0, TRUE, NULL, 1),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)

@@ -664,20 +664,20 @@ pv_outbox_retry (PvStore *store, gint64 id, GError **error)
   sqlite3_reset (stmt);
   if (!found)
     {
-      g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("No message %" G_GINT64_FORMAT " in the outbox"), id);
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("No message %lld in the outbox"), (long long) id);
       goto fail;
     }
   if (status != PV_OUTBOX_FAILED && status != PV_OUTBOX_HELD)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
-                   _ ("Message %" G_GINT64_FORMAT " is %s: only a failed or held message can be sent again"), id,
+                   _ ("Message %lld is %s: only a failed or held message can be sent again"), (long long) id,
                    pv_outbox_status_to_string (status));
       goto fail;
     }
   /* No worker would ever claim it. */
   if (!pv_delivery_channel_is_known (channel))
     {
-      g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("Message %" G_GINT64_FORMAT " is for “%s”, which is not a channel to send by"), id,
+      g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("Message %lld is for “%s”, which is not a channel to send by"), (long long) id,
                    channel ? channel : "");
       goto fail;
     }

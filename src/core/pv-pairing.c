@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-pairing.c: pairing codes and the hub's invitations (see the header). */
+#include "config.h"
+
 #include "pv-pairing.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -42,7 +45,7 @@ pv_pairing_code_format (const PvPairingCode *code)
 static gboolean
 refuse (GError **error, const char *why)
 {
-  g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, "Not a pairing code: %s", why);
+  g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED, _ ("Not a pairing code: %s"), why);
   return FALSE;
 }
 
@@ -186,7 +189,7 @@ pv_invite_redeem (PvStore *store, const guint8 secret[PV_PAIRING_SECRET_SIZE],
   if (!found || used || expires_at <= now)
     {
       g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
-                           "This pairing code is not valid: it was used, it expired, or it never was");
+                           _ ("This pairing code is not valid: it was used, it expired, or it never was"));
       goto fail;
     }
   if (!pv_role_from_string (role_text, &role, error) || !pv_devices_enroll (store, role, name, public_key, &id, error))

@@ -7,10 +7,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 #include <string.h>
 
 #include "pv-ctl.h"
+#include "pv-i18n.h"
 #include "pv-listener.h"
 
 static const PvCtlCommand commands[] = {
@@ -233,10 +233,7 @@ main (int argc, char **argv)
 
   /* Before any command can touch TLS (sync, pairing, a peer's server). */
   pv_tls_policy_init ();
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pv_i18n_init ();
   g_set_prgname ("pravesh-ctl");
   pv_crypto_init ();
 

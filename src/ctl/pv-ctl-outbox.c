@@ -99,7 +99,7 @@ pv_ctl_outbox (PvCtl *ctl, int argc, char **argv)
     {
       if (!pv_outbox_retry (store, (gint64) retry, &error))
         return pv_ctl_fail (error);
-      g_print (_ ("Message %" G_GUINT64_FORMAT " is queued again\n"), retry);
+      g_print (_ ("Message %llu is queued again\n"), (unsigned long long) retry);
       return PV_CTL_EXIT_OK;
     }
   if (!(messages = pv_outbox_list (store, status_filter, (guint) limit, &error)))

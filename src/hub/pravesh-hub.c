@@ -26,7 +26,6 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
-#include <locale.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -39,6 +38,7 @@
 #include "pv-hub-outbox.h"
 #include "pv-hub-web.h"
 #include "pv-hub-whatsapp.h"
+#include "pv-i18n.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
 #include "pv-pairing.h"
@@ -961,10 +961,7 @@ main (int argc, char *argv[])
 
   /* Before anything can touch TLS: the policy is read once. */
   pv_tls_policy_init ();
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pv_i18n_init ();
   pv_crypto_init ();
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _ ("Serve a Pravesh event: sync for devices and online admission."));
