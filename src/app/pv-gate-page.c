@@ -667,13 +667,22 @@ static void
 show_chooser (PvGatePage *self, gboolean show)
 {
   gboolean was = gtk_widget_get_visible (self->chooser);
+  GtkWidget *under = gtk_overlay_get_child (GTK_OVERLAY (gtk_widget_get_parent (self->chooser)));
+
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
 
   gtk_widget_set_visible (self->chooser, show);
+  /* Nothing under it takes the keyboard meanwhile: not the lookup, not the
+   * exit toggle. The focus leaves first, as a widget made insensitive
+   * while focused misses its focus-out. */
+  if (show && focus != NULL && gtk_widget_is_ancestor (focus, under))
+    gtk_root_set_focus (root, NULL);
+  gtk_widget_set_sensitive (under, !show);
   if (!show)
     gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), FALSE);
   /* Keeping the current gate is offered only when there is one. */
   gtk_widget_set_visible (GTK_WIDGET (self->chooser_cancel), self->gate != NULL);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->change_gate), !show);
   if (show && !was)
     {
       /* No camera while asked: it would read codes nobody can record. */
