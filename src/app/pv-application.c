@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "pv-demo.h"
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-i18n.h"
 #include "pv-keys.h"
@@ -38,7 +39,8 @@ static const GOptionEntry options[] = {
     N_ ("Camera for this run: auto, a device, file:PATH or demo:"), N_ ("SOURCE") },
   { "role", 0, 0, G_OPTION_ARG_STRING, NULL, N_ ("Show only the pages of this role: gate, desk or admin"),
     N_ ("ROLE") },
-  { "gate", 'g', 0, G_OPTION_ARG_STRING, NULL, N_ ("The gate this station stands at"), N_ ("NAME") },
+  { "gate", 'g', 0, G_OPTION_ARG_STRING, NULL, N_ ("The gate this station stands at, kept in its event file"),
+    N_ ("NAME") },
   { "kiosk", 0, 0, G_OPTION_ARG_NONE, NULL, N_ ("Start fullscreen with settings locked"), NULL },
   { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_ ("Run a demo fair on this machine: a hub on loopback, tickets, a day of entries, this station paired"),
@@ -117,7 +119,19 @@ typedef struct
   PvRole role;
   gboolean kiosk;
   char *camera;
+  char *gate; /* --gate, for the replica once there is one */
 } DemoStart;
+
+/* --gate given with --demo or before pairing: the new replica's gate, or
+ * said why not (the station then asks, or keeps the one it was paired for). */
+static void
+apply_gate (PvStore *store, const char *gate)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (gate != NULL && !pv_devices_set_gate (store, gate, &error))
+    g_printerr ("pravesh: %s\n", error->message);
+}
 
 static void
 welcome_opened_cb (PvWelcome *welcome, PvStore *store, DemoStart *start)
@@ -131,6 +145,7 @@ welcome_opened_cb (PvWelcome *welcome, PvStore *store, DemoStart *start)
       g_message ("%s", error->message);
       return;
     }
+  apply_gate (store, start->gate);
   open_station (self, g_object_ref (store), role, start->camera, start->kiosk);
   gtk_window_destroy (GTK_WINDOW (welcome));
 }
@@ -141,15 +156,17 @@ demo_start_free (gpointer data, GClosure *closure)
   DemoStart *start = data;
 
   g_free (start->camera);
+  g_free (start->gate);
   g_free (start);
 }
 
 static void
-open_welcome (PvApplication *self, const char *camera, gboolean kiosk)
+open_welcome (PvApplication *self, const char *camera, const char *gate, gboolean kiosk)
 {
   DemoStart *start = g_new0 (DemoStart, 1);
 
   start->camera = g_strdup (camera);
+  start->gate = g_strdup (gate);
   start->kiosk = kiosk;
   self->welcome = pv_welcome_new (GTK_APPLICATION (self), self->settings, camera);
   g_object_add_weak_pointer (G_OBJECT (self->welcome), (gpointer *) &self->welcome);
@@ -171,9 +188,13 @@ demo_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_application_quit (G_APPLICATION (self));
     }
   else
-    open_station (self, store, start->role, start->camera ? start->camera : "demo:", start->kiosk);
+    {
+      apply_gate (store, start->gate);
+      open_station (self, store, start->role, start->camera ? start->camera : "demo:", start->kiosk);
+    }
   g_application_release (G_APPLICATION (self));
   g_free (start->camera);
+  g_free (start->gate);
   g_free (start);
 }
 
@@ -199,8 +220,6 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
   g_variant_dict_lookup (options_dict, "camera", "s", &camera);
   g_variant_dict_lookup (options_dict, "role", "s", &role_text);
   g_variant_dict_lookup (options_dict, "gate", "s", &gate);
-  if (gate != NULL)
-    g_settings_set_string (self->settings, "gate", gate);
 
   if (g_variant_dict_contains (options_dict, "demo"))
     {
@@ -218,6 +237,7 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
       start->role = role;
       start->kiosk = kiosk;
       start->camera = g_steal_pointer (&camera);
+      start->gate = g_steal_pointer (&gate);
       /* Kept alive while the hub starts and the station pairs. */
       g_application_hold (application);
       pv_demo_start_async (self->demo, role, NULL, demo_started_cb, start);
@@ -229,11 +249,12 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
   /* First run, or the file it had is gone: pair or open one. */
   if (*db == '\0' || (!g_variant_dict_contains (options_dict, "db") && !g_file_test (db, G_FILE_TEST_EXISTS)))
     {
-      open_welcome (self, camera, kiosk);
+      open_welcome (self, camera, gate, kiosk);
       return 0;
     }
+  /* The gate is the replica's own: a station keeps it with its file. */
   if (!(store = pv_store_open_existing (db, &error)) || pv_store_get_event (store, &error) == NULL
-      || !choose_role (store, role_text, &role, &error))
+      || !choose_role (store, role_text, &role, &error) || (gate != NULL && !pv_devices_set_gate (store, gate, &error)))
     return fail (command_line, error);
   /* Remembered only once it opened: a typo must not lose the real file. */
   g_settings_set_string (self->settings, "database", pv_store_get_path (store));

@@ -270,10 +270,11 @@ hub_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->hub_url = g_strdup (line + strlen ("listening "));
-  /* What an organiser does with `pravesh-ctl device invite`. */
+  /* What an organiser does with `pravesh-ctl device invite`: a station
+   * that scans is told its gate. */
   if (!(hub = pv_store_open_existing (self->hub_db, &error))
-      || !pv_invite_create (hub, self->role, _ ("Demo station"), (gint64) 3600 * G_USEC_PER_SEC, self->hub_url, NULL, &code,
-                            &error))
+      || !pv_invite_create (hub, self->role, _ ("Demo station"), self->role == PV_ROLE_DESK ? NULL : "Gate 1",
+                            (gint64) 3600 * G_USEC_PER_SEC, self->hub_url, NULL, &code, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

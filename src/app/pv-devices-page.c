@@ -322,6 +322,12 @@ invited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name)
 {
+  pv_devices_page_invite_at (self, role, name, NULL);
+}
+
+void
+pv_devices_page_invite_at (PvDevicesPage *self, const char *role, const char *name, const char *gate)
+{
   g_autoptr (JsonBuilder) body = json_builder_new ();
 
   g_return_if_fail (PV_IS_DEVICES_PAGE (self));
@@ -330,6 +336,11 @@ pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name)
   json_builder_add_string_value (body, role);
   json_builder_set_member_name (body, "name");
   json_builder_add_string_value (body, name);
+  if (gate != NULL)
+    {
+      json_builder_set_member_name (body, "gate");
+      json_builder_add_string_value (body, gate);
+    }
   json_builder_end_object (body);
   pv_hub_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
                      invited_cb, g_object_ref (self));
@@ -342,11 +353,26 @@ invite_response_cb (AdwMessageDialog *dialog, const char *response, PvDevicesPag
 {
   GtkDropDown *role = g_object_get_data (G_OBJECT (dialog), "role");
   GtkEditable *name = g_object_get_data (G_OBJECT (dialog), "name");
+  GtkDropDown *gate = g_object_get_data (G_OBJECT (dialog), "gate");
   guint chosen = gtk_drop_down_get_selected (role);
+  guint at = gtk_drop_down_get_selected (gate);
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (name)));
+  GtkStringObject *item = at > 0 ? g_list_model_get_item (gtk_drop_down_get_model (gate), at) : NULL;
 
+  /* The first choice is "asked on the device"; a desk stands at no gate. */
   if (g_str_equal (response, "pair") && chosen < G_N_ELEMENTS (ROLES) && *text != '\0')
-    pv_devices_page_invite (self, ROLES[chosen], text);
+    pv_devices_page_invite_at (self, ROLES[chosen], text,
+                               item != NULL && gtk_widget_get_sensitive (GTK_WIDGET (gate))
+                                 ? gtk_string_object_get_string (item)
+                                 : NULL);
+  g_clear_object (&item);
+}
+
+/* A gate for a gate station or a control room, never for a desk. */
+static void
+role_chosen_cb (GtkDropDown *role, GParamSpec *pspec, GtkWidget *gate)
+{
+  gtk_widget_set_sensitive (gate, g_strcmp0 (ROLES[MIN (gtk_drop_down_get_selected (role), 2)], "desk") != 0);
 }
 
 static void
@@ -366,11 +392,27 @@ pair_clicked_cb (PvDevicesPage *self)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *role = gtk_drop_down_new_from_strings (roles);
   GtkWidget *name = gtk_entry_new ();
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  const char *const *gates = event ? pv_event_get_gates (event) : NULL;
+  GtkStringList *gate_names = gtk_string_list_new (NULL);
+  GtkWidget *gate;
+
+  /* Which gate the new station stands at, so it never records under a
+   * gate nobody chose; or it asks when first opened. */
+  gtk_string_list_append (gate_names, _ ("Gate: asked on the device"));
+  for (guint i = 0; gates != NULL && gates[i] != NULL; i++)
+    gtk_string_list_append (gate_names, gates[i]);
+  gate = gtk_drop_down_new (G_LIST_MODEL (gate_names), NULL);
+  gtk_widget_set_tooltip_text (gate, _ ("The gate this station will stand at"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (gate), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Gate"), -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (role), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Role"), -1);
+  g_signal_connect_object (role, "notify::selected", G_CALLBACK (role_chosen_cb), gate, 0);
 
   gtk_entry_set_placeholder_text (GTK_ENTRY (name), _ ("Name, e.g. “Gate 5”"));
   gtk_entry_set_activates_default (GTK_ENTRY (name), TRUE);
   gtk_box_append (GTK_BOX (box), role);
   gtk_box_append (GTK_BOX (box), name);
+  gtk_box_append (GTK_BOX (box), gate);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "pair",
                                     _ ("_Make Code"), NULL);
@@ -379,6 +421,7 @@ pair_clicked_cb (PvDevicesPage *self)
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "pair");
   g_object_set_data (G_OBJECT (dialog), "role", role);
   g_object_set_data (G_OBJECT (dialog), "name", name);
+  g_object_set_data (G_OBJECT (dialog), "gate", gate);
   g_signal_connect (name, "changed", G_CALLBACK (name_changed_cb), dialog);
   g_signal_connect_object (dialog, "response", G_CALLBACK (invite_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));

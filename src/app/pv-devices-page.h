@@ -25,6 +25,8 @@ GtkListBox *pv_devices_page_get_list (PvDevicesPage *self);
 const char *pv_devices_page_get_pairing_code (PvDevicesPage *self);
 /* Asks the hub for an invitation as the dialog does. */
 void pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name);
+/* The same for a station standing at @gate (NULL: it asks when opened). */
+void pv_devices_page_invite_at (PvDevicesPage *self, const char *role, const char *name, const char *gate);
 /* Asks the hub to revoke @device as the confirmation does. */
 void pv_devices_page_revoke (PvDevicesPage *self, guint device, const char *reason);
 /* Asks the hub again now. */

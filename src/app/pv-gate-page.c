@@ -15,6 +15,7 @@
 #include "pv-admission.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hub-call.h"
@@ -47,12 +48,17 @@ struct _PvGatePage
   GtkLabel *detail;
   GtkLabel *serial;
   GtkLabel *note;
+  GtkButton *change_gate;
+  GtkWidget *chooser; /* which gate: over the page while asked */
+  GtkLabel *chooser_note;
+  GtkFlowBox *gate_buttons;
+  GtkButton *chooser_cancel;
 
   /* owned */
   PvStore *store;
   GSettings *settings;
   char *camera_override;
-  char *gate;
+  char *gate; /* NULL until the station knows its gate: nothing is scanned */
   PvDecoder *decoder;
   PvCamera *camera;
   PvWedge *wedge;
@@ -108,6 +114,11 @@ update_count (PvGatePage *self)
   /* People, as the day's count is: a school group of forty is forty. */
   for (GList *l = self->admitted.head; l != NULL; l = l->next)
     rate += ((Admitted *) l->data)->party;
+  if (self->gate == NULL)
+    {
+      gtk_label_set_text (self->count, _ ("No gate chosen yet"));
+      return;
+    }
   if (event != NULL && (local = pv_event_local_time (event, pv_store_now (self->store))) != NULL)
     {
       date = g_date_time_format (local, "%F");
@@ -117,9 +128,10 @@ update_count (PvGatePage *self)
       today = pv_stats_counter (self->store, "entries.gate", key);
     }
   /* Translators: the gate's name, people admitted there today, and
-   * admissions at this station in the last minute. */
-  text = g_strdup_printf (ngettext ("%s: %lld admitted today · %u in the last minute",
-                                    "%s: %lld admitted today · %u in the last minute", (gulong) today),
+   * admissions at this station in the last minute: "Gate 2 · 3 admitted
+   * today · 1 in the last minute". */
+  text = g_strdup_printf (ngettext ("%s · %lld admitted today · %u in the last minute",
+                                    "%s · %lld admitted today · %u in the last minute", (gulong) today),
                           self->gate, (long long) today, rate);
   gtk_label_set_text (self->count, text);
 }
@@ -524,6 +536,15 @@ scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
   gboolean is_exit;
   Asking *asking;
 
+  /* Nothing is decided, so nothing recorded, under a gate nobody chose. */
+  if (self->gate == NULL || gtk_widget_get_visible (self->chooser))
+    {
+      g_message ("A code came before this station's gate was chosen; it was not scanned");
+      gtk_label_set_text (self->chooser_note, _ ("That ticket was not scanned: choose this station’s gate first, then "
+                                                 "scan it again."));
+      gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), TRUE);
+      return;
+    }
   hub_url = pv_store_dup_meta_string (self->store, "hub-url");
   is_exit = gtk_toggle_button_get_active (self->exit_mode);
   self->scan_seq++;
@@ -740,30 +761,121 @@ camera_chosen_cb (PvGatePage *self)
   g_settings_set_string (self->settings, "camera", id);
 }
 
-/* A gate the event no longer has falls back to its first: a station
- * that decides somewhere is better than one that decides nowhere. */
+/* ---- which gate ---- */
+
+/* The replica knows its gate (from its pairing code, or chosen here), or
+ * the station asks: never a default, as entries recorded under the wrong
+ * gate mislead the control room all day. */
 static void
 resolve_gate (PvGatePage *self)
 {
-  g_autofree char *gate = g_settings_get_string (self->settings, "gate");
-  PvEvent *event = pv_store_get_event (self->store, NULL);
-  const char *found = event && *gate ? pv_event_find_gate (event, gate) : NULL;
-  const char *const *gates = event ? pv_event_get_gates (event) : NULL;
-
   g_free (self->gate);
-  self->gate = g_strdup (found ? found : gates && gates[0] ? gates[0]
-                                                           : _ ("Gate"));
+  self->gate = pv_devices_dup_gate (self->store);
+}
+
+static void
+show_chooser (PvGatePage *self, gboolean show)
+{
+  gboolean was = gtk_widget_get_visible (self->chooser);
+  GtkWidget *under = gtk_overlay_get_child (GTK_OVERLAY (gtk_widget_get_parent (self->chooser)));
+
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  gtk_widget_set_visible (self->chooser, show);
+  /* Nothing under it takes the keyboard meanwhile: not the lookup, not the
+   * exit toggle. The focus leaves first, as a widget made insensitive
+   * while focused misses its focus-out. */
+  if (show && focus != NULL && gtk_widget_is_ancestor (focus, under))
+    gtk_root_set_focus (root, NULL);
+  gtk_widget_set_sensitive (under, !show);
+  if (!show)
+    gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), FALSE);
+  /* Keeping the current gate is offered only when there is one. */
+  gtk_widget_set_visible (GTK_WIDGET (self->chooser_cancel), self->gate != NULL);
+  if (show && !was)
+    {
+      /* No camera while asked: it would read codes nobody can record. */
+      stop_camera (self);
+      g_clear_handle_id (&self->clear_id, g_source_remove);
+      clear_verdict_cb (self);
+    }
+  else if (!show && was && self->started)
+    start_camera (self);
+}
+
+static void
+gate_chosen_cb (GtkButton *button, PvGatePage *self)
+{
+  g_autoptr (GError) error = NULL;
+  const char *gate = g_object_get_data (G_OBJECT (button), "gate");
+
+  if (!pv_devices_set_gate (self->store, gate, &error))
+    {
+      gtk_label_set_text (self->chooser_note, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), TRUE);
+      return;
+    }
+  g_message ("This station stands at %s now", gate);
+  resolve_gate (self);
+  show_chooser (self, FALSE);
+  update_count (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->lookup));
+}
+
+/* One button per gate of the event, the current one marked. */
+static void
+fill_gate_buttons (PvGatePage *self)
+{
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  const char *const *gates = event ? pv_event_get_gates (event) : NULL;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->gate_buttons))) != NULL)
+    gtk_flow_box_remove (self->gate_buttons, child);
+  for (guint i = 0; gates != NULL && gates[i] != NULL; i++)
+    {
+      GtkWidget *button = gtk_button_new_with_label (gates[i]);
+
+      gtk_widget_add_css_class (button, "pill");
+      if (g_strcmp0 (gates[i], self->gate) == 0)
+        gtk_widget_add_css_class (button, "suggested-action");
+      g_object_set_data_full (G_OBJECT (button), "gate", g_strdup (gates[i]), g_free);
+      g_signal_connect (button, "clicked", G_CALLBACK (gate_chosen_cb), self);
+      gtk_flow_box_append (self->gate_buttons, button);
+    }
+  if (gates == NULL || gates[0] == NULL)
+    {
+      gtk_label_set_text (self->chooser_note, _ ("This event has no gates yet: the organiser adds them to the event, "
+                                                 "then this station can scan."));
+      gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), TRUE);
+    }
+}
+
+static void
+ask_gate (PvGatePage *self)
+{
+  fill_gate_buttons (self);
+  show_chooser (self, TRUE);
+}
+
+static void
+keep_gate_cb (PvGatePage *self)
+{
+  if (self->gate != NULL)
+    show_chooser (self, FALSE);
+}
+
+void
+pv_gate_page_ask_gate (PvGatePage *self)
+{
+  g_return_if_fail (PV_IS_GATE_PAGE (self));
+  ask_gate (self);
 }
 
 static void
 settings_changed_cb (GSettings *settings, const char *key, PvGatePage *self)
 {
-  if (g_str_equal (key, "gate"))
-    {
-      resolve_gate (self);
-      update_count (self);
-      return;
-    }
   if (g_str_equal (key, "gate-lookup"))
     {
       update_lookup_allowed (self);
@@ -891,11 +1003,15 @@ pv_gate_page_start (PvGatePage *self)
   g_return_if_fail (PV_IS_GATE_PAGE (self));
 
   self->started = TRUE;
+  if (self->gate == NULL && !gtk_widget_get_visible (self->chooser))
+    ask_gate (self);
+  update_count (self);
+  if (gtk_widget_get_visible (self->chooser))
+    return;
   /* The keyboard rests in the lookup box: a scan typed there is taken back
    * out, a serial typed by hand is where it belongs. */
   gtk_widget_grab_focus (GTK_WIDGET (self->lookup));
   start_camera (self);
-  update_count (self);
   if (self->tick_id == 0)
     self->tick_id = g_timeout_add_seconds (5, tick_cb, self);
 }
@@ -980,6 +1096,44 @@ const char *
 pv_gate_page_get_style (PvGatePage *self)
 {
   return self->style;
+}
+
+const char *
+pv_gate_page_get_gate (PvGatePage *self)
+{
+  return self->gate;
+}
+
+gboolean
+pv_gate_page_is_asking_gate (PvGatePage *self)
+{
+  return gtk_widget_get_visible (self->chooser);
+}
+
+GtkWidget *
+pv_gate_page_get_gate_button (PvGatePage *self, const char *gate)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->gate_buttons)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *button = gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child));
+
+      if (g_strcmp0 (g_object_get_data (G_OBJECT (button), "gate"), gate) == 0)
+        return button;
+    }
+  return NULL;
+}
+
+const char *
+pv_gate_page_get_gate_note (PvGatePage *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->chooser_note)) ? gtk_label_get_text (self->chooser_note) : "";
+}
+
+const char *
+pv_gate_page_get_count (PvGatePage *self)
+{
+  return gtk_label_get_text (self->count);
 }
 
 guint
@@ -1083,6 +1237,11 @@ pv_gate_page_class_init (PvGatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, detail);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, note);
   gtk_widget_class_bind_template_child (widget_class, PvGatePage, serial);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, change_gate);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, chooser);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, chooser_note);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, gate_buttons);
+  gtk_widget_class_bind_template_child (widget_class, PvGatePage, chooser_cancel);
   gtk_widget_class_set_css_name (widget_class, "gatepage");
   signals[SIGNAL_VERDICT_DRAWN] = g_signal_new ("verdict-drawn", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
@@ -1111,6 +1270,9 @@ pv_gate_page_init (PvGatePage *self)
     g_signal_connect (click, "pressed", G_CALLBACK (verdict_clicked_cb), self);
     gtk_widget_add_controller (self->verdict, GTK_EVENT_CONTROLLER (click));
   }
+  /* Through the window, which asks for the kiosk PIN when locked. */
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->change_gate), "win.change-gate");
+  g_signal_connect_swapped (self->chooser_cancel, "clicked", G_CALLBACK (keep_gate_cb), self);
 }
 
 static void

@@ -258,8 +258,6 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
   g_autoptr (GPtrArray) devices = pv_camera_list_devices ();
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) gate_ids = g_ptr_array_new_with_free_func (g_free);
-  PvEvent *event = store ? pv_store_get_event (store, NULL) : NULL;
   g_autofree char *camera = g_settings_get_string (self->settings, "camera");
   gboolean camera_listed = g_str_equal (camera, "auto") || g_str_equal (camera, "demo:");
 
@@ -284,20 +282,7 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              choice_row (self, "camera", _ ("Camera"), ids, names));
 
-  if (event != NULL)
-    {
-      g_autoptr (GPtrArray) gate_names = g_ptr_array_new_with_free_func (g_free);
-      const char *const *gates = pv_event_get_gates (event);
-
-      for (guint i = 0; gates != NULL && gates[i] != NULL; i++)
-        {
-          g_ptr_array_add (gate_ids, g_strdup (gates[i]));
-          g_ptr_array_add (gate_names, g_strdup (gates[i]));
-        }
-      if (gate_ids->len > 0)
-        adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                                   choice_row (self, "gate", _ ("This gate"), gate_ids, gate_names));
-    }
+  /* The gate is the replica's, chosen on the gate page ("Change Gate…"). */
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              switch_row (self, "sounds", _ ("Sounds"), _ ("A sound for each verdict")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-preferences.h: the station's settings — camera, gate, sounds,
+/* pv-preferences.h: the station's settings — camera, sounds,
  * timings, hub and peers, kiosk PIN — each checked before it is written
  * and applied at once by whoever watches it. */
 #pragma once

@@ -573,6 +573,20 @@ preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user
   unlock_then (user_data, open_preferences);
 }
 
+static void
+ask_gate (PvWindow *self)
+{
+  if (self->gate_page != NULL)
+    pv_gate_page_ask_gate (PV_GATE_PAGE (self->gate_page));
+}
+
+/* Another gate is a setting like any other: a locked station needs the PIN. */
+static void
+change_gate_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  unlock_then (user_data, ask_gate);
+}
+
 void
 pv_window_show_page (PvWindow *self, const char *name)
 {
@@ -688,6 +702,7 @@ pv_window_init (PvWindow *self)
   static const GActionEntry actions[] = {
     { "kiosk", NULL, NULL, "false", kiosk_changed },
     { "preferences", preferences_activated, NULL, NULL, NULL },
+    { "change-gate", change_gate_activated, NULL, NULL, NULL },
     { "sign-in", sign_in_activated, NULL, NULL, NULL },
   };
 
@@ -798,8 +813,8 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
                const char *camera_source)
 {
   PvWindow *self = g_object_new (PV_TYPE_WINDOW, "application", application, NULL);
-  PvEvent *event = pv_store_get_event (store, NULL);
-  const PvDeviceInfo *device = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  const PvDeviceInfo *device;
+  PvEvent *event;
   g_autofree char *station = NULL;
 
   self->store = g_object_ref (store);
@@ -845,6 +860,10 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
       adw_view_stack_set_visible_child_name (self->stack, "dashboard");
     }
 
+  /* Looked up only now: the store's caches are rebuilt whenever another
+   * program wrote to the file, as the pages read it. */
+  event = pv_store_get_event (store, NULL);
+  device = pv_store_lookup_device (store, pv_store_get_device_id (store));
   if (event != NULL)
     adw_view_switcher_title_set_subtitle (self->switcher_title, pv_event_get_name (event));
   /* Translators: the device's name and what this station is for. */

@@ -2,8 +2,11 @@
 /* pv-devices.c: the event's birth (key pair, configuration, first admin
  * device) and the enrolment and revocation of devices — the offline
  * precursor of pairing with a hub. */
+#include "config.h"
+
 #include "pv-devices.h"
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 
 #define EVENT_SECRET "event-secret-key"
 #define DEVICE_SECRET "device-secret-key"
+#define GATE_META "gate"
 /* Certificates outlive the event by a week, for late exports and audits. */
 #define CERT_GRACE_DAYS 7
 
@@ -325,4 +329,47 @@ pv_devices_list (PvStore *store, GError **error)
   if (rc != SQLITE_DONE)
     return pv_store_fail (store, error, "Cannot read the devices"), NULL;
   return g_steal_pointer (&devices);
+}
+
+/* ---- this station's gate ---- */
+
+char *
+pv_devices_check_gate (PvStore *store, const char *gate, GError **error)
+{
+  PvEvent *event = pv_store_get_event (store, error);
+  g_autofree char *trimmed = g_strstrip (g_strdup (gate ? gate : ""));
+  const char *found;
+  g_autofree char *known = NULL;
+
+  if (event == NULL)
+    return NULL;
+  if ((found = pv_event_find_gate (event, trimmed)) != NULL)
+    return g_strdup (found);
+  known = g_strjoinv (", ", (char **) pv_event_get_gates (event));
+  if (*known == '\0')
+    g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("There is no gate “%s”: the event has no gates yet"), trimmed);
+  else
+    /* Translators: a gate's name, then the event's gates, "Gate 1, Gate 2". */
+    g_set_error (error, PV_ERROR, PV_ERROR_INVALID, _ ("There is no gate “%s”; the event has %s"), trimmed, known);
+  return NULL;
+}
+
+char *
+pv_devices_dup_gate (PvStore *store)
+{
+  g_autofree char *gate = pv_store_dup_meta_string (store, GATE_META);
+  PvEvent *event = pv_store_get_event (store, NULL);
+  const char *found = event && gate ? pv_event_find_gate (event, gate) : NULL;
+
+  /* A gate the event has since dropped is no gate: asked again, never
+   * replaced by another behind the volunteer's back. */
+  return g_strdup (found);
+}
+
+gboolean
+pv_devices_set_gate (PvStore *store, const char *gate, GError **error)
+{
+  g_autofree char *canonical = pv_devices_check_gate (store, gate, error);
+
+  return canonical != NULL && pv_store_set_meta_string (store, GATE_META, canonical, error);
 }

@@ -78,6 +78,18 @@ void pv_device_status_free (PvDeviceStatus *status);
  * here (the hub hears every device; another replica only its peers). */
 GPtrArray *pv_devices_list (PvStore *store, GError **error);
 
+/* The gate this replica's station stands at: chosen when it was paired or
+ * on its first open, kept in the replica (never synced: each device has
+ * its own). NULL when none was chosen or the event has no such gate any
+ * more: then the station must ask before it scans. */
+char *pv_devices_dup_gate (PvStore *store);
+/* Makes @gate (any case) this station's gate. PV_ERROR_INVALID, in words
+ * that list the event's gates, when the event has no such gate; nothing is
+ * stored then. */
+gboolean pv_devices_set_gate (PvStore *store, const char *gate, GError **error);
+/* @gate as the event spells it, or NULL and PV_ERROR_INVALID in words. */
+char *pv_devices_check_gate (PvStore *store, const char *gate, GError **error);
+
 /* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
 gboolean pv_devices_get_secret_key (PvStore *store,
                                     guint8 out[PV_SECRET_KEY_SIZE],

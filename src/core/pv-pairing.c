@@ -16,12 +16,15 @@
 
 #define CODE_VERSION 1
 #define FLAG_PINNED 1
+#define FLAG_GATE 2
 #define MAX_URL 256
+#define MAX_GATE 64 /* bytes, as pv_event_add_gate() allows */
 
 void
 pv_pairing_code_clear (PvPairingCode *code)
 {
   g_clear_pointer (&code->url, g_free);
+  g_clear_pointer (&code->gate, g_free);
   sodium_memzero (code->secret, sizeof code->secret);
 }
 
@@ -30,12 +33,20 @@ pv_pairing_code_format (const PvPairingCode *code)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   g_autofree char *text = NULL;
-  guint8 head[2] = { CODE_VERSION, code->pinned ? FLAG_PINNED : 0 };
+  gsize gate_len = code->gate ? strlen (code->gate) : 0;
+  guint8 head[2] = { CODE_VERSION, (code->pinned ? FLAG_PINNED : 0) | (gate_len > 0 ? FLAG_GATE : 0) };
 
+  g_return_val_if_fail (gate_len <= MAX_GATE, NULL);
   g_byte_array_append (bytes, head, sizeof head);
   g_byte_array_append (bytes, code->secret, sizeof code->secret);
   if (code->pinned)
     g_byte_array_append (bytes, code->fingerprint, sizeof code->fingerprint);
+  if (gate_len > 0)
+    {
+      guint8 len = (guint8) gate_len;
+      g_byte_array_append (bytes, &len, 1);
+      g_byte_array_append (bytes, (const guint8 *) code->gate, (guint) gate_len);
+    }
   g_byte_array_append (bytes, (const guint8 *) code->url, (guint) strlen (code->url));
   text = pv_base45_encode (bytes->data, bytes->len);
   sodium_memzero (bytes->data, bytes->len);
@@ -52,7 +63,7 @@ refuse (GError **error, const char *why)
 gboolean
 pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
 {
-  guint8 data[2 + PV_PAIRING_SECRET_SIZE + PV_FINGERPRINT_SIZE + MAX_URL];
+  guint8 data[2 + PV_PAIRING_SECRET_SIZE + PV_FINGERPRINT_SIZE + 1 + MAX_GATE + MAX_URL];
   g_autoptr (GUri) uri = NULL;
   gsize len = 0, at;
 
@@ -61,7 +72,7 @@ pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
     return refuse (error, "it does not begin with “" PV_PAIRING_PREFIX "”");
   if (!pv_base45_decode_into (text + strlen (PV_PAIRING_PREFIX), -1, data, sizeof data, &len, error))
     return FALSE;
-  if (len < 2 || data[0] != CODE_VERSION || (data[1] & ~FLAG_PINNED) != 0)
+  if (len < 2 || data[0] != CODE_VERSION || (data[1] & ~(FLAG_PINNED | FLAG_GATE)) != 0)
     return refuse (error, "unknown version");
   out->pinned = (data[1] & FLAG_PINNED) != 0;
   at = 2 + PV_PAIRING_SECRET_SIZE + (out->pinned ? PV_FINGERPRINT_SIZE : 0);
@@ -70,6 +81,25 @@ pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
   memcpy (out->secret, data + 2, PV_PAIRING_SECRET_SIZE);
   if (out->pinned)
     memcpy (out->fingerprint, data + 2 + PV_PAIRING_SECRET_SIZE, PV_FINGERPRINT_SIZE);
+  if ((data[1] & FLAG_GATE) != 0)
+    {
+      gsize gate_len = data[at];
+
+      if (gate_len == 0 || gate_len > MAX_GATE || len <= at + 1 + gate_len)
+        {
+          sodium_memzero (data, sizeof data);
+          pv_pairing_code_clear (out);
+          return refuse (error, "its gate is garbled");
+        }
+      out->gate = g_strndup ((const char *) data + at + 1, gate_len);
+      at += 1 + gate_len;
+      if (strlen (out->gate) != gate_len || !g_utf8_validate (out->gate, -1, NULL))
+        {
+          sodium_memzero (data, sizeof data);
+          pv_pairing_code_clear (out);
+          return refuse (error, "its gate is garbled");
+        }
+    }
   out->url = g_strndup ((const char *) data + at, len - at);
   sodium_memzero (data, sizeof data);
   if (strlen (out->url) != len - at || !g_utf8_validate (out->url, -1, NULL)
@@ -89,10 +119,11 @@ secret_digest (const guint8 secret[PV_PAIRING_SECRET_SIZE], guint8 out[32])
 }
 
 gboolean
-pv_invite_create (PvStore *store, PvRole role, const char *name, gint64 lifetime, const char *url,
-                  const guint8 *fingerprint, PvPairingCode *out, GError **error)
+pv_invite_create (PvStore *store, PvRole role, const char *name, const char *gate, gint64 lifetime,
+                  const char *url, const guint8 *fingerprint, PvPairingCode *out, GError **error)
 {
   g_autoptr (GUri) uri = NULL;
+  g_autofree char *canonical = NULL;
   sqlite3_stmt *stmt;
   guint8 digest[32];
   gint64 now = pv_store_now (store);
@@ -115,6 +146,13 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, gint64 lifetime
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "An invitation holds for up to 30 days"), FALSE;
   if (pv_store_get_device_id (store) == 0)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED, "This store has no event"), FALSE;
+  /* A desk admits nobody: a gate for it would be a mistake in the making. */
+  if (gate != NULL && role == PV_ROLE_DESK)
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                _ ("A desk stands at no gate: give a gate for a gate station or a control room")),
+           FALSE;
+  if (gate != NULL && !(canonical = pv_devices_check_gate (store, gate, error)))
+    return FALSE;
 
   randombytes_buf (out->secret, sizeof out->secret);
   secret_digest (out->secret, digest);
@@ -132,6 +170,7 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, gint64 lifetime
   if (!pv_store_step_done (store, stmt, error))
     return FALSE;
   out->url = g_strdup (url);
+  out->gate = g_steal_pointer (&canonical);
   out->expires_at = now + lifetime;
   out->pinned = fingerprint != NULL;
   if (fingerprint)

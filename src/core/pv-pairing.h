@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-pairing.h: pairing a new device with a hub. The hub's admin makes an
  * invitation; its pairing code (shown as a QR) carries the hub's URL, the
- * SHA-256 fingerprint of its TLS certificate and a one-time secret. The
+ * SHA-256 fingerprint of its TLS certificate, a one-time secret and, for a
+ * gate station, the gate it will stand at. The
  * device makes its own key pair and presents the secret with its public
  * key; the hub enrols it. The secret is good once, for a limited time. */
 #pragma once
@@ -24,25 +25,31 @@ typedef struct
   gboolean pinned;                         /* a TLS fingerprint follows */
   guint8 fingerprint[PV_FINGERPRINT_SIZE]; /* SHA-256 of the hub's certificate (DER) */
   guint8 secret[PV_PAIRING_SECRET_SIZE];
+  char *gate;        /* the gate the device stands at, or NULL: it asks */
   gint64 expires_at; /* µs: set by pv_invite_create(), not carried in the code */
 } PvPairingCode;
 
 void pv_pairing_code_clear (PvPairingCode *code);
 
-/* "PVPAIR:" and Base45 (QR alphanumeric) of: version 1, flags (1: pinned),
- * the secret, the fingerprint when pinned, then the URL in UTF-8. */
+/* "PVPAIR:" and Base45 (QR alphanumeric) of: version 1, flags (1: pinned,
+ * 2: a gate follows), the secret, the fingerprint when pinned, the gate's
+ * length in bytes and its name in UTF-8 when there is one, then the URL in
+ * UTF-8. Codes made before gates were carried (no flag 2) stay valid. */
 char *pv_pairing_code_format (const PvPairingCode *code);
 /* PV_ERROR_MALFORMED with the reason for anything else. */
 gboolean pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error);
 
 /* Makes an invitation in the hub's @store for a device of @role (gate,
- * desk or admin) named @name, good for @lifetime µs, and fills @out (its
- * URL and fingerprint copied from @url and @fingerprint, NULL for plain
- * HTTP; its expiry). PV_ERROR_INVALID for a bad role, name, lifetime or
- * URL. */
+ * desk or admin) named @name, standing at @gate (one of the event's gates,
+ * for a gate or a control room; NULL: the device asks on first open), good
+ * for @lifetime µs, and fills @out (its URL and fingerprint copied from
+ * @url and @fingerprint, NULL for plain HTTP; its gate spelt as the event
+ * spells it; its expiry). PV_ERROR_INVALID, in words, for a bad role,
+ * name, gate, lifetime or URL; nothing is stored then. */
 gboolean pv_invite_create (PvStore *store,
                            PvRole role,
                            const char *name,
+                           const char *gate,
                            gint64 lifetime,
                            const char *url,
                            const guint8 *fingerprint,

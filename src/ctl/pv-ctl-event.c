@@ -589,7 +589,7 @@ int
 pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
 {
   g_autofree char *role_text = NULL, *name = NULL, *url = NULL, *hours_text = NULL, *fingerprint_hex = NULL;
-  g_autofree char *text = NULL, *expires = NULL;
+  g_autofree char *text = NULL, *expires = NULL, *gate = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -604,6 +604,8 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
   GOptionEntry entries[] = {
     { "role", 0, 0, G_OPTION_ARG_STRING, &role_text, N_ ("gate, desk or admin (required)"), N_ ("ROLE") },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_ ("The device’s name (required)"), N_ ("NAME") },
+    { "gate", 0, 0, G_OPTION_ARG_STRING, &gate,
+      N_ ("The gate a gate station stands at, one of the event’s (default: it asks when first opened)"), N_ ("GATE") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &url, N_ ("The address devices reach the hub by (default: where it last listened)"),
       N_ ("URL") },
     { "expires", 0, 0, G_OPTION_ARG_STRING, &hours_text, N_ ("Hours the code holds (default 24)"), N_ ("HOURS") },
@@ -633,10 +635,13 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
                 == 0;
   if (g_str_has_prefix (url, "https:") && !pinned)
     return pv_ctl_error (_ ("The hub has no certificate on record: start it once with its certificate"));
-  if (!pv_invite_create (store, role, name, (gint64) hours * 3600 * G_USEC_PER_SEC, url, pinned ? fingerprint : NULL,
-                         &code, &error))
+  if (!pv_invite_create (store, role, name, gate, (gint64) hours * 3600 * G_USEC_PER_SEC, url,
+                         pinned ? fingerprint : NULL, &code, &error))
     return pv_ctl_fail (error);
   text = pv_pairing_code_format (&code);
+  /* As the event spells it, for the JSON. */
+  g_free (gate);
+  gate = g_steal_pointer (&code.gate);
   pv_pairing_code_clear (&code);
   if (!json)
     {
@@ -648,6 +653,8 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
   pv_json_add_string (builder, "code", text);
   pv_json_add_string (builder, "role", pv_role_to_string (role));
   pv_json_add_string (builder, "name", name);
+  if (gate != NULL)
+    pv_json_add_string (builder, "gate", gate);
   pv_json_add_string (builder, "hub", url);
   pv_json_add_string (builder, "expires", expires);
   json_builder_end_object (builder);

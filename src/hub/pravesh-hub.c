@@ -658,8 +658,9 @@ handle_devices_revoke (SoupServer *server,
 
 #define MAX_INVITE_HOURS (30 * 24)
 
-/* {"role": "gate", "name": "Gate 5", "hours": 24} → a one-time pairing code
- * that points devices at this hub. */
+/* {"role": "gate", "name": "Gate 5", "gate": "Gate 5", "hours": 24} → a
+ * one-time pairing code that points devices at this hub ("gate" optional:
+ * the gate a gate station stands at). */
 static void
 handle_invite (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
 {
@@ -669,7 +670,7 @@ handle_invite (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL, *text = NULL;
   PvPairingCode code = { 0 };
-  const char *role_text, *name_text;
+  const char *role_text, *name_text, *gate_text = NULL;
   gint64 hours = 24;
   JsonObject *root;
   PvTokenInfo who;
@@ -679,17 +680,18 @@ handle_invite (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
       || !(root = small_json_body (msg, parser, "Expected {\"role\": \"gate\", \"name\": \"Gate 5\", \"hours\": 24}")))
     return;
   if (!member_string (root, "role", &role_text) || !member_string (root, "name", &name_text)
-      || (json_object_has_member (root, "hours") && !member_int (root, "hours", &hours)))
+      || (json_object_has_member (root, "hours") && !member_int (root, "hours", &hours))
+      || (json_object_has_member (root, "gate") && !member_string (root, "gate", &gate_text)))
     return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                                 "Expected {\"role\": \"gate\", \"name\": \"Gate 5\", \"hours\": 24}: "
-                                "role and name are strings, hours (optional) a whole number");
+                                "role, name and gate (optional) are strings, hours (optional) a whole number");
   if (!pv_role_from_string (role_text, &role, NULL) || role == PV_ROLE_HUB)
     return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "A device is invited as gate, desk or admin");
   if (hours < 1 || hours > MAX_INVITE_HOURS)
     return pv_sync_reply_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
                                 "An invitation holds for 1 to 720 hours (30 days)");
   name = g_strstrip (g_strdup (name_text));
-  if (!pv_invite_create (hub->store, role, name, hours * 3600 * G_USEC_PER_SEC, hub->url,
+  if (!pv_invite_create (hub->store, role, name, gate_text, hours * 3600 * G_USEC_PER_SEC, hub->url,
                          hub->pinned ? hub->fingerprint : NULL, &code, &error))
     return pv_sync_reply_error (msg, status_for_error (error), error->message);
   text = pv_pairing_code_format (&code);
@@ -698,6 +700,8 @@ handle_invite (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   pv_json_add_string (builder, "code", text);
   pv_json_add_string (builder, "role", pv_role_to_string (role));
   pv_json_add_string (builder, "name", name);
+  if (code.gate != NULL)
+    pv_json_add_string (builder, "gate", code.gate);
   pv_json_add_int (builder, "expires", code.expires_at);
   json_builder_end_object (builder);
   pv_pairing_code_clear (&code);

@@ -306,6 +306,7 @@ first_round_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   Pairing *pairing = g_task_get_task_data (task);
   g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree char *gate = NULL;
   const PvDeviceInfo *device;
   GError *error = NULL;
   PvEvent *event;
@@ -325,6 +326,15 @@ first_round_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  /* The gate the invitation named, as this event spells it; one the event
+   * has since lost leaves the station to ask on its first open. */
+  if (pairing->code.gate != NULL && !pv_devices_set_gate (pairing->store, pairing->code.gate, &error))
+    {
+      g_message ("The pairing code's gate is not used: %s", error->message);
+      g_clear_error (&error);
+    }
+  gate = pv_devices_dup_gate (pairing->store);
+
   g_clear_object (&pairing->hub);
   g_clear_object (&pairing->watch);
   json_builder_begin_object (builder);
@@ -336,6 +346,11 @@ first_round_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   json_builder_add_string_value (builder, pv_event_get_name (event));
   json_builder_set_member_name (builder, "hub");
   json_builder_add_string_value (builder, pairing->code.url);
+  if (gate != NULL)
+    {
+      json_builder_set_member_name (builder, "gate");
+      json_builder_add_string_value (builder, gate);
+    }
   json_builder_set_member_name (builder, "records");
   json_builder_add_int_value (builder, (gint64) pv_ledger_count (pairing->store));
   json_builder_end_object (builder);

@@ -81,7 +81,8 @@ void pv_pair_async (const char *db_path,
                     gpointer user_data);
 /* The new replica, open; @out_summary (optional) gets an object saying
  * what was paired: { "device": 7, "role": "gate", "event": "Book Fair",
- * "hub": "https://…", "records": 312 }. */
+ * "hub": "https://…", "gate": "Gate 2" (when the code named one; the
+ * replica keeps it, see pv_devices_dup_gate()), "records": 312 }. */
 PvStore *pv_pair_finish (GAsyncResult *result, JsonNode **out_summary, GError **error);
 
 /* What the hub can send to phones, as its peer list says it (see

@@ -168,7 +168,8 @@ room_step (AppRun *run, PvWindow *window, gpointer data)
       if (count_rows (pv_devices_page_get_list (devices)) < 2
           || !g_str_has_prefix (pv_devices_page_get_note (devices), "As the hub saw them"))
         return FALSE;
-      pv_devices_page_invite (devices, "gate", "Gate 9 laptop");
+      /* As "Pair a New Device…" asks the hub, the gate chosen with it. */
+      pv_devices_page_invite_at (devices, "gate", "Gate 9 laptop", "Gate 4");
       room->stage = 2;
       return FALSE;
     case 2:
@@ -186,7 +187,15 @@ room_step (AppRun *run, PvWindow *window, gpointer data)
         db = g_build_filename (room->dir, "gate9.db", NULL);
         {
           const char *args[] = { "--db", db, "pair", pv_devices_page_get_pairing_code (devices), NULL };
+          g_autoptr (PvStore) paired = NULL;
+          g_autofree char *gate = NULL;
+
           g_assert_true (app_test_ctl_run (args, NULL));
+          /* It knows its gate: it will not ask, nor record elsewhere. */
+          paired = pv_store_open_existing (db, NULL);
+          g_assert_nonnull (paired);
+          gate = pv_devices_dup_gate (paired);
+          g_assert_cmpstr (gate, ==, "Gate 4");
         }
         room->waits = 0;
         room->stage = 3;

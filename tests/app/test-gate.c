@@ -28,7 +28,7 @@ typedef struct
   const char *typed;  /* a code to type, or NULL to show the camera one */
   const char *db;     /* the station's replica, NULL: the event file */
   const char *serial; /* typed into the lookup by a person, or NULL */
-  char *headline, *what, *detail, *style, *note, *serial_shown;
+  char *headline, *what, *detail, *style, *note, *serial_shown, *count;
   guint tries;
 } Seen;
 
@@ -41,7 +41,8 @@ seen_clear (Seen *seen)
   g_free (seen->style);
   g_free (seen->note);
   g_free (seen->serial_shown);
-  seen->headline = seen->what = seen->detail = seen->style = seen->note = seen->serial_shown = NULL;
+  g_free (seen->count);
+  seen->headline = seen->what = seen->detail = seen->style = seen->note = seen->serial_shown = seen->count = NULL;
 }
 
 static gboolean
@@ -74,6 +75,7 @@ verdict_shown (AppRun *run, PvWindow *window, gpointer data)
   seen->style = g_strdup (pv_gate_page_get_style (page));
   seen->note = g_strdup (pv_gate_page_get_note (page));
   seen->serial_shown = g_strdup (pv_gate_page_get_serial (page));
+  seen->count = g_strdup (pv_gate_page_get_count (page));
   /* One frame so the verdict is drawn before the picture is taken, and
    * the verdict's sound played to its end. */
   if (run->ticks < 4 || pv_sounds_get_n_finished (pv_gate_page_get_sounds (page)) == 0)
@@ -115,8 +117,9 @@ run_gate (const char *code, gboolean typed, Seen *seen)
   if (seen->serial != NULL)
     seen->typed = NULL;
   {
-    const char *args[] = { "--db", seen->db ? seen->db : db_path, "--camera", camera, "--role", "gate", "--gate",
-                           "Gate 1", NULL };
+    /* The event file is told its gate; a paired station knows its own. */
+    const char *args[] = { "--db", seen->db ? seen->db : db_path, "--camera", camera, "--role", "gate",
+                           seen->db ? NULL : "--gate", "Gate 1", NULL };
     g_assert_cmpint (app_test_run (args, verdict_shown, seen), ==, 0);
   }
 }
@@ -650,6 +653,235 @@ test_dismiss (void)
   g_assert_true (dismiss.clicked);
 }
 
+/* ---- which gate ---- */
+
+/* Clicks @widget's middle through the X server, as a person does. */
+static void
+click (GtkWindow *window, GtkWidget *widget)
+{
+  Display *x = gdk_x11_display_get_xdisplay (gtk_widget_get_display (GTK_WIDGET (window)));
+  Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
+  graphene_point_t middle = GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f,
+                                                 gtk_widget_get_height (widget) / 2.f);
+  graphene_point_t point;
+  double dx, dy;
+
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (window), &middle, &point));
+  gtk_native_get_surface_transform (GTK_NATIVE (window), &dx, &dy);
+  XWarpPointer (x, None, xid, 0, 0, 0, 0, (int) (point.x + dx), (int) (point.y + dy));
+  XTestFakeButtonEvent (x, 1, True, CurrentTime);
+  XTestFakeButtonEvent (x, 1, False, CurrentTime);
+  XFlush (x);
+}
+
+typedef struct
+{
+  const char *typed; /* scanned by the wedge while the page asks */
+  guint step;
+  gboolean asked;       /* the chooser was up before any scan */
+  char *asked_count;    /* the count line then */
+  char *refused_note;   /* what the page said of the early scan */
+  guint early_verdicts; /* verdicts before the gate was chosen */
+  Seen seen;            /* the scan after */
+} Asked;
+
+static gboolean
+gate_asked (AppRun *run, PvWindow *window, gpointer data)
+{
+  Asked *asked = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  GtkWidget *button = pv_gate_page_get_gate_button (page, "Gate 3");
+
+  switch (asked->step)
+    {
+    case 0:
+      /* Up before anything else, and nothing scanned meanwhile (the camera
+       * holds a good ticket). */
+      asked->early_verdicts = pv_gate_page_get_n_verdicts (page);
+      /* A page that never asks ends the run, for the checks to say so. */
+      if (run->ticks < 3 || !pv_gate_page_is_asking_gate (page) || button == NULL
+          || !gtk_widget_is_drawable (button))
+        return run->ticks > 40;
+      asked->asked = TRUE;
+      asked->asked_count = g_strdup (pv_gate_page_get_count (page));
+      g_assert_null (pv_gate_page_get_gate (page));
+      app_test_type (GTK_WINDOW (window), asked->typed);
+      asked->step = 1;
+      return FALSE;
+    case 1:
+      {
+        g_autofree char *shot = NULL;
+
+        /* The scanner's code was turned away in words. */
+        if (*pv_gate_page_get_gate_note (page) == '\0')
+          return FALSE;
+        if (!(shot = app_test_screenshot (GTK_WIDGET (window), "gate-which-gate")))
+          return FALSE;
+        asked->refused_note = g_strdup (pv_gate_page_get_gate_note (page));
+        asked->early_verdicts = pv_gate_page_get_n_verdicts (page);
+        click (GTK_WINDOW (window), button);
+        asked->step = 2;
+        return FALSE;
+      }
+    default:
+      if (pv_gate_page_is_asking_gate (page))
+        return FALSE;
+      return verdict_shown (run, window, &asked->seen);
+    }
+}
+
+/* A station that does not know its gate asks before its first scan; the
+ * gate chosen is the one its records and its count carry. */
+static void
+test_asks_gate (void)
+{
+  g_autofree char *code = issue ("One-day", 0, 1), *typed = issue ("One-day", 0, 1);
+  g_autofree char *spare = g_build_filename (tmpdir, "spare-gate.db", NULL);
+  g_autofree char *png = g_build_filename (tmpdir, "asked.png", NULL);
+  g_autofree char *camera = NULL, *known = NULL;
+  const char *add[] = { "--db", db_path, "device", "add", "--role", "gate", "--name", "Spare laptop", "--out", spare,
+                        NULL };
+  g_autofree char *added = app_test_ctl (add);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autoptr (GArray) scans = NULL, early = NULL;
+  Asked asked = { .typed = typed, .seen = { .name = "gate-chosen-admit" } };
+  PvTicket ticket;
+
+  g_assert_true (pv_qr_write_png (code, png, 8, &error));
+  camera = g_strconcat ("file:", png, NULL);
+  {
+    const char *args[] = { "--db", spare, "--camera", camera, NULL };
+    g_assert_cmpint (app_test_run (args, gate_asked, &asked), ==, 0);
+  }
+  g_assert_true (asked.asked);
+  g_assert_cmpstr (asked.asked_count, ==, "No gate chosen yet");
+  g_assert_cmpstr (asked.refused_note, ==,
+                   "That ticket was not scanned: choose this station’s gate first, then scan it again.");
+  g_assert_cmpuint (asked.early_verdicts, ==, 0);
+  g_assert_cmpstr (asked.seen.headline, ==, "ADMIT");
+  g_assert_true (g_str_has_prefix (asked.seen.count, "Gate 3 · 1 admitted today"));
+
+  /* In the ledger: at Gate 3, and the early scan nowhere. */
+  store = pv_store_open_existing (spare, &error);
+  g_assert_no_error (error);
+  g_assert_true (pv_ticket_parse (code, -1, &ticket, &error));
+  scans = pv_state_load_scans (store, ticket.issuer, ticket.serial, &error);
+  g_assert_cmpuint (scans->len, ==, 1);
+  g_assert_cmpstr (g_array_index (scans, PvScan, 0).gate, ==, "Gate 3");
+  g_assert_true (pv_ticket_parse (typed, -1, &ticket, &error));
+  early = pv_state_load_scans (store, ticket.issuer, ticket.serial, &error);
+  g_assert_cmpuint (early->len, ==, 0);
+  /* Kept: the next open does not ask again. */
+  known = pv_devices_dup_gate (store);
+  g_assert_cmpstr (known, ==, "Gate 3");
+  g_free (asked.asked_count);
+  g_free (asked.refused_note);
+  seen_clear (&asked.seen);
+}
+
+/* The button labelled @label under @widget, or NULL. */
+static GtkWidget *
+find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  guint step;
+  char *count;
+} Change;
+
+static gboolean
+gate_changed (AppRun *run, PvWindow *window, gpointer data)
+{
+  Change *change = data;
+  PvGatePage *page = PV_GATE_PAGE (pv_window_get_gate_page (window));
+  GtkWidget *gate1 = pv_gate_page_get_gate_button (page, "Gate 1");
+  GtkWidget *change_button = find_button (GTK_WIDGET (page), "Change _Gate…");
+
+  g_assert_nonnull (change_button);
+  if (change->step == 0 && run->ticks > 2 && gtk_widget_is_drawable (change_button))
+    {
+      /* Known already: nothing asked until a person asks. */
+      g_assert_false (pv_gate_page_is_asking_gate (page));
+      g_assert_cmpstr (pv_gate_page_get_gate (page), ==, "Gate 3");
+      click (GTK_WINDOW (window), change_button);
+      change->step = 1;
+    }
+  else if (change->step == 1 && pv_gate_page_is_asking_gate (page) && gate1 != NULL && gtk_widget_is_drawable (gate1))
+    {
+      g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "gate-change-gate");
+
+      if (shot == NULL)
+        return FALSE;
+      /* Keeping the gate is offered, and the current one marked. */
+      g_assert_true (gtk_widget_is_drawable (find_button (GTK_WIDGET (page), "_Keep This Gate")));
+      g_assert_true (gtk_widget_has_css_class (pv_gate_page_get_gate_button (page, "Gate 3"), "suggested-action"));
+      click (GTK_WINDOW (window), gate1);
+      change->step = 2;
+    }
+  else if (change->step == 2 && !pv_gate_page_is_asking_gate (page))
+    {
+      change->count = g_strdup (pv_gate_page_get_count (page));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* Changed later on purpose, through "Change Gate…": kept in the replica. */
+static void
+test_change_gate (void)
+{
+  g_autofree char *spare = g_build_filename (tmpdir, "spare-gate.db", NULL);
+  const char *args[] = { "--db", spare, "--camera", "none", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autofree char *known = NULL;
+  Change change = { 0 };
+
+  g_assert_cmpint (app_test_run (args, gate_changed, &change), ==, 0);
+  g_assert_true (g_str_has_prefix (change.count, "Gate 1 · "));
+  store = pv_store_open_existing (spare, &error);
+  g_assert_no_error (error);
+  known = pv_devices_dup_gate (store);
+  g_assert_cmpstr (known, ==, "Gate 1");
+  g_free (change.count);
+}
+
+static gboolean
+closes_at_once (AppRun *run, PvWindow *window, gpointer data)
+{
+  return TRUE;
+}
+
+/* A gate named on the command line that the event lacks: refused in words,
+ * the station's gate unchanged. */
+static void
+test_wrong_gate_named (void)
+{
+  const char *args[] = { "--db", db_path, "--camera", "none", "--gate", "Gate 9", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) store = NULL;
+  g_autofree char *known = NULL;
+
+  g_assert_cmpint (app_test_run (args, closes_at_once, NULL), ==, 1);
+  store = pv_store_open_existing (db_path, &error);
+  g_assert_no_error (error);
+  known = pv_devices_dup_gate (store);
+  g_assert_cmpstr (known, ==, "Gate 1");
+}
+
 /* ---- with a hub ---- */
 
 /* Its output, or NULL when the command fails (a code not sent yet). */
@@ -712,7 +944,9 @@ test_online (void)
 {
   g_autofree char *code = issue ("One-day", 0, 1);
   GSubprocess *hub = start_hub ();
-  const char *invite[] = { "--db", db_path, "device", "invite", "--role", "gate", "--name", "Gate 1 laptop", NULL };
+  /* Paired as the gate it stands at: it scans there, nothing asked. */
+  const char *invite[] = { "--db", db_path, "device", "invite", "--role", "gate", "--name", "Gate 2 laptop",
+                           "--gate", "Gate 2", NULL };
   g_autofree char *pairing = app_test_ctl (invite);
   Seen seen = { .name = "gate-online-admit" };
   g_autoptr (GError) error = NULL;
@@ -730,6 +964,7 @@ test_online (void)
   g_assert_cmpstr (seen.headline, ==, "ADMIT");
   g_assert_cmpstr (seen.style, ==, "admit");
   g_assert_cmpstr (seen.note, ==, "");
+  g_assert_true (g_str_has_prefix (seen.count, "Gate 2 · 1 admitted today"));
   stop_hub (hub);
 
   /* Recorded by the hub, online. */
@@ -739,6 +974,7 @@ test_online (void)
   scans = pv_state_load_scans (hub_store, ticket.issuer, ticket.serial, &error);
   g_assert_cmpuint (scans->len, ==, 1);
   g_assert_cmpuint (g_array_index (scans, PvScan, 0).device_id, ==, pv_store_get_device_id (hub_store));
+  g_assert_cmpstr (g_array_index (scans, PvScan, 0).gate, ==, "Gate 2");
   seen_clear (&seen);
 }
 
@@ -959,6 +1195,9 @@ main (int argc, char **argv)
   g_test_add_func ("/gate/lookup-off", test_lookup_off);
   g_test_add_func ("/gate/exit-mode", test_exit_mode);
   g_test_add_func ("/gate/dismiss", test_dismiss);
+  g_test_add_func ("/gate/asks-gate", test_asks_gate);
+  g_test_add_func ("/gate/change-gate", test_change_gate);
+  g_test_add_func ("/gate/wrong-gate-named", test_wrong_gate_named);
   g_test_add_func ("/gate/online", test_online);
   g_test_add_func ("/gate/sign-in", test_sign_in);
   g_test_add_func ("/gate/hub-slow", test_hub_slow);

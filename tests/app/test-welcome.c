@@ -24,6 +24,7 @@ typedef struct
   gboolean shot;
   char *message;
   gboolean gate_open;
+  gboolean gate_asked; /* paired without a gate: it asks which */
 } Welcome;
 
 static gboolean
@@ -36,6 +37,7 @@ welcome_step (AppRun *run, PvWindow *window, gpointer data)
       /* Paired: the station opened on its gate page. */
       g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "welcome-paired");
       w->gate_open = pv_window_get_gate_page (window) != NULL && pv_window_get_desk_page (window) == NULL;
+      w->gate_asked = w->gate_open && pv_gate_page_is_asking_gate (PV_GATE_PAGE (pv_window_get_gate_page (window)));
       return shot != NULL;
     }
   g_assert_nonnull (run->welcome);
@@ -123,6 +125,7 @@ test_pair_by_camera (void)
 
   g_assert_cmpint (app_test_run (args, welcome_step, &w), ==, 0);
   g_assert_true (w.gate_open);
+  g_assert_true (w.gate_asked);
   g_assert_cmpuint (count_replicas (), ==, 1);
   g_subprocess_send_signal (hub, SIGTERM);
   g_assert_true (g_subprocess_wait (hub, NULL, NULL));

@@ -539,17 +539,23 @@ test_no_hub (Hub *hub, gconstpointer data)
 /* Pairing */
 
 static char *
-invite (Hub *hub, PvRole role, const char *name)
+invite_at (Hub *hub, PvRole role, const char *name, const char *gate)
 {
   g_autoptr (GError) error = NULL;
   PvPairingCode code = { 0 };
   char *text;
 
-  g_assert_true (pv_invite_create (hub->hub_store, role, name, PV_INVITE_LIFETIME, hub->url, NULL, &code, &error));
+  g_assert_true (pv_invite_create (hub->hub_store, role, name, gate, PV_INVITE_LIFETIME, hub->url, NULL, &code, &error));
   g_assert_no_error (error);
   text = pv_pairing_code_format (&code);
   pv_pairing_code_clear (&code);
   return text;
+}
+
+static char *
+invite (Hub *hub, PvRole role, const char *name)
+{
+  return invite_at (hub, role, name, NULL);
 }
 
 static PvStore *
@@ -615,6 +621,32 @@ test_pair (Hub *hub, gconstpointer data)
   g_assert_null (strstr (error->message, "The hub answered"));
   g_clear_error (&error);
   assert_no_files (thief);
+}
+
+/* An invitation that names the gate makes a station that knows it; one
+ * without leaves the station to ask. */
+static void
+test_pair_gate (Hub *hub, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = invite_at (hub, PV_ROLE_GATE, "Gate 1 laptop", "gate 1");
+  g_autofree char *plain = invite (hub, PV_ROLE_GATE, "Spare laptop");
+  g_autofree char *path = g_build_filename (hub->dir, "gate-1.db", NULL);
+  g_autofree char *spare_path = g_build_filename (hub->dir, "spare.db", NULL);
+  g_autofree char *known = NULL;
+  g_autoptr (PvStore) gate = NULL, spare = NULL;
+  g_autoptr (JsonNode) summary = NULL, spare_summary = NULL;
+
+  gate = pair (path, code, &summary, &error);
+  g_assert_no_error (error);
+  known = pv_devices_dup_gate (gate);
+  g_assert_cmpstr (known, ==, "Gate 1");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (summary), "gate"), ==, "Gate 1");
+
+  spare = pair (spare_path, plain, &spare_summary, &error);
+  g_assert_no_error (error);
+  g_assert_null (pv_devices_dup_gate (spare));
+  g_assert_false (json_object_has_member (json_node_get_object (spare_summary), "gate"));
 }
 
 static void
@@ -689,6 +721,7 @@ main (int argc, char **argv)
   HUB_TEST ("/hub-call/cancel", test_cancel);
   HUB_TEST ("/hub-call/no-hub", test_no_hub);
   HUB_TEST ("/pair/ok", test_pair);
+  HUB_TEST ("/pair/gate", test_pair_gate);
   HUB_TEST ("/pair/refused", test_pair_refused);
   HUB_TEST ("/pair/silent", test_pair_silent);
   return g_test_run ();

@@ -272,6 +272,34 @@ class TestPairing(NetworkTestCase):
         self.assertStops(hub)
 
 
+    def test_pair_with_gate(self):
+        hub = self.start_hub()
+        # The station is told its gate: it records there from its first scan.
+        invited = self.ctl_json("device", "invite", "--role", "gate", "--name", "Gate 2 laptop",
+                                "--gate", "gate 2", "--json", db=self.hub_db)
+        self.assertEqual(invited["gate"], "Gate 2")
+        gate = self.path("gate-2.db")
+        paired = self.ctl_json("pair", invited["code"], db=gate)
+        self.assertEqual((paired["role"], paired["gate"]), ("gate", "Gate 2"))
+        self.assertEqual(self.query(gate, "SELECT value FROM meta WHERE key = 'gate'"), [("Gate 2",)])
+
+        # A gate the event does not have is refused in words, no code made.
+        before = self.query(self.hub_db, "SELECT count(*) FROM invites")
+        refused = self.run_ctl("device", "invite", "--role", "gate", "--name", "Gate 9 laptop", "--gate", "Gate 9",
+                               db=self.hub_db)
+        self.assertEqual(refused.returncode, 1)
+        self.assertEqual(refused.stdout, "")
+        self.assertIn("There is no gate “Gate 9”; the event has Gate 1, Gate 2, Gate 3", refused.stderr)
+        self.assertEqual(self.query(self.hub_db, "SELECT count(*) FROM invites"), before)
+
+        # An old-style invitation still pairs; that station will ask.
+        code = self.ctl("device", "invite", "--role", "gate", "--name", "Spare", db=self.hub_db).stdout.strip()
+        spare = self.path("spare.db")
+        self.assertNotIn("gate", self.ctl_json("pair", code, db=spare))
+        self.assertEqual(self.query(spare, "SELECT count(*) FROM meta WHERE key = 'gate'"), [(0,)])
+        self.assertStops(hub)
+
+
 class TestTls(NetworkTestCase):
     def setUp(self):
         super().setUp()
