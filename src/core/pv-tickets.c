@@ -97,6 +97,7 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
   guint party = MAX (request->party, 1);
   guint count = MAX (request->count, 1);
   const PvDeviceInfo *self = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  gint64 now = pv_store_now (store);
 
   if (self == NULL || !pv_role_can_issue (self->role))
     return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
@@ -107,6 +108,37 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
                                 "This device has been revoked and may not issue tickets"),
            FALSE;
+  /* Every gate refuses a ticket signed outside its issuer's certificate
+   * (a minute's drift allowed, as the gates allow) or used after the last
+   * day: making one would only send its holder away at the gate. */
+  if (pv_event_day_at (event, now) >= (int) pv_event_get_n_days (event))
+    {
+      g_autofree char *last = pv_event_day_date (event, (int) pv_event_get_n_days (event) - 1);
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                          _ ("The event ended on %s: every gate would refuse a ticket issued now"), last),
+             FALSE;
+    }
+  if (now + 60 * G_USEC_PER_SEC < self->valid_from)
+    {
+      g_autofree char *from = pv_event_format_time (event, self->valid_from, "%F %H:%M");
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                          _ ("This device may issue tickets from %s on: every gate would refuse a ticket issued "
+                             "now. Check this computer’s clock"),
+                          from),
+             FALSE;
+    }
+  if (now > self->valid_until)
+    {
+      g_autofree char *until = pv_event_format_time (event, self->valid_until, "%F %H:%M");
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                          _ ("This device could issue tickets until %s: every gate would refuse a ticket issued "
+                             "now. Check this computer’s clock, or pair it again"),
+                          until),
+             FALSE;
+    }
   if (category == NULL)
     {
       g_autoptr (GString) names = g_string_new (NULL);

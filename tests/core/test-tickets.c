@@ -686,12 +686,50 @@ test_name_bytes (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pv_ledger_count (f->admin), ==, records + 1);
 }
 
+/* A ticket every gate would refuse is not made: none after the event's
+ * last day, none before the device's certificate begins (a clock set
+ * wrong), and the reason is said; nothing is written. */
+static void
+test_issue_out_of_time (Fixture *f, gconstpointer data)
+{
+  PvIssueRequest request = { .category = "Season pass", .day = -1 };
+  guint64 records = pv_ledger_count (f->admin);
+  gint64 now = f->clock;
+  /* Read before issuing: a transaction may drop the cached event. */
+  gint64 last_evening = pv_event_time_of (pv_store_get_event (f->admin, NULL), TEST_DAYS - 1, 23 * 60);
+
+  {
+    g_autoptr (GError) error = NULL;
+
+    f->clock = last_evening + 12 * G_TIME_SPAN_HOUR;
+    g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "The event ended on "));
+  }
+  {
+    g_autoptr (GError) error = NULL;
+
+    f->clock = now - G_TIME_SPAN_DAY;
+    g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+    g_assert_nonnull (strstr (error->message, "Check this computer’s clock"));
+  }
+  g_assert_cmpuint (pv_ledger_count (f->admin), ==, records);
+  /* On the last day itself, and a second before the certificate (within
+   * the drift the gates allow), it still issues. */
+  f->clock = last_evening;
+  pv_issued_ticket_free (issue (f->admin, NULL, NULL));
+  f->clock = now - G_USEC_PER_SEC;
+  pv_issued_ticket_free (issue (f->admin, NULL, NULL));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tickets/normalize-phone", test_normalize_phone);
   TEST_ADD ("/tickets/name-bytes", test_name_bytes);
+  TEST_ADD ("/tickets/issue-out-of-time", test_issue_out_of_time);
   TEST_ADD ("/tickets/lookup", test_lookup);
   TEST_ADD ("/tickets/search", test_search);
   TEST_ADD ("/tickets/search-on-gate", test_search_on_gate);
