@@ -54,6 +54,7 @@ struct _PvDeskPage
   PvStoreWatch *watch;
   GSettings *settings;
   GPtrArray *categories; /* PvCategory, beside category_row's items */
+  int first_day;         /* the event day of day_row's first item */
   GCancellable *search_cancellable;
   guint refresh_id;
   guint ticket_refresh_id;
@@ -268,13 +269,19 @@ fill_form (PvDeskPage *self)
     {
       GPtrArray *all = pv_event_get_categories (event);
 
+      /* A walk-in buys what a desk sells, for today or a day to come:
+       * a day gone by would be refused at every gate. */
       for (guint i = 0; i < all->len; i++)
         {
           const PvCategory *category = g_ptr_array_index (all, i);
+          if (!pv_category_sold_at_desk (category))
+            continue;
           gtk_string_list_append (categories, category->name);
           g_ptr_array_add (self->categories, pv_category_copy (category));
         }
-      for (guint d = 0; d < pv_event_get_n_days (event); d++)
+      today = pv_event_day_at (event, pv_store_now (self->store));
+      self->first_day = MAX (today, 0);
+      for (guint d = (guint) self->first_day; d < pv_event_get_n_days (event); d++)
         {
           g_autofree char *date = pv_event_day_date (event, (int) d);
           g_autofree char *label = g_strdup_printf (_ ("Day %u · %s"), d + 1, date);
@@ -283,9 +290,6 @@ fill_form (PvDeskPage *self)
     }
   adw_combo_row_set_model (self->category_row, G_LIST_MODEL (categories));
   adw_combo_row_set_model (self->day_row, G_LIST_MODEL (days));
-  today = event ? pv_event_day_at (event, pv_store_now (self->store)) : -1;
-  if (today >= 0 && (guint) today < g_list_model_get_n_items (G_LIST_MODEL (days)))
-    adw_combo_row_set_selected (self->day_row, (guint) today);
   g_object_unref (categories);
   g_object_unref (days);
   category_changed_cb (self);
@@ -380,7 +384,9 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   gtk_adjustment_set_value (self->party_adjustment, (double) party);
 
   request.category = category->name;
-  request.day = category->validity == PV_VALIDITY_CHOSEN_DAY ? (int) adw_combo_row_get_selected (self->day_row) : -1;
+  request.day = category->validity == PV_VALIDITY_CHOSEN_DAY
+                  ? self->first_day + (int) adw_combo_row_get_selected (self->day_row)
+                  : -1;
   request.party = (guint) party;
   request.name = name;
   request.phone = phone;

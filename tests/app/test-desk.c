@@ -4,7 +4,8 @@
  * Ctrl+Enter; the QR on screen is rendered to PNG, read back by zbarimg
  * and verified by pravesh-ctl. A bad phone number is refused with a word
  * next to the form and nothing issued; so is a group over its category's
- * size, typed and issued with Ctrl+Enter at once. */
+ * size, typed and issued with Ctrl+Enter at once. Days gone by and
+ * passes a desk does not sell are not offered. */
 #include "config.h"
 
 #include <string.h>
@@ -41,6 +42,31 @@ shown_dialog (void)
   return NULL;
 }
 
+/* The items of the combo row titled @title under @widget, comma-separated
+ * (an empty string when it offers none); owned by the row. */
+static const char *
+combo_items (GtkWidget *widget, const char *title)
+{
+  if (ADW_IS_COMBO_ROW (widget) && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    {
+      GListModel *model = adw_combo_row_get_model (ADW_COMBO_ROW (widget));
+      GString *items = g_string_new (NULL);
+
+      for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+        g_string_append_printf (items, "%s%s", i ? "," : "",
+                                gtk_string_list_get_string (GTK_STRING_LIST (model), i));
+      g_object_set_data_full (G_OBJECT (widget), "test-items", g_string_free (items, FALSE), g_free);
+      return g_object_get_data (G_OBJECT (widget), "test-items");
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      const char *found = combo_items (child, title);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 typedef struct
 {
   const char *const *keys;       /* xdotool steps, each a NULL-separated run */
@@ -48,6 +74,8 @@ typedef struct
   const char *party_category;    /* then this category is chosen, */
   const char *const *party_keys; /* and these are typed into People */
   gboolean search;               /* into the search box, not the form */
+  const char *db;                /* the event file, when not db_path */
+  char *offered;                 /* with db: "categories|days" the form offers */
   char *titles;                  /* the list's rows after typing */
   gboolean revoked;
   gboolean typed;
@@ -79,6 +107,9 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
   g_assert_nonnull (page);
   if (!desk->typed && run->ticks > 2)
     {
+      if (desk->db != NULL)
+        desk->offered = g_strconcat (combo_items (GTK_WIDGET (page), "Category"), "|",
+                                     combo_items (GTK_WIDGET (page), "Day"), NULL);
       if (desk->search)
         pv_desk_page_focus_search (page);
       else
@@ -190,7 +221,7 @@ desk_step (AppRun *run, PvWindow *window, gpointer data)
 static void
 run_desk (Desk *desk)
 {
-  const char *args[] = { "--db", db_path, "--role", "desk", NULL };
+  const char *args[] = { "--db", desk->db ? desk->db : db_path, "--role", "desk", NULL };
 
   g_assert_cmpint (app_test_run (args, desk_step, desk), ==, 0);
 }
@@ -339,6 +370,52 @@ test_group_size (void)
   g_free (group.titles);
 }
 
+/* On the third day of a fair, a walk-in is offered today and the days to
+ * come, not the two gone by (every gate would refuse those), and what a
+ * desk sells, not the exhibitors' passes; the ticket typed and issued
+ * with Ctrl+Enter is for today. */
+static void
+test_offers (void)
+{
+  const char *const keys[] = { "type", "--delay", "10", "Meera Iyer", NULL, /* */
+                               "key", "ctrl+Return", NULL,                  /* issue */
+                               NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier ("Asia/Kolkata");
+  g_autoptr (GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr (GDateTime) begun = g_date_time_add_days (now, -2);
+  g_autofree char *start = g_date_time_format (begun, "%F");
+  g_autofree char *path = g_build_filename (tmpdir, "begun.db", NULL);
+  g_autoptr (PvEvent) event = pv_event_new (0x5eed0003u, "Test Book Fair", start, 4, &error);
+  g_autoptr (PvStore) store = NULL;
+  g_autofree char *today = NULL, *last = NULL, *days = NULL, *expected = NULL;
+  Desk desk = { .keys = keys };
+  PvTicket ticket;
+
+  g_assert_true (pv_event_set_timezone (event, "Asia/Kolkata", &error));
+  g_assert_true (pv_event_set_hours (event, -1, 0, 24 * 60, &error));
+  g_assert_true (pv_event_add_gate (event, "Gate 1", &error));
+  pv_event_add_default_categories (event);
+  store = pv_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (pv_devices_create_event (store, event, "Control room", &error));
+  g_clear_object (&store);
+  today = pv_event_day_date (event, 2);
+  last = pv_event_day_date (event, 3);
+  expected = g_strdup_printf ("One-day,Season pass,School group|Day 3 · %s,Day 4 · %s", today, last);
+
+  desk.db = path;
+  run_desk (&desk);
+  g_assert_cmpstr (desk.offered, ==, expected);
+  g_assert_nonnull (desk.code);
+  g_assert_true (pv_ticket_parse (desk.code, -1, &ticket, &error));
+  g_assert_cmpuint (ticket.day, ==, 2);
+  g_free (desk.offered);
+  g_free (desk.code);
+  g_free (desk.qr_png);
+  g_free (desk.titles);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,5 +433,6 @@ main (int argc, char **argv)
   g_test_add_func ("/desk/find", test_find);
   g_test_add_func ("/desk/bad-phone", test_bad_phone);
   g_test_add_func ("/desk/group-size", test_group_size);
+  g_test_add_func ("/desk/offers", test_offers);
   return g_test_run ();
 }
