@@ -136,6 +136,173 @@ test_serve_address (void)
   g_free (wrong.taken);
 }
 
+/* The preferences window, opened as Ctrl+comma does. */
+static GtkWindow *
+open_preferences (PvWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWindow *preferences = NULL;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_PREFERENCES_WINDOW (toplevel))
+        preferences = toplevel;
+    }
+  g_assert_nonnull (preferences);
+  return preferences;
+}
+
+/* The row titled @title in @widget's tree. */
+static GtkWidget *
+find_titled (GtkWidget *widget, const char *title)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_titled (child, title);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The first widget of @type in @widget's tree. */
+static GtkWidget *
+find_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Runs xdotool once per NULL-separated run of @keys (ended by two NULLs). */
+static void
+type_steps (GtkWindow *window, const char *const *keys)
+{
+  for (const char *const *k = keys; *k != NULL;)
+    {
+      app_test_xdotool (window, k);
+      while (*k != NULL)
+        k++;
+      k++;
+    }
+}
+
+/* Keys typed into the row titled @title (its field, or the row itself),
+ * and what is on screen afterwards. */
+typedef struct
+{
+  const char *title;
+  const char *const *keys;
+  GtkWindow *preferences;
+  guint opened_at;
+  gboolean stayed_open; /* the window, after the keys */
+  gboolean marked;      /* the row, marked as an error */
+} Typed;
+
+static gboolean
+typed_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Typed *typed = data;
+  GtkWidget *row;
+
+  if (run->ticks < 3)
+    return FALSE;
+  if (typed->opened_at == 0)
+    {
+      typed->preferences = open_preferences (window);
+      /* Closed, it is gone: the pointer then goes NULL. */
+      g_object_add_weak_pointer (G_OBJECT (typed->preferences), (gpointer *) &typed->preferences);
+      typed->opened_at = run->ticks;
+      return FALSE;
+    }
+  if (typed->opened_at + 3 == run->ticks)
+    {
+      GtkWidget *field;
+
+      g_assert_nonnull (typed->preferences);
+      row = find_titled (GTK_WIDGET (typed->preferences), typed->title);
+      g_assert_nonnull (row);
+      field = find_type (row, GTK_TYPE_SPIN_BUTTON);
+      gtk_widget_grab_focus (field ? field : row);
+      type_steps (typed->preferences, typed->keys);
+      return FALSE;
+    }
+  if (run->ticks < typed->opened_at + 10)
+    return FALSE;
+  typed->stayed_open = typed->preferences != NULL && gtk_widget_get_mapped (GTK_WIDGET (typed->preferences));
+  if (typed->preferences != NULL)
+    {
+      row = find_titled (GTK_WIDGET (typed->preferences), typed->title);
+      typed->marked = gtk_widget_has_css_class (row, "error");
+      g_object_remove_weak_pointer (G_OBJECT (typed->preferences), (gpointer *) &typed->preferences);
+      gtk_window_destroy (typed->preferences);
+    }
+  return TRUE;
+}
+
+/* A number typed into a field and the window closed at once with Escape,
+ * before the field has taken it: the setting is what was typed. A number
+ * out of range is refused in words, the window stays open, the setting
+ * stays; it is never capped without a word. */
+static void
+test_number_typed (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "gate", NULL };
+  const char *const capacity_keys[] = { "key", "ctrl+a", NULL,                 /* */
+                                        "type", "--delay", "20", "2500", NULL, /* */
+                                        "key", "Escape", NULL,                 /* close */
+                                        NULL };
+  const char *const over_keys[] = { "key", "ctrl+a", NULL,                     /* */
+                                    "type", "--delay", "20", "99999999", NULL, /* */
+                                    "key", "Escape", NULL,                     /* */
+                                    NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  Typed capacity = { .title = "Venue capacity", .keys = capacity_keys };
+  Typed over = { .title = "Venue capacity", .keys = over_keys };
+
+  g_settings_reset (settings, "venue-capacity");
+  g_assert_cmpint (app_test_run (args, typed_step, &capacity), ==, 0);
+  g_assert_false (capacity.stayed_open);
+  g_assert_cmpuint (g_settings_get_uint (settings, "venue-capacity"), ==, 2500);
+
+  g_assert_cmpint (app_test_run (args, typed_step, &over), ==, 0);
+  g_assert_true (over.stayed_open);
+  g_assert_true (over.marked);
+  g_assert_cmpuint (g_settings_get_uint (settings, "venue-capacity"), ==, 2500);
+  g_settings_reset (settings, "venue-capacity");
+}
+
+/* The desk's printer paper, chosen from the list with the keyboard. */
+static void
+test_paper (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "desk", NULL };
+  const char *const keys[] = { "key", "space", NULL,  /* open the list */
+                               "key", "Down", NULL,   /* */
+                               "key", "Return", NULL, /* */
+                               NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  Typed paper = { .title = "Ticket paper", .keys = keys };
+  g_autofree char *chosen = NULL;
+
+  g_settings_reset (settings, "print-paper");
+  g_assert_cmpint (app_test_run (args, typed_step, &paper), ==, 0);
+  chosen = g_settings_get_string (settings, "print-paper");
+  g_assert_cmpstr (chosen, ==, "receipt-80mm");
+  g_settings_reset (settings, "print-paper");
+}
+
 static void
 test_pin (void)
 {
@@ -166,5 +333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/preferences/listen", test_listen);
   g_test_add_func ("/preferences/pin", test_pin);
   g_test_add_func ("/preferences/serve-address", test_serve_address);
+  g_test_add_func ("/preferences/number-typed", test_number_typed);
+  g_test_add_func ("/preferences/paper", test_paper);
   return g_test_run ();
 }
