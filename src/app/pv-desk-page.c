@@ -350,10 +350,9 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
       say_form_error (self, GTK_WIDGET (self->name_row), _ ("Enter the visitor’s or the group’s name"));
       return;
     }
-  if (*phone_text != '\0' && !(phone = pv_normalize_phone (phone_text, NULL)))
+  if (*phone_text != '\0' && !(phone = pv_normalize_phone (phone_text, &error)))
     {
-      say_form_error (self, GTK_WIDGET (self->phone_row),
-                      _ ("That is not a mobile number: 10 digits, or + and the country code"));
+      say_form_error (self, GTK_WIDGET (self->phone_row), error->message);
       return;
     }
   if (category == NULL)
@@ -407,6 +406,18 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   gtk_adjustment_set_value (self->party_adjustment, 1);
   gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
   refresh_results (self);
+}
+
+/* Typed into People, not the spin button putting its number back as the
+ * keyboard leaves it to show an error. */
+static void
+party_changed_cb (PvDeskPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self->party));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->party)))
+    clear_form_error (self);
 }
 
 static void
@@ -853,6 +864,10 @@ pv_desk_page_init (PvDeskPage *self)
   g_signal_connect_swapped (self->name_row, "entry-activated", G_CALLBACK (name_activated_cb), self);
   g_signal_connect_swapped (self->phone_row, "entry-activated", G_CALLBACK (phone_activated_cb), self);
   g_signal_connect_swapped (self->category_row, "notify::selected", G_CALLBACK (category_changed_cb), self);
+  /* An error goes once the field it is about is changed. */
+  g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (clear_form_error), self);
+  g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (clear_form_error), self);
+  g_signal_connect_swapped (self->party, "changed", G_CALLBACK (party_changed_cb), self);
   g_signal_connect_swapped (self->search, "search-changed", G_CALLBACK (refresh_results), self);
   self->no_results = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (self->no_results), "dim-label");

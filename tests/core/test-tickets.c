@@ -662,27 +662,33 @@ test_normalize_phone (void)
     }
 }
 
-/* A name is limited in bytes, which is what a ticket keeps: 66 Devanagari
- * letters pass, 67 do not, and nothing is written. */
+/* A name is limited in characters, as a person counts, to what a ticket
+ * keeps in any script: 66 Devanagari letters pass, 67 do not, with the
+ * limit said in characters; 50 emoji (4 bytes each, within 66) meet the
+ * byte limit, said the same way; nothing refused is written. */
 static void
 test_name_bytes (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (GString) name = g_string_new (NULL);
-  PvIssuedTicket *issued;
+  g_autoptr (GString) emoji = g_string_new (NULL);
   guint64 records = pv_ledger_count (f->admin);
 
-  while (name->len + strlen ("क") <= PV_TICKET_NAME_MAX_BYTES)
+  for (guint i = 0; i < PV_TICKET_NAME_MAX_CHARS; i++)
     g_string_append (name, "क");
-  g_assert_cmpuint (name->len, ==, 198);
-  issued = issue (f->admin, name->str, NULL);
-  pv_issued_ticket_free (issued);
+  g_assert_cmpuint (g_utf8_strlen (name->str, -1), ==, 66);
+  pv_issued_ticket_free (issue (f->admin, name->str, NULL));
   g_string_append (name, "क");
-  {
-    PvIssueRequest request = { .category = "Season pass", .day = -1, .name = name->str };
-    g_assert_null (pv_tickets_issue (f->admin, &request, &error));
-    g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
-  }
+  for (guint i = 0; i < 51; i++)
+    g_string_append (emoji, "😀");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      PvIssueRequest request = { .category = "Season pass", .day = -1, .name = i ? emoji->str : name->str };
+
+      g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+      g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, "A name is at most 66 characters long: write a shorter form of it");
+    }
   g_assert_cmpuint (pv_ledger_count (f->admin), ==, records + 1);
 }
 

@@ -730,7 +730,7 @@ class TestBadInputChangesNothing(CtlTestCase):
         self.ctl("ticket", "issue", "--category", "Platinum", rc=1)
         result = self.ctl("ticket", "issue", "--category", "Season pass", "--name", "X",
                           "--phone", "call me maybe", rc=1)
-        self.assertIn("phone", result.err)
+        self.assertIn("not a mobile number", result.err)
         self.ctl("ticket", "issue", "--category", "Season pass", "--phone", "12", rc=1)
         self.ctl("event", "init", "--name", "Again", "--start", START.isoformat(), "--days", "2",
                  rc=1)
