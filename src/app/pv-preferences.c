@@ -367,6 +367,63 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
 }
 
+/* An address of this machine picked from the list: taken with the port
+ * the field has (8471 when it has none), as if typed and applied. */
+static void
+address_picked_cb (GtkButton *button, PvPreferences *self)
+{
+  AdwEntryRow *row = g_object_get_data (G_OBJECT (button), "row");
+  const char *address = g_object_get_data (G_OBJECT (button), "address");
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autoptr (GSocketAddress) parsed = pv_listen_parse_address (current, NULL);
+  guint port = parsed ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (parsed)) : 8471;
+  g_autofree char *text = strchr (address, ':') ? g_strdup_printf ("[%s]:%u", address, port)
+                                                : g_strdup_printf ("%s:%u", address, port);
+
+  gtk_popover_popdown (GTK_POPOVER (gtk_widget_get_ancestor (GTK_WIDGET (button), GTK_TYPE_POPOVER)));
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  text_applied_cb (row, self);
+}
+
+static void
+add_address_button (PvPreferences *self, GtkWidget *box, AdwEntryRow *row, const char *address, const char *label)
+{
+  GtkWidget *button = gtk_button_new_with_label (label);
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))), 0);
+  g_object_set_data (G_OBJECT (button), "row", row);
+  g_object_set_data_full (G_OBJECT (button), "address", g_strdup (address), g_free);
+  g_signal_connect (button, "clicked", G_CALLBACK (address_picked_cb), self);
+  gtk_box_append (GTK_BOX (box), button);
+}
+
+/* "Serve other stations on", with this machine's own addresses to pick
+ * from: nobody should have to look up their LAN address in a terminal. */
+static GtkWidget *
+listen_row (PvPreferences *self)
+{
+  GtkWidget *row = text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on"));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *popover = gtk_popover_new ();
+  GtkWidget *menu = gtk_menu_button_new ();
+  g_auto (GStrv) addresses = pv_listen_local_addresses ();
+
+  add_address_button (self, box, ADW_ENTRY_ROW (row), "0.0.0.0", _ ("All of this computer’s networks (0.0.0.0)"));
+  for (guint i = 0; addresses[i] != NULL; i++)
+    add_address_button (self, box, ADW_ENTRY_ROW (row), addresses[i], addresses[i]);
+  gtk_popover_set_child (GTK_POPOVER (popover), box);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu), popover);
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "network-wired-symbolic");
+  gtk_widget_set_valign (menu, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (menu, "flat");
+  gtk_widget_set_tooltip_text (menu, _ ("This computer’s addresses"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("This computer’s addresses"), -1);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), menu);
+  return row;
+}
+
 /* The desk's: what its printer takes. */
 static void
 add_desk_group (PvPreferences *self, AdwPreferencesPage *page)
@@ -405,8 +462,7 @@ add_network_group (PvPreferences *self, AdwPreferencesPage *page)
     adw_action_row_set_subtitle (ADW_ACTION_ROW (row), hub ? hub : _ ("None: this station runs on its own"));
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
   }
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), listen_row (self));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              text_row (self, adw_entry_row_new (), "peers", _ ("Other stations (peers)")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "app-test.h"
+#include "pv-listener.h"
 #include "pv-preferences.h"
 
 static char *db_path;
@@ -303,6 +304,93 @@ test_paper (void)
   g_settings_reset (settings, "print-paper");
 }
 
+/* What the list beside "Serve other stations on" offers, "|"-separated. */
+static char *
+offered_addresses (GtkWidget *row)
+{
+  GtkWidget *menu = find_type (row, GTK_TYPE_MENU_BUTTON);
+  GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (menu));
+  GtkWidget *box = gtk_popover_get_child (popover);
+  GString *offered = g_string_new (NULL);
+
+  for (GtkWidget *b = gtk_widget_get_first_child (box); b; b = gtk_widget_get_next_sibling (b))
+    g_string_append_printf (offered, "%s%s", offered->len ? "|" : "", gtk_button_get_label (GTK_BUTTON (b)));
+  return g_string_free (offered, FALSE);
+}
+
+typedef struct
+{
+  GtkWindow *preferences;
+  guint opened_at;
+  char *offered;
+} Pick;
+
+static gboolean
+pick_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Pick *pick = data;
+  GtkWidget *row;
+
+  if (run->ticks < 3)
+    return FALSE;
+  if (pick->opened_at == 0)
+    {
+      pick->preferences = open_preferences (window);
+      pick->opened_at = run->ticks;
+      return FALSE;
+    }
+  row = GTK_WIDGET (find_row (GTK_WIDGET (pick->preferences), "listen"));
+  g_assert_nonnull (row);
+  if (pick->opened_at + 3 == run->ticks)
+    {
+      const char *const keys[] = { "key", "space", NULL,  /* open the list */
+                                   "key", "Return", NULL, /* its first: all networks */
+                                   NULL };
+
+      pick->offered = offered_addresses (row);
+      gtk_widget_grab_focus (find_type (row, GTK_TYPE_MENU_BUTTON));
+      type_steps (pick->preferences, keys);
+      return FALSE;
+    }
+  if (run->ticks < pick->opened_at + 10)
+    return FALSE;
+  gtk_window_destroy (pick->preferences);
+  return TRUE;
+}
+
+/* Beside "Serve other stations on", this machine's own addresses to pick
+ * from (and all of them, 0.0.0.0), each one the field takes; picked with
+ * the keyboard, with the port the field had. */
+static void
+test_pick_address (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "gate", NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_auto (GStrv) own = pv_listen_local_addresses ();
+  g_auto (GStrv) offered = NULL;
+  g_autofree char *joined = NULL, *taken = NULL;
+  Pick pick = { 0 };
+
+  g_settings_set_string (settings, "listen", "127.0.0.1:9100");
+  g_assert_cmpint (app_test_run (args, pick_step, &pick), ==, 0);
+  offered = g_strsplit (pick.offered, "|", -1);
+  g_assert_cmpstr (offered[0], ==, "All of this computer’s networks (0.0.0.0)");
+  joined = g_strjoinv ("|", own);
+  g_assert_cmpstr (pick.offered + strlen (offered[0]) + (own[0] ? 1 : 0), ==, joined);
+  for (guint i = 0; own[i] != NULL; i++)
+    {
+      g_autofree char *with_port = strchr (own[i], ':') ? g_strdup_printf ("[%s]:8471", own[i])
+                                                        : g_strdup_printf ("%s:8471", own[i]);
+      g_assert_false (g_str_has_prefix (own[i], "127."));
+      g_assert_cmpstr (own[i], !=, "::1");
+      g_assert_null (pv_preferences_check_listen (with_port));
+    }
+  taken = g_settings_get_string (settings, "listen");
+  g_assert_cmpstr (taken, ==, "0.0.0.0:9100");
+  g_settings_reset (settings, "listen");
+  g_free (pick.offered);
+}
+
 static void
 test_pin (void)
 {
@@ -335,5 +423,6 @@ main (int argc, char **argv)
   g_test_add_func ("/preferences/serve-address", test_serve_address);
   g_test_add_func ("/preferences/number-typed", test_number_typed);
   g_test_add_func ("/preferences/paper", test_paper);
+  g_test_add_func ("/preferences/pick-address", test_pick_address);
   return g_test_run ();
 }
