@@ -111,10 +111,15 @@ serve_step (AppRun *run, PvWindow *window, gpointer data)
       app_test_xdotool (serve->preferences, enter);
       return FALSE;
     }
-  if (run->ticks < serve->typed_at + 10)
-    return FALSE;
+  /* Until the address is taken or refused, however long a busy machine
+   * takes to deliver the keys (app_test_run's deadline bounds it). */
   serve->taken = g_settings_get_string (settings, "listen");
   serve->marked = gtk_widget_has_css_class (GTK_WIDGET (row), "error");
+  if (run->ticks <= serve->typed_at + 3 || (g_strcmp0 (serve->taken, serve->typed) != 0 && !serve->marked))
+    {
+      g_clear_pointer (&serve->taken, g_free);
+      return FALSE;
+    }
   gtk_window_destroy (serve->preferences);
   return TRUE;
 }
@@ -205,7 +210,9 @@ typedef struct
 {
   const char *title;
   const char *const *keys;
+  const char *key; /* the setting the keys change, if they do */
   GtkWindow *preferences;
+  GVariant *before; /* its value when the window opened */
   guint opened_at;
   gboolean stayed_open; /* the window, after the keys */
   gboolean marked;      /* the row, marked as an error */
@@ -221,6 +228,10 @@ typed_step (AppRun *run, PvWindow *window, gpointer data)
     return FALSE;
   if (typed->opened_at == 0)
     {
+      g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+
+      if (typed->key != NULL)
+        typed->before = g_settings_get_value (settings, typed->key);
       typed->preferences = open_preferences (window);
       /* Closed, it is gone: the pointer then goes NULL. */
       g_object_add_weak_pointer (G_OBJECT (typed->preferences), (gpointer *) &typed->preferences);
@@ -239,8 +250,21 @@ typed_step (AppRun *run, PvWindow *window, gpointer data)
       type_steps (typed->preferences, typed->keys);
       return FALSE;
     }
-  if (run->ticks < typed->opened_at + 10)
+  /* Until the keys have done something: the window closed, the row
+   * marked, or the setting changed (app_test_run's deadline bounds the
+   * wait, however busy the machine). */
+  if (run->ticks <= typed->opened_at + 3)
     return FALSE;
+  if (typed->preferences != NULL
+      && !gtk_widget_has_css_class (find_titled (GTK_WIDGET (typed->preferences), typed->title), "error"))
+    {
+      g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+      g_autoptr (GVariant) now = typed->key ? g_settings_get_value (settings, typed->key) : NULL;
+
+      if (now == NULL || g_variant_equal (now, typed->before))
+        return FALSE;
+    }
+  g_clear_pointer (&typed->before, g_variant_unref);
   typed->stayed_open = typed->preferences != NULL && gtk_widget_get_mapped (GTK_WIDGET (typed->preferences));
   if (typed->preferences != NULL)
     {
@@ -294,7 +318,7 @@ test_paper (void)
                                "key", "Return", NULL, /* */
                                NULL };
   g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
-  Typed paper = { .title = "Ticket paper", .keys = keys };
+  Typed paper = { .title = "Ticket paper", .keys = keys, .key = "print-paper" };
   g_autofree char *chosen = NULL;
 
   g_settings_reset (settings, "print-paper");
@@ -352,8 +376,14 @@ pick_step (AppRun *run, PvWindow *window, gpointer data)
       type_steps (pick->preferences, keys);
       return FALSE;
     }
-  if (run->ticks < pick->opened_at + 10)
-    return FALSE;
+  /* Until the pick is taken (app_test_run's deadline bounds the wait). */
+  {
+    g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+    g_autofree char *listen = g_settings_get_string (settings, "listen");
+
+    if (g_str_equal (listen, "127.0.0.1:9100"))
+      return FALSE;
+  }
   gtk_window_destroy (pick->preferences);
   return TRUE;
 }
