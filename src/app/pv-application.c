@@ -265,10 +265,24 @@ pv_application_command_line (GApplication *application, GApplicationCommandLine 
 static int
 pv_application_handle_local_options (GApplication *application, GVariantDict *options_dict)
 {
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+
   if (g_variant_dict_contains (options_dict, "version"))
     {
       g_print ("pravesh %s\n", PACKAGE_VERSION);
       return 0;
+    }
+  /* Said in words here, where the command line can still end: without its
+   * schema GSettings would abort the station at start. */
+  schema = source ? g_settings_schema_source_lookup (source, PV_APPLICATION_ID, TRUE) : NULL;
+  if (schema == NULL)
+    {
+      /* Translators: %s is the settings schema's id, in.pravesh.Pravesh. */
+      g_printerr (_ ("pravesh: Pravesh is not installed completely: its settings (%s) are missing. Install it "
+                     "again, or set GSETTINGS_SCHEMA_DIR to the folder of its compiled schema.\n"),
+                  PV_APPLICATION_ID);
+      return 1;
     }
   return -1;
 }
@@ -324,6 +338,9 @@ pv_application_startup (GApplication *application)
   static const char *const kiosk_accels[] = { "F11", NULL };
 
   G_APPLICATION_CLASS (pv_application_parent_class)->startup (application);
+  /* Here, not at construction: --help and --version work without the
+   * schema installed. */
+  PV_APPLICATION (application)->settings = g_settings_new (PV_APPLICATION_ID);
   g_action_map_add_action_entries (G_ACTION_MAP (application), actions, G_N_ELEMENTS (actions), application);
   gtk_application_set_accels_for_action (GTK_APPLICATION (application), "app.quit", quit_accels);
   PV_APPLICATION (application)->sigterm_id = g_unix_signal_add (SIGTERM, terminated_cb, application);
@@ -382,7 +399,6 @@ pv_application_class_init (PvApplicationClass *klass)
 static void
 pv_application_init (PvApplication *self)
 {
-  self->settings = g_settings_new (PV_APPLICATION_ID);
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _ ("The gate, desk and control-room station of Pravesh."));

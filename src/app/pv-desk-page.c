@@ -59,6 +59,7 @@ struct _PvDeskPage
   PvStoreWatch *watch;
   GSettings *settings;
   GPtrArray *categories; /* PvCategory, beside category_row's items */
+  int first_day;         /* the event day of day_row's first item */
   GCancellable *search_cancellable;
   guint refresh_id;
   guint ticket_refresh_id;
@@ -375,13 +376,19 @@ fill_form (PvDeskPage *self)
     {
       GPtrArray *all = pv_event_get_categories (event);
 
+      /* A walk-in buys what a desk sells, for today or a day to come:
+       * a day gone by would be refused at every gate. */
       for (guint i = 0; i < all->len; i++)
         {
           const PvCategory *category = g_ptr_array_index (all, i);
+          if (!pv_category_sold_at_desk (category))
+            continue;
           gtk_string_list_append (categories, pv_category_get_label (category));
           g_ptr_array_add (self->categories, pv_category_copy (category));
         }
-      for (guint d = 0; d < pv_event_get_n_days (event); d++)
+      today = pv_event_day_at (event, pv_store_now (self->store));
+      self->first_day = MAX (today, 0);
+      for (guint d = (guint) self->first_day; d < pv_event_get_n_days (event); d++)
         {
           g_autofree char *date = pv_event_day_date (event, (int) d);
           g_autofree char *label = g_strdup_printf (_ ("Day %u · %s"), d + 1, date);
@@ -390,9 +397,6 @@ fill_form (PvDeskPage *self)
     }
   adw_combo_row_set_model (self->category_row, G_LIST_MODEL (categories));
   adw_combo_row_set_model (self->day_row, G_LIST_MODEL (days));
-  today = event ? pv_event_day_at (event, pv_store_now (self->store)) : -1;
-  if (today >= 0 && (guint) today < g_list_model_get_n_items (G_LIST_MODEL (days)))
-    adw_combo_row_set_selected (self->day_row, (guint) today);
   g_object_unref (categories);
   g_object_unref (days);
   category_changed_cb (self);
@@ -453,10 +457,9 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
       say_form_error (self, GTK_WIDGET (self->name_row), _ ("Enter the visitor’s or the group’s name"));
       return;
     }
-  if (*phone_text != '\0' && !(phone = pv_normalize_phone (phone_text, NULL)))
+  if (*phone_text != '\0' && !(phone = pv_normalize_phone (phone_text, &error)))
     {
-      say_form_error (self, GTK_WIDGET (self->phone_row),
-                      _ ("That is not a mobile number: 10 digits, or + and the country code"));
+      say_form_error (self, GTK_WIDGET (self->phone_row), error->message);
       return;
     }
   if (category == NULL)
@@ -487,7 +490,9 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   gtk_adjustment_set_value (self->party_adjustment, (double) party);
 
   request.category = category->name;
-  request.day = category->validity == PV_VALIDITY_CHOSEN_DAY ? (int) adw_combo_row_get_selected (self->day_row) : -1;
+  request.day = category->validity == PV_VALIDITY_CHOSEN_DAY
+                  ? self->first_day + (int) adw_combo_row_get_selected (self->day_row)
+                  : -1;
   request.party = (guint) party;
   request.name = name;
   request.phone = phone;
@@ -508,6 +513,18 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   gtk_adjustment_set_value (self->party_adjustment, 1);
   gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
   refresh_results (self);
+}
+
+/* Typed into People, not the spin button putting its number back as the
+ * keyboard leaves it to show an error. */
+static void
+party_changed_cb (PvDeskPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self->party));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->party)))
+    clear_form_error (self);
 }
 
 static void
@@ -990,6 +1007,10 @@ pv_desk_page_init (PvDeskPage *self)
   g_signal_connect_swapped (self->name_row, "entry-activated", G_CALLBACK (name_activated_cb), self);
   g_signal_connect_swapped (self->phone_row, "entry-activated", G_CALLBACK (phone_activated_cb), self);
   g_signal_connect_swapped (self->category_row, "notify::selected", G_CALLBACK (category_changed_cb), self);
+  /* An error goes once the field it is about is changed. */
+  g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (clear_form_error), self);
+  g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (clear_form_error), self);
+  g_signal_connect_swapped (self->party, "changed", G_CALLBACK (party_changed_cb), self);
   g_signal_connect_swapped (self->search, "search-changed", G_CALLBACK (refresh_results), self);
   self->no_results = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (self->no_results), "dim-label");

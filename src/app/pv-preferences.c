@@ -21,6 +21,7 @@ struct _PvPreferences
 
   GSettings *settings;
   PvStore *store;
+  GPtrArray *spins; /* borrowed: the number fields, committed on close */
 };
 
 G_DEFINE_FINAL_TYPE (PvPreferences, pv_preferences, ADW_TYPE_PREFERENCES_WINDOW)
@@ -178,7 +179,62 @@ spin_changed_cb (GtkSpinButton *spin, PvPreferences *self)
   const char *key = g_object_get_data (G_OBJECT (spin), "key");
   guint scale = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (spin), "scale"));
 
+  /* A field losing its focus as the window is torn down: too late. */
+  if (self->settings == NULL)
+    return;
   g_settings_set_uint (self->settings, key, (guint) (gtk_spin_button_get_value (spin) * scale + 0.5));
+}
+
+/* What was typed into a number field, read as GTK would, but a number out
+ * of the setting's range (or no number) is refused in words rather than
+ * capped without a word; the field then shows the setting again. */
+static int
+spin_input_cb (GtkSpinButton *spin, double *new_value, PvPreferences *self)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (spin), ADW_TYPE_ACTION_ROW);
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
+  double lower, upper, value;
+  char *end = NULL;
+
+  gtk_spin_button_get_range (spin, &lower, &upper);
+  value = g_ascii_strtod (text, &end);
+  if (*text == '\0' || end == NULL || *end != '\0' || value < lower || value > upper)
+    {
+      guint digits = gtk_spin_button_get_digits (spin);
+      g_autofree char *words = NULL;
+
+      /* Translators: a setting's name, then its smallest and largest values. */
+      words = g_strdup_printf (_ ("%s is a number from %.*f to %.*f"),
+                               row ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)) : "", digits, lower,
+                               digits, upper);
+      g_object_set_data (G_OBJECT (spin), "refused", GINT_TO_POINTER (TRUE));
+      if (row != NULL)
+        show_check (self, row, words);
+      return GTK_INPUT_ERROR;
+    }
+  if (row != NULL)
+    show_check (self, row, NULL);
+  *new_value = value;
+  return TRUE;
+}
+
+/* Closing the window takes what is typed in a number field, as Enter or
+ * leaving the field does; a number refused keeps the window open, with
+ * the reason, once. */
+static gboolean
+close_request_cb (PvPreferences *self)
+{
+  gboolean refused = FALSE;
+
+  for (guint i = 0; i < self->spins->len; i++)
+    {
+      GtkSpinButton *spin = g_ptr_array_index (self->spins, i);
+
+      g_object_set_data (G_OBJECT (spin), "refused", NULL);
+      gtk_spin_button_update (spin);
+      refused = refused || g_object_get_data (G_OBJECT (spin), "refused") != NULL;
+    }
+  return refused;
 }
 
 /* A number setting shown in units of @scale (1000: seconds for a value in
@@ -207,6 +263,9 @@ spin_row (PvPreferences *self, const char *key, const char *title, const char *s
   g_object_set_data (G_OBJECT (spin), "scale", GUINT_TO_POINTER (scale));
   g_object_set_data_full (G_OBJECT (spin), "key", g_strdup (key), g_free);
   g_signal_connect (spin, "value-changed", G_CALLBACK (spin_changed_cb), self);
+  gtk_spin_button_set_update_policy (GTK_SPIN_BUTTON (spin), GTK_UPDATE_IF_VALID);
+  g_signal_connect (spin, "input", G_CALLBACK (spin_input_cb), self);
+  g_ptr_array_add (self->spins, spin);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
@@ -312,6 +371,83 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
   adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
 }
 
+/* An address of this machine picked from the list: taken with the port
+ * the field has (8471 when it has none), as if typed and applied. */
+static void
+address_picked_cb (GtkButton *button, PvPreferences *self)
+{
+  AdwEntryRow *row = g_object_get_data (G_OBJECT (button), "row");
+  const char *address = g_object_get_data (G_OBJECT (button), "address");
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autoptr (GSocketAddress) parsed = pv_listen_parse_address (current, NULL);
+  guint port = parsed ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (parsed)) : 8471;
+  g_autofree char *text = strchr (address, ':') ? g_strdup_printf ("[%s]:%u", address, port)
+                                                : g_strdup_printf ("%s:%u", address, port);
+
+  gtk_popover_popdown (GTK_POPOVER (gtk_widget_get_ancestor (GTK_WIDGET (button), GTK_TYPE_POPOVER)));
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  text_applied_cb (row, self);
+}
+
+static void
+add_address_button (PvPreferences *self, GtkWidget *box, AdwEntryRow *row, const char *address, const char *label)
+{
+  GtkWidget *button = gtk_button_new_with_label (label);
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))), 0);
+  g_object_set_data (G_OBJECT (button), "row", row);
+  g_object_set_data_full (G_OBJECT (button), "address", g_strdup (address), g_free);
+  g_signal_connect (button, "clicked", G_CALLBACK (address_picked_cb), self);
+  gtk_box_append (GTK_BOX (box), button);
+}
+
+/* "Serve other stations on", with this machine's own addresses to pick
+ * from: nobody should have to look up their LAN address in a terminal. */
+static GtkWidget *
+listen_row (PvPreferences *self)
+{
+  GtkWidget *row = text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on"));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *popover = gtk_popover_new ();
+  GtkWidget *menu = gtk_menu_button_new ();
+  g_auto (GStrv) addresses = pv_listen_local_addresses ();
+
+  add_address_button (self, box, ADW_ENTRY_ROW (row), "0.0.0.0", _ ("All of this computer’s networks (0.0.0.0)"));
+  for (guint i = 0; addresses[i] != NULL; i++)
+    add_address_button (self, box, ADW_ENTRY_ROW (row), addresses[i], addresses[i]);
+  gtk_popover_set_child (GTK_POPOVER (popover), box);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu), popover);
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "network-wired-symbolic");
+  gtk_widget_set_valign (menu, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (menu, "flat");
+  gtk_widget_set_tooltip_text (menu, _ ("This computer’s addresses"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("This computer’s addresses"), -1);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), menu);
+  return row;
+}
+
+/* The desk's: what its printer takes. */
+static void
+add_desk_group (PvPreferences *self, AdwPreferencesPage *page)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GtkWidget *row;
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Desk"));
+  g_ptr_array_add (ids, g_strdup ("a6"));
+  g_ptr_array_add (names, g_strdup (_ ("A6 card")));
+  g_ptr_array_add (ids, g_strdup ("receipt-80mm"));
+  g_ptr_array_add (names, g_strdup (_ ("80 mm receipt")));
+  row = choice_row (self, "print-paper", _ ("Ticket paper"), ids, names);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _ ("What the desk’s printer prints tickets on"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+}
+
 static void
 add_network_group (PvPreferences *self, AdwPreferencesPage *page)
 {
@@ -330,8 +466,7 @@ add_network_group (PvPreferences *self, AdwPreferencesPage *page)
     adw_action_row_set_subtitle (ADW_ACTION_ROW (row), hub ? hub : _ ("None: this station runs on its own"));
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
   }
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), listen_row (self));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                              text_row (self, adw_entry_row_new (), "peers", _ ("Other stations (peers)")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
@@ -385,6 +520,7 @@ pv_preferences_dispose (GObject *object)
 
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
+  g_clear_pointer (&self->spins, g_ptr_array_unref);
   G_OBJECT_CLASS (pv_preferences_parent_class)->dispose (object);
 }
 
@@ -397,6 +533,8 @@ pv_preferences_class_init (PvPreferencesClass *klass)
 static void
 pv_preferences_init (PvPreferences *self)
 {
+  self->spins = g_ptr_array_new ();
+  g_signal_connect (self, "close-request", G_CALLBACK (close_request_cb), NULL);
 }
 
 PvPreferences *
@@ -411,6 +549,7 @@ pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
   adw_preferences_page_set_title (page, _ ("Station"));
   adw_preferences_page_set_icon_name (page, "preferences-system-symbolic");
   add_gate_group (self, page, store);
+  add_desk_group (self, page);
   add_network_group (self, page);
   add_control_room_group (self, page);
   add_kiosk_group (self, page);

@@ -12,6 +12,7 @@
 #include "pv-event.h"
 #include "pv-hub-call.h"
 #include "pv-store.h"
+#include "pv-tickets.h"
 #include "pv-window.h"
 #include "pv-wire.h"
 
@@ -165,6 +166,18 @@ pv_volunteers_page_add (PvVolunteersPage *self, const char *name, const char *ph
       gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
       return;
     }
+  /* Checked here as the desk checks it, in the same words. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *normal = pv_normalize_phone (clean_phone, &error);
+
+    if (normal == NULL)
+      {
+        gtk_label_set_text (self->form_error, error->message);
+        gtk_widget_set_visible (GTK_WIDGET (self->form_error), TRUE);
+        return;
+      }
+  }
   json_builder_begin_object (body);
   json_builder_set_member_name (body, "name");
   json_builder_add_string_value (body, clean_name);
@@ -461,6 +474,9 @@ pv_volunteers_page_init (PvVolunteersPage *self)
     gtk_widget_add_css_class (GTK_WIDGET (self->form_error), "error");
     gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
     gtk_box_append (GTK_BOX (actions), GTK_WIDGET (self->form_error));
+    /* An error goes once a field is changed to fix it. */
+    g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
+    g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
     gtk_widget_set_valign (add, GTK_ALIGN_START);
     /* At the right end whether an error is shown beside it or not. */
     gtk_widget_set_hexpand (add, TRUE);

@@ -132,8 +132,10 @@ pv_welcome_pair (PvWelcome *self, const char *code)
   /* Said here, in words, before any file or network is touched. */
   if (!pv_pairing_code_parse (trimmed, &parsed, &error))
     {
-      g_autofree char *text = g_strdup_printf (_ ("That is not a pairing code: %s"), error->message);
-      say (self, text);
+      /* Which character was wrong helps a developer, not a volunteer. */
+      g_debug ("Not a pairing code: %s", error->message);
+      say (self, _ ("That is not a Pravesh pairing code, or part of it was mistyped: copy the whole code "
+                    "again, or hold its QR code up to the camera"));
       return;
     }
   pv_pairing_code_clear (&parsed);

@@ -17,7 +17,8 @@
 #include "pv-store.h"
 #include "pv-tickets.h"
 
-#define MAX_NAME_CHARS 100
+/* As many as a ticket keeps (see pv-tickets.h). */
+#define MAX_NAME_CHARS PV_TICKET_NAME_MAX_CHARS
 #define MAX_MESSAGE_ID 256
 #define CHANNEL "whatsapp"
 

@@ -104,6 +104,15 @@ pv_category_free (PvCategory *category)
 }
 
 gboolean
+pv_category_sold_at_desk (const PvCategory *category)
+{
+  /* A pass with no limit on the day's entries is for those who work the
+   * event (exhibitors, staff), given out by the organiser: never sold to
+   * a walk-in. */
+  return category->entries_per_day != 0;
+}
+
+gboolean
 pv_category_allows_gate (const PvCategory *category, const char *gate)
 {
   if (category->gates == NULL)

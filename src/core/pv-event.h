@@ -48,6 +48,8 @@ PvCategory *pv_category_new (const char *name,
 PvCategory *pv_category_copy (const PvCategory *category);
 void pv_category_free (PvCategory *category);
 gboolean pv_category_allows_gate (const PvCategory *category, const char *gate);
+/* Whether a desk offers @category to walk-ins. */
+gboolean pv_category_sold_at_desk (const PvCategory *category);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvCategory, pv_category_free)
 
 #define PV_TYPE_EVENT (pv_event_get_type ())

@@ -35,6 +35,15 @@ pv_issued_ticket_free (PvIssuedTicket *issued)
   g_free (issued);
 }
 
+/* One wording wherever a number is typed (the desk, the Volunteers page,
+ * sign-in): what a volunteer can type instead. */
+static void
+set_phone_error (GError **error)
+{
+  g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                       _ ("That is not a mobile number: type its 10 digits, or + and the country code"));
+}
+
 char *
 pv_normalize_phone (const char *phone, GError **error)
 {
@@ -49,9 +58,7 @@ pv_normalize_phone (const char *phone, GError **error)
         plus = TRUE;
       else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')')
         {
-          g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
-                       "“%s” is not a phone number: only digits, spaces, dashes and a leading + are allowed",
-                       phone);
+          set_phone_error (error);
           return NULL;
         }
     }
@@ -74,15 +81,12 @@ pv_normalize_phone (const char *phone, GError **error)
    * front, which would be a second key for one phone. */
   if (plus && digits->len > 0 && digits->str[0] == '0')
     {
-      g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
-                   "“%s” is not a phone number: a country code does not start with 0", phone);
+      set_phone_error (error);
       return NULL;
     }
   if (digits->len < 8 || digits->len > 15)
     {
-      g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
-                   "“%s” is not a phone number: it has %zu digits", phone ? phone : "",
-                   digits->len);
+      set_phone_error (error);
       return NULL;
     }
   g_string_prepend_c (digits, '+');
@@ -97,6 +101,7 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
   guint party = MAX (request->party, 1);
   guint count = MAX (request->count, 1);
   const PvDeviceInfo *self = pv_store_lookup_device (store, pv_store_get_device_id (store));
+  gint64 now = pv_store_now (store);
 
   if (self == NULL || !pv_role_can_issue (self->role))
     return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
@@ -107,6 +112,37 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
                                 "This device has been revoked and may not issue tickets"),
            FALSE;
+  /* Every gate refuses a ticket signed outside its issuer's certificate
+   * (a minute's drift allowed, as the gates allow) or used after the last
+   * day: making one would only send its holder away at the gate. */
+  if (pv_event_day_at (event, now) >= (int) pv_event_get_n_days (event))
+    {
+      g_autofree char *last = pv_event_day_date (event, (int) pv_event_get_n_days (event) - 1);
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                          _ ("The event ended on %s: every gate would refuse a ticket issued now"), last),
+             FALSE;
+    }
+  if (now + 60 * G_USEC_PER_SEC < self->valid_from)
+    {
+      g_autofree char *from = pv_event_format_time (event, self->valid_from, "%F %H:%M");
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                          _ ("This device may issue tickets from %s on: every gate would refuse a ticket issued "
+                             "now. Check this computer’s clock"),
+                          from),
+             FALSE;
+    }
+  if (now > self->valid_until)
+    {
+      g_autofree char *until = pv_event_format_time (event, self->valid_until, "%F %H:%M");
+
+      return g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
+                          _ ("This device could issue tickets until %s: every gate would refuse a ticket issued "
+                             "now. Check this computer’s clock, or pair it again"),
+                          until),
+             FALSE;
+    }
   if (category == NULL)
     {
       g_autoptr (GString) names = g_string_new (NULL);
@@ -142,9 +178,17 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
     return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
                         "At most %d tickets at once, not %u", PV_MAX_BULK_ISSUE, count),
            FALSE;
-  if (request->name && (strlen (request->name) > PV_TICKET_NAME_MAX_BYTES || !g_utf8_validate (request->name, -1, NULL)))
-    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "A name is at most %d bytes of UTF-8 text",
-                        PV_TICKET_NAME_MAX_BYTES),
+  if (request->name && !g_utf8_validate (request->name, -1, NULL))
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
+                                _ ("The name has characters that cannot be used: type it again")),
+           FALSE;
+  /* Counted as a person counts, in characters; the bytes a ticket keeps
+   * are checked too, for the rare name of 4-byte characters. */
+  if (request->name
+      && (g_utf8_strlen (request->name, -1) > PV_TICKET_NAME_MAX_CHARS || strlen (request->name) > PV_TICKET_NAME_MAX_BYTES))
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        _ ("A name is at most %d characters long: write a shorter form of it"),
+                        PV_TICKET_NAME_MAX_CHARS),
            FALSE;
   *out_phone = NULL;
   if (request->phone && *request->phone && !(*out_phone = pv_normalize_phone (request->phone, error)))

@@ -16,8 +16,13 @@ G_BEGIN_DECLS
 #define PV_MAX_BULK_ISSUE 1000000
 /* The longest name a ticket keeps, in bytes of UTF-8: 200 is 200 Latin
  * letters but only about 66 Devanagari ones (3 bytes each) or 50 emoji (4).
- * Forms that take a name check it against this, not a count of letters. */
+ * Forms that take a name check it against this as well as a count of
+ * characters. */
 #define PV_TICKET_NAME_MAX_BYTES 200
+/* What a person is told: as many characters as always fit in those bytes
+ * (Devanagari takes 3 a character); 4-byte ones (emoji) still meet the
+ * byte limit sooner. */
+#define PV_TICKET_NAME_MAX_CHARS (PV_TICKET_NAME_MAX_BYTES / 3)
 
 typedef struct
 {

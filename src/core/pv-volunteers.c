@@ -40,6 +40,8 @@ pv_sign_in_clear (PvSignIn *sign_in)
   g_clear_pointer (&sign_in->device_name, g_free);
 }
 
+#define VOLUNTEER_NAME_MAX_CHARS (100 / 3)
+
 gboolean
 pv_volunteers_add (PvStore *store, const char *name, const char *phone, PvRole role, gint64 *out_id, GError **error)
 {
@@ -49,8 +51,14 @@ pv_volunteers_add (PvStore *store, const char *name, const char *phone, PvRole r
 
   if (normal == NULL)
     return FALSE;
-  if (*clean == '\0' || strlen (clean) > 100 || !g_utf8_validate (clean, -1, NULL))
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A volunteer needs a name of 1 to 100 bytes"),
+  if (*clean == '\0' || !g_utf8_validate (clean, -1, NULL))
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, _ ("A volunteer needs a name")), FALSE;
+  /* Kept in at most 100 bytes, said in characters as a person counts
+   * them: as many as always fit (Devanagari takes 3 a character). */
+  if (g_utf8_strlen (clean, -1) > VOLUNTEER_NAME_MAX_CHARS || strlen (clean) > 100)
+    return g_set_error (error, PV_ERROR, PV_ERROR_INVALID,
+                        _ ("A volunteer’s name is at most %d characters long: write a shorter form of it"),
+                        VOLUNTEER_NAME_MAX_CHARS),
            FALSE;
   if (role != PV_ROLE_GATE && role != PV_ROLE_DESK && role != PV_ROLE_ADMIN)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, _ ("A volunteer’s role is gate, desk or admin")),

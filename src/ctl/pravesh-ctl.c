@@ -39,8 +39,10 @@ static const PvCtlCommand commands[] = {
         "refused, 1 on errors."),
     TRUE, pv_ctl_verify },
   { "admit", N_ ("CODE|-"), N_ ("Scan a ticket at a gate and record the entry or exit"),
-    N_ ("Decides from this replica alone (offline) and prints the verdict as JSON. With “-” "
-        "as CODE, reads codes from standard input, one a line, and prints one JSON object a "
+    N_ ("Asks the hub first when this replica knows one (see --hub), and decides from this "
+        "replica alone (offline) when the hub does not answer in time, or with --offline or "
+        "--at; prints the verdict as JSON, saying which decided. With “-” as CODE, reads "
+        "codes from standard input, one a line, decided offline, and prints one JSON object a "
         "line.\n\nExit status: 0 when every scan was accepted (ADMIT or EXIT), 2 when one "
         "was refused, 1 on errors."),
     TRUE, pv_ctl_admit },

@@ -949,6 +949,7 @@ main (int argc, char *argv[])
   guint64 fd_limit;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
+  gboolean version = FALSE;
   Hub hub = { 0 };
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_ ("The hub's replica (required)"), N_ ("FILE") },
@@ -960,6 +961,7 @@ main (int argc, char *argv[])
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
       N_ ("Serve HTTPS with this certificate (PEM; see “pravesh-ctl hub cert”)"), N_ ("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_ ("The certificate’s private key (PEM)"), N_ ("FILE") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_ ("Show the version and exit"), NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -974,6 +976,11 @@ main (int argc, char *argv[])
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
+    }
+  if (version)
+    {
+      g_print ("pravesh-hub %s\n", PACKAGE_VERSION);
+      return 0;
     }
   hub.config = g_key_file_new ();
   if (config != NULL)

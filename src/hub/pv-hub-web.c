@@ -33,7 +33,8 @@
 #define KEY_SIZE crypto_auth_hmacsha256_KEYBYTES
 #define MAC_SIZE 16
 #define NONCE_SIZE 16
-#define NAME_MAX_CHARS 80
+/* As many as a ticket keeps (see pv-tickets.h). */
+#define NAME_MAX_CHARS PV_TICKET_NAME_MAX_CHARS
 #define PHONE_MAX_BYTES 32
 /* 8 px a module: a version-6 symbol with its quiet zone is 392 px wide,
  * scaled by the page to the screen's width. */
@@ -1574,9 +1575,9 @@ check_register_form (Request *r, GHashTable *fields, RegisterForm *form)
     field_error (form, FIELD_NAME, say_error (r, "err_name_missing", 0));
   else if (g_utf8_strlen (form->name, -1) > NAME_MAX_CHARS)
     field_error (form, FIELD_NAME, say_error (r, "err_name_long", 0));
-  /* What a ticket keeps is counted in bytes: 70 Devanagari letters (3
-   * bytes each) or 51 emoji (4) are more than it takes, and would
-   * otherwise fail only at the issue. */
+  /* What a ticket keeps is counted in bytes too: 51 emoji (4 bytes
+   * each) are more than it takes, and would otherwise fail only at the
+   * issue. */
   else if (strlen (form->name) > PV_TICKET_NAME_MAX_BYTES)
     field_error (form, FIELD_NAME, say_error (r, "err_name_bytes", 0));
   else if (!name_chars_ok (form->name))

@@ -41,7 +41,7 @@
  * address (a carrier's, the venue's Wi-Fi) does not keep the others
  * locked out for ever. Phone numbers and names never
  * reach the log. A name is checked against what a ticket keeps
- * (PV_TICKET_NAME_MAX_BYTES) as well as its 80 letters, so a long name in
+ * (PV_TICKET_NAME_MAX_BYTES) as well as its 66 letters, so a long name in
  * Hindi is told at the form, not refused at the issue.
  *
  * Settings, group [web] of the hub's key file (defaults in brackets):

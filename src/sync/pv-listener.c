@@ -4,6 +4,7 @@
 #include "pv-listener.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -1242,4 +1243,43 @@ pv_listen_write_metrics (SoupServer *server, const char *prefix, GString *out)
                           "descriptors (or another accept error).\n# TYPE %s_accept_pauses_total counter\n"
                           "%s_accept_pauses_total %" G_GUINT64_FORMAT "\n",
                           prefix, prefix, prefix, listener->pauses);
+}
+
+GStrv
+pv_listen_local_addresses (void)
+{
+  g_autoptr (GStrvBuilder) v4 = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) v6 = g_strv_builder_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto (GStrv) v6_list = NULL;
+  struct ifaddrs *all = NULL;
+
+  /* GNetworkMonitor says whether there is a network, not which addresses
+   * this machine has on it: the kernel's list it is. */
+  if (getifaddrs (&all) == 0)
+    for (struct ifaddrs *i = all; i != NULL; i = i->ifa_next)
+      {
+        g_autoptr (GInetAddress) address = NULL;
+        char *text;
+
+        if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+          continue;
+        address = i->ifa_addr->sa_family == AF_INET
+                    ? g_inet_address_new_from_bytes ((const guint8 *) &((struct sockaddr_in *) i->ifa_addr)->sin_addr,
+                                                     G_SOCKET_FAMILY_IPV4)
+                    : g_inet_address_new_from_bytes ((const guint8 *) &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr,
+                                                     G_SOCKET_FAMILY_IPV6);
+        if (g_inet_address_get_is_loopback (address) || g_inet_address_get_is_link_local (address)
+            || g_inet_address_get_is_any (address))
+          continue;
+        text = g_inet_address_to_string (address);
+        if (!g_hash_table_add (seen, text))
+          continue;
+        g_strv_builder_add (i->ifa_addr->sa_family == AF_INET ? v4 : v6, text);
+      }
+  if (all != NULL)
+    freeifaddrs (all);
+  v6_list = g_strv_builder_end (v6);
+  g_strv_builder_addv (v4, (const char **) v6_list);
+  return g_strv_builder_end (v4);
 }

@@ -56,6 +56,11 @@ gboolean pv_listen (SoupServer *server,
  * one in brackets or not; port 0 for any free one); NULL with @error. */
 GSocketAddress *pv_listen_parse_address (const char *address, GError **error);
 
+/* This machine's own addresses other stations can reach it by, as text
+ * (IPv4 first, then IPv6; no loopback and no IPv6 link-local ones, which
+ * need an interface to go with them); empty when it has none. */
+GStrv pv_listen_local_addresses (void);
+
 /* A client as a limit counts it: @address cut to its first @v4_bits
  * (IPv4, and IPv4 mapped into IPv6) or @v6_bits (a multiple of 16), so
  * that one network is one key; IPv6 loopback whole. */

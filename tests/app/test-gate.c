@@ -68,14 +68,19 @@ verdict_shown (AppRun *run, PvWindow *window, gpointer data)
     }
   if (pv_gate_page_get_n_verdicts (page) == 0)
     return FALSE;
-  seen_clear (seen);
-  seen->headline = g_strdup (pv_gate_page_get_headline (page));
-  seen->what = g_strdup (pv_gate_page_get_what (page));
-  seen->detail = g_strdup (pv_gate_page_get_detail (page));
-  seen->style = g_strdup (pv_gate_page_get_style (page));
-  seen->note = g_strdup (pv_gate_page_get_note (page));
-  seen->serial_shown = g_strdup (pv_gate_page_get_serial (page));
-  seen->count = g_strdup (pv_gate_page_get_count (page));
+  /* The first verdict, read once: on a busy machine the sound and the
+   * screenshot below can outlast it (its time runs out, or the code held
+   * up is read again), and a step run again must not read another. */
+  if (seen->headline == NULL)
+    {
+      seen->headline = g_strdup (pv_gate_page_get_headline (page));
+      seen->what = g_strdup (pv_gate_page_get_what (page));
+      seen->detail = g_strdup (pv_gate_page_get_detail (page));
+      seen->style = g_strdup (pv_gate_page_get_style (page));
+      seen->note = g_strdup (pv_gate_page_get_note (page));
+      seen->serial_shown = g_strdup (pv_gate_page_get_serial (page));
+      seen->count = g_strdup (pv_gate_page_get_count (page));
+    }
   /* One frame so the verdict is drawn before the picture is taken, and
    * the verdict's sound played to its end. */
   if (run->ticks < 4 || pv_sounds_get_n_finished (pv_gate_page_get_sounds (page)) == 0)

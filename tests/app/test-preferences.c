@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "app-test.h"
+#include "pv-listener.h"
 #include "pv-preferences.h"
 
 static char *db_path;
@@ -110,10 +111,15 @@ serve_step (AppRun *run, PvWindow *window, gpointer data)
       app_test_xdotool (serve->preferences, enter);
       return FALSE;
     }
-  if (run->ticks < serve->typed_at + 10)
-    return FALSE;
+  /* Until the address is taken or refused, however long a busy machine
+   * takes to deliver the keys (app_test_run's deadline bounds it). */
   serve->taken = g_settings_get_string (settings, "listen");
   serve->marked = gtk_widget_has_css_class (GTK_WIDGET (row), "error");
+  if (run->ticks <= serve->typed_at + 3 || (g_strcmp0 (serve->taken, serve->typed) != 0 && !serve->marked))
+    {
+      g_clear_pointer (&serve->taken, g_free);
+      return FALSE;
+    }
   gtk_window_destroy (serve->preferences);
   return TRUE;
 }
@@ -134,6 +140,285 @@ test_serve_address (void)
   g_assert_true (wrong.marked);
   g_free (all.taken);
   g_free (wrong.taken);
+}
+
+/* The preferences window, opened as Ctrl+comma does. */
+static GtkWindow *
+open_preferences (PvWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWindow *preferences = NULL;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_PREFERENCES_WINDOW (toplevel))
+        preferences = toplevel;
+    }
+  g_assert_nonnull (preferences);
+  return preferences;
+}
+
+/* The row titled @title in @widget's tree. */
+static GtkWidget *
+find_titled (GtkWidget *widget, const char *title)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_titled (child, title);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The first widget of @type in @widget's tree. */
+static GtkWidget *
+find_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Runs xdotool once per NULL-separated run of @keys (ended by two NULLs). */
+static void
+type_steps (GtkWindow *window, const char *const *keys)
+{
+  for (const char *const *k = keys; *k != NULL;)
+    {
+      app_test_xdotool (window, k);
+      while (*k != NULL)
+        k++;
+      k++;
+    }
+}
+
+/* Keys typed into the row titled @title (its field, or the row itself),
+ * and what is on screen afterwards. */
+typedef struct
+{
+  const char *title;
+  const char *const *keys;
+  const char *key; /* the setting the keys change, if they do */
+  GtkWindow *preferences;
+  GVariant *before; /* its value when the window opened */
+  guint opened_at;
+  gboolean stayed_open; /* the window, after the keys */
+  gboolean marked;      /* the row, marked as an error */
+} Typed;
+
+static gboolean
+typed_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Typed *typed = data;
+  GtkWidget *row;
+
+  if (run->ticks < 3)
+    return FALSE;
+  if (typed->opened_at == 0)
+    {
+      g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+
+      if (typed->key != NULL)
+        typed->before = g_settings_get_value (settings, typed->key);
+      typed->preferences = open_preferences (window);
+      /* Closed, it is gone: the pointer then goes NULL. */
+      g_object_add_weak_pointer (G_OBJECT (typed->preferences), (gpointer *) &typed->preferences);
+      typed->opened_at = run->ticks;
+      return FALSE;
+    }
+  if (typed->opened_at + 3 == run->ticks)
+    {
+      GtkWidget *field;
+
+      g_assert_nonnull (typed->preferences);
+      row = find_titled (GTK_WIDGET (typed->preferences), typed->title);
+      g_assert_nonnull (row);
+      field = find_type (row, GTK_TYPE_SPIN_BUTTON);
+      gtk_widget_grab_focus (field ? field : row);
+      type_steps (typed->preferences, typed->keys);
+      return FALSE;
+    }
+  /* Until the keys have done something: the window closed, the row
+   * marked, or the setting changed (app_test_run's deadline bounds the
+   * wait, however busy the machine). */
+  if (run->ticks <= typed->opened_at + 3)
+    return FALSE;
+  if (typed->preferences != NULL
+      && !gtk_widget_has_css_class (find_titled (GTK_WIDGET (typed->preferences), typed->title), "error"))
+    {
+      g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+      g_autoptr (GVariant) now = typed->key ? g_settings_get_value (settings, typed->key) : NULL;
+
+      if (now == NULL || g_variant_equal (now, typed->before))
+        return FALSE;
+    }
+  g_clear_pointer (&typed->before, g_variant_unref);
+  typed->stayed_open = typed->preferences != NULL && gtk_widget_get_mapped (GTK_WIDGET (typed->preferences));
+  if (typed->preferences != NULL)
+    {
+      row = find_titled (GTK_WIDGET (typed->preferences), typed->title);
+      typed->marked = gtk_widget_has_css_class (row, "error");
+      g_object_remove_weak_pointer (G_OBJECT (typed->preferences), (gpointer *) &typed->preferences);
+      gtk_window_destroy (typed->preferences);
+    }
+  return TRUE;
+}
+
+/* A number typed into a field and the window closed at once with Escape,
+ * before the field has taken it: the setting is what was typed. A number
+ * out of range is refused in words, the window stays open, the setting
+ * stays; it is never capped without a word. */
+static void
+test_number_typed (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "gate", NULL };
+  const char *const capacity_keys[] = { "key", "ctrl+a", NULL,                 /* */
+                                        "type", "--delay", "20", "2500", NULL, /* */
+                                        "key", "Escape", NULL,                 /* close */
+                                        NULL };
+  const char *const over_keys[] = { "key", "ctrl+a", NULL,                     /* */
+                                    "type", "--delay", "20", "99999999", NULL, /* */
+                                    "key", "Escape", NULL,                     /* */
+                                    NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  Typed capacity = { .title = "Venue capacity", .keys = capacity_keys };
+  Typed over = { .title = "Venue capacity", .keys = over_keys };
+
+  g_settings_reset (settings, "venue-capacity");
+  g_assert_cmpint (app_test_run (args, typed_step, &capacity), ==, 0);
+  g_assert_false (capacity.stayed_open);
+  g_assert_cmpuint (g_settings_get_uint (settings, "venue-capacity"), ==, 2500);
+
+  g_assert_cmpint (app_test_run (args, typed_step, &over), ==, 0);
+  g_assert_true (over.stayed_open);
+  g_assert_true (over.marked);
+  g_assert_cmpuint (g_settings_get_uint (settings, "venue-capacity"), ==, 2500);
+  g_settings_reset (settings, "venue-capacity");
+}
+
+/* The desk's printer paper, chosen from the list with the keyboard. */
+static void
+test_paper (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "desk", NULL };
+  const char *const keys[] = { "key", "space", NULL,  /* open the list */
+                               "key", "Down", NULL,   /* */
+                               "key", "Return", NULL, /* */
+                               NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  Typed paper = { .title = "Ticket paper", .keys = keys, .key = "print-paper" };
+  g_autofree char *chosen = NULL;
+
+  g_settings_reset (settings, "print-paper");
+  g_assert_cmpint (app_test_run (args, typed_step, &paper), ==, 0);
+  chosen = g_settings_get_string (settings, "print-paper");
+  g_assert_cmpstr (chosen, ==, "receipt-80mm");
+  g_settings_reset (settings, "print-paper");
+}
+
+/* What the list beside "Serve other stations on" offers, "|"-separated. */
+static char *
+offered_addresses (GtkWidget *row)
+{
+  GtkWidget *menu = find_type (row, GTK_TYPE_MENU_BUTTON);
+  GtkPopover *popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (menu));
+  GtkWidget *box = gtk_popover_get_child (popover);
+  GString *offered = g_string_new (NULL);
+
+  for (GtkWidget *b = gtk_widget_get_first_child (box); b; b = gtk_widget_get_next_sibling (b))
+    g_string_append_printf (offered, "%s%s", offered->len ? "|" : "", gtk_button_get_label (GTK_BUTTON (b)));
+  return g_string_free (offered, FALSE);
+}
+
+typedef struct
+{
+  GtkWindow *preferences;
+  guint opened_at;
+  char *offered;
+} Pick;
+
+static gboolean
+pick_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  Pick *pick = data;
+  GtkWidget *row;
+
+  if (run->ticks < 3)
+    return FALSE;
+  if (pick->opened_at == 0)
+    {
+      pick->preferences = open_preferences (window);
+      pick->opened_at = run->ticks;
+      return FALSE;
+    }
+  row = GTK_WIDGET (find_row (GTK_WIDGET (pick->preferences), "listen"));
+  g_assert_nonnull (row);
+  if (pick->opened_at + 3 == run->ticks)
+    {
+      const char *const keys[] = { "key", "space", NULL,  /* open the list */
+                                   "key", "Return", NULL, /* its first: all networks */
+                                   NULL };
+
+      pick->offered = offered_addresses (row);
+      gtk_widget_grab_focus (find_type (row, GTK_TYPE_MENU_BUTTON));
+      type_steps (pick->preferences, keys);
+      return FALSE;
+    }
+  /* Until the pick is taken (app_test_run's deadline bounds the wait). */
+  {
+    g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+    g_autofree char *listen = g_settings_get_string (settings, "listen");
+
+    if (g_str_equal (listen, "127.0.0.1:9100"))
+      return FALSE;
+  }
+  gtk_window_destroy (pick->preferences);
+  return TRUE;
+}
+
+/* Beside "Serve other stations on", this machine's own addresses to pick
+ * from (and all of them, 0.0.0.0), each one the field takes; picked with
+ * the keyboard, with the port the field had. */
+static void
+test_pick_address (void)
+{
+  const char *args[] = { "--db", db_path, "--role", "gate", NULL };
+  g_autoptr (GSettings) settings = g_settings_new ("in.pravesh.Pravesh");
+  g_auto (GStrv) own = pv_listen_local_addresses ();
+  g_auto (GStrv) offered = NULL;
+  g_autofree char *joined = NULL, *taken = NULL;
+  Pick pick = { 0 };
+
+  g_settings_set_string (settings, "listen", "127.0.0.1:9100");
+  g_assert_cmpint (app_test_run (args, pick_step, &pick), ==, 0);
+  offered = g_strsplit (pick.offered, "|", -1);
+  g_assert_cmpstr (offered[0], ==, "All of this computer’s networks (0.0.0.0)");
+  joined = g_strjoinv ("|", own);
+  g_assert_cmpstr (pick.offered + strlen (offered[0]) + (own[0] ? 1 : 0), ==, joined);
+  for (guint i = 0; own[i] != NULL; i++)
+    {
+      g_autofree char *with_port = strchr (own[i], ':') ? g_strdup_printf ("[%s]:8471", own[i])
+                                                        : g_strdup_printf ("%s:8471", own[i]);
+      g_assert_false (g_str_has_prefix (own[i], "127."));
+      g_assert_cmpstr (own[i], !=, "::1");
+      g_assert_null (pv_preferences_check_listen (with_port));
+    }
+  taken = g_settings_get_string (settings, "listen");
+  g_assert_cmpstr (taken, ==, "0.0.0.0:9100");
+  g_settings_reset (settings, "listen");
+  g_free (pick.offered);
 }
 
 static void
@@ -166,5 +451,8 @@ main (int argc, char **argv)
   g_test_add_func ("/preferences/listen", test_listen);
   g_test_add_func ("/preferences/pin", test_pin);
   g_test_add_func ("/preferences/serve-address", test_serve_address);
+  g_test_add_func ("/preferences/number-typed", test_number_typed);
+  g_test_add_func ("/preferences/paper", test_paper);
+  g_test_add_func ("/preferences/pick-address", test_pick_address);
   return g_test_run ();
 }

@@ -662,28 +662,71 @@ test_normalize_phone (void)
     }
 }
 
-/* A name is limited in bytes, which is what a ticket keeps: 66 Devanagari
- * letters pass, 67 do not, and nothing is written. */
+/* A name is limited in characters, as a person counts, to what a ticket
+ * keeps in any script: 66 Devanagari letters pass, 67 do not, with the
+ * limit said in characters; 50 emoji (4 bytes each, within 66) meet the
+ * byte limit, said the same way; nothing refused is written. */
 static void
 test_name_bytes (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (GString) name = g_string_new (NULL);
-  PvIssuedTicket *issued;
+  g_autoptr (GString) emoji = g_string_new (NULL);
   guint64 records = pv_ledger_count (f->admin);
 
-  while (name->len + strlen ("क") <= PV_TICKET_NAME_MAX_BYTES)
+  for (guint i = 0; i < PV_TICKET_NAME_MAX_CHARS; i++)
     g_string_append (name, "क");
-  g_assert_cmpuint (name->len, ==, 198);
-  issued = issue (f->admin, name->str, NULL);
-  pv_issued_ticket_free (issued);
+  g_assert_cmpuint (g_utf8_strlen (name->str, -1), ==, 66);
+  pv_issued_ticket_free (issue (f->admin, name->str, NULL));
   g_string_append (name, "क");
+  for (guint i = 0; i < 51; i++)
+    g_string_append (emoji, "😀");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      PvIssueRequest request = { .category = "Season pass", .day = -1, .name = i ? emoji->str : name->str };
+
+      g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+      g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, "A name is at most 66 characters long: write a shorter form of it");
+    }
+  g_assert_cmpuint (pv_ledger_count (f->admin), ==, records + 1);
+}
+
+/* A ticket every gate would refuse is not made: none after the event's
+ * last day, none before the device's certificate begins (a clock set
+ * wrong), and the reason is said; nothing is written. */
+static void
+test_issue_out_of_time (Fixture *f, gconstpointer data)
+{
+  PvIssueRequest request = { .category = "Season pass", .day = -1 };
+  guint64 records = pv_ledger_count (f->admin);
+  gint64 now = f->clock;
+  /* Read before issuing: a transaction may drop the cached event. */
+  gint64 last_evening = pv_event_time_of (pv_store_get_event (f->admin, NULL), TEST_DAYS - 1, 23 * 60);
+
   {
-    PvIssueRequest request = { .category = "Season pass", .day = -1, .name = name->str };
+    g_autoptr (GError) error = NULL;
+
+    f->clock = last_evening + 12 * G_TIME_SPAN_HOUR;
     g_assert_null (pv_tickets_issue (f->admin, &request, &error));
     g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "The event ended on "));
   }
-  g_assert_cmpuint (pv_ledger_count (f->admin), ==, records + 1);
+  {
+    g_autoptr (GError) error = NULL;
+
+    f->clock = now - G_TIME_SPAN_DAY;
+    g_assert_null (pv_tickets_issue (f->admin, &request, &error));
+    g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+    g_assert_nonnull (strstr (error->message, "Check this computer’s clock"));
+  }
+  g_assert_cmpuint (pv_ledger_count (f->admin), ==, records);
+  /* On the last day itself, and a second before the certificate (within
+   * the drift the gates allow), it still issues. */
+  f->clock = last_evening;
+  pv_issued_ticket_free (issue (f->admin, NULL, NULL));
+  f->clock = now - G_USEC_PER_SEC;
+  pv_issued_ticket_free (issue (f->admin, NULL, NULL));
 }
 
 int
@@ -692,6 +735,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tickets/normalize-phone", test_normalize_phone);
   TEST_ADD ("/tickets/name-bytes", test_name_bytes);
+  TEST_ADD ("/tickets/issue-out-of-time", test_issue_out_of_time);
   TEST_ADD ("/tickets/lookup", test_lookup);
   TEST_ADD ("/tickets/search", test_search);
   TEST_ADD ("/tickets/search-on-gate", test_search_on_gate);

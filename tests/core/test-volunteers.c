@@ -215,12 +215,36 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_cmpint (test_query_int (f->admin, "SELECT deactivated_at IS NOT NULL FROM volunteers"), ==, 1);
 }
 
+/* A name too long is told in characters, as a person counts; nobody
+ * is added. */
+static void
+test_name_too_long (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) name = g_string_new (NULL);
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+
+  for (guint i = 0; i < 33; i++)
+    g_string_append (name, "क");
+  g_assert_true (pv_volunteers_add (f->admin, name->str, "9800000001", PV_ROLE_GATE, &id, &error));
+  g_assert_no_error (error);
+  g_string_append (name, "क");
+  g_assert_false (pv_volunteers_add (f->admin, name->str, "9800000002", PV_ROLE_GATE, &id, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==,
+                   "A volunteer’s name is at most 33 characters long: write a shorter form of it");
+  list = pv_volunteers_list (f->admin, NULL);
+  g_assert_cmpuint (list->len, ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   TEST_ADD ("/volunteers/list-and-sign-ins", test_list_and_sign_ins);
   TEST_ADD ("/volunteers/deactivate", test_deactivate);
+  TEST_ADD ("/volunteers/name-too-long", test_name_too_long);
   TEST_ADD ("/volunteers/sign-in-codes-marked", test_sign_in_codes_marked);
   TEST_ADD ("/volunteers/refused", test_refused);
   return g_test_run ();

@@ -425,6 +425,17 @@ class TestAdmission(CtlTestCase):
         self.assertEqual(shown["name"], "Asha")
         self.assertEqual(shown["phone"], "+919876543210")
 
+    def test_issue_after_the_event_is_refused(self):
+        # Ended last week: a ticket issued now would be refused at every
+        # gate, so none is made, and the reason is said.
+        over = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+        db = self.path("over.db")
+        self.ctl("event", "init", "--name", "Last Fair", "--start", over, "--days", "3",
+                 "--gates", GATES, db=db)
+        result = self.ctl("ticket", "issue", "--category", "Season pass", db=db, rc=1)
+        self.assertIn("The event ended on ", result.err)
+        self.assertEqual(self.ctl("export", "tickets", db=db).out.strip().count("\n"), 0)
+
     def test_ticket_show(self):
         ticket = self.issue_one("One-day", "--day", day(0), "--name", "Ravi", "--phone",
                                 "9876543210")
@@ -719,7 +730,7 @@ class TestBadInputChangesNothing(CtlTestCase):
         self.ctl("ticket", "issue", "--category", "Platinum", rc=1)
         result = self.ctl("ticket", "issue", "--category", "Season pass", "--name", "X",
                           "--phone", "call me maybe", rc=1)
-        self.assertIn("phone", result.err)
+        self.assertIn("not a mobile number", result.err)
         self.ctl("ticket", "issue", "--category", "Season pass", "--phone", "12", rc=1)
         self.ctl("event", "init", "--name", "Again", "--start", START.isoformat(), "--days", "2",
                  rc=1)
