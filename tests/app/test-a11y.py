@@ -170,10 +170,10 @@ def main():
     try:
         accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
         frame = wait_for("its window", lambda: find(accessible, lambda x: role_of(x) == "frame"))
+        # The sidebar by its name: pages have lists of their own.
         sidebar = wait_for("the sidebar", lambda: find(
-            frame, lambda x: role_of(x) == "list"
-            and any(role_of(c) == "list item" for c in children(x))
-            and x.getIndexInParent() >= 0 and role_of(x.parent) != "combo box"))
+            frame, lambda x: role_of(x) == "list" and x.name == "Pages"
+            and any(role_of(c) == "list item" for c in children(x))))
         rows = [c for c in children(sidebar) if role_of(c) == "list item"]
         if not rows:
             sys.exit("Bail out! the sidebar has no rows")

@@ -276,7 +276,7 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
 static void
 run_pages (const char *const *pages, Hindi *hindi)
 {
-  const char *args[] = { "--db", db_path, "--role", "admin", "--camera", "none", NULL };
+  const char *args[] = { "--db", db_path, "--role", "admin", "--camera", "none", "--gate", "Gate 1", NULL };
 
   hindi->pages = pages;
   hindi->english = g_string_new (NULL);
