@@ -125,6 +125,7 @@ read_replica (PvDeviceList *self)
               row->has_skew = TRUE;
               row->skew_ms = int_member (heard, "skew_ms", 0);
             }
+          row->is_hub = json_object_get_boolean_member_with_default (heard, "hub", FALSE);
           if (json_object_has_member (heard, "url") && !json_object_get_null_member (heard, "url"))
             row->url = g_strdup (json_object_get_string_member_with_default (heard, "url", NULL));
           /* A revocation the hub made shows before its record syncs here. */
@@ -136,6 +137,8 @@ read_replica (PvDeviceList *self)
               row->status->revoke_reason = g_strdup (json_object_get_string_member_with_default (heard, "revoke_reason", NULL));
             }
         }
+      if (g_strcmp0 (row->status->role, "hub") == 0)
+        row->is_hub = TRUE;
       if (row->status->this_device)
         row->last_seen = g_get_real_time ();
       g_ptr_array_add (self->rows, row);

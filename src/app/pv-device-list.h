@@ -27,8 +27,9 @@ typedef struct
   gint64 behind;          /* records it lacks; -1: unknown */
   gint64 pending;         /* records only it holds; -1: unknown */
   gboolean has_skew;
-  gint64 skew_ms; /* its clock less the hub's */
-  char *url;      /* its sync URL, NULL when none */
+  gint64 skew_ms;  /* its clock less the hub's */
+  char *url;       /* its sync URL, NULL when none */
+  gboolean is_hub; /* the hub itself, as the hub says */
 } PvDeviceRow;
 
 #define PV_TYPE_DEVICE_LIST (pv_device_list_get_type ())

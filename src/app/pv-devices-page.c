@@ -187,7 +187,8 @@ show_rows (PvDevicesPage *self)
     {
       PvDeviceRow *row = rows->pdata[i];
       GtkWidget *widget = adw_action_row_new ();
-      g_autoptr (GString) subtitle = g_string_new (pv_role_title (row->status->role));
+      /* The hub's own device is enrolled as an admin: named for what it is. */
+      g_autoptr (GString) subtitle = g_string_new (row->is_hub ? pv_role_title ("hub") : pv_role_title (row->status->role));
       g_autofree char *ago = format_ago (self, row->last_seen, now);
       gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
 
@@ -220,13 +221,19 @@ show_rows (PvDevicesPage *self)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
       else if (!row->status->this_device)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Online"), "online"));
-      if (!row->status->revoked && !row->status->this_device)
+      /* Neither the hub nor this device can be revoked from here: the
+       * hub refuses both, so neither is offered. */
+      if (!row->status->revoked && !row->status->this_device && !row->is_hub)
         {
           GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
+          /* Translators: the Revoke button's name for screen readers, with the device's name. */
+          g_autofree char *accessible = g_strdup_printf (_ ("Revoke “%s”…"), row->status->name);
 
           gtk_widget_set_valign (revoke, GTK_ALIGN_CENTER);
+          /* Not flat: libadwaita draws a flat destructive button's white
+           * text on no background, which is invisible on a light row. */
           gtk_widget_add_css_class (revoke, "destructive-action");
-          gtk_widget_add_css_class (revoke, "flat");
+          gtk_accessible_update_property (GTK_ACCESSIBLE (revoke), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
           g_object_set_data_full (G_OBJECT (revoke), "name", g_strdup (row->status->name), g_free);
           g_object_set_data (G_OBJECT (revoke), "device", GUINT_TO_POINTER (row->status->id));
           g_signal_connect (revoke, "clicked", G_CALLBACK (revoke_clicked_cb), self);
