@@ -4,11 +4,15 @@
  * offer no Revoke (neither can be revoked); a gate paired with a code
  * made on the page offers one, readable on screen, and revoking it with
  * the mouse and the keyboard through the X server lands in the hub's
- * ledger with the reason typed. */
+ * ledger with the reason typed. The hub's own file, opened as a station's,
+ * is refused in words before any window shows contradictions. */
 #include "config.h"
+
+#include <signal.h>
 
 #include "app-test.h"
 #include "pv-devices-page.h"
+#include "pv-ledger.h"
 
 typedef struct
 {
@@ -305,10 +309,78 @@ test_revoke (void)
   g_free (t.dir);
 }
 
+static gboolean
+no_window_step (AppRun *run, PvWindow *window, gpointer data)
+{
+  g_assert_not_reached ();
+  return TRUE;
+}
+
+/* A file pravesh-hub has served from, as an organiser's laptop has it. */
+static void
+serve_once (const char *db)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("PRAVESH_HUB"),
+                                                  "--db", db, "--listen", "127.0.0.1:0", NULL);
+  g_autoptr (GDataInputStream) lines = NULL;
+  char *line;
+  gboolean serving = FALSE;
+
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (hub));
+  /* It says where the public can register once its address is written. */
+  while (!serving && (line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error)) != NULL)
+    {
+      serving = strstr (line, "Web registration at") != NULL;
+      g_free (line);
+    }
+  g_assert_no_error (error);
+  g_assert_true (serving);
+  g_subprocess_send_signal (hub, SIGTERM);
+  g_assert_true (g_subprocess_wait (hub, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_hub_file (void)
+{
+  g_autofree char *dir = NULL, *db = NULL;
+  gint64 records;
+
+  if (g_test_subprocess ())
+    {
+      const char *args[] = { "--db", g_getenv ("PV_TEST_HUB_DB"), NULL };
+
+      g_assert_cmpint (app_test_run (args, no_window_step, NULL), ==, 1);
+      return;
+    }
+  dir = g_dir_make_tmp ("pv-test-hub-file-XXXXXX", NULL);
+  db = g_build_filename (dir, "hub.db", NULL);
+  {
+    g_autoptr (PvStore) store = app_test_create_event (db);
+  }
+  serve_once (db);
+  {
+    g_autoptr (PvStore) store = pv_store_open_existing (db, NULL);
+    records = pv_ledger_count (store);
+  }
+  g_setenv ("PV_TEST_HUB_DB", db, TRUE);
+  g_test_trap_subprocess (NULL, APP_TEST_TIMEOUT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*This is the hub’s own file*pair this app with the hub*");
+  /* Refused, and nothing written. */
+  {
+    g_autoptr (PvStore) store = pv_store_open_existing (db, NULL);
+    g_assert_cmpint (pv_ledger_count (store), ==, records);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/devices/revoke", test_revoke);
+  g_test_add_func ("/devices/hub-file", test_hub_file);
   return g_test_run ();
 }
