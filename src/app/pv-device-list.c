@@ -9,7 +9,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-event.h"
 #include "pv-hub-call.h"
+#include "pv-store.h"
 #include "pv-wire.h"
 
 struct _PvDeviceList
@@ -231,9 +233,14 @@ pv_device_list_get_hub_error (PvDeviceList *self)
 }
 
 void
-pv_device_list_count (PvDeviceList *self, gint64 now, guint *out_online, guint *out_stale)
+pv_device_list_count (PvDeviceList *self,
+                      gint64 now,
+                      guint *out_online,
+                      guint *out_stale,
+                      const PvDeviceRow **out_latest_stale)
 {
   guint online = 0, stale = 0;
+  const PvDeviceRow *latest = NULL;
 
   g_return_if_fail (PV_IS_DEVICE_LIST (self));
   for (guint i = 0; i < self->rows->len; i++)
@@ -245,10 +252,39 @@ pv_device_list_count (PvDeviceList *self, gint64 now, guint *out_online, guint *
       if (row->last_seen > 0 && now - row->last_seen <= PV_DEVICE_STALE_AFTER)
         online++;
       else
-        stale++;
+        {
+          stale++;
+          if (latest == NULL || row->last_seen > latest->last_seen)
+            latest = row;
+        }
     }
   *out_online = online;
   *out_stale = stale;
+  if (out_latest_stale)
+    *out_latest_stale = latest;
+}
+
+char *
+pv_device_list_format_seen (PvDeviceList *self, gint64 at, gint64 now)
+{
+  gint64 seconds = (now - at) / G_USEC_PER_SEC;
+  PvEvent *event;
+
+  g_return_val_if_fail (PV_IS_DEVICE_LIST (self), NULL);
+  if (at <= 0)
+    return g_strdup (_ ("never heard from"));
+  if (seconds < 60)
+    return g_strdup (_ ("seen just now"));
+  if (seconds < 3600)
+    return g_strdup_printf (ngettext ("seen %d min ago", "seen %d min ago", (gulong) (seconds / 60)),
+                            (int) (seconds / 60));
+  if (seconds < 24 * 3600)
+    return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
+                            (int) (seconds / 3600));
+  /* Times as the event's clocks show them, as on every other page. */
+  event = pv_store_get_event (self->store, NULL);
+  /* Translators: a date in strftime form, e.g. "last seen 27 Nov 10:42". */
+  return event ? pv_event_format_time (event, at, _ ("last seen %e %b %H:%M")) : g_strdup ("?");
 }
 
 static void

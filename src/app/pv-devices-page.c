@@ -45,26 +45,6 @@ event_time (PvDevicesPage *self, gint64 at, const char *format)
   return event ? pv_event_format_time (event, at, format) : g_strdup ("?");
 }
 
-/* "just now", "4 min ago", "3 h ago", or the date for older. */
-static char *
-format_ago (PvDevicesPage *self, gint64 at, gint64 now)
-{
-  gint64 seconds = (now - at) / G_USEC_PER_SEC;
-
-  if (at <= 0)
-    return g_strdup (_ ("never heard from"));
-  if (seconds < 60)
-    return g_strdup (_ ("seen just now"));
-  if (seconds < 3600)
-    return g_strdup_printf (ngettext ("seen %d min ago", "seen %d min ago", (gulong) (seconds / 60)),
-                            (int) (seconds / 60));
-  if (seconds < 24 * 3600)
-    return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
-                            (int) (seconds / 3600));
-  /* Translators: a date in strftime form, e.g. "last seen 27 Nov 10:42". */
-  return event_time (self, at, _ ("last seen %e %b %H:%M"));
-}
-
 static void
 say (PvDevicesPage *self, const char *text)
 {
@@ -189,7 +169,7 @@ show_rows (PvDevicesPage *self)
       GtkWidget *widget = adw_action_row_new ();
       /* The hub's own device is enrolled as an admin: named for what it is. */
       g_autoptr (GString) subtitle = g_string_new (row->is_hub ? pv_role_title ("hub") : pv_role_title (row->status->role));
-      g_autofree char *ago = format_ago (self, row->last_seen, now);
+      g_autofree char *ago = pv_device_list_format_seen (self->devices, row->last_seen, now);
       gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
@@ -220,7 +200,16 @@ show_rows (PvDevicesPage *self)
       else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
       else if (!row->status->this_device)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Online"), "online"));
+        {
+          GtkWidget *pill = make_pill (_ ("Online"), "online");
+          g_autofree char *tip = g_strdup_printf (ngettext ("Heard from in the last %d minute",
+                                                            "Heard from in the last %d minutes",
+                                                            PV_DEVICE_ONLINE_MINUTES),
+                                                  PV_DEVICE_ONLINE_MINUTES);
+
+          gtk_widget_set_tooltip_text (pill, tip);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (widget), pill);
+        }
       /* Neither the hub nor this device can be revoked from here: the
        * hub refuses both, so neither is offered. */
       if (!row->status->revoked && !row->status->this_device && !row->is_hub)

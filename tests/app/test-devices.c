@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "app-test.h"
+#include "pv-dashboard-page.h"
 #include "pv-devices-page.h"
 #include "pv-ledger.h"
 
@@ -228,6 +229,26 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
         /* White on white was a blank space. */
         if (seen < 0.3)
           g_error ("The Revoke button cannot be read: its lightest and darkest pixels are %.2f apart", seen);
+        /* Online means heard from in the last 2 minutes, and says so: a
+         * station closed 3 minutes ago is quiet, with when it was seen. */
+        {
+          PvDashboardPage *dashboard = PV_DASHBOARD_PAGE (pv_window_get_page (window, "dashboard"));
+          g_autoptr (GError) error = NULL;
+          gint64 now = g_get_real_time ();
+          const char *detail;
+
+          g_assert_true (pv_dashboard_page_refresh (dashboard, now + 60 * G_USEC_PER_SEC, &error));
+          g_assert_cmpstr (pv_dashboard_page_get_figure (dashboard, PV_DASHBOARD_DEVICES), ==, "2");
+          g_assert_cmpstr (pv_dashboard_page_get_detail (dashboard, PV_DASHBOARD_DEVICES), ==,
+                           "online: heard from in the last 2 minutes");
+          g_assert_true (pv_dashboard_page_refresh (dashboard, now + 3 * 60 * G_USEC_PER_SEC + 5 * G_USEC_PER_SEC,
+                                                    &error));
+          g_assert_cmpstr (pv_dashboard_page_get_figure (dashboard, PV_DASHBOARD_DEVICES), ==, "0");
+          detail = pv_dashboard_page_get_detail (dashboard, PV_DASHBOARD_DEVICES);
+          g_assert_true (g_str_has_prefix (detail, "online: heard from in the last 2 minutes · 2 quiet · "));
+          g_assert_true (g_str_has_suffix (detail, " seen 3 min ago"));
+          g_assert_true (pv_dashboard_page_refresh (dashboard, 0, &error));
+        }
         t->gate_id = (guint16) pv_devices_page_find_device (page, "Gate 9 laptop");
         click (GTK_WIDGET (revoke));
         t->stage = 4;
