@@ -22,6 +22,7 @@ typedef struct
   char *dir;
   char *gate_db;
   guint16 gate_id;
+  int logged;
 } Devices;
 
 static AdwActionRow *
@@ -177,6 +178,8 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
     return FALSE;
   page = PV_DEVICES_PAGE (pv_window_get_page (window, "devices"));
   list = pv_devices_page_get_list (page);
+  if (t->stage != t->logged)
+    g_test_message ("stage %d after %u ticks", t->logged = t->stage, run->ticks);
   switch (t->stage)
     {
     case 0:
@@ -263,14 +266,25 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
           return FALSE;
         g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, "Revoke “Gate 9 laptop”?");
         click (reason);
-        {
-          const char *args[] = { "type", "--delay", "10", "Left in a taxi", NULL };
-          app_test_xdotool (dialog, args);
-        }
         t->stage = 5;
         return FALSE;
       }
     case 5:
+      {
+        GtkWindow *dialog = find_dialog ();
+        GtkWidget *reason = find_entry (GTK_WIDGET (dialog)), *focus = gtk_window_get_focus (dialog);
+
+        /* Typed once the click has put the cursor in the reason. */
+        if (focus == NULL || (focus != reason && !gtk_widget_is_ancestor (focus, reason)))
+          return FALSE;
+        {
+          const char *args[] = { "type", "--delay", "10", "Left in a taxi", NULL };
+          app_test_xdotool (dialog, args);
+        }
+        t->stage = 6;
+        return FALSE;
+      }
+    case 6:
       {
         GtkWindow *dialog = find_dialog ();
         GtkButton *confirm;
@@ -281,16 +295,18 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
             || !gtk_widget_is_sensitive (GTK_WIDGET (confirm)))
           return FALSE;
         click (GTK_WIDGET (confirm));
-        t->stage = 6;
+        t->stage = 7;
         return FALSE;
       }
-    case 6:
+    case 7:
       {
         g_autoptr (PvStore) hub = NULL;
         g_autoptr (GPtrArray) devices = NULL;
         g_autoptr (GError) error = NULL;
         AdwActionRow *row;
 
+        if (t->waits++ % 40 == 0)
+          g_test_message ("waiting: status %s", pv_devices_page_get_status (page));
         if (pv_devices_page_get_status (page) == NULL)
           return FALSE;
         g_assert_cmpstr (pv_devices_page_get_status (page), ==, "Revoked. Every device learns of it at its next sync.");
@@ -307,7 +323,11 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
           }
         /* Revoked, it is offered no more. */
         if (!(row = find_row (list, "Gate 9 laptop")) || find_button (GTK_WIDGET (row), NULL) != NULL)
-          return FALSE;
+          {
+            if (t->waits % 40 == 1)
+              g_test_message ("waiting for the row to show the revocation: %s", pv_devices_page_get_note (page));
+            return FALSE;
+          }
         {
           g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "devices-revoked");
           return shot != NULL;
@@ -342,7 +362,7 @@ static void
 serve_once (const char *db)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, g_getenv ("PRAVESH_HUB"),
+  g_autoptr (GSubprocess) hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, g_getenv ("PRAVESH_HUB"),
                                                   "--db", db, "--listen", "127.0.0.1:0", NULL);
   g_autoptr (GDataInputStream) lines = NULL;
   char *line;
