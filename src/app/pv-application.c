@@ -69,12 +69,30 @@ pv_application_get_welcome (PvApplication *self)
 
 /* What this replica's own device may do, narrowed by --role: an admin
  * replica can be a gate for a day, a gate replica never a desk. */
+gboolean
+pv_application_check_station_file (PvStore *store, GError **error)
+{
+  /* The app would sync with the hub it is reading the file of: offline,
+   * certificate errors and every device online, all at once. */
+  if (pv_devices_is_hub_file (store))
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_PERMISSION,
+                                _ ("This is the hub’s own file: the hub works from it, and a station cannot "
+                                   "open it too. To run the control room, pair this app with the hub: on the "
+                                   "hub’s computer make a code with “pravesh-ctl device invite --role admin”, "
+                                   "then choose “Pair with a Hub” here.")),
+           FALSE;
+  return TRUE;
+}
+
 static gboolean
 choose_role (PvStore *store, const char *asked, PvRole *out_role, GError **error)
 {
   const PvDeviceInfo *device = pv_store_lookup_device (store, pv_store_get_device_id (store));
   PvRole role = device ? device->role : PV_ROLE_ADMIN;
   PvRole wanted;
+
+  if (!pv_application_check_station_file (store, error))
+    return FALSE;
 
   if (role == PV_ROLE_HUB)
     role = PV_ROLE_ADMIN;

@@ -5,6 +5,8 @@
 
 #include <adwaita.h>
 
+#include "pv-types.h"
+
 G_BEGIN_DECLS
 
 #define PV_APPLICATION_ID "in.pravesh.Pravesh"
@@ -21,5 +23,8 @@ GSettings *pv_application_get_settings (PvApplication *self);
 GtkWindow *pv_application_get_station (PvApplication *self);
 /* The first-run window, while it is open. */
 GtkWindow *pv_application_get_welcome (PvApplication *self);
+/* Fails, saying why in words, on a file a station must not open (the
+ * hub's own). */
+gboolean pv_application_check_station_file (PvStore *store, GError **error);
 
 G_END_DECLS

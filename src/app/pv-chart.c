@@ -195,6 +195,7 @@ label_free (gpointer data)
   PvChartLabel *label = data;
 
   g_free (label->text);
+  g_free (label->lines);
   g_free (label);
 }
 
@@ -221,6 +222,28 @@ text_width (Render *r, TextSize size, const char *text)
   return measure_text (r, size, text, 0, 1).width;
 }
 
+/* @text as the layout broke it into lines, a '\n' between them (an
+ * ellipsized line keeps all of its text). */
+static char *
+laid_out_lines (PangoLayout *layout, const char *text)
+{
+  GString *lines = g_string_new (NULL);
+  GSList *first = pango_layout_get_lines_readonly (layout);
+  gsize length = strlen (text);
+
+  for (GSList *l = first; l != NULL; l = l->next)
+    {
+      PangoLayoutLine *line = l->data;
+      gsize start = MIN ((gsize) pango_layout_line_get_start_index (line), length);
+      gsize end = MIN (start + (gsize) pango_layout_line_get_length (line), length);
+
+      if (l != first)
+        g_string_append_c (lines, '\n');
+      g_string_append_len (lines, text + start, (gssize) (end - start));
+    }
+  return g_string_free (lines, FALSE);
+}
+
 /* Draws @text with its logical box's point (@halign, @valign) — 0 the
  * left or top, 1 the right or bottom — at (@x, @y), and records it. */
 static graphene_rect_t
@@ -242,6 +265,7 @@ draw_text (Render *r, PvChartLabelRole role, TextSize size, const char *text, do
   label = g_new0 (PvChartLabel, 1);
   label->role = role;
   label->text = g_strdup (text);
+  label->lines = laid_out_lines (r->layout, text);
   graphene_rect_init (&label->bounds, (float) left, (float) top, (float) logical.width, (float) logical.height);
   g_ptr_array_add (r->self->labels, label);
   return label->bounds;
@@ -513,12 +537,24 @@ compute_ticks (Render *r, double min, double max, double span, Ticks *ticks)
 
 /* ---- the category axis ---- */
 
-/* A name of one word is ellipsized rather than broken across lines
- * ("Exhib…", not "Exhibit-" over "or"). */
+/* Lines @text may wrap to within @max_width: breaks only between words,
+ * so a name with a word wider than that is ellipsized on one line
+ * ("Exhib…", "Seas…", never "Exhibit-" over "or" or "Seaso-" over
+ * "n pass", which Pango does when a word does not fit). */
 static int
-label_lines (const char *text, int lines)
+label_lines (Render *r, const char *text, double max_width, int lines)
 {
-  return strchr (text, ' ') != NULL ? lines : 1;
+  g_auto (GStrv) words = NULL;
+
+  if (lines <= 1 || strchr (text, ' ') == NULL)
+    return 1;
+  if (max_width <= 0)
+    return lines;
+  words = g_strsplit (text, " ", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0' && text_width (r, TEXT_SMALL, words[i]) > max_width)
+      return 1;
+  return lines;
 }
 
 /* Widths of the category labels on one line, measured again only when the
@@ -606,7 +642,9 @@ fit_x_labels (Render *r, double slot)
       for (guint i = 0; i < n && fit.lines < 2; i += fit.step)
         if (widths[i] > fit.max_width)
           {
-            measure_text (r, TEXT_SMALL, category (self, i), fit.max_width, label_lines (category (self, i), 2));
+            int lines = label_lines (r, category (self, i), fit.max_width, 2);
+
+            measure_text (r, TEXT_SMALL, category (self, i), fit.max_width, lines);
             fit.lines = MAX (fit.lines, pango_layout_get_line_count (r->layout));
           }
       return fit;
@@ -732,8 +770,10 @@ draw_x_axis (Render *r, const Plot *plot, const XLabels *fit, double label_top)
           cairo_line_to (cr, x, base + r->gap);
           cairo_stroke (cr);
         }
+      int lines = label_lines (r, category (self, i), fit->max_width, fit->lines);
+
       bounds = draw_text (r, PV_CHART_LABEL_X_AXIS, TEXT_SMALL, category (self, i), x, label_top, 0.5, 0,
-                          fit->max_width, label_lines (category (self, i), fit->lines), self->kind == PV_CHART_LINE ? r->dim : r->fg);
+                          fit->max_width, lines, self->kind == PV_CHART_LINE ? r->dim : r->fg);
       /* The note right under its own label, so the two read as one. */
       if (notes && note (self, i) != NULL)
         draw_text (r, PV_CHART_LABEL_NOTE, TEXT_SMALL, note (self, i), x, bounds.origin.y + bounds.size.height,

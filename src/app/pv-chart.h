@@ -47,6 +47,7 @@ typedef struct
 {
   PvChartLabelRole role;
   char *text;
+  char *lines;            /* the text as drawn, a '\n' where a line breaks */
   graphene_rect_t bounds; /* in the chart's own coordinates */
 } PvChartLabel;
 

@@ -142,24 +142,33 @@ static void
 show_devices (PvDashboardPage *self, gint64 now)
 {
   guint online = 0, stale = 0;
-  g_autofree char *figure = NULL, *detail = NULL;
+  const PvDeviceRow *latest = NULL;
+  g_autofree char *figure = NULL, *window = NULL;
+  g_autoptr (GString) detail = NULL;
 
   if (self->devices == NULL)
     return;
-  pv_device_list_count (self->devices, now, &online, &stale);
+  pv_device_list_count (self->devices, now, &online, &stale, &latest);
   figure = g_strdup_printf ("%u", online);
-  if (stale == 0)
-    detail = g_strdup (_ ("online, none quiet"));
-  else
-    /* Translators: devices online (the big figure) and those not heard from for a while. */
-    detail = g_strdup_printf (ngettext ("online · %u quiet for 5 minutes or more",
-                                        "online · %u quiet for 5 minutes or more", stale),
-                              stale);
+  /* Online says over what time, so a station closed minutes ago is not. */
+  window = g_strdup_printf (ngettext ("online: heard from in the last %d minute",
+                                      "online: heard from in the last %d minutes", PV_DEVICE_ONLINE_MINUTES),
+                            PV_DEVICE_ONLINE_MINUTES);
+  detail = g_string_new (window);
+  if (stale > 0 && latest != NULL)
+    {
+      g_autofree char *seen = pv_device_list_format_seen (self->devices, latest->last_seen, now);
+
+      g_string_append (detail, " · ");
+      /* Translators: quiet devices, and the one heard from last, e.g. "2 quiet · Gate 3 seen 5 min ago". */
+      g_string_append_printf (detail, ngettext ("%u quiet · %s %s", "%u quiet · %s %s", stale), stale,
+                              latest->status->name, seen);
+    }
   if (stale > 0)
     gtk_widget_add_css_class (self->tile[PV_DASHBOARD_DEVICES], "warning");
   else
     gtk_widget_remove_css_class (self->tile[PV_DASHBOARD_DEVICES], "warning");
-  set_tile (self, PV_DASHBOARD_DEVICES, figure, detail);
+  set_tile (self, PV_DASHBOARD_DEVICES, figure, detail->str);
 }
 
 /* ---- charts ---- */
@@ -347,7 +356,7 @@ pv_dashboard_page_refresh (PvDashboardPage *self, gint64 now, GError **error)
   g_auto (PvStats) stats = { 0 };
   g_autoptr (GPtrArray) rates = NULL;
   g_autofree char *registered = NULL, *registered_all = NULL, *entered = NULL, *scans = NULL;
-  g_autofree char *doubles = NULL, *doubles_all = NULL, *detail = NULL, *time = NULL;
+  g_autofree char *doubles = NULL, *doubles_all = NULL, *detail = NULL, *time = NULL, *entries_all = NULL;
   g_autoptr (GDateTime) local = NULL;
   PvEvent *event;
 
@@ -368,8 +377,13 @@ pv_dashboard_page_refresh (PvDashboardPage *self, gint64 now, GError **error)
 
   entered = format_count (stats.entered_today);
   scans = format_count (stats.entries_today);
-  /* Translators: people who came in today (the figure), and entries counting re-entries. */
-  detail = g_strdup_printf (_ ("today · %s through the gates"), scans);
+  entries_all = format_count (stats.entries_total);
+  /* Each figure says what it counts: people once, then entries with
+   * re-entries (the export page's figure, from the same pv_stats_totals). */
+  /* Translators: people who came in today (the big figure), then entries counting re-entries. */
+  detail = g_strdup_printf (_ ("people today, each counted once\n%s entries today, re-entries too · %s "
+                               "entries since the start"),
+                            scans, entries_all);
   set_tile (self, PV_DASHBOARD_ENTERED, entered, detail);
   g_clear_pointer (&detail, g_free);
 

@@ -9,7 +9,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-event.h"
 #include "pv-hub-call.h"
+#include "pv-store.h"
 #include "pv-wire.h"
 
 struct _PvDeviceList
@@ -125,6 +127,7 @@ read_replica (PvDeviceList *self)
               row->has_skew = TRUE;
               row->skew_ms = int_member (heard, "skew_ms", 0);
             }
+          row->is_hub = json_object_get_boolean_member_with_default (heard, "hub", FALSE);
           if (json_object_has_member (heard, "url") && !json_object_get_null_member (heard, "url"))
             row->url = g_strdup (json_object_get_string_member_with_default (heard, "url", NULL));
           /* A revocation the hub made shows before its record syncs here. */
@@ -136,6 +139,8 @@ read_replica (PvDeviceList *self)
               row->status->revoke_reason = g_strdup (json_object_get_string_member_with_default (heard, "revoke_reason", NULL));
             }
         }
+      if (g_strcmp0 (row->status->role, "hub") == 0)
+        row->is_hub = TRUE;
       if (row->status->this_device)
         row->last_seen = g_get_real_time ();
       g_ptr_array_add (self->rows, row);
@@ -228,9 +233,14 @@ pv_device_list_get_hub_error (PvDeviceList *self)
 }
 
 void
-pv_device_list_count (PvDeviceList *self, gint64 now, guint *out_online, guint *out_stale)
+pv_device_list_count (PvDeviceList *self,
+                      gint64 now,
+                      guint *out_online,
+                      guint *out_stale,
+                      const PvDeviceRow **out_latest_stale)
 {
   guint online = 0, stale = 0;
+  const PvDeviceRow *latest = NULL;
 
   g_return_if_fail (PV_IS_DEVICE_LIST (self));
   for (guint i = 0; i < self->rows->len; i++)
@@ -242,10 +252,39 @@ pv_device_list_count (PvDeviceList *self, gint64 now, guint *out_online, guint *
       if (row->last_seen > 0 && now - row->last_seen <= PV_DEVICE_STALE_AFTER)
         online++;
       else
-        stale++;
+        {
+          stale++;
+          if (latest == NULL || row->last_seen > latest->last_seen)
+            latest = row;
+        }
     }
   *out_online = online;
   *out_stale = stale;
+  if (out_latest_stale)
+    *out_latest_stale = latest;
+}
+
+char *
+pv_device_list_format_seen (PvDeviceList *self, gint64 at, gint64 now)
+{
+  gint64 seconds = (now - at) / G_USEC_PER_SEC;
+  PvEvent *event;
+
+  g_return_val_if_fail (PV_IS_DEVICE_LIST (self), NULL);
+  if (at <= 0)
+    return g_strdup (_ ("never heard from"));
+  if (seconds < 60)
+    return g_strdup (_ ("seen just now"));
+  if (seconds < 3600)
+    return g_strdup_printf (ngettext ("seen %d min ago", "seen %d min ago", (gulong) (seconds / 60)),
+                            (int) (seconds / 60));
+  if (seconds < 24 * 3600)
+    return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
+                            (int) (seconds / 3600));
+  /* Times as the event's clocks show them, as on every other page. */
+  event = pv_store_get_event (self->store, NULL);
+  /* Translators: a date in strftime form, e.g. "last seen 27 Nov 10:42". */
+  return event ? pv_event_format_time (event, at, _ ("last seen %e %b %H:%M")) : g_strdup ("?");
 }
 
 static void

@@ -45,26 +45,6 @@ event_time (PvDevicesPage *self, gint64 at, const char *format)
   return event ? pv_event_format_time (event, at, format) : g_strdup ("?");
 }
 
-/* "just now", "4 min ago", "3 h ago", or the date for older. */
-static char *
-format_ago (PvDevicesPage *self, gint64 at, gint64 now)
-{
-  gint64 seconds = (now - at) / G_USEC_PER_SEC;
-
-  if (at <= 0)
-    return g_strdup (_ ("never heard from"));
-  if (seconds < 60)
-    return g_strdup (_ ("seen just now"));
-  if (seconds < 3600)
-    return g_strdup_printf (ngettext ("seen %d min ago", "seen %d min ago", (gulong) (seconds / 60)),
-                            (int) (seconds / 60));
-  if (seconds < 24 * 3600)
-    return g_strdup_printf (ngettext ("seen %d h ago", "seen %d h ago", (gulong) (seconds / 3600)),
-                            (int) (seconds / 3600));
-  /* Translators: a date in strftime form, e.g. "last seen 27 Nov 10:42". */
-  return event_time (self, at, _ ("last seen %e %b %H:%M"));
-}
-
 static void
 say (PvDevicesPage *self, const char *text)
 {
@@ -187,8 +167,9 @@ show_rows (PvDevicesPage *self)
     {
       PvDeviceRow *row = rows->pdata[i];
       GtkWidget *widget = adw_action_row_new ();
-      g_autoptr (GString) subtitle = g_string_new (pv_role_title (row->status->role));
-      g_autofree char *ago = format_ago (self, row->last_seen, now);
+      /* The hub's own device is enrolled as an admin: named for what it is. */
+      g_autoptr (GString) subtitle = g_string_new (row->is_hub ? pv_role_title ("hub") : pv_role_title (row->status->role));
+      g_autofree char *ago = pv_device_list_format_seen (self->devices, row->last_seen, now);
       gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
@@ -219,14 +200,29 @@ show_rows (PvDevicesPage *self)
       else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
         adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
       else if (!row->status->this_device)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Online"), "online"));
-      if (!row->status->revoked && !row->status->this_device)
+        {
+          GtkWidget *pill = make_pill (_ ("Online"), "online");
+          g_autofree char *tip = g_strdup_printf (ngettext ("Heard from in the last %d minute",
+                                                            "Heard from in the last %d minutes",
+                                                            PV_DEVICE_ONLINE_MINUTES),
+                                                  PV_DEVICE_ONLINE_MINUTES);
+
+          gtk_widget_set_tooltip_text (pill, tip);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (widget), pill);
+        }
+      /* Neither the hub nor this device can be revoked from here: the
+       * hub refuses both, so neither is offered. */
+      if (!row->status->revoked && !row->status->this_device && !row->is_hub)
         {
           GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
+          /* Translators: the Revoke button's name for screen readers, with the device's name. */
+          g_autofree char *accessible = g_strdup_printf (_ ("Revoke “%s”…"), row->status->name);
 
           gtk_widget_set_valign (revoke, GTK_ALIGN_CENTER);
+          /* Not flat: libadwaita draws a flat destructive button's white
+           * text on no background, which is invisible on a light row. */
           gtk_widget_add_css_class (revoke, "destructive-action");
-          gtk_widget_add_css_class (revoke, "flat");
+          gtk_accessible_update_property (GTK_ACCESSIBLE (revoke), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
           g_object_set_data_full (G_OBJECT (revoke), "name", g_strdup (row->status->name), g_free);
           g_object_set_data (G_OBJECT (revoke), "device", GUINT_TO_POINTER (row->status->id));
           g_signal_connect (revoke, "clicked", G_CALLBACK (revoke_clicked_cb), self);

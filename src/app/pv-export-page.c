@@ -19,6 +19,7 @@
 #include "pv-event.h"
 #include "pv-export.h"
 #include "pv-hub-call.h"
+#include "pv-stats.h"
 #include "pv-store.h"
 
 /* The hub answers a list of volunteers at once, or is out of reach. */
@@ -335,21 +336,6 @@ slot_of (PvExportPage *self, PvExportKind kind)
   return &self->slots[kind];
 }
 
-static gint64
-counter_total (PvStore *store, const char *name)
-{
-  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT coalesce(sum(value), 0) FROM counters WHERE name = ?1", NULL);
-  gint64 total = -1;
-
-  if (stmt == NULL)
-    return -1;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    total = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return total;
-}
-
 /* What each file holds, in a line. */
 static const char *
 describe (PvExportPage *self, PvExportKind kind)
@@ -372,28 +358,48 @@ describe (PvExportPage *self, PvExportKind kind)
     }
 }
 
-/* How many rows the file would have now, where the counters tell it
- * cheaply; NULL where they do not. */
+/* How many rows the file would have now; NULL where that is not known
+ * here. The tickets are the dashboard's own total (pv_stats_totals). */
 static char *
 count_text (PvExportPage *self, PvExportKind kind)
 {
+  PvTotals totals;
   gint64 n;
 
   switch (kind)
     {
     case PV_EXPORT_KIND_TICKETS:
-      if ((n = counter_total (self->store, "registrations.channel")) < 0)
+      if (!pv_stats_totals (self->store, NULL, &totals, NULL))
         return NULL;
+      n = totals.tickets;
       return g_strdup_printf (ngettext ("%'lld ticket", "%'lld tickets", (gulong) n), (long long) n);
     case PV_EXPORT_KIND_ENTRIES:
-      if ((n = counter_total (self->store, "scans.day")) < 0)
+      /* A row is a scan, entry or exit, and a group's scan is one row:
+       * rows, not people (the people are said under the row). */
+      if ((n = pv_stats_count_scans (self->store, NULL)) < 0)
         return NULL;
-      return g_strdup_printf (ngettext ("%'lld entry", "%'lld entries", (gulong) n), (long long) n);
+      return g_strdup_printf (ngettext ("%'lld row", "%'lld rows", (gulong) n), (long long) n);
     case PV_EXPORT_KIND_VOLUNTEERS:
     case PV_EXPORT_N_KINDS:
     default:
       return NULL;
     }
+}
+
+/* The people the entries file accounts for, in the dashboard's words and
+ * from its figures; NULL for the other files. */
+static char *
+people_text (PvExportPage *self, PvExportKind kind)
+{
+  PvTotals totals;
+  g_autofree char *entries = NULL, *exits = NULL;
+
+  if (kind != PV_EXPORT_KIND_ENTRIES || !pv_stats_totals (self->store, NULL, &totals, NULL))
+    return NULL;
+  entries = g_strdup_printf ("%'" G_GINT64_FORMAT, totals.entries);
+  exits = g_strdup_printf ("%'" G_GINT64_FORMAT, totals.exits);
+  /* Translators: people, not rows: a group's ticket counts its party. */
+  return g_strdup_printf (_ ("%s entries since the start, re-entries too · %s exits"), entries, exits);
 }
 
 static void
@@ -408,10 +414,17 @@ update_row (PvExportPage *self, PvExportKind kind)
       /* Translators: an export in progress, into the file named. */
       subtitle = g_strdup_printf (_ ("Writing %s…"), name);
     }
-  else if (slot->outcome != NULL)
-    subtitle = g_strdup_printf ("%s\n%s", describe (self, kind), slot->outcome);
   else
-    subtitle = g_strdup (describe (self, kind));
+    {
+      g_autofree char *people = people_text (self, kind);
+      GString *text = g_string_new (describe (self, kind));
+
+      if (people != NULL)
+        g_string_append_printf (text, "\n%s", people);
+      if (slot->outcome != NULL)
+        g_string_append_printf (text, "\n%s", slot->outcome);
+      subtitle = g_string_free (text, FALSE);
+    }
   adw_action_row_set_subtitle (slot->row, subtitle);
   count = slot->job == NULL ? count_text (self, kind) : NULL;
   gtk_label_set_text (slot->count, count ? count : "");
@@ -478,8 +491,7 @@ finish (PvExportPage *self, Job *job, const GError *error)
                                            (unsigned long long) job->rows, where);
           break;
         case PV_EXPORT_KIND_ENTRIES:
-          slot->outcome = g_strdup_printf (ngettext ("Saved %'llu entry to %s",
-                                                     "Saved %'llu entries to %s", n),
+          slot->outcome = g_strdup_printf (ngettext ("Saved %'llu row to %s", "Saved %'llu rows to %s", n),
                                            (unsigned long long) job->rows, where);
           break;
         case PV_EXPORT_KIND_VOLUNTEERS:

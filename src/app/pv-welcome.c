@@ -215,7 +215,8 @@ file_chosen_cb (GtkNativeDialog *dialog, int response, PvWelcome *self)
   if (response == GTK_RESPONSE_ACCEPT && (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL
       && (path = g_file_get_path (file)) != NULL)
     {
-      if (!(store = pv_store_open_existing (path, &error)) || !pv_store_get_event (store, &error))
+      if (!(store = pv_store_open_existing (path, &error)) || !pv_store_get_event (store, &error)
+          || !pv_application_check_station_file (store, &error))
         say (self, error->message);
       else
         {

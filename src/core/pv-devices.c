@@ -49,6 +49,21 @@ pv_devices_get_secret_key (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GErro
   return read_secret (store, DEVICE_SECRET, out, error);
 }
 
+gboolean
+pv_devices_is_hub_file (PvStore *store)
+{
+  g_autoptr (GBytes) event_secret = pv_store_get_secret (store, EVENT_SECRET);
+  g_autofree char *url = NULL;
+
+  /* Paired and added replicas never hold the event's key; the file that
+   * does is the event's first, and once pravesh-hub has served from it,
+   * it holds the address the hub wrote. */
+  if (event_secret == NULL)
+    return FALSE;
+  url = pv_store_dup_meta_string (store, "hub-url");
+  return url != NULL;
+}
+
 static gint64
 cert_valid_until (PvEvent *event)
 {

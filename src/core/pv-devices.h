@@ -95,4 +95,8 @@ gboolean pv_devices_get_secret_key (PvStore *store,
                                     guint8 out[PV_SECRET_KEY_SIZE],
                                     GError **error);
 
+/* Whether @store is a hub's own file: the event's first replica, which
+ * pravesh-hub has served from. A station must not open it as its own. */
+gboolean pv_devices_is_hub_file (PvStore *store);
+
 G_END_DECLS

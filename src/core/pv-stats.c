@@ -100,6 +100,57 @@ name_categories (PvEvent *event, GPtrArray *counts)
     }
 }
 
+/* One counter for @date, or the sum of all its keys when @date is NULL;
+ * -1 on error. */
+static gint64
+counter_for (PvStore *store, const char *name, const char *date, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 value = 0;
+  int rc;
+
+  if (date != NULL)
+    return pv_stats_counter (store, name, date);
+  if (!(stmt = pv_store_prepare (store, "SELECT coalesce(sum(value), 0) FROM counters WHERE name = ?1", error)))
+    return -1;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    return pv_store_fail (store, error, "Cannot read counters"), -1;
+  return value;
+}
+
+gboolean
+pv_stats_totals (PvStore *store, const char *date, PvTotals *out, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  return !(!pv_state_count_again_if_stale (store, error)
+           || (out->tickets = counter_for (store, date ? "registrations.day" : "registrations.channel", date, error)) < 0
+           || (out->visitors = counter_for (store, "visitors.day", date, error)) < 0
+           || (out->entries = counter_for (store, "entries.day", date, error)) < 0
+           || (out->exits = counter_for (store, "exits.day", date, error)) < 0);
+}
+
+gint64
+pv_stats_count_scans (PvStore *store, GError **error)
+{
+  /* The export's own count of the rows it writes. */
+  sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT count(*) FROM scans", error);
+  gint64 n = -1;
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    return pv_store_fail (store, error, "Cannot read scans"), -1;
+  return n;
+}
+
 gboolean
 pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
 {
@@ -142,11 +193,22 @@ pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error)
   name_categories (event, out->by_category);
   name_categories (event, out->registrations_mix);
 
-  out->registered_total = sum (out->by_channel);
-  out->registered_today = pv_stats_counter (store, "registrations.day", out->today);
-  out->entered_today = pv_stats_counter (store, "visitors.day", out->today);
-  out->entries_today = pv_stats_counter (store, "entries.day", out->today);
-  out->exited_today = pv_stats_counter (store, "exits.day", out->today);
+  {
+    PvTotals today, all;
+
+    if (!pv_stats_totals (store, out->today, &today, error) || !pv_stats_totals (store, NULL, &all, error))
+      {
+        pv_stats_clear (out);
+        return FALSE;
+      }
+    out->registered_total = all.tickets;
+    out->registered_today = today.tickets;
+    out->entered_today = today.visitors;
+    out->entries_today = today.entries;
+    out->exited_today = today.exits;
+    out->entries_total = all.entries;
+    out->exits_total = all.exits;
+  }
   out->inside_now = MAX (0, pv_stats_counter (store, "inside.day", out->today));
   out->scans_today = pv_stats_counter (store, "scans.day", out->today);
   out->doubles_total = sum (doubles);

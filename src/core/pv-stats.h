@@ -27,6 +27,8 @@ typedef struct
   gint64 entered_today; /* people who came in today, each once */
   gint64 entries_today; /* people through the entry gates, re-entries too */
   gint64 exited_today;
+  gint64 entries_total; /* people through the entry gates, every day */
+  gint64 exits_total;
   gint64 inside_now;
   gint64 scans_today; /* entry scans */
   gint64 doubles_total;
@@ -42,6 +44,26 @@ typedef struct
   GPtrArray *inside_by_quarter;            /* PvCount: today, "HH:MM", people in less people out */
   GPtrArray *registrations_mix;            /* PvCount: "category name|channel" */
 } PvStats;
+
+/* The totals the control room shows in more than one place, read one
+ * way so they always agree. People, not scans: a group's ticket counts
+ * its party. */
+typedef struct
+{
+  gint64 tickets;  /* issued (on @date: issued that day) */
+  gint64 visitors; /* people who came in, each once a day */
+  gint64 entries;  /* people through the entry gates, re-entries too */
+  gint64 exits;    /* people out through the exit gates */
+} PvTotals;
+
+/* Totals for the local date @date ("YYYY-MM-DD"), or for every day when
+ * @date is NULL. Counters only: a handful of index reads. */
+gboolean pv_stats_totals (PvStore *store, const char *date, PvTotals *out, GError **error);
+
+/* Every scan on record, entries and exits, voided ones too: the rows of
+ * the entries export. Counts an index, so not for every refresh; -1 on
+ * error. */
+gint64 pv_stats_count_scans (PvStore *store, GError **error);
 
 gboolean pv_stats_load (PvStore *store, gint64 now, PvStats *out, GError **error);
 void pv_stats_clear (PvStats *stats);

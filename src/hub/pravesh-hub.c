@@ -583,6 +583,8 @@ handle_devices (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       pv_json_add_int (builder, "id", d->id);
       pv_json_add_string (builder, "name", d->name);
       pv_json_add_string (builder, "role", d->role);
+      /* The hub itself, which no admin may revoke. */
+      pv_json_add_bool (builder, "hub", d->this_device);
       pv_json_add_bool (builder, "revoked", d->revoked);
       add_int_or_null (builder, "revoked_at", d->revoked, d->revoked_at);
       pv_json_add_string (builder, "revoke_reason", d->revoked ? d->revoke_reason : NULL);

@@ -954,6 +954,58 @@ test_widget (void)
   g_assert_finalize_object (line);
 }
 
+/* Six categories named as an event names them, the dashboard's stacked
+ * bars from a laptop's card to a wide screen: a label wraps only where
+ * a space is, and is otherwise ellipsized — never "Seaso-" over "n pass". */
+static void
+test_word_breaks (void)
+{
+  static const char *const names[] = { "One-day", "Season pass", "School group", "Senior citizen",
+                                       "Exhibitor pass", "Press" };
+  static const double values[] = { 5200, 800, 310, 650, 40, 12 };
+  guint wrapped = 0;
+
+  for (int width = 260; width <= 1400; width += 20)
+    {
+      g_autoptr (PvChart) chart = g_object_ref_sink (PV_CHART (pv_chart_new (PV_CHART_STACKED_BAR)));
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, 300);
+      cairo_t *cr = cairo_create (surface);
+      GPtrArray *labels;
+
+      pv_chart_set_title (chart, "Registrations by category");
+      pv_chart_set_categories (chart, names, G_N_ELEMENTS (names));
+      pv_chart_add_series (chart, "web", values, G_N_ELEMENTS (values), PV_CHART_SERIES_NORMAL);
+      pv_chart_render (chart, cr, width, 300, FALSE);
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
+      labels = pv_chart_get_labels (chart);
+      for (guint i = 0; i < labels->len; i++)
+        {
+          PvChartLabel *label = labels->pdata[i];
+          g_autofree char *joined = NULL;
+
+          if (label->role != PV_CHART_LABEL_X_AXIS)
+            continue;
+          g_assert_nonnull (label->lines);
+          for (const char *at = strchr (label->lines, '\n'); at != NULL; at = strchr (at + 1, '\n'))
+            {
+              if (at == label->lines || at[-1] != ' ')
+                g_error ("%d px: “%s” is broken inside a word: “%s”", width, label->text,
+                         g_strescape (label->lines, NULL));
+              wrapped++;
+            }
+          /* A line keeps the space it broke at: nothing lost or added. */
+          {
+            g_auto (GStrv) parts = g_strsplit (label->lines, "\n", -1);
+            joined = g_strjoinv ("", parts);
+          }
+          g_assert_cmpstr (joined, ==, label->text);
+        }
+    }
+  /* Some widths did wrap, between words. */
+  g_assert_cmpuint (wrapped, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -970,5 +1022,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/bad-input", test_bad_input);
   g_test_add_func ("/chart/cost", test_cost);
   g_test_add_func ("/chart/widget", test_widget);
+  g_test_add_func ("/chart/word-breaks", test_word_breaks);
   return g_test_run ();
 }

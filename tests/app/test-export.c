@@ -269,7 +269,7 @@ test_entries (void)
   /* The row says what the file holds, and how many rows it will have. */
   g_assert_true (g_str_has_prefix (subtitle_of (&run, PV_EXPORT_KIND_ENTRIES), "Time, gate, entry or exit"));
   {
-    g_autofree char *count = g_strdup_printf ("%u entries", N_ENTRIES);
+    g_autofree char *count = g_strdup_printf ("%u rows", N_ENTRIES);
     g_assert_true (has_label (GTK_WIDGET (pv_export_page_get_row (run.page, PV_EXPORT_KIND_ENTRIES)), count));
   }
 

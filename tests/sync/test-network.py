@@ -485,8 +485,10 @@ class TestAdminApi(NetworkTestCase):
         self.assertEqual(sorted(devices), [1, 2, 3, 4])
         # Device 1 is the hub's own ("event init" makes it an admin device).
         self.assertEqual([devices[i]["role"] for i in (1, 2, 3, 4)], ["admin", "admin", "gate", "desk"])
-        self.assertEqual(set(devices[3]), {"id", "name", "role", "revoked", "revoked_at", "revoke_reason",
+        self.assertEqual(set(devices[3]), {"id", "name", "role", "hub", "revoked", "revoked_at", "revoke_reason",
                                            "last_seen", "behind", "pending", "skew_ms", "url"})
+        # Which one is the hub, which no admin may revoke, is said.
+        self.assertEqual([devices[i]["hub"] for i in (1, 2, 3, 4)], [True, False, False, False])
         self.assertEqual((devices[1]["url"], devices[1]["behind"], devices[1]["skew_ms"]), (self.hub.url, 0, 0))
         gate_seen = devices[3]
         self.assertEqual((gate_seen["name"], gate_seen["revoked"], gate_seen["revoked_at"]), ("gate-1", False, None))
