@@ -141,15 +141,118 @@ revoke_clicked_cb (GtkButton *button, PvDevicesPage *self)
 
 /* ---- the list ---- */
 
+/* A device's row, made once and updated in place by every refresh: the
+ * list is polled every few seconds, and a row made anew under the pointer
+ * would lose the click a volunteer was making on its Revoke button. */
 static GtkWidget *
-make_pill (const char *text, const char *style)
+device_row_new (PvDevicesPage *self, guint id)
 {
-  GtkWidget *label = gtk_label_new (text);
+  GtkWidget *widget = adw_action_row_new ();
+  GtkWidget *pill = gtk_label_new (NULL);
+  GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
 
-  gtk_widget_add_css_class (label, "pill-status");
-  gtk_widget_add_css_class (label, style);
-  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
-  return label;
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (widget), FALSE);
+  gtk_widget_add_css_class (pill, "pill-status");
+  gtk_widget_set_valign (pill, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (widget), pill);
+  gtk_widget_set_valign (revoke, GTK_ALIGN_CENTER);
+  /* Not flat: libadwaita draws a flat destructive button's white text on
+   * no background, which is invisible on a light row. */
+  gtk_widget_add_css_class (revoke, "destructive-action");
+  g_object_set_data (G_OBJECT (revoke), "device", GUINT_TO_POINTER (id));
+  g_signal_connect (revoke, "clicked", G_CALLBACK (revoke_clicked_cb), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (widget), revoke);
+  g_object_set_data (G_OBJECT (widget), "device", GUINT_TO_POINTER (id));
+  g_object_set_data (G_OBJECT (widget), "pill", pill);
+  g_object_set_data (G_OBJECT (widget), "revoke", revoke);
+  return widget;
+}
+
+static void
+set_pill (GtkWidget *pill, const char *text, const char *style, const char *tip)
+{
+  static const char *const styles[] = { "online", "warning", "revoked" };
+
+  gtk_widget_set_visible (pill, text != NULL);
+  gtk_label_set_text (GTK_LABEL (pill), text ? text : "");
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    gtk_widget_remove_css_class (pill, styles[i]);
+  if (style != NULL)
+    gtk_widget_add_css_class (pill, style);
+  gtk_widget_set_tooltip_text (pill, tip);
+}
+
+static void
+device_row_update (PvDevicesPage *self, GtkWidget *widget, const PvDeviceRow *row, gint64 now)
+{
+  /* The hub's own device is enrolled as an admin: named for what it is. */
+  g_autoptr (GString) subtitle = g_string_new (row->is_hub ? pv_role_title ("hub") : pv_role_title (row->status->role));
+  g_autofree char *ago = pv_device_list_format_seen (self->devices, row->last_seen, now);
+  gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
+  GtkWidget *pill = g_object_get_data (G_OBJECT (widget), "pill");
+  GtkWidget *revoke = g_object_get_data (G_OBJECT (widget), "revoke");
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
+  if (row->status->this_device)
+    g_string_append_printf (subtitle, " · %s", _ ("this device"));
+  else
+    g_string_append_printf (subtitle, " · %s", ago);
+  if (row->behind >= 0)
+    g_string_append_printf (subtitle, ngettext (" · %lld record behind", " · %lld records behind", (gulong) row->behind),
+                            (long long) row->behind);
+  if (row->pending > 0)
+    g_string_append_printf (subtitle, ngettext (" · %lld record to send", " · %lld records to send", (gulong) row->pending),
+                            (long long) row->pending);
+  if (row->has_skew)
+    /* Translators: how far the device's clock is from the hub's, in seconds. */
+    g_string_append_printf (subtitle, _ (" · clock %+.1f s"), row->skew_ms / 1000.0);
+  if (row->status->revoked)
+    g_string_append_printf (subtitle, " · %s", row->status->revoke_reason ? row->status->revoke_reason : _ ("revoked"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (widget), subtitle->str);
+
+  /* Quiet says more than a wrong clock: it may be off or cut off. */
+  if (row->status->revoked)
+    set_pill (pill, _ ("Revoked"), "revoked", NULL);
+  else if (!row->status->this_device && quiet)
+    set_pill (pill, _ ("Quiet"), "warning", NULL);
+  else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
+    set_pill (pill, _ ("Clock wrong"), "warning", NULL);
+  else if (!row->status->this_device)
+    {
+      g_autofree char *tip = g_strdup_printf (ngettext ("Heard from in the last %d minute",
+                                                        "Heard from in the last %d minutes", PV_DEVICE_ONLINE_MINUTES),
+                                              PV_DEVICE_ONLINE_MINUTES);
+
+      set_pill (pill, _ ("Online"), "online", tip);
+    }
+  else
+    set_pill (pill, NULL, NULL, NULL);
+
+  /* Neither the hub nor this device can be revoked from here: the hub
+   * refuses both, so neither is offered. */
+  gtk_widget_set_visible (revoke, !row->status->revoked && !row->status->this_device && !row->is_hub);
+  if (g_strcmp0 (g_object_get_data (G_OBJECT (revoke), "name"), row->status->name) != 0)
+    {
+      /* Translators: the Revoke button's name for screen readers, with the device's name. */
+      g_autofree char *accessible = g_strdup_printf (_ ("Revoke “%s”…"), row->status->name);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (revoke), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+      g_object_set_data_full (G_OBJECT (revoke), "name", g_strdup (row->status->name), g_free);
+    }
+}
+
+/* TRUE when the list already holds one row for each device, in order. */
+static gboolean
+rows_match (PvDevicesPage *self, GPtrArray *rows)
+{
+  guint i = 0;
+
+  for (GtkListBoxRow *shown; (shown = gtk_list_box_get_row_at_index (self->list, (int) i)) != NULL; i++)
+    if (i >= rows->len
+        || GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (shown), "device"))
+             != ((PvDeviceRow *) rows->pdata[i])->status->id)
+      return FALSE;
+  return i == rows->len;
 }
 
 static void
@@ -158,78 +261,19 @@ show_rows (PvDevicesPage *self)
   GPtrArray *rows = pv_device_list_get_rows (self->devices);
   gint64 now = g_get_real_time (), answered = pv_device_list_get_hub_answered (self->devices);
   const char *hub_error = pv_device_list_get_hub_error (self->devices);
-  GtkListBoxRow *old;
 
-  while ((old = gtk_list_box_get_row_at_index (self->list, 0)) != NULL)
-    gtk_list_box_remove (self->list, GTK_WIDGET (old));
-
-  for (guint i = 0; i < rows->len; i++)
+  /* Made anew only when a device came or went. */
+  if (!rows_match (self, rows))
     {
-      PvDeviceRow *row = rows->pdata[i];
-      GtkWidget *widget = adw_action_row_new ();
-      /* The hub's own device is enrolled as an admin: named for what it is. */
-      g_autoptr (GString) subtitle = g_string_new (row->is_hub ? pv_role_title ("hub") : pv_role_title (row->status->role));
-      g_autofree char *ago = pv_device_list_format_seen (self->devices, row->last_seen, now);
-      gboolean quiet = row->last_seen == 0 || now - row->last_seen > PV_DEVICE_STALE_AFTER;
+      GtkListBoxRow *old;
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (widget), row->status->name);
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (widget), FALSE);
-      if (row->status->this_device)
-        g_string_append_printf (subtitle, " · %s", _ ("this device"));
-      else
-        g_string_append_printf (subtitle, " · %s", ago);
-      if (row->behind >= 0)
-        g_string_append_printf (subtitle, ngettext (" · %lld record behind", " · %lld records behind", (gulong) row->behind),
-                                (long long) row->behind);
-      if (row->pending > 0)
-        g_string_append_printf (subtitle, ngettext (" · %lld record to send", " · %lld records to send", (gulong) row->pending),
-                                (long long) row->pending);
-      if (row->has_skew)
-        /* Translators: how far the device's clock is from the hub's, in seconds. */
-        g_string_append_printf (subtitle, _ (" · clock %+.1f s"), row->skew_ms / 1000.0);
-      if (row->status->revoked)
-        g_string_append_printf (subtitle, " · %s",
-                                row->status->revoke_reason ? row->status->revoke_reason : _ ("revoked"));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (widget), subtitle->str);
-
-      /* Quiet says more than a wrong clock: it may be off or cut off. */
-      if (row->status->revoked)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Revoked"), "revoked"));
-      else if (!row->status->this_device && quiet)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Quiet"), "warning"));
-      else if (row->has_skew && ABS (row->skew_ms) > 2 * 60 * 1000)
-        adw_action_row_add_suffix (ADW_ACTION_ROW (widget), make_pill (_ ("Clock wrong"), "warning"));
-      else if (!row->status->this_device)
-        {
-          GtkWidget *pill = make_pill (_ ("Online"), "online");
-          g_autofree char *tip = g_strdup_printf (ngettext ("Heard from in the last %d minute",
-                                                            "Heard from in the last %d minutes",
-                                                            PV_DEVICE_ONLINE_MINUTES),
-                                                  PV_DEVICE_ONLINE_MINUTES);
-
-          gtk_widget_set_tooltip_text (pill, tip);
-          adw_action_row_add_suffix (ADW_ACTION_ROW (widget), pill);
-        }
-      /* Neither the hub nor this device can be revoked from here: the
-       * hub refuses both, so neither is offered. */
-      if (!row->status->revoked && !row->status->this_device && !row->is_hub)
-        {
-          GtkWidget *revoke = gtk_button_new_with_mnemonic (_ ("Re_voke…"));
-          /* Translators: the Revoke button's name for screen readers, with the device's name. */
-          g_autofree char *accessible = g_strdup_printf (_ ("Revoke “%s”…"), row->status->name);
-
-          gtk_widget_set_valign (revoke, GTK_ALIGN_CENTER);
-          /* Not flat: libadwaita draws a flat destructive button's white
-           * text on no background, which is invisible on a light row. */
-          gtk_widget_add_css_class (revoke, "destructive-action");
-          gtk_accessible_update_property (GTK_ACCESSIBLE (revoke), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
-          g_object_set_data_full (G_OBJECT (revoke), "name", g_strdup (row->status->name), g_free);
-          g_object_set_data (G_OBJECT (revoke), "device", GUINT_TO_POINTER (row->status->id));
-          g_signal_connect (revoke, "clicked", G_CALLBACK (revoke_clicked_cb), self);
-          adw_action_row_add_suffix (ADW_ACTION_ROW (widget), revoke);
-        }
-      gtk_list_box_append (self->list, widget);
+      while ((old = gtk_list_box_get_row_at_index (self->list, 0)) != NULL)
+        gtk_list_box_remove (self->list, GTK_WIDGET (old));
+      for (guint i = 0; i < rows->len; i++)
+        gtk_list_box_append (self->list, device_row_new (self, ((PvDeviceRow *) rows->pdata[i])->status->id));
     }
+  for (guint i = 0; i < rows->len; i++)
+    device_row_update (self, GTK_WIDGET (gtk_list_box_get_row_at_index (self->list, (int) i)), rows->pdata[i], now);
 
   if (hub_error != NULL)
     {

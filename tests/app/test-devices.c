@@ -38,6 +38,9 @@ find_row (GtkListBox *list, const char *title)
 static GtkButton *
 find_button (GtkWidget *widget, const char *label)
 {
+  /* Only what a person sees: a hidden button is not offered. */
+  if (!gtk_widget_get_visible (widget))
+    return NULL;
   if (GTK_IS_BUTTON (widget) && (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0))
     return GTK_BUTTON (widget);
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))

@@ -587,7 +587,7 @@ class TestAdminApi(NetworkTestCase):
         self.assertEqual(asha["phone"], "+919876543210")
         before = self.snapshot()
         for body, status, words in [({"name": "Asha 2", "phone": "+91 98765-43210", "role": "desk"}, 409, "already"),
-                                    ({"name": "Chetan", "phone": "12", "role": "desk"}, 422, "phone"),
+                                    ({"name": "Chetan", "phone": "12", "role": "desk"}, 422, "mobile number"),
                                     ({"name": "", "phone": "9800000003", "role": "desk"}, 422, "name"),
                                     ({"name": "Chetan", "phone": "9800000003", "role": "hub"}, 422, "role"),
                                     ({"name": "Chetan", "phone": 9800000003, "role": "desk"}, 400, "expected"),
