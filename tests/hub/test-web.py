@@ -904,15 +904,18 @@ class TestHostile(WebTestCase):
         # the burst, with when to come back.
         flood = Visitor(self.hub.url, source="127.0.0.9")
         statuses, first_refused = [], None
+        started = time.monotonic()
         for i in range(1000):
             reply = flood.get("/", keep=True)
             statuses.append(reply.status)
             if reply.status == 429 and first_refused is None:
-                first_refused = reply
+                first_refused, refused_after = reply, time.monotonic() - started
         flood.close()
         self.assertEqual(set(statuses), {200, 429})
+        # The burst of 200, and what 600 a minute gave back while it was
+        # spent: however long a busy machine took over it.
         self.assertGreaterEqual(statuses.index(429), 200)
-        self.assertLess(statuses.index(429), 240)
+        self.assertLessEqual(statuses.index(429), 200 + int(refused_after * 10) + 2)
         self.assertGreater(statuses.count(429), 700)
         retry = int(first_refused.header("Retry-After"))
         self.assertTrue(1 <= retry <= 2, retry)
