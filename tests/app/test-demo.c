@@ -265,14 +265,38 @@ test_control_room (void)
 
   room.dir = g_dir_make_tmp ("pv-test-room-XXXXXX", NULL);
   g_assert_cmpint (app_test_run (args, room_step, &room), ==, 0);
+  {
+    /* The paired device's file and its journal, then the folder. */
+    g_autoptr (GDir) dir = g_dir_open (room.dir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (room.dir, name, NULL);
+        g_unlink (path);
+      }
+  }
+  g_rmdir (room.dir);
   g_free (room.dir);
 }
 
 int
 main (int argc, char **argv)
 {
+  /* A temporary folder of its own, made before GLib first reads TMPDIR:
+   * the demo folders counted are this test's, not those of a demo someone
+   * else runs on the machine meanwhile. */
+  const char *tmp = g_getenv ("TMPDIR");
+  g_autofree char *own = g_strconcat (tmp != NULL && *tmp != '\0' ? tmp : "/tmp", "/pravesh-test-demo-XXXXXX", NULL);
+  int status;
+
+  g_assert_nonnull (mkdtemp (own));
+  g_setenv ("TMPDIR", own, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/demo/gate", test_gate);
   g_test_add_func ("/demo/control-room", test_control_room);
-  return g_test_run ();
+  status = g_test_run ();
+  /* Empty when every demo cleaned up after itself, as the tests check. */
+  g_rmdir (own);
+  return status;
 }
