@@ -248,7 +248,12 @@ app_test_screenshot (GtkWidget *widget, const char *name)
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   if (node == NULL)
-    return g_free (path), NULL;
+    {
+      /* Not drawn yet, and a window where nothing changes draws no frame:
+       * one is asked for, for the caller's next try. */
+      gtk_widget_queue_draw (widget);
+      return g_free (path), NULL;
+    }
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   return path;
