@@ -9,7 +9,9 @@
  * pravesh-hub on 127.0.0.1, the desk offers to send a ticket only by what
  * the hub can send (none set up: print or show it; a WhatsApp channel, to
  * a local fake of Meta's Graph API: WhatsApp alone, and the ticket does
- * go), and sign-in promises no code the hub cannot send. */
+ * go, and the desk, asking the hub, says it was sent; a number the fake
+ * refuses: the desk says it could not be sent, why, and what to do), and
+ * sign-in promises no code the hub cannot send. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>

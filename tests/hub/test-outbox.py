@@ -24,7 +24,10 @@
 # day's start, and its counts by status stay right whoever writes the
 # outbox. Devices are told, with the list of peers, which channels the
 # hub can send a ticket or a sign-in code by, as its settings allow; the
-# sign-in answer says whether a code was sent.
+# sign-in answer says whether a code was sent. A desk asks the hub where
+# one ticket's sending has got (sent, failed and why in a word, never the
+# phone), with its token, within a rate; other roles and no token are
+# refused, and a ticket the hub does not hold is said to be unknown.
 
 import json
 import os
