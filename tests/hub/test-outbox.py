@@ -565,6 +565,13 @@ class TestDesksAndSms(OutboxTestCase):
         for _, answer in answers:
             self.assertNotIn("9876543", json.dumps(answer))
             self.assertNotIn("131026", json.dumps(answer))
+        # Meta reports the first delivered: so does the hub.
+        self.graph.set_webhook(hub.url + "webhooks/whatsapp", "test-app-secret")
+        [wamid] = [r.reply["messages"][0]["id"] for r in self.graph.snapshot()
+                   if r.endpoint == "messages" and r.status == 200]
+        self.assertEqual(self.graph.report_status(wamid, "delivered", ASHA), 200)
+        status, answer = self.delivery(hub, desk, sent["serial"], token)
+        self.assertEqual([(m["channel"], m["state"]) for m in answer["messages"]], [("whatsapp", "delivered")])
 
         # A ticket of another device is answered too; nobody else is.
         _, by_hub = self.issue(self.hub_db)
