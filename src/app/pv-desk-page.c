@@ -19,6 +19,7 @@
 #include "pv-ticket-code.h"
 #include "pv-ticket-print.h"
 #include "pv-tickets.h"
+#include "pv-wire.h"
 
 typedef struct _Searcher Searcher;
 
@@ -73,6 +74,14 @@ struct _PvDeskPage
   char *shown_category;
   char *shown_days;
   guint shown_party;
+  gboolean shown_revoked;
+  /* where the hub's outbox has got with the ticket on show: asked while
+   * it waits, since a desk's replica never hears it by sync */
+  SoupSession *session;
+  GCancellable *delivery_cancellable; /* the ask in flight, or NULL */
+  guint delivery_poll_id;
+  gboolean delivery_waiting; /* the line says it waits for the hub */
+  JsonObject *hub_delivery;  /* the hub's last answer for the ticket on show, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (PvDeskPage, pv_desk_page, ADW_TYPE_BIN)
@@ -208,12 +217,163 @@ set_delivery (PvDeskPage *self, const char *text, const char *style)
     gtk_widget_add_css_class (GTK_WIDGET (self->delivery), style);
 }
 
+/* A few seconds apart: a volunteer glances at the line while the
+ * visitor checks the phone, and a desk or two at a ticket cost the hub
+ * little. */
+#define DELIVERY_POLL_SECONDS 3
+#define DELIVERY_BOUND_MS 5000
+
+static void show_delivery (PvDeskPage *self, gboolean revoked);
+
+/* Stops asking the hub about the ticket on show, and forgets its answer:
+ * another ticket is shown, or the page is going. */
+static void
+forget_hub_delivery (PvDeskPage *self)
+{
+  g_cancellable_cancel (self->delivery_cancellable);
+  g_clear_object (&self->delivery_cancellable);
+  g_clear_handle_id (&self->delivery_poll_id, g_source_remove);
+  g_clear_pointer (&self->hub_delivery, json_object_unref);
+}
+
+static void
+hub_delivery_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvDeskPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_hub_ticket_delivery_finish (result, &error);
+  g_autofree char *serial = NULL;
+
+  /* Cancelled: another ticket is on show, or the page is gone (its
+   * store with it); nothing here is this answer's any more. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->store == NULL)
+    return;
+  g_clear_object (&self->delivery_cancellable);
+  if (g_error_matches (error, PV_ERROR, PV_ERROR_NOT_FOUND))
+    {
+      /* No hub to ask (a desk on its own): the line says what it knows. */
+      g_clear_handle_id (&self->delivery_poll_id, g_source_remove);
+      return;
+    }
+  /* Offline, or the request has not reached the hub yet: asked again at
+   * the next tick. */
+  if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
+    return;
+  serial = pv_ticket_format_serial (self->issuer, self->serial_number);
+  if (g_strcmp0 (pv_json_member_string (json_node_get_object (answer), "serial"), serial) != 0)
+    return;
+  g_clear_pointer (&self->hub_delivery, json_object_unref);
+  self->hub_delivery = json_object_ref (json_node_get_object (answer));
+  show_delivery (self, self->shown_revoked);
+}
+
+static gboolean
+poll_delivery_cb (gpointer user_data)
+{
+  PvDeskPage *self = user_data;
+
+  if (self->delivery_cancellable != NULL)
+    return G_SOURCE_CONTINUE;
+  if (self->session == NULL)
+    self->session = pv_hub_session_new ();
+  self->delivery_cancellable = g_cancellable_new ();
+  pv_hub_ticket_delivery_async (self->store, self->session, NULL, self->issuer, self->serial_number,
+                                DELIVERY_BOUND_MS, self->delivery_cancellable, hub_delivery_cb, g_object_ref (self));
+  return G_SOURCE_CONTINUE;
+}
+
+/* The hub's newest message on @channel for the ticket on show, when it is
+ * for the newest of the @asked requests on that channel this desk knows;
+ * NULL while the hub has not taken that one yet. */
+static JsonObject *
+hub_message (PvDeskPage *self, const char *channel, guint asked)
+{
+  JsonArray *messages = self->hub_delivery ? pv_json_member_array (self->hub_delivery, "messages") : NULL;
+  JsonObject *newest = NULL;
+  guint n = 0;
+
+  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+    {
+      JsonNode *node = json_array_get_element (messages, i);
+      JsonObject *message = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      if (message != NULL && g_strcmp0 (pv_json_member_string (message, "channel"), channel) == 0)
+        {
+          newest = message;
+          n++;
+        }
+    }
+  return n >= asked ? newest : NULL;
+}
+
+/* Why the hub could not send it, in words a volunteer can act on (the
+ * hub says it in a word: see pv_outbox_failure_kind ()). */
+static const char *
+failure_words (const char *reason)
+{
+  static const struct
+  {
+    const char *reason;
+    const char *words;
+  } words[] = {
+    { "no-phone", N_ ("the visitor gave no phone number") },
+    { "revoked", N_ ("the ticket is revoked") },
+    { "channel", N_ ("the hub cannot send by this channel") },
+    { "not-reachable", N_ ("this phone number cannot receive it") },
+    { "window", N_ ("the visitor has not written to the fair’s WhatsApp number lately") },
+    { "country", N_ ("the fair does not send messages to this country") },
+    { "budget", N_ ("today’s budget for messages is spent") },
+    { "setup", N_ ("the message service refused the hub’s settings; tell the control room") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (g_strcmp0 (reason, words[i].reason) == 0)
+      return _ (words[i].words);
+  return _ ("the message service refused it");
+}
+
+/* Says what the hub's @message tells; FALSE when it is still waiting. */
+static gboolean
+show_hub_message (PvDeskPage *self, JsonObject *message, const char *channel)
+{
+  PvEvent *event = pv_store_get_event (self->store, NULL);
+  const char *state = pv_json_member_string (message, "state");
+  gint64 at = json_object_get_int_member_with_default (message, "at", 0);
+  g_autoptr (GDateTime) local = event && at > 0 ? pv_event_local_time (event, at) : NULL;
+  g_autofree char *clock = local ? g_date_time_format (local, "%H:%M") : g_strdup ("?");
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (state, "sent") == 0)
+    {
+      /* Translators: "Sent by WhatsApp at 10:43". */
+      text = g_strdup_printf (_ ("Sent by %s at %s"), channel, clock);
+      set_delivery (self, text, "success");
+    }
+  else if (g_strcmp0 (state, "delivered") == 0 || g_strcmp0 (state, "read") == 0)
+    {
+      /* Translators: "Delivered 10:43", a time. */
+      text = g_strdup_printf (_ ("Delivered %s"), clock);
+      set_delivery (self, text, "success");
+    }
+  else if (g_strcmp0 (state, "failed") == 0 || g_strcmp0 (state, "held") == 0)
+    {
+      /* Translators: "Could not be sent: this phone number cannot receive
+       * it — print it or let the visitor photograph it". */
+      text = g_strdup_printf (_ ("Could not be sent: %s — print it or let the visitor photograph it"),
+                              failure_words (pv_json_member_string (message, "reason")));
+      set_delivery (self, text, "error");
+    }
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* Beside the ticket, where its sending has got to, as far as this device
  * knows: the hub's outbox moves a request on only in the hub's own
  * replica, so a desk says it is waiting for the hub until then, and
  * plainly when the hub cannot send it at all. */
 static void
-show_delivery (PvDeskPage *self, gboolean revoked)
+update_delivery_line (PvDeskPage *self, gboolean revoked)
 {
   g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_TICKETS);
   g_autoptr (GError) error = NULL;
@@ -223,6 +383,8 @@ show_delivery (PvDeskPage *self, gboolean revoked)
   PvEvent *event = pv_store_get_event (self->store, NULL);
   const PvDelivery *last;
   const char *channel, *status;
+  JsonObject *message;
+  guint same_channel = 0;
 
   update_send_offers (self, (const char *const *) channels);
   if (revoked)
@@ -241,6 +403,12 @@ show_delivery (PvDeskPage *self, gboolean revoked)
   status = last->status ? last->status : "queued";
   asked = event ? pv_event_local_time (event, last->requested_at) : NULL;
   clock = asked ? g_date_time_format (asked, "%H:%M") : g_strdup ("?");
+  for (guint i = 0; i < deliveries->len; i++)
+    if (g_strcmp0 (((const PvDelivery *) deliveries->pdata[i])->channel, last->channel) == 0)
+      same_channel++;
+  /* Sent, delivered or failed: nothing more a volunteer waits for. */
+  if ((message = hub_message (self, last->channel, same_channel)) != NULL && show_hub_message (self, message, channel))
+    return;
   if (g_str_equal (status, "sent") || g_str_equal (status, "delivered") || g_str_equal (status, "read"))
     {
       /* Translators: "Sent by WhatsApp (asked at 10:42)". */
@@ -275,6 +443,19 @@ show_delivery (PvDeskPage *self, gboolean revoked)
   /* Translators: "Waiting for the hub to send it by WhatsApp (asked at 10:42)". */
   text = g_strdup_printf (_ ("Waiting for the hub to send it by %s (asked at %s)"), channel, clock);
   set_delivery (self, text, "dim-label");
+  self->delivery_waiting = TRUE;
+}
+
+static void
+show_delivery (PvDeskPage *self, gboolean revoked)
+{
+  self->delivery_waiting = FALSE;
+  update_delivery_line (self, revoked);
+  /* Asked while the ticket waits for the hub, and only then. */
+  if (!self->delivery_waiting)
+    g_clear_handle_id (&self->delivery_poll_id, g_source_remove);
+  else if (self->delivery_poll_id == 0)
+    self->delivery_poll_id = g_timeout_add_seconds (DELIVERY_POLL_SECONDS, poll_delivery_cb, self);
 }
 
 static void
@@ -291,6 +472,8 @@ show_ticket (PvDeskPage *self, const char *code, const char *name, const char *p
       g_warning ("Cannot show a ticket: %s", error->message);
       return;
     }
+  if (self->code == NULL || ticket.issuer != self->issuer || ticket.serial != self->serial_number)
+    forget_hub_delivery (self);
   g_free (self->code);
   self->code = g_strdup (code);
   self->issuer = ticket.issuer;
@@ -329,6 +512,7 @@ show_ticket (PvDeskPage *self, const char *code, const char *name, const char *p
   gtk_stack_set_visible_child_name (self->card_stack, "ticket");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.revoke", revoked == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.send", revoked == NULL);
+  self->shown_revoked = revoked != NULL;
   show_delivery (self, revoked != NULL);
   show_history (self);
 }
@@ -932,6 +1116,8 @@ pv_desk_page_dispose (GObject *object)
   g_clear_object (&self->search_cancellable);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_handle_id (&self->ticket_refresh_id, g_source_remove);
+  forget_hub_delivery (self);
+  g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DESK_PAGE);
   if (self->watch != NULL)
     g_signal_handlers_disconnect_by_data (self->watch, self);

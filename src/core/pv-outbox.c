@@ -724,6 +724,62 @@ pv_outbox_list (PvStore *store, const char *status, guint limit, GError **error)
   return g_steal_pointer (&list);
 }
 
+GPtrArray *
+pv_outbox_list_for_ticket (PvStore *store, guint16 issuer, guint32 serial, GError **error)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_outbox_message_free);
+  /* Through deliveries (indexed by ticket) to outbox (by request): the
+   * outbox has no index by ticket, and a desk asks every few seconds. */
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE id IN (SELECT o.id "
+                                         "  FROM deliveries d JOIN outbox o ON o.delivery_device = d.requested_by "
+                                         "  AND o.delivery_seq = d.rec_seq WHERE d.issuer = ?1 AND d.serial = ?2) "
+                                         "ORDER BY id",
+                                         error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, issuer);
+  sqlite3_bind_int64 (stmt, 2, serial);
+  if (!read_messages (store, stmt, list, error))
+    return NULL;
+  return g_steal_pointer (&list);
+}
+
+const char *
+pv_outbox_failure_kind (const PvOutboxMessage *message)
+{
+  /* The reasons are kept as the hub's log says them (the provider's
+   * code, or the worker's words, in English: the hub runs in no locale
+   * of a volunteer's): told apart by what each one always holds. */
+  static const struct
+  {
+    const char *holds;
+    const char *kind;
+  } kinds[] = {
+    { "gave no phone number", "no-phone" },
+    { "is revoked", "revoked" },
+    { "is not a channel this hub", "channel" },
+    { "countries this fair sends to", "country" },
+    { "budget", "budget" },
+    { "24-hour window", "window" },
+    { "131047", "window" },
+    { "131026", "not-reachable" },
+    { "131030", "not-reachable" },
+    { "HTTP 401", "setup" },
+    { "HTTP 403", "setup" },
+    { "(#190)", "setup" },
+  };
+  const char *reason = message->last_error;
+
+  if (message->status == PV_OUTBOX_HELD)
+    return "budget";
+  for (guint i = 0; reason != NULL && i < G_N_ELEMENTS (kinds); i++)
+    if (strstr (reason, kinds[i].holds) != NULL)
+      return kinds[i].kind;
+  return "refused";
+}
+
 gboolean
 pv_outbox_count (PvStore *store, guint64 counts[PV_OUTBOX_N_STATUSES], GError **error)
 {

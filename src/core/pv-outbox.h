@@ -249,6 +249,20 @@ gboolean pv_outbox_take_deliveries (PvStore *store, guint *out_queued, GError **
  * this store holds; NULL with PV_ERROR_NOT_FOUND when it holds none. */
 char *pv_outbox_ticket_caption (PvStore *store, guint16 issuer, guint32 serial, GError **error);
 
+/* The messages that carry out the delivery requests of ticket
+ * @issuer-@serial (desks' "send this ticket"), oldest first (element-type
+ * PvOutboxMessage; empty when none yet): read through the requests, so
+ * the cost is that ticket's few rows, whatever the outbox holds. */
+GPtrArray *pv_outbox_list_for_ticket (PvStore *store, guint16 issuer, guint32 serial, GError **error);
+
+/* Why message @message failed or is held, as a word a device turns into a
+ * volunteer's words: "no-phone", "revoked", "not-reachable" (the number
+ * cannot get such messages), "window" (a WhatsApp visitor who has not
+ * written lately, and no template), "country", "budget", "setup" (the
+ * provider refused the hub's own settings), "channel" (one this hub does
+ * not send by), else "refused". Never the phone or the provider's text. */
+const char *pv_outbox_failure_kind (const PvOutboxMessage *message);
+
 /* "…3210": a phone for logs, which never show one whole. */
 char *pv_outbox_mask_phone (const char *phone);
 /* @text with every run of seven digits or more cut to its last four: a

@@ -41,11 +41,13 @@
 #include "pv-i18n.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
+#include "pv-outbox.h"
 #include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
 #include "pv-sync-client.h"
 #include "pv-sync-server.h"
+#include "pv-ticket-code.h"
 #include "pv-tickets.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
@@ -70,6 +72,8 @@ typedef struct
   guint64 groups;
   GHashTable *pair_attempts; /* remote address → attempts this minute */
   gint64 pair_minute;
+  GHashTable *lookups; /* device → delivery look-ups this minute */
+  gint64 lookup_minute;
   guint64 sign_ins;
   /* What invitations carry: the address devices reach the hub by, and the
    * fingerprint of its certificate when it serves HTTPS. */
@@ -251,6 +255,94 @@ handle_admit (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
    * admission back until the gate gives up and decides offline. */
   if (hub->flush_id == 0)
     hub->flush_id = g_idle_add_full (G_PRIORITY_HIGH, flush_admissions, hub, NULL);
+}
+
+/* Delivery look-ups per device per minute: a desk asks every few seconds
+ * while a ticket waits to be sent, so a desk or two at one ticket stay
+ * well inside, and a device that asks in a loop costs the ledger little. */
+#define LOOKUPS_PER_MINUTE 120
+
+static gboolean
+lookup_allowed (Hub *hub, guint16 device)
+{
+  gint64 minute = g_get_monotonic_time () / (60 * G_USEC_PER_SEC);
+  guint count;
+
+  if (minute != hub->lookup_minute)
+    {
+      g_hash_table_remove_all (hub->lookups);
+      hub->lookup_minute = minute;
+    }
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (hub->lookups, GUINT_TO_POINTER (device))) + 1;
+  g_hash_table_insert (hub->lookups, GUINT_TO_POINTER (device), GUINT_TO_POINTER (count));
+  return count <= LOOKUPS_PER_MINUTE;
+}
+
+/* GET ?serial=3-000145 → where the hub's outbox has got with that ticket's
+ * delivery requests: {"serial", "messages": [{"channel", "state", "at",
+ * "reason"}]}, oldest first. Only the hub's outbox knows this (a desk's
+ * replica never hears it by sync). Said without the phone or the body,
+ * and of that one ticket, whatever device issued it: a desk may follow up
+ * any visitor's ticket, as its search box does. */
+static void
+handle_ticket_delivery (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                        gpointer user_data)
+{
+  Hub *hub = user_data;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_auto (PvTicketInfo) info = { 0 };
+  const char *serial = query ? g_hash_table_lookup (query, "serial") : NULL;
+  guint16 issuer = 0;
+  guint32 number = 0;
+  PvTokenInfo who;
+
+  if (g_strcmp0 (path, "/api/v1/tickets/delivery") != 0)
+    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such API path");
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET");
+      return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Use GET here");
+    }
+  if (!pv_sync_server_authorize (hub->sync, msg, &who))
+    return;
+  if (who.role != PV_ROLE_DESK && who.role != PV_ROLE_ADMIN && who.role != PV_ROLE_HUB)
+    return pv_sync_reply_error (msg, SOUP_STATUS_FORBIDDEN, "Only desks and admin devices follow a ticket's sending");
+  if (!lookup_allowed (hub, who.device_id))
+    return pv_sync_reply_error (msg, 429 /* Too Many Requests */, "Too many look-ups; wait a minute");
+  if (serial == NULL || strlen (serial) > 32 || !pv_ticket_parse_serial (serial, &issuer, &number, NULL))
+    return pv_sync_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Give ?serial=3-000145");
+  if (!pv_tickets_lookup (hub->store, issuer, number, &info, &error)
+      || !(messages = pv_outbox_list_for_ticket (hub->store, issuer, number, &error)))
+    return pv_sync_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+  if (!info.known)
+    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "The hub holds no such ticket");
+  json_builder_begin_object (builder);
+  pv_json_add_string (builder, "serial", info.serial_text);
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      const PvOutboxMessage *m = messages->pdata[i];
+      /* A desk cannot tell queued from being sent, nor needs to. */
+      const char *state = m->status == PV_OUTBOX_QUEUED || m->status == PV_OUTBOX_SENDING
+                            ? "waiting"
+                            : pv_outbox_status_to_string (m->status);
+
+      json_builder_begin_object (builder);
+      pv_json_add_string (builder, "channel", m->channel);
+      pv_json_add_string (builder, "state", state);
+      pv_json_add_int (builder, "at", m->status == PV_OUTBOX_SENT && m->sent_at > 0 ? m->sent_at : m->updated_at);
+      if (m->status == PV_OUTBOX_FAILED || m->status == PV_OUTBOX_HELD)
+        pv_json_add_string (builder, "reason", pv_outbox_failure_kind (m));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply = pv_json_builder_to_bytes (builder);
+  pv_sync_reply_json (msg, reply);
 }
 
 /* Pairing attempts per remote address per minute: the secret is 128 bits,
@@ -1038,6 +1130,7 @@ main (int argc, char *argv[])
     }
   hub.watch = pv_store_watch_new (hub.store, 20);
   hub.pair_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  hub.lookups = g_hash_table_new (NULL, NULL);
   hub.sync = pv_sync_server_new (hub.watch);
   /* No version in the Server header, and none of libsoup's: nothing to
    * look up in a list of known holes. */
@@ -1052,6 +1145,8 @@ main (int argc, char *argv[])
   soup_server_add_handler (hub.server, "/api/v1/otp", handle_otp, &hub, NULL);
   pv_sync_server_guard (hub.sync, hub.server, "/api/v1/otp/verify", MAX_ADMIT_BODY);
   soup_server_add_handler (hub.server, "/api/v1/otp/verify", handle_otp_verify, &hub, NULL);
+  pv_sync_server_guard (hub.sync, hub.server, "/api/v1/tickets/delivery", 0);
+  soup_server_add_handler (hub.server, "/api/v1/tickets/delivery", handle_ticket_delivery, &hub, NULL);
   /* The admin API: GETs take no body, POSTs a small one. */
   pv_sync_server_guard (hub.sync, hub.server, "/api/v1/devices", 0);
   soup_server_add_handler (hub.server, "/api/v1/devices", handle_devices, &hub, NULL);
@@ -1178,6 +1273,7 @@ main (int argc, char *argv[])
   g_clear_object (&hub.watch);
   g_clear_object (&hub.store);
   g_hash_table_unref (hub.pair_attempts);
+  g_hash_table_unref (hub.lookups);
   g_main_loop_unref (hub.loop);
   g_free (hub.url);
   g_key_file_unref (hub.config);

@@ -21,6 +21,7 @@
 #include "pv-store-watch.h"
 #include "pv-store.h"
 #include "pv-sync-client.h"
+#include "pv-ticket-code.h"
 #include "pv-tickets.h"
 #include "pv-token.h"
 #include "pv-wire.h"
@@ -239,6 +240,23 @@ pv_hub_admit_async (PvStore *store, SoupSession *session, const char *hub_url, c
 
 JsonNode *
 pv_hub_admit_finish (GAsyncResult *result, GError **error)
+{
+  return pv_hub_call_finish (result, error);
+}
+
+void
+pv_hub_ticket_delivery_async (PvStore *store, SoupSession *session, const char *hub_url, guint16 issuer,
+                              guint32 serial, guint bound_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  g_autofree char *text = pv_ticket_format_serial (issuer, serial);
+  g_autofree char *path = g_strdup_printf ("/api/v1/tickets/delivery?serial=%s", text);
+
+  pv_hub_call_async (store, session, hub_url, path, NULL, bound_ms, cancellable, callback, user_data);
+}
+
+JsonNode *
+pv_hub_ticket_delivery_finish (GAsyncResult *result, GError **error)
 {
   return pv_hub_call_finish (result, error);
 }

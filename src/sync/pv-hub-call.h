@@ -67,6 +67,26 @@ void pv_hub_admit_async (PvStore *store,
 /* The hub's verdict object: { "verdict": "ADMIT", … }. */
 JsonNode *pv_hub_admit_finish (GAsyncResult *result, GError **error);
 
+/* Asks the hub where its outbox has got with sending ticket
+ * @issuer-@serial (GET /api/v1/tickets/delivery, as pv_hub_call_async ()
+ * does it): a desk's replica never hears it by sync, since only the hub's
+ * outbox moves a delivery request on. */
+void pv_hub_ticket_delivery_async (PvStore *store,
+                                   SoupSession *session,
+                                   const char *hub_url,
+                                   guint16 issuer,
+                                   guint32 serial,
+                                   guint bound_ms,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+/* The hub's answer: { "serial": "3-000145", "messages": [ { "channel":
+ * "whatsapp", "state": "waiting" | "sent" | "delivered" | "read" |
+ * "failed" | "held", "at": µs, "reason": a word (failed and held only, see
+ * pv_outbox_failure_kind ()) }, … ] }, oldest first; PV_ERROR_PERMISSION
+ * "The hub holds no such ticket" when it has none. */
+JsonNode *pv_hub_ticket_delivery_finish (GAsyncResult *result, GError **error);
+
 /* Pairs a new device with the hub named in @pairing_code ("PVPAIR:…", as
  * the hub's invitation shows it) and makes its replica in the new file
  * @db_path (PV_ERROR_EXISTS when there is a file already): the device's key

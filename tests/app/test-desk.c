@@ -9,7 +9,9 @@
  * pravesh-hub on 127.0.0.1, the desk offers to send a ticket only by what
  * the hub can send (none set up: print or show it; a WhatsApp channel, to
  * a local fake of Meta's Graph API: WhatsApp alone, and the ticket does
- * go), and sign-in promises no code the hub cannot send. */
+ * go, and the desk, asking the hub, says it was sent; a number the fake
+ * refuses: the desk says it could not be sent, why, and what to do), and
+ * sign-in promises no code the hub cannot send. */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
@@ -446,6 +448,8 @@ typedef struct
   char *issued_says; /* beside the ticket once issued */
   char *sent_says;   /* … and once sent */
   gboolean hub_sent; /* the hub's outbox sent it */
+  gboolean refuse;   /* the fake Graph API refuses every message */
+  char *hub_says;    /* beside the ticket once the hub sent it, or gave up */
   char *ask_phone;   /* the sign-in dialog, asking for the phone */
   char *ask_code;    /* … then for the code */
 } Sending;
@@ -530,11 +534,24 @@ sending_step (AppRun *run, PvWindow *window, gpointer data)
               g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), "desk-sent-whatsapp");
               s->sent_says = g_strdup (says);
             }
+          if (!s->hub_sent)
+            {
+              g_autofree char *status = hub_delivery_status (s->hub_db, s->code);
+              s->hub_sent = g_strcmp0 (status, s->refuse ? "failed" : "sent") == 0;
+              return FALSE;
+            }
+          /* Then the desk, asking the hub, says what became of it. */
+          if (g_str_has_prefix (says, "Waiting for the hub"))
+            return FALSE;
           {
-            g_autofree char *status = hub_delivery_status (s->hub_db, s->code);
-            s->hub_sent = g_strcmp0 (status, "sent") == 0;
+            g_autofree char *shot = app_test_screenshot (GTK_WIDGET (window), s->refuse ? "desk-could-not-send"
+                                                                                        : "desk-sent-by-hub");
+
+            if (shot == NULL)
+              return FALSE;
           }
-          return s->hub_sent;
+          s->hub_says = g_strdup (says);
+          return TRUE;
         }
       if (dialog == NULL)
         return FALSE;
@@ -606,6 +623,7 @@ sending_clear (Sending *s)
   g_free (s->sent_says);
   g_free (s->ask_phone);
   g_free (s->ask_code);
+  g_free (s->hub_says);
 }
 
 /* No WhatsApp or SMS set up: nothing offered, the ticket is to be printed
@@ -654,6 +672,53 @@ test_hub_sends_whatsapp (void)
   g_assert_nonnull (s.sent_says);
   g_assert_true (g_str_has_prefix (s.sent_says, "Waiting for the hub to send it by WhatsApp (asked at "));
   g_assert_true (s.hub_sent);
+  /* The desk hears it from the hub: "Sent by WhatsApp at 10:43". */
+  g_assert_nonnull (s.hub_says);
+  g_assert_true (g_str_has_prefix (s.hub_says, "Sent by WhatsApp at "));
+  sending_clear (&s);
+}
+
+/* Tells the fake Graph API at @fake_url to refuse every message, as Meta
+ * refuses a number that cannot receive WhatsApp messages. */
+static void
+refuse_messages (const char *fake_url)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GUri) base = g_uri_parse (fake_url, G_URI_FLAGS_NONE, &error);
+  g_autoptr (GUri) control = g_uri_parse_relative (base, "/_fake/fail", G_URI_FLAGS_NONE, &error);
+  g_autoptr (SoupMessage) msg = soup_message_new_from_uri ("POST", control);
+  g_autoptr (GBytes) body = g_bytes_new_static ("{\"mode\": \"131026\", \"count\": null, \"endpoint\": \"messages\"}", 57);
+  g_autoptr (GBytes) reply = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+}
+
+/* WhatsApp set up, but the number cannot receive it: the desk says it
+ * could not be sent, why, and what to do instead. */
+static void
+test_hub_cannot_send (void)
+{
+  g_autofree char *fake_url = NULL, *config = NULL;
+  const char *fake_argv[] = { "python3", g_getenv ("PRAVESH_FAKE_SERVICES"), "graph", "--token", "test-token", NULL };
+  GSubprocess *graph;
+  Sending s = { .whatsapp = TRUE, .refuse = TRUE };
+
+  g_assert_nonnull (fake_argv[1]);
+  graph = start_listening (fake_argv, &fake_url);
+  refuse_messages (fake_url);
+  config = g_strdup_printf ("[whatsapp]\ngraph-url=%s\nphone-number-id=106540352242922\naccess-token=test-token\n"
+                            "ticket-template=pravesh_ticket\n[outbox]\npoll-seconds=1\n",
+                            fake_url);
+  run_sending ("refused", config, &s);
+  stop_process (graph);
+  g_assert_true (s.hub_sent);
+  g_assert_cmpstr (s.hub_says, ==,
+                   "Could not be sent: this phone number cannot receive it — print it or let the visitor photograph "
+                   "it");
   sending_clear (&s);
 }
 
@@ -723,5 +788,6 @@ main (int argc, char **argv)
   g_test_add_func ("/desk/offers", test_offers);
   g_test_add_func ("/desk/hub-sends-nothing", test_hub_sends_nothing);
   g_test_add_func ("/desk/hub-sends-whatsapp", test_hub_sends_whatsapp);
+  g_test_add_func ("/desk/hub-cannot-send", test_hub_cannot_send);
   return g_test_run ();
 }

@@ -335,6 +335,19 @@ test_deliveries (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (m->body, asha->serial));
   g_assert_cmpstr (delivery_status (f->admin, issuer, asha->ticket.serial, 0), ==, "pending");
   g_assert_cmpstr (delivery_status (f->admin, issuer, gone->ticket.serial, 0), ==, "failed");
+  /* Each ticket's own messages, as a desk asks for them, and why one
+   * failed in a word a desk can put in a volunteer's words. */
+  {
+    g_autoptr (GPtrArray) own = pv_outbox_list_for_ticket (f->admin, issuer, asha->ticket.serial, &error);
+    g_autoptr (GPtrArray) other = pv_outbox_list_for_ticket (f->admin, issuer, gone->ticket.serial, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (own->len, ==, 2);
+    g_assert_cmpstr (((PvOutboxMessage *) own->pdata[0])->channel, ==, "whatsapp");
+    g_assert_cmpstr (((PvOutboxMessage *) own->pdata[1])->channel, ==, "sms");
+    g_assert_cmpuint (other->len, ==, 1);
+    g_assert_cmpstr (pv_outbox_failure_kind (other->pdata[0]), ==, "revoked");
+  }
 
   /* Exactly once, however often the worker looks. */
   g_assert_true (pv_outbox_take_deliveries (f->admin, &queued, &error));

@@ -84,6 +84,9 @@
 #     in X-Hub-Signature-256 with the app secret. graph.webhooks: what was
 #     posted, a list of {"wamid", "status" (the hub's HTTP answer, 0 when
 #     none), "body"}; graph.wait_webhooks(n, timeout).
+#   graph.report_status(wamid, status, to): Meta reports that message
+#     @wamid to @to was "delivered" or "read": a statuses webhook posted
+#     and signed as above; returns the hub's HTTP status.
 #   graph.deliver_text(wa_id, text): a visitor writes @text to the
 #     business number from @wa_id (digits, or +digits): a messages webhook
 #     posted and signed as above; returns the hub's HTTP status.
@@ -689,6 +692,19 @@ class GraphFake(_Fake):
         with self.lock:
             record["status"] = status
             self.lock.notify_all()
+
+    def report_status(self, wamid, status, to):
+        """A statuses webhook saying message @wamid to @to reached @status
+        ("delivered", "read"), as Meta posts it; returns the hub's HTTP
+        status (0: no webhook set)."""
+        report = {"id": wamid, "status": status, "timestamp": str(int(time.time())),
+                  "recipient_id": to.lstrip("+")}
+        body = {"object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                    "statuses": [report]}}]}]}
+        return self._post_webhook(body)
 
     def _media(self, handler, request):
         form = request.form

@@ -24,7 +24,10 @@
 # day's start, and its counts by status stay right whoever writes the
 # outbox. Devices are told, with the list of peers, which channels the
 # hub can send a ticket or a sign-in code by, as its settings allow; the
-# sign-in answer says whether a code was sent.
+# sign-in answer says whether a code was sent. A desk asks the hub where
+# one ticket's sending has got (sent, failed and why in a word, never the
+# phone), with its token, within a rate; other roles and no token are
+# refused, and a ticket the hub does not hold is said to be unknown.
 
 import json
 import os
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -507,6 +511,83 @@ class TestDesksAndSms(OutboxTestCase):
         self.assertEqual(len(self.graph.messages()), 1)
         self.assertStops(hub)
         self.assertNoPhonesLogged(ASHA)
+
+    def delivery(self, hub, db, serial, token=None):
+        """The hub's word on a ticket's sending, as a device asks it: (HTTP
+        status, answer)."""
+        if token is None:
+            token = self.ctl("token", "--for", hub.url, db=db).stdout.strip()
+        url = hub.url + "api/v1/tickets/delivery?" + urllib.parse.urlencode({"serial": serial})
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def test_a_desk_follows_its_tickets_sending(self):
+        desk, gate = self.path("desk.db"), self.path("gate.db")
+        self.ctl("device", "add", "--role", "desk", "--name", "Desk 1", "--out", desk, db=self.hub_db)
+        self.ctl("device", "add", "--role", "gate", "--name", "Gate 1", "--out", gate, db=self.hub_db)
+        hub = self.start_hub(whatsapp={"ticket-template": "pravesh_ticket"})
+        token = self.ctl("token", "--for", hub.url, db=desk).stdout.strip()
+        _, sent = self.issue(desk)
+        _, refused = self.issue(desk, "--phone", "98765 43211")
+        # Meta refuses the second visitor's number for good.
+        self.graph.fail("131026", count=None, endpoint="messages", to="+919876543211")
+        # Not synced yet: the hub holds no such ticket, and says so.
+        self.assertEqual(self.delivery(hub, desk, sent["serial"], token),
+                         (404, {"error": "The hub holds no such ticket"}))
+        for shown in (sent, refused):
+            self.ctl("ticket", "send", shown["serial"], "--via", "whatsapp", db=desk)
+        self.ctl_json("sync", "--once", "--hub", hub.url, db=desk)
+
+        deadline = time.monotonic() + 30
+        while True:
+            answers = [self.delivery(hub, desk, shown["serial"], token) for shown in (sent, refused)]
+            states = [[m["state"] for m in a["messages"]] for _, a in answers]
+            if states == [["sent"], ["failed"]]:
+                break
+            self.assertLess(time.monotonic(), deadline, answers)
+            time.sleep(0.5)
+        [(status, first), (_, second)] = answers
+        self.assertEqual(status, 200)
+        # Each ticket's own message only; a reason in a word the desk puts
+        # in a volunteer's words, never the phone or the provider's text.
+        self.assertEqual(first["serial"], sent["serial"])
+        [message] = first["messages"]
+        self.assertEqual(set(message), {"channel", "state", "at"})
+        self.assertEqual(message["channel"], "whatsapp")
+        self.assertLess(abs(message["at"] / 1e6 - time.time()), 60)
+        [message] = second["messages"]
+        self.assertEqual((message["channel"], message["state"], message["reason"]),
+                         ("whatsapp", "failed", "not-reachable"))
+        for _, answer in answers:
+            self.assertNotIn("9876543", json.dumps(answer))
+            self.assertNotIn("131026", json.dumps(answer))
+        # Meta reports the first delivered: so does the hub.
+        self.graph.set_webhook(hub.url + "webhooks/whatsapp", "test-app-secret")
+        [wamid] = [r.reply["messages"][0]["id"] for r in self.graph.snapshot()
+                   if r.endpoint == "messages" and r.status == 200]
+        self.assertEqual(self.graph.report_status(wamid, "delivered", ASHA), 200)
+        status, answer = self.delivery(hub, desk, sent["serial"], token)
+        self.assertEqual([(m["channel"], m["state"]) for m in answer["messages"]], [("whatsapp", "delivered")])
+
+        # A ticket of another device is answered too; nobody else is.
+        _, by_hub = self.issue(self.hub_db)
+        self.assertEqual(self.delivery(hub, desk, by_hub["serial"], token),
+                         (200, {"serial": by_hub["serial"], "messages": []}))
+        self.assertEqual(self.delivery(hub, desk, sent["serial"], "")[0], 401)
+        self.assertEqual(self.delivery(hub, desk, sent["serial"], "PVT1.forged.token")[0], 401)
+        self.assertEqual(self.delivery(hub, gate, sent["serial"]),
+                         (403, {"error": "Only desks and admin devices follow a ticket's sending"}))
+        self.assertEqual(self.delivery(hub, desk, "not-a-serial", token), (400, {"error": "Give ?serial=3-000145"}))
+        # A device asking in a loop is told to wait, after at most two a
+        # second for the minute.
+        statuses = [self.delivery(hub, desk, sent["serial"], token)[0] for _ in range(121)]
+        self.assertIn(429, statuses)
+        self.assertStops(hub)
+        self.assertNoPhonesLogged(ASHA, "+919876543211")
 
     def test_sms_gateway_and_volunteer_codes(self):
         gate = self.path("gate.db")
