@@ -1544,8 +1544,11 @@ pv_chart_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, i
 {
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
+      /* The dashboard flows its charts at their natural width: this
+       * one puts three abreast on a full-screen 1920 px window, two on
+       * a 1024 px one. */
       *minimum = 200;
-      *natural = 480;
+      *natural = 360;
     }
   else
     {

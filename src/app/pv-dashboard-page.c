@@ -23,6 +23,8 @@
 #define REFRESH_DELAY_MS 200
 /* The last-minute rates and the stale devices move with the clock. */
 #define TICK_SECONDS 5
+/* A chart narrower than this crowds its labels. */
+#define CHART_MIN_WIDTH 360
 
 static const char *const CHANNELS[] = { "web", "whatsapp", "desk", "import" };
 
@@ -32,7 +34,7 @@ struct _PvDashboardPage
 
   /* template widgets */
   GtkFlowBox *tiles;
-  GtkGrid *charts;
+  GtkFlowBox *charts;
   GtkLabel *updated;
 
   /* owned */
@@ -544,8 +546,7 @@ save_chart_activated (GtkWidget *widget, const char *action_name, GVariant *para
 /* A chart in a card, its own title drawn at the top left and a save
  * button over its top right corner, so no height goes to a header. */
 static void
-make_chart (PvDashboardPage *self, PvDashboardChart which, PvChartKind kind, const char *title, int column,
-            int row, int width)
+make_chart (PvDashboardPage *self, PvDashboardChart which, PvChartKind kind, const char *title)
 {
   GtkWidget *card = gtk_overlay_new ();
   GtkWidget *save = gtk_menu_button_new ();
@@ -574,12 +575,16 @@ make_chart (PvDashboardPage *self, PvDashboardChart which, PvChartKind kind, con
   self->chart[which] = PV_CHART (pv_chart_new (kind));
   pv_chart_set_title (self->chart[which], title);
   pv_chart_set_header_inset (self->chart[which], 40);
-  gtk_widget_set_size_request (GTK_WIDGET (self->chart[which]), -1, 230);
+  /* Its least size decides how many go abreast: two on a 1024 px
+   * screen, three on a window with room for the sidebar and 1140 px. */
+  gtk_widget_set_size_request (GTK_WIDGET (self->chart[which]), CHART_MIN_WIDTH, 230);
   gtk_widget_set_hexpand (GTK_WIDGET (self->chart[which]), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self->chart[which]), TRUE);
   gtk_overlay_set_child (GTK_OVERLAY (card), GTK_WIDGET (self->chart[which]));
   gtk_overlay_add_overlay (GTK_OVERLAY (card), save);
-  gtk_grid_attach (self->charts, card, column, row, width, 1);
+  gtk_flow_box_append (self->charts, card);
+  /* A chart to read, not a button: focus goes to its save button only. */
+  gtk_widget_set_focusable (gtk_widget_get_parent (card), FALSE);
 }
 
 static void
@@ -665,14 +670,13 @@ pv_dashboard_page_init (PvDashboardPage *self)
   make_tile (self, PV_DASHBOARD_DOUBLES, _ ("Double Entries"));
   make_tile (self, PV_DASHBOARD_DEVICES, _ ("Devices"));
 
-  /* Three columns: the whole day wide on top beside inside-now, then the
-   * gates and the registrations, so 1366×768 shows it all at once. */
-  make_chart (self, PV_DASHBOARD_CHART_QUARTERS, PV_CHART_LINE, _ ("Entries per 15 Minutes"), 0, 0, 2);
-  make_chart (self, PV_DASHBOARD_CHART_INSIDE, PV_CHART_LINE, _ ("Inside over the Day"), 2, 0, 1);
-  make_chart (self, PV_DASHBOARD_CHART_GATES, PV_CHART_BAR, _ ("Entries per Gate Today"), 0, 1, 1);
-  make_chart (self, PV_DASHBOARD_CHART_CATEGORIES, PV_CHART_STACKED_BAR, _ ("Registrations by Category"), 1,
-              1, 1);
-  make_chart (self, PV_DASHBOARD_CHART_CHANNELS, PV_CHART_DONUT, _ ("Registrations by Channel"), 2, 1, 1);
+  /* The day's entries first, then inside-now beside them when two or
+   * more fit abreast, then the gates and the registrations. */
+  make_chart (self, PV_DASHBOARD_CHART_QUARTERS, PV_CHART_LINE, _ ("Entries per 15 Minutes"));
+  make_chart (self, PV_DASHBOARD_CHART_INSIDE, PV_CHART_LINE, _ ("Inside over the Day"));
+  make_chart (self, PV_DASHBOARD_CHART_GATES, PV_CHART_BAR, _ ("Entries per Gate Today"));
+  make_chart (self, PV_DASHBOARD_CHART_CATEGORIES, PV_CHART_STACKED_BAR, _ ("Registrations by Category"));
+  make_chart (self, PV_DASHBOARD_CHART_CHANNELS, PV_CHART_DONUT, _ ("Registrations by Channel"));
   quarter_labels (self->chart[PV_DASHBOARD_CHART_QUARTERS]);
   quarter_labels (self->chart[PV_DASHBOARD_CHART_INSIDE]);
   g_signal_connect (self, "map", G_CALLBACK (map_cb), NULL);

@@ -446,6 +446,8 @@ pair_clicked_cb (PvDevicesPage *self)
   gtk_widget_set_tooltip_text (gate, _ ("The gate this station will stand at"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (gate), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Gate"), -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (role), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Role"), -1);
+  /* Its placeholder is only a hint: a screen reader said "GtkEntry". */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (name), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Name"), -1);
   g_signal_connect_object (role, "notify::selected", G_CALLBACK (role_chosen_cb), gate, 0);
 
   gtk_entry_set_placeholder_text (GTK_ENTRY (name), _ ("Name, e.g. “Gate 5”"));

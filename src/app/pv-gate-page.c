@@ -273,6 +273,7 @@ headline_for (PvVerdict verdict)
 enum
 {
   SIGNAL_VERDICT_DRAWN,
+  SIGNAL_GATE_CHANGED,
   N_SIGNALS
 };
 
@@ -769,8 +770,12 @@ camera_chosen_cb (PvGatePage *self)
 static void
 resolve_gate (PvGatePage *self)
 {
-  g_free (self->gate);
+  g_autofree char *was = g_steal_pointer (&self->gate);
+
   self->gate = pv_devices_dup_gate (self->store);
+  /* The window's header says the gate too. */
+  if (g_strcmp0 (was, self->gate) != 0)
+    g_signal_emit (self, signals[SIGNAL_GATE_CHANGED], 0);
 }
 
 static void
@@ -1245,6 +1250,8 @@ pv_gate_page_class_init (PvGatePageClass *klass)
   gtk_widget_class_set_css_name (widget_class, "gatepage");
   signals[SIGNAL_VERDICT_DRAWN] = g_signal_new ("verdict-drawn", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  signals[SIGNAL_GATE_CHANGED] = g_signal_new ("gate-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                               NULL, NULL, NULL, G_TYPE_NONE, 0);
   gtk_widget_class_install_action (widget_class, "gate.lookup", NULL, focus_lookup_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "gate.lookup", NULL);
 }

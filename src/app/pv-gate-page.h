@@ -21,7 +21,8 @@ G_DECLARE_FINAL_TYPE (PvGatePage, pv_gate_page, PV, GATE_PAGE, AdwBin)
  * pv_devices_dup_gate(); when it knows none, the page asks before its
  * first scan), telling @watch (may be NULL) of the records it writes.
  * @camera_source overrides the "camera" setting for this run when not
- * NULL. */
+ * NULL. It emits "gate-changed" when another gate is chosen (see
+ * pv_gate_page_get_gate()). */
 GtkWidget *pv_gate_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings, const char *camera_source);
 /* Starts the camera; a camera that cannot start is said on the page (the
  * wedge and the lookup still work). */

@@ -619,6 +619,12 @@ pv_window_get_desk_page (PvWindow *self)
   return self->desk_page;
 }
 
+const char *
+pv_window_get_station (PvWindow *self)
+{
+  return gtk_label_get_text (self->station_label);
+}
+
 GtkWidget *
 pv_window_get_page (PvWindow *self, const char *name)
 {
@@ -808,14 +814,28 @@ add_page (PvWindow *self, GtkWidget *page, const char *name, const char *title, 
     }
 }
 
+/* The header says which device this is and what it is for: a gate
+ * station, which gate it stands at (or that none is chosen yet). */
+static void
+update_station (PvWindow *self)
+{
+  const PvDeviceInfo *device = pv_store_lookup_device (self->store, pv_store_get_device_id (self->store));
+  const char *gate = self->gate_page ? pv_gate_page_get_gate (PV_GATE_PAGE (self->gate_page)) : NULL;
+  const char *what = self->role == PV_ROLE_GATE   ? (gate ? gate : _ ("Gate not chosen"))
+                     : self->role == PV_ROLE_DESK ? _ ("desk")
+                                                  : _ ("control room");
+  /* Translators: the device's name and what this station is for. */
+  g_autofree char *station = device ? g_strdup_printf (_ ("%s · %s"), device->name, what) : NULL;
+
+  gtk_label_set_text (self->station_label, station ? station : "");
+}
+
 PvWindow *
 pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings, PvRole role,
                const char *camera_source)
 {
   PvWindow *self = g_object_new (PV_TYPE_WINDOW, "application", application, NULL);
-  const PvDeviceInfo *device;
   PvEvent *event;
-  g_autofree char *station = NULL;
 
   self->store = g_object_ref (store);
   self->settings = g_object_ref (settings);
@@ -863,16 +883,11 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
   /* Looked up only now: the store's caches are rebuilt whenever another
    * program wrote to the file, as the pages read it. */
   event = pv_store_get_event (store, NULL);
-  device = pv_store_lookup_device (store, pv_store_get_device_id (store));
   if (event != NULL)
     adw_view_switcher_title_set_subtitle (self->switcher_title, pv_event_get_name (event));
-  /* Translators: the device's name and what this station is for. */
-  station = device ? g_strdup_printf (_ ("%s · %s"), device->name,
-                                      role == PV_ROLE_GATE   ? _ ("gate")
-                                      : role == PV_ROLE_DESK ? _ ("desk")
-                                                             : _ ("control room"))
-                   : NULL;
-  gtk_label_set_text (self->station_label, station ? station : "");
+  update_station (self);
+  if (role == PV_ROLE_GATE)
+    g_signal_connect_swapped (self->gate_page, "gate-changed", G_CALLBACK (update_station), self);
   start_sync (self);
   g_signal_connect (settings, "changed", G_CALLBACK (sync_settings_changed_cb), self);
   update_sync_state (self);

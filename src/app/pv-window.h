@@ -28,6 +28,8 @@ GtkWidget *pv_window_get_desk_page (PvWindow *self);
 /* Any page by name: "dashboard", "gate", "desk", "tickets", "doubles",
  * "devices", "volunteers", "export"; NULL when the role has none. */
 GtkWidget *pv_window_get_page (PvWindow *self, const char *name);
+/* What the header says this station is: "Gate 2 laptop · Gate 2". */
+const char *pv_window_get_station (PvWindow *self);
 /* Shows the page named so. */
 void pv_window_show_page (PvWindow *self, const char *name);
 void pv_window_toast (PvWindow *self, const char *text);

@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Every control of the app has a name a screen reader can say. The control
 # room (whose sidebar holds every page), and before it the first-run
-# window of a station with no event yet, run on a private X display and a
-# private D-Bus session with its own accessibility bus, as Orca would find
-# it; this walker reads the app's accessibility tree through AT-SPI,
-# visits each page by selecting its sidebar row, opens Preferences through
-# the window's own action, and fails on any control whose name is empty or
-# only a GTK type name ("GtkMenuButton", "GtkToggleButton").
+# window of a station with no event yet, a gate-only station (asking
+# "Which Gate Is This?", then scanning) and a desk-only one, run on a
+# private X display and a private D-Bus session with its own accessibility
+# bus, as Orca would find it; this walker reads the app's accessibility
+# tree through AT-SPI, visits each page by selecting its sidebar row,
+# presses "Pair a New Device…", opens Preferences through the window's own
+# action, and fails on any control whose name is empty or only a GTK type
+# name ("GtkMenuButton", "GtkToggleButton").
 #
 # Run by run-a11y.sh (the buses), under run-xvfb.sh (the display). It needs
 # Debian's python3-pyatspi, so it runs with /usr/bin/python3.
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,6 +155,57 @@ def check_first_run(build, n):
     return bool(problems)
 
 
+def press(node, what):
+    """Presses @node's first action (a button's "click"), as Orca does."""
+    try:
+        node.queryAction().doAction(0)
+    except GLib.Error as e:
+        # Done before the reply goes, which a slow app may not send in time.
+        print(f"# no reply to pressing {what} yet: {e.message}")
+
+
+def tell(n, what, problems):
+    print(f"{'ok' if not problems else 'not ok'} {n} - every control {what} is named")
+    for p in problems:
+        print(f"# unnamed: {p}")
+    return bool(problems)
+
+
+def named_button(name):
+    # GTK 4.8 says a button with a mnemonic twice, the first time with
+    # its underscore ("_Cancel Cancel"): the last words are its label.
+    return lambda x: role_of(x) == "push button" and (x.name == name or x.name.endswith(" " + name))
+
+
+def check_station(build, n, args, what):
+    """A gate-only or desk-only station's window, shown by itself."""
+    app = start_app(build, args)
+    try:
+        accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
+        frame = wait_for("its window", lambda: find(accessible, lambda x: role_of(x) == "frame"))
+        problems = stable_walk(frame)
+    finally:
+        stop_app(app)
+    return tell(n, what, problems)
+
+
+def check_gate_chooser(build, n, db):
+    """A gate station that knows no gate asks which it is, then scans."""
+    app = start_app(build, ["--db", db, "--role", "gate", "--camera", "none"])
+    failures = 0
+    try:
+        accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
+        frame = wait_for("its window", lambda: find(accessible, lambda x: role_of(x) == "frame"))
+        gate = wait_for("“Which Gate Is This?”", lambda: find(frame, named_button("Gate 2")))
+        failures += tell(n, "in the gate's “Which Gate Is This?”", stable_walk(frame))
+        press(gate, "Gate 2")
+        wait_for("the gate chosen", lambda: find(frame, named_button("Gate 2")) is None)
+        failures += tell(n + 1, "in the gate-only station's window", stable_walk(frame))
+    finally:
+        stop_app(app)
+    return failures
+
+
 def main():
     build = os.environ["PRAVESH_BUILD_ROOT"]
     ctl = os.environ["PRAVESH_CTL"]
@@ -166,6 +220,13 @@ def main():
     print("TAP version 13")
     n = 1
     failures = check_first_run(build, n)
+    # Its own copy: the gate chosen is kept in the file.
+    gate_db = os.path.join(tmp, "gate.db")
+    shutil.copyfile(db, gate_db)
+    failures += check_gate_chooser(build, n + 1, gate_db)
+    n += 2
+    n += 1
+    failures += check_station(build, n, ["--db", db, "--role", "desk"], "in the desk-only station's window")
     app = start_app(build, ["--db", db, "--role", "admin", "--camera", "none"])
     try:
         accessible = wait_for("the app on the accessibility bus", lambda: app_named("pravesh"))
@@ -193,6 +254,20 @@ def main():
                   f"(“{row.name}”) shown")
             for p in problems:
                 print(f"# unnamed: {p}")
+
+        # "Pair a New Device…" on the Devices page, pressed as Orca would.
+        devices = next(i for i, row in enumerate(rows) if row.name == "Devices")
+        selection.selectChild(devices)
+        wait_for("the Devices page", lambda: selection.isChildSelected(devices))
+        pair = wait_for("“Pair a New Device…”", lambda: find(frame, named_button("Pair a New Device…")))
+        press(pair, "Pair a New Device…")
+        dialog = wait_for("the pairing dialog", lambda: next(
+            (w for w in children(accessible) if role_of(w) in ("frame", "dialog") and w != frame), None))
+        n += 1
+        failures += tell(n, "in “Pair a New Device”", stable_walk(dialog))
+        press(wait_for("its Cancel", lambda: find(dialog, named_button("Cancel"))), "Cancel")
+        wait_for("the pairing dialog gone", lambda: all(
+            w == frame for w in children(accessible) if role_of(w) in ("frame", "dialog")))
 
         # Preferences, opened as a keyboard user would, by the window's action.
         actions = frame.queryAction()

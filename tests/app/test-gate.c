@@ -685,6 +685,7 @@ typedef struct
   guint step;
   gboolean asked;       /* the chooser was up before any scan */
   char *asked_count;    /* the count line then */
+  char *asked_station;  /* the header then */
   char *refused_note;   /* what the page said of the early scan */
   guint early_verdicts; /* verdicts before the gate was chosen */
   Seen seen;            /* the scan after */
@@ -709,6 +710,7 @@ gate_asked (AppRun *run, PvWindow *window, gpointer data)
         return run->ticks > 40;
       asked->asked = TRUE;
       asked->asked_count = g_strdup (pv_gate_page_get_count (page));
+      asked->asked_station = g_strdup (pv_window_get_station (window));
       g_assert_null (pv_gate_page_get_gate (page));
       app_test_type (GTK_WINDOW (window), asked->typed);
       asked->step = 1;
@@ -731,6 +733,8 @@ gate_asked (AppRun *run, PvWindow *window, gpointer data)
     default:
       if (pv_gate_page_is_asking_gate (page))
         return FALSE;
+      /* The header says the gate as soon as it is chosen. */
+      g_assert_cmpstr (pv_window_get_station (window), ==, "Spare laptop · Gate 3");
       return verdict_shown (run, window, &asked->seen);
     }
 }
@@ -761,6 +765,7 @@ test_asks_gate (void)
   }
   g_assert_true (asked.asked);
   g_assert_cmpstr (asked.asked_count, ==, "No gate chosen yet");
+  g_assert_cmpstr (asked.asked_station, ==, "Spare laptop · Gate not chosen");
   g_assert_cmpstr (asked.refused_note, ==,
                    "That ticket was not scanned: choose this station’s gate first, then scan it again.");
   g_assert_cmpuint (asked.early_verdicts, ==, 0);
@@ -781,6 +786,7 @@ test_asks_gate (void)
   known = pv_devices_dup_gate (store);
   g_assert_cmpstr (known, ==, "Gate 3");
   g_free (asked.asked_count);
+  g_free (asked.asked_station);
   g_free (asked.refused_note);
   seen_clear (&asked.seen);
 }
@@ -805,6 +811,7 @@ typedef struct
 {
   guint step;
   char *count;
+  char *station; /* the header after */
 } Change;
 
 static gboolean
@@ -821,6 +828,7 @@ gate_changed (AppRun *run, PvWindow *window, gpointer data)
       /* Known already: nothing asked until a person asks. */
       g_assert_false (pv_gate_page_is_asking_gate (page));
       g_assert_cmpstr (pv_gate_page_get_gate (page), ==, "Gate 3");
+      g_assert_cmpstr (pv_window_get_station (window), ==, "Spare laptop · Gate 3");
       click (GTK_WINDOW (window), change_button);
       change->step = 1;
     }
@@ -839,6 +847,7 @@ gate_changed (AppRun *run, PvWindow *window, gpointer data)
   else if (change->step == 2 && !pv_gate_page_is_asking_gate (page))
     {
       change->count = g_strdup (pv_gate_page_get_count (page));
+      change->station = g_strdup (pv_window_get_station (window));
       return TRUE;
     }
   return FALSE;
@@ -857,11 +866,13 @@ test_change_gate (void)
 
   g_assert_cmpint (app_test_run (args, gate_changed, &change), ==, 0);
   g_assert_true (g_str_has_prefix (change.count, "Gate 1 · "));
+  g_assert_cmpstr (change.station, ==, "Spare laptop · Gate 1");
   store = pv_store_open_existing (spare, &error);
   g_assert_no_error (error);
   known = pv_devices_dup_gate (store);
   g_assert_cmpstr (known, ==, "Gate 1");
   g_free (change.count);
+  g_free (change.station);
 }
 
 static gboolean

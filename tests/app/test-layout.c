@@ -116,6 +116,51 @@ assert_all_inside (PvWindow *window, GtkWidget *widget, const char *name)
   return n;
 }
 
+static void
+collect_css_class (GtkWidget *widget, const char *name, GPtrArray *found)
+{
+  if (gtk_widget_has_css_class (widget, name))
+    {
+      g_ptr_array_add (found, widget);
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    collect_css_class (child, name, found);
+}
+
+/* Asserts that each chart under @page is at least its readable size and
+ * lies across the window whole, no higher than the page shows at once (a
+ * small screen scrolls to the lower ones); returns how many columns they
+ * are in, read from their allocations. */
+static guint
+assert_charts (PvWindow *window, GtkWidget *page)
+{
+  g_autoptr (GPtrArray) cards = g_ptr_array_new ();
+  g_autoptr (GArray) columns = g_array_new (FALSE, FALSE, sizeof (float));
+
+  collect_css_class (page, "chart-card", cards);
+  g_assert_cmpuint (cards->len, ==, 5);
+  for (guint n = 0; n < cards->len; n++)
+    {
+      graphene_rect_t bounds;
+      gboolean seen = FALSE;
+
+      g_assert_true (gtk_widget_compute_bounds (cards->pdata[n], GTK_WIDGET (window), &bounds));
+      g_test_message ("chart %u at %.0f,%.0f %.0f×%.0f", n, bounds.origin.x, bounds.origin.y, bounds.size.width,
+                      bounds.size.height);
+      g_assert_cmpfloat (bounds.size.width, >=, 360);
+      g_assert_cmpfloat (bounds.size.height, >=, 230);
+      g_assert_cmpfloat (bounds.origin.x, >=, 0);
+      g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (GTK_WIDGET (window)));
+      g_assert_cmpfloat (bounds.size.height, <=, gtk_widget_get_height (page));
+      for (guint i = 0; i < columns->len; i++)
+        seen |= g_array_index (columns, float, i) == bounds.origin.x;
+      if (!seen)
+        g_array_append_val (columns, bounds.origin.x);
+    }
+  return columns->len;
+}
+
 /* The window on @screen_width: no wider than it, and its sidebar (if any)
  * folded on a small screen only. */
 static void
@@ -193,10 +238,36 @@ control_room_step (AppRun *run, PvWindow *window, gpointer data)
   page = pv_window_get_page (window, name);
   if (layout->stage == 0)
     {
+      int screen_width, screen_height;
+
+      /* A control room on a large screen is worked full-screen: the
+       * window made as large as the screen through the X server, as a
+       * window manager does when it is maximized. */
+      screen_size (window, &screen_width, &screen_height);
+      if (layout->page == 0 && screen_width >= FOLD_BELOW)
+        {
+          g_autofree char *w = g_strdup_printf ("%d", screen_width);
+          g_autofree char *h = g_strdup_printf ("%d", screen_height);
+          g_autofree char *xid = g_strdup_printf (
+            "%lu", (unsigned long) gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))));
+          const char *args[] = { "windowmove", xid, "0", "0", "windowsize", xid, w, h, NULL };
+
+          app_test_xdotool (GTK_WINDOW (window), args);
+        }
       show_page (layout, window, name);
       layout->stage = 1;
       return FALSE;
     }
+  {
+    int screen_width, screen_height;
+    double sx, sy;
+
+    /* Until the window has grown to the screen (less its frame). */
+    screen_size (window, &screen_width, &screen_height);
+    gtk_native_get_surface_transform (GTK_NATIVE (window), &sx, &sy);
+    if (screen_width >= FOLD_BELOW && gtk_widget_get_width (GTK_WIDGET (window)) + 2 * (int) sx != screen_width)
+      return FALSE;
+  }
   shot = shot_name (window, name);
   if (!drawn (layout, window, shot))
     return FALSE;
@@ -208,7 +279,22 @@ control_room_step (AppRun *run, PvWindow *window, gpointer data)
   }
   assert_fits (window, TRUE);
   if (g_str_equal (name, "dashboard"))
-    g_assert_cmpuint (assert_all_inside (window, page, "dashboard-tile"), ==, 5);
+    {
+      int screen_width, screen_height;
+      guint columns = assert_charts (window, page);
+
+      g_assert_cmpuint (assert_all_inside (window, page, "dashboard-tile"), ==, 5);
+      /* Three abreast full-screen at 1920, fewer at 1024. */
+      screen_size (window, &screen_width, &screen_height);
+      g_test_message ("charts in %u columns", columns);
+      if (screen_width >= FOLD_BELOW)
+        {
+          g_assert_cmpuint (columns, ==, 3);
+          g_assert_cmpuint (assert_all_inside (window, page, "chart-card"), ==, 5);
+        }
+      else
+        g_assert_cmpuint (columns, <, 3);
+    }
   if (g_str_equal (name, "devices"))
     assert_inside (window, find_widget (page, is_button_for, "_Pair a New Device…"), "Pair a New Device");
   if (g_str_equal (name, "tickets"))
