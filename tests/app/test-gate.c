@@ -28,6 +28,9 @@ typedef struct
   const char *typed;  /* a code to type, or NULL to show the camera one */
   const char *db;     /* the station's replica, NULL: the event file */
   const char *serial; /* typed into the lookup by a person, or NULL */
+  /* The count line waited for: an entry decided by the hub reaches this
+   * station's copy, which the line counts, a moment after its verdict. */
+  const char *count_awaited;
   char *headline, *what, *detail, *style, *note, *serial_shown, *count;
   guint tries;
 } Seen;
@@ -79,6 +82,13 @@ verdict_shown (AppRun *run, PvWindow *window, gpointer data)
       seen->style = g_strdup (pv_gate_page_get_style (page));
       seen->note = g_strdup (pv_gate_page_get_note (page));
       seen->serial_shown = g_strdup (pv_gate_page_get_serial (page));
+      seen->count = g_strdup (pv_gate_page_get_count (page));
+    }
+  if (seen->count_awaited != NULL)
+    {
+      if (!g_str_has_prefix (pv_gate_page_get_count (page), seen->count_awaited))
+        return FALSE;
+      g_free (seen->count);
       seen->count = g_strdup (pv_gate_page_get_count (page));
     }
   /* One frame so the verdict is drawn before the picture is taken, and
@@ -976,6 +986,7 @@ test_online (void)
     g_autofree char *out = app_test_ctl (pair);
   }
   seen.db = gate_db_path;
+  seen.count_awaited = "Gate 2 · 1 admitted today";
   run_gate (code, FALSE, &seen);
   g_assert_cmpstr (seen.headline, ==, "ADMIT");
   g_assert_cmpstr (seen.style, ==, "admit");
