@@ -880,6 +880,15 @@ pv_window_new (GtkApplication *application, PvStore *store, GSettings *settings,
       adw_view_stack_set_visible_child_name (self->stack, "dashboard");
     }
 
+  /* A gate or a desk station has one page: a switcher of one says nothing,
+   * and faded in over the title on a narrow window it hid it. */
+  if (role != PV_ROLE_ADMIN)
+    {
+      adw_view_switcher_title_set_stack (self->switcher_title, NULL);
+      adw_view_switcher_bar_set_stack (self->switcher_bar, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), FALSE);
+    }
+
   /* Looked up only now: the store's caches are rebuilt whenever another
    * program wrote to the file, as the pages read it. */
   event = pv_store_get_event (store, NULL);
