@@ -4,7 +4,8 @@
  * page read back from the window's labels are in Hindi, the dashboard's
  * "of 3,200" too, a School group ticket found at the desk by its serial
  * reads "School group · Day 2 of 9" in Hindi, and one scanned at the gate
- * is admitted in Hindi. No English word a person reads is left, beyond
+ * is admitted in Hindi, and a mistyped serial there is refused in Hindi
+ * (the core's words). No English word a person reads is left, beyond
  * the event's own names. */
 #include "config.h"
 
@@ -87,6 +88,7 @@ typedef struct
   gboolean saw_station;
   gboolean saw_sidebar;
   char *ticket_line;
+  char *serial_refusal; /* the gate's words on a mistyped serial */
 } Hindi;
 
 static GPtrArray *
@@ -262,6 +264,28 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
         texts = labels_of (page);
         note_english (hindi, "verdict", texts);
         g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-verdict"));
+        /* Then a serial typed without its dash, as a hurried volunteer
+         * types it: the core's refusal reaches the gate in Hindi too. */
+        pv_gate_page_dismiss (gate);
+        pv_gate_page_focus_lookup (gate);
+        {
+          const char *const keys[] = { "type", "--delay", "20", "3145", NULL };
+          const char *const enter[] = { "key", "Return", NULL };
+          app_test_xdotool (GTK_WINDOW (window), keys);
+          app_test_xdotool (GTK_WINDOW (window), enter);
+        }
+        hindi->stage = 4;
+        return FALSE;
+      }
+
+    case 4: /* the mistyped serial refused, in words */
+      {
+        PvGatePage *gate = PV_GATE_PAGE (page);
+
+        if (!gtk_widget_has_css_class (pv_gate_page_get_lookup (gate), "error"))
+          return FALSE;
+        hindi->serial_refusal = g_strdup (pv_gate_page_get_hint (gate));
+        g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-serial-refused"));
       }
       break;
     }
@@ -305,6 +329,10 @@ test_control_room (void)
   g_test_message ("Verdict: %s / %s", hindi.verdict_headline, hindi.verdict_what);
   g_assert_cmpstr (hindi.verdict_what, ==, "स्कूल समूह · दिन 1 / 9");
   g_assert_false (has_english (hindi.verdict_headline));
+  g_test_message ("Mistyped serial: %s", hindi.serial_refusal);
+  g_assert_nonnull (hindi.serial_refusal);
+  g_assert_false (has_english (hindi.serial_refusal));
+  g_free (hindi.serial_refusal);
   g_free (hindi.ticket_line);
   g_free (hindi.verdict_what);
   g_free (hindi.verdict_headline);
