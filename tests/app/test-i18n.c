@@ -5,7 +5,7 @@
  * "of 3,200" too, a School group ticket found at the desk by its serial
  * reads "School group · Day 2 of 9" in Hindi, and one scanned at the gate
  * is admitted in Hindi, and a mistyped serial there is refused in Hindi
- * (the core's words). No English word a person reads is left, beyond
+ * (the core's words), as is a school group of 500 at the desk. No English word a person reads is left, beyond
  * the event's own names. */
 #include "config.h"
 
@@ -89,6 +89,7 @@ typedef struct
   gboolean saw_sidebar;
   char *ticket_line;
   char *serial_refusal; /* the gate's words on a mistyped serial */
+  char *too_many;       /* the desk's on a group over its category's size */
 } Hindi;
 
 static GPtrArray *
@@ -210,6 +211,17 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
           hindi->stage = 3;
           return FALSE;
         }
+      if (g_str_equal (name, "desk"))
+        {
+          /* A school group too big for one ticket: its name first. */
+          pv_desk_page_focus_form (PV_DESK_PAGE (page));
+          {
+            const char *const keys[] = { "type", "--delay", "20", "Asha", NULL };
+            app_test_xdotool (GTK_WINDOW (window), keys);
+          }
+          hindi->stage = 5;
+          return FALSE;
+        }
       if (g_str_equal (name, "tickets"))
         {
           pv_desk_page_focus_search (PV_DESK_PAGE (page));
@@ -278,6 +290,36 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
         return FALSE;
       }
 
+    case 5: /* the group's name taken: 500 people, issued with Ctrl+Enter */
+      {
+        GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+        const char *const keys[] = { "key", "ctrl+a", NULL, "type", "--delay", "20", "500", NULL,
+                                     "key", "ctrl+Return", NULL, NULL };
+
+        if (!GTK_IS_EDITABLE (focus) || g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (focus)), "Asha") != 0)
+          return FALSE;
+        pv_desk_page_focus_party (PV_DESK_PAGE (page), "School group");
+        for (guint k = 0; keys[k] != NULL; k++)
+          {
+            app_test_xdotool (GTK_WINDOW (window), keys + k);
+            while (keys[k] != NULL)
+              k++;
+          }
+        hindi->stage = 6;
+        return FALSE;
+      }
+
+    case 6: /* refused in words, the category named as the form names it */
+      texts = labels_of (page);
+      for (guint i = 0; i < texts->len && hindi->too_many == NULL; i++)
+        if (strstr (texts->pdata[i], "500") != NULL)
+          hindi->too_many = g_strdup (texts->pdata[i]);
+      if (hindi->too_many == NULL)
+        return FALSE;
+      note_english (hindi, "desk", texts);
+      g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-too-many"));
+      break;
+
     case 4: /* the mistyped serial refused, in words */
       {
         PvGatePage *gate = PV_GATE_PAGE (page);
@@ -333,6 +375,10 @@ test_control_room (void)
   g_assert_nonnull (hindi.serial_refusal);
   g_assert_false (has_english (hindi.serial_refusal));
   g_free (hindi.serial_refusal);
+  g_test_message ("Too many: %s", hindi.too_many);
+  g_assert_nonnull (hindi.too_many);
+  g_assert_nonnull (strstr (hindi.too_many, "स्कूल समूह"));
+  g_free (hindi.too_many);
   g_free (hindi.ticket_line);
   g_free (hindi.verdict_what);
   g_free (hindi.verdict_headline);
