@@ -5,7 +5,8 @@
  * "of 3,200" too, a School group ticket found at the desk by its serial
  * reads "School group · Day 2 of 9" in Hindi, and one scanned at the gate
  * is admitted in Hindi, and a mistyped serial there is refused in Hindi
- * (the core's words), as is a school group of 500 at the desk. No English word a person reads is left, beyond
+ * (the core's words), as is a school group of 500 at the desk; Preferences
+ * too, its title included. No English word a person reads is left, beyond
  * the event's own names. */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
 #include "pv-gate-page.h"
+#include "pv-preferences.h"
 
 static char *tmpdir;
 static char *db_path;
@@ -90,6 +92,7 @@ typedef struct
   char *ticket_line;
   char *serial_refusal; /* the gate's words on a mistyped serial */
   char *too_many;       /* the desk's on a group over its category's size */
+  gboolean saw_preferences;
 } Hindi;
 
 static GPtrArray *
@@ -222,6 +225,13 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
           hindi->stage = 5;
           return FALSE;
         }
+      if (g_str_equal (name, "export"))
+        {
+          /* Then Preferences, as the main menu opens it. */
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL));
+          hindi->stage = 7;
+          return FALSE;
+        }
       if (g_str_equal (name, "tickets"))
         {
           pv_desk_page_focus_search (PV_DESK_PAGE (page));
@@ -320,6 +330,30 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
       g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-too-many"));
       break;
 
+    case 7: /* Preferences: its title and every row */
+      {
+        GtkWindow *preferences = NULL;
+        GListModel *toplevels = gtk_window_get_toplevels (); /* GTK's own */
+
+        for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+          {
+            g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+            if (PV_IS_PREFERENCES (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+              preferences = toplevel;
+          }
+        if (preferences == NULL)
+          return FALSE;
+        texts = labels_of (GTK_WIDGET (preferences));
+        g_ptr_array_add (texts, g_strdup (gtk_window_get_title (preferences)));
+        for (guint i = 0; i < texts->len; i++)
+          g_test_message ("preferences: %s", (char *) texts->pdata[i]);
+        note_english (hindi, "preferences", texts);
+        hindi->saw_preferences = TRUE;
+        g_free (app_test_screenshot (GTK_WIDGET (preferences), "hindi-preferences"));
+        gtk_window_close (preferences);
+      }
+      break;
+
     case 4: /* the mistyped serial refused, in words */
       {
         PvGatePage *gate = PV_GATE_PAGE (page);
@@ -391,6 +425,7 @@ test_other_pages (void)
   Hindi hindi = { 0 };
 
   run_pages (pages, &hindi);
+  g_assert_true (hindi.saw_preferences);
 }
 
 int
