@@ -266,6 +266,7 @@ draw_text (Render *r, PvChartLabelRole role, TextSize size, const char *text, do
   label->role = role;
   label->text = g_strdup (text);
   label->lines = laid_out_lines (r->layout, text);
+  label->cut = pango_layout_is_ellipsized (r->layout);
   graphene_rect_init (&label->bounds, (float) left, (float) top, (float) logical.width, (float) logical.height);
   g_ptr_array_add (r->self->labels, label);
   return label->bounds;
@@ -1149,7 +1150,7 @@ render_donut (Render *r, double top)
 {
   PvChart *self = r->self;
   guint n = self->categories->len;
-  double total = 0, name_w = 0, value_w = 0, swatch = round (0.7 * r->em), row_h = round (1.5 * r->em);
+  double total = 0, name_w = 0, full_name_w, value_w = 0, swatch = round (0.7 * r->em), row_h = round (1.5 * r->em);
   double left = r->pad, width = r->width - 2 * r->pad, height = r->height - r->pad - top;
   /* A ring as tall as a 4K monitor's card is a poster, not a chart. */
   double max_diameter = 30 * r->em;
@@ -1167,12 +1168,20 @@ render_donut (Render *r, double top)
       format_share (self, slice_value (self, i), total, text, sizeof text);
       value_w = MAX (value_w, text_width (r, TEXT_SMALL, text));
     }
-  name_w = MIN (name_w, MAX (width / 2 - swatch - value_w, 4 * r->em));
+  full_name_w = name_w;
+  name_w = MIN (full_name_w, MAX (width / 2 - swatch - value_w, 4 * r->em));
   legend_w = swatch + r->gap + name_w + r->em + value_w;
 
   /* The legend as a table beside the ring on a wide chart, in columns
    * under it on a narrow one. */
   beside = width - legend_w - 2 * r->em >= MIN (height, 8 * r->em);
+  /* Under the ring a name may take the whole width: "WhatsApp" is not
+   * cut to "WhatsA…" to leave room for a ring that is not beside it. */
+  if (!beside)
+    {
+      name_w = MIN (full_name_w, MAX (width - swatch - r->gap - r->em - value_w, 4 * r->em));
+      legend_w = swatch + r->gap + name_w + r->em + value_w;
+    }
   if (beside)
     {
       rows = MAX (1, (guint) floor (height / row_h));
@@ -1230,7 +1239,17 @@ render_donut (Render *r, double top)
     PangoRectangle logical;
 
     format_value (self, total, text, sizeof text);
-    pango_font_description_set_absolute_size (r->fonts[TEXT_BIG], CLAMP (g->r_in * 0.42, size, size * 3) * PANGO_SCALE);
+    double big = CLAMP (g->r_in * 0.42, size, size * 3), wide;
+
+    pango_font_description_set_absolute_size (r->fonts[TEXT_BIG], big * PANGO_SCALE);
+    /* A number is never cut ("3,0…"): a grouped one, or a small ring
+     * under a tall legend, takes a smaller size that fits. */
+    while ((wide = text_width (r, TEXT_BIG, text)) > hole && big > 4)
+      {
+        /* Hinting makes text width not quite proportional to size. */
+        big = MAX (big * 0.95 * hole / wide, 4);
+        pango_font_description_set_absolute_size (r->fonts[TEXT_BIG], big * PANGO_SCALE);
+      }
     logical = measure_text (r, TEXT_BIG, text, hole, 1);
     draw_text (r, PV_CHART_LABEL_TOTAL, TEXT_BIG, text, g->cx, g->cy - (caption ? 0.1 * logical.height : 0), 0.5,
                0.5, hole, 1, r->fg);
@@ -1245,6 +1264,7 @@ render_donut (Render *r, double top)
       double x = legend_x + column * (legend_w + r->em), y = legend_y + row * row_h + (row_h - r->em) / 2;
       graphene_rect_t name_box, value_box;
       PvChartLabel *label;
+      gboolean cut;
 
       set_color (r->cr, slice_color (r, i));
       cairo_rectangle (r->cr, x, round (y + (r->em - swatch) / 2), swatch, swatch);
@@ -1254,9 +1274,12 @@ render_donut (Render *r, double top)
                             name_w, 1, r->fg);
       value_box = draw_text (r, PV_CHART_LABEL_LEGEND, TEXT_SMALL, text, x + legend_w, y, 1, 0, 0, 1, r->dim);
       /* One entry, "web 1,200 (45%)", in the layout data. */
+      cut = ((PvChartLabel *) g_ptr_array_index (self->labels, self->labels->len - 2))->cut
+            || ((PvChartLabel *) g_ptr_array_index (self->labels, self->labels->len - 1))->cut;
       g_ptr_array_set_size (self->labels, self->labels->len - 2);
       label = g_new0 (PvChartLabel, 1);
       label->role = PV_CHART_LABEL_LEGEND;
+      label->cut = cut;
       label->text = g_strdup_printf ("%s %s", category (self, i), text);
       graphene_rect_union (&name_box, &value_box, &label->bounds);
       g_ptr_array_add (self->labels, label);
@@ -1658,7 +1681,7 @@ pv_chart_init (PvChart *self)
   self->categories = g_ptr_array_new_with_free_func (g_free);
   self->notes = g_ptr_array_new_with_free_func (g_free);
   self->series = g_ptr_array_new_with_free_func (series_free);
-  self->value_format = g_strdup ("%.0f");
+  self->value_format = g_strdup ("%'.0f");
   self->limit = NAN;
   self->labels = g_ptr_array_new_with_free_func (label_free);
   self->angles = g_array_new (FALSE, TRUE, sizeof (double));
@@ -1824,7 +1847,7 @@ pv_chart_set_value_format (PvChart *self, const char *format)
   g_return_if_fail (format == NULL || is_value_format (format));
 
   g_free (self->value_format);
-  self->value_format = g_strdup (format ? format : "%.0f");
+  self->value_format = g_strdup (format ? format : "%'.0f");
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

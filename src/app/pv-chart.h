@@ -49,6 +49,7 @@ typedef struct
   char *text;
   char *lines;            /* the text as drawn, a '\n' where a line breaks */
   graphene_rect_t bounds; /* in the chart's own coordinates */
+  gboolean cut;           /* drawn shortened, with an ellipsis */
 } PvChartLabel;
 
 /* PvChartKind as a GType, for the "kind" property (construct-only). */
@@ -82,7 +83,8 @@ void pv_chart_clear_series (PvChart *self);
 guint pv_chart_get_n_series (PvChart *self);
 
 /* How values read on the y axis, in the hover text and in notes: a
- * printf format for one double, "%.0f" unless set. */
+ * printf format for one double, "%'.0f" unless set: grouped as the
+ * locale groups digits, as the tiles beside the chart show them. */
 void pv_chart_set_value_format (PvChart *self, const char *format);
 /* A horizontal line at @value (the venue's capacity) with @label; NAN to
  * remove. The y axis always reaches it. */

@@ -82,7 +82,8 @@ build_hub (PvDemo *self, GError **error)
   g_autoptr (PvEvent) event = pv_event_new (DEMO_EVENT_ID, _ ("National Book Fair (demo)"), start, 9, error);
   g_autoptr (PvStore) store = NULL;
   g_autoptr (GRand) rand = g_rand_new_with_seed (20261128);
-  static const char *const gates[] = { "Gate 1", "Gate 2", "Gate 3", "Gate 4" };
+  /* In the language the demo is shown in, as its event's name is. */
+  static const char *const gates[] = { N_ ("Gate 1"), N_ ("Gate 2"), N_ ("Gate 3"), N_ ("Gate 4") };
   static const char *const channels[] = { "web", "web", "web", "whatsapp", "whatsapp", "desk", "import" };
   GPtrArray *categories;
   gint64 now_us = g_get_real_time ();
@@ -90,7 +91,7 @@ build_hub (PvDemo *self, GError **error)
 
   if (event == NULL)
     return FALSE;
-  pv_event_set_venue (event, "Pragati Maidan, New Delhi");
+  pv_event_set_venue (event, _ ("Pragati Maidan, New Delhi"));
   /* What the fire marshal allows inside at once: the dashboard's tile. */
   pv_event_set_capacity (event, 3200);
   if (!pv_event_set_timezone (event, zone, error))
@@ -100,7 +101,7 @@ build_hub (PvDemo *self, GError **error)
   if (!pv_event_set_hours (event, -1, 0, 24 * 60, error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (gates); i++)
-    if (!pv_event_add_gate (event, gates[i], error))
+    if (!pv_event_add_gate (event, _ (gates[i]), error))
       return FALSE;
   pv_event_add_default_categories (event);
   categories = pv_event_get_categories (event);
@@ -138,7 +139,7 @@ build_hub (PvDemo *self, GError **error)
         goto keep;
       {
         PvDecision decision = { 0 };
-        gboolean ok = pv_admission_scan (store, ticket->code, gates[g_rand_int_range (rand, 0, G_N_ELEMENTS (gates))],
+        gboolean ok = pv_admission_scan (store, ticket->code, _ (gates[g_rand_int_range (rand, 0, G_N_ELEMENTS (gates))]),
                                          at, FALSE, FALSE, &decision, error);
         pv_decision_clear (&decision);
         if (!ok)
@@ -150,7 +151,7 @@ build_hub (PvDemo *self, GError **error)
 
             if (out <= now_us)
               {
-                ok = pv_admission_scan (store, ticket->code, gates[g_rand_int_range (rand, 0, G_N_ELEMENTS (gates))],
+                ok = pv_admission_scan (store, ticket->code, _ (gates[g_rand_int_range (rand, 0, G_N_ELEMENTS (gates))]),
                                         out, TRUE, FALSE, &decision, error);
                 pv_decision_clear (&decision);
                 if (!ok)
@@ -197,8 +198,9 @@ build_hub (PvDemo *self, GError **error)
   }
   g_ptr_array_add (self->codes, NULL);
   /* Volunteers for the control room's page (they live at the hub). */
-  if (!pv_volunteers_add (store, "Asha Verma", "+919810000001", PV_ROLE_DESK, NULL, error)
-      || !pv_volunteers_add (store, "Ravi Kumar", "+919810000002", PV_ROLE_GATE, NULL, error))
+  /* Translators: the demo's two volunteers, names written as in your language. */
+  if (!pv_volunteers_add (store, _ ("Asha Verma"), "+919810000001", PV_ROLE_DESK, NULL, error)
+      || !pv_volunteers_add (store, _ ("Ravi Kumar"), "+919810000002", PV_ROLE_GATE, NULL, error))
     goto fail;
   return pv_store_commit (store, error);
 
@@ -273,7 +275,7 @@ hub_line_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* What an organiser does with `pravesh-ctl device invite`: a station
    * that scans is told its gate. */
   if (!(hub = pv_store_open_existing (self->hub_db, &error))
-      || !pv_invite_create (hub, self->role, _ ("Demo station"), self->role == PV_ROLE_DESK ? NULL : "Gate 1",
+      || !pv_invite_create (hub, self->role, _ ("Demo station"), self->role == PV_ROLE_DESK ? NULL : _ ("Gate 1"),
                             (gint64) 3600 * G_USEC_PER_SEC, self->hub_url, NULL, &code, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));

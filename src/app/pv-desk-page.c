@@ -664,9 +664,10 @@ issue_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   if (party > MAX (category->max_party, 1))
     {
       g_autofree char *words = category->max_party <= 1
-                                 ? g_strdup_printf (_ ("A “%s” ticket is for one person: issue one ticket each"), category->name)
+                                 ? g_strdup_printf (_ ("A “%s” ticket is for one person: issue one ticket each"),
+                                                    pv_category_get_label (category))
                                  : g_strdup_printf (_ ("A “%s” ticket admits at most %u people: issue more than one ticket for %s"),
-                                                    category->name, category->max_party, gtk_editable_get_text (GTK_EDITABLE (self->party)));
+                                                    pv_category_get_label (category), category->max_party, gtk_editable_get_text (GTK_EDITABLE (self->party)));
       say_form_error (self, GTK_WIDGET (self->party_row), words);
       return;
     }

@@ -358,7 +358,7 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
     GtkWidget *row;
 
     g_ptr_array_add (lookup_ids, g_strdup ("anyone"));
-    g_ptr_array_add (lookup_names, g_strdup (_ ("Anyone at this station")));
+    g_ptr_array_add (lookup_names, g_strdup (_ ("Anyone here")));
     g_ptr_array_add (lookup_ids, g_strdup ("signed-in"));
     g_ptr_array_add (lookup_names, g_strdup (_ ("Signed-in volunteers only")));
     g_ptr_array_add (lookup_ids, g_strdup ("off"));
@@ -540,8 +540,10 @@ pv_preferences_init (PvPreferences *self)
 PvPreferences *
 pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
 {
+  /* Titled here: libadwaita's own "Preferences" stays English where its
+   * translations are not installed. */
   PvPreferences *self = g_object_new (PV_TYPE_PREFERENCES, "transient-for", parent, "modal", TRUE,
-                                      "search-enabled", FALSE, NULL);
+                                      "search-enabled", FALSE, "title", _ ("Preferences"), NULL);
   AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
 
   self->settings = g_object_ref (settings);

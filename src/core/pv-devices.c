@@ -149,7 +149,7 @@ pv_devices_enroll (PvStore *store, PvRole role, const char *name, const guint8 p
 
   if (*clean == '\0' || strlen (clean) > 64 || !g_utf8_validate (clean, -1, NULL))
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
-                                "A device needs a name of 1 to 64 characters"),
+                                _ ("A device needs a name of 1 to 64 characters")),
            FALSE;
   if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
     return FALSE;
@@ -270,7 +270,7 @@ pv_devices_revoke (PvStore *store, guint16 device_id, const char *reason, GError
   const PvDeviceInfo *device = pv_store_lookup_device (store, device_id);
 
   if (device == NULL)
-    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "There is no device %u", device_id),
+    return g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("There is no device %u"), device_id),
            FALSE;
   return pv_ledger_append (store, PV_RECORD_DEVICE_REVOKED,
                            g_variant_new ("(qxs)", device_id, pv_store_now (store),

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-otp.c: the mechanics of one-time codes (see the header). */
+#include "config.h"
+
 #include "pv-otp.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -76,8 +79,8 @@ locked_out (const PvOtpRow *row, gint64 now, gint64 *out_retry_at, GError **erro
     return FALSE;
   if (out_retry_at)
     *out_retry_at = row->locked_until;
-  g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, "Too many wrong codes: try again in %" G_GINT64_FORMAT " minutes",
-               minutes_until (row->locked_until, now));
+  g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION, _ ("Too many wrong codes: try again in %lld minutes"),
+               (long long) minutes_until (row->locked_until, now));
   return TRUE;
 }
 
@@ -108,8 +111,8 @@ pv_otp_issue (PvStore *store,
       if (out_retry_at)
         *out_retry_at = row.window_start + kind->window;
       g_set_error (error, PV_ERROR, PV_ERROR_PERMISSION,
-                   "Codes were sent to this phone %u times lately: try again in %" G_GINT64_FORMAT " minutes",
-                   kind->requests, minutes_until (row.window_start + kind->window, now));
+                   _ ("Codes were sent to this phone %u times lately: try again in %lld minutes"),
+                   kind->requests, (long long) minutes_until (row.window_start + kind->window, now));
       return FALSE;
     }
   row.requests++;
@@ -171,7 +174,7 @@ settle_wrong_per_code (PvStore *store,
                        GError **refusal,
                        GError **error)
 {
-  g_set_error_literal (refusal, PV_ERROR, PV_ERROR_PERMISSION, "Wrong or expired code");
+  g_set_error_literal (refusal, PV_ERROR, PV_ERROR_PERMISSION, _ ("Wrong or expired code"));
   if (!row->has_code || row->expires_at <= now)
     return TRUE;
   row->failures++;
@@ -222,10 +225,10 @@ pv_otp_settle (PvStore *store,
         }
       if (row->locked_until > now)
         g_set_error (refusal, PV_ERROR, PV_ERROR_PERMISSION,
-                     "Wrong code; too many wrong codes: locked for %" G_GINT64_FORMAT " minutes",
-                     kind->lockout / (60 * G_USEC_PER_SEC));
+                     _ ("Wrong code; too many wrong codes: locked for %lld minutes"),
+                     (long long) (kind->lockout / (60 * G_USEC_PER_SEC)));
       else
-        g_set_error_literal (refusal, PV_ERROR, PV_ERROR_PERMISSION, "Wrong or expired code");
+        g_set_error_literal (refusal, PV_ERROR, PV_ERROR_PERMISSION, _ ("Wrong or expired code"));
       break;
     default:
       g_return_val_if_reached (FALSE);

@@ -136,14 +136,14 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, const char *gat
                         fingerprint ? "https" : "http", MAX_URL),
            FALSE;
   if (name == NULL || *name == '\0' || strlen (name) > 64 || !g_utf8_validate (name, -1, NULL))
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "A device needs a name of 1 to 64 characters"),
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, _ ("A device needs a name of 1 to 64 characters")),
            FALSE;
   if (role != PV_ROLE_GATE && role != PV_ROLE_DESK && role != PV_ROLE_ADMIN)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
                                 "A device is invited as a gate, a desk or an admin; the hub is made with its event"),
            FALSE;
   if (lifetime <= 0 || lifetime > G_GINT64_CONSTANT (30 * 24 * 60 * 60) * G_USEC_PER_SEC)
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "An invitation holds for up to 30 days"), FALSE;
+    return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, _ ("An invitation holds for up to 30 days")), FALSE;
   if (pv_store_get_device_id (store) == 0)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED, "This store has no event"), FALSE;
   /* A desk admits nobody: a gate for it would be a mistake in the making. */

@@ -4,8 +4,11 @@
  * so it trusts no byte, never reads past the given length, and on success
  * allocates nothing; the signature check is separate so the caller can pick
  * the issuing device's key from the parsed issuer first. */
+#include "config.h"
+
 #include "pv-ticket-code.h"
 
+#include <glib/gi18n-lib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -349,20 +352,19 @@ pv_ticket_parse_serial (const char *text,
     {
       if (g_ascii_isdigit (*p))
         g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                     "Device number in ticket serial must be at most %u",
+                     /* Translators: a serial is typed at the gate or the desk, "3-145". */
+                     _ ("The number before the dash in a ticket serial is at most %u"),
                      (guint) G_MAXUINT16);
       else
         g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED,
-                             "Ticket serial must start with a device number, "
-                             "like 3-000145");
+                             _ ("A ticket serial starts with a number, then a dash, like 3-145"));
       return FALSE;
     }
 
   if (*p != '-')
     {
       g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED,
-                           "Ticket serial needs a dash after the device number, "
-                           "like 3-000145");
+                           _ ("A ticket serial needs a dash after its first number, like 3-145"));
       return FALSE;
     }
   p++;
@@ -371,19 +373,17 @@ pv_ticket_parse_serial (const char *text,
     {
       if (g_ascii_isdigit (*p))
         g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                     "Number after the dash in ticket serial must be at most %" G_GUINT32_FORMAT,
-                     (guint32) G_MAXUINT32);
+                     _ ("The number after the dash in a ticket serial is at most %u"), (guint) G_MAXUINT32);
       else
         g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED,
-                             "Ticket serial needs a number after the dash, "
-                             "like 3-000145");
+                             _ ("A ticket serial needs a number after the dash, like 3-145"));
       return FALSE;
     }
 
   if (*p != '\0')
     {
       g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED,
-                           "Ticket serial has extra characters after the number");
+                           _ ("A ticket serial ends with its second number, like 3-145"));
       return FALSE;
     }
 

@@ -70,7 +70,7 @@ pv_volunteers_add (PvStore *store, const char *name, const char *phone, PvRole r
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       sqlite3_reset (stmt);
-      return g_set_error (error, PV_ERROR, PV_ERROR_EXISTS, "A volunteer with the phone %s is there already", normal),
+      return g_set_error (error, PV_ERROR, PV_ERROR_EXISTS, _ ("A volunteer with the phone %s is there already"), normal),
              FALSE;
     }
   sqlite3_reset (stmt);
@@ -265,7 +265,7 @@ pv_outbox_newest (PvStore *store, const char *phone, GError **error)
     body = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   sqlite3_reset (stmt);
   if (body == NULL)
-    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, "Nothing in the outbox for %s", normal);
+    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("Nothing is waiting to be sent to %s"), normal);
   return body;
 }
 

@@ -381,6 +381,47 @@ test_sizes (void)
         }
 }
 
+/* The dashboard's channel card in a 1280 px wide window: the ring with
+ * its legend under it. No channel's name is cut ("WhatsA…"), nor the
+ * total in the hole, however many digits it has. */
+static void
+test_donut_uncut (void)
+{
+  static const char *const names[] = { "Web", "WhatsApp", "Desk", "Import" };
+  static const double small[] = { 1302, 824, 433, 442 };
+  static const double big[] = { 1302000, 824000, 433000, 442000 };
+  static const struct
+  {
+    int width, height;
+  } sizes[] = { { 320, 240 }, { 330, 250 }, { 420, 300 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint v = 0; v < 2; v++)
+      {
+        g_autoptr (PvChart) chart = g_object_ref_sink (PV_CHART (pv_chart_new (PV_CHART_DONUT)));
+        cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, sizes[s].width, sizes[s].height);
+        cairo_t *cr = cairo_create (surface);
+        GPtrArray *labels;
+
+        pv_chart_set_title (chart, "Registrations by channel");
+        pv_chart_set_categories (chart, names, G_N_ELEMENTS (names));
+        pv_chart_add_series (chart, "Registrations", v ? big : small, 4, PV_CHART_SERIES_NORMAL);
+        pv_chart_render (chart, cr, sizes[s].width, sizes[s].height, FALSE);
+        cairo_destroy (cr);
+        cairo_surface_destroy (surface);
+        labels = pv_chart_get_labels (chart);
+        g_assert_cmpuint (count_labels (chart, PV_CHART_LABEL_LEGEND), ==, 4);
+        g_assert_nonnull (find_label (chart, PV_CHART_LABEL_TOTAL, v ? "3001000" : "3001"));
+        for (guint i = 0; i < labels->len; i++)
+          {
+            const PvChartLabel *label = g_ptr_array_index (labels, i);
+
+            if ((label->role == PV_CHART_LABEL_LEGEND || label->role == PV_CHART_LABEL_TOTAL) && label->cut)
+              g_error ("%d×%d: “%s” is cut", sizes[s].width, sizes[s].height, label->text);
+          }
+      }
+}
+
 /* No data yet: no series, only zeros, only gaps. */
 static void
 test_empty (void)
@@ -1015,6 +1056,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/chart/png", test_png);
   g_test_add_func ("/chart/sizes", test_sizes);
+  g_test_add_func ("/chart/donut-uncut", test_donut_uncut);
   g_test_add_func ("/chart/empty", test_empty);
   g_test_add_func ("/chart/svg", test_svg);
   g_test_add_func ("/chart/describe", test_describe);

@@ -4,7 +4,9 @@
  * page read back from the window's labels are in Hindi, the dashboard's
  * "of 3,200" too, a School group ticket found at the desk by its serial
  * reads "School group · Day 2 of 9" in Hindi, and one scanned at the gate
- * is admitted in Hindi. No English word a person reads is left, beyond
+ * is admitted in Hindi, and a mistyped serial there is refused in Hindi
+ * (the core's words), as is a school group of 500 at the desk; Preferences
+ * too, its title included. No English word a person reads is left, beyond
  * the event's own names. */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
 #include "pv-gate-page.h"
+#include "pv-preferences.h"
 
 static char *tmpdir;
 static char *db_path;
@@ -87,6 +90,9 @@ typedef struct
   gboolean saw_station;
   gboolean saw_sidebar;
   char *ticket_line;
+  char *serial_refusal; /* the gate's words on a mistyped serial */
+  char *too_many;       /* the desk's on a group over its category's size */
+  gboolean saw_preferences;
 } Hindi;
 
 static GPtrArray *
@@ -208,6 +214,24 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
           hindi->stage = 3;
           return FALSE;
         }
+      if (g_str_equal (name, "desk"))
+        {
+          /* A school group too big for one ticket: its name first. */
+          pv_desk_page_focus_form (PV_DESK_PAGE (page));
+          {
+            const char *const keys[] = { "type", "--delay", "20", "Asha", NULL };
+            app_test_xdotool (GTK_WINDOW (window), keys);
+          }
+          hindi->stage = 5;
+          return FALSE;
+        }
+      if (g_str_equal (name, "export"))
+        {
+          /* Then Preferences, as the main menu opens it. */
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL));
+          hindi->stage = 7;
+          return FALSE;
+        }
       if (g_str_equal (name, "tickets"))
         {
           pv_desk_page_focus_search (PV_DESK_PAGE (page));
@@ -262,6 +286,82 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
         texts = labels_of (page);
         note_english (hindi, "verdict", texts);
         g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-verdict"));
+        /* Then a serial typed without its dash, as a hurried volunteer
+         * types it: the core's refusal reaches the gate in Hindi too. */
+        pv_gate_page_dismiss (gate);
+        pv_gate_page_focus_lookup (gate);
+        {
+          const char *const keys[] = { "type", "--delay", "20", "3145", NULL };
+          const char *const enter[] = { "key", "Return", NULL };
+          app_test_xdotool (GTK_WINDOW (window), keys);
+          app_test_xdotool (GTK_WINDOW (window), enter);
+        }
+        hindi->stage = 4;
+        return FALSE;
+      }
+
+    case 5: /* the group's name taken: 500 people, issued with Ctrl+Enter */
+      {
+        GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+        const char *const keys[] = { "key", "ctrl+a", NULL, "type", "--delay", "20", "500", NULL,
+                                     "key", "ctrl+Return", NULL, NULL };
+
+        if (!GTK_IS_EDITABLE (focus) || g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (focus)), "Asha") != 0)
+          return FALSE;
+        pv_desk_page_focus_party (PV_DESK_PAGE (page), "School group");
+        for (guint k = 0; keys[k] != NULL; k++)
+          {
+            app_test_xdotool (GTK_WINDOW (window), keys + k);
+            while (keys[k] != NULL)
+              k++;
+          }
+        hindi->stage = 6;
+        return FALSE;
+      }
+
+    case 6: /* refused in words, the category named as the form names it */
+      texts = labels_of (page);
+      for (guint i = 0; i < texts->len && hindi->too_many == NULL; i++)
+        if (strstr (texts->pdata[i], "500") != NULL)
+          hindi->too_many = g_strdup (texts->pdata[i]);
+      if (hindi->too_many == NULL)
+        return FALSE;
+      note_english (hindi, "desk", texts);
+      g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-too-many"));
+      break;
+
+    case 7: /* Preferences: its title and every row */
+      {
+        GtkWindow *preferences = NULL;
+        GListModel *toplevels = gtk_window_get_toplevels (); /* GTK's own */
+
+        for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+          {
+            g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+            if (PV_IS_PREFERENCES (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+              preferences = toplevel;
+          }
+        if (preferences == NULL)
+          return FALSE;
+        texts = labels_of (GTK_WIDGET (preferences));
+        g_ptr_array_add (texts, g_strdup (gtk_window_get_title (preferences)));
+        for (guint i = 0; i < texts->len; i++)
+          g_test_message ("preferences: %s", (char *) texts->pdata[i]);
+        note_english (hindi, "preferences", texts);
+        hindi->saw_preferences = TRUE;
+        g_free (app_test_screenshot (GTK_WIDGET (preferences), "hindi-preferences"));
+        gtk_window_close (preferences);
+      }
+      break;
+
+    case 4: /* the mistyped serial refused, in words */
+      {
+        PvGatePage *gate = PV_GATE_PAGE (page);
+
+        if (!gtk_widget_has_css_class (pv_gate_page_get_lookup (gate), "error"))
+          return FALSE;
+        hindi->serial_refusal = g_strdup (pv_gate_page_get_hint (gate));
+        g_free (app_test_screenshot (GTK_WIDGET (window), "hindi-serial-refused"));
       }
       break;
     }
@@ -305,6 +405,14 @@ test_control_room (void)
   g_test_message ("Verdict: %s / %s", hindi.verdict_headline, hindi.verdict_what);
   g_assert_cmpstr (hindi.verdict_what, ==, "स्कूल समूह · दिन 1 / 9");
   g_assert_false (has_english (hindi.verdict_headline));
+  g_test_message ("Mistyped serial: %s", hindi.serial_refusal);
+  g_assert_nonnull (hindi.serial_refusal);
+  g_assert_false (has_english (hindi.serial_refusal));
+  g_free (hindi.serial_refusal);
+  g_test_message ("Too many: %s", hindi.too_many);
+  g_assert_nonnull (hindi.too_many);
+  g_assert_nonnull (strstr (hindi.too_many, "स्कूल समूह"));
+  g_free (hindi.too_many);
   g_free (hindi.ticket_line);
   g_free (hindi.verdict_what);
   g_free (hindi.verdict_headline);
@@ -317,6 +425,7 @@ test_other_pages (void)
   Hindi hindi = { 0 };
 
   run_pages (pages, &hindi);
+  g_assert_true (hindi.saw_preferences);
 }
 
 int
