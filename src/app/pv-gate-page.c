@@ -129,9 +129,9 @@ update_count (PvGatePage *self)
     }
   /* Translators: the gate's name, people admitted there today, and
    * admissions at this station in the last minute: "Gate 2 · 3 admitted
-   * today · 1 in the last minute". */
-  text = g_strdup_printf (ngettext ("%s · %lld admitted today · %u in the last minute",
-                                    "%s · %lld admitted today · %u in the last minute", (gulong) today),
+   * today · 1 in the last minute", the count grouped as the dashboard's. */
+  text = g_strdup_printf (ngettext ("%s · %'lld admitted today · %u in the last minute",
+                                    "%s · %'lld admitted today · %u in the last minute", (gulong) today),
                           self->gate, (long long) today, rate);
   gtk_label_set_text (self->count, text);
 }
