@@ -228,6 +228,46 @@ app_test_zbarimg (const char *path)
   return g_strchomp (out);
 }
 
+/* A left click in the middle of @widget, through the X server, as a person
+ * makes it: on whichever window holds the widget (a dialog too). */
+static inline void
+app_test_click (GtkWidget *widget)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  Display *x = gdk_x11_display_get_xdisplay (gtk_widget_get_display (widget));
+  Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (native)), child;
+  graphene_point_t point;
+  double sx, sy;
+  int rx, ry;
+
+  g_assert_true (gtk_widget_compute_point (
+    widget, GTK_WIDGET (native),
+    &GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f, gtk_widget_get_height (widget) / 2.f), &point));
+  /* Window coordinates include the client-side shadow, if any. */
+  gtk_native_get_surface_transform (native, &sx, &sy);
+  XTranslateCoordinates (x, xid, DefaultRootWindow (x), (int) (point.x + sx), (int) (point.y + sy), &rx, &ry,
+                         &child);
+  XTestFakeMotionEvent (x, -1, rx, ry, CurrentTime);
+  XTestFakeButtonEvent (x, 1, True, CurrentTime);
+  XTestFakeButtonEvent (x, 1, False, CurrentTime);
+  XFlush (x);
+}
+
+/* The message dialog on screen, if any. */
+static inline GtkWindow *
+app_test_find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+        return toplevel;
+    }
+  return NULL;
+}
+
 /* Renders @widget as it is on screen into a PNG under the artifacts folder
  * (PRAVESH_ARTIFACTS, else the current directory); returns its path, or
  * NULL when the widget has not been drawn yet (try on the next tick). */

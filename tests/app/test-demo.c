@@ -119,21 +119,6 @@ find_row (GtkListBox *list, const char *title)
   return NULL;
 }
 
-/* The dialog the page opened over the window, if any. */
-static GtkWindow *
-find_dialog (PvWindow *window)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
-        return toplevel;
-    }
-  return NULL;
-}
-
 static gboolean
 room_step (AppRun *run, PvWindow *window, gpointer data)
 {
@@ -175,7 +160,7 @@ room_step (AppRun *run, PvWindow *window, gpointer data)
     case 2:
       {
         g_autofree char *db = NULL;
-        GtkWindow *dialog = find_dialog (window);
+        GtkWindow *dialog = app_test_find_dialog ();
 
         if (pv_devices_page_get_pairing_code (devices) == NULL || dialog == NULL)
           return FALSE;

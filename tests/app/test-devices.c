@@ -67,43 +67,6 @@ find_entry (GtkWidget *widget)
   return NULL;
 }
 
-static GtkWindow *
-find_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
-        return toplevel;
-    }
-  return NULL;
-}
-
-/* A left click in the middle of @widget, through the X server. */
-static void
-click (GtkWidget *widget)
-{
-  GtkNative *native = gtk_widget_get_native (widget);
-  Display *x = gdk_x11_display_get_xdisplay (gtk_widget_get_display (widget));
-  Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (native)), child;
-  graphene_point_t point;
-  double sx, sy;
-  int rx, ry;
-
-  g_assert_true (gtk_widget_compute_point (
-    widget, GTK_WIDGET (native),
-    &GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f, gtk_widget_get_height (widget) / 2.f), &point));
-  gtk_native_get_surface_transform (native, &sx, &sy);
-  XTranslateCoordinates (x, xid, DefaultRootWindow (x), (int) (point.x + sx), (int) (point.y + sy), &rx, &ry,
-                         &child);
-  XTestFakeMotionEvent (x, -1, rx, ry, CurrentTime);
-  XTestFakeButtonEvent (x, 1, True, CurrentTime);
-  XTestFakeButtonEvent (x, 1, False, CurrentTime);
-  XFlush (x);
-}
-
 /* How far apart the lightest and the darkest pixel of @widget are as the
  * window shows it (0 to 1): a label a person can read stands out from
  * its background; text drawn in the background's own colour does not.
@@ -207,7 +170,7 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
       }
     case 2:
       {
-        GtkWindow *dialog = find_dialog ();
+        GtkWindow *dialog = app_test_find_dialog ();
 
         if (pv_devices_page_get_pairing_code (page) == NULL || dialog == NULL)
           return FALSE;
@@ -257,25 +220,25 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
           g_assert_true (pv_dashboard_page_refresh (dashboard, 0, &error));
         }
         t->gate_id = (guint16) pv_devices_page_find_device (page, "Gate 9 laptop");
-        click (GTK_WIDGET (revoke));
+        app_test_click (GTK_WIDGET (revoke));
         t->stage = 4;
         return FALSE;
       }
     case 4:
       {
-        GtkWindow *dialog = find_dialog ();
+        GtkWindow *dialog = app_test_find_dialog ();
         GtkWidget *reason;
 
         if (dialog == NULL || !(reason = find_entry (GTK_WIDGET (dialog))) || !gtk_widget_get_mapped (reason))
           return FALSE;
         g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, "Revoke “Gate 9 laptop”?");
-        click (reason);
+        app_test_click (reason);
         t->stage = 5;
         return FALSE;
       }
     case 5:
       {
-        GtkWindow *dialog = find_dialog ();
+        GtkWindow *dialog = app_test_find_dialog ();
         GtkWidget *reason = find_entry (GTK_WIDGET (dialog)), *focus = gtk_window_get_focus (dialog);
 
         /* Typed once the click has put the cursor in the reason. */
@@ -290,7 +253,7 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
       }
     case 6:
       {
-        GtkWindow *dialog = find_dialog ();
+        GtkWindow *dialog = app_test_find_dialog ();
         GtkButton *confirm;
 
         g_assert_nonnull (dialog);
@@ -298,7 +261,7 @@ devices_step (AppRun *run, PvWindow *window, gpointer data)
             || !(confirm = find_button (GTK_WIDGET (dialog), "_Revoke"))
             || !gtk_widget_is_sensitive (GTK_WIDGET (confirm)))
           return FALSE;
-        click (GTK_WIDGET (confirm));
+        app_test_click (GTK_WIDGET (confirm));
         t->stage = 7;
         return FALSE;
       }

@@ -670,25 +670,6 @@ test_dismiss (void)
 
 /* ---- which gate ---- */
 
-/* Clicks @widget's middle through the X server, as a person does. */
-static void
-click (GtkWindow *window, GtkWidget *widget)
-{
-  Display *x = gdk_x11_display_get_xdisplay (gtk_widget_get_display (GTK_WIDGET (window)));
-  Window xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
-  graphene_point_t middle = GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f,
-                                                 gtk_widget_get_height (widget) / 2.f);
-  graphene_point_t point;
-  double dx, dy;
-
-  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (window), &middle, &point));
-  gtk_native_get_surface_transform (GTK_NATIVE (window), &dx, &dy);
-  XWarpPointer (x, None, xid, 0, 0, 0, 0, (int) (point.x + dx), (int) (point.y + dy));
-  XTestFakeButtonEvent (x, 1, True, CurrentTime);
-  XTestFakeButtonEvent (x, 1, False, CurrentTime);
-  XFlush (x);
-}
-
 typedef struct
 {
   const char *typed; /* scanned by the wedge while the page asks */
@@ -736,7 +717,7 @@ gate_asked (AppRun *run, PvWindow *window, gpointer data)
           return FALSE;
         asked->refused_note = g_strdup (pv_gate_page_get_gate_note (page));
         asked->early_verdicts = pv_gate_page_get_n_verdicts (page);
-        click (GTK_WINDOW (window), button);
+        app_test_click (button);
         asked->step = 2;
         return FALSE;
       }
@@ -839,7 +820,7 @@ gate_changed (AppRun *run, PvWindow *window, gpointer data)
       g_assert_false (pv_gate_page_is_asking_gate (page));
       g_assert_cmpstr (pv_gate_page_get_gate (page), ==, "Gate 3");
       g_assert_cmpstr (pv_window_get_station (window), ==, "Spare laptop · Gate 3");
-      click (GTK_WINDOW (window), change_button);
+      app_test_click (change_button);
       change->step = 1;
     }
   else if (change->step == 1 && pv_gate_page_is_asking_gate (page) && gate1 != NULL && gtk_widget_is_drawable (gate1))
@@ -851,7 +832,7 @@ gate_changed (AppRun *run, PvWindow *window, gpointer data)
       /* Keeping the gate is offered, and the current one marked. */
       g_assert_true (gtk_widget_is_drawable (find_button (GTK_WIDGET (page), "_Keep This Gate")));
       g_assert_true (gtk_widget_has_css_class (pv_gate_page_get_gate_button (page, "Gate 3"), "suggested-action"));
-      click (GTK_WINDOW (window), gate1);
+      app_test_click (gate1);
       change->step = 2;
     }
   else if (change->step == 2 && !pv_gate_page_is_asking_gate (page))

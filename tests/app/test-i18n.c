@@ -125,27 +125,6 @@ find_row (GtkWidget *widget, const char *name)
   return NULL;
 }
 
-/* Clicks the middle of @widget through the X server, as a person would. */
-static void
-click (PvWindow *window, GtkWidget *widget)
-{
-  graphene_rect_t bounds;
-  double dx = 0, dy = 0;
-  g_autofree char *x = NULL, *y = NULL;
-
-  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
-  gtk_native_get_surface_transform (GTK_NATIVE (window), &dx, &dy);
-  x = g_strdup_printf ("%d", (int) (dx + bounds.origin.x + bounds.size.width / 2));
-  y = g_strdup_printf ("%d", (int) (dy + bounds.origin.y + bounds.size.height / 2));
-  {
-    GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
-    g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (surface));
-    const char *args[] = { "mousemove", "--window", xid, x, y, "click", "1", NULL };
-
-    app_test_xdotool (GTK_WINDOW (window), args);
-  }
-}
-
 static void
 note_english (Hindi *hindi, const char *page, GPtrArray *texts)
 {
@@ -173,7 +152,7 @@ hindi_step (AppRun *run, PvWindow *window, gpointer data)
         {
           if (run->ticks > hindi->typed_at + 10)
             {
-              click (window, find_row (GTK_WIDGET (window), name));
+              app_test_click (find_row (GTK_WIDGET (window), name));
               hindi->typed_at = run->ticks;
             }
           return FALSE;

@@ -412,27 +412,6 @@ test_gate (void)
   g_assert_cmpint (app_test_run (args, gate_step, &layout), ==, 0);
 }
 
-/* Clicks the middle of @widget through the X server. */
-static void
-click (PvWindow *window, GtkWidget *widget)
-{
-  graphene_rect_t bounds;
-  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
-  g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (surface));
-  g_autofree char *x = NULL, *y = NULL;
-  double sx, sy;
-
-  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
-  /* Window coordinates include the CSD shadow, if any. */
-  gtk_native_get_surface_transform (GTK_NATIVE (window), &sx, &sy);
-  x = g_strdup_printf ("%d", (int) (sx + bounds.origin.x + bounds.size.width / 2));
-  y = g_strdup_printf ("%d", (int) (sy + bounds.origin.y + bounds.size.height / 2));
-  {
-    const char *args[] = { "mousemove", "--window", xid, x, y, "click", "1", NULL };
-    app_test_xdotool (GTK_WINDOW (window), args);
-  }
-}
-
 static gboolean
 is_error_label (GtkWidget *widget, gconstpointer unused)
 {
@@ -469,7 +448,7 @@ errors_step (AppRun *run, PvWindow *window, gpointer data)
         return FALSE;
       g_assert_null (find_widget (page, is_error_label, NULL));
       g_assert_true (gtk_widget_compute_bounds (button, GTK_WIDGET (window), &layout->before));
-      click (window, button);
+      app_test_click (button);
       layout->stage = 2;
       return FALSE;
     case 2:
@@ -553,7 +532,7 @@ sidebar_step (AppRun *run, PvWindow *window, gpointer data)
         return TRUE;
       g_assert_true (ADW_IS_VIEW_STACK (shown));
       assert_inside (window, button, "All Pages");
-      click (window, button);
+      app_test_click (button);
       layout->stage = 2;
       return FALSE;
     case 2:
@@ -566,7 +545,7 @@ sidebar_step (AppRun *run, PvWindow *window, gpointer data)
       shot = shot_name (window, "sidebar");
       if (!drawn (layout, window, shot))
         return FALSE;
-      click (window, find_widget (shown, is_row_named, "devices"));
+      app_test_click (find_widget (shown, is_row_named, "devices"));
       layout->stage = 4;
       return FALSE;
     default:
