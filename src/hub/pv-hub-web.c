@@ -15,6 +15,8 @@
 #include "pv-event.h"
 #include "pv-hub-config.h"
 #include "pv-hub-web.h"
+#include "pv-hub-words.h"
+#include "pv-i18n.h"
 #include "pv-outbox.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -108,8 +110,7 @@ struct _PvHubWeb
   const PvHubContext *hub;
   PvHubOutbox *outbox;
   guint8 key[KEY_SIZE];
-  GHashTable *templates;  /* name → text, leading comments dropped */
-  GHashTable *strings[2]; /* en, hi: key → text */
+  GHashTable *templates; /* name → text, leading comments dropped */
   Limit pages, posts, phones;
   Limit networks, tickets; /* new tickets: per network, and all together (one key) */
   Limit guesses, guessers; /* wrong codes: per phone and client, per client */
@@ -321,12 +322,6 @@ append_escaped (GString *out, const char *text)
       }
 }
 
-static const char *
-web_text (PvHubWeb *web, const char *lang, const char *key)
-{
-  return g_hash_table_lookup (web->strings[lang_index (lang)], key);
-}
-
 /* Fills @tmpl into @out: escaped for a page when @html, else as plain text
  * for a message to a phone (where markup has no business). */
 static void
@@ -351,8 +346,8 @@ fill_into (PvWebVars *vars, const char *tmpl, gboolean html, GString *out)
       p = close + 2;
       if (g_str_has_prefix (name, "t."))
         {
-          if ((text = web_text (vars->web, vars->lang, name + 2)) == NULL)
-            g_warning ("A page asks for the string “%s”, which strings.ini lacks", name + 2);
+          if ((text = pv_hub_word (vars->lang, name + 2)) == NULL)
+            g_warning ("A page asks for the string “%s”, which pv-hub-words.c lacks", name + 2);
         }
       else if ((value = g_hash_table_lookup (vars->values, name)) == NULL)
         g_warning ("A page asks for “%s”, which was not given", name);
@@ -411,15 +406,15 @@ pv_hub_web_fill (const char *template_name, PvWebVars *vars)
   return self;
 }
 
-/* String @key of strings.ini in @vars' language, filled with @vars. */
+/* Word @key (pv-hub-words.c) in @vars' language, filled with @vars. */
 static PvWebMarkup *
 say (PvWebVars *vars, const char *key)
 {
   PvWebMarkup *self = pv_web_markup_new ();
-  const char *text = web_text (vars->web, vars->lang, key);
+  const char *text = pv_hub_word (vars->lang, key);
 
   if (text == NULL)
-    g_warning ("A page asks for the string “%s”, which strings.ini lacks", key);
+    g_warning ("A page asks for the string “%s”, which pv-hub-words.c lacks", key);
   else
     fill_into (vars, text, TRUE, self->html);
   return self;
@@ -431,50 +426,13 @@ static char *
 say_plain (PvWebVars *vars, const char *key)
 {
   GString *out = g_string_new (NULL);
-  const char *text = web_text (vars->web, vars->lang, key);
+  const char *text = pv_hub_word (vars->lang, key);
 
   if (text == NULL)
-    g_warning ("A message asks for the string “%s”, which strings.ini lacks", key);
+    g_warning ("A message asks for the string “%s”, which pv-hub-words.c lacks", key);
   else
     fill_into (vars, text, FALSE, out);
   return g_string_free (out, FALSE);
-}
-
-static gboolean
-load_strings (PvHubWeb *self, GError **error)
-{
-  g_autoptr (GBytes) bytes = g_resources_lookup_data (RESOURCES "strings.ini", G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-  g_autoptr (GKeyFile) file = g_key_file_new ();
-  const char *const groups[] = { "strings", "categories" };
-
-  for (guint l = 0; l < G_N_ELEMENTS (languages); l++)
-    self->strings[l] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (bytes == NULL || !g_key_file_load_from_bytes (file, bytes, G_KEY_FILE_KEEP_TRANSLATIONS, error))
-    return FALSE;
-  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
-    {
-      g_auto (GStrv) keys = g_key_file_get_keys (file, groups[g], NULL, error);
-
-      if (keys == NULL)
-        return FALSE;
-      for (guint i = 0; keys[i]; i++)
-        {
-          g_autofree char *locale = NULL;
-          const char *prefix = g == 0 ? "" : "category:";
-
-          if (strchr (keys[i], '['))
-            continue;
-          locale = g_key_file_get_locale_for_key (file, groups[g], keys[i], "hi");
-          if (g_strcmp0 (locale, "hi") != 0)
-            return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "strings.ini: “%s” has no Hindi", keys[i]),
-                   FALSE;
-          g_hash_table_insert (self->strings[0], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_string (file, groups[g], keys[i], NULL));
-          g_hash_table_insert (self->strings[1], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_locale_string (file, groups[g], keys[i], "hi", NULL));
-        }
-    }
-  return TRUE;
 }
 
 /* ---- Tokens: forms (CSRF) and links to a ticket ---- */
@@ -1122,8 +1080,8 @@ format_day (PvWebVars *page, PvEvent *event, int day)
   date = g_date_new_dmy (d, m, y);
   weekday = g_strdup_printf ("weekday_%d", g_date_get_weekday (date));
   month = g_strdup_printf ("month_%d", m);
-  pv_web_vars_text (vars, "weekday", web_text (page->web, page->lang, weekday));
-  pv_web_vars_text (vars, "month", web_text (page->web, page->lang, month));
+  pv_web_vars_text (vars, "weekday", pv_hub_word (page->lang, weekday));
+  pv_web_vars_text (vars, "month", pv_hub_word (page->lang, month));
   vars_int (vars, "day", d);
   vars_int (vars, "year", y);
   return say_plain (vars, "date_format");
@@ -1132,10 +1090,9 @@ format_day (PvWebVars *page, PvEvent *event, int day)
 static const char *
 category_name (PvWebVars *vars, const PvCategory *category)
 {
-  g_autofree char *key = g_strconcat ("category:", category->name, NULL);
-  const char *name = web_text (vars->web, vars->lang, key);
-
-  return name ? name : category->name;
+  /* The default categories' names are translated as the app shows them;
+   * an event's own keep the name it gave them. */
+  return *category->name ? pv_i18n_translate (vars->lang, NULL, category->name) : "";
 }
 
 /* What a ticket of @category allows, one sentence each (plain text). */
@@ -1415,9 +1372,9 @@ error_summary (PvWebVars *page, PvWebMarkup *const *errors, const char *const *a
 static char *
 error_title (PvWebVars *vars, const char *title_key, gboolean invalid)
 {
-  const char *title = web_text (vars->web, vars->lang, title_key);
+  const char *title = pv_hub_word (vars->lang, title_key);
 
-  return invalid ? g_strdup_printf ("%s: %s", web_text (vars->web, vars->lang, "error_prefix"), title)
+  return invalid ? g_strdup_printf ("%s: %s", pv_hub_word (vars->lang, "error_prefix"), title)
                  : g_strdup (title);
 }
 
@@ -1890,9 +1847,9 @@ ticket_valid_text (PvWebVars *vars, PvEvent *event, const PvTicketInfo *info, co
 {
   if (info->day != PV_TICKET_DAY_NONE)
     return format_day (vars, event, info->day);
-  return g_strdup (web_text (vars->web, vars->lang,
-                             category && category->validity == PV_VALIDITY_ANY_ONE_DAY ? "valid_any_day"
-                                                                                       : "valid_every_day"));
+  return g_strdup (pv_hub_word (vars->lang, category && category->validity == PV_VALIDITY_ANY_ONE_DAY
+                                              ? "valid_any_day"
+                                              : "valid_every_day"));
 }
 
 static PvWebMarkup *
@@ -1946,7 +1903,7 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
   if (r->self->whatsapp_chat != NULL && info->phone != NULL)
     {
       g_autoptr (PvWebVars) link = page_vars (r);
-      g_autofree char *word = g_uri_escape_string (web_text (r->self, r->lang, "whatsapp_word"), NULL, FALSE);
+      g_autofree char *word = g_uri_escape_string (pv_hub_word (r->lang, "whatsapp_word"), NULL, FALSE);
       g_autofree char *href = g_strconcat (r->self->whatsapp_chat, word, NULL);
 
       pv_web_vars_text (link, "href", href);
@@ -1961,7 +1918,7 @@ static void
 reply_tickets (Request *r, PvWebMarkup *cards, guint count)
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autofree char *heading = g_strdup (web_text (r->self, r->lang, count > 1 ? "tickets_title" : "ticket_title"));
+  g_autofree char *heading = g_strdup (pv_hub_word (r->lang, count > 1 ? "tickets_title" : "ticket_title"));
 
   pv_web_vars_text (vars, "heading", heading);
   if (count == 0)
@@ -2431,9 +2388,11 @@ pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
   self->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->submitted = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->submitted_order);
-  if (!load_strings (self, error) || !read_settings (self, error) || !load_key (self, error)
+  if (!read_settings (self, error) || !load_key (self, error)
       || !(self->css = g_resources_lookup_data (RESOURCES "style.css", G_RESOURCE_LOOKUP_FLAGS_NONE, error)))
     return NULL;
+  /* Said once at the start, not at each page a Hindi reader opens. */
+  pv_hub_words_check ("hi");
 
   /* Forms take a small body; every other page none (the catch-all early
    * handler of "/", the sync server's, refuses any). */
@@ -2469,8 +2428,6 @@ pv_hub_web_free (PvHubWeb *self)
       for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
         soup_server_remove_handler (self->hub->server, paths[i]);
     }
-  for (guint l = 0; l < G_N_ELEMENTS (self->strings); l++)
-    g_clear_pointer (&self->strings[l], g_hash_table_unref);
   g_clear_pointer (&self->templates, g_hash_table_unref);
   while (self->submitted_order.head != NULL)
     submitted_remove (self, self->submitted_order.head->data);

@@ -132,8 +132,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebMarkup, pv_web_markup_free)
 PvWebMarkup *pv_web_markup_qr (const char *code, GError **error);
 
 /* The values a template is filled with, in a page's language ("en" or
- * "hi"): {{name}} is the value set for name, {{t.KEY}} the string KEY of
- * data/hub/strings.ini in that language. */
+ * "hi"): {{name}} is the value set for name, {{t.KEY}} the word KEY of
+ * pv-hub-words.c in that language. */
 typedef struct _PvWebVars PvWebVars;
 
 PvWebVars *pv_web_vars_new (PvHubWeb *web, const char *lang);
