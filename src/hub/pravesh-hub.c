@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "pv-admission.h"
+#include "pv-channels.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
@@ -1112,7 +1113,8 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: --db FILE is required\n");
       return 1;
     }
-  if (!(hub.store = pv_store_open_existing (db, &error)) || !pv_store_get_event (hub.store, &error))
+  if (!(hub.store = pv_store_open_existing (db, &error)) || !pv_channels_prepare_store (hub.store, &error)
+      || !pv_store_get_event (hub.store, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       g_clear_object (&hub.store);

@@ -6,9 +6,9 @@
  * volunteer's phone, and bad input refused with nothing changed. */
 #include <string.h>
 
+#include "channels-test-util.h"
 #include "pv-outbox.h"
 #include "pv-volunteers.h"
-#include "test-util.h"
 
 /* The code in the newest message for @phone. */
 static char *
