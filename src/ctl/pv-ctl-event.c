@@ -17,6 +17,7 @@
 #include "pv-error.h"
 #include "pv-hlc.h"
 #include "pv-ledger.h"
+#include "pv-outbox.h"
 #include "pv-pairing.h"
 #include "pv-volunteers.h"
 

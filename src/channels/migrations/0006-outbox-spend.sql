@@ -55,7 +55,7 @@ CREATE TABLE outbox_spend (
 ) STRICT, WITHOUT ROWID;
 
 -- 1: a volunteer's sign-in code, written by the hub's sign-in request
--- (pv_otp_request ()) alone; no public door can queue one. The fair's
+-- (pv_volunteers_request_code ()) alone; no public door can queue one. The fair's
 -- people sign in whatever the public spent, so budgets do not hold these
 -- back. Not the recipient: anyone can have a visitor's code or a ticket
 -- sent to a volunteer's phone, and those must count and be held like any.
