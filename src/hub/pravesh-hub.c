@@ -45,10 +45,10 @@
 #include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
-#include "pv-sync-client.h"
 #include "pv-sync-server.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
+#include "pv-tls.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
 

@@ -23,6 +23,7 @@
 #include "pv-sync-client.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
+#include "pv-tls.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
@@ -202,7 +203,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
   pv_sync_stamp_date (msg);
   if (pv_sync_get_pinned (store, pin))
-    pv_sync_pin_certificate (msg, pin);
+    pv_tls_pin_certificate (msg, pin);
   exchange_async (session, msg, bound_ms, cancellable, callback, user_data);
 }
 
@@ -506,7 +507,7 @@ pv_pair_async (const char *db_path, const char *pairing_code, GCancellable *canc
   msg = soup_message_new_from_uri ("POST", uri);
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
   if (pairing->code.pinned)
-    pv_sync_pin_certificate (msg, pairing->code.fingerprint);
+    pv_tls_pin_certificate (msg, pairing->code.fingerprint);
   exchange_async (NULL, msg, PAIR_BOUND_MS, cancellable, paired_cb, g_steal_pointer (&task));
 }
 

@@ -13,6 +13,7 @@
 #include "pv-ledger.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
+#include "pv-tls.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
@@ -93,31 +94,6 @@ set_error (PvSyncClient *self, const char *message)
   self->last_error = g_strdup (message);
 }
 
-void
-pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32])
-{
-  g_autoptr (GByteArray) der = NULL;
-
-  g_object_get (certificate, "certificate", &der, NULL);
-  crypto_hash_sha256 (out, der ? der->data : NULL, der ? der->len : 0);
-}
-
-static gboolean
-accept_pinned (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors, gpointer pin)
-{
-  guint8 seen[32];
-
-  pv_tls_fingerprint (certificate, seen);
-  return sodium_memcmp (seen, pin, sizeof seen) == 0;
-}
-
-void
-pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32])
-{
-  g_signal_connect_data (msg, "accept-certificate", G_CALLBACK (accept_pinned), g_memdup2 (fingerprint, 32),
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
-}
-
 gboolean
 pv_sync_get_pinned (PvStore *store, guint8 out[32])
 {
@@ -179,7 +155,7 @@ new_message (PvSyncClient *self, const char *method, const char *path)
 
   authorize (self, msg);
   if (self->pinned)
-    pv_sync_pin_certificate (msg, self->pin);
+    pv_tls_pin_certificate (msg, self->pin);
   return msg;
 }
 
@@ -312,7 +288,7 @@ connect_live (PvSyncClient *self)
   msg = soup_message_new_from_uri ("GET", uri);
   authorize (self, msg);
   if (self->pinned)
-    pv_sync_pin_certificate (msg, self->pin);
+    pv_tls_pin_certificate (msg, self->pin);
   g_signal_connect_swapped (msg, "got-headers", G_CALLBACK (note_date), self);
   self->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (self->http, msg, NULL, NULL, G_PRIORITY_DEFAULT, self->connecting,

@@ -39,13 +39,6 @@ typedef struct
 #define PV_TYPE_SYNC_CLIENT (pv_sync_client_get_type ())
 G_DECLARE_FINAL_TYPE (PvSyncClient, pv_sync_client, PV, SYNC_CLIENT, GObject)
 
-#define PV_FINGERPRINT_HEX_SIZE 64
-
-/* The SHA-256 of @certificate's DER bytes: what a pairing code pins. */
-void pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32]);
-/* Makes @msg trust exactly the certificate whose SHA-256 is @fingerprint
- * (a hub's self-signed one), whatever the system's authorities say. */
-void pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32]);
 /* Sets the request's Date header from this device's clock: the hub reads
  * each device's clock skew from it for the control room. */
 void pv_sync_stamp_date (SoupMessage *msg);
