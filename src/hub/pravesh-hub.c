@@ -1198,8 +1198,8 @@ main (int argc, char *argv[])
    * settings name the address devices reach the hub by. */
   if (certificate != NULL)
     {
-      guint8 fingerprint[32];
-      char hex[65];
+      guint8 fingerprint[PV_FINGERPRINT_SIZE];
+      char hex[PV_FINGERPRINT_HEX_SIZE + 1];
 
       pv_tls_fingerprint (certificate, fingerprint);
       memcpy (hub.fingerprint, fingerprint, sizeof hub.fingerprint);

@@ -171,7 +171,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
   g_autoptr (GUri) base = NULL, uri = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   GError *error = NULL;
-  guint8 pin[32];
+  guint8 pin[PV_FINGERPRINT_SIZE];
 
   g_return_if_fail (store != NULL && path != NULL);
 

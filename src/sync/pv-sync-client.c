@@ -40,7 +40,7 @@ struct _PvSyncClient
   char *token; /* signed by this device, reused until near its expiry */
   gint64 token_until;
   gboolean pinned;
-  guint8 pin[32];
+  guint8 pin[PV_FINGERPRINT_SIZE];
   gulong changed_id;
   gboolean to_hub; /* @url is the hub this device was paired with */
   /* What tokens are signed with, read once: a round's worker thread may be
@@ -95,17 +95,18 @@ set_error (PvSyncClient *self, const char *message)
 }
 
 gboolean
-pv_sync_get_pinned (PvStore *store, guint8 out[32])
+pv_sync_get_pinned (PvStore *store, guint8 out[PV_FINGERPRINT_SIZE])
 {
   g_autofree char *hex = pv_store_dup_meta_string (store, "hub-fingerprint");
   size_t len = 0;
 
   return hex != NULL && strlen (hex) == PV_FINGERPRINT_HEX_SIZE
-         && sodium_hex2bin (out, 32, hex, strlen (hex), NULL, &len, NULL) == 0 && len == 32;
+         && sodium_hex2bin (out, PV_FINGERPRINT_SIZE, hex, strlen (hex), NULL, &len, NULL) == 0
+         && len == PV_FINGERPRINT_SIZE;
 }
 
 void
-pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[32])
+pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[PV_FINGERPRINT_SIZE])
 {
   self->pinned = TRUE;
   memcpy (self->pin, fingerprint, sizeof self->pin);
