@@ -1228,7 +1228,7 @@ main (int argc, char *argv[])
    * never the address an admin's request happened to arrive by (that may
    * be localhost or a tunnel, and is the caller's word). */
   hub.url = g_strdup (public_url ? public_url : url);
-  if (!pv_store_set_meta_string (hub.store, "hub-url", hub.url, &error))
+  if (!pv_store_set_meta_string (hub.store, PV_META_HUB_URL, hub.url, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;

@@ -175,7 +175,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
 
   g_return_if_fail (store != NULL && path != NULL);
 
-  url = hub_url ? g_strdup (hub_url) : pv_store_dup_meta_string (store, "hub-url");
+  url = hub_url ? g_strdup (hub_url) : pv_store_dup_meta_string (store, PV_META_HUB_URL);
   if (url == NULL)
     {
       g_task_report_new_error (NULL, callback, user_data, pv_hub_call_async, PV_ERROR, PV_ERROR_NOT_FOUND, "%s",
@@ -420,7 +420,7 @@ paired_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   sodium_memzero (pairing->secret_key, sizeof pairing->secret_key);
   pairing->joined = joined;
   if (!joined || !(pairing->store = pv_store_open_existing (pairing->db_path, &error))
-      || !pv_store_set_meta_string (pairing->store, "hub-url", pairing->code.url, &error))
+      || !pv_store_set_meta_string (pairing->store, PV_META_HUB_URL, pairing->code.url, &error))
     {
       pair_fail (task, error);
       return;

@@ -868,7 +868,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   /* Without a key the requests go unsigned and the other side says so. */
   self->have_key = pv_devices_get_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
   {
-    g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), "hub-url");
+    g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), PV_META_HUB_URL);
     self->to_hub = hub != NULL && same_base (hub, with_slash);
   }
   self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_store_changed), self);
