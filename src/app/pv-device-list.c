@@ -9,8 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-client.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-store.h"
 #include "pv-wire.h"
 
@@ -154,7 +154,7 @@ answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDeviceList) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -190,7 +190,7 @@ ask_hub (PvDeviceList *self)
       return;
     }
   self->asking = TRUE;
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices", NULL, 5000, self->cancellable,
+  pv_api_call_async (self->store, self->session, NULL, "/api/v1/devices", NULL, 5000, self->cancellable,
                      answered_cb, g_object_ref (self));
 }
 
@@ -327,7 +327,7 @@ pv_device_list_init (PvDeviceList *self)
 {
   self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) device_row_free);
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
+  self->session = pv_api_session_new ();
 }
 
 PvDeviceList *

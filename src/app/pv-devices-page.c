@@ -9,9 +9,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-client.h"
 #include "pv-device-list.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-keys.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -64,7 +64,7 @@ revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -90,7 +90,7 @@ pv_devices_page_revoke (PvDevicesPage *self, guint device, const char *reason)
   json_builder_set_member_name (body, "reason");
   json_builder_add_string_value (body, reason);
   json_builder_end_object (body);
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices/revoke", body, 10000, self->cancellable,
+  pv_api_call_async (self->store, self->session, NULL, "/api/v1/devices/revoke", body, 10000, self->cancellable,
                      revoked_cb, g_object_ref (self));
 }
 
@@ -338,7 +338,7 @@ invited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
   JsonObject *object;
   const char *code;
 
@@ -382,7 +382,7 @@ pv_devices_page_invite_at (PvDevicesPage *self, const char *role, const char *na
       json_builder_add_string_value (body, gate);
     }
   json_builder_end_object (body);
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
+  pv_api_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
                      invited_cb, g_object_ref (self));
 }
 
@@ -515,7 +515,7 @@ pv_devices_page_init (PvDevicesPage *self)
   GtkWidget *pair = gtk_button_new_with_mnemonic (_ ("_Pair a New Device…"));
 
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
+  self->session = pv_api_session_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
   gtk_widget_set_margin_top (box, 24);

@@ -8,9 +8,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-client.h"
 #include "pv-device-list.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
 #include "pv-window.h"
@@ -101,7 +101,7 @@ changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *done = change->done;
   gboolean from_form = change->from_form;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
 
   g_free (change);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -140,7 +140,7 @@ post (PvVolunteersPage *self, const char *path, JsonBuilder *body, const char *d
   change->self = g_object_ref (self);
   change->done = g_strdup (done);
   change->from_form = g_str_equal (path, "/api/v1/volunteers");
-  pv_hub_call_async (self->store, self->session, NULL, path, body, 10000, self->cancellable, changed_cb,
+  pv_api_call_async (self->store, self->session, NULL, path, body, 10000, self->cancellable, changed_cb,
                      change);
 }
 
@@ -296,7 +296,7 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvVolunteersPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
   JsonArray *list;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -339,9 +339,9 @@ reload (PvVolunteersPage *self)
       return;
     }
   self->loading = 2;
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers", NULL, 10000, self->cancellable,
+  pv_api_call_async (self->store, self->session, NULL, "/api/v1/volunteers", NULL, 10000, self->cancellable,
                      loaded_cb, g_object_ref (self));
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers/sign-ins", NULL, 10000,
+  pv_api_call_async (self->store, self->session, NULL, "/api/v1/volunteers/sign-ins", NULL, 10000,
                      self->cancellable, loaded_cb, g_object_ref (self));
 }
 
@@ -435,7 +435,7 @@ pv_volunteers_page_init (PvVolunteersPage *self)
   GtkWidget *group;
 
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
+  self->session = pv_api_session_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1200);
   gtk_widget_set_margin_top (box, 24);
