@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-admin.h"
 #include "pv-api-client.h"
 #include "pv-device-list.h"
 #include "pv-event.h"
@@ -64,13 +65,14 @@ revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (answer == NULL)
+  if (!pv_api_device_revoke_finish (result, &error))
     {
-      g_autofree char *text = g_strdup_printf (_ ("Not revoked: %s"), error->message);
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      text = g_strdup_printf (_ ("Not revoked: %s"), error->message);
       say (self, text);
       return;
     }
@@ -81,17 +83,9 @@ revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 pv_devices_page_revoke (PvDevicesPage *self, guint device, const char *reason)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
-
   g_return_if_fail (PV_IS_DEVICES_PAGE (self));
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "device");
-  json_builder_add_int_value (body, device);
-  json_builder_set_member_name (body, "reason");
-  json_builder_add_string_value (body, reason);
-  json_builder_end_object (body);
-  pv_api_call_async (self->store, self->session, NULL, "/api/v1/devices/revoke", body, 10000, self->cancellable,
-                     revoked_cb, g_object_ref (self));
+  pv_api_device_revoke_async (self->store, self->session, device, reason, 10000, self->cancellable, revoked_cb,
+                              g_object_ref (self));
 }
 
 static void
@@ -338,25 +332,21 @@ invited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
-  JsonObject *object;
-  const char *code;
+  g_autoptr (PvApiInvitation) invitation = pv_api_invite_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  object = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  code = object ? json_object_get_string_member_with_default (object, "code", NULL) : NULL;
-  if (code == NULL || !g_str_has_prefix (code, "PVPAIR:"))
+  if (invitation == NULL)
     {
-      g_autofree char *text = g_strdup_printf (_ ("No pairing code: %s"),
-                                               error ? error->message : _ ("the hub’s answer made no sense"));
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      text = g_strdup_printf (_ ("No pairing code: %s"), error->message);
       say (self, text);
       return;
     }
   g_free (self->pairing_code);
-  self->pairing_code = g_strdup (code);
-  show_pairing_code (self, json_object_get_string_member_with_default (object, "name", ""), code,
-                     json_object_get_int_member_with_default (object, "expires", 0));
+  self->pairing_code = g_strdup (invitation->code);
+  show_pairing_code (self, invitation->name ? invitation->name : "", invitation->code, invitation->expires);
 }
 
 void
@@ -368,22 +358,9 @@ pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name)
 void
 pv_devices_page_invite_at (PvDevicesPage *self, const char *role, const char *name, const char *gate)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
-
   g_return_if_fail (PV_IS_DEVICES_PAGE (self));
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "role");
-  json_builder_add_string_value (body, role);
-  json_builder_set_member_name (body, "name");
-  json_builder_add_string_value (body, name);
-  if (gate != NULL)
-    {
-      json_builder_set_member_name (body, "gate");
-      json_builder_add_string_value (body, gate);
-    }
-  json_builder_end_object (body);
-  pv_api_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
-                     invited_cb, g_object_ref (self));
+  pv_api_invite_async (self->store, self->session, role, name, gate, 10000, self->cancellable, invited_cb,
+                       g_object_ref (self));
 }
 
 static const char *const ROLES[] = { "gate", "desk", "admin" };

@@ -104,7 +104,10 @@ exchanged_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
+  /* An empty body (a proxy's 502, a bare 404) is no JSON, and json-glib
+   * will not be handed one. */
+  if (g_bytes_get_size (reply) > 0
+      && json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
       && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     root = json_node_get_object (json_parser_get_root (parser));
   if (status != SOUP_STATUS_OK || root == NULL)
