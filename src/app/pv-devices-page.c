@@ -22,6 +22,8 @@ struct _PvDevicesPage
 {
   AdwBin parent_instance;
 
+  /* template widgets */
+  GtkButton *pair_button;
   GtkListBox *list;
   GtkLabel *status_label;
 
@@ -455,6 +457,7 @@ pv_devices_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_signal_handler (&self->changed_id, self->devices);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DEVICES_PAGE);
   G_OBJECT_CLASS (pv_devices_page_parent_class)->dispose (object);
 }
 
@@ -476,49 +479,24 @@ static void
 pv_devices_page_class_init (PvDevicesPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pv_devices_page_dispose;
   object_class->finalize = pv_devices_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, pair_button);
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, list);
 }
 
 static void
 pv_devices_page_init (PvDevicesPage *self)
 {
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *title = gtk_label_new (_ ("Devices"));
-  GtkWidget *pair = gtk_button_new_with_mnemonic (_ ("_Pair a New Device…"));
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->session = pv_api_session_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_widget_set_hexpand (title, TRUE);
-  gtk_widget_add_css_class (title, "title-2");
-  gtk_box_append (GTK_BOX (header), title);
-  gtk_widget_add_css_class (pair, "suggested-action");
-  g_signal_connect_swapped (pair, "clicked", G_CALLBACK (pair_clicked_cb), self);
-  gtk_box_append (GTK_BOX (header), pair);
-  gtk_box_append (GTK_BOX (box), header);
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  adw_bin_set_child (ADW_BIN (self), scrolled);
+  g_signal_connect_swapped (self->pair_button, "clicked", G_CALLBACK (pair_clicked_cb), self);
 }
 
 GtkWidget *

@@ -20,9 +20,11 @@ struct _PvVolunteersPage
 {
   AdwBin parent_instance;
 
+  /* template widgets */
   AdwEntryRow *name_row;
   AdwEntryRow *phone_row;
   AdwComboRow *role_row;
+  GtkButton *add_button;
   GtkListBox *list;
   GtkListBox *sign_ins;
   GtkLabel *status_label;
@@ -363,6 +365,7 @@ pv_volunteers_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_VOLUNTEERS_PAGE);
   G_OBJECT_CLASS (pv_volunteers_page_parent_class)->dispose (object);
 }
 
@@ -382,118 +385,32 @@ static void
 pv_volunteers_page_class_init (PvVolunteersPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pv_volunteers_page_dispose;
   object_class->finalize = pv_volunteers_page_finalize;
-}
 
-static GtkWidget *
-make_group (const char *title, GtkWidget *child)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-  if (child)
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), child);
-  return group;
-}
-
-static GtkListBox *
-make_list (const char *empty)
-{
-  GtkListBox *list = GTK_LIST_BOX (gtk_list_box_new ());
-  GtkWidget *placeholder = gtk_label_new (empty);
-
-  gtk_list_box_set_selection_mode (list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (list), "boxed-list");
-  gtk_widget_add_css_class (placeholder, "dim-label");
-  gtk_widget_set_margin_top (placeholder, 12);
-  gtk_widget_set_margin_bottom (placeholder, 12);
-  gtk_list_box_set_placeholder (list, placeholder);
-  return list;
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-volunteers-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, name_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, phone_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, role_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, form_error);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, add_button);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, list);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, sign_ins);
 }
 
 static void
 pv_volunteers_page_init (PvVolunteersPage *self)
 {
-  const char *roles[] = { _ ("Desk"), _ ("Gate"), _ ("Control room"), NULL };
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *form = make_group (_ ("Add a Volunteer"), NULL);
-  GtkWidget *add = gtk_button_new_with_mnemonic (_ ("_Add Volunteer"));
-  GtkWidget *lists = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
-  GtkWidget *group;
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->session = pv_api_session_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1200);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (form),
-                                         _ ("They sign in at any station with this phone and a code "
-                                            "sent to it."));
-  self->name_row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->name_row), _ ("Name"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->name_row));
-  self->phone_row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->phone_row), _ ("Mobile number"));
-  adw_entry_row_set_input_purpose (self->phone_row, GTK_INPUT_PURPOSE_PHONE);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->phone_row));
-  self->role_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->role_row), _ ("Works at"));
-  adw_combo_row_set_model (self->role_row, G_LIST_MODEL (gtk_string_list_new (roles)));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->role_row));
-  {
-    GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-
-    self->form_error = GTK_LABEL (gtk_label_new (NULL));
-    gtk_label_set_xalign (self->form_error, 0);
-    gtk_label_set_wrap (self->form_error, TRUE);
-    gtk_widget_set_hexpand (GTK_WIDGET (self->form_error), TRUE);
-    gtk_widget_add_css_class (GTK_WIDGET (self->form_error), "error");
-    gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
-    gtk_box_append (GTK_BOX (actions), GTK_WIDGET (self->form_error));
-    /* An error goes once a field is changed to fix it. */
-    g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
-    g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
-    gtk_widget_set_valign (add, GTK_ALIGN_START);
-    /* At the right end whether an error is shown beside it or not. */
-    gtk_widget_set_hexpand (add, TRUE);
-    gtk_widget_set_halign (add, GTK_ALIGN_END);
-    gtk_widget_add_css_class (add, "suggested-action");
-    g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_clicked_cb), self);
-    gtk_box_append (GTK_BOX (actions), add);
-    gtk_widget_set_margin_top (actions, 12);
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), actions);
-  }
-  gtk_box_append (GTK_BOX (box), form);
-
-  self->list = make_list (_ ("No volunteers yet"));
-  group = make_group (_ ("Volunteers"), GTK_WIDGET (self->list));
-  gtk_widget_set_hexpand (group, TRUE);
-  gtk_box_append (GTK_BOX (lists), group);
-  self->sign_ins = make_list (_ ("Nobody has signed in yet"));
-  group = make_group (_ ("Recent Sign-ins"), GTK_WIDGET (self->sign_ins));
-  gtk_widget_set_hexpand (group, TRUE);
-  gtk_box_append (GTK_BOX (lists), group);
-  gtk_box_set_homogeneous (GTK_BOX (lists), TRUE);
-  gtk_box_append (GTK_BOX (box), lists);
-
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  adw_bin_set_child (ADW_BIN (self), scrolled);
+  /* An error goes once a field is changed to fix it. */
+  g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
+  g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
+  g_signal_connect_swapped (self->add_button, "clicked", G_CALLBACK (add_clicked_cb), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (reload), self);
 }
 
