@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "pv-admission.h"
+#include "pv-channels.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
@@ -446,7 +447,7 @@ handle_otp (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   if (!pv_sync_server_authorize (hub->sync, msg, &who)
       || !(root = small_json_body (msg, parser, "Expected {\"phone\": \"+91…\"}")))
     return;
-  if (!pv_otp_request (hub->store, json_object_get_string_member_with_default (root, "phone", NULL), &error))
+  if (!pv_volunteers_request_code (hub->store, json_object_get_string_member_with_default (root, "phone", NULL), &error))
     return pv_sync_reply_error (msg,
                                 g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? 429 /* Too Many Requests */
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
@@ -509,9 +510,9 @@ handle_otp_verify (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (!pv_sync_server_authorize (hub->sync, msg, &who)
       || !(root = small_json_body (msg, parser, "Expected {\"phone\": \"+91…\", \"code\": \"123456\"}")))
     return;
-  if (!pv_otp_verify (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
-                      json_object_get_string_member_with_default (root, "code", NULL), who.device_id, &volunteer,
-                      &error))
+  if (!pv_volunteers_verify_code (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
+                                  json_object_get_string_member_with_default (root, "code", NULL), who.device_id, &volunteer,
+                                  &error))
     return pv_sync_reply_error (msg,
                                 g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? SOUP_STATUS_FORBIDDEN
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
@@ -1112,7 +1113,8 @@ main (int argc, char *argv[])
       g_printerr ("pravesh-hub: --db FILE is required\n");
       return 1;
     }
-  if (!(hub.store = pv_store_open_existing (db, &error)) || !pv_store_get_event (hub.store, &error))
+  if (!(hub.store = pv_store_open_existing (db, &error)) || !pv_channels_prepare_store (hub.store, &error)
+      || !pv_store_get_event (hub.store, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       g_clear_object (&hub.store);
