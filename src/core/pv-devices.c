@@ -17,7 +17,7 @@
 #include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #define EVENT_SECRET "event-secret-key"
 #define DEVICE_SECRET "device-secret-key"
@@ -287,6 +287,63 @@ pv_device_status_free (PvDeviceStatus *status)
   g_free (status->role);
   g_free (status->revoke_reason);
   g_free (status);
+}
+
+gboolean
+pv_devices_foreach_saved_contact (PvStore *store, PvSavedContactFunc func, gpointer user_data, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, seen_at, held, behind, url, skew_ms, pending "
+                                         "FROM device_contacts",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvSavedContact contact = {
+        .device_id = (guint16) sqlite3_column_int (stmt, 0),
+        .seen = sqlite3_column_int64 (stmt, 1),
+        .held = sqlite3_column_int64 (stmt, 2),
+        .behind = sqlite3_column_int64 (stmt, 3),
+        .url = (const char *) sqlite3_column_text (stmt, 4),
+        .has_skew = sqlite3_column_type (stmt, 5) != SQLITE_NULL,
+        .skew_ms = sqlite3_column_int64 (stmt, 5),
+        .pending = sqlite3_column_type (stmt, 6) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 6) : -1,
+      };
+      func (&contact, user_data);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read what devices said"), FALSE;
+  return TRUE;
+}
+
+gboolean
+pv_devices_save_contact (PvStore *store, const PvSavedContact *contact, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "INSERT INTO device_contacts (device_id, seen_at, held, behind, url, skew_ms, pending) "
+                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id) DO UPDATE SET "
+                                         "seen_at = excluded.seen_at, held = excluded.held, behind = excluded.behind, "
+                                         "url = excluded.url, skew_ms = excluded.skew_ms, pending = excluded.pending",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, contact->device_id);
+  sqlite3_bind_int64 (stmt, 2, contact->seen);
+  /* -1: not known (a device that called but never said what it holds). */
+  sqlite3_bind_int64 (stmt, 3, contact->held);
+  sqlite3_bind_int64 (stmt, 4, contact->behind);
+  if (contact->url)
+    sqlite3_bind_text (stmt, 5, contact->url, -1, SQLITE_TRANSIENT);
+  if (contact->has_skew)
+    sqlite3_bind_int64 (stmt, 6, contact->skew_ms);
+  if (contact->pending >= 0)
+    sqlite3_bind_int64 (stmt, 7, contact->pending);
+  return pv_store_step_done (store, stmt, error);
 }
 
 /* A record stamped later than this past now came from a clock running
