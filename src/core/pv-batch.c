@@ -13,7 +13,7 @@
 #include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-ledger-private.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
 
 /* Sections: PvPerson and PvBatch; collecting; applying; file merge. */

@@ -15,7 +15,7 @@
 #include "pv-keys.h"
 #include "pv-ledger-private.h"
 #include "pv-state.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 static const char *const kind_names[] = {

@@ -12,7 +12,7 @@
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-keys.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #define CODE_VERSION 1
 #define FLAG_PINNED 1

@@ -16,7 +16,7 @@
 #include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
 

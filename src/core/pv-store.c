@@ -3,7 +3,7 @@
  * goes through here: migrations from the GResource, one cache of prepared
  * statements, nested transactions, buffered counters and the in-memory
  * caches of the event and devices that sit on the admission hot path. */
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #include <string.h>
 
@@ -129,6 +129,12 @@ pv_store_exec (PvStore *self, const char *sql, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pv_store_forbid_writes (PvStore *self, GError **error)
+{
+  return pv_store_exec (self, "PRAGMA query_only = ON", error);
 }
 
 sqlite3_stmt *

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <glib-object.h>
-#include <sqlite3.h>
 
 #include "pv-keys.h"
 #include "pv-types.h"
@@ -40,17 +39,12 @@ PvStore *pv_store_open (const char *path, GError **error);
  * file is not created, an empty or foreign database not turned into one. */
 PvStore *pv_store_open_existing (const char *path, GError **error);
 const char *pv_store_get_path (PvStore *self);
-sqlite3 *pv_store_get_db (PvStore *self);
 /* Schema version after migrations. */
 int pv_store_get_schema_version (PvStore *self);
 
-/* A cached prepared statement, reset and with bindings cleared. */
-sqlite3_stmt *pv_store_prepare (PvStore *self, const char *sql, GError **error);
-/* Steps @stmt expecting SQLITE_DONE, then resets it. */
-gboolean pv_store_step_done (PvStore *self, sqlite3_stmt *stmt, GError **error);
-gboolean pv_store_exec (PvStore *self, const char *sql, GError **error);
-/* Fills @error with SQLite's message for the last failure, after @context. */
-gboolean pv_store_fail (PvStore *self, GError **error, const char *context);
+/* Makes this handle unable to write, even by mistake: for a reader with
+ * a handle of its own, on a worker thread. */
+gboolean pv_store_forbid_writes (PvStore *self, GError **error);
 
 /* Nested calls join the outermost transaction. @immediate takes the write
  * lock at once, so two processes deciding on one file serialise. */

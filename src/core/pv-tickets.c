@@ -19,7 +19,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-ledger.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets-private.h"
 
 /* Sections: issuing; revoking; looking up and searching; a ticket's scans;
