@@ -381,12 +381,12 @@ add_people (Collect *c, GArray *people_wanted, GError **error)
 }
 
 PvBatch *
-pv_ledger_collect (PvStore *store,
-                   GHashTable *vector,
-                   guint limit,
-                   gboolean with_people,
-                   GArray *people_wanted,
-                   GError **error)
+pv_batch_collect (PvStore *store,
+                  GHashTable *vector,
+                  guint limit,
+                  gboolean with_people,
+                  GArray *people_wanted,
+                  GError **error)
 {
   g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr (GError) local_error = NULL;
@@ -943,7 +943,7 @@ fail:
 }
 
 gboolean
-pv_ledger_apply_batch (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GHashTable **out_wanted, GError **error)
+pv_batch_apply (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GHashTable **out_wanted, GError **error)
 {
   g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
   g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) author_head_free);
@@ -1062,7 +1062,7 @@ same_event (PvStore *store, PvStore *other, GError **error)
 }
 
 GArray *
-pv_ledger_people_wanted (PvStore *store, guint max, GError **error)
+pv_batch_people_wanted (PvStore *store, guint max, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT issuer, serial FROM people_wanted LIMIT ?1", error);
   g_autoptr (GArray) keys = NULL;
@@ -1207,7 +1207,7 @@ pv_pull_plan_update (PvPullPlan *plan, GHashTable *wanted)
 }
 
 gboolean
-pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+pv_batch_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
 {
   g_autoptr (PvPullPlan) plan = pv_pull_plan_new ();
   PvMergeStats local_stats = { 0 };
@@ -1225,11 +1225,11 @@ pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **e
       PvMergeStats page = { 0 };
       gboolean keep_people = pv_replica_keeps_people (store);
 
-      if (vector == NULL || (keep_people && !(people_wanted = pv_ledger_people_wanted (store, PV_BATCH_PAGE, error))))
+      if (vector == NULL || (keep_people && !(people_wanted = pv_batch_people_wanted (store, PV_BATCH_PAGE, error))))
         return FALSE;
       pv_vector_overlay (vector, pv_pull_plan_next_overlay (plan));
-      batch = pv_ledger_collect (other, vector, PV_BATCH_PAGE, keep_people, people_wanted, error);
-      if (batch == NULL || !pv_ledger_apply_batch (store, batch, &page, &wanted, error))
+      batch = pv_batch_collect (other, vector, PV_BATCH_PAGE, keep_people, people_wanted, error);
+      if (batch == NULL || !pv_batch_apply (store, batch, &page, &wanted, error))
         return FALSE;
       pv_merge_stats_add (stats, &page);
       if (!pv_pull_plan_update (plan, wanted) && (!batch->more || page.applied == 0))

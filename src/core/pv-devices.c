@@ -236,7 +236,7 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
   /* The merge reads this store through its own connection, which sees the
    * enrolment not yet committed; only a complete replica commits it, so a
    * failure leaves no device enrolled without a replica to hold its key. */
-  if (!ok || !pv_ledger_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
+  if (!ok || !pv_batch_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
     goto fail;
 
   sodium_memzero (sk, sizeof sk);

@@ -69,7 +69,7 @@ gboolean pv_ledger_append (PvStore *store,
                            GError **error);
 
 /* Applies a record from another replica that the caller has authenticated
- * (pv_ledger_apply_batch checks its author's signed head). A record already
+ * (pv_batch_apply checks its author's signed head). A record already
  * held is a no-op (@out_new FALSE); one that differs from the held record with its
  * (device, seq) is a fork: kept as evidence, refused with PV_ERROR_FORK; one
  * that does not continue its device's chain is refused with PV_ERROR_CHAIN. */

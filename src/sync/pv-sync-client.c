@@ -565,8 +565,8 @@ apply_page (gpointer data, gpointer user_data)
   Round *round = g_task_get_task_data (page->task);
 
   if (!g_atomic_int_get (&round->stopping))
-    pv_ledger_apply_batch (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
-                           &page->error);
+    pv_batch_apply (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
+                    &page->error);
   g_main_context_invoke_full (g_task_get_context (page->task), G_PRIORITY_DEFAULT, page_applied, page,
                               (GDestroyNotify) page_free);
 }

@@ -533,7 +533,7 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
                                         &error)
             : pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_JSON,
                                       &error);
-  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error)
+  if (batch == NULL || !pv_batch_apply (store, batch, &stats, &wanted, &error)
       || !(vector = pv_ledger_version_vector (store, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
   if (stats.applied > 0 || stats.people > 0)
