@@ -8,15 +8,27 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-ledger-private.h"
+#include "pv-records-private.h"
 #include "pv-store-private.h"
 #include "pv-ticket-code.h"
 
 /* Sections: PvPerson and PvBatch; collecting; applying; file merge. */
+
+void
+pv_person_digest (const guint8 salt[PV_PII_SALT_SIZE], const char *name, const char *phone,
+                  guint8 out[PV_PII_DIGEST_SIZE])
+{
+  crypto_generichash_state state;
+
+  crypto_generichash_init (&state, salt, PV_PII_SALT_SIZE, PV_PII_DIGEST_SIZE);
+  crypto_generichash_update (&state, (const guint8 *) name, strlen (name) + 1);
+  crypto_generichash_update (&state, (const guint8 *) phone, strlen (phone) + 1);
+  crypto_generichash_final (&state, out, PV_PII_DIGEST_SIZE);
+}
 
 PvPerson *
 pv_person_new (guint16 issuer,
@@ -405,7 +417,7 @@ pv_batch_collect (PvStore *store,
   /* One read transaction: the page, its heads and people agree. */
   if (!pv_store_begin (store, FALSE, error))
     return NULL;
-  ok = _pv_ledger_foreach_after (store, vector, collect_one, &c, &local_error);
+  ok = _pv_records_foreach_after (store, vector, collect_one, &c, &local_error);
   if (!ok && c.stopped && local_error == NULL)
     ok = TRUE;
   ok = ok && add_page_heads (&c, &local_error) && add_held_heads (&c, vector, &local_error)
@@ -726,7 +738,7 @@ merge_people (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GError 
       guint8 digest[PV_PII_DIGEST_SIZE];
       gboolean vouched = FALSE;
 
-      pv_tickets_pii_digest (person->salt, person->name, person->phone, digest);
+      pv_person_digest (person->salt, person->name, person->phone, digest);
       digest_of = pv_store_prepare (store,
                                     "SELECT pii_digest FROM tickets WHERE issuer = ?1 AND serial = ?2",
                                     error);

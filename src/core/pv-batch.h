@@ -11,7 +11,6 @@
 #include <glib.h>
 
 #include "pv-ledger.h"
-#include "pv-tickets.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +18,16 @@ G_BEGIN_DECLS
 #define PV_BATCH_MAX_RECORDS 100000
 /* Records per page unless the caller asks otherwise. */
 #define PV_BATCH_PAGE 5000
+
+#define PV_PII_SALT_SIZE 16
+#define PV_PII_DIGEST_SIZE 16
+
+/* The salted digest of a visitor's name and phone that a ticket record
+ * carries in place of them. */
+void pv_person_digest (const guint8 salt[PV_PII_SALT_SIZE],
+                       const char *name,
+                       const char *phone,
+                       guint8 out[PV_PII_DIGEST_SIZE]);
 
 /* The personal data of one ticket, kept apart from the ledger. */
 typedef struct

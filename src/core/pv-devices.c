@@ -20,33 +20,24 @@
 #include "pv-store-private.h"
 
 #define EVENT_SECRET "event-secret-key"
-#define DEVICE_SECRET "device-secret-key"
 #define GATE_META "gate"
 /* Certificates outlive the event by a week, for late exports and audits. */
 #define CERT_GRACE_DAYS 7
 
 static gboolean
-read_secret (PvStore *store, const char *name, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+read_event_secret (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
 {
-  g_autoptr (GBytes) secret = pv_store_get_secret (store, name);
+  g_autoptr (GBytes) secret = pv_store_get_secret (store, EVENT_SECRET);
 
   if (secret == NULL || g_bytes_get_size (secret) != PV_SECRET_KEY_SIZE)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
-                   g_str_equal (name, EVENT_SECRET)
-                     ? "%s does not hold the event key: enrol devices from the device that created the event"
-                     : "%s has no device key: it was not created as a device replica",
+                   "%s does not hold the event key: enrol devices from the device that created the event",
                    pv_store_get_path (store));
       return FALSE;
     }
   memcpy (out, g_bytes_get_data (secret, NULL), PV_SECRET_KEY_SIZE);
   return TRUE;
-}
-
-gboolean
-pv_devices_get_secret_key (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
-{
-  return read_secret (store, DEVICE_SECRET, out, error);
 }
 
 gboolean
@@ -104,7 +95,7 @@ pv_devices_create_event (PvStore *store, PvEvent *event, const char *device_name
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
   ok = pv_store_set_secret (store, EVENT_SECRET, event_sk, sizeof event_sk, error)
-       && pv_store_set_secret (store, DEVICE_SECRET, device_sk, sizeof device_sk, error)
+       && pv_store_set_secret (store, PV_STORE_DEVICE_SECRET, device_sk, sizeof device_sk, error)
        && pv_store_set_meta_int (store, "device-id", 1, error)
        && pv_store_set_meta_int (store, "event-id", pv_event_get_id (event), error)
        && pv_ledger_append (store, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (event), NULL, error)
@@ -151,7 +142,7 @@ pv_devices_enroll (PvStore *store, PvRole role, const char *name, const guint8 p
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
                                 _ ("A device needs a name of 1 to 64 characters")),
            FALSE;
-  if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
+  if (!(event = pv_store_get_event (store, error)) || !read_event_secret (store, event_sk, error))
     return FALSE;
   if (!pv_store_begin (store, TRUE, error))
     {
@@ -192,7 +183,7 @@ pv_devices_join (const char *path, guint32 event_id, guint16 device_id, const gu
     return FALSE;
   ok = pv_store_begin (replica, TRUE, error) && pv_store_set_meta_int (replica, "device-id", device_id, error)
        && pv_store_set_meta_int (replica, "event-id", event_id, error)
-       && pv_store_set_secret (replica, DEVICE_SECRET, secret_key, PV_SECRET_KEY_SIZE, error)
+       && pv_store_set_secret (replica, PV_STORE_DEVICE_SECRET, secret_key, PV_SECRET_KEY_SIZE, error)
        && pv_store_commit (replica, error);
   if (!ok && pv_store_in_transaction (replica))
     pv_store_rollback (replica);
@@ -231,7 +222,7 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
   ok = pv_store_begin (replica, TRUE, error)
        && pv_store_set_meta_int (replica, "device-id", id, error)
        && pv_store_set_meta_int (replica, "event-id", pv_event_get_id (event), error)
-       && pv_store_set_secret (replica, DEVICE_SECRET, sk, sizeof sk, error)
+       && pv_store_set_secret (replica, PV_STORE_DEVICE_SECRET, sk, sizeof sk, error)
        && pv_store_commit (replica, error);
   /* The merge reads this store through its own connection, which sees the
    * enrolment not yet committed; only a complete replica commits it, so a

@@ -115,11 +115,6 @@ gboolean pv_devices_set_gate (PvStore *store, const char *gate, GError **error);
 /* @gate as the event spells it, or NULL and PV_ERROR_INVALID in words. */
 char *pv_devices_check_gate (PvStore *store, const char *gate, GError **error);
 
-/* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
-gboolean pv_devices_get_secret_key (PvStore *store,
-                                    guint8 out[PV_SECRET_KEY_SIZE],
-                                    GError **error);
-
 /* Whether @store is a hub's own file: the event's first replica, which
  * pravesh-hub has served from. A station must not open it as its own. */
 gboolean pv_devices_is_hub_file (PvStore *store);

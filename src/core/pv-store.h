@@ -107,4 +107,9 @@ guint32 pv_store_get_event_id (PvStore *self);
 /* This replica's own device id, 0 when the store has no identity. */
 guint16 pv_store_get_device_id (PvStore *self);
 
+/* The name of the secret that holds this replica's device key. */
+#define PV_STORE_DEVICE_SECRET "device-secret-key"
+/* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
+gboolean pv_store_get_device_secret_key (PvStore *self, guint8 out[PV_SECRET_KEY_SIZE], GError **error);
+
 G_END_DECLS

@@ -8,7 +8,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
@@ -889,7 +888,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   self->event_id = pv_store_get_event_id (pv_store_watch_get_store (watch));
   self->device_id = pv_store_get_device_id (pv_store_watch_get_store (watch));
   /* Without a key the requests go unsigned and the other side says so. */
-  self->have_key = pv_devices_get_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
+  self->have_key = pv_store_get_device_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
   {
     g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), "hub-url");
     self->to_hub = hub != NULL && same_base (hub, with_slash);

@@ -24,7 +24,7 @@ all_records (PvStore *store)
   GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_record_free);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (pv_ledger_foreach (store, collect_cb, records, &error));
+  g_assert_true (pv_records_foreach (store, collect_cb, records, &error));
   g_assert_no_error (error);
   return records;
 }

@@ -51,7 +51,7 @@ make_batch (PvStore *store)
   PvBatch *batch = pv_batch_new (TEST_EVENT_ID);
   guint8 salt[PV_PII_SALT_SIZE];
 
-  g_assert_true (pv_ledger_foreach (store, collect_cb, batch->records, &error));
+  g_assert_true (pv_records_foreach (store, collect_cb, batch->records, &error));
   g_assert_no_error (error);
   heads = pv_ledger_get_heads (store, &error);
   g_assert_no_error (error);
