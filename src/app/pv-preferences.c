@@ -450,7 +450,7 @@ PvPreferences *
 pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
 {
   PvPreferences *self = g_object_new (PV_TYPE_PREFERENCES, "transient-for", parent, NULL);
-  g_autofree char *hub = store ? pv_store_dup_meta_string (store, "hub-url") : NULL;
+  g_autofree char *hub = store ? pv_store_dup_meta_string (store, PV_META_HUB_URL) : NULL;
 
   self->settings = g_object_ref (settings);
   self->store = store ? g_object_ref (store) : NULL;

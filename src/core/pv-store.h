@@ -66,6 +66,9 @@ gint64 pv_store_get_meta_int (PvStore *self, const char *key, gint64 fallback);
 gboolean pv_store_set_meta_int (PvStore *self, const char *key, gint64 value, GError **error);
 char *pv_store_dup_meta_string (PvStore *self, const char *key);
 gboolean pv_store_set_meta_string (PvStore *self, const char *key, const char *value, GError **error);
+/* Meta "hub-url": the hub this replica syncs with and asks online — its
+ * pairing code's URL on a device, its own address in pravesh-hub's file. */
+#define PV_META_HUB_URL "hub-url"
 GBytes *pv_store_get_secret (PvStore *self, const char *name);
 gboolean pv_store_set_secret (PvStore *self, const char *name, const guint8 *data, gsize len, GError **error);
 

@@ -625,7 +625,7 @@ pv_ctl_device_invite (PvCtl *ctl, int argc, char **argv)
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || !pv_ctl_require_admin (store, _ ("invite devices"), &error))
     return pv_ctl_fail (error);
-  if (url == NULL && !(url = pv_store_dup_meta_string (store, "hub-url")))
+  if (url == NULL && !(url = pv_store_dup_meta_string (store, PV_META_HUB_URL)))
     return pv_ctl_error (_ ("No address for the hub yet: start pravesh-hub on this file once, or give --url"));
   /* The hub writes its certificate's fingerprint when it serves HTTPS. */
   fingerprint_hex = pv_store_dup_meta_string (store, "tls-fingerprint");

@@ -45,10 +45,10 @@
 #include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
-#include "pv-sync-client.h"
 #include "pv-sync-server.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
+#include "pv-tls.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
 
@@ -1198,8 +1198,8 @@ main (int argc, char *argv[])
    * settings name the address devices reach the hub by. */
   if (certificate != NULL)
     {
-      guint8 fingerprint[32];
-      char hex[65];
+      guint8 fingerprint[PV_FINGERPRINT_SIZE];
+      char hex[PV_FINGERPRINT_HEX_SIZE + 1];
 
       pv_tls_fingerprint (certificate, fingerprint);
       memcpy (hub.fingerprint, fingerprint, sizeof hub.fingerprint);
@@ -1228,7 +1228,7 @@ main (int argc, char *argv[])
    * never the address an admin's request happened to arrive by (that may
    * be localhost or a tunnel, and is the caller's word). */
   hub.url = g_strdup (public_url ? public_url : url);
-  if (!pv_store_set_meta_string (hub.store, "hub-url", hub.url, &error))
+  if (!pv_store_set_meta_string (hub.store, PV_META_HUB_URL, hub.url, &error))
     {
       g_printerr ("pravesh-hub: %s\n", error->message);
       return 1;
