@@ -287,7 +287,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   gboolean ok = FALSE;
 
   /* Its own handle, that cannot write even by mistake. */
-  if (!(store = pv_store_open_existing (job->db_path, &error)) || !pv_store_exec (store, "PRAGMA query_only = ON", &error)
+  if (!(store = pv_store_open_existing (job->db_path, &error)) || !pv_store_forbid_writes (store, &error)
       || !(out = create_part (job->target, &part, cancellable, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
