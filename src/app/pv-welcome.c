@@ -9,11 +9,11 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "pv-api-client.h"
 #include "pv-application.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
 #include "pv-error.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-store.h"
 

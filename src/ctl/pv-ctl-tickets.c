@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pv-api-client.h"
 #include "pv-ctl.h"
 #include "pv-error.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-qr.h"
 #include "pv-ticket-code.h"
@@ -667,8 +667,8 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 
       if (bound == 0)
         bound = (guint64) CLAMP (pv_store_get_meta_int (store, "online-bound-ms", 800), 1, 60000);
-      pv_hub_admit_async (store, NULL, url, argv[1], gate, is_exit, FALSE, (guint) bound, NULL, pv_ctl_got_result, &result);
-      verdict = pv_hub_admit_finish (pv_ctl_wait (&result), &error);
+      pv_api_admit_async (store, NULL, url, argv[1], gate, is_exit, FALSE, (guint) bound, NULL, pv_ctl_got_result, &result);
+      verdict = pv_api_admit_finish (pv_ctl_wait (&result), &error);
       if (verdict != NULL)
         {
           const char *said = json_object_get_string_member_with_default (json_node_get_object (verdict),
