@@ -118,6 +118,8 @@ ask (Served *f, const char *head)
   char buffer[4096];
   gssize got;
 
+  /* A body taken in would wait for bytes never sent: fail, not hang. */
+  g_socket_client_set_timeout (client, 10);
   connection = g_socket_client_connect_to_host (client, "127.0.0.1", f->port, NULL, &error);
   g_assert_no_error (error);
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), head, strlen (head), NULL,
