@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bench-core.c: the core benchmark of DESIGN.md §8, every figure from one run
+/* bench-core.c: the core benchmark of doc/benchmarks.md, every figure from one run
  * beside its peer: libsodium's bare Ed25519 sign and verify rates; bulk
  * issuance through pv_tickets_issue() (goal: at least 0.6 of the bare sign
  * rate); offline verification through pv_admission_verify() (goal: at least

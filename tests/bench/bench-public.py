@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # bench-public.py: the benchmark of the hub's public entry points (issue 7,
-# DESIGN.md §8), run against the built pravesh-hub, each figure from the
+# doc/benchmarks.md), run against the built pravesh-hub, each figure from the
 # same run. (a) Web self-registration: 64 keep-alive clients POST
 # /register as fast as the hub answers, every request a new phone number
 # for the one category open to the public (One-day), the rate limits

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bench-scanner.c: the scanner benchmark of DESIGN.md §8 and issue 3, every
+/* bench-scanner.c: the scanner benchmark of doc/benchmarks.md and issue 3, every
  * figure from one run beside its peer. It renders distinct 1280×720 camera
  * frames of real signed ticket codes with pv-test-images (a phone held up at
  * a slight angle, dim light, a little blur and sensor noise) and a share of

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-# bench-sync.py: the sync and hub benchmark (DESIGN.md §8), run against the
+# bench-sync.py: the sync and hub benchmark (doc/benchmarks.md), run against the
 # built pravesh-hub and pravesh-ctl, each figure beside its peer from the
 # same run. (a) Online admissions: wrk with 64 keep-alive connections POSTs
 # a fresh code per request (admit.lua, with an enrolled gate's bearer token

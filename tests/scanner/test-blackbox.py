@@ -18,6 +18,11 @@ SETS = ["qrcode-1", "qrcode-2", "qrcode-3", "qrcode-4"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 GOAL = 0.90
 SKIP = 77
+# Said when the photos are absent: they are not part of this repository.
+HOW_TO_GET = ("the photos are ZXing's black-box sets (Apache License 2.0), not "
+              "copied into this repository: copy core/src/test/resources/blackbox/"
+              "qrcode-1 … qrcode-4 of https://github.com/zxing/zxing into "
+              "../shared/testdata/zxing-blackbox/ beside the project's root")
 
 
 def skip(reason):
@@ -34,8 +39,7 @@ def normalise(data):
 
 def expectation(image):
     """The expected text, or None when it is not ASCII: decoders map legacy
-    character sets (Shift_JIS…) differently, so any text counts there (see
-    ../shared/testdata/README.md)."""
+    character sets (Shift_JIS…) differently, so any text counts there."""
     with open(os.path.splitext(image)[0] + ".txt", "rb") as f:
         raw = f.read()
     try:
@@ -94,7 +98,7 @@ def main():
     data = os.path.normpath(os.path.join(root, "..", "shared", "testdata",
                                          "zxing-blackbox"))
     if not os.path.isdir(data):
-        skip(f"{data} is absent (a clone outside the shared layout)")
+        skip(f"{data} is absent; {HOW_TO_GET}")
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
         skip("zbarimg (Debian's zbar-tools) is not installed")
@@ -106,7 +110,7 @@ def main():
     for name in SETS:
         folder = os.path.join(data, name)
         if not os.path.isdir(folder):
-            skip(f"{folder} is absent")
+            skip(f"{folder} is absent; {HOW_TO_GET}")
         images = [os.path.join(folder, f)
                   for f in sorted(os.listdir(folder), key=image_key)
                   if f.lower().endswith(IMAGE_SUFFIXES)]
