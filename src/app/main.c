@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "pv-application.h"
-#include "pv-listener.h"
+#include "pv-tls.h"
 
 int
 main (int argc, char **argv)

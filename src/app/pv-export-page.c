@@ -349,7 +349,7 @@ describe (PvExportPage *self, PvExportKind kind)
     case PV_EXPORT_KIND_ENTRIES:
       return _ ("Time, gate, entry or exit, ticket, device, online or offline, double");
     case PV_EXPORT_KIND_VOLUNTEERS:
-      hub = pv_store_dup_meta_string (self->store, "hub-url");
+      hub = pv_store_dup_meta_string (self->store, PV_META_HUB_URL);
       return hub ? _ ("Name, phone, role and last sign-in, fetched from the hub")
                  : _ ("Kept on the hub, and this station is not paired with one");
     case PV_EXPORT_N_KINDS:
@@ -433,7 +433,7 @@ update_row (PvExportPage *self, PvExportKind kind)
   gtk_widget_set_visible (slot->busy, slot->job != NULL);
   if (kind == PV_EXPORT_KIND_VOLUNTEERS && slot->job == NULL)
     {
-      g_autofree char *hub = pv_store_dup_meta_string (self->store, "hub-url");
+      g_autofree char *hub = pv_store_dup_meta_string (self->store, PV_META_HUB_URL);
       gtk_widget_set_sensitive (slot->button, hub != NULL);
     }
 }

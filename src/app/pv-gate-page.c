@@ -546,7 +546,7 @@ scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
       gtk_widget_set_visible (GTK_WIDGET (self->chooser_note), TRUE);
       return;
     }
-  hub_url = pv_store_dup_meta_string (self->store, "hub-url");
+  hub_url = pv_store_dup_meta_string (self->store, PV_META_HUB_URL);
   is_exit = gtk_toggle_button_get_active (self->exit_mode);
   self->scan_seq++;
   if (hub_url == NULL)

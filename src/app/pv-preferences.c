@@ -459,7 +459,7 @@ add_network_group (PvPreferences *self, AdwPreferencesPage *page)
   {
     /* The hub is the one this station was paired with: another hub is
      * another pairing. */
-    g_autofree char *hub = self->store ? pv_store_dup_meta_string (self->store, "hub-url") : NULL;
+    g_autofree char *hub = self->store ? pv_store_dup_meta_string (self->store, PV_META_HUB_URL) : NULL;
     GtkWidget *row = adw_action_row_new ();
 
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Hub"));

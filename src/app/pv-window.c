@@ -101,7 +101,7 @@ visible_page_changed_cb (PvWindow *self)
 static void
 update_sync_state (PvWindow *self)
 {
-  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, "hub-url");
+  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, PV_META_HUB_URL);
   g_autofree char *text = NULL, *tooltip = NULL, *peers = NULL, *pending = NULL;
   PvSyncClient *hub = self->node ? pv_sync_node_get_hub (self->node) : NULL;
   PvSyncStatus status = hub ? pv_sync_client_get_status (hub) : PV_SYNC_OFFLINE;
@@ -218,7 +218,7 @@ static void
 start_sync (PvWindow *self)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, "hub-url");
+  g_autofree char *hub_url = pv_store_dup_meta_string (self->store, PV_META_HUB_URL);
   g_autofree char *listen = g_settings_get_string (self->settings, "listen");
   g_auto (GStrv) peers = g_settings_get_strv (self->settings, "peers");
 

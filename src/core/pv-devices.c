@@ -60,7 +60,7 @@ pv_devices_is_hub_file (PvStore *store)
    * it holds the address the hub wrote. */
   if (event_secret == NULL)
     return FALSE;
-  url = pv_store_dup_meta_string (store, "hub-url");
+  url = pv_store_dup_meta_string (store, PV_META_HUB_URL);
   return url != NULL;
 }
 

@@ -362,10 +362,10 @@ pv_event_add_gate (PvEvent *self, const char *name, GError **error)
 {
   g_autofree char *clean = g_strstrip (g_strdup (name ? name : ""));
 
-  if (*clean == '\0' || strlen (clean) > 64 || !g_utf8_validate (clean, -1, NULL))
+  if (*clean == '\0' || strlen (clean) > PV_GATE_NAME_MAX_BYTES || !g_utf8_validate (clean, -1, NULL))
     {
       g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
-                           "A gate needs a name of 1 to 64 characters");
+                           "A gate needs a name of 1 to " G_STRINGIFY (PV_GATE_NAME_MAX_BYTES) " characters");
       return FALSE;
     }
   if (pv_event_find_gate (self, clean))

@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 #define PV_EVENT_MAX_DAYS 60
 #define PV_EVENT_MAX_CATEGORIES 200
 #define PV_MAX_PARTY 1000
+/* A gate's name, in bytes (UTF-8) and without the NUL: scans, pairing codes
+ * and the walk's last gate hold at most this. */
+#define PV_GATE_NAME_MAX_BYTES 64
 
 typedef enum
 {

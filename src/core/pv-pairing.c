@@ -11,6 +11,7 @@
 #include "pv-base45.h"
 #include "pv-devices.h"
 #include "pv-error.h"
+#include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-store.h"
 
@@ -18,7 +19,6 @@
 #define FLAG_PINNED 1
 #define FLAG_GATE 2
 #define MAX_URL 256
-#define MAX_GATE 64 /* bytes, as pv_event_add_gate() allows */
 
 void
 pv_pairing_code_clear (PvPairingCode *code)
@@ -36,7 +36,7 @@ pv_pairing_code_format (const PvPairingCode *code)
   gsize gate_len = code->gate ? strlen (code->gate) : 0;
   guint8 head[2] = { CODE_VERSION, (code->pinned ? FLAG_PINNED : 0) | (gate_len > 0 ? FLAG_GATE : 0) };
 
-  g_return_val_if_fail (gate_len <= MAX_GATE, NULL);
+  g_return_val_if_fail (gate_len <= PV_GATE_NAME_MAX_BYTES, NULL);
   g_byte_array_append (bytes, head, sizeof head);
   g_byte_array_append (bytes, code->secret, sizeof code->secret);
   if (code->pinned)
@@ -63,7 +63,7 @@ refuse (GError **error, const char *why)
 gboolean
 pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
 {
-  guint8 data[2 + PV_PAIRING_SECRET_SIZE + PV_FINGERPRINT_SIZE + 1 + MAX_GATE + MAX_URL];
+  guint8 data[2 + PV_PAIRING_SECRET_SIZE + PV_FINGERPRINT_SIZE + 1 + PV_GATE_NAME_MAX_BYTES + MAX_URL];
   g_autoptr (GUri) uri = NULL;
   gsize len = 0, at;
 
@@ -85,7 +85,7 @@ pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
     {
       gsize gate_len = data[at];
 
-      if (gate_len == 0 || gate_len > MAX_GATE || len <= at + 1 + gate_len)
+      if (gate_len == 0 || gate_len > PV_GATE_NAME_MAX_BYTES || len <= at + 1 + gate_len)
         {
           sodium_memzero (data, sizeof data);
           pv_pairing_code_clear (out);
@@ -113,9 +113,9 @@ pv_pairing_code_parse (const char *text, PvPairingCode *out, GError **error)
 }
 
 static void
-secret_digest (const guint8 secret[PV_PAIRING_SECRET_SIZE], guint8 out[32])
+secret_digest (const guint8 secret[PV_PAIRING_SECRET_SIZE], guint8 out[crypto_generichash_BYTES])
 {
-  crypto_generichash (out, 32, secret, PV_PAIRING_SECRET_SIZE, (const guint8 *) "PVINVITE", 8);
+  crypto_generichash (out, crypto_generichash_BYTES, secret, PV_PAIRING_SECRET_SIZE, (const guint8 *) "PVINVITE", 8);
 }
 
 gboolean
@@ -125,7 +125,7 @@ pv_invite_create (PvStore *store, PvRole role, const char *name, const char *gat
   g_autoptr (GUri) uri = NULL;
   g_autofree char *canonical = NULL;
   sqlite3_stmt *stmt;
-  guint8 digest[32];
+  guint8 digest[crypto_generichash_BYTES];
   gint64 now = pv_store_now (store);
 
   memset (out, 0, sizeof *out);
@@ -185,7 +185,7 @@ pv_invite_redeem (PvStore *store, const guint8 secret[PV_PAIRING_SECRET_SIZE],
 {
   g_autofree char *name = NULL, *role_text = NULL;
   sqlite3_stmt *stmt;
-  guint8 digest[32];
+  guint8 digest[crypto_generichash_BYTES];
   gint64 expires_at = 0, now = pv_store_now (store);
   gboolean found = FALSE, used = FALSE;
   guint16 id = 0;

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 #define PV_PAIRING_PREFIX "PVPAIR:"
 #define PV_PAIRING_SECRET_SIZE 16
 #define PV_FINGERPRINT_SIZE 32
+/* As hex, without the NUL (meta "tls-fingerprint" and "hub-fingerprint"). */
+#define PV_FINGERPRINT_HEX_SIZE (PV_FINGERPRINT_SIZE * 2)
 /* How long an invitation holds unless said otherwise. */
 #define PV_INVITE_LIFETIME (G_GINT64_CONSTANT (24 * 60 * 60) * G_USEC_PER_SEC)
 

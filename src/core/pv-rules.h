@@ -47,7 +47,7 @@ typedef struct
   gboolean is_void;    /* by a device after its revocation: counts for nothing */
   guint8 category;     /* as the scanning gate read it from the code */
   guint counted_party; /* its share of the day's visitors */
-  char gate[65];
+  char gate[PV_GATE_NAME_MAX_BYTES + 1];
 } PvScan;
 
 /* What the walk knows of a ticket after some of its scans. */
@@ -58,7 +58,7 @@ typedef struct
   guint counted;        /* entries counted against the day's allowance */
   gboolean inside;      /* entered and not yet exited */
   gint64 last_entry_at; /* for "already used at … at …" */
-  char last_entry_gate[65];
+  char last_entry_gate[PV_GATE_NAME_MAX_BYTES + 1];
   int last_entry_day;
 } PvTicketWalk;
 

@@ -5,7 +5,7 @@
  * admission decision reads. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include <sqlite3.h>
 
 #include "pv-keys.h"
@@ -43,6 +43,14 @@ const char *pv_store_get_path (PvStore *self);
 sqlite3 *pv_store_get_db (PvStore *self);
 /* Schema version after migrations. */
 int pv_store_get_schema_version (PvStore *self);
+/* Applies a component's own numbered migrations ("0001-name.sql", … under
+ * @dir in @resource), as pv_store_open () applies core's, for a layer above
+ * core whose tables only some stores hold (the hub's channels). Their
+ * version is kept in meta under @version_key (0 when absent); all of it
+ * happens in one transaction, joining the caller's if there is one.
+ * PV_ERROR_STORE when the store's version is newer than @resource knows. */
+gboolean pv_store_migrate (PvStore *self, GResource *resource, const char *dir, const char *version_key,
+                           GError **error);
 
 /* A cached prepared statement, reset and with bindings cleared. */
 sqlite3_stmt *pv_store_prepare (PvStore *self, const char *sql, GError **error);
@@ -66,6 +74,9 @@ gint64 pv_store_get_meta_int (PvStore *self, const char *key, gint64 fallback);
 gboolean pv_store_set_meta_int (PvStore *self, const char *key, gint64 value, GError **error);
 char *pv_store_dup_meta_string (PvStore *self, const char *key);
 gboolean pv_store_set_meta_string (PvStore *self, const char *key, const char *value, GError **error);
+/* Meta "hub-url": the hub this replica syncs with and asks online — its
+ * pairing code's URL on a device, its own address in pravesh-hub's file. */
+#define PV_META_HUB_URL "hub-url"
 GBytes *pv_store_get_secret (PvStore *self, const char *name);
 gboolean pv_store_set_secret (PvStore *self, const char *name, const guint8 *data, gsize len, GError **error);
 

@@ -11,7 +11,7 @@
 
 #include "pv-ctl.h"
 #include "pv-i18n.h"
-#include "pv-listener.h"
+#include "pv-tls.h"
 
 static const PvCtlCommand commands[] = {
   { "event init", NULL,

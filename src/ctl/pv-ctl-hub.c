@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "pv-ctl.h"
+#include "pv-pairing.h"
 
 /* What can fail here fails the same way: one line with GnuTLS's words. */
 static int
@@ -39,8 +40,8 @@ pv_ctl_hub_cert (PvCtl *ctl, int argc, char **argv)
   gnutls_x509_privkey_t key = NULL;
   gnutls_x509_crt_t crt = NULL;
   gnutls_datum_t key_pem = { 0 }, crt_pem = { 0 }, crt_der = { 0 };
-  guint8 serial[16], fingerprint[32];
-  char hex[65];
+  guint8 serial[16], fingerprint[PV_FINGERPRINT_SIZE];
+  char hex[PV_FINGERPRINT_HEX_SIZE + 1];
   guint64 days = 825;
   time_t now = time (NULL);
   int status, rc;

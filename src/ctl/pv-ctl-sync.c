@@ -28,11 +28,11 @@ hub_url (PvStore *store, const char *given, GError **error)
 
       if (uri == NULL)
         return NULL;
-      if (!pv_store_set_meta_string (store, "hub-url", given, error))
+      if (!pv_store_set_meta_string (store, PV_META_HUB_URL, given, error))
         return NULL;
       return g_strdup (given);
     }
-  return pv_store_dup_meta_string (store, "hub-url");
+  return pv_store_dup_meta_string (store, PV_META_HUB_URL);
 }
 
 static void
@@ -183,7 +183,7 @@ pv_ctl_token (PvCtl *ctl, int argc, char **argv)
   if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
       || (at_text && !pv_ctl_parse_at (event, at_text, &at, &error)))
     return pv_ctl_fail (error);
-  if (audience == NULL && !(audience = pv_store_dup_meta_string (store, "hub-url")))
+  if (audience == NULL && !(audience = pv_store_dup_meta_string (store, PV_META_HUB_URL)))
     return pv_ctl_error (_ ("Whom is the token for? Give --for URL (this device knows no hub)"));
   if (!(token = pv_token_new (store, at_text ? at : pv_store_now (store), audience, &error)))
     return pv_ctl_fail (error);

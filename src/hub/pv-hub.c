@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "pv-admission.h"
+#include "pv-channels.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
@@ -46,10 +47,10 @@
 #include "pv-pairing.h"
 #include "pv-store-watch.h"
 #include "pv-store.h"
-#include "pv-sync-client.h"
 #include "pv-sync-server.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
+#include "pv-tls.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
 
@@ -388,7 +389,7 @@ pv_hub_handle_otp (PvHub *hub, PvHubCall *call)
 
   if (!(root = pv_hub_small_json_body (msg, parser, "Expected {\"phone\": \"+91…\"}")))
     return;
-  if (!pv_otp_request (hub->store, json_object_get_string_member_with_default (root, "phone", NULL), &error))
+  if (!pv_volunteers_request_code (hub->store, json_object_get_string_member_with_default (root, "phone", NULL), &error))
     return pv_sync_reply_error (msg,
                                 g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? 429 /* Too Many Requests */
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST
@@ -448,7 +449,7 @@ pv_hub_handle_otp_verify (PvHub *hub, PvHubCall *call)
 
   if (!(root = pv_hub_small_json_body (msg, parser, "Expected {\"phone\": \"+91…\", \"code\": \"123456\"}")))
     return;
-  if (!pv_otp_verify (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
+  if (!pv_volunteers_verify_code (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
                       json_object_get_string_member_with_default (root, "code", NULL), who->device_id, &volunteer,
                       &error))
     return pv_sync_reply_error (msg,
@@ -695,7 +696,7 @@ listen_metrics (PvHub *self, GError **error)
 static gboolean
 pin_certificate (PvHub *self, GTlsCertificate *certificate, GError **error)
 {
-  char hex[2 * PV_FINGERPRINT_SIZE + 1];
+  char hex[PV_FINGERPRINT_HEX_SIZE + 1];
 
   pv_tls_fingerprint (certificate, self->fingerprint);
   self->pinned = TRUE;
@@ -724,7 +725,7 @@ choose_url (PvHub *self, const char *public_url, GError **error)
    * never the address an admin's request happened to arrive by (that may
    * be localhost or a tunnel, and is the caller's word). */
   self->url = g_strdup (public_url ? public_url : url);
-  return pv_store_set_meta_string (self->store, "hub-url", self->url, error);
+  return pv_store_set_meta_string (self->store, PV_META_HUB_URL, self->url, error);
 }
 
 /* The public channels, each served by the same server. */
@@ -764,7 +765,8 @@ pv_hub_new (const PvHubOptions *options, GError **error)
     return NULL;
   if (merged.db == NULL)
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "--db FILE is required"), NULL;
-  if (!(self->store = pv_store_open_existing (merged.db, error)) || !pv_store_get_event (self->store, error))
+  if (!(self->store = pv_store_open_existing (merged.db, error)) || !pv_channels_prepare_store (self->store, error)
+      || !pv_store_get_event (self->store, error))
     return NULL;
   if ((merged.tls_cert == NULL) != (merged.tls_key == NULL))
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID, "give both --tls-cert and --tls-key, or neither"),

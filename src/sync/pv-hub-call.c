@@ -23,6 +23,7 @@
 #include "pv-sync-client.h"
 #include "pv-ticket-code.h"
 #include "pv-tickets.h"
+#include "pv-tls.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
@@ -170,11 +171,11 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
   g_autoptr (GUri) base = NULL, uri = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   GError *error = NULL;
-  guint8 pin[32];
+  guint8 pin[PV_FINGERPRINT_SIZE];
 
   g_return_if_fail (store != NULL && path != NULL);
 
-  url = hub_url ? g_strdup (hub_url) : pv_store_dup_meta_string (store, "hub-url");
+  url = hub_url ? g_strdup (hub_url) : pv_store_dup_meta_string (store, PV_META_HUB_URL);
   if (url == NULL)
     {
       g_task_report_new_error (NULL, callback, user_data, pv_hub_call_async, PV_ERROR, PV_ERROR_NOT_FOUND, "%s",
@@ -202,7 +203,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
   pv_sync_stamp_date (msg);
   if (pv_sync_get_pinned (store, pin))
-    pv_sync_pin_certificate (msg, pin);
+    pv_tls_pin_certificate (msg, pin);
   exchange_async (session, msg, bound_ms, cancellable, callback, user_data);
 }
 
@@ -419,7 +420,7 @@ paired_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   sodium_memzero (pairing->secret_key, sizeof pairing->secret_key);
   pairing->joined = joined;
   if (!joined || !(pairing->store = pv_store_open_existing (pairing->db_path, &error))
-      || !pv_store_set_meta_string (pairing->store, "hub-url", pairing->code.url, &error))
+      || !pv_store_set_meta_string (pairing->store, PV_META_HUB_URL, pairing->code.url, &error))
     {
       pair_fail (task, error);
       return;
@@ -506,7 +507,7 @@ pv_pair_async (const char *db_path, const char *pairing_code, GCancellable *canc
   msg = soup_message_new_from_uri ("POST", uri);
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
   if (pairing->code.pinned)
-    pv_sync_pin_certificate (msg, pairing->code.fingerprint);
+    pv_tls_pin_certificate (msg, pairing->code.fingerprint);
   exchange_async (NULL, msg, PAIR_BOUND_MS, cancellable, paired_cb, g_steal_pointer (&task));
 }
 

@@ -33,12 +33,6 @@
 #define REFUSAL_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
 #define LISTENER_KEY "pv-listener"
 
-/* TLS 1.2 and 1.3 only, AEAD suites with forward secrecy, the server's
- * order first (GnuTLS priority syntax, as glib-networking takes it). */
-#define TLS_PRIORITY                                                                                     \
-  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
-  "-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
-
 /* Where a connection is, and so which deadline holds. */
 typedef enum
 {
@@ -161,12 +155,6 @@ pv_listen_raise_fd_limit (void)
       getrlimit (RLIMIT_NOFILE, &limit);
     }
   return limit.rlim_cur;
-}
-
-void
-pv_tls_policy_init (void)
-{
-  g_setenv ("G_TLS_GNUTLS_PRIORITY", TLS_PRIORITY, FALSE);
 }
 
 /* ---- connections ---- */

@@ -3,8 +3,8 @@
  * peers) takes connections: accepted here and handed to a SoupServer, with
  * a cap on open connections in all and per client address, deadlines for
  * each step of a request (TLS handshake, headers, body, answer, idle
- * keep-alive), a pause instead of a spin when file descriptors run out,
- * and the TLS versions and suites we allow.
+ * keep-alive) and a pause instead of a spin when file descriptors run
+ * out. The TLS versions and suites we allow are pv-tls.h's.
  *
  * A connection over a cap is refused at once (plain HTTP gets a 503 with
  * Retry-After first); a connection past a deadline is shut down. A
@@ -84,10 +84,5 @@ GSocket *pv_listen_socket_of (GIOStream *stream);
  * @prefix (e.g. "pravesh_http"): connections open and allowed, refused by
  * reason, closed by deadline, pauses for want of file descriptors. */
 void pv_listen_write_metrics (SoupServer *server, const char *prefix, GString *out);
-
-/* Restricts TLS, for everything this process does, to TLS 1.2 and newer
- * with AEAD suites and forward secrecy. Call at the start of main, before
- * any TLS is used; an administrator's own G_TLS_GNUTLS_PRIORITY wins. */
-void pv_tls_policy_init (void);
 
 G_END_DECLS

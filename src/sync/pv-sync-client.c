@@ -13,6 +13,7 @@
 #include "pv-ledger.h"
 #include "pv-store.h"
 #include "pv-sync-session.h"
+#include "pv-tls.h"
 #include "pv-token.h"
 #include "pv-wire.h"
 
@@ -39,7 +40,7 @@ struct _PvSyncClient
   char *token; /* signed by this device, reused until near its expiry */
   gint64 token_until;
   gboolean pinned;
-  guint8 pin[32];
+  guint8 pin[PV_FINGERPRINT_SIZE];
   gulong changed_id;
   gboolean to_hub; /* @url is the hub this device was paired with */
   /* What tokens are signed with, read once: a round's worker thread may be
@@ -93,43 +94,19 @@ set_error (PvSyncClient *self, const char *message)
   self->last_error = g_strdup (message);
 }
 
-void
-pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32])
-{
-  g_autoptr (GByteArray) der = NULL;
-
-  g_object_get (certificate, "certificate", &der, NULL);
-  crypto_hash_sha256 (out, der ? der->data : NULL, der ? der->len : 0);
-}
-
-static gboolean
-accept_pinned (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors, gpointer pin)
-{
-  guint8 seen[32];
-
-  pv_tls_fingerprint (certificate, seen);
-  return sodium_memcmp (seen, pin, sizeof seen) == 0;
-}
-
-void
-pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32])
-{
-  g_signal_connect_data (msg, "accept-certificate", G_CALLBACK (accept_pinned), g_memdup2 (fingerprint, 32),
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
-}
-
 gboolean
-pv_sync_get_pinned (PvStore *store, guint8 out[32])
+pv_sync_get_pinned (PvStore *store, guint8 out[PV_FINGERPRINT_SIZE])
 {
   g_autofree char *hex = pv_store_dup_meta_string (store, "hub-fingerprint");
   size_t len = 0;
 
   return hex != NULL && strlen (hex) == PV_FINGERPRINT_HEX_SIZE
-         && sodium_hex2bin (out, 32, hex, strlen (hex), NULL, &len, NULL) == 0 && len == 32;
+         && sodium_hex2bin (out, PV_FINGERPRINT_SIZE, hex, strlen (hex), NULL, &len, NULL) == 0
+         && len == PV_FINGERPRINT_SIZE;
 }
 
 void
-pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[32])
+pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[PV_FINGERPRINT_SIZE])
 {
   self->pinned = TRUE;
   memcpy (self->pin, fingerprint, sizeof self->pin);
@@ -179,7 +156,7 @@ new_message (PvSyncClient *self, const char *method, const char *path)
 
   authorize (self, msg);
   if (self->pinned)
-    pv_sync_pin_certificate (msg, self->pin);
+    pv_tls_pin_certificate (msg, self->pin);
   return msg;
 }
 
@@ -312,7 +289,7 @@ connect_live (PvSyncClient *self)
   msg = soup_message_new_from_uri ("GET", uri);
   authorize (self, msg);
   if (self->pinned)
-    pv_sync_pin_certificate (msg, self->pin);
+    pv_tls_pin_certificate (msg, self->pin);
   g_signal_connect_swapped (msg, "got-headers", G_CALLBACK (note_date), self);
   self->connecting = g_cancellable_new ();
   soup_session_websocket_connect_async (self->http, msg, NULL, NULL, G_PRIORITY_DEFAULT, self->connecting,
@@ -891,7 +868,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   /* Without a key the requests go unsigned and the other side says so. */
   self->have_key = pv_devices_get_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
   {
-    g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), "hub-url");
+    g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), PV_META_HUB_URL);
     self->to_hub = hub != NULL && same_base (hub, with_slash);
   }
   self->changed_id = g_signal_connect (watch, "changed", G_CALLBACK (on_store_changed), self);

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "pv-pairing.h"
 #include "pv-store-watch.h"
 
 G_BEGIN_DECLS
@@ -39,26 +40,19 @@ typedef struct
 #define PV_TYPE_SYNC_CLIENT (pv_sync_client_get_type ())
 G_DECLARE_FINAL_TYPE (PvSyncClient, pv_sync_client, PV, SYNC_CLIENT, GObject)
 
-#define PV_FINGERPRINT_HEX_SIZE 64
-
-/* The SHA-256 of @certificate's DER bytes: what a pairing code pins. */
-void pv_tls_fingerprint (GTlsCertificate *certificate, guint8 out[32]);
-/* Makes @msg trust exactly the certificate whose SHA-256 is @fingerprint
- * (a hub's self-signed one), whatever the system's authorities say. */
-void pv_sync_pin_certificate (SoupMessage *msg, const guint8 fingerprint[32]);
 /* Sets the request's Date header from this device's clock: the hub reads
  * each device's clock skew from it for the control room. */
 void pv_sync_stamp_date (SoupMessage *msg);
 /* The fingerprint this replica pins for its hub (meta "hub-fingerprint",
  * hex): TRUE and @out when there is one. */
-gboolean pv_sync_get_pinned (PvStore *store, guint8 out[32]);
+gboolean pv_sync_get_pinned (PvStore *store, guint8 out[PV_FINGERPRINT_SIZE]);
 
 /* @base_url: where the other side's endpoints are, e.g.
  * "http://10.0.0.2:8470" (the client adds /sync/v1/…). */
 PvSyncClient *pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error);
 const char *pv_sync_client_get_url (PvSyncClient *self);
 /* Trusts exactly the certificate with this SHA-256 for https URLs. */
-void pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[32]);
+void pv_sync_client_set_pin (PvSyncClient *self, const guint8 fingerprint[PV_FINGERPRINT_SIZE]);
 
 /* Keeps a live session open until stopped. "notify::status" tells. */
 void pv_sync_client_start (PvSyncClient *self);

@@ -91,7 +91,7 @@ test_round_trip (void)
   g_autoptr (GVariant) a = NULL, b = NULL;
   g_autoptr (GError) error = NULL;
   const char *gates[] = { "Gate 2", NULL };
-  guint8 key[32];
+  guint8 key[PV_PUBLIC_KEY_SIZE];
 
   for (guint i = 0; i < sizeof key; i++)
     key[i] = (guint8) i;

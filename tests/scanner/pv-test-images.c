@@ -109,11 +109,11 @@ test_keypair (guint8 public_key[crypto_sign_PUBLICKEYBYTES],
 }
 
 void
-pv_test_ticket_public_key (guint8 public_key[32])
+pv_test_ticket_public_key (guint8 public_key[PV_PUBLIC_KEY_SIZE])
 {
   guint8 secret_key[crypto_sign_SECRETKEYBYTES];
 
-  G_STATIC_ASSERT (crypto_sign_PUBLICKEYBYTES == 32);
+  G_STATIC_ASSERT (crypto_sign_PUBLICKEYBYTES == PV_PUBLIC_KEY_SIZE);
   test_keypair (public_key, secret_key);
   sodium_memzero (secret_key, sizeof secret_key);
 }

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "pv-frame.h"
+#include "pv-types.h"
 
 G_BEGIN_DECLS
 
@@ -46,7 +47,7 @@ double pv_test_rng_gauss (PvTestRng *rng); /* mean 0, sigma 1 */
 /* The code of ticket @serial of a test event, signed with a key derived from
  * a fixed seed: a real, verifiable code, the same in every run. */
 char *pv_test_ticket_code (guint32 serial);
-void pv_test_ticket_public_key (guint8 public_key[32]);
+void pv_test_ticket_public_key (guint8 public_key[PV_PUBLIC_KEY_SIZE]);
 
 /* Modules across a symbol of @code, quiet zone included. */
 int pv_test_symbol_modules (const char *code);

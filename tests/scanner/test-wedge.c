@@ -162,7 +162,7 @@ static void
 test_codes_are_real (void)
 {
   g_autofree char *code = pv_test_ticket_code (1);
-  guint8 public_key[32];
+  guint8 public_key[PV_PUBLIC_KEY_SIZE];
   PvTicket ticket;
   g_autoptr (GError) error = NULL;
 

@@ -8,9 +8,9 @@
  * stored. */
 #include <string.h>
 
+#include "channels-test-util.h"
 #include "pv-conversations.h"
 #include "pv-outbox.h"
-#include "test-util.h"
 
 #define WA_ID "919812345678"
 #define PHONE "+" WA_ID
@@ -204,7 +204,7 @@ test_reopened (Fixture *f, gconstpointer data)
   g_free (chat (f->admin, "Hi"));
   g_free (chat (f->admin, "1"));
   g_assert_finalize_object (f->admin);
-  f->admin = test_open (f->dir, "admin.db", &f->clock);
+  f->admin = test_open_hub (f->dir, "admin.db", &f->clock);
   assert_says (f->admin, "Asha", "Thank you, Asha.");
 }
 

@@ -96,7 +96,7 @@ typedef struct
   guint64 delivery_seq;
   char *otp;            /* PV_OUTBOX_CODE only */
   gboolean by_template; /* it goes as the channel's approved template, whatever the window */
-  gboolean sign_in;     /* a volunteer's sign-in code (pv_otp_request () alone queues them) */
+  gboolean sign_in;     /* a volunteer's sign-in code (pv_volunteers_request_code () alone queues them) */
 } PvOutboxMessage;
 
 void pv_outbox_message_free (PvOutboxMessage *message);
@@ -192,6 +192,12 @@ gboolean pv_outbox_retry (PvStore *store, gint64 id, GError **error);
  * NULL ("queued", "failed"…; PV_ERROR_INVALID for another word), at most
  * @limit (0: all) (element-type PvOutboxMessage). */
 GPtrArray *pv_outbox_list (PvStore *store, const char *status, guint limit, GError **error);
+
+/* The body of the newest message for @phone (written any way
+ * pv_normalize_phone () takes): a volunteer's sign-in code, read by hand
+ * where no provider sends them. NULL with PV_ERROR_NOT_FOUND when there is
+ * none, PV_ERROR_INVALID for a bad phone. */
+char *pv_outbox_newest (PvStore *store, const char *phone, GError **error);
 
 /* How many messages are in each status: kept as they change (by triggers
  * of the outbox table, whoever writes it), so the cost is seven rows read,

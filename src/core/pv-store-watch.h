@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-store-watch.h: tells the sync layer when a replica's ledger may have
- * grown — from this process (writers call notify) or from another process
- * writing into the same file (seen by polling SQLite's data_version, which
- * costs no disk access). Live sessions feed new records to their peers on
- * each "changed". */
+/* pv-store-watch.h: tells whoever listens (sync's live sessions, the app's
+ * pages) when a replica's ledger may have grown — from this process (writers
+ * call notify) or from another process writing into the same file (seen by
+ * polling SQLite's data_version, which costs no disk access). Live sessions
+ * feed new records to their peers on each "changed". Only GLib and the
+ * store: no network. */
 #pragma once
 
 #include <glib-object.h>

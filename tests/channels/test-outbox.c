@@ -12,8 +12,8 @@
  * is kept per prefix. */
 #include <string.h>
 
+#include "channels-test-util.h"
 #include "pv-outbox.h"
-#include "test-util.h"
 
 static gint64
 enqueue_text (PvStore *store, const char *channel, const char *phone, const char *body)

@@ -16,12 +16,12 @@
 /* Volunteers' sign-in codes, in the table otps. */
 static const PvOtpKind sign_in_codes = {
   PV_OTP_TABLE ("otps"),
-  .digits = PV_OTP_DIGITS,
-  .lifetime = PV_OTP_LIFETIME,
-  .requests = PV_OTP_REQUESTS,
-  .window = PV_OTP_WINDOW,
-  .failures = PV_OTP_FAILURES,
-  .lockout = PV_OTP_LOCKOUT,
+  .digits = PV_SIGN_IN_CODE_DIGITS,
+  .lifetime = PV_SIGN_IN_CODE_LIFETIME,
+  .requests = PV_SIGN_IN_CODE_REQUESTS,
+  .window = PV_SIGN_IN_CODE_WINDOW,
+  .failures = PV_SIGN_IN_CODE_FAILURES,
+  .lockout = PV_SIGN_IN_CODE_LOCKOUT,
 };
 
 void
@@ -122,12 +122,12 @@ find_volunteer (PvStore *store, const char *phone, PvVolunteer *out, gboolean *o
 }
 
 gboolean
-pv_otp_request (PvStore *store, const char *phone, GError **error)
+pv_volunteers_request_code (PvStore *store, const char *phone, GError **error)
 {
   g_autofree char *normal = pv_normalize_phone (phone, error);
   g_autofree char *body = NULL;
   PvVolunteer volunteer = { 0 };
-  char code[PV_OTP_DIGITS + 1];
+  char code[PV_SIGN_IN_CODE_DIGITS + 1];
   gint64 now = pv_store_now (store);
   gboolean found;
   sqlite3_stmt *stmt;
@@ -187,8 +187,8 @@ record_sign_in (PvStore *store, gint64 volunteer_id, guint16 device_id, gint64 a
 }
 
 gboolean
-pv_otp_verify (PvStore *store, const char *phone, const char *code, guint16 device_id, PvVolunteer *out,
-               GError **error)
+pv_volunteers_verify_code (PvStore *store, const char *phone, const char *code, guint16 device_id, PvVolunteer *out,
+                           GError **error)
 {
   g_autofree char *normal = pv_normalize_phone (phone, error);
   g_autoptr (GError) local = NULL;
@@ -244,29 +244,6 @@ fail:
   if (pv_store_in_transaction (store))
     pv_store_rollback (store);
   return FALSE;
-}
-
-char *
-pv_outbox_newest (PvStore *store, const char *phone, GError **error)
-{
-  g_autofree char *normal = pv_normalize_phone (phone, error);
-  sqlite3_stmt *stmt;
-  char *body = NULL;
-
-  if (normal == NULL)
-    return NULL;
-  stmt = pv_store_prepare (store,
-                           "SELECT body FROM outbox WHERE recipient = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
-                           error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, normal, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    body = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_reset (stmt);
-  if (body == NULL)
-    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("Nothing is waiting to be sent to %s"), normal);
-  return body;
 }
 
 /* ---- the control room's view ---- */

@@ -6,9 +6,9 @@
  * volunteer's phone, and bad input refused with nothing changed. */
 #include <string.h>
 
+#include "channels-test-util.h"
 #include "pv-outbox.h"
 #include "pv-volunteers.h"
-#include "test-util.h"
 
 /* The code in the newest message for @phone. */
 static char *
@@ -37,10 +37,10 @@ sign_in (PvStore *store, const char *phone, guint16 device)
   g_autofree char *code = NULL;
   PvVolunteer volunteer = { 0 };
 
-  g_assert_true (pv_otp_request (store, phone, &error));
+  g_assert_true (pv_volunteers_request_code (store, phone, &error));
   g_assert_no_error (error);
   code = code_for (store, phone);
-  g_assert_true (pv_otp_verify (store, phone, code, device, &volunteer, &error));
+  g_assert_true (pv_volunteers_verify_code (store, phone, code, device, &volunteer, &error));
   g_assert_no_error (error);
   g_assert_true (volunteer.active);
   pv_volunteer_clear (&volunteer);
@@ -121,7 +121,7 @@ test_deactivate (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   /* A code is out when she is deactivated: it is refused, and spent. */
-  g_assert_true (pv_otp_request (f->admin, "9800000001", &error));
+  g_assert_true (pv_volunteers_request_code (f->admin, "9800000001", &error));
   code = code_for (f->admin, "9800000001");
   g_assert_true (pv_volunteers_set_active (f->admin, id, FALSE, &error));
   g_assert_no_error (error);
@@ -130,7 +130,7 @@ test_deactivate (Fixture *f, gconstpointer data)
   f->clock += G_USEC_PER_SEC;
   g_assert_true (pv_volunteers_set_active (f->admin, id, FALSE, &error));
   g_assert_cmpint (test_query_int (f->admin, "SELECT deactivated_at FROM volunteers"), ==, deactivated_at);
-  g_assert_false (pv_otp_verify (f->admin, "9800000001", code, 1, &volunteer, &error));
+  g_assert_false (pv_volunteers_verify_code (f->admin, "9800000001", code, 1, &volunteer, &error));
   g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
   g_assert_nonnull (strstr (error->message, "deactivated"));
   g_assert_null (volunteer.name);
@@ -141,7 +141,7 @@ test_deactivate (Fixture *f, gconstpointer data)
 
   /* Asking again: the answer a stranger gets, and no message. */
   messages = count_rows (f->admin, "outbox");
-  g_assert_true (pv_otp_request (f->admin, "9800000001", &error));
+  g_assert_true (pv_volunteers_request_code (f->admin, "9800000001", &error));
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (f->admin, "outbox"), ==, messages);
 
@@ -153,7 +153,7 @@ test_deactivate (Fixture *f, gconstpointer data)
 }
 
 /* The outbox lets sign-in codes past spent budgets: the mark is the
- * message's, which only pv_otp_request () sets, never the phone's. */
+ * message's, which only pv_volunteers_request_code () sets, never the phone's. */
 static void
 test_sign_in_codes_marked (Fixture *f, gconstpointer data)
 {
@@ -162,7 +162,7 @@ test_sign_in_codes_marked (Fixture *f, gconstpointer data)
   gint64 id = 0;
 
   g_assert_true (pv_volunteers_add (f->admin, "Meera", "9800000001", PV_ROLE_GATE, &id, &error));
-  g_assert_true (pv_otp_request (f->admin, "9800000001", &error));
+  g_assert_true (pv_volunteers_request_code (f->admin, "9800000001", &error));
   /* What anyone can have sent to her phone: a visitor's code, a text. */
   g_assert_true (pv_outbox_enqueue_code (f->admin, "sms", "+919800000001", "Your code is 123456", "123456", NULL,
                                          &error));

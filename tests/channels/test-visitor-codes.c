@@ -8,8 +8,8 @@
  * owner); only a digest kept; bad phones refused with nothing written. */
 #include <string.h>
 
+#include "channels-test-util.h"
 #include "pv-visitor-codes.h"
-#include "test-util.h"
 
 #define ASHA "+91 98765-43210"
 

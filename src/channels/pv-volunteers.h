@@ -15,14 +15,14 @@
 
 G_BEGIN_DECLS
 
-#define PV_OTP_DIGITS 6
-#define PV_OTP_LIFETIME (G_GINT64_CONSTANT (5 * 60) * G_USEC_PER_SEC)
+#define PV_SIGN_IN_CODE_DIGITS 6
+#define PV_SIGN_IN_CODE_LIFETIME (G_GINT64_CONSTANT (5 * 60) * G_USEC_PER_SEC)
 /* Codes a phone may ask for in one window. */
-#define PV_OTP_REQUESTS 3
-#define PV_OTP_WINDOW (G_GINT64_CONSTANT (10 * 60) * G_USEC_PER_SEC)
+#define PV_SIGN_IN_CODE_REQUESTS 3
+#define PV_SIGN_IN_CODE_WINDOW (G_GINT64_CONSTANT (10 * 60) * G_USEC_PER_SEC)
 /* Wrong codes before the phone is locked out, and for how long. */
-#define PV_OTP_FAILURES 5
-#define PV_OTP_LOCKOUT (G_GINT64_CONSTANT (15 * 60) * G_USEC_PER_SEC)
+#define PV_SIGN_IN_CODE_FAILURES 5
+#define PV_SIGN_IN_CODE_LOCKOUT (G_GINT64_CONSTANT (15 * 60) * G_USEC_PER_SEC)
 
 /* Sign-ins pv_volunteers_sign_ins() gives at most. */
 #define PV_SIGN_INS_MAX 500
@@ -87,7 +87,7 @@ GArray *pv_volunteers_sign_ins (PvStore *store, guint max, GError **error);
  * volunteer's gets no code but the same answer, so the list of volunteers
  * cannot be probed. PV_ERROR_PERMISSION when the phone
  * asked too often or is locked out (with when to try again). */
-gboolean pv_otp_request (PvStore *store, const char *phone, GError **error);
+gboolean pv_volunteers_request_code (PvStore *store, const char *phone, GError **error);
 
 /* Checks @code for @phone, asked at device @device_id: TRUE and the
  * volunteer when it is right and in time (the code is then spent, and the
@@ -95,14 +95,11 @@ gboolean pv_otp_request (PvStore *store, const char *phone, GError **error);
  * PV_ERROR_PERMISSION otherwise, counting the failure toward a lockout. A
  * right code of a volunteer deactivated since it was sent is refused
  * (PV_ERROR_PERMISSION, saying so) and spent, not counted. */
-gboolean pv_otp_verify (PvStore *store,
-                        const char *phone,
-                        const char *code,
-                        guint16 device_id,
-                        PvVolunteer *out,
-                        GError **error);
-
-/* The newest message in the outbox for @phone, or NULL. */
-char *pv_outbox_newest (PvStore *store, const char *phone, GError **error);
+gboolean pv_volunteers_verify_code (PvStore *store,
+                                    const char *phone,
+                                    const char *code,
+                                    guint16 device_id,
+                                    PvVolunteer *out,
+                                    GError **error);
 
 G_END_DECLS

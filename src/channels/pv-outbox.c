@@ -724,6 +724,29 @@ pv_outbox_list (PvStore *store, const char *status, guint limit, GError **error)
   return g_steal_pointer (&list);
 }
 
+char *
+pv_outbox_newest (PvStore *store, const char *phone, GError **error)
+{
+  g_autofree char *normal = pv_normalize_phone (phone, error);
+  sqlite3_stmt *stmt;
+  char *body = NULL;
+
+  if (normal == NULL)
+    return NULL;
+  stmt = pv_store_prepare (store,
+                           "SELECT body FROM outbox WHERE recipient = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                           error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, normal, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    body = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (body == NULL)
+    g_set_error (error, PV_ERROR, PV_ERROR_NOT_FOUND, _ ("Nothing is waiting to be sent to %s"), normal);
+  return body;
+}
+
 GPtrArray *
 pv_outbox_list_for_ticket (PvStore *store, guint16 issuer, guint32 serial, GError **error)
 {

@@ -23,9 +23,9 @@ G_BEGIN_DECLS
 /* The longest code a kind may have (randombytes_uniform()'s range). */
 #define PV_OTP_MAX_DIGITS 9
 
-/* The statements on @table, a table with the columns of otps
- * (0008-volunteers.sql), for a PvOtpKind's initialiser: string literals, so
- * the store's statement cache finds them by address. */
+/* The statements on @table, a table with the columns of otps (channels'
+ * migration 0001-volunteers.sql), for a PvOtpKind's initialiser: string
+ * literals, so the store's statement cache finds them by address. */
 #define PV_OTP_TABLE(table)                                                                                       \
   .read_sql = "SELECT locked_until, window_start, requests, failures, expires_at, code_digest, salt "             \
               "FROM " table " WHERE phone = ?1",                                                                  \
