@@ -17,6 +17,7 @@
 #include "pv-store.h"
 #include "pv-sync-server.h"
 #include "pv-ticket-code.h"
+#include "pv-tickets.h"
 #include "pv-volunteers.h"
 #include "pv-wire.h"
 
