@@ -15,11 +15,11 @@
 #include <sys/prctl.h>
 
 #include "pv-admission.h"
+#include "pv-api-client.h"
 #include "pv-channels.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-store.h"
 #include "pv-tickets.h"

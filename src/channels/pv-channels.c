@@ -5,7 +5,7 @@
 #include "pv-channels.h"
 
 #include "pv-channels-migrations.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 /* The version of the channels' migrations a store has had, in meta. */
 #define VERSION_KEY "channels-schema-version"

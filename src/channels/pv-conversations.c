@@ -15,7 +15,7 @@
 #include "pv-i18n.h"
 #include "pv-keys.h"
 #include "pv-outbox.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 /* As many as a ticket keeps (see pv-tickets.h). */

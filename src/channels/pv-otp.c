@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "pv-error.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 static void
 code_digest (const guint8 salt[PV_OTP_SALT_SIZE], const char *code, guint8 out[PV_OTP_DIGEST_SIZE])

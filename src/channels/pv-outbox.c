@@ -11,7 +11,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 /* Sections: names; queuing; the worker's side; reports and the admin's

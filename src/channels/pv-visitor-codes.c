@@ -6,7 +6,7 @@
 
 #include "pv-error.h"
 #include "pv-otp.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 /* Visitors' codes, in the table visitor_codes. */

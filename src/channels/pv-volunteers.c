@@ -10,7 +10,7 @@
 #include "pv-error.h"
 #include "pv-keys.h"
 #include "pv-otp.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 /* Volunteers' sign-in codes, in the table otps. */

@@ -3,15 +3,15 @@
  * goes through here: migrations from the GResource, one cache of prepared
  * statements, nested transactions, buffered counters and the in-memory
  * caches of the event and devices that sit on the admission hot path. */
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #include <string.h>
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-fold-private.h"
 #include "pv-hlc.h"
 #include "pv-migrations-resources.h"
-#include "pv-tickets-private.h"
 
 struct _PvStore
 {
@@ -129,6 +129,12 @@ pv_store_exec (PvStore *self, const char *sql, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pv_store_forbid_writes (PvStore *self, GError **error)
+{
+  return pv_store_exec (self, "PRAGMA query_only = ON", error);
 }
 
 sqlite3_stmt *
@@ -330,7 +336,7 @@ open_store (const char *path, gboolean existing, GError **error)
     }
   sqlite3_extended_result_codes (self->db, TRUE);
   sqlite3_busy_timeout (self->db, 5000);
-  if (!_pv_tickets_register_sql (self->db))
+  if (!_pv_fold_register_sql (self->db))
     {
       pv_store_fail (self, error, "Cannot define the search functions");
       return NULL;
@@ -751,6 +757,21 @@ guint16
 pv_store_get_device_id (PvStore *self)
 {
   return self->device_id;
+}
+
+gboolean
+pv_store_get_device_secret_key (PvStore *self, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+{
+  g_autoptr (GBytes) secret = pv_store_get_secret (self, PV_STORE_DEVICE_SECRET);
+
+  if (secret == NULL || g_bytes_get_size (secret) != PV_SECRET_KEY_SIZE)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                   "%s has no device key: it was not created as a device replica", self->path);
+      return FALSE;
+    }
+  memcpy (out, g_bytes_get_data (secret, NULL), PV_SECRET_KEY_SIZE);
+  return TRUE;
 }
 
 guint32

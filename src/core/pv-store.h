@@ -6,7 +6,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 #include "pv-keys.h"
 #include "pv-types.h"
@@ -40,7 +39,6 @@ PvStore *pv_store_open (const char *path, GError **error);
  * file is not created, an empty or foreign database not turned into one. */
 PvStore *pv_store_open_existing (const char *path, GError **error);
 const char *pv_store_get_path (PvStore *self);
-sqlite3 *pv_store_get_db (PvStore *self);
 /* Schema version after migrations. */
 int pv_store_get_schema_version (PvStore *self);
 /* Applies a component's own numbered migrations ("0001-name.sql", … under
@@ -52,13 +50,9 @@ int pv_store_get_schema_version (PvStore *self);
 gboolean pv_store_migrate (PvStore *self, GResource *resource, const char *dir, const char *version_key,
                            GError **error);
 
-/* A cached prepared statement, reset and with bindings cleared. */
-sqlite3_stmt *pv_store_prepare (PvStore *self, const char *sql, GError **error);
-/* Steps @stmt expecting SQLITE_DONE, then resets it. */
-gboolean pv_store_step_done (PvStore *self, sqlite3_stmt *stmt, GError **error);
-gboolean pv_store_exec (PvStore *self, const char *sql, GError **error);
-/* Fills @error with SQLite's message for the last failure, after @context. */
-gboolean pv_store_fail (PvStore *self, GError **error, const char *context);
+/* Makes this handle unable to write, even by mistake: for a reader with
+ * a handle of its own, on a worker thread. */
+gboolean pv_store_forbid_writes (PvStore *self, GError **error);
 
 /* Nested calls join the outermost transaction. @immediate takes the write
  * lock at once, so two processes deciding on one file serialise. */
@@ -123,5 +117,10 @@ guint32 pv_store_get_event_id (PvStore *self);
 
 /* This replica's own device id, 0 when the store has no identity. */
 guint16 pv_store_get_device_id (PvStore *self);
+
+/* The name of the secret that holds this replica's device key. */
+#define PV_STORE_DEVICE_SECRET "device-secret-key"
+/* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
+gboolean pv_store_get_device_secret_key (PvStore *self, guint8 out[PV_SECRET_KEY_SIZE], GError **error);
 
 G_END_DECLS

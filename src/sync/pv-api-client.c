@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-hub-call.c: one JSON exchange with the hub under a time bound, the API
+/* pv-api-client.c: one JSON exchange with the hub under a time bound, the API
  * calls made of it, and pairing (see the header). Everything that reads or
  * writes a store happens on the caller's thread, between network steps;
  * only libsoup's I/O runs while the caller's main loop goes on. */
 #include "config.h"
 
-#include "pv-hub-call.h"
+#include "pv-api-client.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -31,7 +31,7 @@
 #define PAIR_BOUND_MS 30000
 
 SoupSession *
-pv_hub_session_new (void)
+pv_api_session_new (void)
 {
   return soup_session_new_with_options ("user-agent", "pravesh/" PACKAGE_VERSION " ", NULL);
 }
@@ -105,7 +105,10 @@ exchanged_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
+  /* An empty body (a proxy's 502, a bare 404) is no JSON, and json-glib
+   * will not be handed one. */
+  if (g_bytes_get_size (reply) > 0
+      && json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL)
       && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     root = json_node_get_object (json_parser_get_root (parser));
   if (status != SOUP_STATUS_OK || root == NULL)
@@ -134,7 +137,7 @@ exchange_async (SoupSession *session, SoupMessage *msg, guint bound_ms, GCancell
   Exchange *exchange = g_new0 (Exchange, 1);
 
   g_task_set_source_tag (task, exchange_async);
-  exchange->session = session ? g_object_ref (session) : pv_hub_session_new ();
+  exchange->session = session ? g_object_ref (session) : pv_api_session_new ();
   exchange->cancellable = g_cancellable_new ();
   exchange->bound_ms = bound_ms;
   g_task_set_task_data (task, exchange, (GDestroyNotify) exchange_free);
@@ -164,7 +167,7 @@ exchange_finish (GAsyncResult *result, GError **error)
 /* Calls */
 
 void
-pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, const char *path, JsonBuilder *body,
+pv_api_call_async (PvStore *store, SoupSession *session, const char *hub_url, const char *path, JsonBuilder *body,
                    guint bound_ms, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autofree char *url = NULL, *token = NULL, *header = NULL;
@@ -178,7 +181,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
   url = hub_url ? g_strdup (hub_url) : pv_store_dup_meta_string (store, PV_META_HUB_URL);
   if (url == NULL)
     {
-      g_task_report_new_error (NULL, callback, user_data, pv_hub_call_async, PV_ERROR, PV_ERROR_NOT_FOUND, "%s",
+      g_task_report_new_error (NULL, callback, user_data, pv_api_call_async, PV_ERROR, PV_ERROR_NOT_FOUND, "%s",
                                _ ("No hub known: pair this device first"));
       return;
     }
@@ -186,7 +189,7 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
       || !(uri = g_uri_parse_relative (base, path, G_URI_FLAGS_NONE, &error))
       || !(token = pv_token_new (store, pv_store_now (store), url, &error)))
     {
-      g_task_report_error (NULL, callback, user_data, pv_hub_call_async, error);
+      g_task_report_error (NULL, callback, user_data, pv_api_call_async, error);
       return;
     }
   /* A POST is not marked SOUP_MESSAGE_IDEMPOTENT, although a kept
@@ -208,14 +211,14 @@ pv_hub_call_async (PvStore *store, SoupSession *session, const char *hub_url, co
 }
 
 JsonNode *
-pv_hub_call_finish (GAsyncResult *result, GError **error)
+pv_api_call_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return exchange_finish (result, error);
 }
 
 void
-pv_hub_admit_async (PvStore *store, SoupSession *session, const char *hub_url, const char *code, const char *gate,
+pv_api_admit_async (PvStore *store, SoupSession *session, const char *hub_url, const char *code, const char *gate,
                     gboolean is_exit, gboolean manual, guint bound_ms, GCancellable *cancellable,
                     GAsyncReadyCallback callback, gpointer user_data)
 {
@@ -235,31 +238,31 @@ pv_hub_admit_async (PvStore *store, SoupSession *session, const char *hub_url, c
       json_builder_add_boolean_value (builder, TRUE);
     }
   json_builder_end_object (builder);
-  pv_hub_call_async (store, session, hub_url, "/api/v1/admit", builder, bound_ms, cancellable, callback,
+  pv_api_call_async (store, session, hub_url, "/api/v1/admit", builder, bound_ms, cancellable, callback,
                      user_data);
 }
 
 JsonNode *
-pv_hub_admit_finish (GAsyncResult *result, GError **error)
+pv_api_admit_finish (GAsyncResult *result, GError **error)
 {
-  return pv_hub_call_finish (result, error);
+  return pv_api_call_finish (result, error);
 }
 
 void
-pv_hub_ticket_delivery_async (PvStore *store, SoupSession *session, const char *hub_url, guint16 issuer,
+pv_api_ticket_delivery_async (PvStore *store, SoupSession *session, const char *hub_url, guint16 issuer,
                               guint32 serial, guint bound_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data)
 {
   g_autofree char *text = pv_ticket_format_serial (issuer, serial);
   g_autofree char *path = g_strdup_printf ("/api/v1/tickets/delivery?serial=%s", text);
 
-  pv_hub_call_async (store, session, hub_url, path, NULL, bound_ms, cancellable, callback, user_data);
+  pv_api_call_async (store, session, hub_url, path, NULL, bound_ms, cancellable, callback, user_data);
 }
 
 JsonNode *
-pv_hub_ticket_delivery_finish (GAsyncResult *result, GError **error)
+pv_api_ticket_delivery_finish (GAsyncResult *result, GError **error)
 {
-  return pv_hub_call_finish (result, error);
+  return pv_api_call_finish (result, error);
 }
 
 /* Pairing */
@@ -533,8 +536,8 @@ pv_pair_finish (GAsyncResult *result, JsonNode **out_summary, GError **error)
 /* Meta values: the channels joined by ",", "" for none, "?" (or no
  * value) for not known. */
 static const char *const channel_keys[] = {
-  [PV_HUB_SENDS_TICKETS] = "hub-ticket-channels",
-  [PV_HUB_SENDS_CODES] = "hub-code-channels",
+  [PV_API_SENDS_TICKETS] = "hub-ticket-channels",
+  [PV_API_SENDS_CODES] = "hub-code-channels",
 };
 
 static char *
@@ -562,14 +565,14 @@ channels_value (JsonObject *channels, const char *member)
 }
 
 gboolean
-pv_hub_channels_remember (PvStore *store, JsonObject *answer)
+pv_api_channels_remember (PvStore *store, JsonObject *answer)
 {
   JsonObject *channels = pv_json_member_object (answer, "channels");
   gboolean changed = FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (channel_keys); i++)
     {
-      g_autofree char *value = channels ? channels_value (channels, i == PV_HUB_SENDS_TICKETS ? "tickets" : "codes")
+      g_autofree char *value = channels ? channels_value (channels, i == PV_API_SENDS_TICKETS ? "tickets" : "codes")
                                         : g_strdup ("?");
       g_autofree char *old = pv_store_dup_meta_string (store, channel_keys[i]);
       g_autoptr (GError) error = NULL;
@@ -587,7 +590,7 @@ pv_hub_channels_remember (PvStore *store, JsonObject *answer)
 }
 
 GStrv
-pv_hub_channels_lookup (PvStore *store, PvHubSends what)
+pv_api_channels_lookup (PvStore *store, PvApiSends what)
 {
   g_autofree char *value = pv_store_dup_meta_string (store, channel_keys[what]);
 
@@ -599,7 +602,7 @@ pv_hub_channels_lookup (PvStore *store, PvHubSends what)
 }
 
 gboolean
-pv_hub_channels_offer (const char *const *channels, const char *channel, gboolean unknown)
+pv_api_channels_offer (const char *const *channels, const char *channel, gboolean unknown)
 {
   return channels == NULL ? unknown : g_strv_contains (channels, channel);
 }

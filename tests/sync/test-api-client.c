@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-hub-call.c: a device's async calls to its hub (pv-hub-call.h)
+/* test-api-client.c: a device's async calls to its hub (pv-api-client.h)
  * against a real SoupServer on 127.0.0.1 in this process, which carries the
  * real sync endpoints over a real hub replica, checks every token with them
  * and redeems real invitations; only its admission answer is scripted, so
@@ -10,7 +10,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "pv-hub-call.h"
+#include "pv-api-client.h"
 #include "pv-pairing.h"
 #include "pv-sync-server.h"
 #include "pv-wire.h"
@@ -285,11 +285,11 @@ admit (PvStore *gate, SoupSession *session, const char *hub_url, gboolean is_exi
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  pv_hub_admit_async (gate, session, hub_url, "PV1:TEST", "Gate 1", is_exit, FALSE, bound_ms, NULL, got_result, &result);
+  pv_api_admit_async (gate, session, hub_url, "PV1:TEST", "Gate 1", is_exit, FALSE, bound_ms, NULL, got_result, &result);
   /* Never answered before the loop turns: the caller's code after the
    * call runs first. */
   g_assert_null (result);
-  return pv_hub_admit_finish (wait_for (&result, NULL), error);
+  return pv_api_admit_finish (wait_for (&result, NULL), error);
 }
 
 static const char *
@@ -303,7 +303,7 @@ test_admit (Hub *hub, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) gate = add_gate (hub, "gate-1", TRUE);
-  g_autoptr (SoupSession) session = pv_hub_session_new ();
+  g_autoptr (SoupSession) session = pv_api_session_new ();
   g_autoptr (JsonNode) entry = NULL, leaving = NULL, once = NULL;
 
   /* The hub this replica remembers, a session kept between scans. */
@@ -335,8 +335,8 @@ get_peers (PvStore *gate, SoupSession *session, GError **error)
    * session, idle: let it. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  pv_hub_call_async (gate, session, NULL, "/sync/v1/peers", NULL, 5000, NULL, got_result, &result);
-  return pv_hub_call_finish (wait_for (&result, NULL), error);
+  pv_api_call_async (gate, session, NULL, "/sync/v1/peers", NULL, 5000, NULL, got_result, &result);
+  return pv_api_call_finish (wait_for (&result, NULL), error);
 }
 
 static void
@@ -344,7 +344,7 @@ test_get (Hub *hub, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) gate = add_gate (hub, "gate-1", TRUE);
-  g_autoptr (SoupSession) session = pv_hub_session_new ();
+  g_autoptr (SoupSession) session = pv_api_session_new ();
   g_autoptr (JsonNode) peers = NULL, again = NULL;
   guint16 port;
 
@@ -368,41 +368,41 @@ test_channels (Hub *hub, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) gate = add_gate (hub, "gate-1", TRUE);
-  g_autoptr (SoupSession) session = pv_hub_session_new ();
+  g_autoptr (SoupSession) session = pv_api_session_new ();
   g_autoptr (JsonNode) older = NULL, told = NULL, none = NULL;
   const char *const whatsapp[] = { "whatsapp", "fax", NULL };
   g_auto (GStrv) tickets = NULL, codes = NULL;
 
   older = get_peers (gate, session, &error);
   g_assert_no_error (error);
-  g_assert_false (pv_hub_channels_remember (gate, json_node_get_object (older)));
-  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS));
-  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_CODES));
-  g_assert_true (pv_hub_channels_offer (NULL, "sms", TRUE));
+  g_assert_false (pv_api_channels_remember (gate, json_node_get_object (older)));
+  g_assert_null (pv_api_channels_lookup (gate, PV_API_SENDS_TICKETS));
+  g_assert_null (pv_api_channels_lookup (gate, PV_API_SENDS_CODES));
+  g_assert_true (pv_api_channels_offer (NULL, "sms", TRUE));
 
   /* A channel this program does not know is not offered. */
   pv_sync_server_set_channels (hub->sync, whatsapp, NULL);
   told = get_peers (gate, session, &error);
   g_assert_no_error (error);
-  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (told)));
-  g_assert_false (pv_hub_channels_remember (gate, json_node_get_object (told)));
-  tickets = pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS);
-  codes = pv_hub_channels_lookup (gate, PV_HUB_SENDS_CODES);
+  g_assert_true (pv_api_channels_remember (gate, json_node_get_object (told)));
+  g_assert_false (pv_api_channels_remember (gate, json_node_get_object (told)));
+  tickets = pv_api_channels_lookup (gate, PV_API_SENDS_TICKETS);
+  codes = pv_api_channels_lookup (gate, PV_API_SENDS_CODES);
   g_assert_cmpstrv (tickets, ((const char *const[]){ "whatsapp", NULL }));
   g_assert_cmpstrv (codes, ((const char *const[]){ NULL }));
-  g_assert_true (pv_hub_channels_offer ((const char *const *) tickets, "whatsapp", TRUE));
-  g_assert_false (pv_hub_channels_offer ((const char *const *) tickets, "sms", TRUE));
+  g_assert_true (pv_api_channels_offer ((const char *const *) tickets, "whatsapp", TRUE));
+  g_assert_false (pv_api_channels_offer ((const char *const *) tickets, "sms", TRUE));
 
   /* The hub's word changes: so does what the replica knows. */
   pv_sync_server_set_channels (hub->sync, NULL, NULL);
   none = get_peers (gate, session, &error);
   g_assert_no_error (error);
-  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (none)));
+  g_assert_true (pv_api_channels_remember (gate, json_node_get_object (none)));
   g_clear_pointer (&tickets, g_strfreev);
-  tickets = pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS);
+  tickets = pv_api_channels_lookup (gate, PV_API_SENDS_TICKETS);
   g_assert_cmpstrv (tickets, ((const char *const[]){ NULL }));
-  g_assert_true (pv_hub_channels_remember (gate, json_node_get_object (older)));
-  g_assert_null (pv_hub_channels_lookup (gate, PV_HUB_SENDS_TICKETS));
+  g_assert_true (pv_api_channels_remember (gate, json_node_get_object (older)));
+  g_assert_null (pv_api_channels_lookup (gate, PV_API_SENDS_TICKETS));
 }
 
 static void
@@ -455,15 +455,15 @@ test_bound (Hub *hub, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) gate = add_gate (hub, "gate-1", TRUE);
-  g_autoptr (SoupSession) session = pv_hub_session_new ();
+  g_autoptr (SoupSession) session = pv_api_session_new ();
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (JsonNode) verdict = NULL;
   gint64 started = g_get_monotonic_time (), took;
   guint ticks = 0;
 
   hub->mode = HUB_SILENT;
-  pv_hub_admit_async (gate, session, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 300, NULL, got_result, &result);
-  verdict = pv_hub_admit_finish (wait_for (&result, &ticks), &error);
+  pv_api_admit_async (gate, session, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 300, NULL, got_result, &result);
+  verdict = pv_api_admit_finish (wait_for (&result, &ticks), &error);
   took = (g_get_monotonic_time () - started) / 1000;
   g_assert_null (verdict);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -505,17 +505,17 @@ test_cancel (Hub *hub, gconstpointer data)
 
   /* No bound of its own: the caller gives up (the window closed). */
   hub->mode = HUB_SILENT;
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 0, cancellable, got_result, &result);
+  pv_api_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 0, cancellable, got_result, &result);
   g_timeout_add (100, cancel_later, cancellable);
-  verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
+  verdict = pv_api_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   g_clear_object (&result);
 
   /* Cancelled before it starts: the same, and the bound is no matter. */
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, cancellable, got_result, &result);
-  verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
+  pv_api_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, cancellable, got_result, &result);
+  verdict = pv_api_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -528,9 +528,9 @@ test_no_hub (Hub *hub, gconstpointer data)
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (JsonNode) verdict = NULL;
 
-  pv_hub_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, NULL, got_result, &result);
+  pv_api_admit_async (gate, NULL, NULL, "PV1:TEST", "Gate 1", FALSE, FALSE, 5000, NULL, got_result, &result);
   g_assert_null (result);
-  verdict = pv_hub_admit_finish (wait_for (&result, NULL), &error);
+  verdict = pv_api_admit_finish (wait_for (&result, NULL), &error);
   g_assert_null (verdict);
   g_assert_error (error, PV_ERROR, PV_ERROR_NOT_FOUND);
   g_assert_cmpuint (hub->admits, ==, 0);
@@ -713,13 +713,13 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
 #define HUB_TEST(path, func) g_test_add (path, Hub, NULL, hub_setup, func, hub_teardown)
-  HUB_TEST ("/hub-call/admit", test_admit);
-  HUB_TEST ("/hub-call/get", test_get);
-  HUB_TEST ("/hub-call/channels", test_channels);
-  HUB_TEST ("/hub-call/refused", test_refused);
-  HUB_TEST ("/hub-call/bound", test_bound);
-  HUB_TEST ("/hub-call/cancel", test_cancel);
-  HUB_TEST ("/hub-call/no-hub", test_no_hub);
+  HUB_TEST ("/api-client/admit", test_admit);
+  HUB_TEST ("/api-client/get", test_get);
+  HUB_TEST ("/api-client/channels", test_channels);
+  HUB_TEST ("/api-client/refused", test_refused);
+  HUB_TEST ("/api-client/bound", test_bound);
+  HUB_TEST ("/api-client/cancel", test_cancel);
+  HUB_TEST ("/api-client/no-hub", test_no_hub);
   HUB_TEST ("/pair/ok", test_pair);
   HUB_TEST ("/pair/gate", test_pair_gate);
   HUB_TEST ("/pair/refused", test_pair_refused);
