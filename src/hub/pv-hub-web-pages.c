@@ -17,6 +17,7 @@
 #include "pv-hub-routes.h"
 #include "pv-hub-web-guards.h"
 #include "pv-hub-web.h"
+#include "pv-i18n.h"
 #include "pv-outbox.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -477,10 +478,9 @@ format_day (PvWebVars *page, PvEvent *event, int day)
 static const char *
 category_name (PvWebVars *vars, const PvCategory *category)
 {
-  g_autofree char *key = g_strconcat ("category:", category->name, NULL);
-  const char *name = pv_web_vars_lookup (vars, key);
-
-  return name ? name : category->name;
+  /* The default categories' names are translated as the app shows them;
+   * an event's own keep the name it gave them. */
+  return pv_i18n_translate (pv_web_vars_get_lang (vars), NULL, category->name);
 }
 
 /* What a ticket of @category allows, one sentence each (plain text). */

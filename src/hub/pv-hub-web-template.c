@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-hub-web-template.c: the web pages' template engine (see the header):
  * markup that is safe as it is, the values a template is filled with, the
- * one place text is HTML-escaped, and the strings of data/hub/strings.ini
- * in English and Hindi. It knows nothing of requests or the store, so a
+ * one place text is HTML-escaped, and the words of pv-hub-words.c in the
+ * page's language. It knows nothing of requests or the store, so a
  * test fills templates without a server. */
 #include "config.h"
 
@@ -11,6 +11,8 @@
 
 #include "pv-error.h"
 #include "pv-hub-web-template.h"
+#include "pv-hub-words.h"
+#include "pv-i18n.h"
 #include "pv-qr.h"
 
 #define RESOURCES "/in/pravesh/hub/"
@@ -22,8 +24,7 @@ const char *const pv_web_languages[PV_WEB_N_LANGUAGES] = { "en", "hi" };
 
 struct _PvWebTemplates
 {
-  GHashTable *templates;                   /* name → text, leading comments dropped */
-  GHashTable *strings[PV_WEB_N_LANGUAGES]; /* en, hi: key → text */
+  GHashTable *templates; /* name → text, leading comments dropped */
 };
 
 /* ---- Markup ---- */
@@ -228,7 +229,18 @@ append_escaped (GString *out, const char *text)
 const char *
 pv_web_templates_lookup (PvWebTemplates *self, const char *lang, const char *key)
 {
-  return g_hash_table_lookup (self->strings[pv_web_lang_index (lang)], key);
+  lang = pv_web_languages[pv_web_lang_index (lang)];
+  /* The default categories' names are translated as the app shows them;
+   * an event's own keep the name it gave them. */
+  if (g_str_has_prefix (key, "category:"))
+    {
+      const char *name = key + strlen ("category:");
+      const char *text = pv_i18n_lookup (lang, NULL, name);
+
+      /* English is the name itself, which must outlive @key. */
+      return text == name ? g_intern_string (name) : text;
+    }
+  return pv_hub_word (lang, key);
 }
 
 /* Fills @tmpl into @out: escaped for a page when @html, else as plain text
@@ -256,7 +268,7 @@ fill_into (PvWebVars *vars, const char *tmpl, gboolean html, GString *out)
       if (g_str_has_prefix (name, "t."))
         {
           if ((text = pv_web_templates_lookup (vars->templates, vars->lang, name + 2)) == NULL)
-            g_warning ("A page asks for the string “%s”, which strings.ini lacks", name + 2);
+            g_warning ("A page asks for the string “%s”, which pv-hub-words.c lacks", name + 2);
         }
       else if ((value = g_hash_table_lookup (vars->values, name)) == NULL)
         g_warning ("A page asks for “%s”, which was not given", name);
@@ -315,7 +327,7 @@ pv_hub_web_fill (const char *template_name, PvWebVars *vars)
   return self;
 }
 
-/* String @key of strings.ini in @vars' language, filled with @vars. */
+/* Word @key (pv-hub-words.c) in @vars' language, filled with @vars. */
 PvWebMarkup *
 pv_web_say (PvWebVars *vars, const char *key)
 {
@@ -323,7 +335,7 @@ pv_web_say (PvWebVars *vars, const char *key)
   const char *text = pv_web_templates_lookup (vars->templates, vars->lang, key);
 
   if (text == NULL)
-    g_warning ("A page asks for the string “%s”, which strings.ini lacks", key);
+    g_warning ("A page asks for the string “%s”, which pv-hub-words.c lacks", key);
   else
     fill_into (vars, text, TRUE, self->html);
   return self;
@@ -338,47 +350,10 @@ pv_web_say_plain (PvWebVars *vars, const char *key)
   const char *text = pv_web_templates_lookup (vars->templates, vars->lang, key);
 
   if (text == NULL)
-    g_warning ("A message asks for the string “%s”, which strings.ini lacks", key);
+    g_warning ("A message asks for the string “%s”, which pv-hub-words.c lacks", key);
   else
     fill_into (vars, text, FALSE, out);
   return g_string_free (out, FALSE);
-}
-
-static gboolean
-load_strings (PvWebTemplates *self, GError **error)
-{
-  g_autoptr (GBytes) bytes = g_resources_lookup_data (RESOURCES "strings.ini", G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-  g_autoptr (GKeyFile) file = g_key_file_new ();
-  const char *const groups[] = { "strings", "categories" };
-
-  for (guint l = 0; l < PV_WEB_N_LANGUAGES; l++)
-    self->strings[l] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (bytes == NULL || !g_key_file_load_from_bytes (file, bytes, G_KEY_FILE_KEEP_TRANSLATIONS, error))
-    return FALSE;
-  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
-    {
-      g_auto (GStrv) keys = g_key_file_get_keys (file, groups[g], NULL, error);
-
-      if (keys == NULL)
-        return FALSE;
-      for (guint i = 0; keys[i]; i++)
-        {
-          g_autofree char *locale = NULL;
-          const char *prefix = g == 0 ? "" : "category:";
-
-          if (strchr (keys[i], '['))
-            continue;
-          locale = g_key_file_get_locale_for_key (file, groups[g], keys[i], "hi");
-          if (g_strcmp0 (locale, "hi") != 0)
-            return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "strings.ini: “%s” has no Hindi", keys[i]),
-                   FALSE;
-          g_hash_table_insert (self->strings[0], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_string (file, groups[g], keys[i], NULL));
-          g_hash_table_insert (self->strings[1], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_locale_string (file, groups[g], keys[i], "hi", NULL));
-        }
-    }
-  return TRUE;
 }
 
 PvWebTemplates *
@@ -387,8 +362,9 @@ pv_web_templates_new (GError **error)
   g_autoptr (PvWebTemplates) self = g_new0 (PvWebTemplates, 1);
 
   self->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (!load_strings (self, error))
-    return NULL;
+  /* Said once at the start, not at each page a Hindi reader opens. */
+  for (guint l = 1; l < PV_WEB_N_LANGUAGES; l++)
+    pv_hub_words_check (pv_web_languages[l]);
   return g_steal_pointer (&self);
 }
 
@@ -397,8 +373,6 @@ pv_web_templates_free (PvWebTemplates *self)
 {
   if (self == NULL)
     return;
-  for (guint l = 0; l < G_N_ELEMENTS (self->strings); l++)
-    g_clear_pointer (&self->strings[l], g_hash_table_unref);
   g_clear_pointer (&self->templates, g_hash_table_unref);
   g_free (self);
 }

@@ -4,7 +4,7 @@
  * pv_hub_web_fill (), which HTML-escapes every value it is given as text;
  * the only markup it inserts as it is comes from its own results or from
  * pv_web_markup_qr (), so nothing a visitor typed reaches a page raw. The
- * words come from data/hub/strings.ini, in English and Hindi. */
+ * words are pv-hub-words.c's, in the visitor's language from po/. */
 #pragma once
 
 #include <glib.h>
@@ -19,16 +19,17 @@ extern const char *const pv_web_languages[PV_WEB_N_LANGUAGES];
 /* The index of @lang in pv_web_languages: English for anything else. */
 guint pv_web_lang_index (const char *lang);
 
-/* The templates (read when first used) and strings.ini's words. */
+/* The templates, read when first used. */
 typedef struct _PvWebTemplates PvWebTemplates;
 
-/* Fails when strings.ini cannot be read or a string lacks its Hindi. */
+/* Warns of the words a language's catalogue lacks (English is read
+ * instead); never fails today, but may when templates are checked. */
 PvWebTemplates *pv_web_templates_new (GError **error);
 void pv_web_templates_free (PvWebTemplates *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebTemplates, pv_web_templates_free)
 
-/* String @key of strings.ini in @lang (categories as "category:NAME"),
- * or NULL. */
+/* Word @key of pv-hub-words.c in @lang, or a default category's name as
+ * "category:NAME"; NULL when unknown (or a category's untranslated). */
 const char *pv_web_templates_lookup (PvWebTemplates *self, const char *lang, const char *key);
 
 /* HTML that is safe to put in a page as it is: only pv_hub_web_fill () and
@@ -50,8 +51,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebMarkup, pv_web_markup_free)
 PvWebMarkup *pv_web_markup_qr (const char *code, GError **error);
 
 /* The values a template is filled with, in a page's language ("en" or
- * "hi"): {{name}} is the value set for name, {{t.KEY}} the string KEY of
- * data/hub/strings.ini in that language. */
+ * "hi"): {{name}} is the value set for name, {{t.KEY}} the word KEY of
+ * pv-hub-words.c in that language. */
 typedef struct _PvWebVars PvWebVars;
 
 PvWebVars *pv_web_vars_new (PvWebTemplates *templates, const char *lang);
@@ -65,7 +66,7 @@ void pv_web_vars_int (PvWebVars *self, const char *name, gint64 value);
 void pv_web_vars_markup (PvWebVars *self, const char *name, PvWebMarkup *markup);
 /* "en" or "hi". */
 const char *pv_web_vars_get_lang (PvWebVars *self);
-/* String @key of strings.ini in @self's language, unfilled, or NULL. */
+/* Word @key in @self's language, unfilled, or NULL. */
 const char *pv_web_vars_lookup (PvWebVars *self, const char *key);
 void pv_web_vars_free (PvWebVars *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebVars, pv_web_vars_free)
@@ -74,9 +75,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebVars, pv_web_vars_free)
  * uses but @vars lacks is a bug: it is logged and left empty. */
 PvWebMarkup *pv_hub_web_fill (const char *template_name, PvWebVars *vars);
 
-/* String @key of strings.ini in @vars' language, filled with @vars, as
- * markup; or as plain text, for a message to a phone or a value that is
- * escaped where it is then put. A key strings.ini lacks is logged. */
+/* Word @key in @vars' language, filled with @vars, as markup; or as
+ * plain text, for a message to a phone or a value that is escaped where it
+ * is then put. A key pv-hub-words.c lacks is logged. */
 PvWebMarkup *pv_web_say (PvWebVars *vars, const char *key);
 char *pv_web_say_plain (PvWebVars *vars, const char *key);
 

@@ -450,8 +450,8 @@ pv_hub_handle_otp_verify (PvHub *hub, PvHubCall *call)
   if (!(root = pv_hub_small_json_body (msg, parser, "Expected {\"phone\": \"+91…\", \"code\": \"123456\"}")))
     return;
   if (!pv_volunteers_verify_code (hub->store, json_object_get_string_member_with_default (root, "phone", NULL),
-                      json_object_get_string_member_with_default (root, "code", NULL), who->device_id, &volunteer,
-                      &error))
+                                  json_object_get_string_member_with_default (root, "code", NULL), who->device_id, &volunteer,
+                                  &error))
     return pv_sync_reply_error (msg,
                                 g_error_matches (error, PV_ERROR, PV_ERROR_PERMISSION) ? SOUP_STATUS_FORBIDDEN
                                 : g_error_matches (error, PV_ERROR, PV_ERROR_INVALID)  ? SOUP_STATUS_BAD_REQUEST

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-web-template.c: the hub pages' template engine — every value given
  * as text is HTML-escaped wherever a template puts it (each name of each
- * template in data/hub/), a name a template lacks or a string strings.ini
+ * template in data/hub/), a name a template lacks or a word pv-hub-words.c
  * lacks is logged and left empty, and words are looked up in English or
  * Hindi, English for any other language. */
 #include <gio/gio.h>
@@ -176,7 +176,7 @@ test_unknown_names (void)
   g_string_truncate (warnings, 0);
   said = pv_web_say (vars, "no_such_string");
   g_assert_cmpstr (pv_web_markup_get_html (said), ==, "");
-  g_assert_nonnull (strstr (warnings->str, "“no_such_string”, which strings.ini lacks"));
+  g_assert_nonnull (strstr (warnings->str, "“no_such_string”, which pv-hub-words.c lacks"));
   g_string_truncate (warnings, 0);
   plain = pv_web_say_plain (vars, "no_such_string");
   g_assert_cmpstr (plain, ==, "");
