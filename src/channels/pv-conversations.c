@@ -12,6 +12,7 @@
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-i18n.h"
 #include "pv-keys.h"
 #include "pv-outbox.h"
 #include "pv-store-private.h"
@@ -69,104 +70,73 @@ typedef enum
   N_TEXTS
 } TextId;
 
-/* The visitor picks the bot's language, whatever the hub's locale: both
- * are here side by side, {0}…{9} standing for the values filled in. The
- * English is marked for gettext so that the catalogue shows what the bot
- * says; the Hindi beside it is what a Hindi-speaking visitor reads. */
+/* The visitor picks the bot's language, whatever the hub's locale: the
+ * English is the message id, and each visitor's language is read from its
+ * catalogue per message (pv_i18n_translate ()), as the web pages are.
+ * {0}…{9} stand for the values filled in. */
 static const struct
 {
-  const char *en;
-  const char *hi;
+  const char *context;
+  const char *msgid;
 } texts[N_TEXTS] = {
-  /* Translators: the WhatsApp bot's words in English. Its Hindi is written
-   * beside each in pv-conversations.c, since the visitor chooses the bot's
-   * language; {0}, {1}… stand for values filled in (the event's name, the
-   * visitor's name, a list) and must stay. */
-  [T_GREETING] = { N_ ("Welcome to {0}! I can register you here and send your entry ticket."),
-                   "{0} में आपका स्वागत है! मैं यहीं आपका पंजीकरण करके आपका प्रवेश टिकट भेज सकता हूँ।" },
-  [T_LANGUAGE_AGAIN] = { N_ ("Please reply 1 for English or 2 for Hindi."),
-                         "कृपया हिन्दी के लिए 2 या English के लिए 1 भेजें।" },
-  [T_ASK_NAME] = { N_ ("What is your full name? The ticket will be in this name."),
-                   "आपका पूरा नाम क्या है? टिकट इसी नाम से बनेगा।" },
-  [T_NAME_AGAIN] = { N_ ("Please send just your name, in letters (at most 100)."),
-                     "कृपया केवल अपना नाम अक्षरों में भेजें (अधिकतम 100)।" },
-  [T_ASK_CATEGORY] = { N_ ("Thank you, {0}. Which ticket would you like?\n{1}\nReply with its number."),
-                       "धन्यवाद, {0}। आपको कौन-सा टिकट चाहिए?\n{1}\nउसका क्रमांक भेजें।" },
-  [T_CHOOSE_AGAIN] = { N_ ("Please reply with one of these numbers:\n{0}"),
-                       "कृपया इनमें से एक क्रमांक भेजें:\n{0}" },
-  [T_ASK_DAY] = { N_ ("Which day will you come?\n{0}\nReply with its number."),
-                  "आप किस दिन आएँगे?\n{0}\nउसका क्रमांक भेजें।" },
-  [T_NO_DAYS] = { N_ ("Sorry, there are no days left to register for."),
-                  "क्षमा करें, पंजीकरण के लिए अब कोई दिन शेष नहीं है।" },
-  [T_CLOSED] = { N_ ("Sorry, registration by WhatsApp is closed."),
-                 "क्षमा करें, WhatsApp से पंजीकरण बंद है।" },
-  [T_ASK_PARTY] = { N_ ("How many people will come on this ticket, you included? (1 to {0})"),
-                    "इस टिकट पर आपके सहित कितने लोग आएँगे? (1 से {0})" },
-  [T_PARTY_AGAIN] = { N_ ("Please send a number from 1 to {0}."), "कृपया 1 से {0} तक की कोई संख्या भेजें।" },
-  [T_CONFIRM] = { N_ ("Please check:\nName: {0}\nTicket: {1}\nDay: {2}\nPeople: {3}\n\n"
-                      "Reply 1 to confirm, or 2 to start again."),
-                  "कृपया जाँच लें:\nनाम: {0}\nटिकट: {1}\nदिन: {2}\nलोग: {3}\n\n"
-                  "पुष्टि के लिए 1 भेजें, या फिर से शुरू करने के लिए 2।" },
-  [T_CONFIRM_AGAIN] = { N_ ("Reply 1 to confirm, or 2 to start again."),
-                        "पुष्टि के लिए 1 भेजें, या फिर से शुरू करने के लिए 2।" },
-  [T_START_AGAIN] = { N_ ("All right, let us start again."), "ठीक है, फिर से शुरू करते हैं।" },
-  [T_NOT_AVAILABLE] = { N_ ("Sorry, that choice is no longer available."),
-                        "क्षमा करें, वह विकल्प अब उपलब्ध नहीं है।" },
-  [T_CAPTION] = { N_ ("Your ticket for {0}\n{1} · {2} · {3} · {4}\nSerial {5}\n"
-                      "Show this QR code at the gate. Send TICKET to get it again."),
-                  "{0} के लिए आपका टिकट\n{1} · {2} · {3} · {4}\nक्रमांक {5}\n"
-                  "गेट पर यह QR कोड दिखाएँ। इसे फिर से पाने के लिए टिकट भेजें।" },
-  [T_DONE] = { N_ ("You are registered: ticket {0}. Send TICKET to get it again, NEW to register someone "
-                   "else, or HELP."),
-               "आपका पंजीकरण हो गया है: टिकट {0}। इसे फिर से पाने के लिए टिकट, किसी और का पंजीकरण करने के "
-               "लिए नया, या सहायता के लिए मदद भेजें।" },
-  [T_NO_TICKET] = { N_ ("You have no ticket yet. Send Hi to register."),
-                    "आपके पास अभी कोई टिकट नहीं है। पंजीकरण के लिए नमस्ते भेजें।" },
-  [T_REVOKED] = { N_ ("Ticket {0} was cancelled by the organisers. Please ask at the help desk."),
-                  "टिकट {0} आयोजकों ने रद्द कर दिया है। कृपया सहायता केंद्र पर पूछें।" },
-  [T_CANCELLED] = { N_ ("Cancelled. Send Hi whenever you want to start again."),
-                    "रद्द कर दिया गया। जब चाहें, फिर से शुरू करने के लिए नमस्ते भेजें।" },
-  [T_HELP] = { N_ ("I register visitors for {0} and send their entry ticket.\n"
-                   "TICKET — get your ticket again\n"
-                   "NEW — register another person\n"
-                   "CANCEL — stop and start over\n"
-                   "HELP — this message"),
-               "मैं {0} के लिए आगंतुकों का पंजीकरण करता हूँ और प्रवेश टिकट भेजता हूँ।\n"
-               "टिकट — अपना टिकट फिर से पाएँ\n"
-               "नया — किसी और का पंजीकरण करें\n"
-               "रद्द — रोकें और फिर से शुरू करें\n"
-               "मदद — यह संदेश" },
-  [T_NOT_TEXT] = { N_ ("Sorry, I can only read text. Please type your answer."),
-                   "क्षमा करें, मैं केवल लिखा हुआ संदेश पढ़ सकता हूँ। कृपया अपना उत्तर टाइप करें।" },
-  [T_ISSUE_FAILED] = { N_ ("Sorry, your ticket could not be made just now. Please reply 1 again in a few minutes."),
-                       "क्षमा करें, अभी आपका टिकट नहीं बन सका। कृपया कुछ मिनट बाद फिर से 1 भेजें।" },
-  [T_TOO_MANY_TICKETS] = { N_ ("Sorry, this number has had as many tickets in the last hour as one number may ({0}). "
-                               "Please try again after {1}, or ask at the registration desk."),
-                           "क्षमा करें, इस नंबर से पिछले एक घंटे में उतने टिकट बन चुके हैं जितने एक नंबर से बन सकते हैं ({0})। "
-                           "कृपया {1} के बाद फिर से कोशिश करें, या पंजीकरण काउंटर पर पूछें।" },
-  [T_SLOW_DOWN] = { N_ ("You are writing faster than I can answer, so I will not reply for a little while. "
-                        "Please wait a few minutes, then send your message again."),
-                    "आप इतनी जल्दी-जल्दी लिख रहे हैं कि मैं उत्तर नहीं दे पा रहा, इसलिए कुछ देर मैं जवाब नहीं दूँगा। "
-                    "कृपया कुछ मिनट रुकें, फिर अपना संदेश दोबारा भेजें।" },
-  [T_EVERY_DAY] = { N_ ("every day"), "सभी दिन" },
-  [T_ANY_DAY] = { N_ ("any one day"), "कोई भी एक दिन" },
-  [T_CHOSEN_DAY_NOTE] = { N_ ("one day of your choice"), "आपके चुने हुए एक दिन के लिए" },
-  [T_EVERY_DAY_NOTE] = { N_ ("every day of the event"), "सभी दिनों के लिए" },
-  [T_ANY_DAY_NOTE] = { N_ ("any one day"), "किसी भी एक दिन के लिए" },
-  [T_GROUP_NOTE] = { N_ ("up to {0} people"), "अधिकतम {0} लोग" },
-  [T_ONE_PERSON] = { N_ ("1 person"), "1 व्यक्ति" },
-  [T_PEOPLE] = { N_ ("{0} people"), "{0} लोग" },
+  /* Translators: the WhatsApp bot's words; {0}, {1}… stand for values
+   * filled in (the event's name, the visitor's name, a list) and must
+   * stay. */
+  [T_GREETING] = { NULL, N_ ("Welcome to {0}! I can register you here and send your entry ticket.") },
+  [T_LANGUAGE_AGAIN] = { NULL, N_ ("Please reply 1 for English or 2 for Hindi.") },
+  [T_ASK_NAME] = { NULL, N_ ("What is your full name? The ticket will be in this name.") },
+  [T_NAME_AGAIN] = { NULL, N_ ("Please send just your name, in letters (at most 100).") },
+  [T_ASK_CATEGORY] = { NULL, N_ ("Thank you, {0}. Which ticket would you like?\n{1}\nReply with its number.") },
+  [T_CHOOSE_AGAIN] = { NULL, N_ ("Please reply with one of these numbers:\n{0}") },
+  [T_ASK_DAY] = { NULL, N_ ("Which day will you come?\n{0}\nReply with its number.") },
+  [T_NO_DAYS] = { NULL, N_ ("Sorry, there are no days left to register for.") },
+  [T_CLOSED] = { NULL, N_ ("Sorry, registration by WhatsApp is closed.") },
+  [T_ASK_PARTY] = { NULL, N_ ("How many people will come on this ticket, you included? (1 to {0})") },
+  [T_PARTY_AGAIN] = { NULL, N_ ("Please send a number from 1 to {0}.") },
+  [T_CONFIRM] = { NULL, N_ ("Please check:\nName: {0}\nTicket: {1}\nDay: {2}\nPeople: {3}\n\n"
+                            "Reply 1 to confirm, or 2 to start again.") },
+  [T_CONFIRM_AGAIN] = { NULL, N_ ("Reply 1 to confirm, or 2 to start again.") },
+  [T_START_AGAIN] = { NULL, N_ ("All right, let us start again.") },
+  [T_NOT_AVAILABLE] = { NULL, N_ ("Sorry, that choice is no longer available.") },
+  [T_CAPTION] = { NULL, N_ ("Your ticket for {0}\n{1} · {2} · {3} · {4}\nSerial {5}\n"
+                            "Show this QR code at the gate. Send TICKET to get it again.") },
+  [T_DONE] = { NULL, N_ ("You are registered: ticket {0}. Send TICKET to get it again, NEW to register someone "
+                         "else, or HELP.") },
+  [T_NO_TICKET] = { NULL, N_ ("You have no ticket yet. Send Hi to register.") },
+  [T_REVOKED] = { NULL, N_ ("Ticket {0} was cancelled by the organisers. Please ask at the help desk.") },
+  [T_CANCELLED] = { NULL, N_ ("Cancelled. Send Hi whenever you want to start again.") },
+  [T_HELP] = { NULL, N_ ("I register visitors for {0} and send their entry ticket.\n"
+                         "TICKET — get your ticket again\n"
+                         "NEW — register another person\n"
+                         "CANCEL — stop and start over\n"
+                         "HELP — this message") },
+  [T_NOT_TEXT] = { NULL, N_ ("Sorry, I can only read text. Please type your answer.") },
+  [T_ISSUE_FAILED] = { NULL, N_ ("Sorry, your ticket could not be made just now. Please reply 1 again in a few minutes.") },
+  [T_TOO_MANY_TICKETS] = { NULL, N_ ("Sorry, this number has had as many tickets in the last hour as one number may ({0}). "
+                                     "Please try again after {1}, or ask at the registration desk.") },
+  [T_SLOW_DOWN] = { NULL, N_ ("You are writing faster than I can answer, so I will not reply for a little while. "
+                              "Please wait a few minutes, then send your message again.") },
+  [T_EVERY_DAY] = { NULL, N_ ("every day") },
+  [T_ANY_DAY] = { "day choice", NC_ ("day choice", "any one day") },
+  [T_CHOSEN_DAY_NOTE] = { NULL, N_ ("one day of your choice") },
+  [T_EVERY_DAY_NOTE] = { NULL, N_ ("every day of the event") },
+  [T_ANY_DAY_NOTE] = { NULL, N_ ("any one day") },
+  [T_GROUP_NOTE] = { NULL, N_ ("up to {0} people") },
+  [T_ONE_PERSON] = { NULL, N_ ("1 person") },
+  [T_PEOPLE] = { NULL, N_ ("{0} people") },
 };
 
 /* Not translated: it is how either language is chosen. */
 #define LANGUAGE_CHOICES "Choose a language / भाषा चुनें:\n1. English\n2. हिन्दी"
 
-static const char *const weekdays_en[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-static const char *const weekdays_hi[] = { "सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार" };
-static const char *const months_en[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const months_hi[] = { "जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून",
-                                         "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर" };
+/* The web pages' names for them too (pv-hub-words.c): one translation. */
+static const char *const weekdays[] = { NC_ ("date", "Mon"), NC_ ("date", "Tue"), NC_ ("date", "Wed"),
+                                        NC_ ("date", "Thu"), NC_ ("date", "Fri"), NC_ ("date", "Sat"),
+                                        NC_ ("date", "Sun") };
+static const char *const months[] = { NC_ ("date", "Jan"), NC_ ("date", "Feb"), NC_ ("date", "Mar"),
+                                      NC_ ("date", "Apr"), NC_ ("date", "May"), NC_ ("date", "Jun"),
+                                      NC_ ("date", "Jul"), NC_ ("date", "Aug"), NC_ ("date", "Sep"),
+                                      NC_ ("date", "Oct"), NC_ ("date", "Nov"), NC_ ("date", "Dec") };
 
 /* @template with {0}…{9} replaced by @args (NULL-terminated); no format
  * string ever sees what a visitor typed. */
@@ -192,7 +162,7 @@ expand (const char *template, const char *const *args)
 static char *
 say_in (Lang lang, TextId id, const char *const *args)
 {
-  return expand (lang == LANG_HI ? texts[id].hi : texts[id].en, args);
+  return expand (pv_i18n_translate (lang == LANG_HI ? "hi" : "en", texts[id].context, texts[id].msgid), args);
 }
 
 /* In the visitor's language, or in both while they have not chosen. */
@@ -581,6 +551,8 @@ static char *
 day_label (Step *s, int day)
 {
   g_autofree char *iso = pv_event_day_date (s->event, day);
+  const char *lang = s->lang == LANG_HI ? "hi" : "en";
+  const char *weekday, *month;
   guint y = 0, m = 0, d = 0;
   GDate date;
 
@@ -588,9 +560,11 @@ day_label (Step *s, int day)
     return g_strdup (iso);
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, d, m, y);
+  weekday = pv_i18n_translate (lang, "date", weekdays[g_date_get_weekday (&date) - 1]);
+  month = pv_i18n_translate (lang, "date", months[m - 1]);
   if (s->lang == LANG_HI)
-    return g_strdup_printf ("%s, %u %s", weekdays_hi[g_date_get_weekday (&date) - 1], d, months_hi[m - 1]);
-  return g_strdup_printf ("%s %u %s", weekdays_en[g_date_get_weekday (&date) - 1], d, months_en[m - 1]);
+    return g_strdup_printf ("%s, %u %s", weekday, d, month);
+  return g_strdup_printf ("%s %u %s", weekday, d, month);
 }
 
 static char *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pv-hub-web.c: the hub's public web pages (see the header). Everything is
+/* pv-hub-web-pages.c: the hub's public web pages (see pv-hub-web.h). Everything is
  * answered on the hub's one thread. Registrations that arrive together are
  * issued in one transaction and answered after its single commit, as online
  * admissions are: a crowd registering costs one fsync per group, and no
@@ -14,7 +14,10 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-hub-config.h"
+#include "pv-hub-routes.h"
+#include "pv-hub-web-guards.h"
 #include "pv-hub-web.h"
+#include "pv-i18n.h"
 #include "pv-outbox.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -27,18 +30,14 @@
 #define RESOURCES "/in/pravesh/hub/"
 /* The largest form: a name of 80 Devanagari letters percent-encoded is
  * under 1 KiB. */
-#define MAX_FORM_BODY (8 * 1024)
-#define FORM_LIFETIME_S (2 * 60 * 60)
+#define MAX_FORM_BODY PV_HUB_WEB_MAX_FORM_BODY
+#define FORM_LIFETIME_S PV_WEB_FORM_LIFETIME_S
 #define KEY_NAME "web-key"
-#define KEY_SIZE crypto_auth_hmacsha256_KEYBYTES
-#define MAC_SIZE 16
+#define KEY_SIZE PV_WEB_KEY_SIZE
 #define NONCE_SIZE 16
 /* As many as a ticket keeps (see pv-tickets.h). */
 #define NAME_MAX_CHARS PV_TICKET_NAME_MAX_CHARS
 #define PHONE_MAX_BYTES 32
-/* 8 px a module: a version-6 symbol with its quiet zone is 392 px wide,
- * scaled by the page to the screen's width. */
-#define QR_MODULE_PX 8
 #define PNG_MODULE_PX 12
 #define MAX_GROUP 256
 /* Defaults of [web] limit-entries and remembered-forms. */
@@ -76,43 +75,15 @@
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
   "base-uri 'none'"
 
-/* A table of token buckets, one per key (a client, a network, a phone),
- * the least recently used forgotten first beyond max_entries. A table that
- * counts wrong guesses (limit_init_guesses ()) uses the same entries for
- * strikes and lockouts instead of tokens. */
-typedef struct
-{
-  GHashTable *buckets; /* key → Bucket */
-  GQueue order;        /* Bucket, the least recently used first */
-  double per_us;       /* tokens added per µs */
-  double burst;
-  guint max_entries;
-  /* Guesses: */
-  guint free_strikes;
-  gint64 lock_us, lock_max_us, forget_us;
-} Limit;
-
-typedef struct
-{
-  double tokens;
-  gint64 at; /* monotonic µs */
-  /* Guesses: wrong ones in a row, the last one's time, locked out until */
-  guint strikes;
-  gint64 struck_at, locked_until;
-  char *key;  /* owned; the table's key too */
-  GList link; /* in Limit.order */
-} Bucket;
-
 struct _PvHubWeb
 {
   const PvHubContext *hub;
   PvHubOutbox *outbox;
   guint8 key[KEY_SIZE];
-  GHashTable *templates;  /* name → text, leading comments dropped */
-  GHashTable *strings[2]; /* en, hi: key → text */
-  Limit pages, posts, phones;
-  Limit networks, tickets; /* new tickets: per network, and all together (one key) */
-  Limit guesses, guessers; /* wrong codes: per phone and client, per client */
+  PvWebTemplates *templates;
+  PvWebLimit pages, posts, phones;
+  PvWebLimit networks, tickets; /* new tickets: per network, and all together (one key) */
+  PvWebLimit guesses, guessers; /* wrong codes: per phone and client, per client */
   gint64 link_lifetime_s;
   char **categories;      /* open to self-registration; NULL: all */
   char *whatsapp_chat;    /* "https://wa.me/919810000000?text=", or NULL */
@@ -138,453 +109,13 @@ typedef struct
   gboolean deferred; /* answered later, by whoever took it */
 } Request;
 
-static const char *const languages[] = { "en", "hi" };
-
-/* ---- Markup ---- */
-
-struct _PvWebMarkup
-{
-  GString *html;
-};
-
-PvWebMarkup *
-pv_web_markup_new (void)
-{
-  PvWebMarkup *self = g_new0 (PvWebMarkup, 1);
-
-  self->html = g_string_new (NULL);
-  return self;
-}
-
-void
-pv_web_markup_append (PvWebMarkup *self, PvWebMarkup *part)
-{
-  g_string_append_len (self->html, part->html->str, part->html->len);
-  pv_web_markup_free (part);
-}
-
-const char *
-pv_web_markup_get_html (PvWebMarkup *self)
-{
-  return self->html->str;
-}
-
-void
-pv_web_markup_free (PvWebMarkup *self)
-{
-  if (self == NULL)
-    return;
-  g_string_free (self->html, TRUE);
-  g_free (self);
-}
-
-static PvWebMarkup *
-markup_copy (PvWebMarkup *self)
-{
-  PvWebMarkup *copy = pv_web_markup_new ();
-
-  g_string_append_len (copy->html, self->html->str, self->html->len);
-  return copy;
-}
-
-static GBytes *
-markup_free_to_bytes (PvWebMarkup *self)
-{
-  GBytes *bytes = g_string_free_to_bytes (self->html);
-
-  g_free (self);
-  return bytes;
-}
-
-PvWebMarkup *
-pv_web_markup_qr (const char *code, GError **error)
-{
-  g_autofree char *svg = pv_qr_to_svg (code, QR_MODULE_PX, error);
-  PvWebMarkup *self;
-  const char *start;
-
-  if (svg == NULL)
-    return NULL;
-  /* Inline, the XML declaration goes; the figure around it is what a
-   * screen reader announces. */
-  if ((start = strstr (svg, "<svg ")) == NULL)
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED, "The QR code's SVG has no <svg> element"),
-           NULL;
-  self = pv_web_markup_new ();
-  g_string_append (self->html, "<svg aria-hidden=\"true\" focusable=\"false\" ");
-  g_string_append (self->html, start + strlen ("<svg "));
-  return self;
-}
-
-/* ---- Filling templates ---- */
-
-typedef struct
-{
-  char *text;
-  PvWebMarkup *markup;
-} Value;
-
-static void
-value_free (Value *value)
-{
-  g_free (value->text);
-  pv_web_markup_free (value->markup);
-  g_free (value);
-}
-
-struct _PvWebVars
-{
-  PvHubWeb *web;
-  const char *lang;
-  GHashTable *values; /* name → Value */
-};
-
-static guint
-lang_index (const char *lang)
-{
-  return g_strcmp0 (lang, "hi") == 0 ? 1 : 0;
-}
-
-PvWebVars *
-pv_web_vars_new (PvHubWeb *web, const char *lang)
-{
-  PvWebVars *self = g_new0 (PvWebVars, 1);
-
-  self->web = web;
-  self->lang = languages[lang_index (lang)];
-  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) value_free);
-  return self;
-}
-
-void
-pv_web_vars_text (PvWebVars *self, const char *name, const char *text)
-{
-  Value *value = g_new0 (Value, 1);
-
-  value->text = g_strdup (text ? text : "");
-  g_hash_table_replace (self->values, g_strdup (name), value);
-}
-
-void
-pv_web_vars_markup (PvWebVars *self, const char *name, PvWebMarkup *markup)
-{
-  Value *value = g_new0 (Value, 1);
-
-  value->markup = markup ? markup : pv_web_markup_new ();
-  g_hash_table_replace (self->values, g_strdup (name), value);
-}
-
-void
-pv_web_vars_free (PvWebVars *self)
-{
-  if (self == NULL)
-    return;
-  g_hash_table_unref (self->values);
-  g_free (self);
-}
-
-static void
-vars_int (PvWebVars *self, const char *name, gint64 value)
-{
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
-
-  pv_web_vars_text (self, name, text);
-}
-
-/* The one place text becomes HTML: in an element or a quoted attribute,
- * none of & < > " ' keeps its meaning. */
-static void
-append_escaped (GString *out, const char *text)
-{
-  g_autofree char *valid = g_utf8_validate (text, -1, NULL) ? NULL : g_utf8_make_valid (text, -1);
-
-  for (const char *p = valid ? valid : text; *p; p++)
-    switch (*p)
-      {
-      case '&':
-        g_string_append (out, "&amp;");
-        break;
-      case '<':
-        g_string_append (out, "&lt;");
-        break;
-      case '>':
-        g_string_append (out, "&gt;");
-        break;
-      case '"':
-        g_string_append (out, "&quot;");
-        break;
-      case '\'':
-        g_string_append (out, "&#39;");
-        break;
-      default:
-        g_string_append_c (out, *p);
-      }
-}
-
-static const char *
-web_text (PvHubWeb *web, const char *lang, const char *key)
-{
-  return g_hash_table_lookup (web->strings[lang_index (lang)], key);
-}
-
-/* Fills @tmpl into @out: escaped for a page when @html, else as plain text
- * for a message to a phone (where markup has no business). */
-static void
-fill_into (PvWebVars *vars, const char *tmpl, gboolean html, GString *out)
-{
-  const char *p = tmpl;
-
-  while (*p)
-    {
-      const char *open = strstr (p, "{{"), *close;
-      g_autofree char *name = NULL;
-      const char *text = NULL;
-      Value *value;
-
-      if (open == NULL || (close = strstr (open + 2, "}}")) == NULL)
-        {
-          g_string_append (out, p);
-          break;
-        }
-      g_string_append_len (out, p, open - p);
-      name = g_strndup (open + 2, close - open - 2);
-      p = close + 2;
-      if (g_str_has_prefix (name, "t."))
-        {
-          if ((text = web_text (vars->web, vars->lang, name + 2)) == NULL)
-            g_warning ("A page asks for the string “%s”, which strings.ini lacks", name + 2);
-        }
-      else if ((value = g_hash_table_lookup (vars->values, name)) == NULL)
-        g_warning ("A page asks for “%s”, which was not given", name);
-      else if (value->markup && html)
-        g_string_append_len (out, value->markup->html->str, value->markup->html->len);
-      else if (value->markup)
-        g_warning ("Markup “%s” in a plain text message", name);
-      else
-        text = value->text;
-      if (text && html)
-        append_escaped (out, text);
-      else if (text)
-        g_string_append (out, text);
-    }
-}
-
-static const char *
-template_text (PvHubWeb *web, const char *name)
-{
-  const char *text = g_hash_table_lookup (web->templates, name);
-  g_autofree char *path = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  const char *start;
-
-  if (text)
-    return text;
-  path = g_strconcat (RESOURCES, name, NULL);
-  if ((bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL)) == NULL)
-    {
-      g_warning ("No template %s", name);
-      return "";
-    }
-  /* The licence and the note on what a template is for stay in the
-   * source; visitors get the page. */
-  start = g_bytes_get_data (bytes, NULL);
-  while (g_str_has_prefix (start, "<!--") && strstr (start, "-->"))
-    {
-      start = strstr (start, "-->") + 3;
-      while (*start == '\n')
-        start++;
-    }
-  /* Nor the file's last newline, where a template is put inside a line. */
-  text = g_strdup (start);
-  if (g_str_has_suffix (text, "\n"))
-    ((char *) text)[strlen (text) - 1] = '\0';
-  g_hash_table_insert (web->templates, g_strdup (name), (char *) text);
-  return text;
-}
-
-PvWebMarkup *
-pv_hub_web_fill (const char *template_name, PvWebVars *vars)
-{
-  PvWebMarkup *self = pv_web_markup_new ();
-
-  fill_into (vars, template_text (vars->web, template_name), TRUE, self->html);
-  return self;
-}
-
-/* String @key of strings.ini in @vars' language, filled with @vars. */
-static PvWebMarkup *
-say (PvWebVars *vars, const char *key)
-{
-  PvWebMarkup *self = pv_web_markup_new ();
-  const char *text = web_text (vars->web, vars->lang, key);
-
-  if (text == NULL)
-    g_warning ("A page asks for the string “%s”, which strings.ini lacks", key);
-  else
-    fill_into (vars, text, TRUE, self->html);
-  return self;
-}
-
-/* The same as plain text: for a message to a phone, or a value that is
- * escaped where it is then put. */
-static char *
-say_plain (PvWebVars *vars, const char *key)
-{
-  GString *out = g_string_new (NULL);
-  const char *text = web_text (vars->web, vars->lang, key);
-
-  if (text == NULL)
-    g_warning ("A message asks for the string “%s”, which strings.ini lacks", key);
-  else
-    fill_into (vars, text, FALSE, out);
-  return g_string_free (out, FALSE);
-}
-
-static gboolean
-load_strings (PvHubWeb *self, GError **error)
-{
-  g_autoptr (GBytes) bytes = g_resources_lookup_data (RESOURCES "strings.ini", G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-  g_autoptr (GKeyFile) file = g_key_file_new ();
-  const char *const groups[] = { "strings", "categories" };
-
-  for (guint l = 0; l < G_N_ELEMENTS (languages); l++)
-    self->strings[l] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (bytes == NULL || !g_key_file_load_from_bytes (file, bytes, G_KEY_FILE_KEEP_TRANSLATIONS, error))
-    return FALSE;
-  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
-    {
-      g_auto (GStrv) keys = g_key_file_get_keys (file, groups[g], NULL, error);
-
-      if (keys == NULL)
-        return FALSE;
-      for (guint i = 0; keys[i]; i++)
-        {
-          g_autofree char *locale = NULL;
-          const char *prefix = g == 0 ? "" : "category:";
-
-          if (strchr (keys[i], '['))
-            continue;
-          locale = g_key_file_get_locale_for_key (file, groups[g], keys[i], "hi");
-          if (g_strcmp0 (locale, "hi") != 0)
-            return g_set_error (error, PV_ERROR, PV_ERROR_INVALID, "strings.ini: “%s” has no Hindi", keys[i]),
-                   FALSE;
-          g_hash_table_insert (self->strings[0], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_string (file, groups[g], keys[i], NULL));
-          g_hash_table_insert (self->strings[1], g_strconcat (prefix, keys[i], NULL),
-                               g_key_file_get_locale_string (file, groups[g], keys[i], "hi", NULL));
-        }
-    }
-  return TRUE;
-}
-
-/* ---- Tokens: forms (CSRF) and links to a ticket ---- */
-
-static void
-mac (PvHubWeb *self, const char *purpose, const guint8 *data, gsize len, const char *bound, guint8 out[MAC_SIZE])
-{
-  crypto_auth_hmacsha256_state state;
-  guint8 full[crypto_auth_hmacsha256_BYTES];
-
-  crypto_auth_hmacsha256_init (&state, self->key, sizeof self->key);
-  crypto_auth_hmacsha256_update (&state, (const guint8 *) purpose, strlen (purpose) + 1);
-  crypto_auth_hmacsha256_update (&state, data, len);
-  if (bound)
-    crypto_auth_hmacsha256_update (&state, (const guint8 *) bound, strlen (bound) + 1);
-  crypto_auth_hmacsha256_final (&state, full);
-  memcpy (out, full, MAC_SIZE);
-}
-
-static char *
-base64url (const guint8 *data, gsize len)
-{
-  gsize size = sodium_base64_ENCODED_LEN (len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  char *text = g_malloc (size);
-
-  return sodium_bin2base64 (text, size, data, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* Exactly @len bytes from base64url @text, or FALSE. */
-static gboolean
-unbase64url (const char *text, guint8 *out, gsize len)
-{
-  gsize got = 0;
-
-  return text != NULL && strlen (text) == sodium_base64_ENCODED_LEN (len, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1
-         && sodium_base642bin (out, len, text, strlen (text), NULL, &got, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-              == 0
-         && got == len;
-}
-
-static void
-put_be (guint8 *out, guint64 value, guint bytes)
-{
-  for (guint i = 0; i < bytes; i++)
-    out[i] = (guint8) (value >> (8 * (bytes - 1 - i)));
-}
-
-static guint64
-get_be (const guint8 *in, guint bytes)
-{
-  guint64 value = 0;
-
-  for (guint i = 0; i < bytes; i++)
-    value = value << 8 | in[i];
-  return value;
-}
-
-/* A form's token: when it was made, signed together with the browser's
- * form cookie, so a page elsewhere can neither make one nor use ours. */
-static char *
-form_token (PvHubWeb *self, const char *nonce)
-{
-  guint8 token[8 + MAC_SIZE];
-
-  put_be (token, (guint64) (g_get_real_time () / G_USEC_PER_SEC), 8);
-  mac (self, "form", token, 8, nonce, token + 8);
-  return base64url (token, sizeof token);
-}
-
-static gboolean
-form_token_ok (PvHubWeb *self, const char *nonce, const char *text)
-{
-  guint8 token[8 + MAC_SIZE], expected[MAC_SIZE];
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC, made;
-
-  if (nonce == NULL || !unbase64url (text, token, sizeof token))
-    return FALSE;
-  made = (gint64) get_be (token, 8);
-  mac (self, "form", token, 8, nonce, expected);
-  return sodium_memcmp (expected, token + 8, MAC_SIZE) == 0 && made <= now + 60 && now - made <= FORM_LIFETIME_S;
-}
-
-/* A link to ticket @issuer-@serial, good until it expires: the code itself
- * never travels in a URL (logs, histories, shared screenshots). */
+/* A link to ticket @issuer-@serial, good for [web] ticket-link-hours: the
+ * code itself never travels in a URL (logs, histories, shared
+ * screenshots). */
 static char *
 ticket_token (PvHubWeb *self, guint16 issuer, guint32 serial)
 {
-  guint8 token[2 + 4 + 8 + MAC_SIZE];
-
-  put_be (token, issuer, 2);
-  put_be (token + 2, serial, 4);
-  put_be (token + 6, (guint64) (g_get_real_time () / G_USEC_PER_SEC + self->link_lifetime_s), 8);
-  mac (self, "ticket", token, 14, NULL, token + 14);
-  return base64url (token, sizeof token);
-}
-
-static gboolean
-ticket_token_parse (PvHubWeb *self, const char *text, guint16 *out_issuer, guint32 *out_serial)
-{
-  guint8 token[2 + 4 + 8 + MAC_SIZE], expected[MAC_SIZE];
-
-  if (!unbase64url (text, token, sizeof token))
-    return FALSE;
-  mac (self, "ticket", token, 14, NULL, expected);
-  if (sodium_memcmp (expected, token + 14, MAC_SIZE) != 0
-      || (gint64) get_be (token + 6, 8) < g_get_real_time () / G_USEC_PER_SEC)
-    return FALSE;
-  *out_issuer = (guint16) get_be (token, 2);
-  *out_serial = (guint32) get_be (token + 2, 4);
-  return TRUE;
+  return pv_web_ticket_token (self->key, issuer, serial, g_get_real_time () / G_USEC_PER_SEC + self->link_lifetime_s);
 }
 
 static gboolean
@@ -600,191 +131,6 @@ load_key (PvHubWeb *self, GError **error)
   /* Made once and kept: forms and links survive a restart. */
   crypto_auth_hmacsha256_keygen (self->key);
   return pv_store_set_secret (self->hub->store, KEY_NAME, self->key, KEY_SIZE, error);
-}
-
-/* ---- Rate limits: token buckets ---- */
-
-static void
-limit_init (Limit *limit, double per_minute, double burst, guint max_entries)
-{
-  limit->buckets = g_hash_table_new (g_str_hash, g_str_equal);
-  g_queue_init (&limit->order);
-  limit->per_us = per_minute / (60.0 * G_USEC_PER_SEC);
-  limit->burst = burst;
-  limit->max_entries = MAX (max_entries, 1);
-}
-
-/* A table of wrong guesses: @free_strikes in a row cost nothing, each
- * after locks the key out, @lock_us the first time, twice as long each
- * next, at most @lock_max_us; @forget_us after the last they are forgotten. */
-static void
-limit_init_guesses (Limit *limit, guint free_strikes, gint64 lock_us, gint64 lock_max_us, gint64 forget_us,
-                    guint max_entries)
-{
-  /* Tokens are not taken here: the buckets stay full. */
-  limit_init (limit, 1.0, 1.0, max_entries);
-  limit->free_strikes = free_strikes;
-  limit->lock_us = lock_us;
-  limit->lock_max_us = lock_max_us;
-  limit->forget_us = forget_us;
-}
-
-static void
-limit_drop (Limit *limit, Bucket *bucket)
-{
-  g_hash_table_remove (limit->buckets, bucket->key);
-  g_queue_unlink (&limit->order, &bucket->link);
-  g_free (bucket->key);
-  g_free (bucket);
-}
-
-static void
-limit_clear (Limit *limit)
-{
-  while (limit->order.head != NULL)
-    limit_drop (limit, limit->order.head->data);
-  g_clear_pointer (&limit->buckets, g_hash_table_unref);
-}
-
-/* Whether forgetting @bucket now changes nothing: its tokens have filled
- * up again, and it holds no lockout nor strikes still remembered. */
-static gboolean
-bucket_idle (Limit *limit, Bucket *bucket, gint64 now)
-{
-  return bucket->tokens + (double) (now - bucket->at) * limit->per_us >= limit->burst
-         && now >= bucket->locked_until && (bucket->strikes == 0 || now - bucket->struck_at > limit->forget_us);
-}
-
-/* Makes room for a new key. Buckets that have filled up again say nothing
- * and go first, the least recently used ones, as many as are found there;
- * when the table is still full, the least recently used goes all the same
- * (its bucket has had the longest to fill). Never all at once: a flood of
- * new addresses costs the quietest their count, not the busy ones theirs,
- * and the work is a few buckets, not the table. */
-static void
-limit_make_room (Limit *limit, gint64 now)
-{
-  while (limit->order.head != NULL)
-    {
-      Bucket *oldest = limit->order.head->data;
-
-      if (!bucket_idle (limit, oldest, now) && limit->order.length < limit->max_entries)
-        break;
-      limit_drop (limit, oldest);
-    }
-}
-
-/* @key's bucket, made when there is none, marked the most recently used
- * and its tokens brought up to @now. */
-static Bucket *
-limit_bucket (Limit *limit, const char *key, gint64 now)
-{
-  Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
-
-  if (bucket == NULL)
-    {
-      limit_make_room (limit, now);
-      bucket = g_new0 (Bucket, 1);
-      bucket->tokens = limit->burst;
-      bucket->at = now;
-      bucket->key = g_strdup (key);
-      bucket->link.data = bucket;
-      g_hash_table_insert (limit->buckets, bucket->key, bucket);
-    }
-  else
-    g_queue_unlink (&limit->order, &bucket->link);
-  g_queue_push_tail_link (&limit->order, &bucket->link);
-  bucket->tokens = MIN (limit->burst, bucket->tokens + (double) (now - bucket->at) * limit->per_us);
-  bucket->at = now;
-  return bucket;
-}
-
-/* Takes a token from each of @n buckets, @keys[i]'s in @limits[i] (each
- * limit once), or from none: a refusal by one costs the others nothing.
- * FALSE with the longest wait among those that refused. */
-static gboolean
-limits_take (Limit *const *limits, const char *const *keys, guint n, gint64 *out_wait_us)
-{
-  gint64 now = g_get_monotonic_time (), wait = 0;
-  Bucket *buckets[4];
-
-  g_return_val_if_fail (n <= G_N_ELEMENTS (buckets), FALSE);
-  for (guint i = 0; i < n; i++)
-    buckets[i] = limit_bucket (limits[i], keys[i], now);
-  for (guint i = 0; i < n; i++)
-    if (buckets[i]->tokens < 1.0)
-      wait = MAX (wait, (gint64) ((1.0 - buckets[i]->tokens) / limits[i]->per_us) + 1);
-  if (wait > 0)
-    {
-      *out_wait_us = wait;
-      return FALSE;
-    }
-  for (guint i = 0; i < n; i++)
-    buckets[i]->tokens -= 1.0;
-  return TRUE;
-}
-
-/* Takes a token from @key's bucket; FALSE with the wait for the next one. */
-static gboolean
-limit_take (Limit *limit, const char *key, gint64 *out_wait_us)
-{
-  return limits_take (&limit, &key, 1, out_wait_us);
-}
-
-/* How long @key is still locked out of guessing (0: it may guess). */
-static gint64
-guess_wait (Limit *limit, const char *key, gint64 now)
-{
-  Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
-
-  return bucket != NULL && bucket->locked_until > now ? bucket->locked_until - now : 0;
-}
-
-/* A wrong code checked for @key. Never a try while @key is locked out:
- * that is refused unchecked (guess_wait ()), as it proves nothing and
- * may be someone else behind the same address. */
-static void
-guess_strike (Limit *limit, const char *key, gint64 now)
-{
-  Bucket *bucket = limit_bucket (limit, key, now);
-
-  if (now - bucket->struck_at > limit->forget_us)
-    bucket->strikes = 0;
-  bucket->strikes++;
-  bucket->struck_at = now;
-  if (bucket->strikes > limit->free_strikes)
-    {
-      guint doublings = MIN (bucket->strikes - limit->free_strikes - 1, 20);
-
-      bucket->locked_until = MAX (bucket->locked_until, now + MIN (limit->lock_us << doublings, limit->lock_max_us));
-    }
-}
-
-/* The right code: @key's wrong ones before it are forgiven. */
-static void
-guess_forgive (Limit *limit, const char *key)
-{
-  Bucket *bucket = g_hash_table_lookup (limit->buckets, key);
-
-  if (bucket != NULL)
-    limit_drop (limit, bucket);
-}
-
-/* Who is asking, as the limits count them: the address, an IPv6 client by
- * its /64 (which one household may fill with addresses); the network it
- * is in, for the limits on new tickets: an IPv4 address by its /24, an
- * IPv6 one by its /48 (a site's allocation), so one machine with many
- * addresses counts once; and the guesser, for wrong codes: the address,
- * an IPv6 client by its /48 too, as a phone or a machine can take a new
- * /64 whenever it likes, and each would bring its free guesses. */
-static void
-client_keys (SoupServerMessage *msg, char **out_client, char **out_network, char **out_guesser)
-{
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-
-  *out_client = pv_address_key (remote, 32, 64);
-  *out_network = pv_address_key (remote, 24, 48);
-  *out_guesser = pv_address_key (remote, 32, 48);
 }
 
 /* ---- Requests and answers ---- */
@@ -820,24 +166,24 @@ choose_language (Request *r, GHashTable *query)
   GSList *list;
   const char *found = NULL;
 
-  for (guint l = 0; l < G_N_ELEMENTS (languages); l++)
-    if (g_strcmp0 (asked, languages[l]) == 0)
+  for (guint l = 0; l < PV_WEB_N_LANGUAGES; l++)
+    if (g_strcmp0 (asked, pv_web_languages[l]) == 0)
       {
         r->send_lang = TRUE;
-        return languages[l];
+        return pv_web_languages[l];
       }
-  for (guint l = 0; l < G_N_ELEMENTS (languages); l++)
-    if (g_strcmp0 (remembered, languages[l]) == 0)
-      return languages[l];
+  for (guint l = 0; l < PV_WEB_N_LANGUAGES; l++)
+    if (g_strcmp0 (remembered, pv_web_languages[l]) == 0)
+      return pv_web_languages[l];
   header = soup_message_headers_get_list (soup_server_message_get_request_headers (r->msg), "Accept-Language");
   if (header == NULL)
     return "en";
   list = soup_header_parse_quality_list (header, NULL);
   for (GSList *l = list; l && !found; l = l->next)
-    for (guint i = 0; i < G_N_ELEMENTS (languages) && !found; i++)
-      if (g_ascii_strncasecmp (l->data, languages[i], 2) == 0
+    for (guint i = 0; i < PV_WEB_N_LANGUAGES && !found; i++)
+      if (g_ascii_strncasecmp (l->data, pv_web_languages[i], 2) == 0
           && (((char *) l->data)[2] == '\0' || ((char *) l->data)[2] == '-'))
-        found = languages[i];
+        found = pv_web_languages[i];
   soup_header_free_list (list);
   return found ? found : "en";
 }
@@ -871,12 +217,12 @@ request_new (PvHubWeb *self, SoupServerMessage *msg, const char *path, GHashTabl
 
       randombytes_buf (nonce, sizeof nonce);
       g_free (r->nonce);
-      r->nonce = base64url (nonce, sizeof nonce);
+      r->nonce = pv_web_base64url (nonce, sizeof nonce);
       r->send_nonce = TRUE;
     }
   /* The switch leads to the same page in the other language: a ticket's
    * page keeps its link; a form's answer becomes the empty form. */
-  other = lang_index (r->lang) == 0 ? "hi" : "en";
+  other = pv_web_lang_index (r->lang) == 0 ? "hi" : "en";
   if (g_str_equal (path, "/ticket/view") && is_base64url (token, 40))
     r->switch_href = g_strdup_printf ("/ticket/view?t=%s&lang=%s", token, other);
   else if (g_str_equal (path, "/") || g_str_equal (path, "/register") || g_str_equal (path, "/ticket"))
@@ -899,7 +245,7 @@ request_free (Request *r)
 static PvWebVars *
 page_vars (Request *r)
 {
-  return pv_web_vars_new (r->self, r->lang);
+  return pv_web_vars_new (r->self->templates, r->lang);
 }
 
 static void
@@ -948,10 +294,10 @@ reply_page (Request *r, guint status, const char *title, PvWebMarkup *content)
   pv_web_vars_text (vars, "title", full_title);
   pv_web_vars_text (vars, "event", event);
   pv_web_vars_text (vars, "lang", r->lang);
-  pv_web_vars_text (vars, "switch_lang", lang_index (r->lang) == 0 ? "hi" : "en");
+  pv_web_vars_text (vars, "switch_lang", pv_web_lang_index (r->lang) == 0 ? "hi" : "en");
   pv_web_vars_text (vars, "switch_href", r->switch_href);
   pv_web_vars_markup (vars, "content", content);
-  page = markup_free_to_bytes (pv_hub_web_fill ("layout.html", vars));
+  page = pv_web_markup_free_to_bytes (pv_hub_web_fill ("layout.html", vars));
   set_common_headers (r);
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg), "Cache-Control", "no-store");
   soup_server_message_set_status (r->msg, status, NULL);
@@ -965,12 +311,12 @@ reply_message (Request *r, guint status, const char *title_key, PvWebMarkup *tex
                const char *link_key)
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autofree char *title = say_plain (vars, title_key);
+  g_autofree char *title = pv_web_say_plain (vars, title_key);
 
   pv_web_vars_text (vars, "heading", title);
   pv_web_vars_markup (vars, "text", text);
   pv_web_vars_text (vars, "href", href);
-  pv_web_vars_markup (vars, "link", say (vars, link_key));
+  pv_web_vars_markup (vars, "link", pv_web_say (vars, link_key));
   reply_page (r, status, title, pv_hub_web_fill ("message.html", vars));
 }
 
@@ -980,7 +326,7 @@ reply_said (Request *r, guint status, const char *title_key, const char *text_ke
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
 
-  reply_message (r, status, title_key, say (vars, text_key), href, link_key);
+  reply_message (r, status, title_key, pv_web_say (vars, text_key), href, link_key);
 }
 
 static void
@@ -1014,15 +360,15 @@ reply_too_many (Request *r, gint64 wait_us)
   seconds_text = g_strdup_printf ("%" G_GINT64_FORMAT, seconds);
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg), "Retry-After", seconds_text);
   if (seconds < 120)
-    vars_int (vars, "n", seconds);
+    pv_web_vars_int (vars, "n", seconds);
   else
-    vars_int (vars, "n", (seconds + 59) / 60);
-  wait = say_plain (vars, seconds < 120 ? "wait_seconds" : "wait_minutes");
+    pv_web_vars_int (vars, "n", (seconds + 59) / 60);
+  wait = pv_web_say_plain (vars, seconds < 120 ? "wait_seconds" : "wait_minutes");
   /* The minute it may be tried again, rounded up, on the event's clock. */
   until = event ? pv_event_format_time (event, at + 59 * G_USEC_PER_SEC, "%H:%M") : g_strdup ("");
   pv_web_vars_text (vars, "wait", wait);
   pv_web_vars_text (vars, "time", until);
-  reply_message (r, 429 /* Too Many Requests */, "e429_title", say (vars, "e429_text"), "/", "back_home");
+  reply_message (r, 429 /* Too Many Requests */, "e429_title", pv_web_say (vars, "e429_text"), "/", "back_home");
 }
 
 static void
@@ -1091,7 +437,7 @@ read_checked_form (Request *r)
   if (form == NULL)
     return NULL;
   /* A browser without our cookie cannot have had the form from us. */
-  if (r->send_nonce || !form_token_ok (r->self, r->nonce, g_hash_table_lookup (form, "csrf")))
+  if (r->send_nonce || !pv_web_form_token_ok (r->self->key, r->nonce, g_hash_table_lookup (form, "csrf"), g_get_real_time () / G_USEC_PER_SEC))
     {
       reply_forbidden (r);
       return NULL;
@@ -1111,7 +457,7 @@ format_hour (guint minutes)
 static char *
 format_day (PvWebVars *page, PvEvent *event, int day)
 {
-  g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+  g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
   g_autofree char *iso = pv_event_day_date (event, day);
   g_autofree char *weekday = NULL, *month = NULL;
   g_autoptr (GDate) date = NULL;
@@ -1122,45 +468,44 @@ format_day (PvWebVars *page, PvEvent *event, int day)
   date = g_date_new_dmy (d, m, y);
   weekday = g_strdup_printf ("weekday_%d", g_date_get_weekday (date));
   month = g_strdup_printf ("month_%d", m);
-  pv_web_vars_text (vars, "weekday", web_text (page->web, page->lang, weekday));
-  pv_web_vars_text (vars, "month", web_text (page->web, page->lang, month));
-  vars_int (vars, "day", d);
-  vars_int (vars, "year", y);
-  return say_plain (vars, "date_format");
+  pv_web_vars_text (vars, "weekday", pv_web_vars_lookup (page, weekday));
+  pv_web_vars_text (vars, "month", pv_web_vars_lookup (page, month));
+  pv_web_vars_int (vars, "day", d);
+  pv_web_vars_int (vars, "year", y);
+  return pv_web_say_plain (vars, "date_format");
 }
 
 static const char *
 category_name (PvWebVars *vars, const PvCategory *category)
 {
-  g_autofree char *key = g_strconcat ("category:", category->name, NULL);
-  const char *name = web_text (vars->web, vars->lang, key);
-
-  return name ? name : category->name;
+  /* The default categories' names are translated as the app shows them;
+   * an event's own keep the name it gave them. */
+  return pv_i18n_translate (pv_web_vars_get_lang (vars), NULL, category->name);
 }
 
 /* What a ticket of @category allows, one sentence each (plain text). */
 static GPtrArray *
 category_allows (PvWebVars *page, const PvCategory *category)
 {
-  g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+  g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
   GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
 
-  g_ptr_array_add (lines, say_plain (vars, category->validity == PV_VALIDITY_CHOSEN_DAY    ? "cat_chosen_day"
-                                           : category->validity == PV_VALIDITY_ANY_ONE_DAY ? "cat_any_day"
-                                                                                           : "cat_every_day"));
-  vars_int (vars, "n", category->entries_per_day);
-  g_ptr_array_add (lines, say_plain (vars, category->entries_per_day == 0   ? "cat_entries_unlimited"
-                                           : category->entries_per_day == 1 ? "cat_entries_one"
-                                                                            : "cat_entries_n"));
+  g_ptr_array_add (lines, pv_web_say_plain (vars, category->validity == PV_VALIDITY_CHOSEN_DAY    ? "cat_chosen_day"
+                                                  : category->validity == PV_VALIDITY_ANY_ONE_DAY ? "cat_any_day"
+                                                                                                  : "cat_every_day"));
+  pv_web_vars_int (vars, "n", category->entries_per_day);
+  g_ptr_array_add (lines, pv_web_say_plain (vars, category->entries_per_day == 0   ? "cat_entries_unlimited"
+                                                  : category->entries_per_day == 1 ? "cat_entries_one"
+                                                                                   : "cat_entries_n"));
   if (category->entries_per_day != 0)
-    g_ptr_array_add (lines, say_plain (vars, category->reentry ? "cat_reentry" : "cat_no_reentry"));
-  vars_int (vars, "n", category->max_party);
-  g_ptr_array_add (lines, say_plain (vars, category->max_party <= 1 ? "cat_party_one" : "cat_party_n"));
+    g_ptr_array_add (lines, pv_web_say_plain (vars, category->reentry ? "cat_reentry" : "cat_no_reentry"));
+  pv_web_vars_int (vars, "n", category->max_party);
+  g_ptr_array_add (lines, pv_web_say_plain (vars, category->max_party <= 1 ? "cat_party_one" : "cat_party_n"));
   if (category->gates != NULL && category->gates[0] != NULL)
     {
       g_autofree char *gates = g_strjoinv (", ", category->gates);
       pv_web_vars_text (vars, "gates", gates);
-      g_ptr_array_add (lines, say_plain (vars, "cat_gates"));
+      g_ptr_array_add (lines, pv_web_say_plain (vars, "cat_gates"));
     }
   return lines;
 }
@@ -1207,7 +552,7 @@ list_items (PvWebVars *page, GPtrArray *lines)
 
   for (guint i = 0; i < lines->len; i++)
     {
-      g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+      g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
 
       pv_web_vars_text (vars, "text", g_ptr_array_index (lines, i));
       pv_web_markup_append (items, pv_hub_web_fill ("list-item.html", vars));
@@ -1218,9 +563,9 @@ list_items (PvWebVars *page, GPtrArray *lines)
 static void
 add_fact (PvWebMarkup *facts, PvWebVars *page, const char *label_key, PvWebMarkup *value)
 {
-  g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+  g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
 
-  pv_web_vars_markup (vars, "label", say (vars, label_key));
+  pv_web_vars_markup (vars, "label", pv_web_say (vars, label_key));
   pv_web_vars_markup (vars, "value", value);
   pv_web_markup_append (facts, pv_hub_web_fill ("fact.html", vars));
 }
@@ -1228,7 +573,7 @@ add_fact (PvWebMarkup *facts, PvWebVars *page, const char *label_key, PvWebMarku
 static PvWebMarkup *
 hours_text (PvWebVars *page, PvEvent *event)
 {
-  g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+  g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   guint n = pv_event_get_n_days (event), open0, close0;
   gboolean same = TRUE;
@@ -1245,7 +590,7 @@ hours_text (PvWebVars *page, PvEvent *event)
       g_autofree char *open = format_hour (open0), *close = format_hour (close0);
       pv_web_vars_text (vars, "open", open);
       pv_web_vars_text (vars, "close", close);
-      return say (vars, "hours_every_day");
+      return pv_web_say (vars, "hours_every_day");
     }
   for (guint d = 0; d < n; d++)
     {
@@ -1259,7 +604,7 @@ hours_text (PvWebVars *page, PvEvent *event)
       pv_web_vars_text (vars, "date", date);
       pv_web_vars_text (vars, "open", open_text);
       pv_web_vars_text (vars, "close", close_text);
-      g_ptr_array_add (lines, say_plain (vars, "hours_day"));
+      g_ptr_array_add (lines, pv_web_say_plain (vars, "hours_day"));
     }
   pv_web_vars_markup (vars, "items", list_items (page, lines));
   return pv_hub_web_fill ("plain-list.html", vars);
@@ -1294,7 +639,7 @@ handle_index (Request *r)
   last = format_day (vars, event, (int) n - 1);
   pv_web_vars_text (vars, "first", first);
   pv_web_vars_text (vars, "last", last);
-  add_fact (facts, vars, "when", n > 1 ? say (vars, "dates_range") : text_markup (r, first));
+  add_fact (facts, vars, "when", n > 1 ? pv_web_say (vars, "dates_range") : text_markup (r, first));
   add_fact (facts, vars, "hours", hours_text (vars, event));
   if (pv_event_get_venue (event) && *pv_event_get_venue (event))
     add_fact (facts, vars, "where", text_markup (r, pv_event_get_venue (event)));
@@ -1302,7 +647,7 @@ handle_index (Request *r)
   if (first_open_day (r->self, event) >= (int) n || open->len == 0)
     {
       g_autoptr (PvWebVars) notice = page_vars (r);
-      pv_web_vars_markup (notice, "text", say (notice, open->len == 0 ? "no_categories" : "closed"));
+      pv_web_vars_markup (notice, "text", pv_web_say (notice, open->len == 0 ? "no_categories" : "closed"));
       pv_web_vars_markup (vars, "action", pv_hub_web_fill ("notice.html", notice));
     }
   else
@@ -1380,7 +725,7 @@ field_vars (PvWebVars *vars, const char *name, const char *value, PvWebMarkup *e
 
   if (value != NULL)
     pv_web_vars_text (vars, name, value);
-  pv_web_vars_markup (vars, error_name, error ? markup_copy (error) : NULL);
+  pv_web_vars_markup (vars, error_name, error ? pv_web_markup_copy (error) : NULL);
   pv_web_vars_text (vars, invalid_name, error ? "true" : "false");
   pv_web_vars_text (vars, state_name, error ? " invalid" : "");
 }
@@ -1389,17 +734,17 @@ field_vars (PvWebVars *vars, const char *name, const char *value, PvWebMarkup *e
 static PvWebMarkup *
 error_summary (PvWebVars *page, PvWebMarkup *const *errors, const char *const *anchors, guint n)
 {
-  g_autoptr (PvWebVars) vars = pv_web_vars_new (page->web, page->lang);
+  g_autoptr (PvWebVars) vars = pv_web_vars_new_like (page);
   PvWebMarkup *items = pv_web_markup_new ();
   gboolean any = FALSE;
 
   for (guint i = 0; i < n; i++)
     if (errors[i] != NULL)
       {
-        g_autoptr (PvWebVars) item = pv_web_vars_new (page->web, page->lang);
+        g_autoptr (PvWebVars) item = pv_web_vars_new_like (page);
 
         pv_web_vars_text (item, "field", anchors[i]);
-        pv_web_vars_markup (item, "message", markup_copy (errors[i]));
+        pv_web_vars_markup (item, "message", pv_web_markup_copy (errors[i]));
         pv_web_markup_append (items, pv_hub_web_fill ("error-link.html", item));
         any = TRUE;
       }
@@ -1415,9 +760,9 @@ error_summary (PvWebVars *page, PvWebMarkup *const *errors, const char *const *a
 static char *
 error_title (PvWebVars *vars, const char *title_key, gboolean invalid)
 {
-  const char *title = web_text (vars->web, vars->lang, title_key);
+  const char *title = pv_web_vars_lookup (vars, title_key);
 
-  return invalid ? g_strdup_printf ("%s: %s", web_text (vars->web, vars->lang, "error_prefix"), title)
+  return invalid ? g_strdup_printf ("%s: %s", pv_web_vars_lookup (vars, "error_prefix"), title)
                  : g_strdup (title);
 }
 
@@ -1447,7 +792,7 @@ reply_register_form (Request *r, RegisterForm *form, guint status)
   if (first >= n || open->len == 0)
     return reply_closed (r, open->len == 0);
 
-  token = form_token (r->self, r->nonce);
+  token = pv_web_form_token (r->self->key, r->nonce, g_get_real_time () / G_USEC_PER_SEC);
   pv_web_vars_text (vars, "csrf", token);
   field_vars (vars, "name", form->value[FIELD_NAME] ? form->value[FIELD_NAME] : "", form->error[FIELD_NAME]);
   field_vars (vars, "phone", form->value[FIELD_PHONE] ? form->value[FIELD_PHONE] : "", form->error[FIELD_PHONE]);
@@ -1477,7 +822,7 @@ reply_register_form (Request *r, RegisterForm *form, guint status)
       party_max = MAX (party_max, category->max_party);
     }
   pv_web_vars_markup (vars, "categories", choices);
-  vars_int (vars, "party_max", form->category ? form->category->max_party : party_max);
+  pv_web_vars_int (vars, "party_max", form->category ? form->category->max_party : party_max);
 
   days = pv_web_markup_new ();
   for (int d = first; d < n; d++)
@@ -1536,8 +881,8 @@ say_error (Request *r, const char *key, guint max)
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
 
-  vars_int (vars, "max", max);
-  return say (vars, key);
+  pv_web_vars_int (vars, "max", max);
+  return pv_web_say (vars, key);
 }
 
 /* What to say beside a phone field of @phone (normalised) when the fair
@@ -1552,7 +897,7 @@ phone_country_error (Request *r, const char *phone)
     return NULL;
   vars = page_vars (r);
   pv_web_vars_text (vars, "countries", pv_hub_outbox_get_countries (r->self->outbox));
-  return say (vars, "err_phone_country");
+  return pv_web_say (vars, "err_phone_country");
 }
 
 /* Checks the fields into @form; the messages say what to change. */
@@ -1831,7 +1176,7 @@ handle_register (Request *r, const char *client, const char *network)
 
   if (!g_str_equal (soup_server_message_get_method (r->msg), "POST"))
     return reply_register_form (r, &form, SOUP_STATUS_OK);
-  if (!limit_take (&self->posts, client, &wait))
+  if (!pv_web_limit_take (&self->posts, client, g_get_monotonic_time (), &wait))
     return reply_too_many (r, wait);
   if ((fields = read_checked_form (r)) == NULL)
     return;
@@ -1857,8 +1202,9 @@ handle_register (Request *r, const char *client, const char *network)
    * per phone, per network and for everyone: each is replicated to every
    * gate, so many addresses (or one with many) must not be able to make
    * them without end. */
-  if (!limits_take ((Limit *const[]){ &self->phones, &self->networks, &self->tickets },
-                    (const char *const[]){ form.phone, network, "all" }, 3, &wait))
+  if (!pv_web_limits_take ((PvWebLimit *const[]){ &self->phones, &self->networks, &self->tickets },
+                           (const char *const[]){ form.phone, network, "all" }, 3,
+                           g_get_monotonic_time (), &wait))
     return reply_too_many (r, wait);
 
   forget_old_submissions (self);
@@ -1890,9 +1236,9 @@ ticket_valid_text (PvWebVars *vars, PvEvent *event, const PvTicketInfo *info, co
 {
   if (info->day != PV_TICKET_DAY_NONE)
     return format_day (vars, event, info->day);
-  return g_strdup (web_text (vars->web, vars->lang,
-                             category && category->validity == PV_VALIDITY_ANY_ONE_DAY ? "valid_any_day"
-                                                                                       : "valid_every_day"));
+  return g_strdup (pv_web_vars_lookup (vars,
+                                       category && category->validity == PV_VALIDITY_ANY_ONE_DAY ? "valid_any_day"
+                                                                                                 : "valid_every_day"));
 }
 
 static PvWebMarkup *
@@ -1906,13 +1252,13 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
   pv_web_vars_text (vars, "serial", info->serial_text);
   pv_web_vars_text (vars, "category", category ? category_name (vars, category) : "?");
   pv_web_vars_text (vars, "valid", valid);
-  vars_int (vars, "party", info->party);
+  pv_web_vars_int (vars, "party", info->party);
   pv_web_vars_text (vars, "name", info->name && *info->name ? info->name : "—");
   if (info->revoked)
     {
       /* No code to show, save or send: the gates refuse it. */
       g_autoptr (PvWebVars) notice = page_vars (r);
-      pv_web_vars_markup (notice, "text", say (notice, "revoked"));
+      pv_web_vars_markup (notice, "text", pv_web_say (notice, "revoked"));
       pv_web_vars_markup (vars, "status", pv_hub_web_fill ("notice.html", notice));
       pv_web_vars_markup (vars, "qr", NULL);
       pv_web_vars_markup (vars, "download", NULL);
@@ -1929,7 +1275,7 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
     if (qr == NULL)
       g_warning ("No QR code for ticket %s: %s", info->serial_text, error->message);
     pv_web_vars_text (figure, "serial", info->serial_text);
-    label = say_plain (figure, "qr_label");
+    label = pv_web_say_plain (figure, "qr_label");
     pv_web_vars_text (figure, "qr_label", label);
     pv_web_vars_markup (figure, "qr", qr);
     pv_web_vars_markup (vars, "qr", pv_hub_web_fill ("ticket-qr.html", figure));
@@ -1946,7 +1292,7 @@ ticket_card (Request *r, const PvTicketInfo *info, const char *token)
   if (r->self->whatsapp_chat != NULL && info->phone != NULL)
     {
       g_autoptr (PvWebVars) link = page_vars (r);
-      g_autofree char *word = g_uri_escape_string (web_text (r->self, r->lang, "whatsapp_word"), NULL, FALSE);
+      g_autofree char *word = g_uri_escape_string (pv_web_templates_lookup (r->self->templates, r->lang, "whatsapp_word"), NULL, FALSE);
       g_autofree char *href = g_strconcat (r->self->whatsapp_chat, word, NULL);
 
       pv_web_vars_text (link, "href", href);
@@ -1961,13 +1307,13 @@ static void
 reply_tickets (Request *r, PvWebMarkup *cards, guint count)
 {
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autofree char *heading = g_strdup (web_text (r->self, r->lang, count > 1 ? "tickets_title" : "ticket_title"));
+  g_autofree char *heading = g_strdup (pv_web_templates_lookup (r->self->templates, r->lang, count > 1 ? "tickets_title" : "ticket_title"));
 
   pv_web_vars_text (vars, "heading", heading);
   if (count == 0)
     {
       g_autoptr (PvWebVars) notice = page_vars (r);
-      pv_web_vars_markup (notice, "text", say (notice, "no_tickets"));
+      pv_web_vars_markup (notice, "text", pv_web_say (notice, "no_tickets"));
       pv_web_vars_markup (vars, "notice", pv_hub_web_fill ("notice.html", notice));
     }
   else
@@ -1993,7 +1339,7 @@ ticket_from_token (Request *r, const char *token, PvTicketInfo *info)
   guint32 serial;
 
   memset (info, 0, sizeof *info);
-  if (!ticket_token_parse (r->self, token, &issuer, &serial))
+  if (!pv_web_ticket_token_parse (r->self->key, token, g_get_real_time () / G_USEC_PER_SEC, &issuer, &serial))
     return reply_link_expired (r), FALSE;
   if (!pv_tickets_lookup (r->self->hub->store, issuer, serial, info, &error))
     {
@@ -2064,7 +1410,7 @@ reply_lookup_form (Request *r, const char *phone, PvWebMarkup *taken_error, guin
   static const char *const anchors[] = { "phone" };
   g_autoptr (PvWebMarkup) error = taken_error;
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autofree char *csrf = form_token (r->self, r->nonce);
+  g_autofree char *csrf = pv_web_form_token (r->self->key, r->nonce, g_get_real_time () / G_USEC_PER_SEC);
   g_autofree char *title = error_title (vars, "lookup_title", error != NULL);
 
   pv_web_vars_text (vars, "csrf", csrf);
@@ -2079,12 +1425,12 @@ reply_code_form (Request *r, const char *phone, PvWebMarkup *taken_error, guint 
   static const char *const anchors[] = { "code" };
   g_autoptr (PvWebMarkup) error = taken_error;
   g_autoptr (PvWebVars) vars = page_vars (r);
-  g_autofree char *csrf = form_token (r->self, r->nonce);
+  g_autofree char *csrf = pv_web_form_token (r->self->key, r->nonce, g_get_real_time () / G_USEC_PER_SEC);
   g_autofree char *title = error_title (vars, "lookup_title", error != NULL);
 
   pv_web_vars_text (vars, "csrf", csrf);
   pv_web_vars_text (vars, "phone", phone);
-  pv_web_vars_markup (vars, "sent", say (vars, "code_sent"));
+  pv_web_vars_markup (vars, "sent", pv_web_say (vars, "code_sent"));
   field_vars (vars, "code", NULL, error);
   pv_web_vars_markup (vars, "summary", error_summary (vars, &error, anchors, 1));
   reply_page (r, status, title, pv_hub_web_fill ("lookup-code.html", vars));
@@ -2127,7 +1473,7 @@ lookup_request_code (Request *r, const char *phone)
 
       pv_web_vars_text (vars, "event", event_name (self));
       pv_web_vars_text (vars, "code", code);
-      body = say_plain (vars, "code_message");
+      body = pv_web_say_plain (vars, "code_message");
       queued = pv_outbox_enqueue_code (store, self->code_channel, normal, body, code, NULL, &error);
       sodium_memzero (code, sizeof code);
       sodium_memzero (body, strlen (body));
@@ -2148,7 +1494,7 @@ lookup_request_code (Request *r, const char *phone)
   reply_code_form (r, normal, NULL, SOUP_STATUS_OK);
 }
 
-/* The code typed for a phone by @guesser (client_keys ()). Wrong ones
+/* The code typed for a phone by @guesser (pv_web_client_keys ()). Wrong ones
  * count against the code sent (pv-visitor-codes.h) and against the
  * guesser, for this phone and for any: one that guesses is locked out for
  * longer and longer, while the phone's owner, elsewhere, is not touched.
@@ -2168,7 +1514,7 @@ lookup_verify_code (Request *r, const char *guesser, const char *phone, const ch
   if (phone == NULL || strlen (phone) > PHONE_MAX_BYTES || !(normal = pv_normalize_phone (phone, NULL)))
     return reply_bad_form (r);
   pair = g_strconcat (normal, " ", guesser, NULL);
-  wait = MAX (guess_wait (&self->guesses, pair, now), guess_wait (&self->guessers, guesser, now));
+  wait = MAX (pv_web_guess_wait (&self->guesses, pair, now), pv_web_guess_wait (&self->guessers, guesser, now));
   if (wait > 0)
     return reply_too_many (r, wait);
   if (!pv_visitor_code_verify (store, normal, typed, &retry_at, &error))
@@ -2179,12 +1525,12 @@ lookup_verify_code (Request *r, const char *guesser, const char *phone, const ch
         g_warning ("Cannot check a visitor's code: %s", error->message);
       else
         {
-          guess_strike (&self->guesses, pair, now);
-          guess_strike (&self->guessers, guesser, now);
+          pv_web_guess_strike (&self->guesses, pair, now);
+          pv_web_guess_strike (&self->guessers, guesser, now);
         }
       return reply_code_form (r, normal, say_error (r, "err_code", 0), SOUP_STATUS_UNPROCESSABLE_ENTITY);
     }
-  guess_forgive (&self->guesses, pair);
+  pv_web_guess_forgive (&self->guesses, pair);
   if (!(found = pv_tickets_search (store, normal, MAX_SHOWN_TICKETS * 2, &error)))
     {
       g_warning ("Cannot look up a visitor's tickets: %s", error->message);
@@ -2219,7 +1565,7 @@ handle_lookup (Request *r, const char *client, const char *guesser)
     return reply_said (r, SOUP_STATUS_OK, "lookup_title", "lookup_desk", "/", "back_home");
   if (!g_str_equal (soup_server_message_get_method (r->msg), "POST"))
     return reply_lookup_form (r, NULL, NULL, SOUP_STATUS_OK);
-  if (!limit_take (&r->self->posts, client, &wait))
+  if (!pv_web_limit_take (&r->self->posts, client, g_get_monotonic_time (), &wait))
     return reply_too_many (r, wait);
   if ((fields = read_checked_form (r)) == NULL)
     return;
@@ -2253,13 +1599,13 @@ reply_wrong_method (Request *r, const char *allow)
   reply_said (r, SOUP_STATUS_METHOD_NOT_ALLOWED, "e400_title", "e405_text", "/", "back_home");
 }
 
-static void
-handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+void
+pv_hub_web_handle (PvHubWeb *self,
+                   SoupServerMessage *msg,
+                   const char *path,
+                   GHashTable *query,
+                   const PvHubRoute *route)
 {
-  PvHubWeb *self = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  gboolean get = g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
-  gboolean post = g_str_equal (method, "POST");
   g_autofree char *client = NULL, *network = NULL, *guesser = NULL;
   Request *r;
   gint64 wait;
@@ -2269,26 +1615,25 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
     return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "There is no such endpoint");
   pv_store_refresh (self->hub->store);
   r = request_new (self, msg, path, query);
-  client_keys (msg, &client, &network, &guesser);
-  if (!limit_take (&self->pages, client, &wait))
+  pv_web_client_keys (msg, &client, &network, &guesser);
+  if (!pv_web_limit_take (&self->pages, client, g_get_monotonic_time (), &wait))
     reply_too_many (r, wait);
-  else if (g_str_equal (path, "/static/style.css") && get)
+  else if (route == NULL)
+    reply_not_found (r);
+  else if (!pv_hub_route_allows (route, soup_server_message_get_method (msg)))
+    reply_wrong_method (r, route->methods);
+  else if (g_str_equal (path, "/static/style.css"))
     reply_css (r);
-  else if (g_str_equal (path, "/") && get)
+  else if (g_str_equal (path, "/"))
     handle_index (r);
-  else if (g_str_equal (path, "/register") && (get || post))
+  else if (g_str_equal (path, "/register"))
     handle_register (r, client, network);
-  else if (g_str_equal (path, "/ticket") && (get || post))
+  else if (g_str_equal (path, "/ticket"))
     handle_lookup (r, client, guesser);
-  else if (g_str_equal (path, "/ticket/view") && get)
+  else if (g_str_equal (path, "/ticket/view"))
     handle_view (r, query);
-  else if (g_str_equal (path, "/ticket.png") && get)
+  else if (g_str_equal (path, "/ticket.png"))
     handle_png (r, query);
-  else if (g_str_equal (path, "/register") || g_str_equal (path, "/ticket"))
-    reply_wrong_method (r, "GET, HEAD, POST");
-  else if (g_str_equal (path, "/") || g_str_equal (path, "/ticket/view") || g_str_equal (path, "/ticket.png")
-           || g_str_equal (path, "/static/style.css"))
-    reply_wrong_method (r, "GET, HEAD");
   else
     reply_not_found (r);
   if (!r->deferred)
@@ -2386,15 +1731,15 @@ read_settings (PvHubWeb *self, GError **error)
       || !setting_number (config, "tickets-per-minute", DEFAULT_TICKETS_PER_MINUTE, 1000000, &tickets, error)
       || !setting_number (config, "tickets-burst", DEFAULT_TICKETS_BURST, 1000000, &tickets_burst, error))
     return FALSE;
-  limit_init (&self->pages, (double) pages, (double) pages_burst, (guint) entries);
-  limit_init (&self->posts, (double) posts, (double) posts_burst, (guint) entries);
-  limit_init (&self->phones, (double) phones / 60.0, (double) phones_burst, (guint) entries);
-  limit_init (&self->networks, (double) network_tickets, (double) network_burst, (guint) entries);
-  limit_init (&self->tickets, (double) tickets, (double) tickets_burst, 1);
-  limit_init_guesses (&self->guesses, GUESSES_FREE_PER_PHONE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
-                      (guint) entries);
-  limit_init_guesses (&self->guessers, GUESSES_FREE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
-                      (guint) entries);
+  pv_web_limit_init (&self->pages, (double) pages, (double) pages_burst, (guint) entries);
+  pv_web_limit_init (&self->posts, (double) posts, (double) posts_burst, (guint) entries);
+  pv_web_limit_init (&self->phones, (double) phones / 60.0, (double) phones_burst, (guint) entries);
+  pv_web_limit_init (&self->networks, (double) network_tickets, (double) network_burst, (guint) entries);
+  pv_web_limit_init (&self->tickets, (double) tickets, (double) tickets_burst, 1);
+  pv_web_limit_init_guesses (&self->guesses, GUESSES_FREE_PER_PHONE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
+                             (guint) entries);
+  pv_web_limit_init_guesses (&self->guessers, GUESSES_FREE, GUESS_LOCK_US, GUESS_LOCK_MAX_US, GUESS_FORGET_US,
+                             (guint) entries);
   self->link_lifetime_s = hours * 3600;
   self->max_submitted = (guint) forms;
   if (!read_whatsapp_number (self, error))
@@ -2423,31 +1768,16 @@ PvHubWeb *
 pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error)
 {
   g_autoptr (PvHubWeb) self = g_new0 (PvHubWeb, 1);
-  SoupServer *server = hub->server;
 
   self->hub = hub;
   self->outbox = outbox;
   g_queue_init (&self->pending);
-  self->templates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->submitted = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->submitted_order);
-  if (!load_strings (self, error) || !read_settings (self, error) || !load_key (self, error)
+  if (!(self->templates = pv_web_templates_new (error)) || !read_settings (self, error) || !load_key (self, error)
       || !(self->css = g_resources_lookup_data (RESOURCES "style.css", G_RESOURCE_LOOKUP_FLAGS_NONE, error)))
     return NULL;
 
-  /* Forms take a small body; every other page none (the catch-all early
-   * handler of "/", the sync server's, refuses any). */
-  soup_server_add_handler (server, "/", handle_request, self, NULL);
-  soup_server_add_early_handler (server, "/register", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (MAX_FORM_BODY),
-                                 NULL);
-  soup_server_add_handler (server, "/register", handle_request, self, NULL);
-  soup_server_add_early_handler (server, "/ticket", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (MAX_FORM_BODY),
-                                 NULL);
-  soup_server_add_handler (server, "/ticket", handle_request, self, NULL);
-  soup_server_add_early_handler (server, "/ticket.png", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
-  soup_server_add_handler (server, "/ticket.png", handle_request, self, NULL);
-  soup_server_add_early_handler (server, "/static", pv_sync_refuse_large_bodies, GSIZE_TO_POINTER (0), NULL);
-  soup_server_add_handler (server, "/static", handle_request, self, NULL);
   g_message ("Web registration at %s%s", hub->url,
              self->whatsapp_chat ? " (ticket pages lead to a WhatsApp chat that sends the ticket)" : "");
   return g_steal_pointer (&self);
@@ -2462,26 +1792,17 @@ pv_hub_web_free (PvHubWeb *self)
   while (!g_queue_is_empty (&self->pending))
     flush_registrations (self);
   g_clear_handle_id (&self->flush_id, g_source_remove);
-  if (self->css != NULL)
-    {
-      const char *const paths[] = { "/", "/register", "/ticket", "/ticket.png", "/static" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
-        soup_server_remove_handler (self->hub->server, paths[i]);
-    }
-  for (guint l = 0; l < G_N_ELEMENTS (self->strings); l++)
-    g_clear_pointer (&self->strings[l], g_hash_table_unref);
-  g_clear_pointer (&self->templates, g_hash_table_unref);
+  g_clear_pointer (&self->templates, pv_web_templates_free);
   while (self->submitted_order.head != NULL)
     submitted_remove (self, self->submitted_order.head->data);
   g_clear_pointer (&self->submitted, g_hash_table_unref);
-  limit_clear (&self->pages);
-  limit_clear (&self->posts);
-  limit_clear (&self->phones);
-  limit_clear (&self->networks);
-  limit_clear (&self->tickets);
-  limit_clear (&self->guesses);
-  limit_clear (&self->guessers);
+  pv_web_limit_clear (&self->pages);
+  pv_web_limit_clear (&self->posts);
+  pv_web_limit_clear (&self->phones);
+  pv_web_limit_clear (&self->networks);
+  pv_web_limit_clear (&self->tickets);
+  pv_web_limit_clear (&self->guesses);
+  pv_web_limit_clear (&self->guessers);
   g_clear_pointer (&self->css, g_bytes_unref);
   g_strfreev (self->categories);
   g_free (self->whatsapp_chat);
