@@ -19,7 +19,6 @@
 #include "pv-ticket-code.h"
 #include "pv-ticket-print.h"
 #include "pv-tickets.h"
-#include "pv-wire.h"
 
 typedef struct _Searcher Searcher;
 
@@ -80,8 +79,8 @@ struct _PvDeskPage
   SoupSession *session;
   GCancellable *delivery_cancellable; /* the ask in flight, or NULL */
   guint delivery_poll_id;
-  gboolean delivery_waiting; /* the line says it waits for the hub */
-  JsonObject *hub_delivery;  /* the hub's last answer for the ticket on show, or NULL */
+  gboolean delivery_waiting;   /* the line says it waits for the hub */
+  PvApiDelivery *hub_delivery; /* the hub's last answer for the ticket on show, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (PvDeskPage, pv_desk_page, ADW_TYPE_BIN)
@@ -233,7 +232,7 @@ forget_hub_delivery (PvDeskPage *self)
   g_cancellable_cancel (self->delivery_cancellable);
   g_clear_object (&self->delivery_cancellable);
   g_clear_handle_id (&self->delivery_poll_id, g_source_remove);
-  g_clear_pointer (&self->hub_delivery, json_object_unref);
+  g_clear_pointer (&self->hub_delivery, pv_api_delivery_free);
 }
 
 static void
@@ -241,8 +240,7 @@ hub_delivery_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDeskPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_ticket_delivery_finish (result, &error);
-  g_autofree char *serial = NULL;
+  g_autoptr (PvApiDelivery) delivery = pv_api_ticket_delivery_finish (result, &error);
 
   /* Cancelled: another ticket is on show, or the page is gone (its
    * store with it); nothing here is this answer's any more. */
@@ -257,13 +255,10 @@ hub_delivery_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* Offline, or the request has not reached the hub yet: asked again at
    * the next tick. */
-  if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
+  if (delivery == NULL || delivery->issuer != self->issuer || delivery->serial != self->serial_number)
     return;
-  serial = pv_ticket_format_serial (self->issuer, self->serial_number);
-  if (g_strcmp0 (pv_json_member_string (json_node_get_object (answer), "serial"), serial) != 0)
-    return;
-  g_clear_pointer (&self->hub_delivery, json_object_unref);
-  self->hub_delivery = json_object_ref (json_node_get_object (answer));
+  g_clear_pointer (&self->hub_delivery, pv_api_delivery_free);
+  self->hub_delivery = g_steal_pointer (&delivery);
   show_delivery (self, self->shown_revoked);
 }
 
@@ -285,19 +280,18 @@ poll_delivery_cb (gpointer user_data)
 /* The hub's newest message on @channel for the ticket on show, when it is
  * for the newest of the @asked requests on that channel this desk knows;
  * NULL while the hub has not taken that one yet. */
-static JsonObject *
+static const PvApiMessage *
 hub_message (PvDeskPage *self, const char *channel, guint asked)
 {
-  JsonArray *messages = self->hub_delivery ? pv_json_member_array (self->hub_delivery, "messages") : NULL;
-  JsonObject *newest = NULL;
+  GPtrArray *messages = self->hub_delivery ? self->hub_delivery->messages : NULL;
+  const PvApiMessage *newest = NULL;
   guint n = 0;
 
-  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+  for (guint i = 0; messages != NULL && i < messages->len; i++)
     {
-      JsonNode *node = json_array_get_element (messages, i);
-      JsonObject *message = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const PvApiMessage *message = g_ptr_array_index (messages, i);
 
-      if (message != NULL && g_strcmp0 (pv_json_member_string (message, "channel"), channel) == 0)
+      if (g_strcmp0 (message->channel, channel) == 0)
         {
           newest = message;
           n++;
@@ -334,11 +328,11 @@ failure_words (const char *reason)
 
 /* Says what the hub's @message tells; FALSE when it is still waiting. */
 static gboolean
-show_hub_message (PvDeskPage *self, JsonObject *message, const char *channel)
+show_hub_message (PvDeskPage *self, const PvApiMessage *message, const char *channel)
 {
   PvEvent *event = pv_store_get_event (self->store, NULL);
-  const char *state = pv_json_member_string (message, "state");
-  gint64 at = json_object_get_int_member_with_default (message, "at", 0);
+  const char *state = message->state;
+  gint64 at = message->at;
   g_autoptr (GDateTime) local = event && at > 0 ? pv_event_local_time (event, at) : NULL;
   g_autofree char *clock = local ? g_date_time_format (local, "%H:%M") : g_strdup ("?");
   g_autofree char *text = NULL;
@@ -360,7 +354,7 @@ show_hub_message (PvDeskPage *self, JsonObject *message, const char *channel)
       /* Translators: "Could not be sent: this phone number cannot receive
        * it — print it or let the visitor photograph it". */
       text = g_strdup_printf (_ ("Could not be sent: %s — print it or let the visitor photograph it"),
-                              failure_words (pv_json_member_string (message, "reason")));
+                              failure_words (message->reason));
       set_delivery (self, text, "error");
     }
   else
@@ -383,7 +377,7 @@ update_delivery_line (PvDeskPage *self, gboolean revoked)
   PvEvent *event = pv_store_get_event (self->store, NULL);
   const PvDelivery *last;
   const char *channel, *status;
-  JsonObject *message;
+  const PvApiMessage *message;
   guint same_channel = 0;
 
   update_send_offers (self, (const char *const *) channels);

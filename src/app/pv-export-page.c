@@ -14,7 +14,7 @@
 
 #include <glib/gi18n.h>
 
-#include "pv-api-client.h"
+#include "pv-api-admin.h"
 #include "pv-csv.h"
 #include "pv-error.h"
 #include "pv-event.h"
@@ -69,8 +69,8 @@ struct _Job
   char *db_path;
   GFile *target;
   GCancellable *cancellable;
-  JsonNode *volunteers; /* the hub's answer, for PV_EXPORT_KIND_VOLUNTEERS */
-  GMutex lock;          /* guards done and total */
+  GPtrArray *volunteers; /* PvApiVolunteer, from the hub, for PV_EXPORT_KIND_VOLUNTEERS */
+  GMutex lock;           /* guards done and total */
   guint64 done;
   guint64 total;
   int progress_queued;
@@ -93,7 +93,7 @@ job_unref (Job *job)
   g_free (job->db_path);
   g_clear_object (&job->target);
   g_clear_object (&job->cancellable);
-  g_clear_pointer (&job->volunteers, json_node_unref);
+  g_clear_pointer (&job->volunteers, g_ptr_array_unref);
   g_mutex_clear (&job->lock);
   g_free (job);
 }
@@ -102,77 +102,41 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_unref)
 
 /* ---- volunteers as CSV ---- */
 
-/* @name of @o when it holds a value of @type; NULL when absent or null
- * (which is fine unless @required), FALSE when it is something else. */
-static gboolean
-get_member (JsonObject *o, const char *name, GType type, gboolean required, JsonNode **out)
-{
-  JsonNode *node = json_object_get_member (o, name);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return !required;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
-    return FALSE;
-  *out = node;
-  return TRUE;
-}
-
+/* A time on the hub's clock in @event's zone; empty when @at is 0 (not
+ * said, or never). */
 static void
-append_time (GString *row, PvEvent *event, JsonNode *at)
+append_time (GString *row, PvEvent *event, gint64 at)
 {
-  g_autoptr (GDateTime) local = at ? pv_event_local_time (event, json_node_get_int (at)) : NULL;
+  g_autoptr (GDateTime) local = at != 0 ? pv_event_local_time (event, at) : NULL;
   g_autofree char *text = local ? g_date_time_format_iso8601 (local) : NULL;
 
   pv_csv_append_cell (row, text);
 }
 
-static gboolean
-append_volunteer (GString *csv, PvEvent *event, JsonNode *element)
+static void
+append_volunteer (GString *csv, PvEvent *event, const PvApiVolunteer *volunteer)
 {
-  JsonObject *o = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
-  JsonObject *last = NULL;
-  JsonNode *id, *name, *phone, *role, *active, *added_at, *last_at = NULL, *device = NULL, *device_name = NULL;
-  JsonNode *last_node;
-
-  if (o == NULL || !get_member (o, "id", G_TYPE_INT64, TRUE, &id) || !get_member (o, "name", G_TYPE_STRING, TRUE, &name)
-      || !get_member (o, "phone", G_TYPE_STRING, FALSE, &phone) || !get_member (o, "role", G_TYPE_STRING, TRUE, &role)
-      || !get_member (o, "active", G_TYPE_BOOLEAN, FALSE, &active)
-      || !get_member (o, "added_at", G_TYPE_INT64, FALSE, &added_at))
-    return FALSE;
-  last_node = json_object_get_member (o, "last_sign_in");
-  if (last_node != NULL && !JSON_NODE_HOLDS_NULL (last_node))
+  pv_csv_append_number (csv, volunteer->id);
+  pv_csv_append_cell (csv, volunteer->name);
+  pv_csv_append_cell (csv, volunteer->phone);
+  pv_csv_append_cell (csv, volunteer->role);
+  pv_csv_append_cell (csv, volunteer->active ? "yes" : "no");
+  append_time (csv, event, volunteer->added_at);
+  append_time (csv, event, volunteer->last_sign_in_at);
+  if (volunteer->last_sign_in_device_name != NULL)
+    pv_csv_append_cell (csv, volunteer->last_sign_in_device_name);
+  else if (volunteer->last_sign_in_device != 0)
     {
-      if (!JSON_NODE_HOLDS_OBJECT (last_node))
-        return FALSE;
-      last = json_node_get_object (last_node);
-      if (!get_member (last, "at", G_TYPE_INT64, TRUE, &last_at)
-          || !get_member (last, "device", G_TYPE_INT64, FALSE, &device)
-          || !get_member (last, "device_name", G_TYPE_STRING, FALSE, &device_name))
-        return FALSE;
-    }
-  pv_csv_append_number (csv, json_node_get_int (id));
-  pv_csv_append_cell (csv, json_node_get_string (name));
-  pv_csv_append_cell (csv, phone ? json_node_get_string (phone) : NULL);
-  pv_csv_append_cell (csv, json_node_get_string (role));
-  pv_csv_append_cell (csv, active == NULL || json_node_get_boolean (active) ? "yes" : "no");
-  append_time (csv, event, added_at);
-  append_time (csv, event, last_at);
-  if (device_name != NULL)
-    pv_csv_append_cell (csv, json_node_get_string (device_name));
-  else if (device != NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("#%" G_GINT64_FORMAT, json_node_get_int (device));
+      g_autofree char *text = g_strdup_printf ("#%u", volunteer->last_sign_in_device);
       pv_csv_append_cell (csv, text);
     }
   else
     pv_csv_append_cell (csv, NULL);
   pv_csv_end_row (csv);
-  return TRUE;
 }
 
 gboolean
-pv_export_volunteers_csv (JsonNode *answer, PvEvent *event, GOutputStream *out, guint64 *out_rows,
+pv_export_volunteers_csv (GPtrArray *volunteers, PvEvent *event, GOutputStream *out, guint64 *out_rows,
                           GCancellable *cancellable, GError **error)
 {
   static const char *const header[] = {
@@ -186,32 +150,20 @@ pv_export_volunteers_csv (JsonNode *answer, PvEvent *event, GOutputStream *out, 
     "last_sign_in_device",
     NULL,
   };
-  JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  JsonNode *list = root ? json_object_get_member (root, "volunteers") : NULL;
   g_autoptr (GString) csv = g_string_new (NULL);
-  JsonArray *array;
-  guint n;
 
+  g_return_val_if_fail (volunteers != NULL, FALSE);
   g_return_val_if_fail (PV_IS_EVENT (event), FALSE);
-  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-    return g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED,
-                                _ ("The hub’s answer holds no list of volunteers")),
-           FALSE;
   for (guint i = 0; header[i]; i++)
     pv_csv_append_cell (csv, header[i]);
   pv_csv_end_row (csv);
-  /* A few hundred people: checked whole before a byte is written. */
-  array = json_node_get_array (list);
-  n = json_array_get_length (array);
-  for (guint i = 0; i < n; i++)
-    if (!append_volunteer (csv, event, json_array_get_element (array, i)))
-      return g_set_error (error, PV_ERROR, PV_ERROR_MALFORMED,
-                          _ ("Volunteer %u in the hub’s answer is not a volunteer as this version knows one"), i + 1),
-             FALSE;
+  /* A few hundred people: made whole before a byte is written. */
+  for (guint i = 0; i < volunteers->len; i++)
+    append_volunteer (csv, event, g_ptr_array_index (volunteers, i));
   if (!g_output_stream_write_all (out, csv->str, csv->len, NULL, cancellable, error))
     return FALSE;
   if (out_rows)
-    *out_rows = n;
+    *out_rows = volunteers->len;
   return TRUE;
 }
 
@@ -558,17 +510,17 @@ volunteers_fetched_cb (GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr (Job) job = user_data;
   g_autoptr (PvExportPage) self = g_weak_ref_get (&job->page);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
+  g_autoptr (GPtrArray) volunteers = pv_api_volunteers_list_finish (result, &error);
 
   if (self == NULL || self->slots[job->kind].job != job)
     return;
-  if (answer == NULL)
+  if (volunteers == NULL)
     {
       g_autoptr (GError) said = hub_error_in_words (error);
       finish (self, job, said);
       return;
     }
-  job->volunteers = g_steal_pointer (&answer);
+  job->volunteers = g_steal_pointer (&volunteers);
   gtk_progress_bar_set_text (self->slots[job->kind].progress, _ ("Writing…"));
   run_job (job);
 }
@@ -610,8 +562,8 @@ pv_export_page_export_to (PvExportPage *self, PvExportKind kind, GFile *file)
   gtk_progress_bar_set_text (slot->progress, _ ("Asking the hub…"));
   slot->pulse_id = g_timeout_add (150, pulse_cb, slot->progress);
   /* The token is signed with this store's key here, on this thread. */
-  pv_api_call_async (self->store, NULL, NULL, "/api/v1/volunteers", NULL, VOLUNTEERS_BOUND_MS, job->cancellable,
-                     volunteers_fetched_cb, job_ref (job));
+  pv_api_volunteers_list_async (self->store, NULL, VOLUNTEERS_BOUND_MS, job->cancellable, volunteers_fetched_cb,
+                                job_ref (job));
 }
 
 void

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <adwaita.h>
-#include <json-glib/json-glib.h>
 
 #include "pv-store-watch.h"
 #include "pv-types.h"
@@ -38,12 +37,10 @@ gboolean pv_export_page_is_busy (PvExportPage *self, PvExportKind kind);
 AdwActionRow *pv_export_page_get_row (PvExportPage *self, PvExportKind kind);
 GtkProgressBar *pv_export_page_get_progress (PvExportPage *self, PvExportKind kind);
 
-/* Writes the hub's answer to GET /api/v1/volunteers ({"volunteers": [{"id",
- * "name", "phone", "role", "active", "added_at", "last_sign_in": {"at",
- * "device", "device_name"} or null}]}) to @out as CSV, times in @event's
- * zone. PV_ERROR_MALFORMED, with nothing written, when the answer has
- * another shape. */
-gboolean pv_export_volunteers_csv (JsonNode *answer,
+/* Writes @volunteers (element-type PvApiVolunteer, as
+ * pv_api_volunteers_list_finish () gives them) to @out as CSV, times in
+ * @event's zone. */
+gboolean pv_export_volunteers_csv (GPtrArray *volunteers,
                                    PvEvent *event,
                                    GOutputStream *out,
                                    guint64 *out_rows,

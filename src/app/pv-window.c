@@ -10,6 +10,7 @@
 
 #include "pv-a11y.h"
 #include "pv-api-client.h"
+#include "pv-api-sign-in.h"
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
 #include "pv-device-list.h"
@@ -24,7 +25,6 @@
 #include "pv-store.h"
 #include "pv-sync-node.h"
 #include "pv-volunteers-page.h"
-#include "pv-wire.h"
 
 struct _PvWindow
 {
@@ -58,9 +58,9 @@ struct _PvWindow
   guint status_id;
   guint leaflet_idle_id;
 
-  char *volunteer;     /* signed in now: "Meera (gate)", or NULL */
-  char *sign_in_phone; /* between asking for a code and giving it */
-  int sign_in_way;     /* CodeWay: how the hub said that code reaches them */
+  char *volunteer;          /* signed in now: "Meera (gate)", or NULL */
+  char *sign_in_phone;      /* between asking for a code and giving it */
+  PvApiCodeWay sign_in_way; /* how the hub said that code reaches them */
   GCancellable *sign_in_cancellable;
   guint wrong_pins;
   gboolean may_close; /* the PIN was given to close a locked station */
@@ -243,16 +243,8 @@ start_sync (PvWindow *self)
 
 /* ---- volunteers' sign-in ---- */
 
-/* How a code reaches a volunteer, as far as the hub said. */
-typedef enum
-{
-  CODE_SENT,      /* the hub sends it by SMS */
-  CODE_NOT_SENT,  /* the hub cannot send it: the control room reads it out */
-  CODE_NOT_KNOWN, /* an older hub, which does not say */
-} CodeWay;
-
-static void show_sign_in (PvWindow *self, gboolean with_code, CodeWay way, const char *problem);
-static CodeWay code_way_known (PvWindow *self);
+static void show_sign_in (PvWindow *self, gboolean with_code, PvApiCodeWay way, const char *problem);
+static PvApiCodeWay code_way_known (PvWindow *self);
 
 static void
 update_volunteer (PvWindow *self)
@@ -263,25 +255,26 @@ update_volunteer (PvWindow *self)
                                                : _ ("Volunteers sign in at the start of a shift"));
 }
 
+/* A volunteer asking for a code or giving it waits at most this long. */
+#define SIGN_IN_BOUND_MS 10000
+
 static void
 verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PvWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
-  JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  g_autoptr (PvApiSignedIn) signed_in = pv_api_sign_in_verify_finish (result, &error);
 
-  if (o == NULL)
+  if (signed_in == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_sign_in (self, TRUE, self->sign_in_way, error ? error->message : _ ("The hub’s answer made no sense"));
+        show_sign_in (self, TRUE, self->sign_in_way, error->message);
       g_object_unref (self);
       return;
     }
   g_free (self->volunteer);
   /* Translators: the volunteer signed in, and their role. */
-  self->volunteer = g_strdup_printf (_ ("%s (%s)"), json_object_get_string_member_with_default (o, "name", "?"),
-                                     json_object_get_string_member_with_default (o, "role", "?"));
+  self->volunteer = g_strdup_printf (_ ("%s (%s)"), signed_in->name, signed_in->role);
   g_clear_pointer (&self->sign_in_phone, g_free);
   update_volunteer (self);
   pv_window_toast (self, self->volunteer);
@@ -293,49 +286,26 @@ code_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PvWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
-  JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  PvApiCodeWay way;
 
-  if (answer == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    ;
-  else if (answer == NULL)
-    show_sign_in (self, FALSE, code_way_known (self), error->message);
-  else
+  if (pv_api_sign_in_request_code_finish (result, &way, NULL, &error))
     {
-      /* A hub that says how it sent the code is believed either way; one
-       * that says "sent" without saying how is from before it told, and
-       * said so whether it could send or not. */
-      if (o != NULL && pv_json_member_of_type (o, "sent", G_TYPE_BOOLEAN) != NULL
-          && !json_object_get_boolean_member (o, "sent"))
-        self->sign_in_way = CODE_NOT_SENT;
-      else if (o != NULL && pv_json_member_string (o, "channel") != NULL)
-        self->sign_in_way = CODE_SENT;
-      else
-        self->sign_in_way = CODE_NOT_KNOWN;
-      show_sign_in (self, TRUE, self->sign_in_way, NULL);
+      self->sign_in_way = way;
+      show_sign_in (self, TRUE, way, NULL);
     }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_sign_in (self, FALSE, code_way_known (self), error->message);
   g_object_unref (self);
 }
 
-static void
-hub_json (PvWindow *self, const char *path, const char *phone, const char *code, GAsyncReadyCallback callback)
+/* A new ask of the hub for sign-in, the one before it given up. */
+static GCancellable *
+sign_in_ask_anew (PvWindow *self)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phone");
-  json_builder_add_string_value (builder, phone);
-  if (code != NULL)
-    {
-      json_builder_set_member_name (builder, "code");
-      json_builder_add_string_value (builder, code);
-    }
-  json_builder_end_object (builder);
   g_cancellable_cancel (self->sign_in_cancellable);
   g_clear_object (&self->sign_in_cancellable);
   self->sign_in_cancellable = g_cancellable_new ();
-  pv_api_call_async (self->store, NULL, NULL, path, builder, 10000, self->sign_in_cancellable, callback,
-                     g_object_ref (self));
+  return self->sign_in_cancellable;
 }
 
 void
@@ -344,7 +314,8 @@ pv_window_sign_in (PvWindow *self, const char *phone)
   g_free (self->sign_in_phone);
   self->sign_in_phone = g_strstrip (g_strdup (phone));
   /* The hub sends the code (through its outbox) to the volunteer's phone. */
-  hub_json (self, "/api/v1/otp", self->sign_in_phone, NULL, code_sent_cb);
+  pv_api_sign_in_request_code_async (self->store, NULL, self->sign_in_phone, SIGN_IN_BOUND_MS,
+                                     sign_in_ask_anew (self), code_sent_cb, g_object_ref (self));
 }
 
 void
@@ -354,7 +325,8 @@ pv_window_sign_in_code (PvWindow *self, const char *code)
 
   if (self->sign_in_phone == NULL)
     return;
-  hub_json (self, "/api/v1/otp/verify", self->sign_in_phone, trimmed, verified_cb);
+  pv_api_sign_in_verify_async (self->store, NULL, self->sign_in_phone, trimmed, SIGN_IN_BOUND_MS,
+                               sign_in_ask_anew (self), verified_cb, g_object_ref (self));
 }
 
 const char *
@@ -380,35 +352,35 @@ sign_in_response_cb (AdwMessageDialog *dialog, const char *response, PvWindow *s
 }
 
 /* How the hub sends sign-in codes, as it last said with its peers. */
-static CodeWay
+static PvApiCodeWay
 code_way_known (PvWindow *self)
 {
   g_auto (GStrv) channels = pv_api_channels_lookup (self->store, PV_API_SENDS_CODES);
 
-  return channels == NULL ? CODE_NOT_KNOWN : channels[0] != NULL ? CODE_SENT
-                                                                 : CODE_NOT_SENT;
+  return channels == NULL ? PV_API_CODE_NOT_KNOWN : channels[0] != NULL ? PV_API_CODE_SENT
+                                                                        : PV_API_CODE_NOT_SENT;
 }
 
 /* The dialog never promises a message the hub cannot send: without SMS
  * the code waits at the hub, and the control room reads it out. */
 static void
-show_sign_in (PvWindow *self, gboolean with_code, CodeWay way, const char *problem)
+show_sign_in (PvWindow *self, gboolean with_code, PvApiCodeWay way, const char *problem)
 {
   GtkWidget *dialog, *entry = gtk_entry_new ();
   g_autofree char *body = NULL;
 
-  if (with_code && way == CODE_SENT)
+  if (with_code && way == PV_API_CODE_SENT)
     body = g_strdup_printf (_ ("A code is on its way to %s by SMS. Enter it here."), self->sign_in_phone);
-  else if (with_code && way == CODE_NOT_SENT)
+  else if (with_code && way == PV_API_CODE_NOT_SENT)
     body = g_strdup (_ ("The hub cannot send text messages. Ask the control room for your sign-in code, then enter "
                         "it here."));
   else if (with_code)
     body = g_strdup_printf (_ ("If the hub can send text messages, a code is on its way to %s. If none comes, ask "
                                "the control room for it. Enter it here."),
                             self->sign_in_phone);
-  else if (way == CODE_SENT)
+  else if (way == PV_API_CODE_SENT)
     body = g_strdup (_ ("Enter your mobile number: a one-time code will be sent to it by SMS."));
-  else if (way == CODE_NOT_SENT)
+  else if (way == PV_API_CODE_NOT_SENT)
     body = g_strdup (_ ("Enter your mobile number. The hub cannot send text messages: the control room will give "
                         "you your one-time code."));
   else
@@ -426,8 +398,8 @@ show_sign_in (PvWindow *self, gboolean with_code, CodeWay way, const char *probl
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"));
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
-                                   with_code ? _ ("_Sign In") : way == CODE_SENT ? _ ("Send _Code")
-                                                                                 : _ ("_Next"));
+                                   with_code ? _ ("_Sign In") : way == PV_API_CODE_SENT ? _ ("Send _Code")
+                                                                                        : _ ("_Next"));
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone",
                                               ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), with_code ? "code" : "phone");

@@ -11,12 +11,16 @@
 #include <libsoup/soup.h>
 
 #include "pv-api-client.h"
+#include "pv-api-sign-in.h"
 #include "pv-ctl.h"
 #include "pv-store-watch.h"
 #include "pv-sync-client.h"
 #include "pv-sync-node.h"
 #include "pv-sync-server.h"
 #include "pv-token.h"
+
+/* A person at a terminal waits this long for the hub's answer. */
+#define HUB_BOUND_MS 10000
 
 /* --hub: remembered in the store for the next run (pairing sets it too). */
 static char *
@@ -230,8 +234,8 @@ pv_ctl_peers (PvCtl *ctl, int argc, char **argv)
     return status;
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error))
     return pv_ctl_fail (error);
-  pv_api_call_async (store, NULL, NULL, "/sync/v1/peers", NULL, 10000, NULL, pv_ctl_got_result, &result);
-  if (!(answer = pv_api_call_finish (pv_ctl_wait (&result), &error)))
+  pv_api_peers_async (store, NULL, HUB_BOUND_MS, NULL, pv_ctl_got_result, &result);
+  if (!(answer = pv_api_peers_finish (pv_ctl_wait (&result), &error)))
     return pv_ctl_fail (error);
   pv_ctl_print_json (answer, TRUE);
   return PV_CTL_EXIT_OK;
@@ -239,15 +243,61 @@ pv_ctl_peers (PvCtl *ctl, int argc, char **argv)
 
 /* ---- signin ---- */
 
+/* Asks the hub for a code for @phone; prints how it travels as the hub
+ * said it: {"sent": false}, or {"sent": true, "channel": "sms"}. */
+static int
+request_code (PvStore *store, const char *phone)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *channel = NULL;
+  PvApiCodeWay way;
+
+  pv_api_sign_in_request_code_async (store, NULL, phone, HUB_BOUND_MS, NULL, pv_ctl_got_result, &result);
+  if (!pv_api_sign_in_request_code_finish (pv_ctl_wait (&result), &way, &channel, &error))
+    return pv_ctl_fail (error);
+  json_builder_begin_object (builder);
+  pv_json_add_bool (builder, "sent", way != PV_API_CODE_NOT_SENT);
+  if (channel != NULL)
+    pv_json_add_string (builder, "channel", channel);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  pv_ctl_print_json (root, TRUE);
+  return PV_CTL_EXIT_OK;
+}
+
+/* Signs in the volunteer of @phone by @code; prints who, as the hub said. */
+static int
+verify_code (PvStore *store, const char *phone, const char *code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (PvApiSignedIn) signed_in = NULL;
+
+  pv_api_sign_in_verify_async (store, NULL, phone, code, HUB_BOUND_MS, NULL, pv_ctl_got_result, &result);
+  if (!(signed_in = pv_api_sign_in_verify_finish (pv_ctl_wait (&result), &error)))
+    return pv_ctl_fail (error);
+  json_builder_begin_object (builder);
+  pv_json_add_int (builder, "volunteer", signed_in->volunteer);
+  pv_json_add_string (builder, "name", signed_in->name);
+  pv_json_add_string (builder, "role", signed_in->role);
+  pv_json_add_int (builder, "device", signed_in->device);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  pv_ctl_print_json (root, TRUE);
+  return PV_CTL_EXIT_OK;
+}
+
 int
 pv_ctl_signin (PvCtl *ctl, int argc, char **argv)
 {
   g_autofree char *phone = NULL, *code = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (PvStore) store = NULL;
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonNode) answer = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
   int status;
   GOptionEntry entries[] = {
     { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_ ("The volunteer’s phone (required)"), N_ ("PHONE") },
@@ -262,15 +312,5 @@ pv_ctl_signin (PvCtl *ctl, int argc, char **argv)
     return pv_ctl_usage_error (ctl, _ ("--phone is required"));
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error))
     return pv_ctl_fail (error);
-  json_builder_begin_object (builder);
-  pv_json_add_string (builder, "phone", phone);
-  if (code)
-    pv_json_add_string (builder, "code", code);
-  json_builder_end_object (builder);
-  pv_api_call_async (store, NULL, NULL, code ? "/api/v1/otp/verify" : "/api/v1/otp", builder, 10000, NULL,
-                     pv_ctl_got_result, &result);
-  if (!(answer = pv_api_call_finish (pv_ctl_wait (&result), &error)))
-    return pv_ctl_fail (error);
-  pv_ctl_print_json (answer, TRUE);
-  return PV_CTL_EXIT_OK;
+  return code ? verify_code (store, phone, code) : request_code (store, phone);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "pv-types.h"
@@ -28,6 +29,7 @@ typedef struct
   gboolean active;
   gint64 added_at;                /* µs, on the hub's clock */
   gint64 last_sign_in_at;         /* µs; 0: never signed in */
+  guint last_sign_in_device;      /* the device's id; 0 when never, or not said */
   char *last_sign_in_device_name; /* NULL when never, or not said */
 } PvApiVolunteer;
 
@@ -56,6 +58,10 @@ void pv_api_volunteers_list_async (PvStore *store,
                                    gpointer user_data);
 /* Transfer full: element-type PvApiVolunteer, freed with the array. */
 GPtrArray *pv_api_volunteers_list_finish (GAsyncResult *result, GError **error);
+/* The volunteers in @answer, an answer to GET /api/v1/volunteers kept or
+ * made elsewhere (a test's), read as pv_api_volunteers_list_finish ()
+ * reads the hub's. */
+GPtrArray *pv_api_volunteers_read (JsonNode *answer, GError **error);
 
 /* The newest sign-ins first (GET /api/v1/volunteers/sign-ins). */
 void pv_api_sign_ins_list_async (PvStore *store,

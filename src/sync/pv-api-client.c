@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "pv-api-client.h"
+#include "pv-api-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -217,6 +218,113 @@ pv_api_call_finish (GAsyncResult *result, GError **error)
   return exchange_finish (result, error);
 }
 
+/* Typed calls (see pv-api-private.h) */
+
+gpointer
+_pv_api_made_no_sense (GError **error)
+{
+  g_set_error_literal (error, PV_ERROR, PV_ERROR_MALFORMED, _ ("The hub’s answer made no sense"));
+  return NULL;
+}
+
+gboolean
+_pv_api_member_may_be (JsonObject *object, const char *name, GType type)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node == NULL || JSON_NODE_HOLDS_NULL (node) || pv_json_member_of_type (object, name, type) != NULL;
+}
+
+gint64
+_pv_api_int_member (JsonObject *object, const char *name, gint64 fallback)
+{
+  JsonNode *node = pv_json_member_of_type (object, name, G_TYPE_INT64);
+
+  return node ? json_node_get_int (node) : fallback;
+}
+
+gboolean
+_pv_api_bool_member (JsonObject *object, const char *name, gboolean fallback)
+{
+  JsonNode *node = pv_json_member_of_type (object, name, G_TYPE_BOOLEAN);
+
+  return node ? json_node_get_boolean (node) : fallback;
+}
+
+char *
+_pv_api_dup_string_member (JsonObject *object, const char *name)
+{
+  return g_strdup (pv_json_member_string (object, name));
+}
+
+GPtrArray *
+_pv_api_read_list (JsonObject *answer,
+                   const char *name,
+                   gpointer (*read_element) (JsonObject *element),
+                   GDestroyNotify free_element,
+                   GError **error)
+{
+  JsonArray *array = pv_json_member_array (answer, name);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (free_element);
+
+  if (array == NULL)
+    return _pv_api_made_no_sense (error);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *element = pv_json_element_object (array, i);
+      gpointer item = element ? read_element (element) : NULL;
+
+      if (item == NULL)
+        return _pv_api_made_no_sense (error);
+      g_ptr_array_add (list, item);
+    }
+  return g_steal_pointer (&list);
+}
+
+static void
+typed_answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  const PvApiShape *shape = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
+  gpointer read;
+
+  if (answer == NULL)
+    return g_task_return_error (task, g_steal_pointer (&error));
+  if (!(read = shape->read (json_node_get_object (answer), &error)))
+    return g_task_return_error (task, g_steal_pointer (&error));
+  g_task_return_pointer (task, read, shape->free_result);
+}
+
+void
+_pv_api_typed_call (PvStore *store,
+                    SoupSession *session,
+                    const char *hub_url,
+                    const char *path,
+                    JsonBuilder *body,
+                    guint bound_ms,
+                    const PvApiShape *shape,
+                    gpointer source_tag,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, (gpointer) shape, NULL);
+  pv_api_call_async (store, session, hub_url, path, body, bound_ms, cancellable, typed_answered_cb, task);
+}
+
+gpointer
+_pv_api_typed_finish (GAsyncResult *result, gpointer source_tag, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 void
 pv_api_admit_async (PvStore *store, SoupSession *session, const char *hub_url, const char *code, const char *gate,
                     gboolean is_exit, gboolean manual, guint bound_ms, GCancellable *cancellable,
@@ -249,6 +357,69 @@ pv_api_admit_finish (GAsyncResult *result, GError **error)
 }
 
 void
+pv_api_peers_async (PvStore *store, SoupSession *session, guint bound_ms, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  pv_api_call_async (store, session, NULL, "/sync/v1/peers", NULL, bound_ms, cancellable, callback, user_data);
+}
+
+JsonNode *
+pv_api_peers_finish (GAsyncResult *result, GError **error)
+{
+  return pv_api_call_finish (result, error);
+}
+
+void
+pv_api_message_free (PvApiMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->channel);
+  g_free (message->state);
+  g_free (message->reason);
+  g_free (message);
+}
+
+void
+pv_api_delivery_free (PvApiDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+  g_clear_pointer (&delivery->messages, g_ptr_array_unref);
+  g_free (delivery);
+}
+
+static gpointer
+read_message (JsonObject *object)
+{
+  PvApiMessage *message;
+
+  if (!pv_json_member_string (object, "channel") || !pv_json_member_string (object, "state"))
+    return NULL;
+  message = g_new0 (PvApiMessage, 1);
+  message->channel = _pv_api_dup_string_member (object, "channel");
+  message->state = _pv_api_dup_string_member (object, "state");
+  message->at = _pv_api_int_member (object, "at", 0);
+  message->reason = _pv_api_dup_string_member (object, "reason");
+  return message;
+}
+
+static gpointer
+read_delivery (JsonObject *answer, GError **error)
+{
+  const char *serial = pv_json_member_string (answer, "serial");
+  g_autoptr (PvApiDelivery) delivery = g_new0 (PvApiDelivery, 1);
+
+  if (serial == NULL || !pv_ticket_parse_serial (serial, &delivery->issuer, &delivery->serial, NULL))
+    return _pv_api_made_no_sense (error);
+  delivery->messages = _pv_api_read_list (answer, "messages", read_message, (GDestroyNotify) pv_api_message_free,
+                                          error);
+  return delivery->messages ? g_steal_pointer (&delivery) : NULL;
+}
+
+static const PvApiShape DELIVERY = { read_delivery, (GDestroyNotify) pv_api_delivery_free };
+
+void
 pv_api_ticket_delivery_async (PvStore *store, SoupSession *session, const char *hub_url, guint16 issuer,
                               guint32 serial, guint bound_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data)
@@ -256,13 +427,14 @@ pv_api_ticket_delivery_async (PvStore *store, SoupSession *session, const char *
   g_autofree char *text = pv_ticket_format_serial (issuer, serial);
   g_autofree char *path = g_strdup_printf ("/api/v1/tickets/delivery?serial=%s", text);
 
-  pv_api_call_async (store, session, hub_url, path, NULL, bound_ms, cancellable, callback, user_data);
+  _pv_api_typed_call (store, session, hub_url, path, NULL, bound_ms, &DELIVERY, pv_api_ticket_delivery_async,
+                      cancellable, callback, user_data);
 }
 
-JsonNode *
+PvApiDelivery *
 pv_api_ticket_delivery_finish (GAsyncResult *result, GError **error)
 {
-  return pv_api_call_finish (result, error);
+  return _pv_api_typed_finish (result, pv_api_ticket_delivery_async, error);
 }
 
 /* Pairing */

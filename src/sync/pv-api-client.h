@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-api-client.h: the calls a device makes to its hub besides sync — online
  * admission within a bound, the other JSON endpoints of the hub's API (the
- * volunteers' sign-in codes, the list of peers), and pairing a new device
- * followed by the first sync round that fills its replica. Async only, so a
- * program with a screen keeps answering while the hub thinks, or does not
- * answer at all; a command-line program runs a main loop around them. Each
- * call runs in the thread-default main context it was started in. */
+ * list of peers, where a ticket's sending has got; the admin API and
+ * sign-in are typed in pv-api-admin.h and pv-api-sign-in.h), and pairing a
+ * new device followed by the first sync round that fills its replica. Async
+ * only, so a program with a screen keeps answering while the hub thinks, or
+ * does not answer at all; a command-line program runs a main loop around
+ * them. Each call runs in the thread-default main context it was started
+ * in. */
 #pragma once
 
 #include <gio/gio.h>
@@ -67,6 +69,19 @@ void pv_api_admit_async (PvStore *store,
 /* The hub's verdict object: { "verdict": "ADMIT", … }. */
 JsonNode *pv_api_admit_finish (GAsyncResult *result, GError **error);
 
+/* Asks the hub for the peers it knows (GET /sync/v1/peers, as
+ * pv_api_call_async () does it, to the hub this replica remembers). */
+void pv_api_peers_async (PvStore *store,
+                         SoupSession *session,
+                         guint bound_ms,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+/* The hub's answer as it gave it, for a person to read: { "peers": [ {
+ * "device": n, "url": …, "seen": µs }, … ], "channels": { … } } (see
+ * pv-sync-server.h). */
+JsonNode *pv_api_peers_finish (GAsyncResult *result, GError **error);
+
 /* Asks the hub where its outbox has got with sending ticket
  * @issuer-@serial (GET /api/v1/tickets/delivery, as pv_api_call_async ()
  * does it): a desk's replica never hears it by sync, since only the hub's
@@ -80,12 +95,33 @@ void pv_api_ticket_delivery_async (PvStore *store,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
-/* The hub's answer: { "serial": "3-000145", "messages": [ { "channel":
- * "whatsapp", "state": "waiting" | "sent" | "delivered" | "read" |
- * "failed" | "held", "at": µs, "reason": a word (failed and held only, see
- * pv_outbox_failure_kind ()) }, … ] }, oldest first; PV_ERROR_PERMISSION
- * "The hub holds no such ticket" when it has none. */
-JsonNode *pv_api_ticket_delivery_finish (GAsyncResult *result, GError **error);
+/* One message the hub's outbox holds for a ticket. */
+typedef struct
+{
+  char *channel; /* "whatsapp", "sms" */
+  /* "waiting" | "sent" | "delivered" | "read" | "failed" | "held" */
+  char *state;
+  gint64 at;    /* µs on the hub's clock, when it got there; 0: not said */
+  char *reason; /* failed and held only, a word (see pv_outbox_failure_kind ()); else NULL */
+} PvApiMessage;
+
+void pv_api_message_free (PvApiMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvApiMessage, pv_api_message_free)
+
+/* Where the hub's outbox has got with one ticket. */
+typedef struct
+{
+  guint16 issuer; /* the ticket the hub answered for */
+  guint32 serial;
+  GPtrArray *messages; /* element-type PvApiMessage, oldest first */
+} PvApiDelivery;
+
+void pv_api_delivery_free (PvApiDelivery *delivery);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvApiDelivery, pv_api_delivery_free)
+
+/* Transfer full; PV_ERROR_PERMISSION "The hub holds no such ticket" when
+ * it has none, PV_ERROR_MALFORMED when the answer has another shape. */
+PvApiDelivery *pv_api_ticket_delivery_finish (GAsyncResult *result, GError **error);
 
 /* Pairs a new device with the hub named in @pairing_code ("PVPAIR:…", as
  * the hub's invitation shows it) and makes its replica in the new file

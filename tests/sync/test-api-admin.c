@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-api-admin.c: the typed admin API client (pv-api-admin.h) against a
- * real pravesh-hub process ($PRAVESH_HUB) on 127.0.0.1, from a control
- * room's replica paired with it over the network: its answers read into
- * structs, its refusals turned into GErrors in its own words. An answer
- * no hub gives comes from a SoupServer in this process that the replica is
- * pointed at instead, and must be refused rather than half read. */
+/* test-api-admin.c: the typed calls of the hub's API — the admin API
+ * (pv-api-admin.h), a volunteer's sign-in (pv-api-sign-in.h) and a
+ * ticket's delivery (pv-api-client.h) — against a real pravesh-hub process
+ * ($PRAVESH_HUB) on 127.0.0.1, from a control room's replica paired with
+ * it over the network: its answers read into structs, its refusals turned
+ * into GErrors in its own words. An answer no hub gives comes from a
+ * SoupServer in this process that the replica is pointed at instead, and
+ * must be refused rather than half read. */
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
 #include "pv-api-admin.h"
 #include "pv-api-client.h"
+#include "pv-api-sign-in.h"
 #include "pv-listener.h"
+#include "pv-outbox.h"
 #include "pv-pairing.h"
 #include "pv-wire.h"
 #include "test-util.h"
@@ -25,7 +29,12 @@ typedef struct
   char *dir;
   GSubprocess *hub;
   char *url;
+  char *hub_db;
   PvStore *admin; /* paired with the hub as a control room */
+  /* When stocked with them: tickets to send, one the hub waits to send
+   * (it has no SMS), one it refused to. */
+  PvTicket waiting;
+  PvTicket refused;
   SoupSession *session;
 } Room;
 
@@ -81,8 +90,48 @@ pair (Room *room, const char *file, const char *code)
   return store;
 }
 
+/* What a test needs in the hub's file before the hub starts. */
+typedef struct
+{
+  /* Two tickets for visitors with a phone, each asked to be sent by SMS;
+   * the second revoked since, which the hub refuses to send. */
+  gboolean tickets_to_send;
+} Stock;
+
+static const Stock TICKETS_TO_SEND = { .tickets_to_send = TRUE };
+
+static PvTicket
+issue_to_send (PvStore *hub)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) issued = NULL;
+  PvIssueRequest request = { .category = "One-day", .day = 1, .name = "Ravi", .phone = "98000 00009" };
+  PvTicket ticket;
+
+  issued = pv_tickets_issue (hub, &request, &error);
+  g_assert_no_error (error);
+  ticket = ((PvIssuedTicket *) g_ptr_array_index (issued, 0))->ticket;
+  g_assert_true (pv_tickets_request_delivery (hub, ticket.issuer, ticket.serial, PV_DELIVERY_SMS, &error));
+  g_assert_no_error (error);
+  return ticket;
+}
+
+static void
+stock_hub (Room *room, PvStore *hub, const Stock *stock)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (stock == NULL || !stock->tickets_to_send)
+    return;
+  room->waiting = issue_to_send (hub);
+  room->refused = issue_to_send (hub);
+  g_assert_true (pv_tickets_revoke (hub, room->refused.issuer, room->refused.serial, "Lost", &error));
+  g_assert_no_error (error);
+}
+
 /* An event running from yesterday for three days on the real clock, its
- * hub started on it, and a control room paired with that hub. */
+ * hub started on it (stocked as @data, a Stock, says), and a control room
+ * paired with that hub. */
 static void
 room_setup (Room *room, gconstpointer data)
 {
@@ -105,10 +154,12 @@ room_setup (Room *room, gconstpointer data)
   g_assert_true (pv_event_add_gate (event, "Gate 1", &error));
   pv_event_add_default_categories (event);
   db = g_build_filename (room->dir, "hub.db", NULL);
+  room->hub_db = g_strdup (db);
   hub = pv_store_open (db, &error);
   g_assert_no_error (error);
   g_assert_true (pv_devices_create_event (hub, event, "Hub", &error));
   g_assert_no_error (error);
+  stock_hub (room, hub, data);
   g_clear_object (&hub);
 
   room->hub = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, hub_path, "--db", db, "--listen",
@@ -140,6 +191,7 @@ room_teardown (Room *room, gconstpointer data)
   g_assert_true (g_subprocess_wait (room->hub, NULL, NULL));
   g_clear_object (&room->hub);
   g_free (room->url);
+  g_free (room->hub_db);
   test_rmdir (room->dir);
   g_free (room->dir);
 }
@@ -209,6 +261,54 @@ revoke_device (Room *room, guint device, const char *reason, GError **error)
 
   pv_api_device_revoke_async (room->admin, room->session, device, reason, BOUND_MS, NULL, got_result, &result);
   return pv_api_device_revoke_finish (wait_for (&result), error);
+}
+
+static gboolean
+request_code (Room *room, const char *phone, PvApiCodeWay *out_way, char **out_channel, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  pv_api_sign_in_request_code_async (room->admin, room->session, phone, BOUND_MS, NULL, got_result, &result);
+  g_assert_null (result);
+  return pv_api_sign_in_request_code_finish (wait_for (&result), out_way, out_channel, error);
+}
+
+static PvApiSignedIn *
+verify_code (Room *room, const char *phone, const char *code, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  pv_api_sign_in_verify_async (room->admin, room->session, phone, code, BOUND_MS, NULL, got_result, &result);
+  return pv_api_sign_in_verify_finish (wait_for (&result), error);
+}
+
+static PvApiDelivery *
+ticket_delivery (Room *room, guint16 issuer, guint32 serial, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  pv_api_ticket_delivery_async (room->admin, room->session, NULL, issuer, serial, BOUND_MS, NULL, got_result,
+                                &result);
+  g_assert_null (result);
+  return pv_api_ticket_delivery_finish (wait_for (&result), error);
+}
+
+/* The code the hub's outbox holds for @phone, as the control room reads
+ * it out where no SMS is set up (pravesh-ctl otp show). */
+static char *
+code_for (Room *room, const char *phone)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvStore) hub = pv_store_open_existing (room->hub_db, &error);
+  g_autofree char *message = NULL;
+  g_autoptr (GRegex) six_digits = g_regex_new ("\\b[0-9]{6}\\b", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  g_assert_no_error (error);
+  message = pv_outbox_newest (hub, phone, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_regex_match (six_digits, message, 0, &match));
+  return g_match_info_fetch (match, 0);
 }
 
 static const PvApiDevice *
@@ -307,6 +407,70 @@ test_devices (Room *room, gconstpointer data)
   g_assert_cmpstr (revoked->revoke_reason, ==, "Left in a taxi");
 }
 
+/* A hub without SMS says it sent nothing, and the code the control room
+ * reads out signs the volunteer in at this device. */
+static void
+test_sign_in (Room *room, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvApiSignedIn) signed_in = NULL;
+  g_autofree char *channel = NULL, *code = NULL;
+  PvApiCodeWay way = PV_API_CODE_SENT;
+  gint64 id = 0;
+
+  g_assert_true (add_volunteer (room, "Asha Verma", "98765 43210", "desk", &id, &error));
+  g_assert_no_error (error);
+  g_assert_true (request_code (room, "98765 43210", &way, &channel, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (way, ==, PV_API_CODE_NOT_SENT);
+  g_assert_null (channel);
+  /* A stranger's phone gets the same answer. */
+  way = PV_API_CODE_SENT;
+  g_assert_true (request_code (room, "91111 11111", &way, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (way, ==, PV_API_CODE_NOT_SENT);
+
+  code = code_for (room, "98765 43210");
+  signed_in = verify_code (room, "+91 98765-43210", code, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (signed_in->volunteer, ==, id);
+  g_assert_cmpstr (signed_in->name, ==, "Asha Verma");
+  g_assert_cmpstr (signed_in->role, ==, "desk");
+  g_assert_cmpuint (signed_in->device, ==, pv_store_get_device_id (room->admin));
+}
+
+/* Where the hub's outbox has got with a ticket: one waits for SMS, which
+ * this hub has not set up; one it refused, saying why in a word. */
+static void
+test_delivery (Room *room, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PvApiDelivery) waiting = NULL, refused = NULL;
+  const PvApiMessage *message;
+
+  /* The hub took the requests as it started, before it answered. */
+  waiting = ticket_delivery (room, room->waiting.issuer, room->waiting.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (waiting->issuer, ==, room->waiting.issuer);
+  g_assert_cmpuint (waiting->serial, ==, room->waiting.serial);
+  g_assert_cmpuint (waiting->messages->len, ==, 1);
+  message = waiting->messages->pdata[0];
+  g_assert_cmpstr (message->channel, ==, "sms");
+  g_assert_cmpstr (message->state, ==, "waiting");
+  g_assert_null (message->reason);
+  g_assert_cmpint (message->at, >, 0);
+
+  refused = ticket_delivery (room, room->refused.issuer, room->refused.serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refused->serial, ==, room->refused.serial);
+  g_assert_cmpuint (refused->messages->len, ==, 1);
+  message = refused->messages->pdata[0];
+  g_assert_cmpstr (message->channel, ==, "sms");
+  g_assert_cmpstr (message->state, ==, "failed");
+  g_assert_cmpstr (message->reason, ==, "revoked");
+  g_assert_cmpint (message->at, >, 0);
+}
+
 /* Refusals, in the hub's words */
 
 static void
@@ -337,6 +501,43 @@ test_refused (Room *room, gconstpointer data)
   g_assert_cmpstr (no_role->message, ==, "A device is invited as gate, desk or admin");
 }
 
+static void
+test_sign_in_refused (Room *room, gconstpointer data)
+{
+  g_autoptr (GError) wrong = NULL, spent = NULL, flood = NULL, error = NULL;
+  g_autoptr (PvApiSignedIn) signed_in = NULL;
+  g_autofree char *code = NULL;
+
+  g_assert_true (add_volunteer (room, "Asha Verma", "98765 43210", "desk", NULL, NULL));
+  g_assert_true (request_code (room, "98765 43210", NULL, NULL, &error));
+  g_assert_no_error (error);
+  code = code_for (room, "98765 43210");
+  g_assert_null (verify_code (room, "98765 43210", g_str_equal (code, "000000") ? "111111" : "000000", &wrong));
+  g_assert_error (wrong, PV_ERROR, PV_ERROR_PERMISSION);
+  g_assert_nonnull (strstr (wrong->message, "Wrong"));
+  signed_in = verify_code (room, "98765 43210", code, &error);
+  g_assert_no_error (error);
+  g_assert_null (verify_code (room, "98765 43210", code, &spent));
+  g_assert_error (spent, PV_ERROR, PV_ERROR_PERMISSION);
+
+  /* Three codes per phone in ten minutes. */
+  g_assert_true (request_code (room, "98765 43210", NULL, NULL, NULL));
+  g_assert_true (request_code (room, "98765 43210", NULL, NULL, NULL));
+  g_assert_false (request_code (room, "98765 43210", NULL, NULL, &flood));
+  g_assert_error (flood, PV_ERROR, PV_ERROR_PERMISSION);
+  g_assert_nonnull (strstr (flood->message, "try again in 10 minutes"));
+}
+
+static void
+test_delivery_refused (Room *room, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (ticket_delivery (room, 1, 424242, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
+  g_assert_cmpstr (error->message, ==, "The hub holds no such ticket");
+}
+
 /* Garbled answers, from a server that is no hub */
 
 static void
@@ -350,6 +551,9 @@ handle_garbled (SoupServer *server, SoupServerMessage *msg, const char *path, GH
     { "/api/v1/volunteers/sign-ins", "{\"sign_ins\": [{\"name\": \"Asha\"}]}" },
     { "/api/v1/devices", "{\"now\": 1, \"devices\": [42]}" },
     { "/api/v1/invite", "{\"code\": \"Gate 9\", \"name\": \"Gate 9\"}" },
+    { "/api/v1/otp", "{\"sent\": \"yes\"}" },
+    { "/api/v1/otp/verify", "{\"name\": \"Asha\", \"role\": \"desk\"}" },
+    { "/api/v1/tickets/delivery", "{\"serial\": \"1-000001\", \"messages\": [{\"state\": \"sent\"}]}" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
@@ -371,6 +575,8 @@ test_garbled (Room *room, gconstpointer data)
   g_autofree char *url = NULL;
   GPtrArray *list;
   PvApiInvitation *invitation;
+  PvApiSignedIn *signed_in;
+  PvApiDelivery *delivery;
 
   soup_server_add_handler (server, "/api/v1", handle_garbled, NULL, NULL);
   g_assert_true (pv_listen (server, "127.0.0.1:0", NULL, &url, &error));
@@ -390,6 +596,15 @@ test_garbled (Room *room, gconstpointer data)
   g_assert_null ((invitation = invite_device (room, "gate", "Gate 9", NULL, &error)));
   g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
   g_clear_error (&error);
+  g_assert_false (request_code (room, "98765 43210", NULL, NULL, &error));
+  g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_null ((signed_in = verify_code (room, "98765 43210", "123456", &error)));
+  g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_null ((delivery = ticket_delivery (room, 1, 1, &error)));
+  g_assert_error (error, PV_ERROR, PV_ERROR_MALFORMED);
+  g_clear_error (&error);
   /* A change the server says nothing about is no answer either. */
   g_assert_false (set_active (room, 1, TRUE, &error));
   g_assert_error (error, PV_ERROR, PV_ERROR_PERMISSION);
@@ -404,6 +619,10 @@ main (int argc, char **argv)
   ROOM_TEST ("/api-admin/volunteers", test_volunteers);
   ROOM_TEST ("/api-admin/devices", test_devices);
   ROOM_TEST ("/api-admin/refused", test_refused);
+  ROOM_TEST ("/api-admin/sign-in", test_sign_in);
+  ROOM_TEST ("/api-admin/sign-in-refused", test_sign_in_refused);
+  g_test_add ("/api-admin/delivery", Room, &TICKETS_TO_SEND, room_setup, test_delivery, room_teardown);
+  ROOM_TEST ("/api-admin/delivery-refused", test_delivery_refused);
   ROOM_TEST ("/api-admin/garbled", test_garbled);
   return g_test_run ();
 }
