@@ -65,7 +65,7 @@ class CtlTestCase(unittest.TestCase):
         if env:
             full_env.update(env)
         proc = subprocess.run(command, input=stdin, capture_output=True, text=True,
-                              env=full_env, cwd=self.dir, timeout=120)
+                              env=full_env, cwd=self.dir, timeout=600)
         return Result(proc)
 
     def ctl(self, *args, db="default", rc=0, stdin=None, env=None):

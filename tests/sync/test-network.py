@@ -149,7 +149,7 @@ class NetworkTestCase(unittest.TestCase):
         env = dict(os.environ)
         env.pop("PRAVESH_DB", None)
         return subprocess.run([CTL, "--db", db] + list(args), capture_output=True, text=True,
-                              env=env, cwd=self.dir, timeout=120)
+                              env=env, cwd=self.dir, timeout=600)
 
     def ctl(self, *args, db, rc=0):
         proc = self.run_ctl(*args, db=db)
@@ -333,7 +333,7 @@ class TestTls(NetworkTestCase):
             env = dict(os.environ)
             env.pop("PRAVESH_DB", None)
             return subprocess.run([CTL] + list(args), capture_output=True, text=True, env=env, cwd=self.dir,
-                                  timeout=120)
+                                  timeout=600)
         return super().run_ctl(*args, db=db)
 
     def test_pinned_https(self):
