@@ -35,6 +35,13 @@ test_table (void)
         {
           g_assert_true (g_strv_contains (known, methods[m]));
           g_assert_true (pv_hub_route_allows (route, methods[m]));
+          /* A part of a method's name is not that method. */
+          g_assert_false (pv_hub_route_allows (route, methods[m] + 1));
+          {
+            g_autofree char *part = g_strndup (methods[m], strlen (methods[m]) - 1);
+
+            g_assert_false (pv_hub_route_allows (route, part));
+          }
           /* No method twice in a row. */
           for (guint n = m + 1; methods[n]; n++)
             g_assert_cmpstr (methods[m], !=, methods[n]);
