@@ -773,7 +773,7 @@ queue_ticket (Step *s, guint16 issuer, guint32 serial, char *body)
 /* "ticket" in a chat that made none: the tickets registered elsewhere
  * (the web page, a desk) with this very phone, newest first. Writing from
  * it shows the visitor holds it, which a form that names a number does
- * not: the web page sends visitors here (pv-hub-web.c) rather than sending
+ * not: the web page sends visitors here (pv-hub-web-tickets.c) rather than sending
  * to the number typed in. */
 #define MAX_PHONE_TICKETS 10
 

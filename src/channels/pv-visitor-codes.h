@@ -9,7 +9,7 @@
  * never lock a phone out (a stranger would lock its owner out): they count
  * against the code actually sent, which a few of them spend — the owner
  * asks for another —, and a guess when no code is live counts nowhere.
- * What slows a guesser down is the caller's, per client (pv-hub-web.c).
+ * What slows a guesser down is the caller's, per client (pv-hub-web-tickets.c).
  * The table lives in the hub's file only. */
 #pragma once
 
