@@ -1,21 +1,11 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
 -- 0010-volunteer-admin.sql: what the control room's admin API needs that
--- the hub did not keep yet. Volunteers are deactivated rather than removed
--- (a deactivated one signs in nowhere, and comes back with one click), and
--- each sign-in is noted: who, at which device, when. Of each device the hub
--- also notes how far its clock is from the hub's and how many records it
--- held that the hub lacked. All local to the hub's file, never in the
--- ledger: the phone numbers stay here.
-ALTER TABLE volunteers RENAME COLUMN removed_at TO deactivated_at;
-
-CREATE TABLE volunteer_sign_ins (
-  id           INTEGER PRIMARY KEY,
-  volunteer_id INTEGER NOT NULL REFERENCES volunteers (id),
-  device_id    INTEGER NOT NULL,
-  at           INTEGER NOT NULL
-) STRICT;
-CREATE INDEX volunteer_sign_ins_at ON volunteer_sign_ins (at);
-CREATE INDEX volunteer_sign_ins_volunteer ON volunteer_sign_ins (volunteer_id, at);
+-- the hub did not keep yet. Of each device the hub notes how far its clock
+-- is from the hub's and how many records it held that the hub lacked:
+-- local to the file, never in the ledger. (This step also deactivated
+-- volunteers rather than removing them and noted their sign-ins; that part
+-- moved to the channels' migration 0002-volunteer-admin.sql with the rest
+-- of the hub's own tables.)
 
 -- device clock minus hub clock, in ms, from what the device last sent; NULL
 -- when it sent nothing to tell by

@@ -1,19 +1,8 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
--- 0013-web-registration.sql: what the hub's public registration pages keep:
--- the one-time codes by which a visitor finds their tickets again on the
--- web (a salted digest of each, never the code), with the counts that
--- limit requests per phone and lock a phone out after wrong guesses. Local
--- to the hub, like the phone numbers they are sent to. The columns are
--- those of otps (0008-volunteers.sql), so that one module (pv-otp.c) keeps
--- both kinds of code.
-CREATE TABLE visitor_codes (
-  phone        TEXT PRIMARY KEY,
-  code_digest  BLOB,
-  salt         BLOB,
-  expires_at   INTEGER NOT NULL DEFAULT 0,
-  failures     INTEGER NOT NULL DEFAULT 0,
-  locked_until INTEGER NOT NULL DEFAULT 0,
-  -- the start of the window in which requests are counted, and the count
-  window_start INTEGER NOT NULL DEFAULT 0,
-  requests     INTEGER NOT NULL DEFAULT 0
-) STRICT;
+-- 0013-web-registration.sql: once the codes of the hub's public
+-- registration pages, made in every replica. They are local to the hub, so
+-- they moved to the channels' own migrations
+-- (src/channels/migrations/0004-web-registration.sql), which only a store
+-- that runs a hub gets. This step stays, empty, so that the version a store
+-- already carries keeps its meaning: a store made before the move keeps the
+-- tables this step made, and the channels recognise them.

@@ -15,10 +15,11 @@
 #include <sys/prctl.h>
 
 #include "pv-admission.h"
+#include "pv-api-client.h"
+#include "pv-channels.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
@@ -105,7 +106,7 @@ build_hub (PvDemo *self, GError **error)
       return FALSE;
   pv_event_add_default_categories (event);
   categories = pv_event_get_categories (event);
-  if (!(store = pv_store_open (self->hub_db, error))
+  if (!(store = pv_store_open (self->hub_db, error)) || !pv_channels_prepare_store (store, error)
       || !pv_devices_create_event (store, event, _ ("Demo hub"), error) || !pv_store_begin (store, TRUE, error))
     return FALSE;
 

@@ -10,9 +10,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-client.h"
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-i18n.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -199,8 +199,8 @@ channel_name (const char *channel)
 static void
 update_send_offers (PvDeskPage *self, const char *const *channels)
 {
-  gtk_widget_set_visible (self->send_whatsapp, pv_hub_channels_offer (channels, PV_DELIVERY_WHATSAPP, TRUE));
-  gtk_widget_set_visible (self->send_sms, pv_hub_channels_offer (channels, PV_DELIVERY_SMS, TRUE));
+  gtk_widget_set_visible (self->send_whatsapp, pv_api_channels_offer (channels, PV_DELIVERY_WHATSAPP, TRUE));
+  gtk_widget_set_visible (self->send_sms, pv_api_channels_offer (channels, PV_DELIVERY_SMS, TRUE));
 }
 
 static void
@@ -241,7 +241,7 @@ hub_delivery_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDeskPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_ticket_delivery_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_ticket_delivery_finish (result, &error);
   g_autofree char *serial = NULL;
 
   /* Cancelled: another ticket is on show, or the page is gone (its
@@ -275,9 +275,9 @@ poll_delivery_cb (gpointer user_data)
   if (self->delivery_cancellable != NULL)
     return G_SOURCE_CONTINUE;
   if (self->session == NULL)
-    self->session = pv_hub_session_new ();
+    self->session = pv_api_session_new ();
   self->delivery_cancellable = g_cancellable_new ();
-  pv_hub_ticket_delivery_async (self->store, self->session, NULL, self->issuer, self->serial_number,
+  pv_api_ticket_delivery_async (self->store, self->session, NULL, self->issuer, self->serial_number,
                                 DELIVERY_BOUND_MS, self->delivery_cancellable, hub_delivery_cb, g_object_ref (self));
   return G_SOURCE_CONTINUE;
 }
@@ -375,7 +375,7 @@ show_hub_message (PvDeskPage *self, JsonObject *message, const char *channel)
 static void
 update_delivery_line (PvDeskPage *self, gboolean revoked)
 {
-  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_TICKETS);
+  g_auto (GStrv) channels = pv_api_channels_lookup (self->store, PV_API_SENDS_TICKETS);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) deliveries = NULL;
   g_autoptr (GDateTime) asked = NULL;
@@ -953,14 +953,14 @@ send_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   PvDeskPage *self = PV_DESK_PAGE (widget);
   const char *channel = g_variant_get_string (parameter, NULL);
-  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_TICKETS);
+  g_auto (GStrv) channels = pv_api_channels_lookup (self->store, PV_API_SENDS_TICKETS);
   g_autoptr (GError) error = NULL;
   g_autofree char *words = NULL;
 
   if (self->code == NULL)
     return;
   /* Nothing is asked of the hub that it said it cannot do. */
-  if (pv_delivery_channel_is_known (channel) && !pv_hub_channels_offer ((const char *const *) channels, channel, TRUE))
+  if (pv_delivery_channel_is_known (channel) && !pv_api_channels_offer ((const char *const *) channels, channel, TRUE))
     {
       /* Translators: "The hub cannot send tickets by WhatsApp: …". */
       words = g_strdup_printf (_ ("The hub cannot send tickets by %s: print this ticket, or let the visitor "

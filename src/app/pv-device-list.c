@@ -9,10 +9,10 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-admin.h"
+#include "pv-api-client.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-store.h"
-#include "pv-wire.h"
 
 struct _PvDeviceList
 {
@@ -21,9 +21,9 @@ struct _PvDeviceList
   PvStore *store;
   SoupSession *session;
   GCancellable *cancellable;
-  GPtrArray *rows;      /* PvDeviceRow */
-  JsonNode *hub_answer; /* the hub's last list, kept to join each read */
-  gint64 hub_offset;    /* our clock less the hub's when it answered */
+  GPtrArray *rows;        /* PvDeviceRow */
+  GPtrArray *hub_devices; /* PvApiDevice: the hub's last list, kept to join each read */
+  gint64 hub_offset;      /* our clock less the hub's when it answered */
   gint64 hub_answered;
   char *hub_error;
   guint poll_id;
@@ -63,31 +63,17 @@ device_row_free (PvDeviceRow *row)
   g_free (row);
 }
 
-static JsonObject *
+static const PvApiDevice *
 hub_device (PvDeviceList *self, guint id)
 {
-  JsonArray *devices;
-
-  if (self->hub_answer == NULL || !JSON_NODE_HOLDS_OBJECT (self->hub_answer))
-    return NULL;
-  devices = pv_json_member_array (json_node_get_object (self->hub_answer), "devices");
-  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+  for (guint i = 0; self->hub_devices && i < self->hub_devices->len; i++)
     {
-      JsonObject *device = pv_json_element_object (devices, i);
+      const PvApiDevice *device = self->hub_devices->pdata[i];
 
-      if (device && json_object_get_int_member_with_default (device, "id", -1) == id)
+      if (device->id == id)
         return device;
     }
   return NULL;
-}
-
-/* An integer member, or @fallback when it is absent, null or no integer. */
-static gint64
-int_member (JsonObject *object, const char *name, gint64 fallback)
-{
-  JsonNode *node = pv_json_member_of_type (object, name, G_TYPE_INT64);
-
-  return node ? json_node_get_int (node) : fallback;
 }
 
 static void
@@ -105,8 +91,7 @@ read_replica (PvDeviceList *self)
   for (guint i = 0; i < devices->len; i++)
     {
       PvDeviceRow *row = g_new0 (PvDeviceRow, 1);
-      JsonObject *heard;
-      gint64 seen;
+      const PvApiDevice *heard;
 
       row->status = g_steal_pointer (&devices->pdata[i]);
       heard = hub_device (self, row->status->id);
@@ -115,28 +100,29 @@ read_replica (PvDeviceList *self)
       row->pending = row->status->pending;
       row->has_skew = row->status->has_skew;
       row->skew_ms = row->status->skew_ms;
-      /* The hub's times are on the hub's clock: moved onto ours. */
-      if ((seen = int_member (heard, "last_seen", 0)) > 0)
-        row->last_seen = MAX (row->last_seen, seen + self->hub_offset);
       if (heard != NULL)
         {
-          row->behind = int_member (heard, "behind", row->behind);
-          row->pending = int_member (heard, "pending", row->pending);
-          if (int_member (heard, "skew_ms", G_MININT64) != G_MININT64)
+          /* The hub's times are on the hub's clock: moved onto ours. */
+          if (heard->last_seen > 0)
+            row->last_seen = MAX (row->last_seen, heard->last_seen + self->hub_offset);
+          if (heard->behind >= 0)
+            row->behind = heard->behind;
+          if (heard->pending >= 0)
+            row->pending = heard->pending;
+          if (heard->has_skew)
             {
               row->has_skew = TRUE;
-              row->skew_ms = int_member (heard, "skew_ms", 0);
+              row->skew_ms = heard->skew_ms;
             }
-          row->is_hub = json_object_get_boolean_member_with_default (heard, "hub", FALSE);
-          if (json_object_has_member (heard, "url") && !json_object_get_null_member (heard, "url"))
-            row->url = g_strdup (json_object_get_string_member_with_default (heard, "url", NULL));
+          row->is_hub = heard->is_hub;
+          row->url = g_strdup (heard->url);
           /* A revocation the hub made shows before its record syncs here. */
-          if (json_object_get_boolean_member_with_default (heard, "revoked", FALSE) && !row->status->revoked)
+          if (heard->revoked && !row->status->revoked)
             {
               row->status->revoked = TRUE;
-              row->status->revoked_at = int_member (heard, "revoked_at", 0);
+              row->status->revoked_at = heard->revoked_at;
               g_free (row->status->revoke_reason);
-              row->status->revoke_reason = g_strdup (json_object_get_string_member_with_default (heard, "revoke_reason", NULL));
+              row->status->revoke_reason = g_strdup (heard->revoke_reason);
             }
         }
       if (g_strcmp0 (row->status->role, "hub") == 0)
@@ -154,23 +140,22 @@ answered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDeviceList) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  gint64 hub_now = 0;
+  g_autoptr (GPtrArray) devices = pv_api_devices_list_finish (result, &hub_now, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self->asking = FALSE;
   g_clear_pointer (&self->hub_error, g_free);
-  if (answer != NULL && JSON_NODE_HOLDS_OBJECT (answer))
+  if (devices != NULL)
     {
-      gint64 hub_now = int_member (json_node_get_object (answer), "now", 0);
-
       self->hub_answered = g_get_real_time ();
       self->hub_offset = hub_now > 0 ? self->hub_answered - hub_now : 0;
-      g_clear_pointer (&self->hub_answer, json_node_unref);
-      self->hub_answer = g_steal_pointer (&answer);
+      g_clear_pointer (&self->hub_devices, g_ptr_array_unref);
+      self->hub_devices = g_steal_pointer (&devices);
     }
   else
-    self->hub_error = g_strdup (error ? error->message : _ ("The hub’s answer made no sense"));
+    self->hub_error = g_strdup (error->message);
   read_replica (self);
   g_signal_emit (self, signals[CHANGED], 0);
   /* A revocation just made: its answer must not wait for the next poll. */
@@ -190,8 +175,7 @@ ask_hub (PvDeviceList *self)
       return;
     }
   self->asking = TRUE;
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices", NULL, 5000, self->cancellable,
-                     answered_cb, g_object_ref (self));
+  pv_api_devices_list_async (self->store, self->session, 5000, self->cancellable, answered_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -306,7 +290,7 @@ pv_device_list_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
-  g_clear_pointer (&self->hub_answer, json_node_unref);
+  g_clear_pointer (&self->hub_devices, g_ptr_array_unref);
   g_free (self->hub_error);
   G_OBJECT_CLASS (pv_device_list_parent_class)->finalize (object);
 }
@@ -327,7 +311,7 @@ pv_device_list_init (PvDeviceList *self)
 {
   self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) device_row_free);
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
+  self->session = pv_api_session_new ();
 }
 
 PvDeviceList *

@@ -9,9 +9,10 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-admin.h"
+#include "pv-api-client.h"
 #include "pv-device-list.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-keys.h"
 #include "pv-qr.h"
 #include "pv-store.h"
@@ -21,6 +22,8 @@ struct _PvDevicesPage
 {
   AdwBin parent_instance;
 
+  /* template widgets */
+  GtkButton *pair_button;
   GtkListBox *list;
   GtkLabel *status_label;
 
@@ -64,13 +67,14 @@ revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (answer == NULL)
+  if (!pv_api_device_revoke_finish (result, &error))
     {
-      g_autofree char *text = g_strdup_printf (_ ("Not revoked: %s"), error->message);
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      text = g_strdup_printf (_ ("Not revoked: %s"), error->message);
       say (self, text);
       return;
     }
@@ -81,17 +85,9 @@ revoked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 pv_devices_page_revoke (PvDevicesPage *self, guint device, const char *reason)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
-
   g_return_if_fail (PV_IS_DEVICES_PAGE (self));
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "device");
-  json_builder_add_int_value (body, device);
-  json_builder_set_member_name (body, "reason");
-  json_builder_add_string_value (body, reason);
-  json_builder_end_object (body);
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/devices/revoke", body, 10000, self->cancellable,
-                     revoked_cb, g_object_ref (self));
+  pv_api_device_revoke_async (self->store, self->session, device, reason, 10000, self->cancellable, revoked_cb,
+                              g_object_ref (self));
 }
 
 static void
@@ -338,25 +334,21 @@ invited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PvDevicesPage) self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
-  JsonObject *object;
-  const char *code;
+  g_autoptr (PvApiInvitation) invitation = pv_api_invite_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  object = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  code = object ? json_object_get_string_member_with_default (object, "code", NULL) : NULL;
-  if (code == NULL || !g_str_has_prefix (code, "PVPAIR:"))
+  if (invitation == NULL)
     {
-      g_autofree char *text = g_strdup_printf (_ ("No pairing code: %s"),
-                                               error ? error->message : _ ("the hub’s answer made no sense"));
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      text = g_strdup_printf (_ ("No pairing code: %s"), error->message);
       say (self, text);
       return;
     }
   g_free (self->pairing_code);
-  self->pairing_code = g_strdup (code);
-  show_pairing_code (self, json_object_get_string_member_with_default (object, "name", ""), code,
-                     json_object_get_int_member_with_default (object, "expires", 0));
+  self->pairing_code = g_strdup (invitation->code);
+  show_pairing_code (self, invitation->name ? invitation->name : "", invitation->code, invitation->expires);
 }
 
 void
@@ -368,22 +360,9 @@ pv_devices_page_invite (PvDevicesPage *self, const char *role, const char *name)
 void
 pv_devices_page_invite_at (PvDevicesPage *self, const char *role, const char *name, const char *gate)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
-
   g_return_if_fail (PV_IS_DEVICES_PAGE (self));
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "role");
-  json_builder_add_string_value (body, role);
-  json_builder_set_member_name (body, "name");
-  json_builder_add_string_value (body, name);
-  if (gate != NULL)
-    {
-      json_builder_set_member_name (body, "gate");
-      json_builder_add_string_value (body, gate);
-    }
-  json_builder_end_object (body);
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/invite", body, 10000, self->cancellable,
-                     invited_cb, g_object_ref (self));
+  pv_api_invite_async (self->store, self->session, role, name, gate, 10000, self->cancellable, invited_cb,
+                       g_object_ref (self));
 }
 
 static const char *const ROLES[] = { "gate", "desk", "admin" };
@@ -478,6 +457,7 @@ pv_devices_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_signal_handler (&self->changed_id, self->devices);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_DEVICES_PAGE);
   G_OBJECT_CLASS (pv_devices_page_parent_class)->dispose (object);
 }
 
@@ -499,49 +479,24 @@ static void
 pv_devices_page_class_init (PvDevicesPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pv_devices_page_dispose;
   object_class->finalize = pv_devices_page_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-devices-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, pair_button);
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PvDevicesPage, list);
 }
 
 static void
 pv_devices_page_init (PvDevicesPage *self)
 {
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *title = gtk_label_new (_ ("Devices"));
-  GtkWidget *pair = gtk_button_new_with_mnemonic (_ ("_Pair a New Device…"));
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_widget_set_hexpand (title, TRUE);
-  gtk_widget_add_css_class (title, "title-2");
-  gtk_box_append (GTK_BOX (header), title);
-  gtk_widget_add_css_class (pair, "suggested-action");
-  g_signal_connect_swapped (pair, "clicked", G_CALLBACK (pair_clicked_cb), self);
-  gtk_box_append (GTK_BOX (header), pair);
-  gtk_box_append (GTK_BOX (box), header);
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  adw_bin_set_child (ADW_BIN (self), scrolled);
+  self->session = pv_api_session_new ();
+  g_signal_connect_swapped (self->pair_button, "clicked", G_CALLBACK (pair_clicked_cb), self);
 }
 
 GtkWidget *

@@ -14,11 +14,11 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-client.h"
 #include "pv-csv.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-export.h"
-#include "pv-hub-call.h"
 #include "pv-stats.h"
 #include "pv-store.h"
 
@@ -287,7 +287,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   gboolean ok = FALSE;
 
   /* Its own handle, that cannot write even by mistake. */
-  if (!(store = pv_store_open_existing (job->db_path, &error)) || !pv_store_exec (store, "PRAGMA query_only = ON", &error)
+  if (!(store = pv_store_open_existing (job->db_path, &error)) || !pv_store_forbid_writes (store, &error)
       || !(out = create_part (job->target, &part, cancellable, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -558,7 +558,7 @@ volunteers_fetched_cb (GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr (Job) job = user_data;
   g_autoptr (PvExportPage) self = g_weak_ref_get (&job->page);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
 
   if (self == NULL || self->slots[job->kind].job != job)
     return;
@@ -610,7 +610,7 @@ pv_export_page_export_to (PvExportPage *self, PvExportKind kind, GFile *file)
   gtk_progress_bar_set_text (slot->progress, _ ("Asking the hub…"));
   slot->pulse_id = g_timeout_add (150, pulse_cb, slot->progress);
   /* The token is signed with this store's key here, on this thread. */
-  pv_hub_call_async (self->store, NULL, NULL, "/api/v1/volunteers", NULL, VOLUNTEERS_BOUND_MS, job->cancellable,
+  pv_api_call_async (self->store, NULL, NULL, "/api/v1/volunteers", NULL, VOLUNTEERS_BOUND_MS, job->cancellable,
                      volunteers_fetched_cb, job_ref (job));
 }
 

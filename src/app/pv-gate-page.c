@@ -13,12 +13,12 @@
 
 #include "pv-a11y.h"
 #include "pv-admission.h"
+#include "pv-api-client.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-rules.h"
 #include "pv-sounds.h"
 #include "pv-stats.h"
@@ -526,7 +526,7 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Asking *asking = user_data;
   PvGatePage *self = asking->self;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_admit_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_admit_finish (result, &error);
   PvDecision decision = { 0 };
 
   /* The page went away while the hub thought, or a later scan's verdict
@@ -600,7 +600,7 @@ scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
   asking->asked_ok = pv_admission_decide (self->store, code, self->gate, pv_store_now (self->store), is_exit,
                                           &asking->asked, NULL);
   asking->asked.manual = manual;
-  pv_hub_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit, manual,
+  pv_api_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit, manual,
                       g_settings_get_uint (self->settings, "offline-bound-ms"), self->cancellable, admitted_cb,
                       asking);
 }
@@ -1333,7 +1333,7 @@ pv_gate_page_new (PvStore *store, PvStoreWatch *watch, GSettings *settings, cons
   self->watch = watch ? g_object_ref (watch) : NULL;
   if (watch != NULL)
     g_signal_connect (watch, "changed", G_CALLBACK (store_changed_cb), self);
-  self->session = pv_hub_session_new ();
+  self->session = pv_api_session_new ();
   self->cancellable = g_cancellable_new ();
   self->settings = g_object_ref (settings);
   self->camera_override = g_strdup (camera_source);

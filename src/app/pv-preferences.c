@@ -19,6 +19,25 @@ struct _PvPreferences
 {
   AdwPreferencesWindow parent_instance;
 
+  /* template widgets */
+  AdwComboRow *camera_row;
+  GtkSwitch *sounds_switch;
+  GtkSpinButton *verdict_spin;
+  GtkSpinButton *hold_off_spin;
+  AdwComboRow *gate_lookup_row;
+  AdwComboRow *print_paper_row;
+  AdwActionRow *hub_row;
+  AdwEntryRow *listen_row;
+  GtkBox *address_box; /* this machine's addresses, to pick from */
+  AdwEntryRow *peers_row;
+  GtkSpinButton *offline_spin;
+  AdwPreferencesGroup *control_room_group; /* shown on an admin station */
+  AdwActionRow *capacity_row;
+  GtkSpinButton *capacity_spin;
+  GtkSwitch *kiosk_switch;
+  AdwEntryRow *pin_row;
+
+  /* owned */
   GSettings *settings;
   PvStore *store;
   GPtrArray *spins; /* borrowed: the number fields, committed on close */
@@ -136,11 +155,10 @@ text_applied_cb (AdwEntryRow *row, PvPreferences *self)
   show_check (self, GTK_WIDGET (row), NULL);
 }
 
-static GtkWidget *
-text_row (PvPreferences *self, GtkWidget *row, const char *key, const char *title)
+/* Each row below is the template's; here it gets the setting it shows. */
+static void
+bind_text (PvPreferences *self, AdwEntryRow *row, const char *key)
 {
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
   g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
   if (g_str_equal (key, "peers"))
     {
@@ -155,22 +173,6 @@ text_row (PvPreferences *self, GtkWidget *row, const char *key, const char *titl
     }
   g_signal_connect (row, "apply", G_CALLBACK (text_applied_cb), self);
   g_signal_connect (row, "entry-activated", G_CALLBACK (text_applied_cb), self);
-  return row;
-}
-
-static GtkWidget *
-switch_row (PvPreferences *self, const char *key, const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *toggle = gtk_switch_new ();
-
-  gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
-  g_settings_bind (self->settings, key, toggle, "active", G_SETTINGS_BIND_DEFAULT);
-  return row;
 }
 
 static void
@@ -238,16 +240,14 @@ close_request_cb (PvPreferences *self)
 }
 
 /* A number setting shown in units of @scale (1000: seconds for a value in
- * ms), within the range the schema allows. */
-static GtkWidget *
-spin_row (PvPreferences *self, const char *key, const char *title, const char *subtitle, guint scale,
-          double step, guint digits)
+ * ms), within the range the schema allows; the step and the digits are
+ * the template's. */
+static void
+bind_spin (PvPreferences *self, GtkSpinButton *spin, const char *key, guint scale)
 {
   g_autoptr (GSettingsSchemaKey) schema_key = NULL;
   g_autoptr (GSettingsSchema) schema = NULL;
   g_autoptr (GVariant) range = NULL, limits = NULL;
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *spin;
   guint32 lower = 0, upper = 0;
   const char *type;
 
@@ -256,119 +256,85 @@ spin_row (PvPreferences *self, const char *key, const char *title, const char *s
   range = g_settings_schema_key_get_range (schema_key);
   g_variant_get (range, "(&sv)", &type, &limits);
   g_variant_get (limits, "(uu)", &lower, &upper);
-  spin = gtk_spin_button_new_with_range ((double) lower / scale, (double) upper / scale, step);
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double) g_settings_get_uint (self->settings, key) / scale);
-  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+  gtk_spin_button_set_range (spin, (double) lower / scale, (double) upper / scale);
+  /* Made again on the adjustment it has: the field is sized for this
+   * range only then (GTK 4.8), as one made with its range would be. */
+  gtk_spin_button_configure (spin, NULL, gtk_spin_button_get_climb_rate (spin), gtk_spin_button_get_digits (spin));
+  gtk_spin_button_set_value (spin, (double) g_settings_get_uint (self->settings, key) / scale);
   g_object_set_data (G_OBJECT (spin), "scale", GUINT_TO_POINTER (scale));
   g_object_set_data_full (G_OBJECT (spin), "key", g_strdup (key), g_free);
   g_signal_connect (spin, "value-changed", G_CALLBACK (spin_changed_cb), self);
-  gtk_spin_button_set_update_policy (GTK_SPIN_BUTTON (spin), GTK_UPDATE_IF_VALID);
   g_signal_connect (spin, "input", G_CALLBACK (spin_input_cb), self);
   g_ptr_array_add (self->spins, spin);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
-  return row;
 }
 
-/* A choice among @ids (shown as @names) for a string setting. */
+/* A choice among @ids, in the order of the row's items, for a string
+ * setting. */
 static void
 choice_changed_cb (AdwComboRow *row, GParamSpec *pspec, PvPreferences *self)
 {
-  GPtrArray *ids = g_object_get_data (G_OBJECT (row), "ids");
+  const char *const *ids = g_object_get_data (G_OBJECT (row), "ids");
   const char *key = g_object_get_data (G_OBJECT (row), "key");
   guint i = adw_combo_row_get_selected (row);
 
-  if (i < ids->len)
-    g_settings_set_string (self->settings, key, g_ptr_array_index (ids, i));
+  if (i < g_strv_length ((char **) ids))
+    g_settings_set_string (self->settings, key, ids[i]);
 }
 
-static GtkWidget *
-choice_row (PvPreferences *self, const char *key, const char *title, GPtrArray *ids, GPtrArray *names)
+static void
+bind_choice (PvPreferences *self, AdwComboRow *row, const char *key, const char *const *ids)
 {
-  GtkWidget *row = adw_combo_row_new ();
   g_autofree char *current = g_settings_get_string (self->settings, key);
-  g_autoptr (GtkStringList) model = gtk_string_list_new (NULL);
   guint selected = 0;
 
-  for (guint i = 0; i < names->len; i++)
-    {
-      gtk_string_list_append (model, g_ptr_array_index (names, i));
-      if (g_strcmp0 (current, g_ptr_array_index (ids, i)) == 0)
-        selected = i;
-    }
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
-  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
-  g_object_set_data_full (G_OBJECT (row), "ids", g_ptr_array_ref (ids), (GDestroyNotify) g_ptr_array_unref);
+  /* The template's items and the code's ids, one for one. */
+  g_warn_if_fail (g_list_model_get_n_items (adw_combo_row_get_model (row)) == g_strv_length ((char **) ids));
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (g_strcmp0 (current, ids[i]) == 0)
+      selected = i;
+  adw_combo_row_set_selected (row, selected);
+  g_object_set_data_full (G_OBJECT (row), "ids", g_strdupv ((char **) ids), (GDestroyNotify) g_strfreev);
   g_object_set_data_full (G_OBJECT (row), "key", g_strdup (key), g_free);
   g_signal_connect (row, "notify::selected", G_CALLBACK (choice_changed_cb), self);
-  return row;
 }
 
 /* ---- the window ---- */
 
+/* What the template's item lists stand for, in their order. */
+static const char *const gate_lookup_ids[] = { "anyone", "signed-in", "off", NULL };
+static const char *const print_paper_ids[] = { "a6", "receipt-80mm", NULL };
+
+/* The cameras this machine has, between "Automatic" and the demo. */
 static void
-add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
+bind_camera (PvPreferences *self)
 {
-  GtkWidget *group = adw_preferences_group_new ();
   g_autoptr (GPtrArray) devices = pv_camera_list_devices ();
-  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GStrvBuilder) ids = g_strv_builder_new ();
+  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   g_autofree char *camera = g_settings_get_string (self->settings, "camera");
   gboolean camera_listed = g_str_equal (camera, "auto") || g_str_equal (camera, "demo:");
+  g_auto (GStrv) id_list = NULL;
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Gate"));
-  g_ptr_array_add (ids, g_strdup ("auto"));
-  g_ptr_array_add (names, g_strdup (_ ("Automatic")));
+  g_strv_builder_add (ids, "auto");
+  gtk_string_list_append (names, _ ("Automatic"));
   for (guint i = 0; i < devices->len; i++)
     {
       PvCameraInfo *info = g_ptr_array_index (devices, i);
-      g_ptr_array_add (ids, g_strdup (info->id));
-      g_ptr_array_add (names, g_strdup (info->name));
+      g_strv_builder_add (ids, info->id);
+      gtk_string_list_append (names, info->name);
       camera_listed = camera_listed || g_str_equal (camera, info->id);
     }
-  g_ptr_array_add (ids, g_strdup ("demo:"));
-  g_ptr_array_add (names, g_strdup (_ ("Demo tickets")));
+  g_strv_builder_add (ids, "demo:");
+  gtk_string_list_append (names, _ ("Demo tickets"));
   /* A camera unplugged now, or a file, stays choosable. */
   if (!camera_listed)
     {
-      g_ptr_array_add (ids, g_strdup (camera));
-      g_ptr_array_add (names, g_strdup (camera));
+      g_strv_builder_add (ids, camera);
+      gtk_string_list_append (names, camera);
     }
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             choice_row (self, "camera", _ ("Camera"), ids, names));
-
-  /* The gate is the replica's, chosen on the gate page ("Change Gate…"). */
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             switch_row (self, "sounds", _ ("Sounds"), _ ("A sound for each verdict")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             spin_row (self, "verdict-seconds", _ ("Verdict time"),
-                                       _ ("Seconds a verdict stays when no other code comes"), 1, 1, 0));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             spin_row (self, "hold-off-ms", _ ("Hold-off"),
-                                       _ ("Seconds before the same code held in view is read again"), 1000, 0.5, 1));
-  /* Serials run in order: a typed one proves nothing, so who may type
-   * one is the organiser's call. */
-  {
-    g_autoptr (GPtrArray) lookup_ids = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr (GPtrArray) lookup_names = g_ptr_array_new_with_free_func (g_free);
-    GtkWidget *row;
-
-    g_ptr_array_add (lookup_ids, g_strdup ("anyone"));
-    g_ptr_array_add (lookup_names, g_strdup (_ ("Anyone here")));
-    g_ptr_array_add (lookup_ids, g_strdup ("signed-in"));
-    g_ptr_array_add (lookup_names, g_strdup (_ ("Signed-in volunteers only")));
-    g_ptr_array_add (lookup_ids, g_strdup ("off"));
-    g_ptr_array_add (lookup_names, g_strdup (_ ("Nobody (off)")));
-    row = choice_row (self, "gate-lookup", _ ("Admit by serial"), lookup_ids, lookup_names);
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-                                 _ ("A typed serial is a manual decision: the ticket is checked by eye"));
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  }
-  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+  id_list = g_strv_builder_end (ids);
+  adw_combo_row_set_model (self->camera_row, G_LIST_MODEL (names));
+  bind_choice (self, self->camera_row, "camera", (const char *const *) id_list);
 }
 
 /* An address of this machine picked from the list: taken with the port
@@ -376,7 +342,7 @@ add_gate_group (PvPreferences *self, AdwPreferencesPage *page, PvStore *store)
 static void
 address_picked_cb (GtkButton *button, PvPreferences *self)
 {
-  AdwEntryRow *row = g_object_get_data (G_OBJECT (button), "row");
+  AdwEntryRow *row = self->listen_row;
   const char *address = g_object_get_data (G_OBJECT (button), "address");
   const char *current = gtk_editable_get_text (GTK_EDITABLE (row));
   g_autoptr (GSocketAddress) parsed = pv_listen_parse_address (current, NULL);
@@ -390,127 +356,48 @@ address_picked_cb (GtkButton *button, PvPreferences *self)
 }
 
 static void
-add_address_button (PvPreferences *self, GtkWidget *box, AdwEntryRow *row, const char *address, const char *label)
+add_address_button (PvPreferences *self, const char *address, const char *label)
 {
   GtkWidget *button = gtk_button_new_with_label (label);
 
   gtk_widget_add_css_class (button, "flat");
   gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))), 0);
-  g_object_set_data (G_OBJECT (button), "row", row);
   g_object_set_data_full (G_OBJECT (button), "address", g_strdup (address), g_free);
   g_signal_connect (button, "clicked", G_CALLBACK (address_picked_cb), self);
-  gtk_box_append (GTK_BOX (box), button);
+  gtk_box_append (self->address_box, button);
 }
 
 /* "Serve other stations on", with this machine's own addresses to pick
- * from: nobody should have to look up their LAN address in a terminal. */
-static GtkWidget *
-listen_row (PvPreferences *self)
+ * from in the list beside it. */
+static void
+bind_listen (PvPreferences *self)
 {
-  GtkWidget *row = text_row (self, adw_entry_row_new (), "listen", _ ("Serve other stations on"));
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *popover = gtk_popover_new ();
-  GtkWidget *menu = gtk_menu_button_new ();
   g_auto (GStrv) addresses = pv_listen_local_addresses ();
 
-  add_address_button (self, box, ADW_ENTRY_ROW (row), "0.0.0.0", _ ("All of this computer’s networks (0.0.0.0)"));
+  bind_text (self, self->listen_row, "listen");
+  add_address_button (self, "0.0.0.0", _ ("All of this computer’s networks (0.0.0.0)"));
   for (guint i = 0; addresses[i] != NULL; i++)
-    add_address_button (self, box, ADW_ENTRY_ROW (row), addresses[i], addresses[i]);
-  gtk_popover_set_child (GTK_POPOVER (popover), box);
-  gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu), popover);
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "network-wired-symbolic");
-  gtk_widget_set_valign (menu, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (menu, "flat");
-  gtk_widget_set_tooltip_text (menu, _ ("This computer’s addresses"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("This computer’s addresses"), -1);
-  adw_entry_row_add_suffix (ADW_ENTRY_ROW (row), menu);
-  return row;
-}
-
-/* The desk's: what its printer takes. */
-static void
-add_desk_group (PvPreferences *self, AdwPreferencesPage *page)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  GtkWidget *row;
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Desk"));
-  g_ptr_array_add (ids, g_strdup ("a6"));
-  g_ptr_array_add (names, g_strdup (_ ("A6 card")));
-  g_ptr_array_add (ids, g_strdup ("receipt-80mm"));
-  g_ptr_array_add (names, g_strdup (_ ("80 mm receipt")));
-  row = choice_row (self, "print-paper", _ ("Ticket paper"), ids, names);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _ ("What the desk’s printer prints tickets on"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
-}
-
-static void
-add_network_group (PvPreferences *self, AdwPreferencesPage *page)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Network"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
-                                         _ ("Stations keep working without the network and catch up after"));
-  {
-    /* The hub is the one this station was paired with: another hub is
-     * another pairing. */
-    g_autofree char *hub = self->store ? pv_store_dup_meta_string (self->store, PV_META_HUB_URL) : NULL;
-    GtkWidget *row = adw_action_row_new ();
-
-    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Hub"));
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), hub ? hub : _ ("None: this station runs on its own"));
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  }
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), listen_row (self));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             text_row (self, adw_entry_row_new (), "peers", _ ("Other stations (peers)")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             spin_row (self, "offline-bound-ms", _ ("Offline after"),
-                                       _ ("Seconds a gate waits for the hub before deciding by itself"), 1000,
-                                       0.1, 1));
-  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+    add_address_button (self, addresses[i], addresses[i]);
 }
 
 /* The control room's own: only an admin station shows the dashboard. */
 static void
-add_control_room_group (PvPreferences *self, AdwPreferencesPage *page)
+bind_control_room (PvPreferences *self)
 {
   const PvDeviceInfo *device = self->store ? pv_store_lookup_device (self->store, pv_store_get_device_id (self->store))
                                            : NULL;
   PvEvent *event = self->store ? pv_store_get_event (self->store, NULL) : NULL;
   g_autofree char *subtitle = NULL;
-  GtkWidget *group;
 
   if (device == NULL || (device->role != PV_ROLE_ADMIN && device->role != PV_ROLE_HUB))
     return;
-  group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Control Room"));
   /* Translators: %u is the capacity the event itself names. */
   subtitle = g_strdup_printf (_ ("People allowed inside at once: the dashboard warns at 90 %% and alarms at "
                                  "100 %%. 0 takes the event’s figure (%u)."),
                               event ? pv_event_get_capacity (event) : 0);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             spin_row (self, "venue-capacity", _ ("Venue capacity"), subtitle, 1, 100, 0));
-  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
-}
-
-static void
-add_kiosk_group (PvPreferences *self, AdwPreferencesPage *page)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Kiosk"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             switch_row (self, "kiosk", _ ("Start in kiosk mode"),
-                                         _ ("Fullscreen; settings need the PIN")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                             text_row (self, adw_password_entry_row_new (), "kiosk-pin", _ ("Kiosk PIN")));
-  adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+  adw_action_row_set_subtitle (self->capacity_row, subtitle);
+  bind_spin (self, self->capacity_spin, "venue-capacity", 1);
+  gtk_widget_set_visible (GTK_WIDGET (self->control_room_group), TRUE);
 }
 
 static void
@@ -521,18 +408,40 @@ pv_preferences_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->store);
   g_clear_pointer (&self->spins, g_ptr_array_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_PREFERENCES);
   G_OBJECT_CLASS (pv_preferences_parent_class)->dispose (object);
 }
 
 static void
 pv_preferences_class_init (PvPreferencesClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = pv_preferences_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-preferences.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, camera_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, sounds_switch);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, verdict_spin);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, hold_off_spin);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, gate_lookup_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, print_paper_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, hub_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, listen_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, address_box);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, peers_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, offline_spin);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, control_room_group);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, capacity_row);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, capacity_spin);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, kiosk_switch);
+  gtk_widget_class_bind_template_child (widget_class, PvPreferences, pin_row);
 }
 
 static void
 pv_preferences_init (PvPreferences *self)
 {
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->spins = g_ptr_array_new ();
   g_signal_connect (self, "close-request", G_CALLBACK (close_request_cb), NULL);
 }
@@ -540,22 +449,24 @@ pv_preferences_init (PvPreferences *self)
 PvPreferences *
 pv_preferences_new (GtkWindow *parent, GSettings *settings, PvStore *store)
 {
-  /* Titled here: libadwaita's own "Preferences" stays English where its
-   * translations are not installed. */
-  PvPreferences *self = g_object_new (PV_TYPE_PREFERENCES, "transient-for", parent, "modal", TRUE,
-                                      "search-enabled", FALSE, "title", _ ("Preferences"), NULL);
-  AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+  PvPreferences *self = g_object_new (PV_TYPE_PREFERENCES, "transient-for", parent, NULL);
+  g_autofree char *hub = store ? pv_store_dup_meta_string (store, PV_META_HUB_URL) : NULL;
 
   self->settings = g_object_ref (settings);
   self->store = store ? g_object_ref (store) : NULL;
-  adw_preferences_page_set_title (page, _ ("Station"));
-  adw_preferences_page_set_icon_name (page, "preferences-system-symbolic");
-  add_gate_group (self, page, store);
-  add_desk_group (self, page);
-  add_network_group (self, page);
-  add_control_room_group (self, page);
-  add_kiosk_group (self, page);
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
+  bind_camera (self);
+  g_settings_bind (settings, "sounds", self->sounds_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  bind_spin (self, self->verdict_spin, "verdict-seconds", 1);
+  bind_spin (self, self->hold_off_spin, "hold-off-ms", 1000);
+  bind_choice (self, self->gate_lookup_row, "gate-lookup", gate_lookup_ids);
+  bind_choice (self, self->print_paper_row, "print-paper", print_paper_ids);
+  adw_action_row_set_subtitle (self->hub_row, hub ? hub : _ ("None: this station runs on its own"));
+  bind_listen (self);
+  bind_text (self, self->peers_row, "peers");
+  bind_spin (self, self->offline_spin, "offline-bound-ms", 1000);
+  bind_control_room (self);
+  g_settings_bind (settings, "kiosk", self->kiosk_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  bind_text (self, self->pin_row, "kiosk-pin");
   /* Off, but in the window and in what a screen reader walks. */
   pv_a11y_label_search_entries (GTK_WIDGET (self), _ ("Search settings"));
   /* The PIN row's eye, and the entry rows' apply buttons. */

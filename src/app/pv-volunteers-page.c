@@ -8,21 +8,23 @@
 
 #include <glib/gi18n.h>
 
+#include "pv-api-admin.h"
+#include "pv-api-client.h"
 #include "pv-device-list.h"
 #include "pv-event.h"
-#include "pv-hub-call.h"
 #include "pv-store.h"
 #include "pv-tickets.h"
 #include "pv-window.h"
-#include "pv-wire.h"
 
 struct _PvVolunteersPage
 {
   AdwBin parent_instance;
 
+  /* template widgets */
   AdwEntryRow *name_row;
   AdwEntryRow *phone_row;
   AdwComboRow *role_row;
+  GtkButton *add_button;
   GtkListBox *list;
   GtkListBox *sign_ins;
   GtkLabel *status_label;
@@ -101,12 +103,13 @@ changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *done = change->done;
   gboolean from_form = change->from_form;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  gboolean agreed = from_form ? pv_api_volunteer_add_finish (result, NULL, &error)
+                              : pv_api_volunteer_set_active_finish (result, &error);
 
   g_free (change);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (answer == NULL && from_form)
+  if (!agreed && from_form)
     {
       /* Said beside the form, where the volunteer's details still are. */
       gtk_label_set_text (self->form_error, error->message);
@@ -115,7 +118,7 @@ changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       self->status = g_strdup (error->message);
       return;
     }
-  if (answer == NULL)
+  if (!agreed)
     {
       /* A switch the hub did not follow goes back to what the hub holds. */
       say (self, error->message, TRUE);
@@ -132,22 +135,21 @@ changed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   reload (self);
 }
 
-static void
-post (PvVolunteersPage *self, const char *path, JsonBuilder *body, const char *done)
+/* What changed_cb () needs to hear how a change went. */
+static Change *
+change_new (PvVolunteersPage *self, const char *done, gboolean from_form)
 {
   Change *change = g_new0 (Change, 1);
 
   change->self = g_object_ref (self);
   change->done = g_strdup (done);
-  change->from_form = g_str_equal (path, "/api/v1/volunteers");
-  pv_hub_call_async (self->store, self->session, NULL, path, body, 10000, self->cancellable, changed_cb,
-                     change);
+  change->from_form = from_form;
+  return change;
 }
 
 void
 pv_volunteers_page_add (PvVolunteersPage *self, const char *name, const char *phone, const char *role)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
   g_autofree char *clean_name = NULL, *clean_phone = NULL, *done = NULL;
   guint chosen = adw_combo_row_get_selected (self->role_row);
 
@@ -178,16 +180,9 @@ pv_volunteers_page_add (PvVolunteersPage *self, const char *name, const char *ph
         return;
       }
   }
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "name");
-  json_builder_add_string_value (body, clean_name);
-  json_builder_set_member_name (body, "phone");
-  json_builder_add_string_value (body, clean_phone);
-  json_builder_set_member_name (body, "role");
-  json_builder_add_string_value (body, role);
-  json_builder_end_object (body);
   done = g_strdup_printf (_ ("%s can now sign in with their phone."), clean_name);
-  post (self, "/api/v1/volunteers", body, done);
+  pv_api_volunteer_add_async (self->store, self->session, clean_name, clean_phone, role, 10000, self->cancellable,
+                              changed_cb, change_new (self, done, TRUE));
 }
 
 static void
@@ -199,65 +194,50 @@ add_clicked_cb (PvVolunteersPage *self)
 static void
 active_toggled_cb (GtkSwitch *toggle, GParamSpec *pspec, PvVolunteersPage *self)
 {
-  g_autoptr (JsonBuilder) body = json_builder_new ();
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (toggle), "id"));
   const char *name = g_object_get_data (G_OBJECT (toggle), "name");
   gboolean active = gtk_switch_get_active (toggle);
   g_autofree char *done = active ? g_strdup_printf (_ ("%s may sign in again."), name)
                                  : g_strdup_printf (_ ("%s can no longer sign in."), name);
 
-  json_builder_begin_object (body);
-  json_builder_set_member_name (body, "id");
-  json_builder_add_int_value (body, id);
-  json_builder_set_member_name (body, "active");
-  json_builder_add_boolean_value (body, active);
-  json_builder_end_object (body);
-  post (self, "/api/v1/volunteers/deactivate", body, done);
+  pv_api_volunteer_set_active_async (self->store, self->session, id, active, 10000, self->cancellable, changed_cb,
+                                     change_new (self, done, FALSE));
 }
 
 /* ---- loading ---- */
 
 static void
-show_volunteers (PvVolunteersPage *self, JsonArray *volunteers)
+show_volunteers (PvVolunteersPage *self, GPtrArray *volunteers)
 {
   clear_list (self->list);
-  for (guint i = 0; volunteers && i < json_array_get_length (volunteers); i++)
+  for (guint i = 0; i < volunteers->len; i++)
     {
-      JsonObject *volunteer = pv_json_element_object (volunteers, i);
+      const PvApiVolunteer *volunteer = volunteers->pdata[i];
+      const char *name = volunteer->name ? volunteer->name : "?";
       GtkWidget *row, *toggle;
-      JsonNode *last;
       g_autoptr (GString) subtitle = NULL;
-      const char *name;
 
-      if (volunteer == NULL)
-        continue;
-      name = json_object_get_string_member_with_default (volunteer, "name", "?");
       row = adw_action_row_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
-      subtitle = g_string_new (json_object_get_string_member_with_default (volunteer, "phone", ""));
-      g_string_append_printf (subtitle, " · %s",
-                              pv_role_title (json_object_get_string_member_with_default (volunteer, "role", "")));
-      last = json_object_get_member (volunteer, "last_sign_in");
-      if (last != NULL && JSON_NODE_HOLDS_OBJECT (last))
+      subtitle = g_string_new (volunteer->phone ? volunteer->phone : "");
+      g_string_append_printf (subtitle, " · %s", pv_role_title (volunteer->role ? volunteer->role : ""));
+      if (volunteer->last_sign_in_at != 0)
         {
-          JsonObject *sign_in = json_node_get_object (last);
-          g_autofree char *when = format_time (self, json_object_get_int_member_with_default (sign_in, "at", 0));
+          g_autofree char *when = format_time (self, volunteer->last_sign_in_at);
+          const char *where = volunteer->last_sign_in_device_name;
+
           /* Translators: where and when a volunteer last signed in. */
-          g_string_append_printf (subtitle, _ (" · last signed in at %s, %s"),
-                                  json_object_get_string_member_with_default (sign_in, "device_name", "?"),
-                                  when);
+          g_string_append_printf (subtitle, _ (" · last signed in at %s, %s"), where ? where : "?", when);
         }
       else
         g_string_append_printf (subtitle, " · %s", _ ("never signed in"));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
       toggle = gtk_switch_new ();
       gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
-      gtk_switch_set_active (GTK_SWITCH (toggle),
-                             json_object_get_boolean_member_with_default (volunteer, "active", TRUE));
+      gtk_switch_set_active (GTK_SWITCH (toggle), volunteer->active);
       gtk_widget_set_tooltip_text (toggle, _ ("May sign in"));
-      g_object_set_data (G_OBJECT (toggle), "id",
-                         GSIZE_TO_POINTER (json_object_get_int_member_with_default (volunteer, "id", 0)));
+      g_object_set_data (G_OBJECT (toggle), "id", GSIZE_TO_POINTER (volunteer->id));
       g_object_set_data_full (G_OBJECT (toggle), "name", g_strdup (name), g_free);
       g_signal_connect (toggle, "notify::active", G_CALLBACK (active_toggled_cb), self);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
@@ -267,42 +247,31 @@ show_volunteers (PvVolunteersPage *self, JsonArray *volunteers)
 }
 
 static void
-show_sign_ins (PvVolunteersPage *self, JsonArray *sign_ins)
+show_sign_ins (PvVolunteersPage *self, GPtrArray *sign_ins)
 {
   clear_list (self->sign_ins);
-  for (guint i = 0; sign_ins && i < json_array_get_length (sign_ins); i++)
+  for (guint i = 0; i < sign_ins->len; i++)
     {
-      JsonObject *sign_in = pv_json_element_object (sign_ins, i);
-      GtkWidget *row;
-      g_autofree char *when = NULL, *subtitle = NULL;
+      const PvApiSignIn *sign_in = sign_ins->pdata[i];
+      g_autofree char *when = format_time (self, sign_in->at);
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row = adw_action_row_new ();
 
-      if (sign_in == NULL)
-        continue;
-      when = format_time (self, json_object_get_int_member_with_default (sign_in, "at", 0));
-      row = adw_action_row_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     json_object_get_string_member_with_default (sign_in, "name", "?"));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sign_in->name ? sign_in->name : "?");
       /* Translators: a sign-in: at which device, and when. */
-      subtitle = g_strdup_printf (_ ("at %s, %s"),
-                                  json_object_get_string_member_with_default (sign_in, "device_name", "?"), when);
+      subtitle = g_strdup_printf (_ ("at %s, %s"), sign_in->device_name ? sign_in->device_name : "?", when);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_list_box_append (self->sign_ins, row);
     }
 }
 
+/* One of the two lists came back (@error NULL) or did not. */
 static void
-loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+loaded (PvVolunteersPage *self, const GError *error)
 {
-  g_autoptr (PvVolunteersPage) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
-  JsonArray *list;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   self->loading--;
-  if (answer == NULL)
+  if (error != NULL)
     {
       g_autofree char *text = g_strdup_printf (_ ("Volunteers are kept at the hub, which cannot be asked "
                                                   "now (%s). Shown is what it said last."),
@@ -310,13 +279,9 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       say (self, text, FALSE);
       self->hub_unreached = TRUE;
     }
-  else if ((list = pv_json_member_array (json_node_get_object (answer), "volunteers")) != NULL)
-    show_volunteers (self, list);
-  else if ((list = pv_json_member_array (json_node_get_object (answer), "sign_ins")) != NULL)
-    show_sign_ins (self, list);
   if (self->loading > 0)
     return;
-  if (answer != NULL && self->hub_unreached)
+  if (error == NULL && self->hub_unreached)
     {
       self->hub_unreached = FALSE;
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
@@ -331,6 +296,34 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+volunteers_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvVolunteersPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) volunteers = pv_api_volunteers_list_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (volunteers != NULL)
+    show_volunteers (self, volunteers);
+  loaded (self, error);
+}
+
+static void
+sign_ins_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PvVolunteersPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) sign_ins = pv_api_sign_ins_list_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (sign_ins != NULL)
+    show_sign_ins (self, sign_ins);
+  loaded (self, error);
+}
+
+static void
 reload (PvVolunteersPage *self)
 {
   if (self->loading > 0)
@@ -339,10 +332,10 @@ reload (PvVolunteersPage *self)
       return;
     }
   self->loading = 2;
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers", NULL, 10000, self->cancellable,
-                     loaded_cb, g_object_ref (self));
-  pv_hub_call_async (self->store, self->session, NULL, "/api/v1/volunteers/sign-ins", NULL, 10000,
-                     self->cancellable, loaded_cb, g_object_ref (self));
+  pv_api_volunteers_list_async (self->store, self->session, 10000, self->cancellable, volunteers_loaded_cb,
+                                g_object_ref (self));
+  pv_api_sign_ins_list_async (self->store, self->session, 10000, self->cancellable, sign_ins_loaded_cb,
+                              g_object_ref (self));
 }
 
 void
@@ -372,6 +365,7 @@ pv_volunteers_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PV_TYPE_VOLUNTEERS_PAGE);
   G_OBJECT_CLASS (pv_volunteers_page_parent_class)->dispose (object);
 }
 
@@ -391,118 +385,32 @@ static void
 pv_volunteers_page_class_init (PvVolunteersPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pv_volunteers_page_dispose;
   object_class->finalize = pv_volunteers_page_finalize;
-}
 
-static GtkWidget *
-make_group (const char *title, GtkWidget *child)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
-  if (child)
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), child);
-  return group;
-}
-
-static GtkListBox *
-make_list (const char *empty)
-{
-  GtkListBox *list = GTK_LIST_BOX (gtk_list_box_new ());
-  GtkWidget *placeholder = gtk_label_new (empty);
-
-  gtk_list_box_set_selection_mode (list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (list), "boxed-list");
-  gtk_widget_add_css_class (placeholder, "dim-label");
-  gtk_widget_set_margin_top (placeholder, 12);
-  gtk_widget_set_margin_bottom (placeholder, 12);
-  gtk_list_box_set_placeholder (list, placeholder);
-  return list;
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-volunteers-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, name_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, phone_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, role_row);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, form_error);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, add_button);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, list);
+  gtk_widget_class_bind_template_child (widget_class, PvVolunteersPage, sign_ins);
 }
 
 static void
 pv_volunteers_page_init (PvVolunteersPage *self)
 {
-  const char *roles[] = { _ ("Desk"), _ ("Gate"), _ ("Control room"), NULL };
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 24);
-  GtkWidget *form = make_group (_ ("Add a Volunteer"), NULL);
-  GtkWidget *add = gtk_button_new_with_mnemonic (_ ("_Add Volunteer"));
-  GtkWidget *lists = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
-  GtkWidget *group;
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->session = pv_hub_session_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1200);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (form),
-                                         _ ("They sign in at any station with this phone and a code "
-                                            "sent to it."));
-  self->name_row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->name_row), _ ("Name"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->name_row));
-  self->phone_row = ADW_ENTRY_ROW (adw_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->phone_row), _ ("Mobile number"));
-  adw_entry_row_set_input_purpose (self->phone_row, GTK_INPUT_PURPOSE_PHONE);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->phone_row));
-  self->role_row = ADW_COMBO_ROW (adw_combo_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->role_row), _ ("Works at"));
-  adw_combo_row_set_model (self->role_row, G_LIST_MODEL (gtk_string_list_new (roles)));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), GTK_WIDGET (self->role_row));
-  {
-    GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-
-    self->form_error = GTK_LABEL (gtk_label_new (NULL));
-    gtk_label_set_xalign (self->form_error, 0);
-    gtk_label_set_wrap (self->form_error, TRUE);
-    gtk_widget_set_hexpand (GTK_WIDGET (self->form_error), TRUE);
-    gtk_widget_add_css_class (GTK_WIDGET (self->form_error), "error");
-    gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
-    gtk_box_append (GTK_BOX (actions), GTK_WIDGET (self->form_error));
-    /* An error goes once a field is changed to fix it. */
-    g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
-    g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
-    gtk_widget_set_valign (add, GTK_ALIGN_START);
-    /* At the right end whether an error is shown beside it or not. */
-    gtk_widget_set_hexpand (add, TRUE);
-    gtk_widget_set_halign (add, GTK_ALIGN_END);
-    gtk_widget_add_css_class (add, "suggested-action");
-    g_signal_connect_swapped (add, "clicked", G_CALLBACK (add_clicked_cb), self);
-    gtk_box_append (GTK_BOX (actions), add);
-    gtk_widget_set_margin_top (actions, 12);
-    adw_preferences_group_add (ADW_PREFERENCES_GROUP (form), actions);
-  }
-  gtk_box_append (GTK_BOX (box), form);
-
-  self->list = make_list (_ ("No volunteers yet"));
-  group = make_group (_ ("Volunteers"), GTK_WIDGET (self->list));
-  gtk_widget_set_hexpand (group, TRUE);
-  gtk_box_append (GTK_BOX (lists), group);
-  self->sign_ins = make_list (_ ("Nobody has signed in yet"));
-  group = make_group (_ ("Recent Sign-ins"), GTK_WIDGET (self->sign_ins));
-  gtk_widget_set_hexpand (group, TRUE);
-  gtk_box_append (GTK_BOX (lists), group);
-  gtk_box_set_homogeneous (GTK_BOX (lists), TRUE);
-  gtk_box_append (GTK_BOX (box), lists);
-
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
-  adw_bin_set_child (ADW_BIN (self), scrolled);
+  self->session = pv_api_session_new ();
+  /* An error goes once a field is changed to fix it. */
+  g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
+  g_signal_connect_swapped (self->phone_row, "changed", G_CALLBACK (gtk_widget_hide), self->form_error);
+  g_signal_connect_swapped (self->add_button, "clicked", G_CALLBACK (add_clicked_cb), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (reload), self);
 }
 

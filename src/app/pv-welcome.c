@@ -9,12 +9,11 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-#include "pv-a11y.h"
+#include "pv-api-client.h"
 #include "pv-application.h"
 #include "pv-camera.h"
 #include "pv-decoder.h"
 #include "pv-error.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-store.h"
 
@@ -29,8 +28,11 @@ struct _PvWelcome
   GCancellable *cancellable;
   gboolean pairing;
 
+  /* template widgets */
   GtkStack *stack;
   GtkWidget *back;
+  GtkButton *pair_choice;
+  GtkButton *open_choice;
   GtkPicture *picture;
   GtkEntry *code_entry;
   GtkButton *pair_button;
@@ -259,80 +261,6 @@ pair_chosen_cb (PvWelcome *self)
   start_camera (self);
 }
 
-/* ---- building ---- */
-
-static GtkWidget *
-choice_page (PvWelcome *self)
-{
-  GtkWidget *status = adw_status_page_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *pair = gtk_button_new_with_mnemonic (_ ("_Pair With a Hub"));
-  GtkWidget *open = gtk_button_new_with_mnemonic (_ ("_Open an Event File…"));
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), PV_APPLICATION_ID);
-  adw_status_page_set_title (ADW_STATUS_PAGE (status), _ ("Set Up This Station"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (status),
-                                   _ ("Pair with the event’s hub using the pairing code the organiser shows you, "
-                                      "or open an event file to run this station on its own."));
-  gtk_widget_add_css_class (pair, "suggested-action");
-  gtk_widget_add_css_class (pair, "pill");
-  gtk_widget_add_css_class (open, "pill");
-  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), pair);
-  gtk_box_append (GTK_BOX (box), open);
-  adw_status_page_set_child (ADW_STATUS_PAGE (status), box);
-  g_signal_connect_swapped (pair, "clicked", G_CALLBACK (pair_chosen_cb), self);
-  g_signal_connect_swapped (open, "clicked", G_CALLBACK (open_clicked_cb), self);
-  return status;
-}
-
-static GtkWidget *
-pair_page (PvWelcome *self)
-{
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-  GtkWidget *title = gtk_label_new (_ ("Hold the Pairing Code up to the Camera"));
-  GtkWidget *hint = gtk_label_new (_ ("Or paste the code that begins with PVPAIR: and press Pair."));
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 640);
-  gtk_widget_set_margin_top (box, 24);
-  gtk_widget_set_margin_bottom (box, 24);
-  gtk_widget_set_margin_start (box, 24);
-  gtk_widget_set_margin_end (box, 24);
-  gtk_widget_add_css_class (title, "title-2");
-  gtk_widget_add_css_class (hint, "dim-label");
-  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
-  self->picture = GTK_PICTURE (gtk_picture_new ());
-  gtk_picture_set_can_shrink (self->picture, TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->picture), 480, 270);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->picture), TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->picture), "preview");
-  self->code_entry = GTK_ENTRY (gtk_entry_new ());
-  gtk_entry_set_placeholder_text (self->code_entry, "PVPAIR:…");
-  pv_a11y_set_label (GTK_WIDGET (self->code_entry), _ ("Pairing code"));
-  gtk_widget_set_hexpand (GTK_WIDGET (self->code_entry), TRUE);
-  self->pair_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_ ("P_air")));
-  gtk_widget_add_css_class (GTK_WIDGET (self->pair_button), "suggested-action");
-  self->spinner = GTK_SPINNER (gtk_spinner_new ());
-  self->message = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->message, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->message), "error");
-  gtk_widget_set_visible (GTK_WIDGET (self->message), FALSE);
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->code_entry));
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->spinner));
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->pair_button));
-  gtk_box_append (GTK_BOX (box), title);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->picture));
-  gtk_box_append (GTK_BOX (box), hint);
-  gtk_box_append (GTK_BOX (box), row);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->message));
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  g_signal_connect_swapped (self->pair_button, "clicked", G_CALLBACK (pair_clicked_cb), self);
-  g_signal_connect_swapped (self->code_entry, "activate", G_CALLBACK (pair_clicked_cb), self);
-  return clamp;
-}
-
 static void
 pv_welcome_dispose (GObject *object)
 {
@@ -342,6 +270,7 @@ pv_welcome_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (object), PV_TYPE_WELCOME);
   G_OBJECT_CLASS (pv_welcome_parent_class)->dispose (object);
 }
 
@@ -356,9 +285,21 @@ static void
 pv_welcome_class_init (PvWelcomeClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pv_welcome_dispose;
   object_class->finalize = pv_welcome_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/in/pravesh/Pravesh/pv-welcome.ui");
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, stack);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, back);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, pair_choice);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, open_choice);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, picture);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, code_entry);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, pair_button);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, message);
+  gtk_widget_class_bind_template_child (widget_class, PvWelcome, spinner);
   signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                          G_TYPE_NONE, 1, G_TYPE_OBJECT);
 }
@@ -366,25 +307,16 @@ pv_welcome_class_init (PvWelcomeClass *klass)
 static void
 pv_welcome_init (PvWelcome *self)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *header = adw_header_bar_new ();
-
+  gtk_widget_init_template (GTK_WIDGET (self));
+  /* How every pairing code begins: a code, not words, so not in the
+   * template, whose shown text is all translated. */
+  gtk_entry_set_placeholder_text (self->code_entry, "PVPAIR:…");
   self->cancellable = g_cancellable_new ();
-  self->stack = GTK_STACK (gtk_stack_new ());
-  gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_SLIDE_LEFT);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->stack), TRUE);
-  gtk_stack_add_named (self->stack, choice_page (self), "choose");
-  gtk_stack_add_named (self->stack, pair_page (self), "pair");
-  self->back = gtk_button_new_from_icon_name ("go-previous-symbolic");
-  gtk_widget_set_tooltip_text (self->back, _ ("Back"));
-  gtk_widget_set_visible (self->back, FALSE);
+  g_signal_connect_swapped (self->pair_choice, "clicked", G_CALLBACK (pair_chosen_cb), self);
+  g_signal_connect_swapped (self->open_choice, "clicked", G_CALLBACK (open_clicked_cb), self);
   g_signal_connect_swapped (self->back, "clicked", G_CALLBACK (back_clicked_cb), self);
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), self->back);
-  gtk_box_append (GTK_BOX (box), header);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->stack));
-  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), box);
-  gtk_window_set_title (GTK_WINDOW (self), _ ("Pravesh"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 900, 700);
+  g_signal_connect_swapped (self->pair_button, "clicked", G_CALLBACK (pair_clicked_cb), self);
+  g_signal_connect_swapped (self->code_entry, "activate", G_CALLBACK (pair_clicked_cb), self);
 }
 
 PvWelcome *

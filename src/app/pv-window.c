@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "pv-a11y.h"
+#include "pv-api-client.h"
 #include "pv-dashboard-page.h"
 #include "pv-desk-page.h"
 #include "pv-device-list.h"
@@ -17,7 +18,6 @@
 #include "pv-event.h"
 #include "pv-export-page.h"
 #include "pv-gate-page.h"
-#include "pv-hub-call.h"
 #include "pv-keys.h"
 #include "pv-preferences.h"
 #include "pv-store-watch.h"
@@ -268,7 +268,7 @@ verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PvWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
   JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
 
   if (o == NULL)
@@ -293,7 +293,7 @@ code_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   PvWindow *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = pv_hub_call_finish (result, &error);
+  g_autoptr (JsonNode) answer = pv_api_call_finish (result, &error);
   JsonObject *o = answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
 
   if (answer == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -334,7 +334,7 @@ hub_json (PvWindow *self, const char *path, const char *phone, const char *code,
   g_cancellable_cancel (self->sign_in_cancellable);
   g_clear_object (&self->sign_in_cancellable);
   self->sign_in_cancellable = g_cancellable_new ();
-  pv_hub_call_async (self->store, NULL, NULL, path, builder, 10000, self->sign_in_cancellable, callback,
+  pv_api_call_async (self->store, NULL, NULL, path, builder, 10000, self->sign_in_cancellable, callback,
                      g_object_ref (self));
 }
 
@@ -383,7 +383,7 @@ sign_in_response_cb (AdwMessageDialog *dialog, const char *response, PvWindow *s
 static CodeWay
 code_way_known (PvWindow *self)
 {
-  g_auto (GStrv) channels = pv_hub_channels_lookup (self->store, PV_HUB_SENDS_CODES);
+  g_auto (GStrv) channels = pv_api_channels_lookup (self->store, PV_API_SENDS_CODES);
 
   return channels == NULL ? CODE_NOT_KNOWN : channels[0] != NULL ? CODE_SENT
                                                                  : CODE_NOT_SENT;

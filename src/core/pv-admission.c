@@ -15,7 +15,7 @@
 #include "pv-i18n.h"
 #include "pv-ledger.h"
 #include "pv-state.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 void
 pv_decision_clear (PvDecision *decision)

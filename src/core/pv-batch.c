@@ -8,15 +8,27 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
 #include "pv-ledger-private.h"
-#include "pv-store.h"
+#include "pv-records-private.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
 
 /* Sections: PvPerson and PvBatch; collecting; applying; file merge. */
+
+void
+pv_person_digest (const guint8 salt[PV_PII_SALT_SIZE], const char *name, const char *phone,
+                  guint8 out[PV_PII_DIGEST_SIZE])
+{
+  crypto_generichash_state state;
+
+  crypto_generichash_init (&state, salt, PV_PII_SALT_SIZE, PV_PII_DIGEST_SIZE);
+  crypto_generichash_update (&state, (const guint8 *) name, strlen (name) + 1);
+  crypto_generichash_update (&state, (const guint8 *) phone, strlen (phone) + 1);
+  crypto_generichash_final (&state, out, PV_PII_DIGEST_SIZE);
+}
 
 PvPerson *
 pv_person_new (guint16 issuer,
@@ -381,12 +393,12 @@ add_people (Collect *c, GArray *people_wanted, GError **error)
 }
 
 PvBatch *
-pv_ledger_collect (PvStore *store,
-                   GHashTable *vector,
-                   guint limit,
-                   gboolean with_people,
-                   GArray *people_wanted,
-                   GError **error)
+pv_batch_collect (PvStore *store,
+                  GHashTable *vector,
+                  guint limit,
+                  gboolean with_people,
+                  GArray *people_wanted,
+                  GError **error)
 {
   g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr (GError) local_error = NULL;
@@ -405,7 +417,7 @@ pv_ledger_collect (PvStore *store,
   /* One read transaction: the page, its heads and people agree. */
   if (!pv_store_begin (store, FALSE, error))
     return NULL;
-  ok = _pv_ledger_foreach_after (store, vector, collect_one, &c, &local_error);
+  ok = _pv_records_foreach_after (store, vector, collect_one, &c, &local_error);
   if (!ok && c.stopped && local_error == NULL)
     ok = TRUE;
   ok = ok && add_page_heads (&c, &local_error) && add_held_heads (&c, vector, &local_error)
@@ -726,7 +738,7 @@ merge_people (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GError 
       guint8 digest[PV_PII_DIGEST_SIZE];
       gboolean vouched = FALSE;
 
-      pv_tickets_pii_digest (person->salt, person->name, person->phone, digest);
+      pv_person_digest (person->salt, person->name, person->phone, digest);
       digest_of = pv_store_prepare (store,
                                     "SELECT pii_digest FROM tickets WHERE issuer = ?1 AND serial = ?2",
                                     error);
@@ -943,7 +955,7 @@ fail:
 }
 
 gboolean
-pv_ledger_apply_batch (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GHashTable **out_wanted, GError **error)
+pv_batch_apply (PvStore *store, const PvBatch *batch, PvMergeStats *stats, GHashTable **out_wanted, GError **error)
 {
   g_autoptr (GHashTable) forked = g_hash_table_new (NULL, NULL);
   g_autoptr (GHashTable) authors = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) author_head_free);
@@ -1062,7 +1074,7 @@ same_event (PvStore *store, PvStore *other, GError **error)
 }
 
 GArray *
-pv_ledger_people_wanted (PvStore *store, guint max, GError **error)
+pv_batch_people_wanted (PvStore *store, guint max, GError **error)
 {
   sqlite3_stmt *stmt = pv_store_prepare (store, "SELECT issuer, serial FROM people_wanted LIMIT ?1", error);
   g_autoptr (GArray) keys = NULL;
@@ -1207,7 +1219,7 @@ pv_pull_plan_update (PvPullPlan *plan, GHashTable *wanted)
 }
 
 gboolean
-pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
+pv_batch_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error)
 {
   g_autoptr (PvPullPlan) plan = pv_pull_plan_new ();
   PvMergeStats local_stats = { 0 };
@@ -1225,11 +1237,11 @@ pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **e
       PvMergeStats page = { 0 };
       gboolean keep_people = pv_replica_keeps_people (store);
 
-      if (vector == NULL || (keep_people && !(people_wanted = pv_ledger_people_wanted (store, PV_BATCH_PAGE, error))))
+      if (vector == NULL || (keep_people && !(people_wanted = pv_batch_people_wanted (store, PV_BATCH_PAGE, error))))
         return FALSE;
       pv_vector_overlay (vector, pv_pull_plan_next_overlay (plan));
-      batch = pv_ledger_collect (other, vector, PV_BATCH_PAGE, keep_people, people_wanted, error);
-      if (batch == NULL || !pv_ledger_apply_batch (store, batch, &page, &wanted, error))
+      batch = pv_batch_collect (other, vector, PV_BATCH_PAGE, keep_people, people_wanted, error);
+      if (batch == NULL || !pv_batch_apply (store, batch, &page, &wanted, error))
         return FALSE;
       pv_merge_stats_add (stats, &page);
       if (!pv_pull_plan_update (plan, wanted) && (!batch->more || page.applied == 0))

@@ -11,7 +11,6 @@
 #include <glib.h>
 
 #include "pv-ledger.h"
-#include "pv-tickets.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +18,16 @@ G_BEGIN_DECLS
 #define PV_BATCH_MAX_RECORDS 100000
 /* Records per page unless the caller asks otherwise. */
 #define PV_BATCH_PAGE 5000
+
+#define PV_PII_SALT_SIZE 16
+#define PV_PII_DIGEST_SIZE 16
+
+/* The salted digest of a visitor's name and phone that a ticket record
+ * carries in place of them. */
+void pv_person_digest (const guint8 salt[PV_PII_SALT_SIZE],
+                       const char *name,
+                       const char *phone,
+                       guint8 out[PV_PII_DIGEST_SIZE]);
 
 /* The personal data of one ticket, kept apart from the ledger. */
 typedef struct
@@ -84,20 +93,20 @@ void pv_merge_stats_add (PvMergeStats *into, const PvMergeStats *from);
  * head per author that vouches for all of its records. Heads of authors the
  * vector says are held come too, so a fork below it is seen. Personal data
  * of the batch's tickets comes when @with_people, and of the tickets in
- * @people_wanted (issuer << 32 | serial keys, as pv_ledger_people_wanted()
+ * @people_wanted (issuer << 32 | serial keys, as pv_batch_people_wanted()
  * gives; may be NULL) this replica holds. @batch->more tells
  * whether more is left. A device id whose vector entry is G_MAXINT64 is
  * left out (the receiver refused it). */
-PvBatch *pv_ledger_collect (PvStore *store,
-                            GHashTable *vector,
-                            guint limit,
-                            gboolean with_people,
-                            GArray *people_wanted,
-                            GError **error);
+PvBatch *pv_batch_collect (PvStore *store,
+                           GHashTable *vector,
+                           guint limit,
+                           gboolean with_people,
+                           GArray *people_wanted,
+                           GError **error);
 
 /* Up to @max tickets whose person this replica lacks though their record
  * says there is one (element-type guint64: issuer << 32 | serial). */
-GArray *pv_ledger_people_wanted (PvStore *store, guint max, GError **error);
+GArray *pv_batch_people_wanted (PvStore *store, guint max, GError **error);
 
 /* Applies @batch (which the wire layer has parsed, or a collect made) in one
  * transaction: only records covered by their author's verified head; forks
@@ -109,11 +118,11 @@ GArray *pv_ledger_people_wanted (PvStore *store, guint max, GError **error);
  * the highest seq to ask for again from, so the next collect includes the
  * evidence. FALSE only when nothing could be applied (another event, a
  * store error). */
-gboolean pv_ledger_apply_batch (PvStore *store,
-                                const PvBatch *batch,
-                                PvMergeStats *stats,
-                                GHashTable **out_wanted,
-                                GError **error);
+gboolean pv_batch_apply (PvStore *store,
+                         const PvBatch *batch,
+                         PvMergeStats *stats,
+                         GHashTable **out_wanted,
+                         GError **error);
 
 /* Whether @store's role may hold names and phone numbers (gates may not). */
 gboolean pv_replica_keeps_people (PvStore *store);
@@ -127,7 +136,7 @@ gint64 pv_vector_total (GHashTable *vector);
 gboolean pv_vector_overlay (GHashTable *vector, GHashTable *overlay);
 
 /* What a puller adjusts in its vector from page to page, after what
- * pv_ledger_apply_batch() said it wants: authors refused or forked are left
+ * pv_batch_apply() said it wants: authors refused or forked are left
  * out for the rest of the pull; a history to prove a fork is asked for once. */
 typedef struct _PvPullPlan PvPullPlan;
 PvPullPlan *pv_pull_plan_new (void);
@@ -142,6 +151,6 @@ gboolean pv_pull_plan_update (PvPullPlan *plan, GHashTable *wanted);
 /* Applies every record of @other that @store lacks, page by page, plus
  * personal data when @store's role may hold it: collect from @other, apply
  * here, until nothing is left. FALSE only when nothing could be merged. */
-gboolean pv_ledger_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error);
+gboolean pv_batch_merge (PvStore *store, PvStore *other, PvMergeStats *stats, GError **error);
 
 G_END_DECLS

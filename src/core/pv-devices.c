@@ -17,36 +17,27 @@
 #include "pv-hlc.h"
 #include "pv-keys.h"
 #include "pv-ledger.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #define EVENT_SECRET "event-secret-key"
-#define DEVICE_SECRET "device-secret-key"
 #define GATE_META "gate"
 /* Certificates outlive the event by a week, for late exports and audits. */
 #define CERT_GRACE_DAYS 7
 
 static gboolean
-read_secret (PvStore *store, const char *name, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+read_event_secret (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
 {
-  g_autoptr (GBytes) secret = pv_store_get_secret (store, name);
+  g_autoptr (GBytes) secret = pv_store_get_secret (store, EVENT_SECRET);
 
   if (secret == NULL || g_bytes_get_size (secret) != PV_SECRET_KEY_SIZE)
     {
       g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
-                   g_str_equal (name, EVENT_SECRET)
-                     ? "%s does not hold the event key: enrol devices from the device that created the event"
-                     : "%s has no device key: it was not created as a device replica",
+                   "%s does not hold the event key: enrol devices from the device that created the event",
                    pv_store_get_path (store));
       return FALSE;
     }
   memcpy (out, g_bytes_get_data (secret, NULL), PV_SECRET_KEY_SIZE);
   return TRUE;
-}
-
-gboolean
-pv_devices_get_secret_key (PvStore *store, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
-{
-  return read_secret (store, DEVICE_SECRET, out, error);
 }
 
 gboolean
@@ -104,7 +95,7 @@ pv_devices_create_event (PvStore *store, PvEvent *event, const char *device_name
   if (!pv_store_begin (store, TRUE, error))
     return FALSE;
   ok = pv_store_set_secret (store, EVENT_SECRET, event_sk, sizeof event_sk, error)
-       && pv_store_set_secret (store, DEVICE_SECRET, device_sk, sizeof device_sk, error)
+       && pv_store_set_secret (store, PV_STORE_DEVICE_SECRET, device_sk, sizeof device_sk, error)
        && pv_store_set_meta_int (store, "device-id", 1, error)
        && pv_store_set_meta_int (store, "event-id", pv_event_get_id (event), error)
        && pv_ledger_append (store, PV_RECORD_EVENT_CONFIG, pv_event_to_variant (event), NULL, error)
@@ -151,7 +142,7 @@ pv_devices_enroll (PvStore *store, PvRole role, const char *name, const guint8 p
     return g_set_error_literal (error, PV_ERROR, PV_ERROR_INVALID,
                                 _ ("A device needs a name of 1 to 64 characters")),
            FALSE;
-  if (!(event = pv_store_get_event (store, error)) || !read_secret (store, EVENT_SECRET, event_sk, error))
+  if (!(event = pv_store_get_event (store, error)) || !read_event_secret (store, event_sk, error))
     return FALSE;
   if (!pv_store_begin (store, TRUE, error))
     {
@@ -192,7 +183,7 @@ pv_devices_join (const char *path, guint32 event_id, guint16 device_id, const gu
     return FALSE;
   ok = pv_store_begin (replica, TRUE, error) && pv_store_set_meta_int (replica, "device-id", device_id, error)
        && pv_store_set_meta_int (replica, "event-id", event_id, error)
-       && pv_store_set_secret (replica, DEVICE_SECRET, secret_key, PV_SECRET_KEY_SIZE, error)
+       && pv_store_set_secret (replica, PV_STORE_DEVICE_SECRET, secret_key, PV_SECRET_KEY_SIZE, error)
        && pv_store_commit (replica, error);
   if (!ok && pv_store_in_transaction (replica))
     pv_store_rollback (replica);
@@ -231,12 +222,12 @@ pv_devices_add (PvStore *store, PvRole role, const char *name, const char *path,
   ok = pv_store_begin (replica, TRUE, error)
        && pv_store_set_meta_int (replica, "device-id", id, error)
        && pv_store_set_meta_int (replica, "event-id", pv_event_get_id (event), error)
-       && pv_store_set_secret (replica, DEVICE_SECRET, sk, sizeof sk, error)
+       && pv_store_set_secret (replica, PV_STORE_DEVICE_SECRET, sk, sizeof sk, error)
        && pv_store_commit (replica, error);
   /* The merge reads this store through its own connection, which sees the
    * enrolment not yet committed; only a complete replica commits it, so a
    * failure leaves no device enrolled without a replica to hold its key. */
-  if (!ok || !pv_ledger_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
+  if (!ok || !pv_batch_merge (replica, store, NULL, error) || !pv_store_commit (store, error))
     goto fail;
 
   sodium_memzero (sk, sizeof sk);
@@ -287,6 +278,63 @@ pv_device_status_free (PvDeviceStatus *status)
   g_free (status->role);
   g_free (status->revoke_reason);
   g_free (status);
+}
+
+gboolean
+pv_devices_foreach_saved_contact (PvStore *store, PvSavedContactFunc func, gpointer user_data, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "SELECT device_id, seen_at, held, behind, url, skew_ms, pending "
+                                         "FROM device_contacts",
+                                         error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PvSavedContact contact = {
+        .device_id = (guint16) sqlite3_column_int (stmt, 0),
+        .seen = sqlite3_column_int64 (stmt, 1),
+        .held = sqlite3_column_int64 (stmt, 2),
+        .behind = sqlite3_column_int64 (stmt, 3),
+        .url = (const char *) sqlite3_column_text (stmt, 4),
+        .has_skew = sqlite3_column_type (stmt, 5) != SQLITE_NULL,
+        .skew_ms = sqlite3_column_int64 (stmt, 5),
+        .pending = sqlite3_column_type (stmt, 6) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 6) : -1,
+      };
+      func (&contact, user_data);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return pv_store_fail (store, error, "Cannot read what devices said"), FALSE;
+  return TRUE;
+}
+
+gboolean
+pv_devices_save_contact (PvStore *store, const PvSavedContact *contact, GError **error)
+{
+  sqlite3_stmt *stmt = pv_store_prepare (store,
+                                         "INSERT INTO device_contacts (device_id, seen_at, held, behind, url, skew_ms, pending) "
+                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id) DO UPDATE SET "
+                                         "seen_at = excluded.seen_at, held = excluded.held, behind = excluded.behind, "
+                                         "url = excluded.url, skew_ms = excluded.skew_ms, pending = excluded.pending",
+                                         error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, contact->device_id);
+  sqlite3_bind_int64 (stmt, 2, contact->seen);
+  /* -1: not known (a device that called but never said what it holds). */
+  sqlite3_bind_int64 (stmt, 3, contact->held);
+  sqlite3_bind_int64 (stmt, 4, contact->behind);
+  if (contact->url)
+    sqlite3_bind_text (stmt, 5, contact->url, -1, SQLITE_TRANSIENT);
+  if (contact->has_skew)
+    sqlite3_bind_int64 (stmt, 6, contact->skew_ms);
+  if (contact->pending >= 0)
+    sqlite3_bind_int64 (stmt, 7, contact->pending);
+  return pv_store_step_done (store, stmt, error);
 }
 
 /* A record stamped later than this past now came from a clock running

@@ -78,6 +78,31 @@ void pv_device_status_free (PvDeviceStatus *status);
  * here (the hub hears every device; another replica only its peers). */
 GPtrArray *pv_devices_list (PvStore *store, GError **error);
 
+/* What a device last said of itself when it called this replica's sync
+ * server, kept in the store so that it outlives a restart. */
+typedef struct
+{
+  guint16 device_id;
+  gint64 seen;    /* its last call, µs */
+  gint64 held;    /* records it held, -1 when unknown */
+  gint64 behind;  /* records it lacked then */
+  gint64 pending; /* of @held, records this replica lacked; -1 when unknown */
+  gboolean has_skew;
+  gint64 skew_ms;  /* its clock minus this replica's, when @has_skew */
+  const char *url; /* where it serves sync to peers, or NULL; borrowed */
+} PvSavedContact;
+
+typedef void (*PvSavedContactFunc) (const PvSavedContact *contact, gpointer user_data);
+
+/* Calls @func with each device's saved contact; @contact is valid only
+ * during the call. */
+gboolean pv_devices_foreach_saved_contact (PvStore *store,
+                                           PvSavedContactFunc func,
+                                           gpointer user_data,
+                                           GError **error);
+/* Saves @contact over what was saved for its device. */
+gboolean pv_devices_save_contact (PvStore *store, const PvSavedContact *contact, GError **error);
+
 /* The gate this replica's station stands at: chosen when it was paired or
  * on its first open, kept in the replica (never synced: each device has
  * its own). NULL when none was chosen or the event has no such gate any
@@ -89,11 +114,6 @@ char *pv_devices_dup_gate (PvStore *store);
 gboolean pv_devices_set_gate (PvStore *store, const char *gate, GError **error);
 /* @gate as the event spells it, or NULL and PV_ERROR_INVALID in words. */
 char *pv_devices_check_gate (PvStore *store, const char *gate, GError **error);
-
-/* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
-gboolean pv_devices_get_secret_key (PvStore *store,
-                                    guint8 out[PV_SECRET_KEY_SIZE],
-                                    GError **error);
 
 /* Whether @store is a hub's own file: the event's first replica, which
  * pravesh-hub has served from. A station must not open it as its own. */

@@ -7,7 +7,7 @@
 #include "pv-csv.h"
 #include "pv-error.h"
 #include "pv-event.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
 
 #define FLUSH_BYTES (64 * 1024)

@@ -66,3 +66,162 @@ pv_category_get_label (const PvCategory *category)
     return ""; /* gettext ("") is the catalogue's header */
   return g_dgettext (GETTEXT_PACKAGE, category->name);
 }
+
+/* Catalogues read per language */
+
+/* GNU gettext's compiled catalogue (.mo): a header, then two tables of
+ * (length, offset) pairs, originals and translations, each pointing at a
+ * NUL-terminated string in the file. A context is "context\004msgid". */
+#define MO_MAGIC 0x950412deu
+#define MO_HEADER_SIZE 28
+
+typedef struct
+{
+  GBytes *data;         /* owned: the strings point into it */
+  GHashTable *messages; /* msgid → msgstr, both borrowed from @data */
+} Catalogue;
+
+static guint32
+read_u32 (const guint8 *p, gboolean swapped)
+{
+  guint32 v;
+
+  memcpy (&v, p, sizeof v);
+  return swapped ? GUINT32_SWAP_LE_BE (v) : v;
+}
+
+/* The string an entry of the table at @table points to, or NULL when the
+ * entry lies outside the file or its string is not terminated. */
+static const char *
+mo_string (const guint8 *base, gsize size, guint32 table, guint32 i, gboolean swapped)
+{
+  guint64 entry = (guint64) table + (guint64) i * 8;
+  guint32 length, offset;
+
+  if (entry + 8 > size)
+    return NULL;
+  length = read_u32 (base + entry, swapped);
+  offset = read_u32 (base + entry + 4, swapped);
+  if ((guint64) offset + length >= size || base[offset + length] != '\0')
+    return NULL;
+  return (const char *) base + offset;
+}
+
+/* Reads @data into @messages (when not NULL); FALSE with @error in words
+ * at the first thing wrong, so a damaged file is refused whole. */
+static gboolean
+read_catalogue (GBytes *data, GHashTable *messages, GError **error)
+{
+  gsize size;
+  const guint8 *base = g_bytes_get_data (data, &size);
+  guint32 magic, n, originals, translations;
+  gboolean swapped;
+
+  if (size < MO_HEADER_SIZE)
+    return g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "Too short to be a compiled translation catalogue (%" G_GSIZE_FORMAT " bytes)", size),
+           FALSE;
+  magic = read_u32 (base, FALSE);
+  if (magic != MO_MAGIC && GUINT32_SWAP_LE_BE (magic) != MO_MAGIC)
+    return g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                                "Not a compiled translation catalogue (.mo)"),
+           FALSE;
+  swapped = magic != MO_MAGIC;
+  if (read_u32 (base + 4, swapped) >> 16 > 1)
+    return g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                                "A compiled translation catalogue of a newer format"),
+           FALSE;
+  n = read_u32 (base + 8, swapped);
+  originals = read_u32 (base + 12, swapped);
+  translations = read_u32 (base + 16, swapped);
+  for (guint32 i = 0; i < n; i++)
+    {
+      const char *msgid = mo_string (base, size, originals, i, swapped);
+      const char *msgstr = mo_string (base, size, translations, i, swapped);
+
+      if (msgid == NULL || msgstr == NULL)
+        return g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                            "The translation catalogue is cut short or damaged at message %u of %u",
+                            i + 1, n),
+               FALSE;
+      /* The header (an empty msgid) is not a message. */
+      if (messages != NULL && *msgid != '\0' && *msgstr != '\0')
+        g_hash_table_insert (messages, (char *) msgid, (char *) msgstr);
+    }
+  return TRUE;
+}
+
+gboolean
+pv_i18n_check_catalogue (GBytes *data, GError **error)
+{
+  return read_catalogue (data, NULL, error);
+}
+
+/* NULL, and a warning once, when @lang's catalogue is missing or damaged:
+ * the hub then answers in English rather than not at all. */
+static Catalogue *
+load_catalogue (const char *lang)
+{
+  g_autofree char *path = g_build_filename (pv_i18n_locale_dir (), lang, "LC_MESSAGES",
+                                            GETTEXT_PACKAGE ".mo", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, &error);
+  Catalogue *catalogue;
+
+  if (file == NULL)
+    {
+      g_warning ("No %s translations: %s", lang, error->message);
+      return NULL;
+    }
+  catalogue = g_new0 (Catalogue, 1);
+  catalogue->data = g_mapped_file_get_bytes (file);
+  catalogue->messages = g_hash_table_new (g_str_hash, g_str_equal);
+  if (!read_catalogue (catalogue->data, catalogue->messages, &error))
+    {
+      g_warning ("%s: %s", path, error->message);
+      g_hash_table_unref (catalogue->messages);
+      g_bytes_unref (catalogue->data);
+      g_free (catalogue);
+      return NULL;
+    }
+  return catalogue;
+}
+
+/* Language code → Catalogue, or NULL for one looked for and not found.
+ * Loaded on first use and kept for the process's life. */
+static GHashTable *catalogues;
+G_LOCK_DEFINE_STATIC (catalogues);
+
+const char *
+pv_i18n_lookup (const char *lang, const char *context, const char *msgid)
+{
+  g_autofree char *key = NULL;
+  Catalogue *catalogue;
+  gpointer found;
+
+  g_return_val_if_fail (lang != NULL && msgid != NULL, NULL);
+  if (strcmp (lang, "en") == 0)
+    return msgid;
+  G_LOCK (catalogues);
+  if (catalogues == NULL)
+    catalogues = g_hash_table_new (g_str_hash, g_str_equal);
+  if (!g_hash_table_lookup_extended (catalogues, lang, NULL, &found))
+    {
+      found = load_catalogue (lang);
+      g_hash_table_insert (catalogues, g_strdup (lang), found);
+    }
+  G_UNLOCK (catalogues);
+  if ((catalogue = found) == NULL)
+    return NULL;
+  if (context != NULL)
+    key = g_strconcat (context, "\004", msgid, NULL);
+  return g_hash_table_lookup (catalogue->messages, key ? key : msgid);
+}
+
+const char *
+pv_i18n_translate (const char *lang, const char *context, const char *msgid)
+{
+  const char *text = pv_i18n_lookup (lang, context, msgid);
+
+  return text ? text : msgid;
+}

@@ -3,8 +3,6 @@
  * (pv-batch.c) shares; not for use outside core. */
 #pragma once
 
-#include <sqlite3.h>
-
 #include "pv-ledger.h"
 
 G_BEGIN_DECLS
@@ -25,18 +23,6 @@ gboolean _pv_ledger_held_hash (PvStore *store,
                                guint8 out_hash[PV_HASH_SIZE],
                                gboolean *out_held,
                                GError **error);
-
-/* A row of (device_id, seq, hlc, kind, body, prev, hash) into @record; the
- * body is a new GBytes the caller unrefs. */
-void _pv_ledger_record_from_row (sqlite3_stmt *stmt, PvRecord *record);
-
-/* The records of @store beyond @vector (all of them when NULL), in
- * canonical order; stops at the first FALSE from @func. */
-gboolean _pv_ledger_foreach_after (PvStore *store,
-                                   GHashTable *vector,
-                                   PvRecordFunc func,
-                                   gpointer user_data,
-                                   GError **error);
 
 /* pv_ledger_apply(), where @checked says the record's hash and body were
  * checked already (by a batch's parser). */

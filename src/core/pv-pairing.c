@@ -13,7 +13,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #define CODE_VERSION 1
 #define FLAG_PINNED 1

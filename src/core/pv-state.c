@@ -15,10 +15,9 @@
 #include "pv-event.h"
 #include "pv-hlc.h"
 #include "pv-keys.h"
-#include "pv-ledger.h"
-#include "pv-store.h"
+#include "pv-records.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
-#include "pv-tickets.h"
 
 /* Checks that the author of @record is enrolled, may write its kind, and
  * stamped it after its enrolment: a record stamped earlier would sort before
@@ -959,7 +958,7 @@ pv_state_rebuild (PvStore *store, GError **error)
     goto fail;
   pv_store_counters_discard_pending (store);
   pv_store_invalidate_caches (store);
-  if (!pv_ledger_foreach (store, replay_one, store, error)
+  if (!pv_records_foreach (store, replay_one, store, error)
       || !pv_store_exec (store,
                          "UPDATE deliveries SET status = s.status FROM temp.delivery_status s "
                          "WHERE deliveries.requested_by = s.requested_by "

@@ -8,7 +8,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-state.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-ticket-code.h"
 
 void

@@ -3,15 +3,15 @@
  * goes through here: migrations from the GResource, one cache of prepared
  * statements, nested transactions, buffered counters and the in-memory
  * caches of the event and devices that sit on the admission hot path. */
-#include "pv-store.h"
+#include "pv-store-private.h"
 
 #include <string.h>
 
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-fold-private.h"
 #include "pv-hlc.h"
 #include "pv-migrations-resources.h"
-#include "pv-tickets-private.h"
 
 struct _PvStore
 {
@@ -131,6 +131,12 @@ pv_store_exec (PvStore *self, const char *sql, GError **error)
   return TRUE;
 }
 
+gboolean
+pv_store_forbid_writes (PvStore *self, GError **error)
+{
+  return pv_store_exec (self, "PRAGMA query_only = ON", error);
+}
+
 sqlite3_stmt *
 pv_store_prepare (PvStore *self, const char *sql, GError **error)
 {
@@ -184,19 +190,70 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* Applies the migrations in @resource under @dir ("0001-name.sql", …) past
+ * *@version, each in its own transaction (or in the caller's), and leaves
+ * the version reached in *@version: in meta under @version_key, or in
+ * SQLite's user_version (with our application id) when that is NULL. */
 static gboolean
-migrate (PvStore *self, gboolean existing, GError **error)
+apply_migrations (PvStore *self,
+                  GResource *resource,
+                  const char *dir,
+                  const char *version_key,
+                  int *version,
+                  GError **error)
 {
-  GResource *resource = pv_migrations_get_resource ();
-  g_auto (GStrv) names = NULL;
-  int version, application_id, n_objects;
-  sqlite3_stmt *stmt;
+  g_auto (GStrv) names = g_resource_enumerate_children (resource, dir, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
 
-  names = g_resource_enumerate_children (resource, "/in/pravesh/migrations",
-                                         G_RESOURCE_LOOKUP_FLAGS_NONE, error);
   if (names == NULL)
     return FALSE;
   qsort (names, g_strv_length (names), sizeof (char *), compare_names);
+  for (guint i = 0; names[i]; i++)
+    {
+      g_autofree char *path = g_strconcat (dir, "/", names[i], NULL);
+      g_autofree char *pragma = NULL;
+      g_autoptr (GBytes) sql = NULL;
+      int number = atoi (names[i]);
+
+      if (number <= *version)
+        continue;
+      if (number != *version + 1)
+        return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
+                            "Migration %s does not follow version %d", names[i], *version),
+               FALSE;
+      sql = g_resource_lookup_data (resource, path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+      if (sql == NULL)
+        return FALSE;
+      if (version_key == NULL)
+        pragma = g_strdup_printf ("PRAGMA user_version = %d; PRAGMA application_id = %d", number,
+                                  PV_STORE_APPLICATION_ID);
+      if (!pv_store_begin (self, TRUE, error))
+        return FALSE;
+      if (!pv_store_exec (self, g_bytes_get_data (sql, NULL), error)
+          || !(pragma ? pv_store_exec (self, pragma, error) : pv_store_set_meta_int (self, version_key, number, error))
+          || !pv_store_commit (self, error))
+        {
+          /* A failed commit has rolled back already. */
+          if (pv_store_in_transaction (self))
+            pv_store_rollback (self);
+          g_prefix_error (error, "Migration %s failed: ", names[i]);
+          return FALSE;
+        }
+      *version = number;
+    }
+
+  if (*version > (int) g_strv_length (names))
+    return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
+                        "%s has schema version %d, newer than this program knows (%u)",
+                        self->path, *version, g_strv_length (names)),
+           FALSE;
+  return TRUE;
+}
+
+static gboolean
+migrate (PvStore *self, gboolean existing, GError **error)
+{
+  int version, application_id, n_objects;
+  sqlite3_stmt *stmt;
 
   if (!(stmt = pv_store_prepare (self,
                                  "SELECT (SELECT user_version FROM pragma_user_version), "
@@ -228,45 +285,30 @@ migrate (PvStore *self, gboolean existing, GError **error)
                       error))
     return FALSE;
 
-  for (guint i = 0; names[i]; i++)
-    {
-      g_autofree char *path = g_strconcat ("/in/pravesh/migrations/", names[i], NULL);
-      g_autofree char *pragma = NULL;
-      g_autoptr (GBytes) sql = NULL;
-      int number = atoi (names[i]);
-
-      if (number <= version)
-        continue;
-      if (number != version + 1)
-        return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
-                            "Migration %s does not follow version %d", names[i], version),
-               FALSE;
-      sql = g_resource_lookup_data (resource, path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-      if (sql == NULL)
-        return FALSE;
-      pragma = g_strdup_printf ("PRAGMA user_version = %d; PRAGMA application_id = %d", number,
-                                PV_STORE_APPLICATION_ID);
-      if (!pv_store_begin (self, TRUE, error))
-        return FALSE;
-      if (!pv_store_exec (self, g_bytes_get_data (sql, NULL), error)
-          || !pv_store_exec (self, pragma, error) || !pv_store_commit (self, error))
-        {
-          /* A failed commit has rolled back already. */
-          if (pv_store_in_transaction (self))
-            pv_store_rollback (self);
-          g_prefix_error (error, "Migration %s failed: ", names[i]);
-          return FALSE;
-        }
-      version = number;
-    }
-
-  if (version > (int) g_strv_length (names))
-    return g_set_error (error, PV_ERROR, PV_ERROR_STORE,
-                        "%s has schema version %d, newer than this program knows (%u)",
-                        self->path, version, g_strv_length (names)),
-           FALSE;
+  if (!apply_migrations (self, pv_migrations_get_resource (), "/in/pravesh/migrations", NULL, &version, error))
+    return FALSE;
   self->schema_version = version;
   return TRUE;
+}
+
+gboolean
+pv_store_migrate (PvStore *self, GResource *resource, const char *dir, const char *version_key, GError **error)
+{
+  int version;
+
+  g_return_val_if_fail (version_key != NULL, FALSE);
+  /* Read under the write lock, so two programs opening one file do not
+   * both apply the same migration. */
+  if (!pv_store_begin (self, TRUE, error))
+    return FALSE;
+  version = (int) pv_store_get_meta_int (self, version_key, 0);
+  if (!apply_migrations (self, resource, dir, version_key, &version, error))
+    {
+      if (pv_store_in_transaction (self))
+        pv_store_rollback (self);
+      return FALSE;
+    }
+  return pv_store_commit (self, error);
 }
 
 static PvStore *
@@ -294,7 +336,7 @@ open_store (const char *path, gboolean existing, GError **error)
     }
   sqlite3_extended_result_codes (self->db, TRUE);
   sqlite3_busy_timeout (self->db, 5000);
-  if (!_pv_tickets_register_sql (self->db))
+  if (!_pv_fold_register_sql (self->db))
     {
       pv_store_fail (self, error, "Cannot define the search functions");
       return NULL;
@@ -715,6 +757,21 @@ guint16
 pv_store_get_device_id (PvStore *self)
 {
   return self->device_id;
+}
+
+gboolean
+pv_store_get_device_secret_key (PvStore *self, guint8 out[PV_SECRET_KEY_SIZE], GError **error)
+{
+  g_autoptr (GBytes) secret = pv_store_get_secret (self, PV_STORE_DEVICE_SECRET);
+
+  if (secret == NULL || g_bytes_get_size (secret) != PV_SECRET_KEY_SIZE)
+    {
+      g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
+                   "%s has no device key: it was not created as a device replica", self->path);
+      return FALSE;
+    }
+  memcpy (out, g_bytes_get_data (secret, NULL), PV_SECRET_KEY_SIZE);
+  return TRUE;
 }
 
 guint32

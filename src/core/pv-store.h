@@ -5,8 +5,7 @@
  * admission decision reads. */
 #pragma once
 
-#include <glib-object.h>
-#include <sqlite3.h>
+#include <gio/gio.h>
 
 #include "pv-keys.h"
 #include "pv-types.h"
@@ -40,17 +39,20 @@ PvStore *pv_store_open (const char *path, GError **error);
  * file is not created, an empty or foreign database not turned into one. */
 PvStore *pv_store_open_existing (const char *path, GError **error);
 const char *pv_store_get_path (PvStore *self);
-sqlite3 *pv_store_get_db (PvStore *self);
 /* Schema version after migrations. */
 int pv_store_get_schema_version (PvStore *self);
+/* Applies a component's own numbered migrations ("0001-name.sql", … under
+ * @dir in @resource), as pv_store_open () applies core's, for a layer above
+ * core whose tables only some stores hold (the hub's channels). Their
+ * version is kept in meta under @version_key (0 when absent); all of it
+ * happens in one transaction, joining the caller's if there is one.
+ * PV_ERROR_STORE when the store's version is newer than @resource knows. */
+gboolean pv_store_migrate (PvStore *self, GResource *resource, const char *dir, const char *version_key,
+                           GError **error);
 
-/* A cached prepared statement, reset and with bindings cleared. */
-sqlite3_stmt *pv_store_prepare (PvStore *self, const char *sql, GError **error);
-/* Steps @stmt expecting SQLITE_DONE, then resets it. */
-gboolean pv_store_step_done (PvStore *self, sqlite3_stmt *stmt, GError **error);
-gboolean pv_store_exec (PvStore *self, const char *sql, GError **error);
-/* Fills @error with SQLite's message for the last failure, after @context. */
-gboolean pv_store_fail (PvStore *self, GError **error, const char *context);
+/* Makes this handle unable to write, even by mistake: for a reader with
+ * a handle of its own, on a worker thread. */
+gboolean pv_store_forbid_writes (PvStore *self, GError **error);
 
 /* Nested calls join the outermost transaction. @immediate takes the write
  * lock at once, so two processes deciding on one file serialise. */
@@ -115,5 +117,10 @@ guint32 pv_store_get_event_id (PvStore *self);
 
 /* This replica's own device id, 0 when the store has no identity. */
 guint16 pv_store_get_device_id (PvStore *self);
+
+/* The name of the secret that holds this replica's device key. */
+#define PV_STORE_DEVICE_SECRET "device-secret-key"
+/* This device's secret key, or PV_ERROR_NOT_INITIALIZED. */
+gboolean pv_store_get_device_secret_key (PvStore *self, guint8 out[PV_SECRET_KEY_SIZE], GError **error);
 
 G_END_DECLS

@@ -15,12 +15,11 @@
 #include <string.h>
 
 #include "pv-batch.h"
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-fold-private.h"
 #include "pv-ledger.h"
-#include "pv-store.h"
-#include "pv-tickets-private.h"
+#include "pv-store-private.h"
 
 /* Sections: issuing; revoking; looking up and searching; a ticket's scans;
  * deliveries. */
@@ -197,18 +196,6 @@ validate_request (PvStore *store, PvEvent *event, const PvIssueRequest *request,
   return TRUE;
 }
 
-void
-pv_tickets_pii_digest (const guint8 salt[PV_PII_SALT_SIZE], const char *name, const char *phone,
-                       guint8 out[PV_PII_DIGEST_SIZE])
-{
-  crypto_generichash_state state;
-
-  crypto_generichash_init (&state, salt, PV_PII_SALT_SIZE, PV_PII_DIGEST_SIZE);
-  crypto_generichash_update (&state, (const guint8 *) name, strlen (name) + 1);
-  crypto_generichash_update (&state, (const guint8 *) phone, strlen (phone) + 1);
-  crypto_generichash_final (&state, out, PV_PII_DIGEST_SIZE);
-}
-
 static gboolean
 store_person (PvStore *store, const PvTicket *ticket, const char *name, const char *phone,
               guint8 digest[PV_PII_DIGEST_SIZE], GError **error)
@@ -219,7 +206,7 @@ store_person (PvStore *store, const PvTicket *ticket, const char *name, const ch
   /* The salt keeps a phone number from being found in the ledger by hashing
    * every number in India. */
   randombytes_buf (salt, sizeof salt);
-  pv_tickets_pii_digest (salt, name, phone, digest);
+  pv_person_digest (salt, name, phone, digest);
 
   stmt = pv_store_prepare (store,
                            "INSERT INTO people (issuer, serial, name, phone, salt) "
@@ -253,7 +240,7 @@ pv_tickets_issue (PvStore *store, const PvIssueRequest *request, GError **error)
     return NULL;
   if (!(event = pv_store_get_event (store, error))
       || !validate_request (store, event, request, &category, &phone, error)
-      || !pv_devices_get_secret_key (store, sk, error))
+      || !pv_store_get_device_secret_key (store, sk, error))
     goto fail;
   has_person = (request->name && *request->name) || phone;
 
@@ -413,124 +400,6 @@ pv_tickets_lookup (PvStore *store, guint16 issuer, guint32 serial, PvTicketInfo 
 fail:
   pv_ticket_info_clear (out);
   return FALSE;
-}
-
-char *
-_pv_tickets_fold (const char *text)
-{
-  g_autofree char *folded = NULL;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    return NULL;
-  folded = g_utf8_casefold (text, -1);
-  /* Compatibility decomposition: precomposed and decomposed letters (say
-   * क़ and क + nukta, typed on two keyboards) become the same bytes. */
-  return g_utf8_normalize (folded, -1, G_NORMALIZE_ALL);
-}
-
-/* The scripts of India (U+0900 to U+0DFF) have no case, and nearly all
- * their characters are their own compatibility decomposition: for each,
- * 0 when folding changes it, else 1 + its canonical combining class. */
-#define INDIC_FIRST 0x0900
-#define INDIC_LAST 0x0DFF
-static guint8 indic_table[INDIC_LAST - INDIC_FIRST + 1];
-
-static gpointer
-init_indic_table (gpointer data)
-{
-  for (gunichar c = INDIC_FIRST; c <= INDIC_LAST; c++)
-    {
-      gunichar d[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
-      gsize n = g_unichar_fully_decompose (c, TRUE, d, G_N_ELEMENTS (d));
-
-      if (n == 1 && d[0] == c && g_unichar_tolower (c) == c)
-        indic_table[c - INDIC_FIRST] = (guint8) (1 + g_unichar_combining_class (c));
-    }
-  return NULL;
-}
-
-/* TRUE when folding @name would change nothing but its ASCII capitals:
- * it holds only ASCII and Indic characters that fold to themselves, with
- * combining marks already in canonical order. That is most names at an
- * Indian fair, and they need no allocation to compare; folding every name
- * of a million in full takes a third of a second. */
-static gboolean
-folds_as_ascii (const char *name)
-{
-  static GOnce once = G_ONCE_INIT;
-  const guchar *p = (const guchar *) name;
-  guint8 previous = 1;
-
-  g_once (&once, init_indic_table, NULL);
-  while (*p)
-    {
-      gunichar c;
-      guint8 entry;
-
-      if (*p < 0x80)
-        {
-          previous = 1;
-          p++;
-          continue;
-        }
-      /* U+0900 to U+0DFF are three bytes: E0, A4 to B7, a continuation. */
-      if (p[0] != 0xE0 || p[1] < 0xA4 || p[1] > 0xB7 || (p[2] & 0xC0) != 0x80)
-        return FALSE;
-      c = (gunichar) ((p[1] & 0x3F) << 6 | (p[2] & 0x3F));
-      entry = indic_table[c - INDIC_FIRST];
-      if (entry == 0 || (entry > 1 && previous > entry))
-        return FALSE;
-      previous = entry;
-      p += 3;
-    }
-  return TRUE;
-}
-
-/* Whether @needle, folded, occurs in @name, which folds as ASCII: so
- * lowering its ASCII bytes folds it (other bytes stay as they are). */
-static gboolean
-ascii_contains (const char *name, const char *needle)
-{
-  gsize n = strlen (name), m = strlen (needle);
-
-  for (gsize i = 0; i + m <= n; i++)
-    {
-      gsize j = 0;
-
-      while (j < m && g_ascii_tolower (name[i + j]) == needle[j])
-        j++;
-      if (j == m)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static void
-name_contains_sql (sqlite3_context *context, int argc, sqlite3_value **argv)
-{
-  const char *name = (const char *) sqlite3_value_text (argv[0]);
-  const char *needle = (const char *) sqlite3_value_text (argv[1]);
-  gboolean found = FALSE;
-
-  if (name == NULL || needle == NULL)
-    ;
-  else if (folds_as_ascii (name))
-    found = ascii_contains (name, needle);
-  else
-    {
-      g_autofree char *folded = _pv_tickets_fold (name);
-      found = folded != NULL && strstr (folded, needle) != NULL;
-    }
-  sqlite3_result_int (context, found);
-}
-
-gboolean
-_pv_tickets_register_sql (sqlite3 *db)
-{
-  return sqlite3_create_function_v2 (db, "pv_name_contains", 2,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                     name_contains_sql, NULL, NULL, NULL)
-         == SQLITE_OK;
 }
 
 /* Tickets found so far, each once, as issuer << 32 | serial. */
@@ -693,7 +562,7 @@ pv_tickets_search (PvStore *store, const char *text, guint limit, GError **error
    * so the test runs before any ticket is looked up). */
   if (has_letter (query))
     {
-      g_autofree char *needle = _pv_tickets_fold (query);
+      g_autofree char *needle = _pv_fold (query);
 
       if (needle != NULL
           && !find_by (store,
@@ -800,12 +669,6 @@ pv_tickets_history (PvStore *store, guint16 issuer, guint32 serial, GError **err
 }
 
 /* Deliveries */
-
-gboolean
-pv_delivery_channel_is_known (const char *channel)
-{
-  return g_strcmp0 (channel, PV_DELIVERY_WHATSAPP) == 0 || g_strcmp0 (channel, PV_DELIVERY_SMS) == 0;
-}
 
 void
 pv_delivery_free (PvDelivery *delivery)

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "pv-records.h"
 #include "pv-ticket-code.h"
 #include "pv-types.h"
 
@@ -44,16 +45,6 @@ typedef struct
 
 void pv_issued_ticket_free (PvIssuedTicket *issued);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvIssuedTicket, pv_issued_ticket_free)
-
-#define PV_PII_SALT_SIZE 16
-#define PV_PII_DIGEST_SIZE 16
-
-/* The salted digest of a visitor's name and phone that a ticket record
- * carries in place of them. */
-void pv_tickets_pii_digest (const guint8 salt[PV_PII_SALT_SIZE],
-                            const char *name,
-                            const char *phone,
-                            guint8 out[PV_PII_DIGEST_SIZE]);
 
 /* Normalises a phone number to "+" and digits (8 to 15 digits; a 10-digit
  * number, or 11 with a leading 0, gets India's +91; a leading "00", the
@@ -154,12 +145,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvScanInfo, pv_scan_info_free)
  * in the canonical order that decides which entry counted (element-type
  * PvScanInfo; empty when it was never scanned or is unknown here). */
 GPtrArray *pv_tickets_history (PvStore *store, guint16 issuer, guint32 serial, GError **error);
-
-/* Channels a ticket can be sent by. */
-#define PV_DELIVERY_WHATSAPP "whatsapp"
-#define PV_DELIVERY_SMS "sms"
-
-gboolean pv_delivery_channel_is_known (const char *channel);
 
 /* A request to send a ticket to its visitor, from the ledger, with where the
  * hub's outbox has got with it. */

@@ -5,7 +5,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
@@ -85,7 +84,7 @@ pv_token_new (PvStore *store, gint64 now, const char *audience, GError **error)
     return g_set_error (error, PV_ERROR, PV_ERROR_NOT_INITIALIZED,
                         "%s has no device identity to sign a token with", pv_store_get_path (store)),
            NULL;
-  if (!pv_devices_get_secret_key (store, sk, error))
+  if (!pv_store_get_device_secret_key (store, sk, error))
     return NULL;
   token = pv_token_sign (event_id, device, sk, now, audience);
   sodium_memzero (sk, sizeof sk);

@@ -11,11 +11,13 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "pv-channels.h"
 #include "pv-ctl.h"
 #include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-hlc.h"
 #include "pv-ledger.h"
+#include "pv-outbox.h"
 #include "pv-pairing.h"
 #include "pv-volunteers.h"
 
@@ -302,7 +304,8 @@ pv_ctl_event_init (PvCtl *ctl, int argc, char **argv)
       return pv_ctl_error (_ ("%s already holds a ledger; use a new file for a new event"),
                            ctl->db_path);
     }
-  if (!pv_devices_create_event (store, event, device_name, &error))
+  /* The event's first store is the one its hub serves. */
+  if (!pv_devices_create_event (store, event, device_name, &error) || !pv_channels_prepare_store (store, &error))
     {
       g_clear_object (&store);
       if (!existed)
@@ -687,7 +690,7 @@ pv_ctl_volunteer_add (PvCtl *ctl, int argc, char **argv)
   if (!name || !phone)
     return pv_ctl_usage_error (ctl, _ ("--name and --phone are required"));
   if ((role_text && !pv_role_from_string (role_text, &role, &error)) || !(store = pv_ctl_open_store (ctl, &error))
-      || !pv_store_get_event (store, &error) || !pv_ctl_require_admin (store, _ ("add volunteers"), &error)
+      || !pv_store_get_event (store, &error) || !pv_ctl_require_hub_store (store, _ ("add volunteers"), &error)
       || !pv_volunteers_add (store, name, phone, role, &id, &error))
     return pv_ctl_fail (error);
   g_print (_ ("Added volunteer %lld (%s)\n"), (long long) id, name);
@@ -712,9 +715,8 @@ pv_ctl_volunteer_list (PvCtl *ctl, int argc, char **argv)
 
   if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 0, 0, &status))
     return status;
-  if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
-      || !pv_ctl_require_admin (store, _ ("list volunteers"), &error)
-      || !(list = pv_volunteers_list (store, &error)))
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_ctl_require_hub_store (store, _ ("list volunteers"), &error)
+      || !(event = pv_store_get_event (store, &error)) || !(list = pv_volunteers_list (store, &error)))
     return pv_ctl_fail (error);
 
   json_builder_begin_array (builder);
@@ -792,7 +794,7 @@ pv_ctl_volunteer_deactivate (PvCtl *ctl, int argc, char **argv)
   if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
     return status;
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error)
-      || !pv_ctl_require_admin (store, activate ? _ ("activate volunteers") : _ ("deactivate volunteers"), &error))
+      || !pv_ctl_require_hub_store (store, activate ? _ ("activate volunteers") : _ ("deactivate volunteers"), &error))
     return pv_ctl_fail (error);
   if (strlen (argv[1]) <= MAX_VOLUNTEER_ID_DIGITS
       && g_ascii_string_to_unsigned (argv[1], 10, 1, G_MAXINT64, &number, NULL))
@@ -817,7 +819,7 @@ pv_ctl_otp_show (PvCtl *ctl, int argc, char **argv)
 
   if (!pv_ctl_parse_options (ctl, entries, &argc, &argv, &status) || !pv_ctl_check_args (ctl, argc, 1, 1, &status))
     return status;
-  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_ctl_require_admin (store, _ ("read the outbox"), &error)
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_ctl_require_hub_store (store, _ ("read the outbox"), &error)
       || !(message = pv_outbox_newest (store, argv[1], &error)))
     return pv_ctl_fail (error);
   g_print ("%s\n", message);

@@ -433,7 +433,7 @@ pv_ctl_ledger_apply (PvCtl *ctl, int argc, char **argv)
     return pv_ctl_error (_ ("%s holds another event (“%s”, %08x); this store holds “%s” (%08x)"),
                          other_path, pv_event_get_name (theirs), pv_event_get_id (theirs),
                          pv_event_get_name (ours), pv_event_get_id (ours));
-  if (!pv_ledger_merge (store, other, &stats, &error))
+  if (!pv_batch_merge (store, other, &stats, &error))
     return pv_ctl_fail (error);
   /* None of these fails the merge — the rest came through — but the admin
    * must know: a fork means two files wrote as one device (a cloned laptop,

@@ -92,8 +92,8 @@ pv_ctl_outbox (PvCtl *ctl, int argc, char **argv)
   if ((limit_text && !pv_ctl_parse_uint ("--limit", limit_text, 1, G_MAXUINT, &limit, &error))
       || (retry_text && !pv_ctl_parse_uint ("--retry", retry_text, 1, G_MAXINT64, &retry, &error)))
     return pv_ctl_fail (error);
-  if (!(store = pv_ctl_open_store (ctl, &error)) || !(event = pv_store_get_event (store, &error))
-      || !pv_ctl_require_admin (store, _ ("read the outbox"), &error))
+  if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_ctl_require_hub_store (store, _ ("read the outbox"), &error)
+      || !(event = pv_store_get_event (store, &error)))
     return pv_ctl_fail (error);
   if (retry_text != NULL)
     {

@@ -2,7 +2,7 @@
 /* pv-ctl-sync.c: sync (one round with the hub, or a headless device that
  * stays connected, serves its own endpoints to peers and relays records
  * both ways), and the other commands that talk to the hub — token, pair,
- * peers, signin — through the sync library's calls (pv-hub-call.h), the
+ * peers, signin — through the sync library's calls (pv-api-client.h), the
  * same code the desktop program runs. */
 #include "config.h"
 
@@ -10,8 +10,8 @@
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
 
+#include "pv-api-client.h"
 #include "pv-ctl.h"
-#include "pv-hub-call.h"
 #include "pv-store-watch.h"
 #include "pv-sync-client.h"
 #include "pv-sync-node.h"
@@ -230,8 +230,8 @@ pv_ctl_peers (PvCtl *ctl, int argc, char **argv)
     return status;
   if (!(store = pv_ctl_open_store (ctl, &error)) || !pv_store_get_event (store, &error))
     return pv_ctl_fail (error);
-  pv_hub_call_async (store, NULL, NULL, "/sync/v1/peers", NULL, 10000, NULL, pv_ctl_got_result, &result);
-  if (!(answer = pv_hub_call_finish (pv_ctl_wait (&result), &error)))
+  pv_api_call_async (store, NULL, NULL, "/sync/v1/peers", NULL, 10000, NULL, pv_ctl_got_result, &result);
+  if (!(answer = pv_api_call_finish (pv_ctl_wait (&result), &error)))
     return pv_ctl_fail (error);
   pv_ctl_print_json (answer, TRUE);
   return PV_CTL_EXIT_OK;
@@ -267,9 +267,9 @@ pv_ctl_signin (PvCtl *ctl, int argc, char **argv)
   if (code)
     pv_json_add_string (builder, "code", code);
   json_builder_end_object (builder);
-  pv_hub_call_async (store, NULL, NULL, code ? "/api/v1/otp/verify" : "/api/v1/otp", builder, 10000, NULL,
+  pv_api_call_async (store, NULL, NULL, code ? "/api/v1/otp/verify" : "/api/v1/otp", builder, 10000, NULL,
                      pv_ctl_got_result, &result);
-  if (!(answer = pv_hub_call_finish (pv_ctl_wait (&result), &error)))
+  if (!(answer = pv_api_call_finish (pv_ctl_wait (&result), &error)))
     return pv_ctl_fail (error);
   pv_ctl_print_json (answer, TRUE);
   return PV_CTL_EXIT_OK;

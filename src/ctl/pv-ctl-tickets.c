@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pv-api-client.h"
 #include "pv-ctl.h"
 #include "pv-error.h"
-#include "pv-hub-call.h"
 #include "pv-pairing.h"
 #include "pv-qr.h"
 #include "pv-ticket-code.h"
@@ -165,52 +165,37 @@ static int
 add_scans (PvStore *store, PvEvent *event, guint16 issuer, guint32 serial, JsonBuilder *builder,
            GPtrArray *rows, GError **error)
 {
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT at, gate, is_exit, party, device_id, offline, is_double "
-                                         "FROM scans WHERE issuer = ?1 AND serial = ?2 "
-                                         "ORDER BY hlc, device_id, seq",
-                                         error);
-  int rc, n = 0;
+  g_autoptr (GPtrArray) scans = pv_tickets_history (store, issuer, serial, error);
 
-  if (stmt == NULL)
+  if (scans == NULL)
     return -1;
   g_ptr_array_add (rows, g_strsplit (_ ("TIME|GATE|DIRECTION|PARTY|DEVICE|DECIDED|DOUBLE"), "|", -1));
-  sqlite3_bind_int (stmt, 1, issuer);
-  sqlite3_bind_int64 (stmt, 2, serial);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < scans->len; i++)
     {
-      g_autofree char *at = pv_ctl_format_time (event, sqlite3_column_int64 (stmt, 0));
-      const char *gate = (const char *) sqlite3_column_text (stmt, 1);
-      gboolean is_exit = sqlite3_column_int (stmt, 2);
-      guint16 device = (guint16) sqlite3_column_int (stmt, 4);
-      gboolean offline = sqlite3_column_int (stmt, 5);
-      gboolean is_double = sqlite3_column_int (stmt, 6);
+      const PvScanInfo *scan = g_ptr_array_index (scans, i);
+      g_autofree char *at = pv_ctl_format_time (event, scan->at);
       char **row = g_new0 (char *, 8);
 
-      n++;
       json_builder_begin_object (builder);
       pv_json_add_string (builder, "at", at);
-      pv_json_add_string (builder, "gate", gate);
-      pv_json_add_string (builder, "direction", is_exit ? "exit" : "entry");
-      pv_json_add_int (builder, "party", sqlite3_column_int (stmt, 3));
-      pv_json_add_int (builder, "device", device);
-      pv_json_add_bool (builder, "offline", offline);
-      pv_json_add_bool (builder, "double", is_double);
+      pv_json_add_string (builder, "gate", scan->gate);
+      pv_json_add_string (builder, "direction", scan->is_exit ? "exit" : "entry");
+      pv_json_add_int (builder, "party", scan->party);
+      pv_json_add_int (builder, "device", scan->device_id);
+      pv_json_add_bool (builder, "offline", scan->offline);
+      pv_json_add_bool (builder, "double", scan->is_double);
       json_builder_end_object (builder);
 
       row[0] = g_strdup (at ? at : "?");
-      row[1] = g_strdup (gate);
-      row[2] = g_strdup (is_exit ? _ ("exit") : _ ("entry"));
-      row[3] = g_strdup_printf ("%d", sqlite3_column_int (stmt, 3));
-      row[4] = device_label (store, device);
-      row[5] = g_strdup (offline ? _ ("offline") : _ ("online"));
-      row[6] = g_strdup (is_double ? _ ("DOUBLE") : "");
+      row[1] = g_strdup (scan->gate);
+      row[2] = g_strdup (scan->is_exit ? _ ("exit") : _ ("entry"));
+      row[3] = g_strdup_printf ("%u", scan->party);
+      row[4] = device_label (store, scan->device_id);
+      row[5] = g_strdup (scan->offline ? _ ("offline") : _ ("online"));
+      row[6] = g_strdup (scan->is_double ? _ ("DOUBLE") : "");
       g_ptr_array_add (rows, row);
     }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    return pv_store_fail (store, error, "Cannot read scans"), -1;
-  return n;
+  return (int) scans->len;
 }
 
 /* The requests to send a ticket, also put into @builder's open array and
@@ -682,8 +667,8 @@ pv_ctl_admit (PvCtl *ctl, int argc, char **argv)
 
       if (bound == 0)
         bound = (guint64) CLAMP (pv_store_get_meta_int (store, "online-bound-ms", 800), 1, 60000);
-      pv_hub_admit_async (store, NULL, url, argv[1], gate, is_exit, FALSE, (guint) bound, NULL, pv_ctl_got_result, &result);
-      verdict = pv_hub_admit_finish (pv_ctl_wait (&result), &error);
+      pv_api_admit_async (store, NULL, url, argv[1], gate, is_exit, FALSE, (guint) bound, NULL, pv_ctl_got_result, &result);
+      verdict = pv_api_admit_finish (pv_ctl_wait (&result), &error);
       if (verdict != NULL)
         {
           const char *said = json_object_get_string_member_with_default (json_node_get_object (verdict),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pv-channels.h"
 #include "pv-ctl.h"
 #include "pv-error.h"
 
@@ -195,6 +196,12 @@ pv_ctl_require_admin (PvStore *store, const char *what, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pv_ctl_require_hub_store (PvStore *store, const char *what, GError **error)
+{
+  return pv_ctl_require_admin (store, what, error) && pv_channels_prepare_store (store, error);
 }
 
 gboolean

@@ -73,6 +73,10 @@ PvStore *pv_ctl_open_store (PvCtl *ctl, GError **error);
 PvStore *pv_ctl_open_store_path (const char *path, GError **error);
 /* Fails with a clear message unless this replica's own device may @what. */
 gboolean pv_ctl_require_admin (PvStore *store, const char *what, GError **error);
+/* The same, for a command on the hub's own tables (volunteers, the
+ * outbox): then gives the store those tables if it has not got them yet.
+ * Call it before borrowing the event: making them may reload the caches. */
+gboolean pv_ctl_require_hub_store (PvStore *store, const char *what, GError **error);
 
 /* Numbers from option values, with the option named in the error. */
 gboolean pv_ctl_parse_uint (const char *option,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pv-hub-outbox.h: the hub's outbox worker: every message (WhatsApp, SMS) is a row in the
- * hub's SQLite first (src/core/pv-outbox.h), sent with retries, backoff and the channel's
+ * hub's SQLite first (src/channels/pv-outbox.h), sent with retries, backoff and the channel's
  * throughput limits, its status kept for the control room. It also turns the desks'
  * "send this ticket" requests, which arrive by sync, into messages.
  *

@@ -97,55 +97,36 @@
  *                               and the answer costs nothing in WhatsApp's
  *                               24-hour window.
  *
- * Pages are made from templates in data/hub/ (a GResource) by one function,
- * pv_hub_web_fill (), which HTML-escapes every value it is given as text;
- * the only markup it inserts as it is comes from its own results or from
- * pv_web_markup_qr (), so nothing a visitor typed reaches a page raw. */
+ * Pages are made by the template engine (pv-hub-web-template.h), which
+ * HTML-escapes every value it is given as text; forms, links and the limits
+ * above are kept by the guards (pv-hub-web-guards.h). */
 #pragma once
 
 #include "pv-hub-outbox.h"
+#include "pv-hub-routes.h"
+#include "pv-hub-web-template.h"
 #include "pv-hub.h"
 
 G_BEGIN_DECLS
 
 typedef struct _PvHubWeb PvHubWeb;
 
-/* Mounts its paths on @hub->server, settings from @hub->config; what it
- * sends goes through @outbox. */
+/* The largest form a page takes. */
+#define PV_HUB_WEB_MAX_FORM_BODY (8 * 1024)
+
+/* Settings from @hub->config; what it sends goes through @outbox. */
 PvHubWeb *pv_hub_web_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error);
 void pv_hub_web_free (PvHubWeb *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvHubWeb, pv_hub_web_free)
 
-/* HTML that is safe to put in a page as it is: only pv_hub_web_fill () and
- * pv_web_markup_qr () make it. */
-typedef struct _PvWebMarkup PvWebMarkup;
-
-PvWebMarkup *pv_web_markup_new (void);
-/* Appends @part (taken) to @self. */
-void pv_web_markup_append (PvWebMarkup *self, PvWebMarkup *part);
-const char *pv_web_markup_get_html (PvWebMarkup *self);
-void pv_web_markup_free (PvWebMarkup *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebMarkup, pv_web_markup_free)
-
-/* The QR symbol of @code as an inline <svg> (no XML declaration), hidden
- * from screen readers: the element around it names it. */
-PvWebMarkup *pv_web_markup_qr (const char *code, GError **error);
-
-/* The values a template is filled with, in a page's language ("en" or
- * "hi"): {{name}} is the value set for name, {{t.KEY}} the string KEY of
- * data/hub/strings.ini in that language. */
-typedef struct _PvWebVars PvWebVars;
-
-PvWebVars *pv_web_vars_new (PvHubWeb *web, const char *lang);
-/* Text, HTML-escaped where it is put (in an element or an attribute). */
-void pv_web_vars_text (PvWebVars *self, const char *name, const char *text);
-/* Markup (taken), put as it is. */
-void pv_web_vars_markup (PvWebVars *self, const char *name, PvWebMarkup *markup);
-void pv_web_vars_free (PvWebVars *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PvWebVars, pv_web_vars_free)
-
-/* Fills the template data/hub/@template_name with @vars. A name a template
- * uses but @vars lacks is a bug: it is logged and left empty. */
-PvWebMarkup *pv_hub_web_fill (const char *template_name, PvWebVars *vars);
+/* Answers a visitor at @path: within the client's page limit, else 429 in
+ * a page; @route is the path's row of the route table (pv-hub-routes.h),
+ * NULL for a path nobody serves (404, in a page), and its methods the
+ * ones taken (405, in a page). */
+void pv_hub_web_handle (PvHubWeb *self,
+                        SoupServerMessage *msg,
+                        const char *path,
+                        GHashTable *query,
+                        const PvHubRoute *route);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "pv-conversations.h"
 #include "pv-error.h"
 #include "pv-event.h"
+#include "pv-hub-web-guards.h"
 #include "pv-outbox.h"
 #include "pv-store.h"
 #include "pv-sync-server.h"
@@ -51,7 +52,7 @@ struct _PvHubWhatsapp
 {
   const PvHubContext *hub;
   PvHubOutbox *outbox;
-  gboolean mounted;
+  gboolean serving; /* the webhook is taken: [whatsapp] app-secret is set */
   char *app_secret;
   char *verify_token;
   char *phone_number_id; /* NULL: any */
@@ -66,10 +67,7 @@ struct _PvHubWhatsapp
   guint failing_attempts;
   guint forget_id;
   /* How fast one sender is answered: a token bucket per wa_id. */
-  GHashTable *senders;  /* wa_id → Sender */
-  GQueue senders_order; /* Sender, the least recently heard from first */
-  double sender_burst;
-  double sender_per_us;
+  PvWebLimit senders;
   /* What the senders' limits decided for the messages of the inbox items
    * being processed (message id → PvBotPace), so that a batch rolled back
    * and processed again one body at a time charges nobody twice. */
@@ -77,15 +75,6 @@ struct _PvHubWhatsapp
   /* since the start, for /metrics */
   guint64 taken, refused, messages, statuses, dropped, slowed, silenced;
 };
-
-typedef struct
-{
-  double tokens;
-  gint64 at;     /* monotonic µs */
-  gboolean told; /* asked to slow down since the bucket was last full */
-  char *wa_id;   /* owned; the table's key too */
-  GList link;    /* in senders_order */
-} Sender;
 
 typedef struct
 {
@@ -182,67 +171,22 @@ message_text (JsonObject *message, const char *type, gboolean *skip)
 
 /* Senders' limits */
 
-static void
-sender_drop (PvHubWhatsapp *self, Sender *sender)
-{
-  g_hash_table_remove (self->senders, sender->wa_id);
-  g_queue_unlink (&self->senders_order, &sender->link);
-  g_free (sender->wa_id);
-  g_free (sender);
-}
-
-/* Makes room for a new sender: buckets that have filled up again go first,
- * as many as are found at the quiet end; when the table is still full the
- * quietest sender goes all the same (and starts afresh if they write again). */
-static void
-senders_make_room (PvHubWhatsapp *self, gint64 now)
-{
-  while (self->senders_order.head != NULL)
-    {
-      Sender *quietest = self->senders_order.head->data;
-
-      if (quietest->tokens + (double) (now - quietest->at) * self->sender_per_us < self->sender_burst
-          && self->senders_order.length < MAX_SENDERS)
-        break;
-      sender_drop (self, quietest);
-    }
-}
-
 /* Takes a token from @wa_id's bucket. Without one the sender is told once
  * to slow down, then not answered until a token is back; told again only
  * after a quiet spell long enough to fill the bucket. */
 static PvBotPace
 sender_take (PvHubWhatsapp *self, const char *wa_id)
 {
-  gint64 now = g_get_monotonic_time ();
-  Sender *sender = g_hash_table_lookup (self->senders, wa_id);
-
-  if (sender == NULL)
+  switch (pv_web_limit_take_or_tell (&self->senders, wa_id, g_get_monotonic_time ()))
     {
-      senders_make_room (self, now);
-      sender = g_new0 (Sender, 1);
-      sender->tokens = self->sender_burst;
-      sender->at = now;
-      sender->wa_id = g_strdup (wa_id);
-      sender->link.data = sender;
-      g_hash_table_insert (self->senders, sender->wa_id, sender);
-    }
-  else
-    g_queue_unlink (&self->senders_order, &sender->link);
-  g_queue_push_tail_link (&self->senders_order, &sender->link);
-  sender->tokens = MIN (self->sender_burst, sender->tokens + (double) (now - sender->at) * self->sender_per_us);
-  sender->at = now;
-  if (sender->tokens >= self->sender_burst)
-    sender->told = FALSE;
-  if (sender->tokens >= 1.0)
-    {
-      sender->tokens -= 1.0;
+    case PV_WEB_TAKEN:
       return PV_BOT_ANSWER;
+    case PV_WEB_REFUSED_TELL:
+      return PV_BOT_SLOW_DOWN;
+    case PV_WEB_REFUSED:
+    default:
+      return PV_BOT_SILENT;
     }
-  if (sender->told)
-    return PV_BOT_SILENT;
-  sender->told = TRUE;
-  return PV_BOT_SLOW_DOWN;
 }
 
 /* The bot asks this once for each message it has not seen before. */
@@ -263,7 +207,7 @@ pace_sender (const PvInbound *message, gpointer user_data)
       /* The number stays out of the log, as everywhere. */
       g_message ("WhatsApp bot: a number wrote faster than %.0f messages at once and %g a minute: asked it to "
                  "slow down",
-                 self->sender_burst, self->sender_per_us * 60.0 * G_USEC_PER_SEC);
+                 self->senders.burst, self->senders.per_us * 60.0 * G_USEC_PER_SEC);
     }
   else if (pace == PV_BOT_SILENT)
     self->silenced++;
@@ -654,21 +598,15 @@ handle_verify (PvHubWhatsapp *self, SoupServerMessage *msg, GHashTable *query)
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, challenge, strlen (challenge));
 }
 
-static void
-handle_webhook (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+void
+pv_hub_whatsapp_handle (PvHubWhatsapp *self, SoupServerMessage *msg, GHashTable *query)
 {
-  PvHubWhatsapp *self = user_data;
-  const char *method = soup_server_message_get_method (msg);
   g_autoptr (GBytes) body = NULL;
   Delivery *delivery;
   guint status;
 
-  if (g_strcmp0 (path, PV_HUB_WHATSAPP_PATH) != 0)
-    return pv_sync_reply_error (msg, SOUP_STATUS_NOT_FOUND, "Not found");
-  if (g_strcmp0 (method, "GET") == 0)
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0)
     return handle_verify (self, msg, query);
-  if (g_strcmp0 (method, "POST") != 0)
-    return pv_sync_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET to verify, POST a webhook");
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   /* Nothing about the body is looked at before its signature holds. */
   if ((status = check_signature (self, msg, body)) != SOUP_STATUS_OK)
@@ -777,8 +715,7 @@ read_sender_limit (PvHubWhatsapp *self, GKeyFile *config, GError **error)
            FALSE;
   if (!read_number (config, "sender-per-minute", DEFAULT_SENDER_PER_MINUTE, 0.001, 10000, &per_minute, error))
     return FALSE;
-  self->sender_burst = (double) burst;
-  self->sender_per_us = per_minute / (60.0 * G_USEC_PER_SEC);
+  pv_web_limit_set_rate (&self->senders, per_minute, (double) burst);
   return TRUE;
 }
 
@@ -790,13 +727,10 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
   self->hub = hub;
   self->outbox = outbox;
   g_queue_init (&self->pending);
-  self->senders = g_hash_table_new (g_str_hash, g_str_equal);
-  g_queue_init (&self->senders_order);
+  pv_web_limit_init (&self->senders, DEFAULT_SENDER_PER_MINUTE, DEFAULT_SENDER_BURST, MAX_SENDERS);
   self->paced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->options.pace = pace_sender;
   self->options.pace_data = self;
-  self->sender_burst = DEFAULT_SENDER_BURST;
-  self->sender_per_us = DEFAULT_SENDER_PER_MINUTE / (60.0 * G_USEC_PER_SEC);
   if (!g_key_file_has_group (hub->config, GROUP))
     return g_steal_pointer (&self);
   self->app_secret = setting (hub->config, "app-secret");
@@ -830,10 +764,7 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
   if (self->verify_token == NULL)
     g_message ("[" GROUP "] verify-token is not set: Meta cannot verify the webhook");
 
-  soup_server_add_early_handler (hub->server, PV_HUB_WHATSAPP_PATH, pv_sync_refuse_large_bodies,
-                                 GSIZE_TO_POINTER (PV_HUB_WHATSAPP_MAX_BODY), NULL);
-  soup_server_add_handler (hub->server, PV_HUB_WHATSAPP_PATH, handle_webhook, self, NULL);
-  self->mounted = TRUE;
+  self->serving = TRUE;
   if (outbox)
     pv_hub_outbox_set_window_func (outbox, window_closed, self);
   /* What a crash left in the inbox, and the ids that no longer matter. */
@@ -842,6 +773,12 @@ pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **erro
   self->forget_id = g_timeout_add_seconds (FORGET_INTERVAL_S, forget_cb, self);
   g_message ("WhatsApp webhook at %s", PV_HUB_WHATSAPP_PATH);
   return g_steal_pointer (&self);
+}
+
+gboolean
+pv_hub_whatsapp_is_serving (PvHubWhatsapp *self)
+{
+  return self != NULL && self->serving;
 }
 
 void
@@ -881,12 +818,8 @@ pv_hub_whatsapp_free (PvHubWhatsapp *self)
    * processed yet for the next start. */
   if (!g_queue_is_empty (&self->pending))
     flush_cb (self);
-  if (self->mounted)
-    {
-      soup_server_remove_handler (self->hub->server, PV_HUB_WHATSAPP_PATH);
-      if (self->outbox)
-        pv_hub_outbox_set_window_func (self->outbox, NULL, NULL);
-    }
+  if (self->serving && self->outbox)
+    pv_hub_outbox_set_window_func (self->outbox, NULL, NULL);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   g_clear_handle_id (&self->process_id, g_source_remove);
   g_clear_handle_id (&self->retry_id, g_source_remove);
@@ -897,9 +830,7 @@ pv_hub_whatsapp_free (PvHubWhatsapp *self)
   g_free (self->verify_token);
   g_free (self->phone_number_id);
   g_strfreev (self->categories);
-  while (self->senders_order.head != NULL)
-    sender_drop (self, self->senders_order.head->data);
-  g_clear_pointer (&self->senders, g_hash_table_unref);
+  pv_web_limit_clear (&self->senders);
   g_clear_pointer (&self->paced, g_hash_table_unref);
   g_free (self);
 }

@@ -47,9 +47,14 @@ G_BEGIN_DECLS
 
 typedef struct _PvHubWhatsapp PvHubWhatsapp;
 
-/* Mounts its paths on @hub->server, settings from @hub->config; what it
- * sends goes through @outbox. */
+/* Settings from @hub->config; what it sends goes through @outbox. */
 PvHubWhatsapp *pv_hub_whatsapp_new (const PvHubContext *hub, PvHubOutbox *outbox, GError **error);
+/* Whether the webhook is to be served: [whatsapp] app-secret is set. */
+gboolean pv_hub_whatsapp_is_serving (PvHubWhatsapp *self);
+/* A request to PV_HUB_WHATSAPP_PATH, its method (GET or POST) and size
+ * checked by the route table (pv-hub-routes.h): GET is Meta's verification
+ * handshake, POST a webhook body, taken once its signature holds. */
+void pv_hub_whatsapp_handle (PvHubWhatsapp *self, SoupServerMessage *msg, GHashTable *query);
 /* Prometheus lines for /metrics: webhook bodies taken, refused (bad
  * signature) and given up on, messages and delivery reports processed,
  * messages over their sender's limit (asked to slow down, or not

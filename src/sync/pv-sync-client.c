@@ -8,7 +8,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-ledger.h"
 #include "pv-store.h"
@@ -542,8 +541,8 @@ apply_page (gpointer data, gpointer user_data)
   Round *round = g_task_get_task_data (page->task);
 
   if (!g_atomic_int_get (&round->stopping))
-    pv_ledger_apply_batch (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
-                           &page->error);
+    pv_batch_apply (pv_store_watch_get_store (self->watch), page->batch, &page->stats, &page->wanted,
+                    &page->error);
   g_main_context_invoke_full (g_task_get_context (page->task), G_PRIORITY_DEFAULT, page_applied, page,
                               (GDestroyNotify) page_free);
 }
@@ -866,7 +865,7 @@ pv_sync_client_new (PvStoreWatch *watch, const char *base_url, GError **error)
   self->event_id = pv_store_get_event_id (pv_store_watch_get_store (watch));
   self->device_id = pv_store_get_device_id (pv_store_watch_get_store (watch));
   /* Without a key the requests go unsigned and the other side says so. */
-  self->have_key = pv_devices_get_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
+  self->have_key = pv_store_get_device_secret_key (pv_store_watch_get_store (watch), self->secret_key, NULL);
   {
     g_autofree char *hub = pv_store_dup_meta_string (pv_store_watch_get_store (watch), PV_META_HUB_URL);
     self->to_hub = hub != NULL && same_base (hub, with_slash);

@@ -8,7 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "pv-hub-call.h"
+#include "pv-api-client.h"
 #include "pv-store.h"
 #include "pv-sync-server.h"
 
@@ -82,7 +82,7 @@ advertised_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   /* The hub says with its peers what it can send to phones: the desk's
    * and sign-in's words follow it. */
-  if (pv_hub_channels_remember (pv_store_watch_get_store (self->watch),
+  if (pv_api_channels_remember (pv_store_watch_get_store (self->watch),
                                 json_node_get_object (json_parser_get_root (parser))))
     pv_store_watch_notify (self->watch);
   list = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "peers");

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "pv-devices.h"
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
@@ -85,29 +86,24 @@ contact_for (PvSyncServer *self, guint16 device)
 }
 
 static void
+load_one_contact (const PvSavedContact *saved, gpointer user_data)
+{
+  Contact *contact = contact_for (user_data, saved->device_id);
+
+  contact->seen = saved->seen;
+  contact->held = saved->held;
+  contact->behind = saved->behind;
+  contact->url = g_strdup (saved->url);
+  contact->has_skew = saved->has_skew;
+  contact->skew_ms = saved->skew_ms;
+  contact->pending = saved->pending;
+  contact->dirty = FALSE;
+}
+
+static void
 load_contacts (PvSyncServer *self)
 {
-  PvStore *store = pv_store_watch_get_store (self->watch);
-  sqlite3_stmt *stmt = pv_store_prepare (store,
-                                         "SELECT device_id, seen_at, held, behind, url, skew_ms, pending "
-                                         "FROM device_contacts",
-                                         NULL);
-
-  while (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      Contact *contact = contact_for (self, (guint16) sqlite3_column_int (stmt, 0));
-
-      contact->seen = sqlite3_column_int64 (stmt, 1);
-      contact->held = sqlite3_column_int64 (stmt, 2);
-      contact->behind = sqlite3_column_int64 (stmt, 3);
-      contact->url = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
-      contact->has_skew = sqlite3_column_type (stmt, 5) != SQLITE_NULL;
-      contact->skew_ms = sqlite3_column_int64 (stmt, 5);
-      contact->pending = sqlite3_column_type (stmt, 6) != SQLITE_NULL ? sqlite3_column_int64 (stmt, 6) : -1;
-      contact->dirty = FALSE;
-    }
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
+  pv_devices_foreach_saved_contact (pv_store_watch_get_store (self->watch), load_one_contact, self, NULL);
 }
 
 /* Records @theirs holds that @ours lacks (entries that mean "left out"
@@ -191,30 +187,20 @@ flush_contacts (gpointer user_data)
   while (ok && g_hash_table_iter_next (&iter, &key, &value))
     {
       Contact *contact = value;
-      sqlite3_stmt *stmt;
+      PvSavedContact saved = {
+        .device_id = (guint16) GPOINTER_TO_UINT (key),
+        .seen = contact->seen,
+        .held = contact->held,
+        .behind = contact->behind,
+        .pending = contact->pending,
+        .has_skew = contact->has_skew,
+        .skew_ms = contact->skew_ms,
+        .url = contact->url,
+      };
 
       if (!contact->dirty)
         continue;
-      stmt = pv_store_prepare (store,
-                               "INSERT INTO device_contacts (device_id, seen_at, held, behind, url, skew_ms, pending) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id) DO UPDATE SET "
-                               "seen_at = excluded.seen_at, held = excluded.held, behind = excluded.behind, "
-                               "url = excluded.url, skew_ms = excluded.skew_ms, pending = excluded.pending",
-                               &error);
-      if (!(ok = stmt != NULL))
-        break;
-      sqlite3_bind_int (stmt, 1, (int) GPOINTER_TO_UINT (key));
-      sqlite3_bind_int64 (stmt, 2, contact->seen);
-      /* -1: not known (a device that called but never said what it holds). */
-      sqlite3_bind_int64 (stmt, 3, contact->held);
-      sqlite3_bind_int64 (stmt, 4, contact->behind);
-      if (contact->url)
-        sqlite3_bind_text (stmt, 5, contact->url, -1, SQLITE_TRANSIENT);
-      if (contact->has_skew)
-        sqlite3_bind_int64 (stmt, 6, contact->skew_ms);
-      if (contact->pending >= 0)
-        sqlite3_bind_int64 (stmt, 7, contact->pending);
-      ok = pv_store_step_done (store, stmt, &error);
+      ok = pv_devices_save_contact (store, &saved, &error);
       contact->dirty = !ok;
     }
   ok = ok && pv_store_commit (store, &error);
@@ -547,7 +533,7 @@ handle_push (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
                                         &error)
             : pv_batch_new_from_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), PV_SYNC_MAX_JSON,
                                       &error);
-  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error)
+  if (batch == NULL || !pv_batch_apply (store, batch, &stats, &wanted, &error)
       || !(vector = pv_ledger_version_vector (store, &error)))
     return pv_sync_reply_error (msg, status_for (error), error->message);
   if (stats.applied > 0 || stats.people > 0)

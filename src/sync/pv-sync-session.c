@@ -81,7 +81,7 @@ pv_sync_make_request (PvStore *store, GHashTable *overlay, GError **error)
   pv_vector_overlay (request->vector, overlay);
   request->device_id = pv_store_get_device_id (store);
   if (pv_replica_keeps_people (store)
-      && !(request->people_wanted = pv_ledger_people_wanted (store, PEOPLE_PER_REQUEST, error)))
+      && !(request->people_wanted = pv_batch_people_wanted (store, PEOPLE_PER_REQUEST, error)))
     return NULL;
   return g_steal_pointer (&request);
 }
@@ -103,9 +103,9 @@ pv_sync_collect_for (PvStore *store, const PvPullRequest *request, gboolean prov
            NULL;
   /* Names and phone numbers go only where the device is proven: to a
    * caller whose token said who it is, or from a device to its own hub. */
-  return pv_ledger_collect (store, request->vector, request->limit,
-                            proven && pv_sync_peer_gets_people (store, request->device_id), request->people_wanted,
-                            error);
+  return pv_batch_collect (store, request->vector, request->limit,
+                           proven && pv_sync_peer_gets_people (store, request->device_id), request->people_wanted,
+                           error);
 }
 
 void
@@ -319,7 +319,7 @@ receive_batch (PvSyncSession *self, GBytes *message, gboolean binary)
       receive_ack (self);
       return;
     }
-  if (batch == NULL || !pv_ledger_apply_batch (store, batch, &stats, &wanted, &error))
+  if (batch == NULL || !pv_batch_apply (store, batch, &stats, &wanted, &error))
     {
       g_message ("Refusing a batch from device %u: %s", self->peer ? self->peer->device_id : 0, error->message);
       soup_websocket_connection_close (self->connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);

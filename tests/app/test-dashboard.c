@@ -8,6 +8,7 @@
 #include "pv-chart.h"
 #include "pv-dashboard-page.h"
 #include "pv-export-page.h"
+#include "pv-store-private.h"
 
 #define ADMITTED 12
 

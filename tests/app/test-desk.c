@@ -20,8 +20,8 @@
 #include <sys/prctl.h>
 
 #include "app-test.h"
+#include "pv-api-client.h"
 #include "pv-desk-page.h"
-#include "pv-hub-call.h"
 
 static char *tmpdir;
 static char *db_path;
@@ -481,7 +481,7 @@ sending_step (AppRun *run, PvWindow *window, gpointer data)
     {
     case 0:
       {
-        g_auto (GStrv) tickets = pv_hub_channels_lookup (s->desk, PV_HUB_SENDS_TICKETS);
+        g_auto (GStrv) tickets = pv_api_channels_lookup (s->desk, PV_API_SENDS_TICKETS);
         const char *const keys[] = { "type", "--delay", "10", "Asha Verma", NULL,  /* */
                                      "key", "Return", NULL,                        /* to the phone */
                                      "type", "--delay", "10", "98765 43210", NULL, /* */

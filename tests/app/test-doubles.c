@@ -40,7 +40,7 @@ add_gate (PvStore *admin, const char *name, const char *file)
   g_assert_no_error (error);
   gate = pv_store_open_existing (path, &error);
   g_assert_no_error (error);
-  g_assert_true (pv_ledger_merge (gate, admin, NULL, &error));
+  g_assert_true (pv_batch_merge (gate, admin, NULL, &error));
   g_assert_no_error (error);
   return gate;
 }
@@ -76,8 +76,8 @@ make_doubles (World *w)
   /* Gate 1's clock ticks past gate 2's record, so it comes later. */
   g_usleep (2000);
   scan (w->gates[0], w->codes[1], "Gate 1", w->at[1][0], TRUE);
-  g_assert_true (pv_ledger_merge (w->admin, w->gates[0], NULL, &error));
-  g_assert_true (pv_ledger_merge (w->admin, w->gates[1], NULL, &error));
+  g_assert_true (pv_batch_merge (w->admin, w->gates[0], NULL, &error));
+  g_assert_true (pv_batch_merge (w->admin, w->gates[1], NULL, &error));
   g_assert_no_error (error);
 }
 

@@ -15,6 +15,7 @@
 #include "app-test.h"
 #include "pv-admission.h"
 #include "pv-export-page.h"
+#include "pv-store-private.h"
 
 /* Under AddressSanitizer every scan costs ten times as much: a smaller
  * replica keeps the test within its time, and proves the same. */

@@ -34,6 +34,7 @@
 #include "pv-dashboard-page.h"
 #include "pv-gate-page.h"
 #include "pv-qr.h"
+#include "pv-store-private.h"
 
 #ifndef PV_BENCH_BUILDTYPE
 #define PV_BENCH_BUILDTYPE "unknown"

@@ -38,7 +38,7 @@
 #include "pv-error.h"
 #include "pv-event.h"
 #include "pv-keys.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 #ifndef PV_BENCH_BUILDTYPE

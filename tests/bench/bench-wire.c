@@ -88,7 +88,7 @@ main (int argc, char *argv[])
   vector = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   for (;;)
     {
-      PvBatch *page = pv_ledger_collect (source, vector, PV_BATCH_PAGE, FALSE, NULL, &error);
+      PvBatch *page = pv_batch_collect (source, vector, PV_BATCH_PAGE, FALSE, NULL, &error);
 
       if (page == NULL)
         pv_bench_die ("collect", error);
@@ -142,7 +142,7 @@ main (int argc, char *argv[])
     {
       PvMergeStats stats;
 
-      if (!pv_ledger_apply_batch (replica, pages->pdata[i], &stats, NULL, &error))
+      if (!pv_batch_apply (replica, pages->pdata[i], &stats, NULL, &error))
         pv_bench_die ("apply", error);
     }
   apply_us = g_get_monotonic_time () - t;

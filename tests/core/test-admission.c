@@ -186,7 +186,7 @@ test_revoked (Fixture *f, gconstpointer data)
   desk_clock += G_TIME_SPAN_MINUTE;
   before = test_issue (desk, "Season pass", -1, 1);
   f->clock = desk_clock + G_TIME_SPAN_HOUR;
-  g_assert_true (pv_ledger_merge (f->admin, desk, NULL, &error));
+  g_assert_true (pv_batch_merge (f->admin, desk, NULL, &error));
   g_assert_true (pv_devices_revoke (f->admin, pv_store_get_device_id (desk), "stolen", &error));
   desk_clock = f->clock + G_TIME_SPAN_MINUTE;
   after = test_issue (desk, "Season pass", -1, 1);
@@ -195,7 +195,7 @@ test_revoked (Fixture *f, gconstpointer data)
 
   /* And once the desk learns of its revocation, it stops issuing, and
    * admitting. */
-  g_assert_true (pv_ledger_merge (desk, f->admin, NULL, &error));
+  g_assert_true (pv_batch_merge (desk, f->admin, NULL, &error));
   {
     PvIssueRequest request = { .category = "Season pass", .day = -1 };
     g_assert_null (pv_tickets_issue (desk, &request, &error));

@@ -33,7 +33,7 @@ merge (PvStore *store, PvStore *other, PvMergeStats *stats)
 {
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (pv_ledger_merge (store, other, stats, &error));
+  g_assert_true (pv_batch_merge (store, other, stats, &error));
   g_assert_no_error (error);
 }
 
@@ -605,7 +605,7 @@ test_damaged_hash (Fixture *f, gconstpointer data)
         }
 
       /* Replicas merging the file take nothing of the damaged record. */
-      if (!pv_ledger_merge (f->admin, hostile, &stats, &error))
+      if (!pv_batch_merge (f->admin, hostile, &stats, &error))
         g_assert_nonnull (error);
       else
         g_assert_cmpuint (stats.applied, ==, 0);
@@ -615,13 +615,13 @@ test_damaged_hash (Fixture *f, gconstpointer data)
       g_assert_cmpint (test_query_int (f->admin, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
 
       other = test_open (f->dir, other_name, &other_clock);
-      if (!pv_ledger_merge (other, hostile, &stats, &error))
+      if (!pv_batch_merge (other, hostile, &stats, &error))
         g_assert_nonnull (error);
       g_clear_error (&error);
       g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM records WHERE device_id = %u", gate_id), ==, 0);
 
       /* And the file can still take the admin's news, or say why not. */
-      if (!pv_ledger_merge (hostile, f->admin, &stats, &error))
+      if (!pv_batch_merge (hostile, f->admin, &stats, &error))
         g_assert_nonnull (error);
       g_clear_error (&error);
 
@@ -1012,7 +1012,7 @@ test_many_made_up_authors (Fixture *f, gconstpointer data)
   gint64 started;
 
   vector = pv_ledger_version_vector (f->admin, &error);
-  batch = pv_ledger_collect (desk, vector, 0, TRUE, NULL, &error);
+  batch = pv_batch_collect (desk, vector, 0, TRUE, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (batch->records->len, ==, 1);
   for (guint16 fake = 1000; fake < 3000; fake++)
@@ -1030,7 +1030,7 @@ test_many_made_up_authors (Fixture *f, gconstpointer data)
       pv_batch_add_head (batch, &head);
     }
   started = g_get_monotonic_time ();
-  g_assert_true (pv_ledger_apply_batch (f->admin, batch, &stats, NULL, &error));
+  g_assert_true (pv_batch_apply (f->admin, batch, &stats, NULL, &error));
   g_assert_no_error (error);
   g_test_message ("2000 made-up authors refused in %.0f ms", (g_get_monotonic_time () - started) / 1000.0);
   g_assert_cmpuint (stats.applied, ==, 1);

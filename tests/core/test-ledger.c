@@ -24,7 +24,7 @@ all_records (PvStore *store)
   GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) pv_record_free);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (pv_ledger_foreach (store, collect_cb, records, &error));
+  g_assert_true (pv_records_foreach (store, collect_cb, records, &error));
   g_assert_no_error (error);
   return records;
 }
@@ -196,7 +196,7 @@ test_fork (Fixture *f, gconstpointer data)
     g_free (test_issue (copy, "Exhibitor", -1, 1));
 
   other = test_open (f->dir, "other.db", &f->clock);
-  g_assert_true (pv_ledger_merge (other, f->admin, &stats, &error));
+  g_assert_true (pv_batch_merge (other, f->admin, &stats, &error));
   g_assert_no_error (error);
   digest = test_digest (other, FALSE);
 
@@ -206,7 +206,7 @@ test_fork (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* A merge reports the fork and carries on. */
-  g_assert_true (pv_ledger_merge (other, copy, &stats, &error));
+  g_assert_true (pv_batch_merge (other, copy, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.forks, ==, 1);
   g_assert_cmpuint (stats.applied, ==, 0);
@@ -238,7 +238,7 @@ test_forged_authorship (Fixture *f, gconstpointer data)
   PvMergeStats stats;
   sqlite3_stmt *stmt;
 
-  g_assert_true (pv_ledger_merge (desk, gate, NULL, &error));
+  g_assert_true (pv_batch_merge (desk, gate, NULL, &error));
   g_assert_no_error (error);
   desk_before = test_digest (desk, FALSE);
   /* The next admin record, chained correctly, written into the gate's file. */
@@ -246,7 +246,7 @@ test_forged_authorship (Fixture *f, gconstpointer data)
                               g_variant_new ("(quxs)", 1, 1, (gint64) 0, "forged"));
 
   /* Not covered by the admin's signature: left behind. */
-  g_assert_true (pv_ledger_merge (desk, gate, &stats, &error));
+  g_assert_true (pv_batch_merge (desk, gate, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.forks, ==, 0);
   g_assert_cmpuint (stats.applied, ==, 0);
@@ -267,7 +267,7 @@ test_forged_authorship (Fixture *f, gconstpointer data)
   g_assert_cmpint (sqlite3_changes (pv_store_get_db (gate)), ==, 1);
   /* The admin's records are left out of this merge; the gate's own ones
    * would still come through. */
-  g_assert_true (pv_ledger_merge (desk, gate, &stats, &error));
+  g_assert_true (pv_batch_merge (desk, gate, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.refused_authors, ==, 1);
   g_assert_nonnull (strstr (stats.refused_reason, "device 1"));
@@ -344,7 +344,7 @@ test_wrong_event (Fixture *f, gconstpointer data)
   g_autofree char *after = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (pv_ledger_merge (f->admin, stranger, NULL, &error));
+  g_assert_false (pv_batch_merge (f->admin, stranger, NULL, &error));
   g_assert_nonnull (error);
   after = test_digest (f->admin, FALSE);
   g_assert_cmpstr (before, ==, after);
@@ -426,10 +426,10 @@ test_revoked_admin_config (Fixture *f, gconstpointer data)
 
   /* One replica hears of the change first, the other of the revocation. */
   other_clock = stolen_clock + G_TIME_SPAN_MINUTE;
-  g_assert_true (pv_ledger_merge (other, stolen, NULL, &error));
+  g_assert_true (pv_batch_merge (other, stolen, NULL, &error));
   g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (other, NULL)), ==, 7);
-  g_assert_true (pv_ledger_merge (other, f->admin, NULL, &error));
-  g_assert_true (pv_ledger_merge (f->admin, stolen, NULL, &error));
+  g_assert_true (pv_batch_merge (other, f->admin, NULL, &error));
+  g_assert_true (pv_batch_merge (f->admin, stolen, NULL, &error));
   g_assert_no_error (error);
 
   g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (other, NULL)), ==, 0);
@@ -459,7 +459,7 @@ test_head_history (Fixture *f, gconstpointer data)
 
   g_assert_cmpint (test_query_int (gate, "SELECT count(*) FROM signed_heads WHERE device_id = 1"), ==, 1);
   code = test_issue (f->admin, "Season pass", -1, 1);
-  g_assert_true (pv_ledger_merge (gate, f->admin, NULL, &error));
+  g_assert_true (pv_batch_merge (gate, f->admin, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (test_query_int (gate, "SELECT count(*) FROM signed_heads WHERE device_id = 1"), ==, 2);
 
@@ -492,8 +492,8 @@ test_fork_with_clock_behind (Fixture *f, gconstpointer data)
   g_free (test_issue (copy, "Exhibitor", -1, 1));
 
   other = test_open (f->dir, "other.db", &f->clock);
-  g_assert_true (pv_ledger_merge (other, f->admin, &stats, &error));
-  g_assert_true (pv_ledger_merge (other, copy, &stats, &error));
+  g_assert_true (pv_batch_merge (other, f->admin, &stats, &error));
+  g_assert_true (pv_batch_merge (other, copy, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.forks, ==, 1);
   g_assert_cmpuint (stats.refused_authors, ==, 0);
@@ -526,10 +526,10 @@ test_all_configs_lapse (Fixture *f, gconstpointer data)
                                    NULL, &error));
   g_assert_no_error (error);
   c3 = c4 = c2 + G_TIME_SPAN_HOUR;
-  g_assert_true (pv_ledger_merge (r1, f->admin, NULL, &error));
-  g_assert_true (pv_ledger_merge (r1, admin2, NULL, &error));
-  g_assert_true (pv_ledger_merge (r2, admin2, NULL, &error));
-  g_assert_true (pv_ledger_merge (r2, f->admin, NULL, &error));
+  g_assert_true (pv_batch_merge (r1, f->admin, NULL, &error));
+  g_assert_true (pv_batch_merge (r1, admin2, NULL, &error));
+  g_assert_true (pv_batch_merge (r2, admin2, NULL, &error));
+  g_assert_true (pv_batch_merge (r2, f->admin, NULL, &error));
   g_assert_no_error (error);
 
   g_assert_cmpuint (pv_event_get_capacity (pv_store_get_event (r1, NULL)), ==, 0);

@@ -96,7 +96,7 @@ world_build (World *w, GRand *rand)
           /* A moment of network: one replica pulls from another. */
           guint from = g_rand_int_range (rand, 0, (gint32) n);
           if (from != who)
-            g_assert_true (pv_ledger_merge (store, w->stores[from], NULL, &error));
+            g_assert_true (pv_batch_merge (store, w->stores[from], NULL, &error));
           g_assert_no_error (error);
         }
     }
@@ -164,7 +164,7 @@ test_converges (gconstpointer data)
         {
           guint to = g_array_index (order, guint, k) / n, from = g_array_index (order, guint, k) % n;
           if (to != from)
-            g_assert_true (pv_ledger_merge (w.stores[to], w.stores[from], NULL, &error));
+            g_assert_true (pv_batch_merge (w.stores[to], w.stores[from], NULL, &error));
           g_assert_no_error (error);
         }
     }
@@ -198,7 +198,7 @@ test_converges (gconstpointer data)
   /* A new replica fed from the gates first, the admin last. */
   fresh = test_open (w.dir, "fresh.db", &fresh_clock);
   for (guint i = n; i-- > 0;)
-    g_assert_true (pv_ledger_merge (fresh, w.stores[i], NULL, &error));
+    g_assert_true (pv_batch_merge (fresh, w.stores[i], NULL, &error));
   g_assert_no_error (error);
   {
     g_autofree char *d = test_digest (fresh, FALSE);
@@ -226,7 +226,7 @@ test_offline_double (void)
   c1 = c2 = clock;
   g1 = test_add_device (admin, dir, PV_ROLE_GATE, "gate-1", &c1);
   g2 = test_add_device (admin, dir, PV_ROLE_GATE, "gate-2", &c2);
-  g_assert_true (pv_ledger_merge (g1, admin, NULL, &error));
+  g_assert_true (pv_batch_merge (g1, admin, NULL, &error));
 
   /* A shared screenshot, shown at two gates a second apart, network down.
    * Gate 2's clock is ahead, but its scan happened later in HLC order only
@@ -236,8 +236,8 @@ test_offline_double (void)
   g_assert_cmpint (test_scan (g1, code, "Gate 1", c1, FALSE), ==, PV_VERDICT_ADMIT);
   g_assert_cmpint (test_scan (g2, code, "Gate 2", c2, FALSE), ==, PV_VERDICT_ADMIT);
 
-  g_assert_true (pv_ledger_merge (admin, g2, NULL, &error));
-  g_assert_true (pv_ledger_merge (admin, g1, NULL, &error));
+  g_assert_true (pv_batch_merge (admin, g2, NULL, &error));
+  g_assert_true (pv_batch_merge (admin, g1, NULL, &error));
   doubles = pv_stats_list_doubles (admin, &error);
   g_assert_cmpuint (doubles->len, ==, 1);
   d = doubles->pdata[0];
@@ -252,7 +252,7 @@ test_offline_double (void)
   pv_stats_clear (&stats);
 
   /* Gate 1 now knows, and refuses the ticket a third time. */
-  g_assert_true (pv_ledger_merge (g1, admin, NULL, &error));
+  g_assert_true (pv_batch_merge (g1, admin, NULL, &error));
   g_assert_cmpint (test_scan (g1, code, "Gate 1", c2 + G_USEC_PER_SEC, FALSE), ==, PV_VERDICT_ALREADY_USED);
 
   g_assert_finalize_object (g_steal_pointer (&g1));
@@ -277,7 +277,7 @@ test_gate_keeps_no_personal_data (void)
   gc = dc = clock;
   gate = test_add_device (admin, dir, PV_ROLE_GATE, "gate-1", &gc);
   desk = test_add_device (admin, dir, PV_ROLE_DESK, "desk-1", &dc);
-  g_assert_true (pv_ledger_merge (gate, admin, &stats, &error));
+  g_assert_true (pv_batch_merge (gate, admin, &stats, &error));
   g_assert_cmpuint (stats.people, ==, 0);
   stmt = pv_store_prepare (gate, "SELECT count(*) FROM people", NULL);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -307,8 +307,8 @@ pull_pages (PvStore *to, PvStore *from, guint limit)
   for (;;)
     {
       g_autoptr (GHashTable) vector = pv_ledger_version_vector (to, &error);
-      g_autoptr (GArray) people = pv_ledger_people_wanted (to, 100, &error);
-      g_autoptr (PvBatch) batch = pv_ledger_collect (from, vector, limit, pv_replica_keeps_people (to), people, &error);
+      g_autoptr (GArray) people = pv_batch_people_wanted (to, 100, &error);
+      g_autoptr (PvBatch) batch = pv_batch_collect (from, vector, limit, pv_replica_keeps_people (to), people, &error);
       g_autoptr (GHashTable) wanted = NULL;
       g_autoptr (GHashTable) last = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       PvMergeStats stats;
@@ -330,7 +330,7 @@ pull_pages (PvStore *to, PvStore *from, guint limit)
           g_hash_table_remove (last, GUINT_TO_POINTER (head->device_id));
         }
       g_assert_cmpuint (g_hash_table_size (last), ==, 0);
-      g_assert_true (pv_ledger_apply_batch (to, batch, &stats, &wanted, &error));
+      g_assert_true (pv_batch_apply (to, batch, &stats, &wanted, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (stats.refused_authors, ==, 0);
       g_assert_cmpuint (g_hash_table_size (wanted), ==, 0);

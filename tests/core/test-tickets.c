@@ -29,7 +29,7 @@ merge (PvStore *store, PvStore *other)
   g_autoptr (GError) error = NULL;
   PvMergeStats stats = { 0 };
 
-  g_assert_true (pv_ledger_merge (store, other, &stats, &error));
+  g_assert_true (pv_batch_merge (store, other, &stats, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.refused_authors, ==, 0);
 }
@@ -492,9 +492,9 @@ test_delivery_before_ticket (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   *left_out = G_MAXINT64;
   g_hash_table_insert (vector, GUINT_TO_POINTER (desk_id), left_out);
-  batch = pv_ledger_collect (f->admin, vector, 0, FALSE, NULL, &error);
+  batch = pv_batch_collect (f->admin, vector, 0, FALSE, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (pv_ledger_apply_batch (gate, batch, &stats, NULL, &error));
+  g_assert_true (pv_batch_apply (gate, batch, &stats, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stats.refused_authors, ==, 0);
   g_assert_cmpint (test_query_int (gate, "SELECT count(*) FROM tickets WHERE issuer = %u", desk_id), ==, 0);

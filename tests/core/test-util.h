@@ -14,7 +14,7 @@
 #include "pv-ledger.h"
 #include "pv-state.h"
 #include "pv-stats.h"
-#include "pv-store.h"
+#include "pv-store-private.h"
 #include "pv-tickets.h"
 
 /* The fair: 2026-12-05 to 2026-12-13, 10:00–20:00 IST, three gates. */

@@ -910,13 +910,14 @@ class TestHostile(WebTestCase):
             statuses.append(reply.status)
             if reply.status == 429 and first_refused is None:
                 first_refused, refused_after = reply, time.monotonic() - started
+        elapsed = time.monotonic() - started
         flood.close()
         self.assertEqual(set(statuses), {200, 429})
         # The burst of 200, and what 600 a minute gave back while it was
         # spent: however long a busy machine took over it.
         self.assertGreaterEqual(statuses.index(429), 200)
         self.assertLessEqual(statuses.index(429), 200 + int(refused_after * 10) + 2)
-        self.assertGreater(statuses.count(429), 700)
+        self.assertLessEqual(statuses.count(200), 200 + int(elapsed * 10) + 2)
         retry = int(first_refused.header("Retry-After"))
         self.assertTrue(1 <= retry <= 2, retry)
         self.assertIn("Too many tries", first_refused.text)

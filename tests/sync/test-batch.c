@@ -38,7 +38,7 @@ make_history (Fixture *f)
   g_assert_cmpint (test_scan (gate, b, "Gate 1", gate_clock + 1000, FALSE), ==, PV_VERDICT_ADMIT);
   g_assert_cmpint (test_scan (gate, b, "Gate 1", gate_clock + 2000, FALSE), ==, PV_VERDICT_ALREADY_USED);
   g_assert_cmpint (test_scan (gate, a, "Gate 1", gate_clock + 3000, TRUE), ==, PV_VERDICT_EXIT);
-  g_assert_true (pv_ledger_merge (f->admin, gate, NULL, &error));
+  g_assert_true (pv_batch_merge (f->admin, gate, NULL, &error));
   g_assert_no_error (error);
   g_assert_finalize_object (g_steal_pointer (&gate));
 }
@@ -51,7 +51,7 @@ make_batch (PvStore *store)
   PvBatch *batch = pv_batch_new (TEST_EVENT_ID);
   guint8 salt[PV_PII_SALT_SIZE];
 
-  g_assert_true (pv_ledger_foreach (store, collect_cb, batch->records, &error));
+  g_assert_true (pv_records_foreach (store, collect_cb, batch->records, &error));
   g_assert_no_error (error);
   heads = pv_ledger_get_heads (store, &error);
   g_assert_no_error (error);
