@@ -412,9 +412,29 @@ show_station_error (PvGatePage *self, const char *message, gint64 captured_at)
   gtk_label_set_text (self->headline, _ ("CANNOT DECIDE"));
 }
 
+/* Whether @now refuses the ticket only because of a record at this gate
+ * that came in while the hub was asked, when @asked (this replica's word as
+ * the hub was asked) let it through. The hub's answer may not come (lost,
+ * or later than the bound), yet its record of this very scan may: the sync
+ * client applies what the hub writes on a thread of its own, so on a busy
+ * station the hub's entry can be in the replica before the main loop reads
+ * the hub's reply. Decided again, the ticket would be "already used" here a
+ * moment ago: by the visitor in front, whom the hub let in. (A copy of the
+ * ticket let in at another lane of this same gate in that very moment looks
+ * the same; far rarer, and the hub's one entry stands either way.) */
+static gboolean
+recorded_meanwhile (const PvDecision *asked, const PvDecision *now)
+{
+  if (asked->verdict == PV_VERDICT_ADMIT)
+    return now->verdict == PV_VERDICT_ALREADY_USED && g_strcmp0 (now->previous_gate, now->gate) == 0;
+  return asked->verdict == PV_VERDICT_EXIT && now->verdict == PV_VERDICT_NOT_INSIDE;
+}
+
+/* @asked: what the replica said as the hub was asked, or NULL when no hub
+ * was asked. */
 static void
 decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean manual, gboolean hub_known,
-             gint64 captured_at)
+             const PvDecision *asked, gint64 captured_at)
 {
   g_autoptr (GError) error = NULL;
   PvDecision decision = { 0 };
@@ -433,7 +453,14 @@ decide_here (PvGatePage *self, const char *code, gboolean is_exit, gboolean manu
   if (decision.device_id != 0 && self->watch != NULL)
     /* A record was written: peers and the hub hear of it now. */
     pv_store_watch_notify (self->watch);
-  show_decision (self, &decision, hub_known, captured_at);
+  if (asked != NULL && recorded_meanwhile (asked, &decision))
+    {
+      /* Nothing was recorded here: the hub's record is the visitor's. */
+      g_debug ("The hub's record of this scan came before its answer");
+      show_decision (self, asked, hub_known, captured_at);
+    }
+  else
+    show_decision (self, &decision, hub_known, captured_at);
   pv_decision_clear (&decision);
 }
 
@@ -489,6 +516,8 @@ typedef struct
   gboolean manual;
   gint64 captured_at;
   guint seq;
+  PvDecision asked; /* the replica's word as the hub was asked */
+  gboolean asked_ok;
 } Asking;
 
 static void
@@ -522,9 +551,11 @@ admitted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                              : _ ("Decided offline: the hub cannot be reached");
       g_debug ("The hub did not decide: %s", error ? error->message : "a garbled answer");
       self->shown_seq = asking->seq;
-      decide_here (self, asking->code, asking->is_exit, asking->manual, TRUE, asking->captured_at);
+      decide_here (self, asking->code, asking->is_exit, asking->manual, TRUE,
+                   asking->asked_ok ? &asking->asked : NULL, asking->captured_at);
     }
   pv_decision_clear (&decision);
+  pv_decision_clear (&asking->asked);
   g_object_unref (self);
   g_free (asking->code);
   g_free (asking);
@@ -552,7 +583,7 @@ scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
   if (hub_url == NULL)
     {
       self->shown_seq = self->scan_seq;
-      decide_here (self, code, is_exit, manual, FALSE, captured_at);
+      decide_here (self, code, is_exit, manual, FALSE, NULL, captured_at);
       return;
     }
   /* With a hub, it decides first: a ticket cannot be used at two gates at
@@ -564,6 +595,11 @@ scan (PvGatePage *self, const char *code, gboolean manual, gint64 captured_at)
   asking->manual = manual;
   asking->captured_at = captured_at;
   asking->seq = self->scan_seq;
+  /* Should the hub's answer not come, this tells its record of this scan
+   * from an earlier use (see recorded_meanwhile ()). */
+  asking->asked_ok = pv_admission_decide (self->store, code, self->gate, pv_store_now (self->store), is_exit,
+                                          &asking->asked, NULL);
+  asking->asked.manual = manual;
   pv_api_admit_async (self->store, self->session, hub_url, code, self->gate, is_exit, manual,
                       g_settings_get_uint (self->settings, "offline-bound-ms"), self->cancellable, admitted_cb,
                       asking);
