@@ -14,6 +14,7 @@
 #include "app-test.h"
 #include "pv-admission.h"
 #include "pv-gate-page.h"
+#include "pv-listener.h"
 #include "pv-qr.h"
 #include "pv-state.h"
 
@@ -1189,11 +1190,11 @@ typedef struct
 } LostAnswer;
 
 static void
-admit_then_hang_up_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-                       gpointer user_data)
+admit_then_lose_answer_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                           gpointer user_data)
 {
+  static const char lost_words[] = "{\"error\": \"The hub's answer was lost on the way\"}";
   LostAnswer *lost = user_data;
-  g_autoptr (GIOStream) stream = NULL;
 
   if (lost->n_asked++ == 0)
     {
@@ -1209,9 +1210,9 @@ admit_then_hang_up_cb (SoupServer *server, SoupServerMessage *msg, const char *p
       g_assert_cmpint (decision.verdict, ==, PV_VERDICT_ADMIT);
       pv_decision_clear (&decision);
     }
-  /* The answer is lost on the way: the connection closes unanswered. */
-  stream = soup_server_message_steal_connection (msg);
-  g_io_stream_close (stream, NULL, NULL);
+  /* The answer is lost on the way, as a proxy between says. */
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, lost_words, strlen (lost_words));
+  soup_server_message_set_status (msg, SOUP_STATUS_BAD_GATEWAY, NULL);
 }
 
 /* Anything else the gate asks (sync, the peer list) is refused in words. */
@@ -1229,8 +1230,7 @@ test_hub_answer_lost (void)
 {
   g_autofree char *code = issue ("One-day", 0, 1);
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, hub_port);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", hub_port);
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) scans = NULL;
   g_autoptr (PvStore) gate = NULL;
@@ -1240,8 +1240,10 @@ test_hub_answer_lost (void)
 
   g_assert_nonnull (gate_db_path);
   soup_server_add_handler (server, NULL, busy_cb, NULL, NULL);
-  soup_server_add_handler (server, "/api/v1/admit", admit_then_hang_up_cb, &lost, NULL);
-  g_assert_true (soup_server_listen (server, address, 0, &error));
+  soup_server_add_handler (server, "/api/v1/admit", admit_then_lose_answer_cb, &lost, NULL);
+  /* The stations' own listener: libsoup 3.2's leaks the socket of each
+   * connection still open when the server goes. */
+  g_assert_true (pv_listen (server, address, NULL, NULL, &error));
   g_assert_no_error (error);
   run_gate (code, FALSE, &seen);
   soup_server_disconnect (server);
